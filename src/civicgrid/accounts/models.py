@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+
+from civicgrid.accounts.roles import STREET_ROLES, Role
+from civicgrid.core import clock
+from civicgrid.core.scoping import RestrictedQuerySet
+
+
+class DepartmentKind(models.TextChoices):
+    ENFORCEMENT = "enforcement", "执法"
+    SAFETY = "safety", "安全"
+    MARKET = "market", "市场"
+    CONSTRUCTION = "construction", "建设"
+    ENVIRONMENT = "environment", "环保"
+    JUSTICE = "justice", "司法"
+    POLICE = "police", "公安"
+    COMMUNITY = "community", "社区"
+    SERVICE = "service", "民生服务"
+    OTHER = "other", "其他"
+
+
+class Department(models.Model):
+    """A 处置部门 (城管中队, 安监办 …). Data, editable in admin."""
+
+    code = models.CharField("部门编码", max_length=32, unique=True)
+    name = models.CharField("部门名称", max_length=100, unique=True)
+    kind = models.CharField(
+        "类型", max_length=20, choices=DepartmentKind.choices, default=DepartmentKind.OTHER
+    )
+    phone = models.CharField("联系电话", max_length=40, blank=True)
+    community = models.ForeignKey(
+        "places.Community",
+        verbose_name="对应社区",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        help_text="社区作为处置单位时填写",
+    )
+    is_active = models.BooleanField("启用", default=True)
+    sort_order = models.PositiveIntegerField("排序", default=100)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "处置部门"
+        verbose_name_plural = "处置部门"
+        ordering = ["sort_order", "code"]
+
+    def __str__(self):
+        return self.name
+
+
+class CivicUserManager(UserManager.from_queryset(RestrictedQuerySet)):
+    pass
+
+
+class User(AbstractUser):
+    role = models.CharField(
+        "角色", max_length=32, choices=Role.choices, default=Role.GRID_WORKER, db_index=True
+    )
+    full_name = models.CharField("姓名", max_length=50, blank=True)
+    phone = models.CharField("手机号", max_length=20, blank=True)
+    department = models.ForeignKey(
+        Department,
+        verbose_name="所属部门",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
+    )
+    community = models.ForeignKey(
+        "places.Community",
+        verbose_name="所属社区",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
+    )
+    grids = models.ManyToManyField("places.Grid", verbose_name="负责网格", blank=True, related_name="workers")
+
+    objects = CivicUserManager()
+
+    class Meta:
+        verbose_name = "用户"
+        verbose_name_plural = "用户"
+        ordering = ["username"]
+
+    def __str__(self):
+        return f"{self.full_name or self.username}（{self.get_role_display()}）"
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def is_street_role(self) -> bool:
+        return self.role in STREET_ROLES
+
+    def has_role(self, *roles: str) -> bool:
+        return self.is_active and self.role in roles
+
+
+class ApiToken(models.Model):
+    """A machine token (``Authorization: Bearer cg_…``). Only a hash is stored; the key is shown once."""
+
+    PREFIX = "cg_"
+
+    user = models.ForeignKey(User, verbose_name="用户", on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField("用途", max_length=100)
+    key_prefix = models.CharField("前缀", max_length=12, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField("创建时间", default=clock.now)
+    last_used_at = models.DateTimeField("最近使用", null=True, blank=True)
+    expires_at = models.DateTimeField("过期时间", null=True, blank=True)
+    revoked_at = models.DateTimeField("吊销时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API 令牌"
+        verbose_name_plural = "API 令牌"
+
+    def __str__(self):
+        return f"{self.name} ({self.key_prefix}…)"
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def new_key(cls) -> str:
+        return cls.PREFIX + secrets.token_urlsafe(32)
+
+    @property
+    def is_valid(self) -> bool:
+        now = clock.now()
+        return (
+            self.revoked_at is None
+            and (self.expires_at is None or self.expires_at > now)
+            and self.user.is_active
+        )

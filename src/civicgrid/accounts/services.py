@@ -1,0 +1,180 @@
+"""Every write to accounts. Keyword-only, typed, takes ``actor``; write + audit in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+
+from civicgrid.accounts.models import ApiToken, Department, User
+from civicgrid.accounts.roles import Role
+from civicgrid.core import audit, clock
+from civicgrid.core.errors import PermissionDenied, ValidationFailed
+
+
+def _require_admin(actor) -> None:
+    # actor None = the system itself (CLI bootstrap, demo loader)
+    if actor is not None and getattr(actor, "role", None) != Role.SYSTEM_ADMIN:
+        raise PermissionDenied("只有系统管理员可以管理账号和部门")
+
+
+def _check_password(password: str, user: User | None = None) -> None:
+    try:
+        validate_password(password, user)
+    except DjangoValidationError as exc:
+        raise ValidationFailed("；".join(exc.messages), field="password")
+
+
+def create_user(
+    *,
+    actor,
+    username: str,
+    password: str,
+    role: str,
+    full_name: str = "",
+    phone: str = "",
+    department: Department | None = None,
+    community=None,
+    grids: Iterable = (),
+    is_staff: bool = False,
+    is_superuser: bool = False,
+) -> User:
+    _require_admin(actor)
+    username = (username or "").strip()
+    if not username:
+        raise ValidationFailed("账号不能为空", field="username")
+    if role not in Role.values:
+        raise ValidationFailed(f"未知角色：{role}", field="role")
+    if role == Role.DEPT_HANDLER and department is None:
+        raise ValidationFailed("处置部门人员必须指定所属部门", field="department")
+    if role == Role.COMMUNITY_STAFF and community is None:
+        raise ValidationFailed("社区工作人员必须指定所属社区", field="community")
+    if User.objects.filter(username=username).exists():
+        raise ValidationFailed(f"账号 {username} 已存在", field="username")
+    user = User(
+        username=username,
+        role=role,
+        full_name=full_name,
+        phone=phone,
+        department=department,
+        community=community,
+        is_staff=is_staff or role in (Role.SYSTEM_ADMIN, Role.AUDIT_ADMIN),
+        is_superuser=is_superuser,
+    )
+    _check_password(password, user)
+    user.set_password(password)
+    with transaction.atomic():
+        user.save()
+        grids = list(grids)
+        if grids:
+            if role != Role.GRID_WORKER:
+                raise ValidationFailed("只有网格员可以分配负责网格", field="grids")
+            user.grids.set(grids)
+        after = audit.snapshot(user)
+        after["grids"] = [g.code for g in grids]
+        audit.record(actor=actor, action="accounts.user.create", obj=user, after=after)
+    return user
+
+
+def set_password(*, actor, user: User, password: str) -> None:
+    if actor is not None and actor.pk != user.pk:
+        _require_admin(actor)
+    _check_password(password, user)
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        audit.record(actor=actor, action="accounts.user.set_password", obj=user, note="修改密码")
+
+
+def set_grids(*, actor, user: User, grids: Iterable) -> None:
+    _require_admin(actor)
+    if user.role != Role.GRID_WORKER:
+        raise ValidationFailed("只有网格员可以分配负责网格", field="grids")
+    grids = list(grids)
+    with transaction.atomic():
+        before = sorted(user.grids.values_list("code", flat=True))
+        user.grids.set(grids)
+        audit.record(
+            actor=actor,
+            action="accounts.user.set_grids",
+            obj=user,
+            before={"grids": before},
+            after={"grids": sorted(g.code for g in grids)},
+        )
+
+
+def deactivate_user(*, actor, user: User, reason: str) -> None:
+    _require_admin(actor)
+    if not reason.strip():
+        raise ValidationFailed("请填写停用原因", field="reason")
+    with transaction.atomic():
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        audit.record(actor=actor, action="accounts.user.deactivate", obj=user, note=reason)
+
+
+def create_department(
+    *,
+    actor,
+    code: str,
+    name: str,
+    kind: str = "other",
+    phone: str = "",
+    community=None,
+    sort_order: int = 100,
+) -> Department:
+    _require_admin(actor)
+    if not code.strip():
+        raise ValidationFailed("部门编码不能为空", field="code")
+    if not name.strip():
+        raise ValidationFailed("部门名称不能为空", field="name")
+    if Department.objects.filter(code=code).exists():
+        raise ValidationFailed(f"部门编码 {code} 已存在", field="code")
+    if Department.objects.filter(name=name).exists():
+        raise ValidationFailed(f"部门名称 {name} 已存在", field="name")
+    with transaction.atomic():
+        dept = Department.objects.create(
+            code=code, name=name, kind=kind, phone=phone, community=community, sort_order=sort_order
+        )
+        audit.record(actor=actor, action="accounts.department.create", obj=dept, after=audit.snapshot(dept))
+    return dept
+
+
+def issue_token(*, actor, user: User, name: str, expires_at=None) -> tuple[ApiToken, str]:
+    """Create a machine token. Returns the token row and the plain key, which is never shown again."""
+    if actor is not None and actor.pk != user.pk:
+        _require_admin(actor)
+    if not name.strip():
+        raise ValidationFailed("请填写令牌用途", field="name")
+    key = ApiToken.new_key()
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user, name=name, key_prefix=key[:10], key_hash=ApiToken.hash_key(key), expires_at=expires_at
+        )
+        audit.record(
+            actor=actor, action="accounts.token.issue", obj=token, after={"user": user.username, "name": name}
+        )
+    return token, key
+
+
+def revoke_token(*, actor, token: ApiToken) -> None:
+    if actor is not None and actor.pk != token.user_id:
+        _require_admin(actor)
+    with transaction.atomic():
+        token.revoked_at = clock.now()
+        token.save(update_fields=["revoked_at"])
+        audit.record(actor=actor, action="accounts.token.revoke", obj=token)
+
+
+def authenticate_token(key: str) -> User | None:
+    if not key or not key.startswith(ApiToken.PREFIX):
+        return None
+    token = ApiToken.objects.select_related("user").filter(key_hash=ApiToken.hash_key(key)).first()
+    if token is None or not token.is_valid:
+        return None
+    now = clock.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user

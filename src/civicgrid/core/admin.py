@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db import transaction
+
+from civicgrid.core import audit
+from civicgrid.core.models import AuditLog
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Admin edits are writes too: each save/delete appends an audit row in the same transaction."""
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            before = None
+            if change and obj.pk:
+                old = type(obj).objects.filter(pk=obj.pk).first()
+                before = audit.snapshot(old)
+            super().save_model(request, obj, form, change)
+            after = audit.snapshot(obj)
+            b, a = audit.diff(before, after) if change else (None, after)
+            audit.record(
+                actor=request.user,
+                action=f"admin.{'update' if change else 'create'}",
+                obj=obj,
+                before=b,
+                after=a,
+            )
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            before = audit.snapshot(obj)
+            audit.record(actor=request.user, action="admin.delete", obj=obj, before=before)
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for obj in queryset:
+                audit.record(actor=request.user, action="admin.delete", obj=obj, before=audit.snapshot(obj))
+            super().delete_queryset(request, queryset)
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(admin.ModelAdmin):
+    """Read-only, and only for the 审计管理员 (三权分立)."""
+
+    list_display = (
+        "at",
+        "actor_username",
+        "actor_role",
+        "action",
+        "object_type",
+        "object_id",
+        "object_repr",
+        "ip",
+    )
+    list_filter = ("action", "object_type", "actor_role")
+    search_fields = ("actor_username", "object_repr", "object_id", "note")
+    date_hierarchy = "at"
+
+    def _is_auditor(self, request):
+        return request.user.is_active and getattr(request.user, "role", None) == "audit_admin"
+
+    def has_module_permission(self, request):
+        return self._is_auditor(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._is_auditor(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

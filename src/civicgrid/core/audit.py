@@ -1,0 +1,82 @@
+"""Write an audit row inside the caller's transaction.
+
+Every service that writes calls :func:`record` inside its ``transaction.atomic()`` block, so the change and its
+audit row commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+
+from civicgrid.core.models import AuditLog
+
+# set by RequestContextMiddleware so services need not pass the request around
+current_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("civicgrid_current_ip", default=None)
+
+_SKIP_FIELDS = {"password", "geometry"}
+
+
+def snapshot(obj: models.Model | None, fields: list[str] | None = None) -> dict[str, Any] | None:
+    """A JSON-safe dict of a model's concrete field values (FKs as ids). Secrets and big geometry are left out."""
+    if obj is None:
+        return None
+    data: dict[str, Any] = {}
+    for f in obj._meta.concrete_fields:
+        name = f.attname
+        if fields is not None and f.name not in fields and name not in fields:
+            continue
+        if f.name in _SKIP_FIELDS or "hash" in f.name:
+            continue
+        data[f.name if not f.is_relation else name] = getattr(obj, name)
+    # round-trip through the encoder so the value stored is exactly what JSON can hold
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False))
+
+
+def diff(before: dict | None, after: dict | None) -> tuple[dict | None, dict | None]:
+    """Keep only changed keys (for updates)."""
+    if before is None or after is None:
+        return before, after
+    keys = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+    return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}
+
+
+def record(
+    *,
+    actor,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str | None = None,
+    object_id: Any = None,
+    object_repr: str | None = None,
+    before: dict | None = None,
+    after: dict | None = None,
+    note: str = "",
+) -> AuditLog:
+    """Append one audit row. Must run inside the writer's atomic block."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError(
+            "audit.record() must be called inside transaction.atomic() together with the write"
+        )
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = obj.pk if object_id is None else object_id
+        object_repr = object_repr if object_repr is not None else str(obj)
+    authenticated = actor is not None and getattr(actor, "is_authenticated", False)
+    return AuditLog.objects.create(
+        actor=actor if authenticated else None,
+        actor_username=(actor.get_username() if authenticated else (str(actor) if actor else "system"))[:150],
+        actor_role=(getattr(actor, "role", "") or "") if authenticated else "",
+        action=action,
+        object_type=object_type or "",
+        object_id="" if object_id is None else str(object_id),
+        object_repr=(object_repr or "")[:200],
+        before=before,
+        after=after,
+        note=note,
+        ip=current_ip.get(),
+    )

@@ -1,0 +1,40 @@
+from django.contrib import admin
+
+from civicgrid.accounts.admin import SystemAdminOnly
+from civicgrid.core.admin import AuditedAdmin
+from civicgrid.places.models import Building, Community, Grid, Street, Unit
+
+
+@admin.register(Street)
+class StreetAdmin(SystemAdminOnly, AuditedAdmin):
+    list_display = ("code", "name", "division_code")
+
+
+@admin.register(Community)
+class CommunityAdmin(SystemAdminOnly, AuditedAdmin):
+    list_display = ("code", "name", "kind", "street")
+    search_fields = ("code", "name")
+
+
+@admin.register(Grid)
+class GridAdmin(SystemAdminOnly, AuditedAdmin):
+    list_display = ("code", "name", "kind", "community", "parent", "area_m2", "is_active")
+    list_filter = ("kind", "community", "is_active")
+    search_fields = ("code", "name")
+    readonly_fields = ("area_m2", "min_lng", "min_lat", "max_lng", "max_lat", "updated_at")
+
+
+@admin.register(Building)
+class BuildingAdmin(SystemAdminOnly, AuditedAdmin):
+    list_display = ("name", "kind", "address", "grid")
+    list_filter = ("kind",)
+    search_fields = ("name", "address", "aliases")
+    raw_id_fields = ("grid", "parent")
+
+
+@admin.register(Unit)
+class UnitAdmin(SystemAdminOnly, AuditedAdmin):
+    list_display = ("name", "kind", "address", "grid", "contact_phone")
+    list_filter = ("kind",)
+    search_fields = ("name", "address", "credit_code")
+    raw_id_fields = ("grid", "building")

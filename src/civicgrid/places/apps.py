@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class PlacesConfig(AppConfig):
+    name = "civicgrid.places"
+    label = "places"
+    verbose_name = "地理网格"
+
+    def ready(self):
+        from civicgrid.places import selectors  # noqa: F401  (register scope rules)

@@ -1,0 +1,129 @@
+"""Every read of geography goes through here, already scoped to what the user may see.
+
+Scope (view): 街道 roles and 处置部门 see the whole 街道 (they need the map to locate cases); 社区工作人员 their
+community; 网格员 their own grids (with the 专属网格 inside them); the 审计管理员 sees none (三权分立).
+Changes to geography are for the 系统管理员 only.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from civicgrid.accounts.roles import STREET_ROLES, Role
+from civicgrid.core.errors import NotFound
+from civicgrid.core.scoping import register
+from civicgrid.places.models import Building, Community, Grid, Street, Unit
+
+
+def _sees_everything(user, action: str) -> bool | None:
+    """True: all rows. False: none. None: scoped below."""
+    if user.role == Role.AUDIT_ADMIN:
+        return False
+    if action != "view":
+        return user.role == Role.SYSTEM_ADMIN
+    if user.role in STREET_ROLES or user.role == Role.DEPT_HANDLER:
+        return True
+    return None
+
+
+def grid_filter(user, prefix: str = "") -> Q:
+    """The Q that limits grid-owned rows to a community staff member's / grid worker's grids."""
+    if user.role == Role.COMMUNITY_STAFF:
+        if not user.community_id:
+            return Q(pk__in=[])
+        return Q(**{f"{prefix}community_id": user.community_id})
+    if user.role == Role.GRID_WORKER:
+        own = list(user.grids.values_list("pk", flat=True))
+        return Q(**{f"{prefix}pk__in": own}) | Q(**{f"{prefix}parent_id__in": own})
+    return Q(pk__in=[])
+
+
+@register(Street)
+def _street_scope(qs: QuerySet, user, action: str) -> QuerySet:
+    every = _sees_everything(user, action)
+    if every is None:
+        return qs if action == "view" else qs.none()
+    return qs if every else qs.none()
+
+
+@register(Community)
+def _community_scope(qs: QuerySet, user, action: str) -> QuerySet:
+    every = _sees_everything(user, action)
+    if every is not None:
+        return qs if every else qs.none()
+    if user.role == Role.COMMUNITY_STAFF:
+        return qs.filter(pk=user.community_id)
+    if user.role == Role.GRID_WORKER:
+        return qs.filter(grids__in=user.grids.all()).distinct()
+    return qs.none()
+
+
+@register(Grid)
+def _grid_scope(qs: QuerySet, user, action: str) -> QuerySet:
+    every = _sees_everything(user, action)
+    if every is not None:
+        return qs if every else qs.none()
+    return qs.filter(grid_filter(user))
+
+
+@register(Building)
+def _building_scope(qs: QuerySet, user, action: str) -> QuerySet:
+    every = _sees_everything(user, action)
+    if every is not None:
+        return qs if every else qs.none()
+    return qs.filter(grid__in=Grid.objects.restrict(user, "view"))
+
+
+@register(Unit)
+def _unit_scope(qs: QuerySet, user, action: str) -> QuerySet:
+    every = _sees_everything(user, action)
+    if every is not None:
+        return qs if every else qs.none()
+    return qs.filter(grid__in=Grid.objects.restrict(user, "view"))
+
+
+# --- selectors ------------------------------------------------------------------------------------
+
+
+def visible_grids(*, user) -> QuerySet[Grid]:
+    return Grid.objects.restrict(user, "view").select_related("community")
+
+
+def visible_communities(*, user) -> QuerySet[Community]:
+    return Community.objects.restrict(user, "view")
+
+
+def visible_buildings(*, user) -> QuerySet[Building]:
+    return Building.objects.restrict(user, "view").select_related("grid")
+
+
+def visible_units(*, user) -> QuerySet[Unit]:
+    return Unit.objects.restrict(user, "view").select_related("grid", "building")
+
+
+def get_grid(*, user, pk: int) -> Grid:
+    try:
+        return visible_grids(user=user).get(pk=pk)
+    except Grid.DoesNotExist:
+        raise NotFound("网格不存在或无权查看")
+
+
+def get_building(*, user, pk: int) -> Building:
+    try:
+        return visible_buildings(user=user).get(pk=pk)
+    except Building.DoesNotExist:
+        raise NotFound("楼宇不存在或无权查看")
+
+
+def get_unit(*, user, pk: int) -> Unit:
+    try:
+        return visible_units(user=user).get(pk=pk)
+    except Unit.DoesNotExist:
+        raise NotFound("单位不存在或无权查看")
+
+
+def get_community(*, user, pk: int) -> Community:
+    try:
+        return visible_communities(user=user).get(pk=pk)
+    except Community.DoesNotExist:
+        raise NotFound("社区不存在或无权查看")

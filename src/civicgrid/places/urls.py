@@ -1,0 +1,9 @@
+from django.urls import path
+
+from civicgrid.places import views
+
+app_name = "places"
+urlpatterns = [
+    path("grids.geojson", views.grids_geojson, name="grids_geojson"),
+    path("lookup", views.lookup, name="lookup"),
+]

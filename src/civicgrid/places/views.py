@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+
+from civicgrid.core.errors import ValidationFailed
+from civicgrid.places import selectors
+
+
+def _float_param(request, name: str, lo: float, hi: float) -> float:
+    raw = request.GET.get(name, "")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValidationFailed(f"参数 {name} 应为数字，收到：{raw!r}", field=name)
+    if not lo <= value <= hi:
+        raise ValidationFailed(f"参数 {name} 超出范围 [{lo}, {hi}]：{value}", field=name)
+    return value
+
+
+@login_required
+def grids_geojson(request):
+    """The grids this user may see, as a GeoJSON FeatureCollection (WGS84)."""
+    features = [
+        {
+            "type": "Feature",
+            "id": g.pk,
+            "geometry": g.geometry,
+            "properties": {
+                "code": g.code,
+                "name": g.name,
+                "kind": g.kind,
+                "community": g.community.name,
+                "community_code": g.community.code,
+            },
+        }
+        for g in selectors.visible_grids(user=request.user).filter(is_active=True)
+    ]
+    return JsonResponse({"type": "FeatureCollection", "features": features})
+
+
+@login_required
+def lookup(request):
+    try:
+        lng = _float_param(request, "lng", -180, 180)
+        lat = _float_param(request, "lat", -90, 90)
+    except ValidationFailed as exc:
+        return JsonResponse(exc.as_dict(), status=exc.status)
+    grid = selectors.locate_grid(user=request.user, lng=lng, lat=lat)
+    data = None
+    if grid is not None:
+        data = {"id": grid.pk, "code": grid.code, "name": grid.name, "community": grid.community.name}
+    return JsonResponse({"lng": lng, "lat": lat, "grid": data})

@@ -1,0 +1,48 @@
+/* Grid map: draws the user's visible grids (no tile server needed: works offline) and looks up a clicked point. */
+(function () {
+  const el = document.getElementById("grid-map");
+  if (!el || !window.L) return;
+  const palette = ["#1d4e89", "#2e9d4f", "#c8102e", "#f29f05", "#7b2cbf", "#0096c7", "#6a994e", "#bc4749", "#3d5a80", "#e07a5f"];
+  const map = L.map(el, { zoomControl: true, attributionControl: false, preferCanvas: true });
+  const communityColor = {};
+  let next = 0;
+  fetch(el.dataset.geojsonUrl, { credentials: "same-origin" })
+    .then((r) => r.json())
+    .then((fc) => {
+      const layer = L.geoJSON(fc, {
+        style: (f) => {
+          const c = f.properties.community_code;
+          if (!(c in communityColor)) communityColor[c] = palette[next++ % palette.length];
+          const dedicated = f.properties.kind === "dedicated";
+          return { color: dedicated ? "#000" : communityColor[c], weight: dedicated ? 2 : 1, dashArray: dedicated ? "4 3" : null,
+                   fillColor: communityColor[c], fillOpacity: dedicated ? 0.45 : 0.22 };
+        },
+        onEachFeature: (f, l) => {
+          l.bindTooltip(`${f.properties.name}<br><small>${f.properties.community}</small>`, { sticky: true });
+        },
+      }).addTo(map);
+      if (fc.features.length) map.fitBounds(layer.getBounds(), { padding: [10, 10] });
+      else map.setView([30.27, 120.15], 14);
+      el.dataset.loaded = String(fc.features.length);
+      const legend = L.control({ position: "bottomright" });
+      legend.onAdd = () => {
+        const d = L.DomUtil.create("div", "cg-legend");
+        const names = {};
+        fc.features.forEach((f) => (names[f.properties.community_code] = f.properties.community));
+        d.innerHTML = Object.keys(names).sort().map((c) => `<div><i style="background:${communityColor[c]}"></i>${names[c]}</div>`).join("");
+        return d;
+      };
+      legend.addTo(map);
+    });
+  const hint = document.getElementById("map-hint");
+  map.on("click", (e) => {
+    const url = `${el.dataset.lookupUrl}?lng=${e.latlng.lng.toFixed(6)}&lat=${e.latlng.lat.toFixed(6)}`;
+    fetch(url, { credentials: "same-origin" })
+      .then((r) => r.json())
+      .then((d) => {
+        const text = d.grid ? `${d.grid.name}（${d.grid.code}）· ${d.grid.community}` : "该点不在任何网格内";
+        if (hint) hint.textContent = `(${e.latlng.lng.toFixed(5)}, ${e.latlng.lat.toFixed(5)})：${text}`;
+        L.popup().setLatLng(e.latlng).setContent(text).openOn(map);
+      });
+  });
+})();

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from civicgrid.core import views as core_views
+from civicgrid.core.api import api
+
+admin.site.site_header = "街道网格化治理平台 · 系统管理"
+admin.site.site_title = "CivicGrid 管理"
+admin.site.index_title = "系统管理"
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("accounts/", include("civicgrid.accounts.urls")),
+    path("places/", include("civicgrid.places.urls")),
+    path("audit/", include("civicgrid.core.urls")),
+]

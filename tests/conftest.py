@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM calls from that thread are safe here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    """../shared reference data: present in CI, absent in a user's clone (tests skip with the reason)."""
+    if not SHARED.is_dir():
+        pytest.skip("../shared (reference data beside the checkout) is not present in this clone")
+    return SHARED
+
+
+@pytest.fixture
+def make_user(db):
+    from tests.factories import UserFactory
+
+    def make(role, **kw):
+        return UserFactory(role=role, **kw)
+
+    return make
+
+
+@pytest.fixture
+def api_client(client):
+    """A Django test client with helpers for the JSON API under /api/v1/."""
+    import json
+
+    class Api:
+        def __init__(self, c):
+            self.c = c
+            self.headers = {}
+
+        def login(self, user):
+            self.c.force_login(user)
+            return self
+
+        def token(self, key):
+            self.headers = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+            return self
+
+        def get(self, path, **params):
+            return self.c.get(f"/api/v1{path}", params, **self.headers)
+
+        def post(self, path, data=None, **extra):
+            return self.c.post(
+                f"/api/v1{path}",
+                json.dumps(data or {}),
+                content_type="application/json",
+                **self.headers,
+                **extra,
+            )
+
+        def put(self, path, data=None, **extra):
+            return self.c.put(
+                f"/api/v1{path}",
+                json.dumps(data or {}),
+                content_type="application/json",
+                **self.headers,
+                **extra,
+            )
+
+    return Api(client)
+
+
+# --- browser ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CIVICGRID_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{CHROMIUM} is missing but CIVICGRID_REQUIRE_BROWSER=1 (install Debian's chromium)")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium fonts-noto-cjk)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 860})
+    pg = ctx.new_page()
+    pg.set_default_timeout(15_000)
+    yield pg
+    ctx.close()
+
+
+@pytest.fixture
+def phone_page(browser):
+    ctx = browser.new_context(
+        locale="zh-CN",
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+    )
+    pg = ctx.new_page()
+    pg.set_default_timeout(15_000)
+    yield pg
+    ctx.close()
+
+
+@pytest.fixture
+def screenshot_dir() -> Path:
+    d = REPO / "var" / "screenshots"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+@pytest.fixture
+def browser_login(live_server):
+    """Log a user in through the real login form."""
+    from tests.factories import PASSWORD
+
+    def login(page, user):
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_username", user.username)
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("[data-testid=whoami]")
+
+    return login

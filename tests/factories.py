@@ -1,0 +1,115 @@
+"""factory_boy factories shared by every app's tests."""
+
+from __future__ import annotations
+
+import factory
+from shapely.geometry import box, mapping
+
+from civicgrid.accounts.models import Department, User
+from civicgrid.accounts.roles import Role
+from civicgrid.places.models import Building, Community, Grid, Street, Unit
+
+PASSWORD = "Test-Passw0rd!"
+
+# a 街道 near (120.100, 30.250); grid squares of 0.005° (~480 m x 555 m)
+ORIGIN_LNG, ORIGIN_LAT, STEP = 120.100, 30.250, 0.005
+
+
+def square(col: int, row: int, size: float = STEP) -> dict:
+    x0, y0 = ORIGIN_LNG + col * STEP, ORIGIN_LAT + row * STEP
+    return mapping(box(x0, y0, x0 + size, y0 + size))
+
+
+class StreetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Street
+        django_get_or_create = ("code",)
+
+    name = "示范街道"
+    division_code = "330106"
+    code = "330106001"
+    center_lng = ORIGIN_LNG + 0.02
+    center_lat = ORIGIN_LAT + 0.02
+
+
+class CommunityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Community
+
+    street = factory.SubFactory(StreetFactory)
+    code = factory.Sequence(lambda n: f"330106001{n + 1:03d}")
+    name = factory.Sequence(lambda n: f"测试{n + 1}社区")
+
+
+class GridFactory(factory.django.DjangoModelFactory):
+    """A square grid; pass ``col``/``row`` to place it (defaults to a fresh column per grid)."""
+
+    class Meta:
+        model = Grid
+        exclude = ("col", "row")
+
+    col = factory.Sequence(lambda n: n)
+    row = 0
+    community = factory.SubFactory(CommunityFactory)
+    code = factory.Sequence(lambda n: f"330106001001{n + 1:03d}")
+    name = factory.Sequence(lambda n: f"第{n + 1}网格")
+    geometry = factory.LazyAttribute(lambda o: square(o.col, o.row))
+    area_m2 = 266_000.0
+    min_lng = factory.LazyAttribute(lambda o: ORIGIN_LNG + o.col * STEP)
+    min_lat = factory.LazyAttribute(lambda o: ORIGIN_LAT + o.row * STEP)
+    max_lng = factory.LazyAttribute(lambda o: ORIGIN_LNG + (o.col + 1) * STEP)
+    max_lat = factory.LazyAttribute(lambda o: ORIGIN_LAT + (o.row + 1) * STEP)
+
+
+class BuildingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Building
+
+    grid = factory.SubFactory(GridFactory)
+    kind = "block"
+    name = factory.Sequence(lambda n: f"{n + 1}幢")
+    address = factory.Sequence(lambda n: f"示范路{n + 1}号")
+
+
+class UnitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Unit
+
+    grid = factory.SubFactory(GridFactory)
+    kind = "shop"
+    name = factory.Sequence(lambda n: f"测试商户{n + 1}")
+    address = factory.Sequence(lambda n: f"示范路{n + 1}号底商")
+
+
+class DepartmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Department
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"D{n + 1:03d}")
+    name = factory.Sequence(lambda n: f"测试部门{n + 1}")
+    kind = "other"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """``UserFactory(role=Role.GRID_WORKER, grids=[g1, g2])``; password is ``PASSWORD``."""
+
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n + 1}")
+    full_name = factory.Sequence(lambda n: f"测试用户{n + 1}")
+    role = Role.DISPATCHER
+    department = factory.LazyAttribute(lambda o: DepartmentFactory() if o.role == Role.DEPT_HANDLER else None)
+    community = factory.LazyAttribute(
+        lambda o: CommunityFactory() if o.role == Role.COMMUNITY_STAFF else None
+    )
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def grids(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.grids.set(extracted)
+        if create:
+            self.save()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.utils import translation
 
 from civicgrid.accounts.models import ApiToken, Department, User
 from civicgrid.accounts.roles import Role
@@ -22,7 +24,8 @@ def _require_admin(actor) -> None:
 
 def _check_password(password: str, user: User | None = None) -> None:
     try:
-        validate_password(password, user)
+        with translation.override(settings.LANGUAGE_CODE):  # CLI/demo run outside a request: still Chinese
+            validate_password(password, user)
     except DjangoValidationError as exc:
         raise ValidationFailed("；".join(exc.messages), field="password")
 

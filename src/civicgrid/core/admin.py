@@ -75,3 +75,49 @@ class AuditLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- working-time calendar ------------------------------------------------------------------------------
+# Imported here, not at the top: accounts.admin itself imports AuditedAdmin from this module.
+from civicgrid.accounts.admin import SystemAdminOnly  # noqa: E402
+from civicgrid.core.models import CalendarOverride, CalendarYear  # noqa: E402
+
+_WEEKDAYS = "一二三四五六日"
+
+
+@admin.register(CalendarOverride)
+class CalendarOverrideAdmin(SystemAdminOnly, AuditedAdmin):
+    """Days set by hand (国务院通知的放假、调休上班，或本街道的临时调整). They win over the built-in data."""
+
+    list_display = ("date", "weekday", "is_workday", "name", "note", "updated_at")
+    list_filter = ("is_workday",)
+    search_fields = ("name", "note")
+    date_hierarchy = "date"
+    ordering = ("-date",)
+
+    @admin.display(description="星期")
+    def weekday(self, obj):
+        return f"周{_WEEKDAYS[obj.date.weekday()]}"
+
+
+@admin.register(CalendarYear)
+class CalendarYearAdmin(SystemAdminOnly, AuditedAdmin):
+    """A year is entered by adding its CalendarOverride rows and then ticking 已确认 here."""
+
+    list_display = ("year", "confirmed", "builtin_data", "override_count", "updated_at")
+    list_filter = ("confirmed",)
+    fields = ("year", "confirmed", "notice", "updated_at")
+    readonly_fields = ("updated_at",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("year", "updated_at") if obj is not None else ("updated_at",)
+
+    @admin.display(description="内置数据", boolean=True)
+    def builtin_data(self, obj):
+        from civicgrid.core.workcalendar import has_builtin_data
+
+        return has_builtin_data(obj.year)
+
+    @admin.display(description="已录入调整天数")
+    def override_count(self, obj):
+        return CalendarOverride.objects.filter(date__year=obj.year).count()

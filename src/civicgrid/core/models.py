@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from civicgrid.core import clock
@@ -58,3 +59,60 @@ class AuditLog(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("审计日志只能追加，不能删除 (audit log is append-only)")
+
+
+# --- working-time calendar (see civicgrid.core.workcalendar) -------------------------------------------
+# ``updated_at`` uses the real wall clock (auto_now), not ``clock.now``: it is the cache version other app
+# servers compare, so it must move forward even while a test has frozen the platform clock.
+
+
+class CalendarYear(models.Model):
+    """A year whose State Council holiday notice an admin has entered (as CalendarOverride rows) and confirmed.
+
+    A year is *covered* when chinesecalendar ships its data or a confirmed row exists here; uncovered years are
+    computed with weekends only and every deadline touching them is marked 暂定.
+    """
+
+    year = models.PositiveSmallIntegerField(
+        "年份",
+        primary_key=True,
+        validators=[MinValueValidator(2000), MaxValueValidator(2100)],
+    )
+    confirmed = models.BooleanField(
+        "已确认",
+        default=False,
+        help_text="已按国务院办公厅通知录入本年全部放假和调休上班日期后勾选；未确认的年份按周末推算并标记为“暂定”。",
+    )
+    notice = models.TextField(
+        "通知",
+        blank=True,
+        help_text="例如：国务院办公厅关于2027年部分节假日安排的通知（国办发明电〔2026〕×号）",
+    )
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "工作日历年度"
+        verbose_name_plural = "工作日历年度"
+        ordering = ["-year"]
+
+    def __str__(self):
+        return f"{self.year} 年{'（已确认）' if self.confirmed else '（未确认）'}"
+
+
+class CalendarOverride(models.Model):
+    """One day whose working status an admin sets by hand. Wins over chinesecalendar and the weekend rule."""
+
+    date = models.DateField("日期", unique=True)
+    is_workday = models.BooleanField("上班", help_text="勾选表示当天上班（如调休上班），不勾选表示放假")
+    name = models.CharField("名称", max_length=50, blank=True, help_text="例如：春节、国庆节、调休上班")
+    note = models.TextField("备注", blank=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "工作日历调整"
+        verbose_name_plural = "工作日历调整"
+        ordering = ["date"]
+
+    def __str__(self):
+        status = "上班" if self.is_workday else "放假"
+        return f"{self.date:%Y-%m-%d} {status}{f' {self.name}' if self.name else ''}"

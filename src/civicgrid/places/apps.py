@@ -7,4 +7,7 @@ class PlacesConfig(AppConfig):
     verbose_name = "地理网格"
 
     def ready(self):
-        from civicgrid.places import selectors  # noqa: F401  (register scope rules)
+        from civicgrid.places import (
+            selectors,  # noqa: F401  (register scope rules)
+            signals,  # noqa: F401  (bump the grid revision on every change)
+        )

@@ -3,7 +3,7 @@
   const el = document.getElementById("grid-map");
   if (!el || !window.L) return;
   const palette = ["#1d4e89", "#2e9d4f", "#c8102e", "#f29f05", "#7b2cbf", "#0096c7", "#6a994e", "#bc4749", "#3d5a80", "#e07a5f"];
-  const map = L.map(el, { zoomControl: true, attributionControl: false, preferCanvas: true });
+  const map = L.map(el, { zoomControl: true, attributionControl: false });
   const communityColor = {};
   let next = 0;
   fetch(el.dataset.geojsonUrl, { credentials: "same-origin" })

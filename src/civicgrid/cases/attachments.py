@@ -1,0 +1,98 @@
+"""Photo uploads: validated as real images with Pillow, stored once per content (sha256 path), with a thumbnail.
+
+``store_upload`` is shared with the intake app. It must run inside the caller's transaction or on its own; the
+file is written first (content-addressed, so a rolled-back row leaves only a harmless, reusable file).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from PIL import Image, UnidentifiedImageError
+
+from civicgrid.cases.models import Attachment, AttachmentKind
+from civicgrid.core.errors import ValidationFailed
+
+MAX_BYTES = 15 * 1024 * 1024
+MAX_PIXELS = 50_000_000
+THUMB_SIZE = (320, 320)
+FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png"), "WEBP": ("image/webp", ".webp")}
+
+
+def _read(file) -> tuple[bytes, str]:
+    """Accept an UploadedFile/File, a ``(name, bytes[, content_type])`` tuple, or raw bytes."""
+    if isinstance(file, bytes | bytearray):
+        return bytes(file), ""
+    if isinstance(file, tuple):
+        return bytes(file[1]), str(file[0])
+    name = getattr(file, "name", "") or ""
+    if hasattr(file, "seek"):
+        file.seek(0)
+    if hasattr(file, "chunks"):
+        data = b"".join(file.chunks())
+    else:
+        data = file.read()
+    return data, name
+
+
+def _path(sha: str, ext: str, prefix: str = "cases") -> str:
+    return f"{prefix}/{sha[:2]}/{sha[2:4]}/{sha}{ext}"
+
+
+def _save_once(path: str, data: bytes) -> str:
+    if not default_storage.exists(path):
+        return default_storage.save(path, ContentFile(data))
+    return path
+
+
+def store_upload(*, file, kind: str = AttachmentKind.OTHER, actor=None, case=None, event=None) -> Attachment:
+    """Validate ``file`` as a JPEG/PNG/WebP image, store it and a thumbnail, and return the saved row."""
+    if kind not in AttachmentKind.values:
+        raise ValidationFailed(f"未知附件类型：{kind}", field="kind")
+    data, name = _read(file)
+    if not data:
+        raise ValidationFailed("上传的文件为空", field="attachments")
+    if len(data) > MAX_BYTES:
+        raise ValidationFailed(f"图片不能超过 {MAX_BYTES // 1024 // 1024} MB", field="attachments")
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            probe.verify()
+        img = Image.open(io.BytesIO(data))
+        fmt = img.format
+        width, height = img.size
+        if width * height > MAX_PIXELS:
+            raise ValidationFailed("图片像素过大", field="attachments")
+        img.load()
+    except ValidationFailed:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise ValidationFailed(f"文件「{name or '未命名'}」不是有效的图片", field="attachments")
+    if fmt not in FORMATS:
+        raise ValidationFailed(f"不支持的图片格式：{fmt}（仅支持 JPEG/PNG/WebP）", field="attachments")
+    content_type, ext = FORMATS[fmt]
+    sha = hashlib.sha256(data).hexdigest()
+    path = _save_once(_path(sha, ext), data)
+
+    thumb = img.convert("RGB") if img.mode not in ("RGB", "L") else img.copy()
+    thumb.thumbnail(THUMB_SIZE)
+    buf = io.BytesIO()
+    thumb.save(buf, "JPEG", quality=80)
+    thumb_path = _save_once(_path(sha, ".jpg", prefix="cases/thumbs"), buf.getvalue())
+
+    return Attachment.objects.create(
+        case=case,
+        event=event,
+        kind=kind,
+        file=path,
+        thumbnail=thumb_path,
+        original_name=(name or "")[:200],
+        content_type=content_type,
+        size=len(data),
+        sha256=sha,
+        width=width,
+        height=height,
+        uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )

@@ -1,0 +1,262 @@
+"""Seed the category tree from ``cases/data/`` (GB/T 47678.5 部件/事项 + the 街道's own 9xxxx matters).
+
+Defaults for department, priority, time limits and conditions are CivicGrid's own choices (not the standard's),
+set by the rules below; an administrator edits them per deployment. Used by migration ``0002`` (with historical
+models) and by ``civicgrid load_categories``.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+STANDARD_CSV = DATA_DIR / "categories_gbt47678_5.csv"
+STREET_CSV = DATA_DIR / "street_categories.csv"
+
+KIND_FROM_CSV = {"管理部件": "component", "管理事项": "matter"}
+KIND_PREFIX = {"component": "B", "matter": "S", "street": "J"}
+
+# department code per (kind, 大类) — CivicGrid's defaults
+MAJOR_DEPARTMENT = {
+    ("component", "01"): "ZJB",  # 市政公用设施
+    ("component", "02"): "CGZD",
+    ("component", "03"): "CGZD",
+    ("component", "04"): "CGZD",
+    ("component", "05"): "CGZD",
+    ("matter", "01"): "ZJB",
+    ("matter", "02"): "CGZD",
+    ("matter", "03"): "CGZD",
+    ("matter", "04"): "CGZD",
+    ("matter", "05"): "CGZD",
+    ("matter", "06"): "CGZD",
+    ("matter", "07"): "CGZD",
+    ("matter", "08"): "ZJB",
+    ("matter", "09"): "CGZD",
+    ("matter", "10"): "CGZD",
+}
+# name keyword → department code overrides (first match wins)
+KEYWORD_DEPARTMENT = [
+    ("油烟", "HBS"),
+    ("噪声", "HBS"),
+    ("河道污染", "HBS"),
+    ("污水、废水", "HBS"),
+    ("医疗废物", "HBS"),
+    ("工地扬尘", "HBS"),
+    ("焚烧", "HBS"),
+    ("无证餐饮", "SCJG"),
+    ("非法出版物", "SCJG"),
+    ("农贸市场", "SCJG"),
+    ("无照经营", "SCJG"),
+    ("消防", "AJB"),
+    ("流浪乞讨", "SWB"),
+]
+URGENT_KEYWORDS = ("井盖", "消防", "燃气", "危化", "危险化学品", "自建房", "塌陷", "疫情", "突发", "防汛", "自然灾害")
+# minor matters a grid worker may file and accept on the spot (网格员可自行立案)
+MINOR_CODES = {
+    "S06007",  # 沿街晾挂
+    "S06010",  # 暴露垃圾
+    "S06012",  # 道路不洁
+    "S06017",  # 绿地脏乱
+    "S06036",  # 乱堆杂物
+    "S06041",  # 垃圾未分类
+    "S06042",  # 垃圾站（箱）满溢
+    "S07001",  # 非法小广告
+    "S07002",  # 街头散发广告
+    "S09010",  # 非机动车乱停放
+    "S09011",  # 共享单车乱象
+}
+STREET_MAJOR_LIMITS = {
+    # 大类 → (handle amount, unit)
+    "91": (5, "working_days"),
+    "92": (2, "working_days"),
+    "93": (15, "working_days"),
+    "94": (5, "working_days"),
+    "95": (1, "working_days"),
+    "96": (24, "natural_hours"),
+    "99": (5, "working_days"),
+}
+
+
+@dataclass
+class SeedRow:
+    code: str
+    std_code: str
+    kind: str
+    level: str
+    name: str
+    parent_code: str | None
+    synonyms: str = ""
+    department_code: str = ""
+    priority: str = "normal"
+    dispatch: tuple[int, str] = (2, "working_hours")
+    handle: tuple[int, str] = (3, "working_days")
+    verify: tuple[int, str] = (1, "working_days")
+    grid_worker_can_file: bool = False
+    accept_condition: str = ""
+    close_condition: str = ""
+    sort: int = 0
+
+
+def _department_for(kind: str, major: str, name: str) -> str:
+    for word, code in KEYWORD_DEPARTMENT:
+        if word in name:
+            return code
+    return MAJOR_DEPARTMENT.get((kind, major), "")
+
+
+def _standard_rows() -> list[SeedRow]:
+    rows: list[SeedRow] = []
+    majors: dict[str, SeedRow] = {}
+    with STANDARD_CSV.open(encoding="utf-8", newline="") as fh:
+        for i, r in enumerate(csv.DictReader(fh)):
+            kind = KIND_FROM_CSV[r["kind"]]
+            prefix = KIND_PREFIX[kind]
+            major_code = prefix + r["major_code"]
+            if major_code not in majors:
+                majors[major_code] = SeedRow(
+                    code=major_code,
+                    std_code=r["major_code"],
+                    kind=kind,
+                    level="major",
+                    name=r["major_name"],
+                    parent_code=None,
+                    sort=len(majors),
+                )
+                rows.append(majors[major_code])
+            name = r["name"]
+            urgent = any(w in name for w in URGENT_KEYWORDS)
+            code = prefix + r["code"]
+            minor = code in MINOR_CODES
+            noun = "部件" if kind == "component" else "问题"
+            rows.append(
+                SeedRow(
+                    code=code,
+                    std_code=r["code"],
+                    kind=kind,
+                    level="minor",
+                    name=name,
+                    parent_code=major_code,
+                    synonyms=r["synonyms"],
+                    department_code=_department_for(kind, r["major_code"], name),
+                    priority="urgent" if urgent else "normal",
+                    dispatch=(1, "natural_hours") if urgent else (2, "working_hours"),
+                    handle=(24, "natural_hours") if urgent else ((1, "working_days") if minor else (3, "working_days")),
+                    verify=(4, "natural_hours") if urgent else (1, "working_days"),
+                    grid_worker_can_file=minor,
+                    accept_condition=f"{name}属实，位于本街道管辖范围内，有现场照片或明确地址。",
+                    close_condition=f"{noun}已处置到位，现场恢复正常，有处置后照片且核查通过。",
+                    sort=i,
+                )
+            )
+    return rows
+
+
+def _street_rows() -> list[SeedRow]:
+    rows: list[SeedRow] = []
+    majors: dict[str, SeedRow] = {}
+    with STREET_CSV.open(encoding="utf-8", newline="") as fh:
+        for i, r in enumerate(csv.DictReader(fh)):
+            major_code = "J" + r["major_code"]
+            if major_code not in majors:
+                majors[major_code] = SeedRow(
+                    code=major_code,
+                    std_code=r["major_code"],
+                    kind="street",
+                    level="major",
+                    name=r["major_name"],
+                    parent_code=None,
+                    sort=len(majors),
+                )
+                rows.append(majors[major_code])
+            name = r["name"]
+            urgent = any(w in name for w in URGENT_KEYWORDS)
+            rows.append(
+                SeedRow(
+                    code="J" + r["code"],
+                    std_code=r["code"],
+                    kind="street",
+                    level="minor",
+                    name=name,
+                    parent_code=major_code,
+                    synonyms=r["synonyms"],
+                    department_code=r["department"],
+                    priority="urgent" if urgent else "normal",
+                    dispatch=(1, "natural_hours") if urgent else (2, "working_hours"),
+                    handle=STREET_MAJOR_LIMITS[r["major_code"]],
+                    verify=(1, "working_days"),
+                    accept_condition=f"反映的{r['major_name']}事项属实且属本街道职责范围。",
+                    close_condition="诉求已答复或问题已解决，处置情况已反馈反映人。",
+                    sort=i,
+                )
+            )
+    return rows
+
+
+def seed_rows() -> list[SeedRow]:
+    """Every seed row, 大类 before their 小类."""
+    return _standard_rows() + _street_rows()
+
+
+def load_categories(category_model=None, department_model=None, *, update_existing: bool = False) -> dict:
+    """Insert missing categories (and, with ``update_existing``, reset existing ones to the seed defaults).
+
+    Departments are resolved by code now; unresolved codes stay in ``default_department_code`` and are linked
+    later (``resolve_departments``) or at dispatch time.
+    """
+    if category_model is None:
+        from civicgrid.cases.models import Category as category_model
+    if department_model is None:
+        from civicgrid.accounts.models import Department as department_model
+    depts = {d.code: d for d in department_model.objects.all()}
+    existing = {c.code: c for c in category_model.objects.all()}
+    created = updated = 0
+    for row in seed_rows():
+        values = dict(
+            std_code=row.std_code,
+            kind=row.kind,
+            level=row.level,
+            name=row.name,
+            parent=existing.get(row.parent_code) if row.parent_code else None,
+            synonyms=row.synonyms,
+            default_department_code=row.department_code,
+            default_department=depts.get(row.department_code),
+            priority=row.priority,
+            dispatch_limit_amount=row.dispatch[0],
+            dispatch_limit_unit=row.dispatch[1],
+            handle_limit_amount=row.handle[0],
+            handle_limit_unit=row.handle[1],
+            verify_limit_amount=row.verify[0],
+            verify_limit_unit=row.verify[1],
+            grid_worker_can_file=row.grid_worker_can_file,
+            accept_condition=row.accept_condition,
+            close_condition=row.close_condition,
+            sort=row.sort,
+        )
+        obj = existing.get(row.code)
+        if obj is None:
+            obj = category_model.objects.create(code=row.code, **values)
+            existing[row.code] = obj
+            created += 1
+        elif update_existing:
+            for k, v in values.items():
+                setattr(obj, k, v)
+            obj.save()
+            updated += 1
+    linked = resolve_departments(category_model, department_model)
+    return {"created": created, "updated": updated, "linked": linked, "total": len(existing)}
+
+
+def resolve_departments(category_model=None, department_model=None) -> int:
+    """Link ``default_department`` from ``default_department_code`` where the department now exists."""
+    if category_model is None:
+        from civicgrid.cases.models import Category as category_model
+    if department_model is None:
+        from civicgrid.accounts.models import Department as department_model
+    linked = 0
+    for dept in department_model.objects.all():
+        linked += category_model.objects.filter(
+            default_department__isnull=True, default_department_code=dept.code
+        ).update(default_department=dept)
+    return linked

@@ -1,0 +1,267 @@
+"""The case state machine as a pure table (no database access).
+
+Each :class:`Move` names the states it may start from, where it goes, and which roles may make it — some only
+under a condition about the case and the user (``Facts``: the case is assigned to the user's department, lies in
+the user's grids/community, the category lets a grid worker file it, an extension request is pending).
+
+:func:`check` is the guard: it RAISES
+
+- :class:`~civicgrid.core.errors.IllegalTransition` (409) when the move is not legal from the case's state (or a
+  state precondition such as "an extension is pending" fails);
+- :class:`~civicgrid.core.errors.PermissionDenied` (403) when the state allows it but the role (or the role's
+  condition) does not.
+
+Life cycle::
+
+    reported ─accept→ accepted ─dispatch→ dispatched ─sign→ handling ─finish→ handled ─verify_pass→ verified
+       │                 ↑   ↑                 │  ↑            │  ↑            │ verify_fail → handling (返工)
+       │reject/merge     │   └──return────────-┘  └─reassign───┘  │                         close ↓
+       ↓                 │                                        │             closed ─rate→ rated
+    rejected/merged      └── resume ← suspended ← suspend ────────┘        (不满意+重办 → dispatched)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from civicgrid.accounts.roles import Role
+from civicgrid.cases.models import CaseState as S
+from civicgrid.core.errors import IllegalTransition, PermissionDenied
+
+# target sentinels
+STAY = "<stay>"  # the state does not change (supervise, extension moves, reassign keeps "dispatched")
+PREVIOUS = "<previous>"  # back to the state before suspension (resume)
+
+# conditions a role may be subject to
+OWN_DEPARTMENT = "own_department"  # the case is currently assigned to the user's department
+OWN_GRID = "own_grid"  # the case lies in one of the user's grids
+OWN_COMMUNITY = "own_community"  # the case lies in the user's community
+CAN_FILE = "can_file"  # category.grid_worker_can_file and the case is the user's own or in their grids
+
+# state preconditions (failing one is an IllegalTransition: the case is not in a state for it)
+EXTENSION_PENDING = "extension_pending"
+NO_EXTENSION_PENDING = "no_extension_pending"
+
+ANY = None  # role allowed without condition
+
+D, SL, H, G, C, L = (
+    Role.DISPATCHER,
+    Role.SHIFT_LEADER,
+    Role.DEPT_HANDLER,
+    Role.GRID_WORKER,
+    Role.COMMUNITY_STAFF,
+    Role.LEADER,
+)
+
+
+@dataclass(frozen=True)
+class Move:
+    name: str
+    label: str
+    sources: frozenset[str]
+    target: str
+    roles: dict[str, str | None] = field(hash=False, compare=False)
+    needs: str | None = None  # a state precondition
+    required: tuple[str, ...] = ()  # input fields the service requires (for the UI/API)
+    style: str = "primary"
+
+    def __str__(self):
+        return self.name
+
+
+def _m(name, label, sources, target, roles, *, needs=None, required=(), style="primary") -> Move:
+    return Move(name, label, frozenset(sources), target, dict(roles), needs, tuple(required), style)
+
+
+_DISPATCH_DESK = {D: ANY, SL: ANY}
+_STAGE_OPEN = (S.ACCEPTED, S.DISPATCHED, S.HANDLING, S.HANDLED, S.VERIFIED, S.SUSPENDED)
+
+MOVES: dict[str, Move] = {
+    m.name: m
+    for m in [
+        _m("accept", "受理立案", [S.REPORTED], S.ACCEPTED, {D: ANY, SL: ANY, G: CAN_FILE}),
+        _m("reject", "不予受理", [S.REPORTED], S.REJECTED, _DISPATCH_DESK, required=("reason",), style="danger"),
+        _m("dispatch", "派遣", [S.ACCEPTED], S.DISPATCHED, _DISPATCH_DESK, required=("department",)),
+        _m("sign", "签收", [S.DISPATCHED], S.HANDLING, {H: OWN_DEPARTMENT}),
+        _m(
+            "return",
+            "退回",
+            [S.DISPATCHED, S.HANDLING],
+            S.ACCEPTED,
+            {H: OWN_DEPARTMENT},
+            required=("reason",),
+            style="warning",
+        ),
+        _m("reassign", "改派", [S.DISPATCHED, S.HANDLING], S.DISPATCHED, _DISPATCH_DESK, required=("department",)),
+        _m(
+            "finish",
+            "处置完成",
+            [S.HANDLING],
+            S.HANDLED,
+            {H: OWN_DEPARTMENT},
+            required=("note", "attachments"),
+            style="success",
+        ),
+        _m(
+            "verify_pass",
+            "核查通过",
+            [S.HANDLED],
+            S.VERIFIED,
+            {D: ANY, SL: ANY, G: OWN_GRID, C: OWN_COMMUNITY},
+            style="success",
+        ),
+        _m(
+            "verify_fail",
+            "核查不通过（返工）",
+            [S.HANDLED],
+            S.HANDLING,
+            {D: ANY, SL: ANY, G: OWN_GRID, C: OWN_COMMUNITY},
+            required=("reason",),
+            style="warning",
+        ),
+        _m("close", "结案", [S.VERIFIED], S.CLOSED, _DISPATCH_DESK, style="success"),
+        _m("rate", "回访评价", [S.CLOSED], S.RATED, _DISPATCH_DESK, required=("rating",)),
+        _m(
+            "request_extension",
+            "申请延期",
+            [S.DISPATCHED, S.HANDLING],
+            STAY,
+            {H: OWN_DEPARTMENT},
+            needs=NO_EXTENSION_PENDING,
+            required=("amount", "unit", "reason"),
+            style="warning",
+        ),
+        _m(
+            "approve_extension",
+            "批准延期",
+            [S.DISPATCHED, S.HANDLING],
+            STAY,
+            {SL: ANY},
+            needs=EXTENSION_PENDING,
+            style="success",
+        ),
+        _m(
+            "deny_extension",
+            "驳回延期",
+            [S.DISPATCHED, S.HANDLING],
+            STAY,
+            {SL: ANY},
+            needs=EXTENSION_PENDING,
+            style="danger",
+        ),
+        _m(
+            "suspend",
+            "挂账",
+            [S.ACCEPTED, S.DISPATCHED, S.HANDLING],
+            S.SUSPENDED,
+            _DISPATCH_DESK,
+            required=("reason",),
+            style="secondary",
+        ),
+        _m("resume", "恢复", [S.SUSPENDED], PREVIOUS, _DISPATCH_DESK),
+        _m(
+            "void",
+            "作废",
+            [S.REPORTED, *_STAGE_OPEN],
+            S.VOIDED,
+            {SL: ANY},
+            required=("reason",),
+            style="danger",
+        ),
+        _m(
+            "merge",
+            "合并",
+            [S.REPORTED, S.ACCEPTED],
+            S.MERGED,
+            _DISPATCH_DESK,
+            required=("target_case",),
+            style="secondary",
+        ),
+        _m("supervise", "督办", _STAGE_OPEN, STAY, {SL: ANY, L: ANY}, required=("note",), style="danger"),
+    ]
+}
+
+ALL_STATES: tuple[str, ...] = tuple(S.values)
+ALL_MOVES: tuple[str, ...] = tuple(MOVES)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the guard needs to know about the case and the user besides the state and the role."""
+
+    own_department: bool = False
+    own_grid: bool = False
+    own_community: bool = False
+    can_file: bool = False
+    extension_pending: bool = False
+
+    def holds(self, condition: str | None) -> bool:
+        if condition is None:
+            return True
+        return bool(getattr(self, condition))
+
+
+_CONDITION_TEXT = {
+    OWN_DEPARTMENT: "该案件当前未派遣给您的部门",
+    OWN_GRID: "该案件不在您负责的网格内",
+    OWN_COMMUNITY: "该案件不在您所在的社区",
+    CAN_FILE: "该分类不允许网格员自行立案",
+}
+
+
+def get_move(name: str) -> Move:
+    try:
+        return MOVES[name.replace("-", "_")]
+    except KeyError:
+        raise IllegalTransition(f"未知操作：{name}", field="move", code="unknown_move")
+
+
+def check(case_state: str, move: str | Move, role: str, facts: Facts | None = None) -> Move:
+    """Raise unless ``role`` may make ``move`` from ``case_state``; return the :class:`Move`."""
+    m = move if isinstance(move, Move) else get_move(move)
+    facts = facts or Facts()
+    state_label = S(case_state).label if case_state in S.values else case_state
+    if case_state not in m.sources:
+        raise IllegalTransition(f"案件当前状态为「{state_label}」，不能执行「{m.label}」")
+    if m.needs == EXTENSION_PENDING and not facts.extension_pending:
+        raise IllegalTransition(f"没有待审批的延期申请，不能执行「{m.label}」")
+    if m.needs == NO_EXTENSION_PENDING and facts.extension_pending:
+        raise IllegalTransition("已有待审批的延期申请，请等待值班长审批")
+    if role not in m.roles:
+        role_label = Role(role).label if role in Role.values else role
+        raise PermissionDenied(f"「{role_label}」无权执行「{m.label}」")
+    condition = m.roles[role]
+    if not facts.holds(condition):
+        raise PermissionDenied(f"{_CONDITION_TEXT[condition]}，不能执行「{m.label}」")
+    return m
+
+
+def is_allowed(case_state: str, move: str | Move, role: str, facts: Facts | None = None) -> bool:
+    try:
+        check(case_state, move, role, facts)
+    except (IllegalTransition, PermissionDenied):
+        return False
+    return True
+
+
+def target_state(move: Move, case_state: str, suspended_from: str = "") -> str:
+    if move.target == STAY:
+        return case_state
+    if move.target == PREVIOUS:
+        return suspended_from or S.ACCEPTED
+    return move.target
+
+
+def moves_for(case_state: str, role: str, facts: Facts | None = None, *, names: Iterable[str] = ALL_MOVES):
+    """The moves ``role`` may make now, in table order."""
+    return [MOVES[n] for n in names if is_allowed(case_state, MOVES[n], role, facts)]
+
+
+def allowed_moves(case, user) -> list[Move]:
+    """Legal moves for ``user`` on ``case`` (for the UI's buttons). Reads the case's facts (may query)."""
+    from civicgrid.cases.services import facts_for
+
+    if user is None or not getattr(user, "is_active", False):
+        return []
+    return moves_for(case.state, user.role, facts_for(case, user))

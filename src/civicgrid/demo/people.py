@@ -1,0 +1,108 @@
+"""处置部门 and one demo account per role, created through :mod:`civicgrid.accounts.services` (validated, audited).
+
+Both are upserts: an existing department (same code, or same name) or account (same username) is left as it is,
+so running the demo twice — or on a database where an administrator already exists — changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from civicgrid.accounts import services
+from civicgrid.accounts.models import Department, User
+from civicgrid.accounts.roles import Role
+
+# One password for every demo account (≥ 10 characters, 4 character classes). Printed by ``civicgrid demo``.
+DEMO_PASSWORD = "Demo@2026civic"
+
+# code, name, kind, sort order
+STREET_DEPARTMENTS = [
+    ("CGZD", "城管中队", "enforcement", 10),
+    ("ZJB", "住建办", "construction", 20),
+    ("HBS", "环保所", "environment", 30),
+    ("SCJG", "市场监管所", "market", 40),
+    ("AJB", "安监办", "safety", 50),
+    ("SFS", "司法所", "justice", 60),
+    ("PCS", "派出所", "police", 70),
+    ("SWB", "社会事务办", "service", 80),
+    ("XFB", "信访办", "other", 90),
+    ("YJB", "应急办", "safety", 100),
+]
+
+
+@dataclass
+class DemoAccount:
+    username: str
+    role: str
+    full_name: str
+    note: str
+    created: bool = True
+
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label
+
+
+def community_department_code(community) -> str:
+    return f"SQ{community.code[-3:]}"
+
+
+def ensure_departments(communities, phone_for) -> dict[str, Department]:
+    """Street departments plus one per 社区/村. ``phone_for(code)`` gives a fictional phone. Returns by code."""
+    wanted = [(code, name, kind, order, None) for code, name, kind, order in STREET_DEPARTMENTS]
+    for n, comm in enumerate(communities, start=1):
+        wanted.append((community_department_code(comm), comm.name, "community", 200 + n, comm))
+    existing = {d.code: d for d in Department.objects.all()}
+    by_name = {d.name: d for d in existing.values()}
+    out: dict[str, Department] = {}
+    for code, name, kind, order, comm in wanted:
+        dept = existing.get(code) or by_name.get(name)
+        if dept is None:
+            dept = services.create_department(
+                actor=None,
+                code=code,
+                name=name,
+                kind=kind,
+                phone=phone_for(code),
+                community=comm,
+                sort_order=order,
+            )
+        out[code] = dept
+    return out
+
+
+def ensure_accounts(*, departments: dict[str, Department], community, worker_grids) -> list[DemoAccount]:
+    """One account per role. ``community``: the 社区 of ``shequ``; ``worker_grids``: ``wangge``'s grids."""
+    handler_dept = departments["CGZD"]
+    specs = [
+        ("admin", Role.SYSTEM_ADMIN, "系统管理员", "账号、部门、网格与参数管理", {"is_superuser": True}),
+        ("auditor", Role.AUDIT_ADMIN, "审计员", "只读审计日志（三权分立）", {}),
+        ("dispatcher", Role.DISPATCHER, "陈晓燕", "指挥中心受理、立案、派遣", {}),
+        ("zhibanzhang", Role.SHIFT_LEADER, "刘志强", "值班长：审核、改派、结案", {}),
+        ("handler", Role.DEPT_HANDLER, "赵磊", f"{handler_dept.name}处置人员", {"department": handler_dept}),
+        ("shequ", Role.COMMUNITY_STAFF, "孙丽华", f"{community.name}工作人员", {"community": community}),
+        (
+            "wangge",
+            Role.GRID_WORKER,
+            "周海涛",
+            "网格员：" + "、".join(g.name for g in worker_grids),
+            {"grids": list(worker_grids)},
+        ),
+        ("lingdao", Role.LEADER, "吴建国", "街道领导：驾驶舱与统计（只读）", {}),
+    ]
+    existing = set(User.objects.filter(username__in=[s[0] for s in specs]).values_list("username", flat=True))
+    accounts = []
+    for username, role, full_name, note, extra in specs:
+        if username in existing:
+            accounts.append(DemoAccount(username, role, full_name, note + "（账号已存在，未改动）", created=False))
+            continue
+        services.create_user(
+            actor=None,
+            username=username,
+            password=DEMO_PASSWORD,
+            role=role,
+            full_name=full_name,
+            **extra,
+        )
+        accounts.append(DemoAccount(username, role, full_name, note))
+    return accounts

@@ -1,0 +1,196 @@
+"""Reads for the Open311 endpoints: the public view of cases and of their timelines, within a jurisdiction.
+
+Open311 callers are not users, so the user-scoped case selectors do not apply; the public rule is here:
+
+- a case is public once it has a category and either came in through Open311 or has been numbered (立案);
+  voided cases (作废, entered in error) are never shown;
+- a key (or ``jurisdiction_id``) limits everything to one 街道: the case's community/grid lies in it, or it was
+  submitted through a key of that 街道;
+- only public fields leave: never the reporter's name/phone, never staff names or internal notes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db.models import F, Q, QuerySet
+
+from civicgrid.cases.models import Case, CaseEvent, CaseState
+from civicgrid.open311.formats import iso
+from civicgrid.open311.models import InboundUpdate, ServiceRequest
+from civicgrid.places.models import Street
+
+CLOSED_STATES = frozenset(
+    {CaseState.CLOSED, CaseState.RATED, CaseState.REJECTED, CaseState.VOIDED, CaseState.MERGED}
+)
+MAX_ROWS = 1000
+DESCRIPTION_MAX = 4000
+
+# the public sentence for an event that moved the case into a state
+_STATE_SENTENCE = {
+    CaseState.REPORTED: "已收到您反映的问题，等待受理。",
+    CaseState.ACCEPTED: "问题已受理立案，等待派遣处置部门。",
+    CaseState.REJECTED: "经核实，该问题不予受理。",
+    CaseState.DISPATCHED: "已派遣处置部门。",
+    CaseState.HANDLING: "处置部门已签收，正在处置。",
+    CaseState.HANDLED: "处置部门已处置完成，等待核查。",
+    CaseState.VERIFIED: "已核查通过，等待结案。",
+    CaseState.CLOSED: "问题已处置完毕并结案。",
+    CaseState.RATED: "已完成回访。",
+    CaseState.SUSPENDED: "该问题暂时挂账，待条件具备后继续处置。",
+    CaseState.MERGED: "该问题与其他反映合并处理。",
+}
+
+
+def status_of(state: str) -> str:
+    return "closed" if state in CLOSED_STATES else "open"
+
+
+def states_for_status(status: str) -> list[str]:
+    closed = [s for s in CaseState.values if s in CLOSED_STATES]
+    return closed if status == "closed" else [s for s in CaseState.values if s not in CLOSED_STATES]
+
+
+def jurisdiction_q(street: Street | None, prefix: str = "") -> Q:
+    if street is None:
+        return Q()
+    return (
+        Q(**{f"{prefix}community__street": street})
+        | Q(**{f"{prefix}grid__community__street": street})
+        | Q(**{f"{prefix}open311_request__jurisdiction": street})
+    )
+
+
+def public_cases(*, street: Street | None) -> QuerySet[Case]:
+    return (
+        Case.objects.filter(category__isnull=False)
+        .exclude(state=CaseState.VOIDED)
+        .filter(Q(number__isnull=False) | Q(open311_request__isnull=False))
+        .filter(jurisdiction_q(street))
+        .select_related("category", "department", "open311_request")
+        .distinct()
+    )
+
+
+def public_id(case: Case) -> str:
+    link = getattr(case, "open311_request", None) if _has_link(case) else None
+    return link.service_request_id if link else (case.number or "")
+
+
+def _has_link(case: Case) -> bool:
+    try:
+        case.open311_request  # noqa: B018
+    except ServiceRequest.DoesNotExist:
+        return False
+    return True
+
+
+def ids_q(ids: Iterable[str], prefix: str = "") -> Q:
+    ids = [i for i in ids if i]
+    return Q(**{f"{prefix}open311_request__service_request_id__in": ids}) | Q(
+        **{f"{prefix}number__in": ids, f"{prefix}open311_request__isnull": True}
+    )
+
+
+def find_requests(
+    *,
+    street: Street | None,
+    ids: list[str] | None = None,
+    service_codes: list[str] | None = None,
+    statuses: list[str] | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> list[Case]:
+    qs = public_cases(street=street)
+    if ids is not None:
+        qs = qs.filter(ids_q(ids))
+    if service_codes:
+        qs = qs.filter(category__code__in=service_codes)
+    if statuses:
+        states = sorted({s for status in statuses for s in states_for_status(status)})
+        qs = qs.filter(state__in=states)
+    if start is not None:
+        qs = qs.filter(created_at__gte=start)
+    if end is not None:
+        qs = qs.filter(created_at__lt=end)
+    return list(qs.order_by("-created_at", "-id")[:MAX_ROWS])
+
+
+def get_request(*, street: Street | None, service_request_id: str) -> Case | None:
+    return public_cases(street=street).filter(ids_q([service_request_id])).first()
+
+
+def request_dict(case: Case) -> dict:
+    """One service request with public fields only."""
+    link = case.open311_request if _has_link(case) else None
+    state_label = CaseState(case.state).label if case.state in CaseState.values else case.state
+    status = status_of(case.state)
+    return {
+        "service_request_id": link.service_request_id if link else case.number,
+        "status": status,
+        "status_notes": state_label,
+        "service_name": case.category.name,
+        "service_code": case.category.code,
+        "description": (case.description or "")[:DESCRIPTION_MAX] or None,
+        "agency_responsible": case.department.name if case.department_id else None,
+        "service_notice": service_notice(case),
+        "requested_datetime": iso(case.created_at),
+        "updated_datetime": iso(case.closed_at if status == "closed" and case.closed_at else case.updated_at),
+        "expected_datetime": iso(case.due_at) if status == "open" else None,
+        "address": case.address or None,
+        "address_id": (link.address_id or None) if link else None,
+        "zipcode": None,
+        "lat": case.lat,
+        "long": case.lng,
+        "media_url": (link.media_url or None) if link else None,
+    }
+
+
+def service_notice(case: Case) -> str | None:
+    if status_of(case.state) == "closed":
+        return None
+    if case.due_at:
+        return f"当前环节预计于 {iso(case.due_at)[:16].replace('T', ' ')} 前办理完毕。"
+    return "已收到，将按规定时限办理。"
+
+
+# --- timeline updates (FixMyStreet servicerequestupdates) --------------------------------------------
+
+
+def public_update_events(
+    *, street: Street | None, start: datetime, end: datetime
+) -> list[tuple[CaseEvent, Case, InboundUpdate | None]]:
+    """Events in ``[start, end)`` on public cases that the public may see: every event that put the case into a
+    new state, and the public notes posted through Open311. Internal moves (supervise, extensions, reassign within
+    the same state) are left out."""
+    cases = public_cases(street=street)
+    public = (~Q(from_state=F("to_state")) & ~Q(to_state=CaseState.VOIDED)) | Q(data__has_key="public_note")
+    events = list(
+        CaseEvent.objects.filter(case__in=cases.values("pk"), at__gte=start, at__lt=end)
+        .filter(public)
+        .select_related("case", "case__open311_request", "case__category")
+        .order_by("at", "id")[:MAX_ROWS]
+    )
+    inbound = {iu.event_id: iu for iu in InboundUpdate.objects.filter(event__in=[ev.pk for ev in events])}
+    return [(ev, ev.case, inbound.get(ev.pk)) for ev in events]
+
+
+def update_dict(ev: CaseEvent, case: Case, inbound: InboundUpdate | None) -> dict:
+    public_note = (ev.data or {}).get("public_note")
+    if inbound is not None:
+        description = inbound.description
+    elif public_note:
+        description = str(public_note)
+    else:
+        description = _STATE_SENTENCE.get(ev.to_state) or (
+            CaseState(ev.to_state).label if ev.to_state in CaseState.values else ev.to_state
+        )
+    return {
+        "update_id": str(ev.pk),
+        "service_request_id": public_id(case),
+        "status": status_of(ev.to_state),
+        "updated_datetime": iso(ev.at),
+        "description": description,
+        "media_url": (inbound.media_url or None) if inbound else None,
+    }

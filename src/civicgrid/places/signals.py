@@ -1,0 +1,51 @@
+"""Keep the point → grid index fresh: every grid change bumps ``PlacesRevision``.
+
+Every app server reads the revision (at most once a second, :mod:`civicgrid.core.geoindex`) and rebuilds its
+in-memory index when it moved; the process that made the change also drops its own index at once.
+Bulk writers (the importer) wrap their work in :func:`batched` so that one import bumps the revision once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from civicgrid.core import geoindex
+from civicgrid.places.models import Grid, PlacesRevision
+
+_batching: contextvars.ContextVar[bool] = contextvars.ContextVar("civicgrid_places_batching", default=False)
+
+
+def bump_revision() -> None:
+    """Move the revision counter (creating the single row on first use) and drop this process's index."""
+    if not PlacesRevision.objects.filter(pk=1).update(revision=F("revision") + 1):
+        try:
+            with transaction.atomic():
+                PlacesRevision.objects.create(pk=1, revision=1)
+        except IntegrityError:  # another process created it meanwhile
+            PlacesRevision.objects.filter(pk=1).update(revision=F("revision") + 1)
+    geoindex.invalidate()
+
+
+@contextlib.contextmanager
+def batched():
+    """Suppress the per-save bumps inside the block and bump once at its (successful) end."""
+    token = _batching.set(True)
+    try:
+        yield
+    finally:
+        _batching.reset(token)
+    bump_revision()
+
+
+@receiver(post_save, sender=Grid, dispatch_uid="places.grid_saved")
+@receiver(post_delete, sender=Grid, dispatch_uid="places.grid_deleted")
+def _grid_changed(sender, instance, **kwargs) -> None:
+    if _batching.get():
+        return
+    bump_revision()

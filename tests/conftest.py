@@ -18,6 +18,16 @@ def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_calendar_cache():
+    """Each test starts from the database, not from a holiday-calendar snapshot another test loaded."""
+    from civicgrid.core import workcalendar
+
+    workcalendar.clear_cache()
+    yield
+    workcalendar.clear_cache()
+
+
 @pytest.fixture
 def shared_dir() -> Path:
     """../shared reference data: present in CI, absent in a user's clone (tests skip with the reason)."""

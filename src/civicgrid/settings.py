@@ -93,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "civicgrid.core.context_processors.platform",
+                "civicgrid.core.context_processors.calendar_banner",
             ],
         },
     }
@@ -197,5 +198,8 @@ CIVICGRID = {
     # working hours for 工作时 / 工作日 deadlines; list of (start, end) "HH:MM" pairs
     "WORKING_HOURS": [("08:30", "12:00"), ("13:30", "17:30")],
     # run the in-process scheduler (deadline lights etc.) inside `civicgrid serve`
+    # seconds between checks whether another server changed the holiday calendar
+    "CALENDAR_RECHECK_SECONDS": 5,
     "SCHEDULER_ENABLED": os.environ.get("CIVICGRID_SCHEDULER", "1") == "1" and not TESTING,
 }
+FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 default, opted into now

@@ -81,4 +81,5 @@ def _validation_error(request, exc: NinjaValidationError):
 
 api.add_router("/accounts", "civicgrid.accounts.api.router")
 api.add_router("/places", "civicgrid.places.api.router")
+api.add_router("/cases", "civicgrid.cases.api.router")
 # further routers are added by their apps below (one line each)

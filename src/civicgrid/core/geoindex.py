@@ -99,7 +99,9 @@ class GridIndex:
         eps = max(dx, dy) * 1e-6
         cx, cy = np.meshgrid(np.arange(nx), np.arange(ny), indexing="ij")
         cx, cy = cx.ravel(), cy.ravel()
-        boxes = shapely.box(x0 + cx * dx - eps, y0 + cy * dy - eps, x0 + (cx + 1) * dx + eps, y0 + (cy + 1) * dy + eps)
+        boxes = shapely.box(
+            x0 + cx * dx - eps, y0 + cy * dy - eps, x0 + (cx + 1) * dx + eps, y0 + (cy + 1) * dy + eps
+        )
         cell_idx, poly_pos = self.tree.query(boxes, predicate="intersects")
         order = np.lexsort((poly_pos, cell_idx))
         cell_idx, poly_pos = cell_idx[order], poly_pos[order]
@@ -150,19 +152,26 @@ class GridIndex:
 
         mixed = np.flatnonzero(codes == _MIXED_CELL)
         if mixed.size:
-            m_pts = pts[mixed]
+            # order the mixed points by cell: consecutive tests then hit the same few prepared polygons, which
+            # is several times faster than testing in input order (CPU cache)
             m_cells = cells[mixed]
+            by_cell = np.argsort(m_cells, kind="stable")
+            m_pts, m_cells = pts[mixed][by_cell], m_cells[by_cell]
             k = self._cand_count[m_cells]
             total = int(k.sum())
             # expand every mixed point into (point, candidate) pairs; candidates are in priority order per cell
-            pair_pt = np.repeat(m_pts, k)
+            pair_pt = np.repeat(np.arange(m_pts.size), k)
             pair_first = np.repeat(np.cumsum(k) - k, k)
-            pair_cand = self._cand_pos[np.repeat(self._cand_start[m_cells], k) + np.arange(total) - pair_first]
-            hit = shapely.intersects_xy(self.polygons[pair_cand], x[pair_pt], y[pair_pt])
-            hit_pt, hit_cand = pair_pt[hit], pair_cand[hit]
-            # pairs are grouped by point (m_pts ascending) and by priority inside a point: first hit wins
-            uniq, first = np.unique(hit_pt, return_index=True)
-            out[uniq] = hit_cand[first]
+            pair_cand = self._cand_pos[
+                np.repeat(self._cand_start[m_cells], k) + np.arange(total) - pair_first
+            ]
+            pair_xy = m_pts[pair_pt]
+            hit = np.flatnonzero(shapely.intersects_xy(self.polygons[pair_cand], x[pair_xy], y[pair_xy]))
+            # pairs are grouped by point and by priority inside a point: the first hit of a point wins
+            hit_pt = pair_pt[hit]
+            first = np.ones(hit.size, dtype=bool)
+            first[1:] = hit_pt[1:] != hit_pt[:-1]
+            out[m_pts[hit_pt[first]]] = pair_cand[hit[first]]
         return out
 
     def locate_many_array(self, lngs, lats) -> np.ndarray:

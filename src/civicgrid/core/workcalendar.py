@@ -479,6 +479,13 @@ def _nth_workday_after(snap: _Snapshot, d0: date, n: int) -> date:
         k = 0
 
 
+def _natural(start: datetime, us: int) -> datetime:
+    try:
+        return (start + timedelta(microseconds=us)).astimezone(SHANGHAI)
+    except OverflowError:
+        raise ValidationFailed("时限过大，超出可计算的日期范围", field="amount")
+
+
 def _provisional(snap: _Snapshot, a: datetime, b: datetime) -> bool:
     lo, hi = sorted((a.year, b.year))
     return any(not snap.table(y).covered for y in range(lo, hi + 1))
@@ -549,7 +556,7 @@ def advance(unit: str, start: datetime, seconds: float) -> Due:
     start = _local(start, "start")
     us = _to_us(seconds)
     if unit == DeadlineUnit.NATURAL_HOURS:
-        return Due((start + timedelta(microseconds=us)).astimezone(SHANGHAI), False)
+        return Due(_natural(start, us), False)
     snap = _current()
     due = _advance_work(snap, start, us)
     return Due(due, _provisional(snap, start, due))
@@ -565,7 +572,7 @@ def compute_due(start: datetime, amount: int | float | Decimal, unit: str) -> Du
     value = _amount(amount, unit)
     if unit == DeadlineUnit.NATURAL_HOURS:
         us = int((value * 3600 * US).to_integral_value(ROUND_HALF_EVEN))
-        return Due((start + timedelta(microseconds=us)).astimezone(SHANGHAI), False)
+        return Due(_natural(start, us), False)
     snap = _current()
     if unit == DeadlineUnit.WORKING_HOURS:
         us = int((value * 3600 * US).to_integral_value(ROUND_HALF_EVEN))

@@ -77,7 +77,7 @@ class Command(BaseCommand):
         sub.required = True
         raw = argparse.RawDescriptionHelpFormatter
         due = sub.add_parser("due", help="计算到期时间", description=DUE_HELP, formatter_class=raw)
-        due.add_argument("--start", help="起算时间，如 \"2026-02-13 10:00\"（无时区时按北京时间；默认现在）")
+        due.add_argument("--start", help='起算时间，如 "2026-02-13 10:00"（无时区时按北京时间；默认现在）')
         due.add_argument("--limit", required=True, help="时限数值（非负；工作日须为整数）")
         due.add_argument("--unit", required=True, help=f"时限单位：{UNIT_HELP}")
         show = sub.add_parser("show", help="显示月历", description=SHOW_HELP, formatter_class=raw)
@@ -161,10 +161,14 @@ def _named_runs(days: list[wc.DayInfo]) -> list[str]:
 
     for d in days:
         named = d.name and (not d.is_workday or d.kind == wc.DayKind.ADJUSTED_WORKDAY or d.overridden)
-        if named and run and (run[-1].name, run[-1].is_workday) == (d.name, d.is_workday):
-            if (d.date - run[-1].date).days == 1:
-                run.append(d)
-                continue
+        if (
+            named
+            and run
+            and (run[-1].name, run[-1].is_workday) == (d.name, d.is_workday)
+            and (d.date - run[-1].date).days == 1
+        ):
+            run.append(d)
+            continue
         flush()
         if named:
             run.append(d)

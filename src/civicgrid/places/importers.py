@@ -155,12 +155,10 @@ def _geometry(
     try:
         out = reproject(geom)
     except Exception as exc:  # noqa: BLE001
-        errors.append(feature_error(index, code, "geometry", f"坐标转换失败：{exc}"))
+        errors.append(feature_error(index, code, "geometry", f"边界（geometry）坐标转换失败：{exc}"))
         return None
     minx, miny, maxx, maxy = out.bounds
-    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90) or not all(
-        v == v for v in out.bounds
-    ):
+    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90) or not all(v == v for v in out.bounds):
         hint = "" if not reproject.identity else "；投影坐标请在 .prj 或 crs 中注明坐标系（如 EPSG:4549）"
         errors.append(
             feature_error(
@@ -206,7 +204,7 @@ def read_geojson(data: bytes, crs: str | None = None) -> ParsedFile:
     out = ParsedFile(features=[], crs=crs_label(src))
     for i, feat in enumerate(features, start=1):
         if not isinstance(feat, dict) or feat.get("type") != "Feature":
-            out.errors.append(feature_error(i, None, "type", "要素类型应为 Feature"))
+            out.errors.append(feature_error(i, None, "type", "要素类型（type）应为 Feature"))
             continue
         props = normalise_properties(feat.get("properties"))
         geom = _geometry(i, props, feat.get("geometry"), reproject, out.errors)
@@ -285,7 +283,10 @@ def _read_shapes(shp: bytes, shx: bytes | None, dbf: bytes, encoding: str, src: 
             elif rec.shape.shapeType != shapefile.NULL:
                 out.errors.append(
                     feature_error(
-                        i, props.get("code"), "geometry", f"边界（geometry）应为多边形，收到的是 {rec.shape.shapeTypeName}"
+                        i,
+                        props.get("code"),
+                        "geometry",
+                        f"边界（geometry）应为多边形，收到的是 {rec.shape.shapeTypeName}",
                     )
                 )
             geom = _geometry(i, props, geo, reproject, out.errors)

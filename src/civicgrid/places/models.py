@@ -189,3 +189,6 @@ class PlacesRevision(models.Model):
     class Meta:
         verbose_name = "网格版本"
         verbose_name_plural = "网格版本"
+
+    def __str__(self):
+        return f"网格版本 {self.revision}"

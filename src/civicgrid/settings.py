@@ -202,4 +202,3 @@ CIVICGRID = {
     "CALENDAR_RECHECK_SECONDS": 5,
     "SCHEDULER_ENABLED": os.environ.get("CIVICGRID_SCHEDULER", "1") == "1" and not TESTING,
 }
-FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 default, opted into now

@@ -39,7 +39,7 @@ def test_map_click_tells_which_grid_a_point_is_in(page, live_server, browser_log
     # click the middle of the map: the 2x4 block of grids fills it
     box = page.locator("#grid-map").bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2 + 5, box["y"] + box["height"] / 2 + 5)
-    page.wait_for_function("document.getElementById('map-hint').textContent.includes('网格')")
+    page.wait_for_function("document.getElementById('map-hint').textContent.includes('：')")
     assert "社区" in page.inner_text("#map-hint")
 
 

@@ -15,5 +15,10 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("accounts/", include("civicgrid.accounts.urls")),
     path("places/", include("civicgrid.places.urls")),
+    path("cases/", include("civicgrid.cases.urls")),
     path("audit/", include("civicgrid.core.urls")),
+    path("intake/", include("civicgrid.intake.urls")),
+    path("s/", include("civicgrid.intake.resident_urls")),
+    path("field/", include("civicgrid.intake.field_urls")),
+    path("open311/v2/", include("civicgrid.open311.urls")),
 ]

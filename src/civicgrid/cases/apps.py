@@ -4,4 +4,10 @@ from django.apps import AppConfig
 class CasesConfig(AppConfig):
     name = "civicgrid.cases"
     label = "cases"
-    verbose_name = "工单"
+    verbose_name = "案件"
+
+    def ready(self):
+        from civicgrid.cases import selectors  # noqa: F401  (register scope rules)
+        from civicgrid.cases.scheduler import maybe_start
+
+        maybe_start()

@@ -52,7 +52,19 @@ KEYWORD_DEPARTMENT = [
     ("消防", "AJB"),
     ("流浪乞讨", "SWB"),
 ]
-URGENT_KEYWORDS = ("井盖", "消防", "燃气", "危化", "危险化学品", "自建房", "塌陷", "疫情", "突发", "防汛", "自然灾害")
+URGENT_KEYWORDS = (
+    "井盖",
+    "消防",
+    "燃气",
+    "危化",
+    "危险化学品",
+    "自建房",
+    "塌陷",
+    "疫情",
+    "突发",
+    "防汛",
+    "自然灾害",
+)
 # minor matters a grid worker may file and accept on the spot (网格员可自行立案)
 MINOR_CODES = {
     "S06007",  # 沿街晾挂
@@ -142,7 +154,9 @@ def _standard_rows() -> list[SeedRow]:
                     department_code=_department_for(kind, r["major_code"], name),
                     priority="urgent" if urgent else "normal",
                     dispatch=(1, "natural_hours") if urgent else (2, "working_hours"),
-                    handle=(24, "natural_hours") if urgent else ((1, "working_days") if minor else (3, "working_days")),
+                    handle=(24, "natural_hours")
+                    if urgent
+                    else ((1, "working_days") if minor else (3, "working_days")),
                     verify=(4, "natural_hours") if urgent else (1, "working_days"),
                     grid_worker_can_file=minor,
                     accept_condition=f"{name}属实，位于本街道管辖范围内，有现场照片或明确地址。",

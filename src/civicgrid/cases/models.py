@@ -55,6 +55,7 @@ class Source(ColoredChoices):
     MEDIA = "media", ("媒体舆情", "warning")
     PETITION = "petition", ("信访", "warning")
     DISPATCHER = "dispatcher", ("指挥中心受理", "primary")
+    OPEN311 = "open311", ("Open311 对接", "info")
     OTHER = "other", ("其他", "secondary")
 
 
@@ -140,7 +141,9 @@ class Category(models.Model):
     default_department_code = models.CharField(
         "默认处置部门编码", max_length=32, blank=True, help_text="种子数据中的部门编码，部门建立后自动关联"
     )
-    priority = models.CharField("默认紧急程度", max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    priority = models.CharField(
+        "默认紧急程度", max_length=10, choices=Priority.choices, default=Priority.NORMAL
+    )
     accept_condition = models.TextField("立案条件", blank=True)
     close_condition = models.TextField("结案条件", blank=True)
     dispatch_limit_amount = models.PositiveIntegerField("派遣时限", default=2)
@@ -190,6 +193,9 @@ class CaseNumberCounter(models.Model):
         verbose_name = "案件编号计数器"
         verbose_name_plural = "案件编号计数器"
 
+    def __str__(self):
+        return f"{self.day:%Y%m%d}: {self.last}"
+
 
 class Case(models.Model):
     number = models.CharField("案件编号", max_length=16, unique=True, null=True, blank=True)
@@ -218,7 +224,12 @@ class Case(models.Model):
     lat = models.FloatField("纬度", null=True, blank=True)
     address = models.CharField("地址", max_length=200, blank=True)
     grid = models.ForeignKey(
-        "places.Grid", verbose_name="网格", null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+        "places.Grid",
+        verbose_name="网格",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
     )
     community = models.ForeignKey(
         "places.Community",
@@ -338,6 +349,9 @@ class CaseDepartment(models.Model):
         verbose_name_plural = "案件派遣部门"
         constraints = [models.UniqueConstraint(fields=["case", "department"], name="cases_casedept_unique")]
 
+    def __str__(self):
+        return f"{self.case_id} → {self.department_id}"
+
 
 class AppendOnlyEventQuerySet(RestrictedQuerySet):
     def update(self, **kwargs):
@@ -404,7 +418,9 @@ class Attachment(models.Model):
         on_delete=models.SET_NULL,
         related_name="attachments",
     )
-    kind = models.CharField("类型", max_length=8, choices=AttachmentKind.choices, default=AttachmentKind.OTHER)
+    kind = models.CharField(
+        "类型", max_length=8, choices=AttachmentKind.choices, default=AttachmentKind.OTHER
+    )
     file = models.FileField("文件", max_length=200)
     thumbnail = models.FileField("缩略图", max_length=200, blank=True)
     original_name = models.CharField("原文件名", max_length=200, blank=True)
@@ -469,6 +485,9 @@ class ExtensionRequest(models.Model):
             )
         ]
 
+    def __str__(self):
+        return f"{self.case_id} +{self.amount} {self.unit} ({self.status})"
+
 
 class NotificationKind(ColoredChoices):
     DISPATCHED = "dispatched", ("新派遣", "info")
@@ -483,10 +502,18 @@ class NotificationKind(ColoredChoices):
 
 class Notification(models.Model):
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="接收人", on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        verbose_name="接收人",
+        on_delete=models.CASCADE,
+        related_name="notifications",
     )
     case = models.ForeignKey(
-        Case, verbose_name="案件", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+        Case,
+        verbose_name="案件",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
     )
     kind = models.CharField("类型", max_length=24, choices=NotificationKind.choices)
     text = models.CharField("内容", max_length=300)
@@ -516,3 +543,6 @@ class JobLock(models.Model):
     class Meta:
         verbose_name = "定时任务锁"
         verbose_name_plural = "定时任务锁"
+
+    def __str__(self):
+        return self.name

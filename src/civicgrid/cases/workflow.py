@@ -81,7 +81,15 @@ MOVES: dict[str, Move] = {
     m.name: m
     for m in [
         _m("accept", "受理立案", [S.REPORTED], S.ACCEPTED, {D: ANY, SL: ANY, G: CAN_FILE}),
-        _m("reject", "不予受理", [S.REPORTED], S.REJECTED, _DISPATCH_DESK, required=("reason",), style="danger"),
+        _m(
+            "reject",
+            "不予受理",
+            [S.REPORTED],
+            S.REJECTED,
+            _DISPATCH_DESK,
+            required=("reason",),
+            style="danger",
+        ),
         _m("dispatch", "派遣", [S.ACCEPTED], S.DISPATCHED, _DISPATCH_DESK, required=("department",)),
         _m("sign", "签收", [S.DISPATCHED], S.HANDLING, {H: OWN_DEPARTMENT}),
         _m(
@@ -93,7 +101,14 @@ MOVES: dict[str, Move] = {
             required=("reason",),
             style="warning",
         ),
-        _m("reassign", "改派", [S.DISPATCHED, S.HANDLING], S.DISPATCHED, _DISPATCH_DESK, required=("department",)),
+        _m(
+            "reassign",
+            "改派",
+            [S.DISPATCHED, S.HANDLING],
+            S.DISPATCHED,
+            _DISPATCH_DESK,
+            required=("department",),
+        ),
         _m(
             "finish",
             "处置完成",

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from civicgrid.cases.models import Category, CategoryKind
+from civicgrid.cases.models import Category, CategoryKind, CategoryLevel
 from civicgrid.open311.formats import BadRequest, NotFound
 
 
@@ -93,10 +93,11 @@ def attributes_for(category: Category) -> tuple[Attribute, ...]:
 
 
 def service_categories() -> QuerySet[Category]:
-    """Enabled leaves (no child categories) whose 大类, if any, is enabled too."""
+    """Enabled leaves: 小类 (the case engine files cases only under a 小类) with no children, whose 大类, if
+    any, is enabled too."""
     has_children = Category.objects.filter(parent=OuterRef("pk"))
     return (
-        Category.objects.filter(is_enabled=True)
+        Category.objects.filter(is_enabled=True, level=CategoryLevel.MINOR)
         .filter(Q(parent__isnull=True) | Q(parent__is_enabled=True))
         .exclude(Exists(has_children))
         .select_related("parent")
@@ -114,7 +115,9 @@ def get_service(code: str) -> Category:
 def service_dict(category: Category) -> dict:
     kind_label = CategoryKind(category.kind).label if category.kind in CategoryKind.values else ""
     group = category.parent.name if category.parent_id else kind_label
-    description = " · ".join(p for p in (kind_label, group if group != kind_label else "", category.name) if p)
+    description = " · ".join(
+        p for p in (kind_label, group if group != kind_label else "", category.name) if p
+    )
     return {
         "service_code": category.code,
         "service_name": category.name,

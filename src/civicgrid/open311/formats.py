@@ -88,7 +88,9 @@ def to_xml(root: str, data) -> bytes:
         item_tag = LIST_ITEM_TAGS[root]
         for item in data:
             _fill(el, item_tag, item)
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(el, encoding="utf-8", xml_declaration=False)
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(
+        el, encoding="utf-8", xml_declaration=False
+    )
 
 
 def render(fmt: str, root: str, data, *, status: int = 200) -> HttpResponse:
@@ -101,7 +103,9 @@ def render(fmt: str, root: str, data, *, status: int = 200) -> HttpResponse:
 
 def render_error(fmt: str, error: Open311Error) -> HttpResponse:
     fmt = fmt if fmt in FORMATS else "json"
-    return render(fmt, "errors", [{"code": error.status, "description": error.description}], status=error.status)
+    return render(
+        fmt, "errors", [{"code": error.status, "description": error.description}], status=error.status
+    )
 
 
 def check_format(fmt: str) -> str:

@@ -28,6 +28,13 @@ class Open311Key(models.Model):
     jurisdiction = models.ForeignKey(
         "places.Street", verbose_name="所属街道", on_delete=models.PROTECT, related_name="open311_keys"
     )
+    service_user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name="接口账号",
+        on_delete=models.PROTECT,
+        related_name="open311_key",
+        help_text="案件引擎只接受用户作为操作人：每个密钥有一个不可登录的专用账号（网格员角色、无网格）",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="创建人",

@@ -12,6 +12,7 @@ Open311 callers are not users, so the user-scoped case selectors do not apply; t
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import F, Q, QuerySet
@@ -157,40 +158,81 @@ def service_notice(case: Case) -> str | None:
 
 # --- timeline updates (FixMyStreet servicerequestupdates) --------------------------------------------
 
+PUBLIC_NOTE_MOVES = frozenset({"public_note"})
 
-def public_update_events(
-    *, street: Street | None, start: datetime, end: datetime
-) -> list[tuple[CaseEvent, Case, InboundUpdate | None]]:
-    """Events in ``[start, end)`` on public cases that the public may see: every event that put the case into a
-    new state, and the public notes posted through Open311. Internal moves (supervise, extensions, reassign within
-    the same state) are left out."""
-    cases = public_cases(street=street)
-    public = (~Q(from_state=F("to_state")) & ~Q(to_state=CaseState.VOIDED)) | Q(data__has_key="public_note")
+
+def public_event_q() -> Q:
+    """Timeline events the public may see: each that put the case into a new state (except 作废), and public
+    notes. Internal moves that keep the state (督办, 延期, 改派 while dispatched) are left out."""
+    return (
+        (~Q(from_state=F("to_state")) & ~Q(to_state=CaseState.VOIDED))
+        | Q(move__in=PUBLIC_NOTE_MOVES)
+        | Q(data__has_key="public_note")
+    )
+
+
+@dataclass
+class Update:
+    update_id: str
+    case: Case
+    at: datetime
+    state: str
+    description: str
+    media_url: str = ""
+
+
+def inbound_update_id(inbound: InboundUpdate) -> str:
+    return str(inbound.event_id) if inbound.event_id else f"n{inbound.pk}"
+
+
+def public_updates(*, street: Street | None, start: datetime, end: datetime) -> list[Update]:
+    """Public updates in ``[start, end)``, oldest first, at most :data:`MAX_ROWS`: the case timelines' public
+    events, plus peer updates the case engine could not (yet) put into a timeline."""
+    case_ids = public_cases(street=street).values("pk")
     events = list(
-        CaseEvent.objects.filter(case__in=cases.values("pk"), at__gte=start, at__lt=end)
-        .filter(public)
-        .select_related("case", "case__open311_request", "case__category")
+        CaseEvent.objects.filter(case__in=case_ids, at__gte=start, at__lt=end)
+        .filter(public_event_q())
+        .select_related("case", "case__category", "case__open311_request")
         .order_by("at", "id")[:MAX_ROWS]
     )
-    inbound = {iu.event_id: iu for iu in InboundUpdate.objects.filter(event__in=[ev.pk for ev in events])}
-    return [(ev, ev.case, inbound.get(ev.pk)) for ev in events]
-
-
-def update_dict(ev: CaseEvent, case: Case, inbound: InboundUpdate | None) -> dict:
-    public_note = (ev.data or {}).get("public_note")
-    if inbound is not None:
-        description = inbound.description
-    elif public_note:
-        description = str(public_note)
-    else:
-        description = _STATE_SENTENCE.get(ev.to_state) or (
-            CaseState(ev.to_state).label if ev.to_state in CaseState.values else ev.to_state
+    inbound_by_event = {
+        iu.event_id: iu for iu in InboundUpdate.objects.filter(event__in=[ev.pk for ev in events])
+    }
+    updates = [_event_update(ev, inbound_by_event.get(ev.pk)) for ev in events]
+    loose = (
+        InboundUpdate.objects.filter(
+            case__in=case_ids, event__isnull=True, received_at__gte=start, received_at__lt=end
         )
+        .select_related("case", "case__category", "case__open311_request")
+        .order_by("received_at", "id")[:MAX_ROWS]
+    )
+    updates += [
+        Update(inbound_update_id(iu), iu.case, iu.received_at, iu.case.state, iu.description, iu.media_url)
+        for iu in loose
+    ]
+    updates.sort(key=lambda u: (u.at, u.update_id))
+    return updates[:MAX_ROWS]
+
+
+def _event_update(ev: CaseEvent, inbound: InboundUpdate | None) -> Update:
+    data = ev.data or {}
+    if inbound is not None:
+        return Update(str(ev.pk), ev.case, ev.at, ev.to_state, inbound.description, inbound.media_url)
+    if ev.move in PUBLIC_NOTE_MOVES or data.get("public_note"):
+        note = data.get("public_note") or ev.note
+        return Update(str(ev.pk), ev.case, ev.at, ev.to_state, str(note), str(data.get("media_url") or ""))
+    sentence = _STATE_SENTENCE.get(ev.to_state) or (
+        CaseState(ev.to_state).label if ev.to_state in CaseState.values else ev.to_state
+    )
+    return Update(str(ev.pk), ev.case, ev.at, ev.to_state, sentence)
+
+
+def update_dict(update: Update) -> dict:
     return {
-        "update_id": str(ev.pk),
-        "service_request_id": public_id(case),
-        "status": status_of(ev.to_state),
-        "updated_datetime": iso(ev.at),
-        "description": description,
-        "media_url": (inbound.media_url or None) if inbound else None,
+        "update_id": update.update_id,
+        "service_request_id": public_id(update.case),
+        "status": status_of(update.state),
+        "updated_datetime": iso(update.at),
+        "description": update.description,
+        "media_url": update.media_url or None,
     }

@@ -1,0 +1,97 @@
+from django.contrib import admin
+
+from civicgrid.accounts.admin import SystemAdminOnly
+from civicgrid.cases.models import Case, CaseEvent, Category, JobLock, Notification
+from civicgrid.core.admin import AuditedAdmin
+
+
+def category_in_use(category: Category) -> bool:
+    return category.cases.exists() or category.children.exists()
+
+
+@admin.register(Category)
+class CategoryAdmin(SystemAdminOnly, AuditedAdmin):
+    """Categories are data: edit limits/departments, disable instead of deleting one in use."""
+
+    list_display = (
+        "code",
+        "name",
+        "kind",
+        "level",
+        "parent",
+        "default_department",
+        "priority",
+        "handle_limit_amount",
+        "handle_limit_unit",
+        "grid_worker_can_file",
+        "is_enabled",
+    )
+    list_filter = ("kind", "level", "is_enabled", "priority", "grid_worker_can_file", "default_department")
+    search_fields = ("code", "std_code", "name", "synonyms")
+    list_editable = ("is_enabled",)
+    raw_id_fields = ("parent",)
+
+    def has_delete_permission(self, request, obj=None):
+        if not self.has_module_permission(request):
+            return False
+        return obj is None or not category_in_use(obj)
+
+    def delete_queryset(self, request, queryset):
+        # bulk delete from the changelist: only categories nobody uses
+        super().delete_queryset(request, queryset.filter(cases__isnull=True, children__isnull=True))
+
+
+class CaseEventInline(admin.TabularInline):
+    model = CaseEvent
+    extra = 0
+    can_delete = False
+    fields = ("seq", "move", "from_state", "to_state", "actor_name", "at", "note")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Case)
+class CaseAdmin(SystemAdminOnly, admin.ModelAdmin):
+    """Read-only: cases change only through the workflow (services.perform)."""
+
+    list_display = ("number", "title", "state", "source", "department", "grid", "light", "created_at")
+    list_filter = ("state", "source", "light", "priority")
+    search_fields = ("number", "title", "description", "address")
+    inlines = [CaseEventInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(SystemAdminOnly, admin.ModelAdmin):
+    list_display = ("created_at", "user", "kind", "text", "read_at")
+    list_filter = ("kind",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(JobLock)
+class JobLockAdmin(SystemAdminOnly, admin.ModelAdmin):
+    list_display = ("name", "owner", "locked_until", "last_run_at")
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,669 @@
+"""``/api/v1/cases``: create, list, detail, one POST per workflow move, attachments, categories, inbox.
+
+Errors (``{"code", "detail", "field"?}``): 409 ``illegal_transition`` / ``stale_version``, 422
+``validation_failed`` naming the field, 404 out of scope, 403 role not allowed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.http import HttpRequest
+from ninja import File, Form, Query, Router, Schema
+from ninja.files import UploadedFile
+from pydantic import Field
+
+from civicgrid.accounts.models import Department
+from civicgrid.accounts.roles import STREET_ROLES
+from civicgrid.cases import selectors, services, workflow
+from civicgrid.cases.models import (
+    Attachment,
+    AttachmentKind,
+    Case,
+    CaseState,
+    Category,
+    ExtensionStatus,
+    Light,
+    Priority,
+    Source,
+)
+from civicgrid.core.errors import ValidationFailed
+from civicgrid.places.models import Grid
+
+try:  # django-ninja >= 1.5
+    from ninja import Status
+except ImportError:  # pragma: no cover - older ninja takes a (status, body) tuple
+
+    def Status(status_code, value):  # noqa: N802
+        return status_code, value
+
+
+router = Router(tags=["案件"])
+
+
+# --- output schemas -------------------------------------------------------------------------------
+
+
+class Ref(Schema):
+    id: int
+    name: str
+    code: str | None = None
+
+
+class CaseOut(Schema):
+    id: int
+    number: str | None
+    title: str
+    state: str
+    state_label: str
+    state_color: str
+    source: str
+    source_label: str
+    source_ref: str
+    category: Ref | None
+    priority: str
+    priority_label: str
+    grid: Ref | None
+    community: Ref | None
+    department: Ref | None
+    address: str
+    lng: float | None
+    lat: float | None
+    reporter_name: str
+    reporter_phone: str
+    stage: str
+    light: str
+    due_at: datetime | None
+    due_provisional: bool
+    is_overdue: bool
+    returned: bool
+    rating: str
+    redo_count: int
+    rework_count: int
+    supervise_count: int
+    duplicate_of: int | None
+    version: int
+    created_at: datetime
+    accepted_at: datetime | None
+    dispatched_at: datetime | None
+    handled_at: datetime | None
+    closed_at: datetime | None
+
+
+class AttachmentOut(Schema):
+    id: int
+    kind: str
+    url: str
+    thumbnail_url: str
+    content_type: str
+    size: int
+    sha256: str
+    width: int | None
+    height: int | None
+    event_seq: int | None = None
+
+
+class EventOut(Schema):
+    seq: int
+    move: str
+    move_label: str
+    from_state: str
+    to_state: str
+    actor_name: str
+    actor_role: str
+    at: datetime
+    note: str
+    data: dict
+    clock: dict
+    attachments: list[int]
+
+
+class MoveOut(Schema):
+    name: str
+    path: str
+    label: str
+    style: str
+    required: list[str]
+
+
+class ExtensionOut(Schema):
+    id: int
+    amount: int
+    unit: str
+    reason: str
+    requested_at: datetime
+
+
+class CaseDetailOut(CaseOut):
+    description: str
+    handling_feedback: str
+    occurred_at: datetime | None
+    clock_started_at: datetime | None
+    limit_amount: int | None
+    limit_unit: str
+    extension_amount: int
+    paused: bool
+    timeline: list[EventOut]
+    attachments: list[AttachmentOut]
+    allowed_moves: list[MoveOut]
+    pending_extension: ExtensionOut | None
+
+
+class CaseListOut(Schema):
+    total: int
+    limit: int
+    offset: int
+    items: list[CaseOut]
+
+
+def _mask_phone(phone: str) -> str:
+    digits = phone.strip()
+    if len(digits) >= 7:
+        return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+    return "*" * len(digits)
+
+
+def _ref(obj, code_attr: str | None = "code") -> dict | None:
+    if obj is None:
+        return None
+    return {"id": obj.pk, "name": obj.name, "code": getattr(obj, code_attr, None) if code_attr else None}
+
+
+def _case_out(c: Case, user) -> dict:
+    phone = c.reporter_phone if user.role in STREET_ROLES else _mask_phone(c.reporter_phone)
+    return {
+        "id": c.pk,
+        "number": c.number,
+        "title": c.title,
+        "state": c.state,
+        "state_label": CaseState(c.state).label,
+        "state_color": CaseState(c.state).color,
+        "source": c.source,
+        "source_label": Source(c.source).label,
+        "source_ref": c.source_ref,
+        "category": _ref(c.category),
+        "priority": c.priority,
+        "priority_label": Priority(c.priority).label,
+        "grid": _ref(c.grid),
+        "community": _ref(c.community),
+        "department": _ref(c.department),
+        "address": c.address,
+        "lng": c.lng,
+        "lat": c.lat,
+        "reporter_name": c.reporter_name,
+        "reporter_phone": phone,
+        "stage": c.stage,
+        "light": c.light,
+        "due_at": c.due_at,
+        "due_provisional": c.due_provisional,
+        "is_overdue": c.is_overdue,
+        "returned": c.returned,
+        "rating": c.rating,
+        "redo_count": c.redo_count,
+        "rework_count": c.rework_count,
+        "supervise_count": c.supervise_count,
+        "duplicate_of": c.duplicate_of_id,
+        "version": c.version,
+        "created_at": c.created_at,
+        "accepted_at": c.accepted_at,
+        "dispatched_at": c.dispatched_at,
+        "handled_at": c.handled_at,
+        "closed_at": c.closed_at,
+    }
+
+
+def _att_out(a: Attachment, seq: int | None = None) -> dict:
+    return {
+        "id": a.pk,
+        "kind": a.kind,
+        "url": a.file.url if a.file else "",
+        "thumbnail_url": a.thumbnail.url if a.thumbnail else "",
+        "content_type": a.content_type,
+        "size": a.size,
+        "sha256": a.sha256,
+        "width": a.width,
+        "height": a.height,
+        "event_seq": seq,
+    }
+
+
+def _detail(c: Case, user, *, trusted: bool = False) -> dict:
+    """The detail body. ``trusted``: the caller just wrote ``c`` itself (skip the scope re-check)."""
+    if trusted:
+        events = list(c.events.order_by("seq").prefetch_related("attachments"))
+        attachments = list(Attachment.objects.filter(case_id=c.pk))
+    else:
+        events = list(selectors.timeline(user=user, case=c))
+        attachments = list(selectors.case_attachments(user=user, case=c))
+    seq_by_event = {e.pk: e.seq for e in events}
+    pending = None
+    if c.state in (CaseState.DISPATCHED, CaseState.HANDLING):
+        pending = c.extension_requests.filter(status=ExtensionStatus.PENDING).first()
+    return {
+        **_case_out(c, user),
+        "description": c.description,
+        "handling_feedback": c.handling_feedback,
+        "occurred_at": c.occurred_at,
+        "clock_started_at": c.clock_started_at,
+        "limit_amount": c.limit_amount,
+        "limit_unit": c.limit_unit,
+        "extension_amount": c.extension_amount,
+        "paused": c.paused_since is not None,
+        "timeline": [
+            {
+                "seq": e.seq,
+                "move": e.move,
+                "move_label": workflow.MOVES[e.move].label if e.move in workflow.MOVES else "上报",
+                "from_state": e.from_state,
+                "to_state": e.to_state,
+                "actor_name": e.actor_name,
+                "actor_role": e.actor_role,
+                "at": e.at,
+                "note": e.note,
+                "data": e.data,
+                "clock": e.clock,
+                "attachments": [a.pk for a in e.attachments.all()],
+            }
+            for e in events
+        ],
+        "attachments": [_att_out(a, seq_by_event.get(a.event_id)) for a in attachments],
+        "allowed_moves": [
+            {
+                "name": m.name,
+                "path": m.name.replace("_", "-"),
+                "label": m.label,
+                "style": m.style,
+                "required": list(m.required),
+            }
+            for m in workflow.allowed_moves(c, user)
+        ],
+        "pending_extension": (
+            {
+                "id": pending.pk,
+                "amount": pending.amount,
+                "unit": pending.unit,
+                "reason": pending.reason,
+                "requested_at": pending.requested_at,
+            }
+            if pending
+            else None
+        ),
+    }
+
+
+# --- input schemas --------------------------------------------------------------------------------
+
+
+class CaseCreateIn(Schema):
+    source: Source
+    description: str = Field(min_length=1, max_length=5000)
+    category: int | None = None
+    category_code: str | None = None
+    lng: float | None = Field(default=None, ge=-180, le=180)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    address: str = Field(default="", max_length=200)
+    grid: int | None = None
+    reporter_name: str = Field(default="", max_length=50)
+    reporter_phone: str = Field(default="", max_length=30)
+    source_ref: str = Field(default="", max_length=100)
+    occurred_at: datetime | None = None
+    attachment_ids: list[int] = []
+    auto_accept: bool = False
+
+
+class CaseFilters(Schema):
+    status: str | None = None
+    category: str | None = None
+    grid: int | None = None
+    department: int | None = None
+    source: Source | None = None
+    light: Light | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    q: str | None = None
+    limit: int = Field(default=20, ge=1, le=200)
+    offset: int = Field(default=0, ge=0)
+
+
+class VersionIn(Schema):
+    version: int = Field(ge=1)
+
+
+class NoteIn(VersionIn):
+    note: str = ""
+
+
+class ReasonIn(VersionIn):
+    reason: str = ""
+    note: str = ""
+
+
+class AcceptIn(NoteIn):
+    category: int | None = None
+    priority: Priority | None = None
+
+
+class DispatchIn(NoteIn):
+    department: int | None = None
+
+
+class ReassignIn(VersionIn):
+    department: int
+    note: str = ""
+    reason: str = ""
+
+
+class VerifyIn(ReasonIn):
+    attachment_ids: list[int] = []
+
+
+class RateIn(NoteIn):
+    rating: str
+    redo: bool = False
+    department: int | None = None
+
+
+class ExtensionIn(VersionIn):
+    amount: int = Field(ge=1)
+    unit: str
+    reason: str = ""
+
+
+class MergeIn(NoteIn):
+    target_case: int
+
+
+class FinishForm(Schema):
+    version: int = Field(ge=1)
+    note: str = ""
+    attachment_ids: str = ""
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+
+def _category(user, pk: int | None = None, code: str | None = None) -> Category | None:
+    if pk is None and not code:
+        return None
+    qs = Category.objects.restrict(user, "view")
+    obj = qs.filter(pk=pk).first() if pk is not None else qs.filter(code=code).first()
+    if obj is None:
+        raise ValidationFailed("分类不存在", field="category")
+    return obj
+
+
+def _department(user, pk: int | None) -> Department | None:
+    if pk is None:
+        return None
+    obj = Department.objects.restrict(user, "view").filter(pk=pk).first()
+    if obj is None:
+        raise ValidationFailed("处置部门不存在", field="department")
+    return obj
+
+
+def _attachments(user, ids) -> list[Attachment]:
+    ids = [int(i) for i in ids if str(i).strip()]
+    found = {a.pk: a for a in Attachment.objects.restrict(user, "view").filter(pk__in=ids)}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise ValidationFailed(f"附件不存在：{missing}", field="attachment_ids")
+    return [found[i] for i in ids]
+
+
+def _parse_ids(text: str) -> list[int]:
+    try:
+        return [int(p) for p in text.replace(" ", "").split(",") if p]
+    except ValueError:
+        raise ValidationFailed("附件编号须为以逗号分隔的整数", field="attachment_ids")
+
+
+# --- endpoints ------------------------------------------------------------------------------------
+
+
+@router.get("/categories", summary="案件分类树（大类 → 小类）")
+def categories(request: HttpRequest, all: bool = False):
+    return selectors.category_tree(user=request.auth, enabled_only=not all)
+
+
+@router.post("/attachments", response={201: AttachmentOut}, summary="上传照片（之后在操作中以编号引用）")
+def upload(request: HttpRequest, file: File[UploadedFile], kind: Form[AttachmentKind] = AttachmentKind.OTHER):
+    att = services.upload_attachment(actor=request.auth, file=file, kind=kind)
+    return Status(201, _att_out(att))
+
+
+@router.get("/inbox", response=CaseListOut, summary="我的待办")
+def my_inbox(request: HttpRequest, limit: int = 50, offset: int = 0):
+    qs = selectors.inbox(user=request.auth)
+    total = qs.count()
+    items = [_case_out(c, request.auth) for c in qs[offset : offset + min(limit, 200)]]
+    return {"total": total, "limit": limit, "offset": offset, "items": items}
+
+
+@router.post(
+    "", response={200: CaseDetailOut, 201: CaseDetailOut}, summary="上报案件（支持 Idempotency-Key）"
+)
+def create(request: HttpRequest, payload: CaseCreateIn):
+    user = request.auth
+    key = request.headers.get("Idempotency-Key") or None
+    grid = None
+    if payload.grid is not None:
+        grid = Grid.objects.restrict(user, "view").filter(pk=payload.grid).first()
+        if grid is None:
+            raise ValidationFailed("网格不存在", field="grid")
+    case = services.create_case(
+        actor=user,
+        source=payload.source,
+        description=payload.description,
+        category=_category(user, payload.category, payload.category_code),
+        lng=payload.lng,
+        lat=payload.lat,
+        address=payload.address,
+        grid=grid,
+        reporter_name=payload.reporter_name,
+        reporter_phone=payload.reporter_phone,
+        source_ref=payload.source_ref,
+        occurred_at=payload.occurred_at,
+        idempotency_key=key,
+        attachments=_attachments(user, payload.attachment_ids),
+        auto_accept=payload.auto_accept,
+    )
+    replay = getattr(case, "idempotent_replay", False)
+    return Status(200 if replay else 201, _detail(case, user, trusted=True))
+
+
+@router.get("", response=CaseListOut, summary="案件列表（筛选 + 分页）")
+def list_cases(request: HttpRequest, filters: Query[CaseFilters]):
+    user = request.auth
+    qs = selectors.filter_cases(
+        user=user,
+        status=filters.status,
+        category=filters.category,
+        grid=filters.grid,
+        department=filters.department,
+        source=filters.source,
+        light=filters.light,
+        date_from=filters.date_from,
+        date_to=filters.date_to,
+        text=filters.q,
+    )
+    total = qs.count()
+    page = qs[filters.offset : filters.offset + filters.limit]
+    return {
+        "total": total,
+        "limit": filters.limit,
+        "offset": filters.offset,
+        "items": [_case_out(c, user) for c in page],
+    }
+
+
+@router.get("/{int:case_id}", response=CaseDetailOut, summary="案件详情（含流转记录与可执行操作）")
+def detail(request: HttpRequest, case_id: int):
+    case = selectors.get_case(user=request.auth, pk=case_id)
+    return _detail(case, request.auth)
+
+
+def _move(request, case_id: int, move: str, **kw) -> dict:
+    user = request.auth
+    case = selectors.get_case(user=user, pk=case_id)
+    services.perform(actor=user, case=case, move=move, **kw)
+    return _detail(selectors.get_case(user=user, pk=case_id), user)
+
+
+@router.post("/{int:case_id}/accept", response=CaseDetailOut, summary="受理立案")
+def accept(request: HttpRequest, case_id: int, payload: AcceptIn):
+    return _move(
+        request,
+        case_id,
+        "accept",
+        version=payload.version,
+        note=payload.note,
+        category=_category(request.auth, payload.category),
+        priority=payload.priority,
+    )
+
+
+@router.post("/{int:case_id}/reject", response=CaseDetailOut, summary="不予受理")
+def reject(request: HttpRequest, case_id: int, payload: ReasonIn):
+    return _move(
+        request, case_id, "reject", version=payload.version, reason=payload.reason, note=payload.note
+    )
+
+
+@router.post("/{int:case_id}/dispatch", response=CaseDetailOut, summary="派遣")
+def dispatch(request: HttpRequest, case_id: int, payload: DispatchIn):
+    dept = _department(request.auth, payload.department)
+    return _move(request, case_id, "dispatch", version=payload.version, note=payload.note, department=dept)
+
+
+@router.post("/{int:case_id}/sign", response=CaseDetailOut, summary="签收")
+def sign(request: HttpRequest, case_id: int, payload: NoteIn):
+    return _move(request, case_id, "sign", version=payload.version, note=payload.note)
+
+
+@router.post("/{int:case_id}/return", response=CaseDetailOut, summary="退回")
+def return_(request: HttpRequest, case_id: int, payload: ReasonIn):
+    return _move(
+        request, case_id, "return", version=payload.version, reason=payload.reason, note=payload.note
+    )
+
+
+@router.post("/{int:case_id}/reassign", response=CaseDetailOut, summary="改派")
+def reassign(request: HttpRequest, case_id: int, payload: ReassignIn):
+    dept = _department(request.auth, payload.department)
+    return _move(
+        request,
+        case_id,
+        "reassign",
+        version=payload.version,
+        department=dept,
+        note=payload.note,
+        reason=payload.reason,
+    )
+
+
+@router.post("/{int:case_id}/finish", response=CaseDetailOut, summary="处置完成（multipart：处置后照片）")
+def finish(
+    request: HttpRequest,
+    case_id: int,
+    form: Form[FinishForm],
+    photos: File[list[UploadedFile]] = None,
+):
+    atts: list = _attachments(request.auth, _parse_ids(form.attachment_ids))
+    atts += list(photos or [])
+    return _move(request, case_id, "finish", version=form.version, note=form.note, attachments=atts)
+
+
+@router.post("/{int:case_id}/verify-pass", response=CaseDetailOut, summary="核查通过")
+def verify_pass(request: HttpRequest, case_id: int, payload: VerifyIn):
+    atts = _attachments(request.auth, payload.attachment_ids)
+    return _move(
+        request, case_id, "verify_pass", version=payload.version, note=payload.note, attachments=atts
+    )
+
+
+@router.post("/{int:case_id}/verify-fail", response=CaseDetailOut, summary="核查不通过（返工）")
+def verify_fail(request: HttpRequest, case_id: int, payload: VerifyIn):
+    atts = _attachments(request.auth, payload.attachment_ids)
+    return _move(
+        request,
+        case_id,
+        "verify_fail",
+        version=payload.version,
+        reason=payload.reason,
+        note=payload.note,
+        attachments=atts,
+    )
+
+
+@router.post("/{int:case_id}/close", response=CaseDetailOut, summary="结案")
+def close(request: HttpRequest, case_id: int, payload: NoteIn):
+    return _move(request, case_id, "close", version=payload.version, note=payload.note)
+
+
+@router.post("/{int:case_id}/rate", response=CaseDetailOut, summary="回访评价（不满意可重办）")
+def rate(request: HttpRequest, case_id: int, payload: RateIn):
+    return _move(
+        request,
+        case_id,
+        "rate",
+        version=payload.version,
+        rating=payload.rating,
+        note=payload.note,
+        redo=payload.redo,
+        department=_department(request.auth, payload.department),
+    )
+
+
+@router.post("/{int:case_id}/request-extension", response=CaseDetailOut, summary="申请延期")
+def request_extension(request: HttpRequest, case_id: int, payload: ExtensionIn):
+    return _move(
+        request,
+        case_id,
+        "request_extension",
+        version=payload.version,
+        amount=payload.amount,
+        unit=payload.unit,
+        reason=payload.reason,
+    )
+
+
+@router.post("/{int:case_id}/approve-extension", response=CaseDetailOut, summary="批准延期")
+def approve_extension(request: HttpRequest, case_id: int, payload: NoteIn):
+    return _move(request, case_id, "approve_extension", version=payload.version, note=payload.note)
+
+
+@router.post("/{int:case_id}/deny-extension", response=CaseDetailOut, summary="驳回延期")
+def deny_extension(request: HttpRequest, case_id: int, payload: ReasonIn):
+    return _move(
+        request, case_id, "deny_extension", version=payload.version, note=payload.note, reason=payload.reason
+    )
+
+
+@router.post("/{int:case_id}/suspend", response=CaseDetailOut, summary="挂账（暂停计时）")
+def suspend(request: HttpRequest, case_id: int, payload: ReasonIn):
+    return _move(
+        request, case_id, "suspend", version=payload.version, reason=payload.reason, note=payload.note
+    )
+
+
+@router.post("/{int:case_id}/resume", response=CaseDetailOut, summary="恢复")
+def resume(request: HttpRequest, case_id: int, payload: NoteIn):
+    return _move(request, case_id, "resume", version=payload.version, note=payload.note)
+
+
+@router.post("/{int:case_id}/void", response=CaseDetailOut, summary="作废")
+def void(request: HttpRequest, case_id: int, payload: ReasonIn):
+    return _move(request, case_id, "void", version=payload.version, reason=payload.reason, note=payload.note)
+
+
+@router.post("/{int:case_id}/merge", response=CaseDetailOut, summary="合并到另一案件")
+def merge(request: HttpRequest, case_id: int, payload: MergeIn):
+    target = selectors.visible_cases(user=request.auth).filter(pk=payload.target_case).first()
+    if target is None:
+        raise ValidationFailed("要合并到的案件不存在", field="target_case")
+    return _move(request, case_id, "merge", version=payload.version, target_case=target, note=payload.note)
+
+
+@router.post("/{int:case_id}/supervise", response=CaseDetailOut, summary="督办")
+def supervise(request: HttpRequest, case_id: int, payload: NoteIn):
+    return _move(request, case_id, "supervise", version=payload.version, note=payload.note)

@@ -1,0 +1,288 @@
+"""Every read of cases, already scoped to the user (``Case.objects.restrict(user, action)``).
+
+Scope (view):
+
+- 街道 roles (dispatcher, shift_leader, leader, system_admin): every case;
+- dept_handler: cases currently assigned to their department **or ever dispatched to it** (a department keeps
+  read access to what it returned or had reassigned away; acting needs the *current* assignment);
+- community_staff: cases in their community;
+- grid_worker: cases in their grids (including the 专属网格 inside them) or created by them;
+- audit_admin: none (三权分立).
+
+Out of scope reads raise :class:`~civicgrid.core.errors.NotFound` (existence is never leaked).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from civicgrid.accounts.roles import STREET_ROLES, Role
+from civicgrid.cases.models import (
+    Attachment,
+    Case,
+    CaseDepartment,
+    CaseEvent,
+    CaseState,
+    Category,
+    ExtensionRequest,
+    ExtensionStatus,
+    Light,
+    Notification,
+)
+from civicgrid.core import clock
+from civicgrid.core.errors import NotFound, ValidationFailed
+from civicgrid.core.scoping import register
+
+_ONE_DAY = timedelta(days=1)
+
+
+def _case_q(user) -> Q | None:
+    """The Q limiting cases to ``user``'s scope; ``None`` = everything."""
+    role = user.role
+    if role in STREET_ROLES:
+        return None
+    if role == Role.DEPT_HANDLER:
+        if not user.department_id:
+            return Q(pk__in=[])
+        past = CaseDepartment.objects.filter(department_id=user.department_id).values("case_id")
+        return Q(department_id=user.department_id) | Q(pk__in=past)
+    if role == Role.COMMUNITY_STAFF:
+        if not user.community_id:
+            return Q(pk__in=[])
+        return Q(community_id=user.community_id)
+    if role == Role.GRID_WORKER:
+        from civicgrid.cases.services import _own_grid_ids
+
+        return Q(grid_id__in=list(_own_grid_ids(user))) | Q(created_by_id=user.pk)
+    return Q(pk__in=[])
+
+
+@register(Case)
+def _case_scope(qs: QuerySet, user, action: str) -> QuerySet:
+    if user.role == Role.AUDIT_ADMIN:
+        return qs.none()
+    q = _case_q(user)
+    return qs if q is None else qs.filter(q)
+
+
+@register(CaseEvent)
+def _event_scope(qs: QuerySet, user, action: str) -> QuerySet:
+    if action != "view":
+        return qs.none()
+    return qs.filter(case__in=Case.objects.restrict(user, "view"))
+
+
+@register(Attachment)
+def _attachment_scope(qs: QuerySet, user, action: str) -> QuerySet:
+    if user.role == Role.AUDIT_ADMIN:
+        return qs.none()
+    return qs.filter(Q(case__in=Case.objects.restrict(user, "view")) | Q(case__isnull=True, uploaded_by=user))
+
+
+@register(Category)
+def _category_scope(qs: QuerySet, user, action: str) -> QuerySet:
+    if user.role == Role.AUDIT_ADMIN:
+        return qs.none()
+    if action == "view":
+        return qs
+    return qs if user.role == Role.SYSTEM_ADMIN else qs.none()
+
+
+@register(Notification)
+def _notification_scope(qs: QuerySet, user, action: str) -> QuerySet:
+    return qs.filter(user=user)
+
+
+# --- selectors ------------------------------------------------------------------------------------
+
+
+def visible_cases(*, user) -> QuerySet[Case]:
+    return Case.objects.restrict(user, "view")
+
+
+def get_case(*, user, pk: int) -> Case:
+    try:
+        return (
+            visible_cases(user=user).select_related("category", "grid", "community", "department").get(pk=pk)
+        )
+    except (Case.DoesNotExist, ValueError, TypeError):
+        raise NotFound("案件不存在或无权查看")
+
+
+def _day_start(d) -> datetime:
+    if isinstance(d, datetime):
+        return clock.aware(d)
+    return datetime.combine(d, time.min, tzinfo=clock.SHANGHAI)
+
+
+def filter_cases(
+    *,
+    user,
+    status: str | list[str] | None = None,
+    category=None,
+    grid=None,
+    department=None,
+    source: str | None = None,
+    light: str | None = None,
+    date_from: date | datetime | None = None,
+    date_to: date | datetime | None = None,
+    text: str | None = None,
+) -> QuerySet[Case]:
+    """Scoped list with filters. ``category`` matches the category or any 小类 under a 大类 (id or code);
+    ``date_from``/``date_to`` bound ``created_at`` (dates are whole Asia/Shanghai days, ``date_to`` inclusive);
+    ``text`` searches number, title, description and address."""
+    qs = visible_cases(user=user).select_related("category", "grid", "community", "department")
+    if status:
+        states = [status] if isinstance(status, str) else list(status)
+        states = [s for part in states for s in str(part).split(",") if s]
+        bad = [s for s in states if s not in CaseState.values]
+        if bad:
+            raise ValidationFailed(f"未知状态：{', '.join(bad)}", field="status")
+        qs = qs.filter(state__in=states)
+    if category:
+        cat_q = Q(code=category) if not str(category).isdigit() else Q(pk=int(category))
+        cats = list(Category.objects.filter(cat_q).values_list("pk", flat=True))
+        qs = qs.filter(Q(category_id__in=cats) | Q(category__parent_id__in=cats))
+    if grid:
+        qs = qs.filter(grid_id=getattr(grid, "pk", grid))
+    if department:
+        qs = qs.filter(department_id=getattr(department, "pk", department))
+    if source:
+        qs = qs.filter(source=source)
+    if light:
+        if light not in Light.values:
+            raise ValidationFailed(f"未知亮灯：{light}", field="light")
+        qs = qs.filter(light=light)
+    if date_from:
+        qs = qs.filter(created_at__gte=_day_start(date_from))
+    if date_to:
+        if isinstance(date_to, datetime):
+            qs = qs.filter(created_at__lte=clock.aware(date_to))
+        else:
+            qs = qs.filter(created_at__lt=_day_start(date_to) + _ONE_DAY)
+    if text:
+        t = text.strip()
+        qs = qs.filter(
+            Q(number__icontains=t)
+            | Q(title__icontains=t)
+            | Q(description__icontains=t)
+            | Q(address__icontains=t)
+        )
+    return qs
+
+
+def inbox(*, user) -> QuerySet[Case]:
+    """待办: the cases this user must act on now.
+
+    - dispatcher: 上报待受理, 立案待派遣 (incl. returned), 核查通过待结案, 已结案待回访;
+    - shift_leader: the dispatcher's list + pending extension requests + red (overdue) open cases;
+    - dept_handler: dispatched/handling cases of their department;
+    - grid_worker / community_staff: handled cases to verify in their grids / community;
+    - leader: red cases (to supervise); others: nothing.
+    """
+    qs = visible_cases(user=user).select_related("category", "grid", "department")
+    role = user.role
+    pending_ext = Exists(
+        ExtensionRequest.objects.filter(case_id=OuterRef("pk"), status=ExtensionStatus.PENDING)
+    )
+    desk = Q(state__in=[CaseState.REPORTED, CaseState.ACCEPTED, CaseState.VERIFIED, CaseState.CLOSED])
+    if role == Role.DISPATCHER:
+        return qs.filter(desk).order_by("-returned", "due_at", "created_at")
+    if role == Role.SHIFT_LEADER:
+        return qs.filter(
+            desk
+            | Q(pending_ext)
+            | Q(
+                light=Light.RED,
+                state__in=[CaseState.DISPATCHED, CaseState.HANDLING, CaseState.HANDLED, CaseState.ACCEPTED],
+            )
+        ).order_by("due_at", "created_at")
+    if role == Role.DEPT_HANDLER:
+        return qs.filter(
+            department_id=user.department_id, state__in=[CaseState.DISPATCHED, CaseState.HANDLING]
+        ).order_by("due_at")
+    if role in (Role.GRID_WORKER, Role.COMMUNITY_STAFF):
+        from civicgrid.cases.services import _own_grid_ids
+
+        if role == Role.GRID_WORKER:
+            place = Q(grid_id__in=list(_own_grid_ids(user)))
+        else:
+            place = Q(community_id=user.community_id)
+        return qs.filter(place, state=CaseState.HANDLED).order_by("due_at")
+    if role == Role.LEADER:
+        return qs.filter(light=Light.RED).exclude(state=CaseState.SUSPENDED).order_by("due_at")
+    return qs.none()
+
+
+def pending_extensions(*, user) -> QuerySet[ExtensionRequest]:
+    return ExtensionRequest.objects.filter(
+        case__in=visible_cases(user=user), status=ExtensionStatus.PENDING
+    ).select_related("case", "requested_by")
+
+
+def timeline(*, user, case: Case) -> QuerySet[CaseEvent]:
+    """The case's events in order (raises NotFound when the case is out of scope)."""
+    if not visible_cases(user=user).filter(pk=case.pk).exists():
+        raise NotFound("案件不存在或无权查看")
+    return (
+        CaseEvent.objects.restrict(user, "view")
+        .filter(case_id=case.pk)
+        .select_related("actor")
+        .prefetch_related("attachments")
+        .order_by("seq")
+    )
+
+
+def case_attachments(*, user, case: Case) -> QuerySet[Attachment]:
+    return Attachment.objects.restrict(user, "view").filter(case_id=case.pk)
+
+
+def get_attachment(*, user, pk: int) -> Attachment:
+    try:
+        return Attachment.objects.restrict(user, "view").get(pk=pk)
+    except (Attachment.DoesNotExist, ValueError, TypeError):
+        raise NotFound("附件不存在或无权查看")
+
+
+def category_tree(*, user, enabled_only: bool = True) -> list[dict]:
+    """大类 with their 小类, as nested dicts (for pickers and the API)."""
+    qs = Category.objects.restrict(user, "view").select_related("default_department")
+    if enabled_only:
+        qs = qs.filter(is_enabled=True)
+    majors: dict[int, dict] = {}
+    minors = []
+    for c in qs.order_by("kind", "sort", "code"):
+        if c.level == "major":
+            majors[c.pk] = _category_dict(c) | {"children": []}
+        else:
+            minors.append(c)
+    for c in minors:
+        if c.parent_id in majors:
+            majors[c.parent_id]["children"].append(_category_dict(c))
+    return list(majors.values())
+
+
+def _category_dict(c: Category) -> dict:
+    return {
+        "id": c.pk,
+        "code": c.code,
+        "std_code": c.std_code,
+        "name": c.name,
+        "kind": c.kind,
+        "level": c.level,
+        "synonyms": c.synonym_list,
+        "priority": c.priority,
+        "default_department": c.default_department.name if c.default_department_id else None,
+        "grid_worker_can_file": c.grid_worker_can_file,
+        "limits": {
+            stage: {"amount": c.limit_for(stage)[0], "unit": c.limit_for(stage)[1]}
+            for stage in ("dispatch", "handle", "verify")
+        },
+    }
+
+
+def notifications(*, user, unread_only: bool = False) -> QuerySet[Notification]:
+    qs = Notification.objects.restrict(user, "view").select_related("case")
+    return qs.filter(read_at__isnull=True) if unread_only else qs

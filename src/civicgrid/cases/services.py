@@ -1,0 +1,823 @@
+"""Every write to cases. Keyword-only, typed, takes ``actor``.
+
+Each service writes the case, its timeline entry (:class:`CaseEvent`) and an audit row in ONE
+``transaction.atomic()``; notifications and the ``case_event_committed`` signal run on commit.
+
+- :func:`create_case` — 上报 (optionally 立案 at once); idempotent per (actor, ``idempotency_key``).
+- :func:`perform` — the one entry point for every move of :mod:`civicgrid.cases.workflow`. Optimistic: the caller
+  passes the ``version`` it read; the row is locked (``select_for_update``) and written with
+  ``UPDATE … WHERE id = ? AND version = ?`` — a changed version raises :class:`StaleVersion` (409).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max
+
+from civicgrid.accounts.models import Department, User
+from civicgrid.accounts.roles import Role
+from civicgrid.cases import deadlines, workflow
+from civicgrid.cases.attachments import store_upload
+from civicgrid.cases.models import (
+    PRIORITY_ORDER,
+    TERMINAL_STATES,
+    Attachment,
+    AttachmentKind,
+    Case,
+    CaseDepartment,
+    CaseEvent,
+    CaseNumberCounter,
+    CaseState,
+    Category,
+    ExtensionRequest,
+    ExtensionStatus,
+    NotificationKind,
+    Priority,
+    Rating,
+    Source,
+    Stage,
+)
+from civicgrid.cases.notifications import (
+    case_event_committed,
+    department_members,
+    notify_on_commit,
+    users_with_roles,
+)
+from civicgrid.core import audit, clock
+from civicgrid.core.errors import NotFound, PermissionDenied, StaleVersion, ValidationFailed
+from civicgrid.places.models import Building, Grid
+
+log = logging.getLogger(__name__)
+
+# who may report (上报) a case at all
+CREATOR_ROLES = frozenset(
+    {Role.DISPATCHER, Role.SHIFT_LEADER, Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.LEADER}
+)
+
+_CASE_FIELDS = [f for f in Case._meta.concrete_fields if not f.primary_key]
+
+
+# --- facts for the guard --------------------------------------------------------------------------
+
+
+def _own_grid_ids(user) -> set[int]:
+    cached = getattr(user, "_cg_grid_ids", None)
+    if cached is None:
+        ids = set(user.grids.values_list("pk", flat=True)) if user.role == Role.GRID_WORKER else set()
+        if ids:
+            ids |= set(Grid.objects.filter(parent_id__in=ids).values_list("pk", flat=True))
+        cached = user._cg_grid_ids = ids
+    return cached
+
+
+def facts_for(case: Case, user) -> workflow.Facts:
+    role = user.role
+    own_grid = role == Role.GRID_WORKER and case.grid_id is not None and case.grid_id in _own_grid_ids(user)
+    can_file = (
+        role == Role.GRID_WORKER
+        and case.category_id is not None
+        and case.category.grid_worker_can_file
+        and (own_grid or (case.created_by_id is not None and case.created_by_id == user.pk))
+    )
+    pending = case.state in (CaseState.DISPATCHED, CaseState.HANDLING) and (
+        ExtensionRequest.objects.filter(case_id=case.pk, status=ExtensionStatus.PENDING).exists()
+    )
+    return workflow.Facts(
+        own_department=role == Role.DEPT_HANDLER
+        and user.department_id is not None
+        and case.department_id == user.department_id,
+        own_grid=own_grid,
+        own_community=role == Role.COMMUNITY_STAFF
+        and user.community_id is not None
+        and case.community_id == user.community_id,
+        can_file=can_file,
+        extension_pending=pending,
+    )
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+
+def _require(value, field: str, message: str):
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValidationFailed(message, field=field)
+    return value.strip() if isinstance(value, str) else value
+
+
+def _actor_name(actor) -> str:
+    if actor is None:
+        return "系统"
+    return getattr(actor, "display_name", None) or actor.get_username()
+
+
+def allocate_number(now: datetime | None = None) -> str:
+    """Next case number ``C`` + YYYYMMDD (Asia/Shanghai) + 5-digit daily sequence. Call inside a transaction.
+
+    The per-day counter row is created if missing (INSERT … ON CONFLICT DO NOTHING) and incremented with an
+    atomic UPDATE that holds its row lock until commit, so concurrent allocations serialise on PostgreSQL and
+    SQLite alike and a rolled-back transaction gives its number back.
+    """
+    day = clock.to_local(now or clock.now()).date()
+    CaseNumberCounter.objects.bulk_create([CaseNumberCounter(day=day, last=0)], ignore_conflicts=True)
+    CaseNumberCounter.objects.select_for_update().filter(day=day).update(last=F("last") + 1)
+    last = CaseNumberCounter.objects.values_list("last", flat=True).get(day=day)
+    if last > 99999:
+        raise ValidationFailed("当日案件编号已用尽（99999）", field="number")
+    return f"C{day:%Y%m%d}{last:05d}"
+
+
+def _title(case: Case) -> str:
+    where = case.address or (case.grid.name if case.grid_id else "")
+    what = case.category.name if case.category_id else (case.description.strip().splitlines() or [""])[0][:30]
+    return (f"{what} · {where}" if where else what)[:200]
+
+
+def _default_department(category: Category | None) -> Department | None:
+    if category is None:
+        return None
+    if category.default_department_id:
+        return category.default_department
+    if category.default_department_code:
+        return Department.objects.filter(code=category.default_department_code, is_active=True).first()
+    return None
+
+
+def _resolve_place(
+    *, lng: float | None, lat: float | None, address: str, grid: Grid | None
+) -> tuple[float | None, float | None, Grid | None]:
+    if (lng is None) != (lat is None):
+        raise ValidationFailed("经度和纬度须同时提供", field="lng" if lng is None else "lat")
+    if lng is not None:
+        if not (-180 <= lng <= 180):
+            raise ValidationFailed("经度超出范围", field="lng")
+        if not (-90 <= lat <= 90):
+            raise ValidationFailed("纬度超出范围", field="lat")
+    if grid is None and lng is not None:
+        grid_id = _locate_grid_id(lng, lat)
+        if grid_id is not None:
+            grid = Grid.objects.only("id", "code", "name", "community_id").get(pk=grid_id)
+    if grid is None and address:
+        building = (
+            Building.objects.select_related("grid__community").filter(address=address).first()
+            or Building.objects.select_related("grid__community").filter(aliases__contains=address).first()
+        )
+        if building is not None:
+            grid = building.grid
+            if lng is None and building.lng is not None:
+                lng, lat = building.lng, building.lat
+    return lng, lat, grid
+
+
+def _locate_grid_id(lng: float, lat: float) -> int | None:
+    try:
+        from civicgrid.places.selectors import locate_grid_id
+    except ImportError:  # the places selector is the public entry; the index module is its implementation
+        from civicgrid.core.geoindex import locate as locate_grid_id
+    return locate_grid_id(lng, lat)
+
+
+def _store_attachments(
+    attachments: Iterable, *, actor, case: Case, event: CaseEvent | None, kind: str
+) -> list:
+    stored = []
+    for item in attachments or ():
+        if isinstance(item, Attachment):
+            if item.case_id not in (None, case.pk):
+                raise ValidationFailed("附件属于其他案件", field="attachments")
+            if item.uploaded_by_id not in (None, getattr(actor, "pk", None)):
+                raise ValidationFailed("只能使用自己上传的附件", field="attachments")
+            item.case = case
+            item.event = event
+            if item.kind == AttachmentKind.OTHER and kind != AttachmentKind.OTHER:
+                item.kind = kind
+            item.save(update_fields=["case", "event", "kind"])
+            stored.append(item)
+        else:
+            stored.append(store_upload(file=item, kind=kind, actor=actor, case=case, event=event))
+    return stored
+
+
+def _append_event(
+    case: Case, *, move: str, from_state: str, actor, note: str = "", data: dict | None = None, now: datetime
+) -> CaseEvent:
+    if move == "create":
+        last = 0  # a brand-new case has no events yet
+    else:
+        last = CaseEvent.objects.filter(case_id=case.pk).aggregate(m=Max("seq"))["m"] or 0
+    return CaseEvent.objects.create(
+        case=case,
+        seq=last + 1,
+        move=move,
+        from_state=from_state,
+        to_state=case.state,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor_name=_actor_name(actor)[:150],
+        actor_role=getattr(actor, "role", "") or "",
+        at=now,
+        note=note,
+        data=data or {},
+        clock=deadlines.snapshot(case, now),
+    )
+
+
+def _signal_on_commit(case: Case, event: CaseEvent) -> None:
+    def send():
+        case_event_committed.send(
+            sender=Case,
+            case_id=case.pk,
+            event_id=event.pk,
+            move=event.move,
+            from_state=event.from_state,
+            to_state=event.to_state,
+        )
+
+    transaction.on_commit(send)
+
+
+# --- create ---------------------------------------------------------------------------------------
+
+
+def create_case(
+    *,
+    actor,
+    source: str,
+    description: str,
+    category: Category | None = None,
+    lng: float | None = None,
+    lat: float | None = None,
+    address: str = "",
+    grid: Grid | None = None,
+    reporter_name: str = "",
+    reporter_phone: str = "",
+    source_ref: str = "",
+    occurred_at: datetime | None = None,
+    idempotency_key: str | None = None,
+    attachments: Iterable = (),
+    auto_accept: bool = False,
+) -> Case:
+    """上报 a case (state ``reported``; ``auto_accept`` also 立案 it in the same transaction).
+
+    A retry with the same ``idempotency_key`` by the same actor returns the case created the first time (that
+    instance carries ``idempotent_replay = True``).
+    """
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        raise PermissionDenied("请先登录")
+    if actor.role not in CREATOR_ROLES:
+        raise PermissionDenied(f"「{actor.get_role_display()}」无权上报案件")
+    key = (idempotency_key or "").strip() or None
+    if key is not None:
+        if len(key) > 100:
+            raise ValidationFailed("幂等键不能超过 100 个字符", field="idempotency_key")
+        existing = Case.objects.filter(created_by=actor, idempotency_key=key).first()
+        if existing is not None:
+            existing.idempotent_replay = True
+            return existing
+    if source not in Source.values:
+        raise ValidationFailed(f"未知来源：{source}", field="source")
+    description = _require(description, "description", "请填写问题描述")
+    if len(description) > 5000:
+        raise ValidationFailed("问题描述不能超过 5000 字", field="description")
+    if category is not None and not category.is_enabled:
+        raise ValidationFailed(f"分类「{category.name}」已停用", field="category")
+    if category is not None and category.level != "minor":
+        raise ValidationFailed("请选择具体的小类", field="category")
+    if occurred_at is not None and (occurred_at.tzinfo is None):
+        raise ValidationFailed("发生时间必须带时区", field="occurred_at")
+    address = (address or "").strip()[:200]
+    lng, lat, grid = _resolve_place(lng=lng, lat=lat, address=address, grid=grid)
+    now = clock.now()
+    try:
+        with transaction.atomic():
+            case = Case(
+                description=description,
+                source=source,
+                source_ref=(source_ref or "")[:100],
+                category=category,
+                priority=category.priority if category else Priority.NORMAL,
+                lng=lng,
+                lat=lat,
+                address=address,
+                grid=grid,
+                community_id=grid.community_id if grid else None,
+                reporter_name=(reporter_name or "")[:50],
+                reporter_phone=(reporter_phone or "")[:30],
+                created_by=actor,
+                idempotency_key=key,
+                occurred_at=occurred_at,
+                created_at=now,
+                updated_at=now,
+            )
+            case.title = _title(case)
+            case.save()
+            event = _append_event(
+                case,
+                move="create",
+                from_state="",
+                actor=actor,
+                note="",
+                data={"source": source, "auto_accept": auto_accept},
+                now=now,
+            )
+            _store_attachments(attachments, actor=actor, case=case, event=event, kind=AttachmentKind.BEFORE)
+            audit.record(actor=actor, action="cases.case.create", obj=case, after=audit.snapshot(case))
+            _signal_on_commit(case, event)
+            if auto_accept:
+                case = _perform_locked(actor=actor, case=case, move="accept", version=case.version, now=now)
+    except IntegrityError:
+        if key is None:
+            raise
+        # a concurrent request with the same key committed first: answer with its case
+        existing = Case.objects.filter(created_by=actor, idempotency_key=key).first()
+        if existing is None:
+            raise
+        existing.idempotent_replay = True
+        return existing
+    return case
+
+
+# --- moves ----------------------------------------------------------------------------------------
+
+
+def perform(
+    *,
+    actor,
+    case: Case,
+    move: str,
+    version: int,
+    note: str = "",
+    department: Department | None = None,
+    reason: str = "",
+    amount: int | None = None,
+    unit: str | None = None,
+    rating: str | None = None,
+    target_case: Case | None = None,
+    attachments: Iterable = (),
+    category: Category | None = None,
+    priority: str | None = None,
+    redo: bool = False,
+) -> Case:
+    """Make ``move`` on ``case`` (any name of :data:`civicgrid.cases.workflow.MOVES`, ``-`` or ``_``).
+
+    Raises NotFound (out of scope), StaleVersion (``version`` is not the current one), IllegalTransition (not
+    legal from the current state), PermissionDenied (the role may not), ValidationFailed (naming the field).
+    Extra keywords: ``category``/``priority`` may be set when accepting; ``redo`` with a 不满意 ``rating`` sends
+    the case back to the department (重办).
+    """
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        raise PermissionDenied("请先登录")
+    from civicgrid.cases.selectors import visible_cases
+
+    if not visible_cases(user=actor).filter(pk=case.pk).exists():
+        raise NotFound("案件不存在或无权查看")
+    with transaction.atomic():
+        return _perform_locked(
+            actor=actor,
+            case=case,
+            move=move,
+            version=version,
+            now=clock.now(),
+            note=note,
+            department=department,
+            reason=reason,
+            amount=amount,
+            unit=unit,
+            rating=rating,
+            target_case=target_case,
+            attachments=attachments,
+            category=category,
+            priority=priority,
+            redo=redo,
+        )
+
+
+def _perform_locked(*, actor, case: Case, move: str, version: int, now: datetime, **kw) -> Case:
+    m = workflow.get_move(move)
+    try:
+        version = int(version)
+    except (TypeError, ValueError):
+        raise ValidationFailed("版本号必须是整数", field="version")
+    locked = Case.objects.select_for_update(of=("self",)).select_related("category", "grid").get(pk=case.pk)
+    if locked.version != version:
+        raise StaleVersion(details={"current_version": locked.version, "state": locked.state})
+    workflow.check(locked.state, m, actor.role, facts_for(locked, actor))
+    from_state = locked.state
+    before = audit.snapshot(locked)
+    handler = _HANDLERS[m.name]
+    ctx = _Ctx(actor=actor, case=locked, move=m, now=now, **kw)
+    data = handler(ctx) or {}
+    if m.target != workflow.STAY:
+        locked.state = workflow.target_state(m, from_state, locked.suspended_from)
+    if ctx.override_state:
+        locked.state = ctx.override_state
+    deadlines.refresh(locked, now)
+    locked.version = version + 1
+    locked.updated_at = now
+    values = {f.attname: getattr(locked, f.attname) for f in _CASE_FIELDS}
+    if Case.objects.filter(pk=locked.pk, version=version).update(**values) != 1:
+        raise StaleVersion()
+    note = (kw.get("note") or "").strip()
+    reason = (kw.get("reason") or "").strip()
+    event = _append_event(
+        locked,
+        move=m.name,
+        from_state=from_state,
+        actor=actor,
+        note=note or reason,
+        data={k: v for k, v in {**data, "reason": reason or None}.items() if v not in (None, "")},
+        now=now,
+    )
+    if ctx.pending_attachments is not None:
+        _store_attachments(
+            ctx.pending_attachments, actor=actor, case=locked, event=event, kind=ctx.attachment_kind
+        )
+    b, a = audit.diff(before, audit.snapshot(locked))
+    audit.record(
+        actor=actor, action=f"cases.case.{m.name}", obj=locked, before=b, after=a, note=note or reason
+    )
+    for fn in ctx.after_commit:
+        fn()
+    _signal_on_commit(locked, event)
+    # the caller's instance reflects the move too (fields and cached relations)
+    case.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
+    case._state.fields_cache = dict(locked._state.fields_cache)
+    return locked
+
+
+class _Ctx:
+    def __init__(
+        self,
+        *,
+        actor,
+        case: Case,
+        move,
+        now,
+        note="",
+        department=None,
+        reason="",
+        amount=None,
+        unit=None,
+        rating=None,
+        target_case=None,
+        attachments=(),
+        category=None,
+        priority=None,
+        redo=False,
+    ):
+        self.actor, self.case, self.move, self.now = actor, case, move, now
+        self.note = (note or "").strip()
+        self.department, self.reason = department, (reason or "").strip()
+        self.amount, self.unit, self.rating = amount, unit, rating
+        self.target_case, self.attachments = target_case, list(attachments or ())
+        self.category, self.priority, self.redo = category, priority, redo
+        self.override_state: str | None = None
+        self.pending_attachments: list | None = self.attachments or None
+        self.attachment_kind = AttachmentKind.OTHER
+        self.after_commit: list = []
+
+    def require_reason(self, label: str = "原因") -> str:
+        return _require(self.reason, "reason", f"请填写{label}")
+
+    def notify(self, users_fn, kind: str, text: str) -> None:
+        case = self.case
+        self.after_commit.append(lambda: notify_on_commit(users_fn=users_fn, case=case, kind=kind, text=text))
+
+
+def _dispatch_desk():
+    return users_with_roles(Role.DISPATCHER, Role.SHIFT_LEADER)
+
+
+def _check_department(dept) -> Department:
+    if dept is None:
+        raise ValidationFailed("请选择处置部门", field="department")
+    if not isinstance(dept, Department):
+        dept = Department.objects.filter(pk=dept).first()
+        if dept is None:
+            raise ValidationFailed("处置部门不存在", field="department")
+    if not dept.is_active:
+        raise ValidationFailed(f"部门「{dept.name}」已停用", field="department")
+    return dept
+
+
+def _assign(ctx: _Ctx, dept: Department) -> None:
+    case = ctx.case
+    case.department = dept
+    case.returned = False
+    case.dispatched_at = ctx.now
+    CaseDepartment.objects.get_or_create(case=case, department=dept, defaults={"first_assigned_at": ctx.now})
+    _cancel_pending_extension(ctx, "案件已改派，延期申请自动失效")
+    deadlines.start_stage(case, Stage.HANDLE, ctx.now)
+    dept_id = dept.pk
+    ctx.notify(
+        lambda: department_members(dept_id),
+        NotificationKind.DISPATCHED,
+        f"新派遣案件 {case.display_number}：{case.title}",
+    )
+
+
+def _cancel_pending_extension(ctx: _Ctx, note: str) -> None:
+    ExtensionRequest.objects.filter(case=ctx.case, status=ExtensionStatus.PENDING).update(
+        status=ExtensionStatus.DENIED, decided_at=ctx.now, decision_note=note
+    )
+
+
+def _h_accept(ctx: _Ctx):
+    case = ctx.case
+    category = ctx.category or case.category
+    if category is None:
+        raise ValidationFailed("立案前请选择案件分类", field="category")
+    if not category.is_enabled or category.level != "minor":
+        raise ValidationFailed(f"分类「{category.name}」不可用于立案", field="category")
+    if ctx.category is not None and ctx.actor.role == Role.GRID_WORKER and not category.grid_worker_can_file:
+        raise PermissionDenied("该分类不允许网格员自行立案")
+    if ctx.priority:
+        if ctx.priority not in Priority.values:
+            raise ValidationFailed(f"未知紧急程度：{ctx.priority}", field="priority")
+        case.priority = ctx.priority
+    elif case.category_id != category.pk:
+        case.priority = category.priority
+    case.category = category
+    case.title = _title(case)
+    case.number = case.number or allocate_number(ctx.now)
+    case.accepted_at = ctx.now
+    deadlines.start_stage(case, Stage.DISPATCH, ctx.now)
+    return {"number": case.number, "category": category.code}
+
+
+def _h_reject(ctx: _Ctx):
+    ctx.require_reason("不予受理的理由")
+    ctx.case.closed_at = ctx.now
+    deadlines.stop_clock(ctx.case)
+
+
+def _h_dispatch(ctx: _Ctx):
+    dept = _check_department(ctx.department or _default_department(ctx.case.category))
+    _assign(ctx, dept)
+    return {"department": dept.pk, "department_name": dept.name}
+
+
+def _h_sign(ctx: _Ctx):
+    return {"department": ctx.case.department_id}
+
+
+def _h_return(ctx: _Ctx):
+    ctx.require_reason("退回理由")
+    case = ctx.case
+    old = case.department
+    case.department = None
+    case.returned = True
+    _cancel_pending_extension(ctx, "案件已退回，延期申请自动失效")
+    deadlines.start_stage(case, Stage.DISPATCH, ctx.now)
+    ctx.notify(
+        _dispatch_desk,
+        NotificationKind.RETURNED,
+        f"案件 {case.display_number} 被「{old.name if old else ''}」退回：{ctx.reason}",
+    )
+    return {"department": old.pk if old else None, "department_name": old.name if old else ""}
+
+
+def _h_reassign(ctx: _Ctx):
+    dept = _check_department(ctx.department)
+    if dept.pk == ctx.case.department_id:
+        raise ValidationFailed("改派的部门与当前部门相同", field="department")
+    old = ctx.case.department_id
+    _assign(ctx, dept)
+    return {"department": dept.pk, "department_name": dept.name, "previous_department": old}
+
+
+def _h_finish(ctx: _Ctx):
+    _require(ctx.note, "note", "请填写处置情况反馈")
+    if not ctx.attachments:
+        raise ValidationFailed("请上传处置后照片", field="attachments")
+    case = ctx.case
+    case.handling_feedback = ctx.note
+    case.handled_at = ctx.now
+    ctx.attachment_kind = AttachmentKind.AFTER
+    _cancel_pending_extension(ctx, "已处置完成，延期申请自动失效")
+    deadlines.start_stage(case, Stage.VERIFY, ctx.now)
+
+
+def _h_verify_pass(ctx: _Ctx):
+    return None
+
+
+def _h_verify_fail(ctx: _Ctx):
+    ctx.require_reason("核查不通过的原因")
+    case = ctx.case
+    case.rework_count += 1
+    case.handled_at = None
+    deadlines.start_stage(case, Stage.HANDLE, ctx.now)
+    dept_id = case.department_id
+    ctx.notify(
+        lambda: department_members(dept_id),
+        NotificationKind.REWORK,
+        f"案件 {case.display_number} 核查未通过，请返工：{ctx.reason}",
+    )
+    return {"rework_count": case.rework_count}
+
+
+def _h_close(ctx: _Ctx):
+    ctx.case.closed_at = ctx.now
+    deadlines.stop_clock(ctx.case)
+
+
+def _h_rate(ctx: _Ctx):
+    if ctx.rating not in Rating.values:
+        raise ValidationFailed("请选择回访评价（满意/基本满意/不满意）", field="rating")
+    case = ctx.case
+    case.rating = ctx.rating
+    if ctx.redo:
+        if ctx.rating != Rating.DISSATISFIED:
+            raise ValidationFailed("只有「不满意」的案件可以重办", field="redo")
+        dept = _check_department(ctx.department or case.department)
+        case.redo_count += 1
+        case.closed_at = None
+        case.handled_at = None
+        _assign(ctx, dept)
+        ctx.override_state = CaseState.DISPATCHED
+        return {"rating": ctx.rating, "redo": True, "department": dept.pk}
+    return {"rating": ctx.rating}
+
+
+def _h_request_extension(ctx: _Ctx):
+    case = ctx.case
+    try:
+        amount = int(ctx.amount)
+    except (TypeError, ValueError):
+        raise ValidationFailed("请填写延期时长（正整数）", field="amount")
+    if amount <= 0:
+        raise ValidationFailed("延期时长必须大于 0", field="amount")
+    if ctx.unit != case.limit_unit:
+        raise ValidationFailed(
+            f"延期单位须与当前时限单位一致（{case.get_limit_unit_display()}）", field="unit"
+        )
+    ctx.require_reason("延期理由")
+    req = ExtensionRequest.objects.create(
+        case=case,
+        stage=case.stage,
+        amount=amount,
+        unit=ctx.unit,
+        reason=ctx.reason,
+        requested_by=ctx.actor,
+        requested_at=ctx.now,
+    )
+    ctx.notify(
+        lambda: users_with_roles(Role.SHIFT_LEADER),
+        NotificationKind.EXTENSION_REQUEST,
+        f"案件 {case.display_number} 申请延期 {amount} {case.get_limit_unit_display()}：{ctx.reason}",
+    )
+    return {"extension_request": req.pk, "amount": amount, "unit": ctx.unit}
+
+
+def _decide_extension(ctx: _Ctx, approve: bool):
+    case = ctx.case
+    req = ExtensionRequest.objects.select_for_update().get(case=case, status=ExtensionStatus.PENDING)
+    req.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.DENIED
+    req.decided_by = ctx.actor
+    req.decided_at = ctx.now
+    req.decision_note = ctx.note or ctx.reason
+    req.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    if approve:
+        if req.stage != case.stage or req.unit != case.limit_unit:
+            raise ValidationFailed("延期申请与当前时限环节不一致，请驳回后重新申请", field="amount")
+        deadlines.add_extension(case, req.amount)
+    requester_id = req.requested_by_id
+    verdict = "已批准" if approve else "未批准"
+    ctx.notify(
+        lambda: list(User.objects.filter(pk=requester_id)),
+        NotificationKind.EXTENSION_DECIDED,
+        f"案件 {case.display_number} 的延期申请{verdict}",
+    )
+    return {"extension_request": req.pk, "amount": req.amount, "unit": req.unit, "approved": approve}
+
+
+def _h_approve_extension(ctx: _Ctx):
+    return _decide_extension(ctx, True)
+
+
+def _h_deny_extension(ctx: _Ctx):
+    return _decide_extension(ctx, False)
+
+
+def _h_suspend(ctx: _Ctx):
+    ctx.require_reason("挂账原因")
+    ctx.case.suspended_from = ctx.case.state
+    deadlines.pause(ctx.case, ctx.now)
+    return {"suspended_from": ctx.case.suspended_from}
+
+
+def _h_resume(ctx: _Ctx):
+    case = ctx.case
+    deadlines.unpause(case, ctx.now)
+    ctx.override_state = case.suspended_from or CaseState.ACCEPTED
+    case.suspended_from = ""
+    return {"resumed_to": ctx.override_state}
+
+
+def _h_void(ctx: _Ctx):
+    ctx.require_reason("作废原因")
+    _cancel_pending_extension(ctx, "案件已作废")
+    ctx.case.closed_at = ctx.now
+    deadlines.stop_clock(ctx.case)
+
+
+def _h_merge(ctx: _Ctx):
+    from civicgrid.cases.selectors import visible_cases
+
+    target = ctx.target_case
+    if target is None:
+        raise ValidationFailed("请选择合并到的案件", field="target_case")
+    if not isinstance(target, Case):
+        target = Case.objects.filter(pk=target).first()
+    if target is None or not visible_cases(user=ctx.actor).filter(pk=target.pk).exists():
+        raise ValidationFailed("要合并到的案件不存在", field="target_case")
+    if target.pk == ctx.case.pk:
+        raise ValidationFailed("不能合并到自身", field="target_case")
+    if target.state in TERMINAL_STATES:
+        raise ValidationFailed("目标案件已办结或作废，不能合并", field="target_case")
+    ctx.case.duplicate_of = target
+    ctx.case.closed_at = ctx.now
+    deadlines.stop_clock(ctx.case)
+    return {"target_case": target.pk, "target_number": target.display_number}
+
+
+def _h_supervise(ctx: _Ctx):
+    _require(ctx.note, "note", "请填写督办意见")
+    case = ctx.case
+    case.supervise_count += 1
+    idx = PRIORITY_ORDER.index(Priority(case.priority))
+    case.priority = PRIORITY_ORDER[min(idx + 1, len(PRIORITY_ORDER) - 1)]
+    dept_id = case.department_id
+    text = f"案件 {case.display_number} 被督办：{ctx.note}"
+    ctx.notify(lambda: department_members(dept_id) + _dispatch_desk(), NotificationKind.SUPERVISE, text)
+    return {"priority": case.priority, "supervise_count": case.supervise_count}
+
+
+_HANDLERS = {
+    "accept": _h_accept,
+    "reject": _h_reject,
+    "dispatch": _h_dispatch,
+    "sign": _h_sign,
+    "return": _h_return,
+    "reassign": _h_reassign,
+    "finish": _h_finish,
+    "verify_pass": _h_verify_pass,
+    "verify_fail": _h_verify_fail,
+    "close": _h_close,
+    "rate": _h_rate,
+    "request_extension": _h_request_extension,
+    "approve_extension": _h_approve_extension,
+    "deny_extension": _h_deny_extension,
+    "suspend": _h_suspend,
+    "resume": _h_resume,
+    "void": _h_void,
+    "merge": _h_merge,
+    "supervise": _h_supervise,
+}
+assert set(_HANDLERS) == set(workflow.MOVES), "every move needs a handler"
+
+
+# --- notifications and attachments for the API/UI -------------------------------------------------
+
+
+def add_public_note(*, actor, case: Case, note: str, data: dict | None = None) -> CaseEvent:
+    """Append a public note (a reply a resident or a peer system may see) to the timeline; the state stays.
+
+    Used by integrations (Open311 ``servicerequestupdates``); the caller has already checked its own
+    jurisdiction. Write, timeline entry and audit row commit together.
+    """
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        raise PermissionDenied("请先登录")
+    note = (note or "").strip()
+    if not note:
+        raise ValidationFailed("公开回复内容不能为空", field="note")
+    now = clock.now()
+    with transaction.atomic():
+        locked = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
+        event = _append_event(
+            locked,
+            move="public_note",
+            from_state=locked.state,
+            actor=actor,
+            note=note,
+            data={**(data or {}), "public_note": note},
+            now=now,
+        )
+        audit.record(actor=actor, action="cases.case.public_note", obj=locked, after={"note": note}, note=note)
+        _signal_on_commit(locked, event)
+    return event
+
+
+def upload_attachment(*, actor, file, kind: str = AttachmentKind.OTHER) -> Attachment:
+    """Upload a photo before a move (``POST /cases/attachments``); attach it by id in the move."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        raise PermissionDenied("请先登录")
+    if actor.role in (Role.AUDIT_ADMIN, Role.SYSTEM_ADMIN):
+        raise PermissionDenied("当前角色不能上传案件附件")
+    with transaction.atomic():
+        att = store_upload(file=file, kind=kind, actor=actor)
+        audit.record(actor=actor, action="cases.attachment.upload", obj=att, after={"sha256": att.sha256})
+    return att

@@ -157,6 +157,6 @@ def browser_login(live_server):
         page.fill("#id_username", user.username)
         page.fill("#id_password", PASSWORD)
         page.click("button[type=submit]")
-        page.wait_for_selector("[data-testid=whoami]")
+        page.wait_for_selector("[data-testid=whoami]", state="attached")
 
     return login

@@ -69,6 +69,21 @@ def _notify_light(case: Case, light: str) -> int:
     return notify(users=users, case=case, kind=kind, text=text)
 
 
+def _signal_light(case: Case, light: str) -> None:
+    """Tell listeners (webhooks) that a case entered yellow/red, like every committed move does."""
+    from civicgrid.cases.notifications import case_event_committed
+
+    case_event_committed.send(
+        sender=Case,
+        case_id=case.pk,
+        event_id=None,
+        move="light",
+        from_state=case.state,
+        to_state=case.state,
+        light=light,
+    )
+
+
 def refresh_lights(now: datetime | None = None, *, batch_size: int = 500) -> dict:
     """Recompute the light of every running case; notify each case's first entry into yellow and into red.
 
@@ -111,6 +126,7 @@ def refresh_lights(now: datetime | None = None, *, batch_size: int = 500) -> dic
                 if notify_now:
                     counts["notified"] += 1
                     transaction.on_commit(lambda c=case, lt=new: _notify_light(c, lt))
+                    transaction.on_commit(lambda c=case, lt=new: _signal_light(c, lt))
     finally:
         release("refresh_lights", owner)
     return counts

@@ -86,6 +86,9 @@ class WebhookDelivery(models.Model):
     event = models.CharField("事件", max_length=16, choices=WebhookEvent.choices)
     case_id_ref = models.BigIntegerField("案件ID", null=True, blank=True, db_index=True)
     case_number = models.CharField("案件编号", max_length=32, blank=True)
+    dedupe_key = models.CharField(
+        "去重键", max_length=120, blank=True, help_text="同一接收端同一键只推送一次（如 event:123）"
+    )
     payload = models.JSONField("消息内容", encoder=DjangoJSONEncoder)
     status = models.CharField(
         "状态", max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
@@ -101,6 +104,13 @@ class WebhookDelivery(models.Model):
         verbose_name_plural = "推送记录"
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="notify_delivery_due")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["endpoint", "dedupe_key"],
+                condition=~models.Q(dedupe_key=""),
+                name="notify_delivery_dedupe",
+            )
+        ]
 
     def __str__(self):
         return f"{self.endpoint_id}:{self.event}:{self.case_number or self.case_id_ref}"

@@ -96,7 +96,11 @@ def deliver_one(delivery: WebhookDelivery, now: datetime) -> bool:
     finished = max(now, clock.now())
     if error is None:
         WebhookDelivery.objects.filter(pk=delivery.pk).update(
-            status=DeliveryStatus.SENT, attempts=attempts, sent_at=finished, last_error="", next_attempt_at=None
+            status=DeliveryStatus.SENT,
+            attempts=attempts,
+            sent_at=finished,
+            last_error="",
+            next_attempt_at=None,
         )
         return True
     if final:

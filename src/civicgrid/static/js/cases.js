@@ -40,7 +40,7 @@
       if (own.length) {
         const bounds = layer.getBounds();
         if (pin) bounds.extend(pin.getLatLng());
-        map.fitBounds(bounds, { padding: [16, 16], maxZoom: 17 });
+        map.fitBounds(bounds, { padding: [16, 16], maxZoom: 17, animate: false });
       }
       el.dataset.loaded = String(own.length);
     });
@@ -90,7 +90,7 @@
       }).addTo(map);
       // a click on a polygon must still set the point
       layer.on("click", (e) => place(e.latlng.lng, e.latlng.lat, false));
-      if (fc.features.length) map.fitBounds(layer.getBounds(), { padding: [10, 10] });
+      if (fc.features.length) map.fitBounds(layer.getBounds(), { padding: [10, 10], animate: false });
       else map.setView([30.27, 120.15], 14);
       if (lngInput.value && latInput.value) place(Number(lngInput.value), Number(latInput.value), true);
       el.dataset.loaded = String(fc.features.length);
@@ -160,7 +160,13 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", () => initAll(document));
+  document.addEventListener("DOMContentLoaded", () => {
+    // on a phone the list filters start folded (unless some are set) so the results are on the first screen
+    if (window.matchMedia("(max-width: 576px)").matches && !location.search) {
+      document.querySelectorAll("details.cg-filter[open]").forEach((d) => (d.open = false));
+    }
+    initAll(document);
+  });
   document.body.addEventListener("htmx:afterSwap", (e) => initAll(e.target));
   // htmx swaps 4xx answers we render on purpose (validation errors, 409 conflict) too
   document.body.addEventListener("htmx:beforeSwap", (e) => {

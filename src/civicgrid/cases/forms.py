@@ -1,0 +1,397 @@
+"""Forms of the case screens. They only parse and shape input; the rules live in the case services."""
+
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+
+from civicgrid.accounts import selectors as account_selectors
+from civicgrid.accounts.roles import Role
+from civicgrid.cases import selectors
+from civicgrid.cases.models import CaseState, Category, CategoryKind, Light, LimitUnit, Rating, Source
+from civicgrid.places import selectors as place_selectors
+
+# roles that register cases for others (they choose the source and may enter it on someone's behalf)
+DESK_ROLES = frozenset({Role.DISPATCHER, Role.SHIFT_LEADER})
+# which source a case gets when the role does not choose one
+DEFAULT_SOURCE = {
+    Role.GRID_WORKER: Source.GRID_PATROL,
+    Role.COMMUNITY_STAFF: Source.OTHER,
+    Role.LEADER: Source.LEADER,
+    Role.DISPATCHER: Source.DISPATCHER,
+    Role.SHIFT_LEADER: Source.DISPATCHER,
+}
+# roles that may 立案 on the spot while reporting (the service still checks the category for grid workers)
+AUTO_ACCEPT_ROLES = frozenset({Role.DISPATCHER, Role.SHIFT_LEADER, Role.GRID_WORKER})
+
+MAX_PHOTOS = 6
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleImageField(forms.FileField):
+    """Several photos in one input; Pillow validation happens in the service (``store_upload``)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault(
+            "widget",
+            MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp", "class": "form-control"}),
+        )
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            files = [single(d, initial) for d in data if d]
+        else:
+            files = [single(data, initial)] if data else []
+        files = [f for f in files if f]
+        if self.required and not files:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        if len(files) > MAX_PHOTOS:
+            raise forms.ValidationError(f"最多上传 {MAX_PHOTOS} 张照片")
+        return files
+
+
+def resolve_category(user, pk):
+    """The category object for a picked id (the service wants the model), or a form error."""
+    if pk in (None, ""):
+        return None
+    category = Category.objects.restrict(user, "view").filter(pk=pk).first()
+    if category is None:
+        raise forms.ValidationError("分类不存在")
+    return category
+
+
+def _choices(enum, blank="全部"):
+    return [("", blank), *[(m.value, m.label) for m in enum]]
+
+
+def category_choices(user, blank="请选择分类（可输入关键字搜索）"):
+    """大类 as <optgroup>s, 小类 as options (values are category ids)."""
+    kind_label = {k.value: k.label for k in CategoryKind}
+    groups = []
+    for major in selectors.category_tree(user=user):
+        options = [(c["id"], f"{c['std_code']} {c['name']}") for c in major["children"]]
+        if options:
+            groups.append((f"{kind_label.get(major['kind'], '')} · {major['name']}", options))
+    return [("", blank), *groups]
+
+
+class BootstrapMixin:
+    def _style(self):
+        for f in self.fields.values():
+            w = f.widget
+            if isinstance(w, forms.HiddenInput | forms.RadioSelect | forms.CheckboxInput):
+                continue
+            css = "form-select" if isinstance(w, forms.Select) else "form-control"
+            w.attrs.setdefault("class", css)
+
+
+# --- list filters ---------------------------------------------------------------------------------
+
+
+class CaseFilterForm(BootstrapMixin, forms.Form):
+    """The list/export filters; field names are the API's query parameters."""
+
+    text = forms.CharField(label="关键字", required=False, max_length=100)
+    status = forms.ChoiceField(label="状态", required=False, choices=_choices(CaseState))
+    category = forms.ChoiceField(label="分类", required=False)
+    grid = forms.ChoiceField(label="网格", required=False)
+    department = forms.ChoiceField(label="处置部门", required=False)
+    source = forms.ChoiceField(label="来源", required=False, choices=_choices(Source))
+    light = forms.ChoiceField(label="亮灯", required=False, choices=_choices(Light))
+    date_from = forms.DateField(
+        label="上报日期起", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="上报日期止", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["text"].widget.attrs["placeholder"] = "编号 / 标题 / 描述 / 地址"
+        cats = [("", "全部")]
+        for major in selectors.category_tree(user=user):
+            cats.append((str(major["id"]), f"【{major['name']}】全部"))
+            cats.extend((str(c["id"]), f"　{c['name']}") for c in major["children"])
+        self.fields["category"].choices = cats
+        self.fields["grid"].choices = [("", "全部")] + [
+            (str(g.pk), g.name) for g in place_selectors.visible_grids(user=user).filter(is_active=True)
+        ]
+        self.fields["department"].choices = [("", "全部")] + [
+            (str(d.pk), d.name) for d in account_selectors.visible_departments(user=user)
+        ]
+        for f in self.fields.values():
+            small = (
+                "form-select form-select-sm"
+                if isinstance(f.widget, forms.Select)
+                else "form-control form-control-sm"
+            )
+            f.widget.attrs["class"] = small
+
+    def filters(self) -> dict:
+        """Keyword arguments for ``selectors.filter_cases`` (only valid, non-empty values)."""
+        data = self.cleaned_data if self.is_valid() else {}
+        return {k: v for k, v in data.items() if v not in (None, "")}
+
+
+# --- create ---------------------------------------------------------------------------------------
+
+
+class CaseCreateForm(BootstrapMixin, forms.Form):
+    category = forms.TypedChoiceField(label="问题分类", coerce=int, required=False, empty_value=None)
+    description = forms.CharField(label="问题描述", max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
+    address = forms.CharField(label="地址", max_length=200, required=False)
+    lng = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-180, max_value=180)
+    lat = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-90, max_value=90)
+    photos = MultipleImageField(label="现场照片（处置前）", required=False)
+    reporter_name = forms.CharField(label="反映人", max_length=50, required=False)
+    reporter_phone = forms.CharField(label="反映人电话", max_length=30, required=False)
+    source = forms.ChoiceField(label="来源", choices=[(m.value, m.label) for m in Source])
+    source_ref = forms.CharField(label="来源编号", max_length=100, required=False)
+    auto_accept = forms.BooleanField(label="同时受理立案", required=False)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["category"].choices = category_choices(user)
+        self.fields["description"].widget.attrs["placeholder"] = "发生了什么问题？在什么位置？"
+        self.fields["address"].widget.attrs["placeholder"] = "如：示范路 18 号东侧"
+        self.fields["reporter_phone"].widget.attrs.update(inputmode="tel", autocomplete="off")
+        if not self.is_bound:
+            self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
+        if user.role in DESK_ROLES:
+            self.initial.setdefault("source", Source.HOTLINE_12345)
+        else:
+            # only the command centre picks the source and the reporter's reference
+            del self.fields["source"], self.fields["source_ref"]
+        if user.role not in AUTO_ACCEPT_ROLES:
+            del self.fields["auto_accept"]
+        elif user.role == Role.GRID_WORKER:
+            self.fields["auto_accept"].label = "现场立案（仅限可自行立案的小类）"
+        self._style()
+        self.fields["auto_accept"].widget.attrs["class"] = (
+            "form-check-input" if "auto_accept" in self.fields else ""
+        )
+
+    def clean(self):
+        data = super().clean()
+        if (data.get("lng") is None) != (data.get("lat") is None):
+            raise forms.ValidationError("经纬度不完整，请在地图上重新点选位置")
+        return data
+
+    def clean_category(self):
+        return resolve_category(self.user, self.cleaned_data.get("category"))
+
+    def source_value(self) -> str:
+        return self.cleaned_data.get("source") or DEFAULT_SOURCE.get(self.user.role, Source.OTHER)
+
+
+# --- moves ----------------------------------------------------------------------------------------
+
+
+class MoveForm(BootstrapMixin, forms.Form):
+    """Base of every action form: the move name and the case version the user saw."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    # which service arguments this form passes (besides version); subclasses add fields
+    args: tuple[str, ...] = ()
+
+    def __init__(self, *args, user=None, case=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user, self.case = user, case
+        self.setup()
+        self._style()
+
+    def setup(self):
+        pass
+
+    def service_kwargs(self) -> dict:
+        return {
+            k: self.cleaned_data.get(k) for k in self.args if self.cleaned_data.get(k) not in (None, "", [])
+        }
+
+
+class NoteForm(MoveForm):
+    note = forms.CharField(
+        label="备注", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    args = ("note",)
+
+
+class RequiredNoteForm(MoveForm):
+    note = forms.CharField(label="督办意见", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    args = ("note",)
+
+
+class ReasonForm(MoveForm):
+    reason = forms.CharField(label="原因", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    args = ("reason",)
+    reason_label = "原因"
+
+    def setup(self):
+        self.fields["reason"].label = self.reason_label
+
+
+class RejectForm(ReasonForm):
+    reason_label = "不予受理的理由"
+
+
+class ReturnForm(ReasonForm):
+    reason_label = "退回理由"
+
+
+class SuspendForm(ReasonForm):
+    reason_label = "挂账原因"
+
+
+class VoidForm(ReasonForm):
+    reason_label = "作废原因"
+
+
+class DenyExtensionForm(MoveForm):
+    note = forms.CharField(label="驳回理由", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    args = ("note",)
+
+
+class AcceptForm(MoveForm):
+    category = forms.TypedChoiceField(label="分类", coerce=int, required=False, empty_value=None)
+    note = forms.CharField(
+        label="备注", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    args = ("category", "note")
+
+    def setup(self):
+        has_category = self.case is not None and self.case.category_id
+        self.fields["category"].choices = category_choices(
+            self.user, blank="（沿用上报分类）" if has_category else "请选择分类（可输入关键字搜索）"
+        )
+        if has_category:
+            self.initial.setdefault("category", self.case.category_id)
+        else:
+            self.fields["category"].required = True
+
+    def clean_category(self):
+        return resolve_category(self.user, self.cleaned_data.get("category"))
+
+
+class DepartmentForm(MoveForm):
+    department = forms.TypedChoiceField(label="处置部门", coerce=int)
+    note = forms.CharField(
+        label="派遣意见", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    args = ("department", "note")
+
+    def setup(self):
+        depts = list(account_selectors.visible_departments(user=self.user))
+        self.fields["department"].choices = [("", "请选择处置部门")] + [(d.pk, d.name) for d in depts]
+        default = getattr(self.case.category, "default_department_id", None) if self.case else None
+        if default and not self.initial.get("department"):
+            self.initial["department"] = default
+
+
+class FinishForm(MoveForm):
+    note = forms.CharField(label="处置情况反馈", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    attachments = MultipleImageField(label="处置后照片", required=True)
+    args = ("note", "attachments")
+
+
+class VerifyPassForm(MoveForm):
+    note = forms.CharField(
+        label="核查意见", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    attachments = MultipleImageField(label="核查照片（可选）", required=False)
+    args = ("note", "attachments")
+
+
+class VerifyFailForm(MoveForm):
+    reason = forms.CharField(
+        label="不通过原因（返工要求）", max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    attachments = MultipleImageField(label="核查照片（可选）", required=False)
+    args = ("reason", "attachments")
+
+
+class RateForm(MoveForm):
+    rating = forms.ChoiceField(
+        label="回访评价", choices=[(m.value, m.label) for m in Rating], widget=forms.RadioSelect
+    )
+    note = forms.CharField(
+        label="回访记录", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    args = ("rating", "note")
+
+
+class ExtensionForm(MoveForm):
+    amount = forms.IntegerField(label="延期时长", min_value=1, max_value=999)
+    unit = forms.ChoiceField(label="单位", choices=LimitUnit.choices)
+    reason = forms.CharField(label="延期理由", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    args = ("amount", "unit", "reason")
+
+    def setup(self):
+        unit = getattr(self.case, "limit_unit", "") if self.case else ""
+        if unit:
+            # the service only accepts the stage's own unit: offer just that one
+            self.fields["unit"].choices = [(unit, LimitUnit(unit).label)]
+            self.initial.setdefault("unit", unit)
+
+
+class MergeForm(MoveForm):
+    target_number = forms.CharField(label="合并到的案件编号", max_length=20)
+    note = forms.CharField(
+        label="备注", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    args = ("note",)
+
+    def setup(self):
+        self.fields["target_number"].widget.attrs["placeholder"] = "如 C2025112300001"
+
+    def clean_target_number(self):
+        number = self.cleaned_data["target_number"].strip().upper()
+        target = selectors.visible_cases(user=self.user).filter(number=number).first()
+        if target is None:
+            raise forms.ValidationError("找不到该编号的案件（或您无权查看）")
+        self.cleaned_data["target_case"] = target
+        return number
+
+    def service_kwargs(self) -> dict:
+        kw = super().service_kwargs()
+        kw["target_case"] = self.cleaned_data["target_case"]
+        return kw
+
+
+MOVE_FORMS: dict[str, type[MoveForm]] = {
+    "accept": AcceptForm,
+    "reject": RejectForm,
+    "dispatch": DepartmentForm,
+    "sign": NoteForm,
+    "return": ReturnForm,
+    "reassign": DepartmentForm,
+    "finish": FinishForm,
+    "verify_pass": VerifyPassForm,
+    "verify_fail": VerifyFailForm,
+    "close": NoteForm,
+    "rate": RateForm,
+    "request_extension": ExtensionForm,
+    "approve_extension": NoteForm,
+    "deny_extension": DenyExtensionForm,
+    "suspend": SuspendForm,
+    "resume": NoteForm,
+    "void": VoidForm,
+    "merge": MergeForm,
+    "supervise": RequiredNoteForm,
+}
+
+
+def form_for(move: str) -> type[MoveForm]:
+    """The action form of ``move``; a move added to the workflow later gets a plain note form."""
+    return MOVE_FORMS.get(move, NoteForm)
+
+
+# service error field → form field (where they differ)
+FIELD_ALIASES = {"target_case": "target_number", "photos": "attachments"}

@@ -1,0 +1,380 @@
+"""The case screens (待办, 列表, 详情 + actions, 新建, Excel export).
+
+Views are thin: they read through :mod:`civicgrid.cases.selectors`, write through :mod:`civicgrid.cases.services`
+and turn domain errors into form errors, messages and HTTP statuses.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections import Counter
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponseBadRequest, HttpResponseForbidden
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_GET, require_http_methods
+
+from civicgrid.accounts.roles import BUSINESS_ROLES, STREET_ROLES, Role
+from civicgrid.cases import exports, selectors, services, workflow
+from civicgrid.cases.forms import FIELD_ALIASES, CaseCreateForm, CaseFilterForm, form_for
+from civicgrid.cases.models import (
+    AttachmentKind,
+    CaseState,
+    Category,
+    Light,
+    LimitUnit,
+    Priority,
+    Rating,
+    Source,
+    Stage,
+)
+from civicgrid.core import clock
+from civicgrid.core.errors import (
+    Conflict,
+    DomainError,
+    NotFound,
+    PermissionDenied,
+    StaleVersion,
+    ValidationFailed,
+)
+
+STALE_MESSAGE = "该工单已被他人处理，请刷新后重试"
+PAGE_SIZE = 20
+
+
+def business_only(view):
+    """Logged in and a business role (the 审计管理员 only reads the audit log: 三权分立)."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.user.role not in BUSINESS_ROLES:
+            return HttpResponseForbidden("当前角色不能查看工单")
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound as exc:
+            raise Http404(exc.message)
+
+    return wrapped
+
+
+def _label(enum, value, default=""):
+    try:
+        return enum(value).label
+    except ValueError:
+        return default or value
+
+
+def _color(enum, value):
+    try:
+        return enum(value).color
+    except ValueError:
+        return "secondary"
+
+
+def _decorate(cases, now=None):
+    """Add display attributes used by the row/due templates (no queries)."""
+    now = now or clock.now()
+    for c in cases:
+        c.state_label = _label(CaseState, c.state)
+        c.state_color = _color(CaseState, c.state)
+        c.priority_label = _label(Priority, c.priority)
+        c.priority_color = _color(Priority, c.priority)
+        c.source_label = _label(Source, c.source)
+        c.light_label = _label(Light, c.light) if c.light else ""
+        c.overdue_now = bool(c.due_at and c.due_at < now and c.is_open)
+    return cases
+
+
+# --- 待办 -----------------------------------------------------------------------------------------
+
+
+@require_GET
+@business_only
+def inbox(request):
+    user = request.user
+    items = _decorate(list(selectors.inbox(user=user)[:300]))
+    pending_ext = set(selectors.pending_extensions(user=user).values_list("case_id", flat=True))
+    for c in items:
+        c.extension_pending = c.pk in pending_ext
+    by_state = Counter(c.state for c in items)
+    counts = {
+        "total": len(items),
+        "red": sum(1 for c in items if c.light == Light.RED),
+        "yellow": sum(1 for c in items if c.light == Light.YELLOW),
+        "overdue": sum(1 for c in items if c.overdue_now),
+        "states": [(_label(CaseState, s), _color(CaseState, s), n) for s, n in by_state.most_common()],
+    }
+    ctx = {"items": items, "counts": counts, "can_create": user.role in services.CREATOR_ROLES}
+    if request.htmx:
+        return render(request, "cases/_inbox_list.html", ctx)
+    return render(request, "cases/inbox.html", ctx)
+
+
+# --- 列表 + 导出 ----------------------------------------------------------------------------------
+
+
+def _filtered(request):
+    form = CaseFilterForm(request.GET or None, user=request.user)
+    filters = form.filters() if form.is_bound else {}
+    try:
+        qs = selectors.filter_cases(user=request.user, **filters)
+    except ValidationFailed as exc:
+        if exc.field in form.fields:
+            form.add_error(exc.field, exc.message)
+        else:
+            form.add_error(None, exc.message)
+        qs = selectors.filter_cases(user=request.user)
+        qs = qs.none()
+    return form, qs
+
+
+@require_GET
+@business_only
+def case_list(request):
+    form, qs = _filtered(request)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    _decorate(page.object_list)
+    query = request.GET.copy()
+    query.pop("page", None)
+    ctx = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "can_create": request.user.role in services.CREATOR_ROLES,
+    }
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "cases/_table.html", ctx)
+    return render(request, "cases/list.html", ctx)
+
+
+@require_GET
+@business_only
+def export(request):
+    form, qs = _filtered(request)
+    if form.errors:
+        return HttpResponseBadRequest(
+            "筛选条件不合法：" + "；".join(e for errs in form.errors.values() for e in errs)
+        )
+    fh, filename = exports.write_cases_xlsx(qs, user=request.user)
+    return FileResponse(
+        fh,
+        as_attachment=True,
+        filename=filename,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+# --- 详情 + 操作 ----------------------------------------------------------------------------------
+
+
+def _mask_phone(phone: str) -> str:
+    phone = (phone or "").strip()
+    if len(phone) >= 7:
+        return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+    return "*" * len(phone)
+
+
+def _clock_view(snapshot: dict) -> dict | None:
+    if not snapshot or not snapshot.get("stage"):
+        return None
+    unit = snapshot.get("unit") or ""
+    hours = 3600.0
+    return {
+        "stage": _label(Stage, snapshot["stage"]),
+        "limit": snapshot.get("limit"),
+        "extension": snapshot.get("extension") or 0,
+        "unit": _label(LimitUnit, unit) if unit else "",
+        "elapsed_h": round((snapshot.get("elapsed_seconds") or 0) / hours, 1),
+        "budget_h": round((snapshot.get("budget_seconds") or 0) / hours, 1),
+        "natural": unit == LimitUnit.NATURAL_HOURS,
+        "due_at": parse_datetime(snapshot["due_at"]) if snapshot.get("due_at") else None,
+        "provisional": bool(snapshot.get("provisional")),
+        "light": snapshot.get("light") or "",
+        "paused": bool(snapshot.get("paused")),
+    }
+
+
+def _event_facts(e, category_names: dict[str, str]) -> list[tuple[str, str]]:
+    """The interesting bits of an event's data, as (label, value) pairs."""
+    d = e.data or {}
+    facts = []
+    if d.get("department_name"):
+        facts.append(("处置部门", d["department_name"]))
+    if d.get("category"):
+        facts.append(("分类", category_names.get(d["category"], d["category"])))
+    if d.get("number") and e.move == "accept":
+        facts.append(("编号", d["number"]))
+    if d.get("rating"):
+        facts.append(("评价", _label(Rating, d["rating"])))
+    if d.get("redo"):
+        facts.append(("重办", "是"))
+    if d.get("amount") and d.get("unit"):
+        verdict = {True: "（已批准）", False: "（未批准）"}.get(d.get("approved"), "")
+        facts.append(("延期", f"{d['amount']} {_label(LimitUnit, d['unit'])}{verdict}"))
+    if d.get("target_number"):
+        facts.append(("合并到", d["target_number"]))
+    if d.get("rework_count"):
+        facts.append(("返工次数", str(d["rework_count"])))
+    if d.get("source") and e.move == "create":
+        facts.append(("来源", _label(Source, d["source"])))
+    if d.get("resumed_to"):
+        facts.append(("恢复到", _label(CaseState, d["resumed_to"])))
+    return facts
+
+
+def _timeline(user, case):
+    events = list(selectors.timeline(user=user, case=case))
+    codes = {e.data["category"] for e in events if isinstance(e.data, dict) and e.data.get("category")}
+    category_names = dict(
+        Category.objects.restrict(user, "view").filter(code__in=codes).values_list("code", "name")
+    )
+    for e in events:
+        e.move_label = workflow.MOVES[e.move].label if e.move in workflow.MOVES else "上报"
+        e.from_label = _label(CaseState, e.from_state) if e.from_state else ""
+        e.to_label = _label(CaseState, e.to_state)
+        e.to_color = _color(CaseState, e.to_state)
+        e.role_label = _label(Role, e.actor_role) if e.actor_role else ""
+        e.clock_view = _clock_view(e.clock)
+        e.facts = _event_facts(e, category_names)
+        e.photos = list(e.attachments.all())
+    return events
+
+
+def _detail_context(request, case, *, bound=None, conflict: str = "", error: str = ""):
+    """Everything the detail page shows; ``bound`` is a submitted (invalid) action form to show again."""
+    user = request.user
+    _decorate([case])
+    moves = workflow.allowed_moves(case, user)
+    actions = []
+    for m in moves:
+        if bound is not None and bound.prefix == m.name:
+            form = bound
+        else:
+            form = form_for(m.name)(user=user, case=case, prefix=m.name, initial={"version": case.version})
+        actions.append({"move": m, "form": form, "open": form is bound, "multipart": form.is_multipart()})
+    attachments = list(selectors.case_attachments(user=user, case=case))
+    pending = selectors.pending_extensions(user=user).filter(case_id=case.pk).first()
+    return {
+        "case": case,
+        "actions": actions,
+        "timeline": _timeline(user, case),
+        "before_photos": [a for a in attachments if a.kind == AttachmentKind.BEFORE],
+        "after_photos": [a for a in attachments if a.kind == AttachmentKind.AFTER],
+        "other_photos": [a for a in attachments if a.kind == AttachmentKind.OTHER],
+        "reporter_phone": case.reporter_phone
+        if user.role in STREET_ROLES
+        else _mask_phone(case.reporter_phone),
+        "pending_extension": pending,
+        "limit_unit_label": _label(LimitUnit, case.limit_unit) if case.limit_unit else "",
+        "stage_label": _label(Stage, case.stage) if case.stage else "",
+        "rating_label": _label(Rating, case.rating) if case.rating else "",
+        "conflict": conflict,
+        "error": error,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@business_only
+def detail(request, pk: int):
+    user = request.user
+    case = selectors.get_case(user=user, pk=pk)
+    if request.method == "GET":
+        return render(request, "cases/detail.html", _detail_context(request, case))
+
+    move = (request.POST.get("move") or "").replace("-", "_")
+    if move not in workflow.MOVES:
+        return HttpResponseBadRequest("未知操作")
+    form = form_for(move)(request.POST, request.FILES, user=user, case=case, prefix=move)
+    if not form.is_valid():
+        return render(request, "cases/detail.html", _detail_context(request, case, bound=form), status=422)
+    try:
+        case = services.perform(
+            actor=user, case=case, move=move, version=form.cleaned_data["version"], **form.service_kwargs()
+        )
+    except StaleVersion:
+        fresh = selectors.get_case(user=user, pk=pk)
+        return render(
+            request, "cases/detail.html", _detail_context(request, fresh, conflict=STALE_MESSAGE), status=409
+        )
+    except Conflict as exc:  # not legal (any more) from the current state
+        fresh = selectors.get_case(user=user, pk=pk)
+        msg = f"{exc.message}。{STALE_MESSAGE}"
+        return render(request, "cases/detail.html", _detail_context(request, fresh, conflict=msg), status=409)
+    except PermissionDenied as exc:
+        return render(
+            request, "cases/detail.html", _detail_context(request, case, error=exc.message), status=403
+        )
+    except ValidationFailed as exc:
+        field = FIELD_ALIASES.get(exc.field, exc.field)
+        form.add_error(field if field in form.fields else None, exc.message)
+        return render(request, "cases/detail.html", _detail_context(request, case, bound=form), status=422)
+    label = workflow.get_move(move).label
+    messages.success(
+        request, f"已{label}：{case.display_number}（当前状态：{_label(CaseState, case.state)}）"
+    )
+    return redirect("cases:detail", pk=case.pk)
+
+
+@require_GET
+@business_only
+def attachment(request, pk: int, thumb: bool = False):
+    """A case photo (scoped like its case): ``/cases/photos/<id>/`` or ``…/thumb/``."""
+    att = selectors.get_attachment(user=request.user, pk=pk)
+    name = att.thumbnail.name if thumb and att.thumbnail else att.file.name
+    if not name or not default_storage.exists(name):
+        raise Http404("图片文件不存在")
+    content_type = "image/jpeg" if thumb and att.thumbnail else att.content_type
+    resp = FileResponse(
+        default_storage.open(name, "rb"), content_type=content_type or mimetypes.guess_type(name)[0]
+    )
+    resp["Cache-Control"] = "private, max-age=86400"
+    return resp
+
+
+# --- 新建 -----------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@business_only
+def create(request):
+    user = request.user
+    if user.role not in services.CREATOR_ROLES:
+        return HttpResponseForbidden("当前角色不能上报工单")
+    if request.method == "GET":
+        return render(request, "cases/create.html", {"form": CaseCreateForm(user=user)})
+
+    form = CaseCreateForm(request.POST, request.FILES, user=user)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            case = services.create_case(
+                actor=user,
+                source=form.source_value(),
+                description=data["description"],
+                category=data.get("category"),
+                lng=data.get("lng"),
+                lat=data.get("lat"),
+                address=data.get("address") or "",
+                reporter_name=data.get("reporter_name") or "",
+                reporter_phone=data.get("reporter_phone") or "",
+                source_ref=data.get("source_ref") or "",
+                idempotency_key=data["idempotency_key"],
+                attachments=data.get("photos") or (),
+                auto_accept=bool(data.get("auto_accept")),
+            )
+        except DomainError as exc:
+            field = {"attachments": "photos"}.get(exc.field, exc.field)
+            form.add_error(field if field in form.fields else None, exc.message)
+        else:
+            messages.success(
+                request, f"已上报：{case.display_number}（当前状态：{_label(CaseState, case.state)}）"
+            )
+            return redirect(reverse("cases:detail", args=[case.pk]))
+    return render(request, "cases/create.html", {"form": form}, status=422)

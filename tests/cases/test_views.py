@@ -180,6 +180,22 @@ def test_each_action_form_has_its_fields_and_the_version(client, world):
         assert f">{label}</label>" in html
 
 
+def test_dissatisfied_rating_can_send_the_case_back_for_redo(client, world):
+    case = world.to_state("closed")
+    login(client, world.dispatcher)
+    html = client.get(f"/cases/{case.pk}/").content.decode()
+    assert 'name="rate-redo"' in html and "退回处置部门重办" in html
+    # 重办 only goes with 不满意
+    r = post_move(client, case, "rate", rating="satisfied", redo="on")
+    assert r.status_code == 422 and "只有评价为“不满意”时才能重办" in r.content.decode()
+    case.refresh_from_db()
+    assert case.state == CaseState.CLOSED
+    r = post_move(client, case, "rate", rating="dissatisfied", redo="on", note="垃圾又堆起来了")
+    assert r.status_code == 302, r.content.decode()[:1500]
+    case.refresh_from_db()
+    assert case.state == CaseState.DISPATCHED and case.rating == "dissatisfied" and case.redo_count == 1
+
+
 # --- moves through the forms ----------------------------------------------------------------------
 
 

@@ -324,7 +324,16 @@ class RateForm(MoveForm):
     note = forms.CharField(
         label="回访记录", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
-    args = ("rating", "note")
+    redo = forms.BooleanField(
+        label="不满意，退回处置部门重办", required=False, help_text="仅在评价为“不满意”时可选"
+    )
+    args = ("rating", "note", "redo")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("redo") and data.get("rating") != Rating.DISSATISFIED:
+            self.add_error("redo", "只有评价为“不满意”时才能重办")
+        return data
 
 
 class ExtensionForm(MoveForm):

@@ -196,7 +196,9 @@ class _Builder:
         area = self.areas[g.code]
         x, y = area.near(near, 120) if near else area.anywhere()
         if name is None:
-            name = self.tower_names.take(lambda: names.trade_name(self.rng) + self.rng.choice(names.TOWER_SUFFIXES))
+            name = self.tower_names.take(
+                lambda: names.trade_name(self.rng) + self.rng.choice(names.TOWER_SUFFIXES)
+            )
         aliases = []
         for suffix in ("国际大厦", "大厦", "科技大楼", "商务楼"):
             if name.endswith(suffix):
@@ -249,7 +251,9 @@ class _Builder:
         for _ in range(count):
             x, y = area.near((near.lng, near.lat), 150) if near else area.anywhere()
             name = self.unit_names.take(lambda: names.shop_name(self.rng))
-            building = near if near is not None and near.kind == "estate" and self.rng.random() < 0.5 else None
+            building = (
+                near if near is not None and near.kind == "estate" and self.rng.random() < 0.5 else None
+            )
             self._unit(g, "shop", name, self.addr.shop_address(g.cell, x, y), x, y, building)
 
     def property_manager(self, g, estate: BuildingPlan) -> None:
@@ -313,10 +317,20 @@ class _Builder:
         r = self.rng
         label = g.label
         if g.profile == "school":
-            campus = self._campus(g, ["1号教学楼", "2号教学楼", "综合楼", "体育馆", "食堂"], floors=[5, 5, 6, 2, 2])
+            campus = self._campus(
+                g, ["1号教学楼", "2号教学楼", "综合楼", "体育馆", "食堂"], floors=[5, 5, 6, 2, 2]
+            )
             self.organization(g, label, building=campus)
             x, y = self.areas[g.code].near((campus.lng, campus.lat), 40)
-            self._unit(g, "enterprise", f"杭州{names.trade_name(r)}餐饮管理有限公司{label}食堂", campus.address, x, y, campus)
+            self._unit(
+                g,
+                "enterprise",
+                f"杭州{names.trade_name(r)}餐饮管理有限公司{label}食堂",
+                campus.address,
+                x,
+                y,
+                campus,
+            )
         elif g.profile == "hospital":
             campus = self._campus(g, ["门诊楼", "医技楼", "康复楼"], floors=[5, 4, 6])
             self.organization(g, label, building=campus)
@@ -335,7 +349,11 @@ class _Builder:
             goods = ["蔬菜", "水产", "鲜肉", "禽蛋", "豆制品", "干货", "水果", "熟食", "粮油", "调料"]
             for n in range(1, r.randint(30, 40)):
                 x, y = self.areas[g.code].near((hall.lng, hall.lat), 25)
-                name = self.unit_names.take(lambda n=n: f"{label}{r.choice('ABC')}{n:02d}号{r.choice(names.SURNAMES)}记{r.choice(goods)}")
+                name = self.unit_names.take(
+                    lambda n=n: (
+                        f"{label}{r.choice('ABC')}{n:02d}号{r.choice(names.SURNAMES)}记{r.choice(goods)}"
+                    )
+                )
                 self._unit(g, "shop", name, f"{hall.address}{label}", x, y, hall)
 
     def _campus(self, g, blocks: list[str], floors: list[int]) -> BuildingPlan:
@@ -391,7 +409,9 @@ def plan_places(plan: StreetPlan, rng: random.Random) -> tuple[list[BuildingPlan
     return b.buildings, b.units
 
 
-def write_places(buildings: list[BuildingPlan], units: list[UnitPlan], grids_by_code: dict) -> tuple[int, int]:
+def write_places(
+    buildings: list[BuildingPlan], units: list[UnitPlan], grids_by_code: dict
+) -> tuple[int, int]:
     """bulk_create the plan (estates and towers first so 楼栋 and units can point at them)."""
     from civicgrid.places.models import Building, Unit
 
@@ -409,7 +429,9 @@ def write_places(buildings: list[BuildingPlan], units: list[UnitPlan], grids_by_
         )
 
     tops = [b for b in buildings if b.parent_key is None]
-    saved = dict(zip((b.key for b in tops), Building.objects.bulk_create([row(b) for b in tops]), strict=True))
+    saved = dict(
+        zip((b.key for b in tops), Building.objects.bulk_create([row(b) for b in tops]), strict=True)
+    )
     blocks = [b for b in buildings if b.parent_key is not None]
     saved.update(
         zip(

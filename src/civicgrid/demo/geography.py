@@ -212,7 +212,9 @@ def _partition(rng: random.Random, cells: list[tuple[int, int]], n: int) -> list
     while len(owner) < len(cells):
         progressed = False
         for k in sorted(range(n), key=lambda k: (len(regions[k]), k)):
-            frontier = sorted({c for cell in regions[k] for c in _neighbours(cell, cellset) if c not in owner})
+            frontier = sorted(
+                {c for cell in regions[k] for c in _neighbours(cell, cellset) if c not in owner}
+            )
             if not frontier:
                 continue
             cx = sum(c[0] for c in regions[k]) / len(regions[k])

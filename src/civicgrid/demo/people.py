@@ -37,6 +37,7 @@ class DemoAccount:
     full_name: str
     note: str
     created: bool = True
+    password: str | None = DEMO_PASSWORD  # None: an existing account whose password is not the demo one
 
     @property
     def role_label(self) -> str:
@@ -90,11 +91,22 @@ def ensure_accounts(*, departments: dict[str, Department], community, worker_gri
         ),
         ("lingdao", Role.LEADER, "吴建国", "街道领导：驾驶舱与统计（只读）", {}),
     ]
-    existing = set(User.objects.filter(username__in=[s[0] for s in specs]).values_list("username", flat=True))
+    existing = {u.username: u for u in User.objects.filter(username__in=[s[0] for s in specs])}
     accounts = []
     for username, role, full_name, note, extra in specs:
-        if username in existing:
-            accounts.append(DemoAccount(username, role, full_name, note + "（账号已存在，未改动）", created=False))
+        user = existing.get(username)
+        if user is not None:
+            same = user.check_password(DEMO_PASSWORD)
+            accounts.append(
+                DemoAccount(
+                    username,
+                    user.role,
+                    user.full_name,
+                    note if same and user.role == role else "账号已存在，未改动",
+                    created=False,
+                    password=DEMO_PASSWORD if same else None,
+                )
+            )
             continue
         services.create_user(
             actor=None,
@@ -106,3 +118,92 @@ def ensure_accounts(*, departments: dict[str, Department], community, worker_gri
         )
         accounts.append(DemoAccount(username, role, full_name, note))
     return accounts
+
+
+@dataclass
+class Staff:
+    """Who acts in the demo cases besides the eight role accounts."""
+
+    handlers: dict[int, User]  # department id → a 处置部门人员 of it
+    workers: dict[int, User]  # ordinary grid id → its 网格员
+    community_staff: dict[int, User]  # community id → a 社区工作人员
+    created: int = 0
+
+
+def ensure_staff(*, departments: dict[str, Department], communities, grids, rng) -> Staff:
+    """A 网格员 for every ordinary grid, a 社区工作人员 for every 社区 and a handler for every department.
+
+    The eight role accounts go through ``services.create_user`` one by one; these ~80 colleagues share the same
+    (already validated) demo password, so they are inserted in bulk with one password hash (argon2 is slow on
+    purpose) and each still gets its ``accounts.user.create`` audit row.
+    """
+    from django.contrib.auth.hashers import make_password
+
+    from civicgrid.core import audit
+
+    wanted: list[tuple[User, list]] = []
+    by_name = {u.username: u for u in User.objects.all()}
+
+    def want(username: str, **fields) -> None:
+        grid_list = fields.pop("grids", [])
+        if username not in by_name:
+            wanted.append((User(username=username, **fields), grid_list))
+
+    for code, dept in departments.items():
+        if code == "CGZD":
+            want("handler2", role=Role.DEPT_HANDLER, department=dept, full_name=_name(rng))
+        else:
+            want(f"cz_{code.lower()}", role=Role.DEPT_HANDLER, department=dept, full_name=_name(rng))
+    for comm in communities:
+        if comm.code[-3:] != "001":
+            want(f"sq{comm.code[-3:]}", role=Role.COMMUNITY_STAFF, community=comm, full_name=_name(rng))
+    taken = set(User.grids.through.objects.values_list("grid_id", flat=True))
+    for grid in grids:
+        if grid.kind == "ordinary" and grid.pk not in taken:
+            want(f"wg{grid.code[-6:]}", role=Role.GRID_WORKER, full_name=_name(rng), grids=[grid])
+    created = 0
+    if wanted:
+        hashed = make_password(DEMO_PASSWORD)
+        for user, _ in wanted:
+            user.password = hashed
+            user.phone = _phone(rng)
+        saved = User.objects.bulk_create([u for u, _ in wanted])
+        links = [
+            User.grids.through(user_id=u.pk, grid_id=g.pk)
+            for u, (_, gl) in zip(saved, wanted, strict=True)
+            for g in gl
+        ]
+        User.grids.through.objects.bulk_create(links)
+        for u, (_, gl) in zip(saved, wanted, strict=True):
+            after = audit.snapshot(u)
+            after["grids"] = [g.code for g in gl]
+            audit.record(
+                actor=None, action="accounts.user.create", obj=u, after=after, note="演示数据：工作人员账号"
+            )
+        created = len(saved)
+
+    users = list(User.objects.filter(is_active=True).prefetch_related("grids"))
+    handlers: dict[int, User] = {}
+    workers: dict[int, User] = {}
+    community_staff: dict[int, User] = {}
+    for u in sorted(users, key=lambda u: u.username):
+        if u.role == Role.DEPT_HANDLER and u.department_id:
+            handlers.setdefault(u.department_id, u)
+        elif u.role == Role.COMMUNITY_STAFF and u.community_id:
+            community_staff.setdefault(u.community_id, u)
+        elif u.role == Role.GRID_WORKER:
+            for g in u.grids.all():
+                workers.setdefault(g.pk, u)
+    return Staff(handlers=handlers, workers=workers, community_staff=community_staff, created=created)
+
+
+def _name(rng) -> str:
+    from civicgrid.demo.names import person_name
+
+    return person_name(rng)
+
+
+def _phone(rng) -> str:
+    from civicgrid.demo.names import mobile
+
+    return mobile(rng)

@@ -1,0 +1,130 @@
+"""Build 示范街道: geography, buildings, units, departments, accounts (and a year of cases when available).
+
+Idempotent: the street is found by its code; if it exists its geography is left alone, and departments and
+accounts are upserted by code / username. Everything for the places runs in one transaction with one
+``demo.load`` audit row summarising the counts.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import F
+
+from civicgrid.core import audit
+from civicgrid.demo import names
+from civicgrid.demo.buildings import plan_places, write_places
+from civicgrid.demo.geography import plan_street, write_geography
+from civicgrid.demo.people import DemoAccount, Staff, ensure_accounts, ensure_departments, ensure_staff
+
+DEFAULT_SEED = 20260101
+WORKER_GRID_COUNT = 3
+
+
+@dataclass
+class DemoResult:
+    created: bool  # False when the street already existed
+    street: object
+    accounts: list[DemoAccount]
+    counts: dict[str, int]
+    seconds: dict[str, float] = field(default_factory=dict)
+    staff: Staff | None = None
+    cases: dict | None = None  # what load_cases reported (None: skipped)
+
+
+def counts_for(street) -> dict[str, int]:
+    from civicgrid.places.models import Building, Community, Grid, Unit
+
+    grids = Grid.objects.filter(community__street=street)
+    return {
+        "communities": Community.objects.filter(street=street).count(),
+        "grids": grids.filter(kind="ordinary").count(),
+        "dedicated_grids": grids.filter(kind="dedicated").count(),
+        "buildings": Building.objects.filter(grid__community__street=street).count(),
+        "units": Unit.objects.filter(grid__community__street=street).count(),
+    }
+
+
+def _bump_places_revision() -> None:
+    from civicgrid.places.models import PlacesRevision
+
+    rev, created = PlacesRevision.objects.get_or_create(pk=1, defaults={"revision": 1})
+    if not created:
+        PlacesRevision.objects.filter(pk=1).update(revision=F("revision") + 1)
+
+
+def build_demo(
+    *,
+    seed: int = DEFAULT_SEED,
+    with_cases: bool = True,
+    log: Callable[[str], None] = lambda msg: None,
+    cases_options: dict | None = None,
+) -> DemoResult:
+    from civicgrid.places.models import Grid, Street
+
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    with transaction.atomic():
+        street = Street.objects.filter(code=names.STREET_CODE).first()
+        created = street is None
+        if created:
+            log(f"正在生成{names.STREET_NAME}（随机种子 {seed}）……")
+            plan = plan_street(random.Random(f"{seed}:geography"))
+            street, _communities, grids_by_code = write_geography(plan)
+            buildings, units = plan_places(plan, random.Random(f"{seed}:places"))
+            write_places(buildings, units, grids_by_code)
+            _bump_places_revision()
+        else:
+            log(f"{street.name}（{street.code}）已存在，跳过地理数据。")
+        seconds["places"] = time.perf_counter() - t0
+
+        communities = list(street.communities.order_by("code"))
+        phone_rng = random.Random(f"{seed}:phones")
+        departments = ensure_departments(communities, lambda code: names.landline(phone_rng))
+        first = communities[0]
+        worker_grids = list(
+            Grid.objects.filter(community=first, kind="ordinary").order_by("code")[:WORKER_GRID_COUNT]
+        )
+        accounts = ensure_accounts(departments=departments, community=first, worker_grids=worker_grids)
+        staff = ensure_staff(
+            departments=departments,
+            communities=communities,
+            grids=list(Grid.objects.filter(community__street=street).order_by("code")),
+            rng=random.Random(f"{seed}:staff"),
+        )
+        from civicgrid.open311.services import ensure_demo_key
+
+        ensure_demo_key(street=street)
+        counts = counts_for(street)
+        counts["departments"] = len(departments)
+        if created:
+            audit.record(
+                actor=None,
+                action="demo.load",
+                object_type="places.street",
+                object_id=street.pk,
+                object_repr=street.name,
+                after={"seed": seed, **counts, "accounts": [a.username for a in accounts if a.created]},
+                note=f"加载演示数据：{street.name}",
+            )
+    seconds["accounts"] = time.perf_counter() - t0 - seconds["places"]
+
+    result = DemoResult(
+        created=created, street=street, accounts=accounts, counts=counts, seconds=seconds, staff=staff
+    )
+    if with_cases:
+        from civicgrid.demo import cases as demo_cases
+
+        if demo_cases.engine_ready():
+            t1 = time.perf_counter()
+            result.cases = demo_cases.load_cases(
+                street, random.Random(f"{seed}:cases"), staff=staff, log=log, **(cases_options or {})
+            )
+            seconds["cases"] = time.perf_counter() - t1
+        else:
+            log("案件引擎尚未就绪，跳过演示案件。")
+    return result

@@ -1,0 +1,148 @@
+"""``civicgrid demo``: the year of cases (run here over a few weeks at a fraction of the volume)."""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+
+from civicgrid.demo import cases as demo_cases
+from civicgrid.demo.builder import build_demo
+
+pytestmark = [
+    pytest.mark.django_db(transaction=False),
+    pytest.mark.skipif(not demo_cases.engine_ready(), reason="case engine not present"),
+]
+
+SMALL = {"days": 21, "live_days": 5, "scale": 0.3}
+OPEN_STATES = ("reported", "accepted", "dispatched", "handling", "handled", "verified", "closed", "suspended")
+
+
+@pytest.fixture
+def year(db):
+    return build_demo(cases_options=SMALL)
+
+
+def test_a_year_of_cases_in_every_state(year):
+    from civicgrid.cases.models import Case, CaseEvent
+
+    info = year.cases
+    assert info["bulk"] > 30 and info["live"] > 10
+    cases = Case.objects.all()
+    assert cases.count() == info["cases"]
+    states = Counter(cases.values_list("state", flat=True))
+    for state in OPEN_STATES:
+        assert states[state] >= 1, state
+    assert states["rated"] > sum(states.values()) / 2
+    ratings = Counter(cases.exclude(rating="").values_list("rating", flat=True))
+    assert ratings.most_common(1)[0][0] == "satisfied"
+    sources = Counter(cases.values_list("source", flat=True))
+    assert sources.most_common(1)[0][0] == "grid_patrol" and sources["hotline_12345"] > 0
+    assert cases.filter(is_overdue=True).exists()
+    # every case started with 上报 and its timeline ends in its state
+    assert CaseEvent.objects.filter(seq=1).exclude(move="create").count() == 0
+
+
+def test_timelines_are_consistent(year):
+    from civicgrid.cases.models import Attachment, Case, CaseDepartment
+
+    numbers = [n for n in Case.objects.exclude(number=None).values_list("number", flat=True)]
+    assert len(numbers) == len(set(numbers))
+    assert all(re.fullmatch(r"C\d{8}\d{5}", n) for n in numbers)
+    linked = set(CaseDepartment.objects.values_list("case_id", "department_id"))
+    after_photos = Counter(Attachment.objects.filter(kind="after").values_list("event_id", flat=True))
+    for case in Case.objects.prefetch_related("events"):
+        events = sorted(case.events.all(), key=lambda e: e.seq)
+        assert [e.seq for e in events] == list(range(1, len(events) + 1))
+        assert events[0].move == "create" and events[-1].to_state == case.state
+        for a, b in zip(events, events[1:], strict=False):
+            assert b.from_state == a.to_state and b.at >= a.at, (case.pk, a.move, b.move)
+        for e in events:
+            if e.move in ("dispatch", "reassign"):
+                assert (case.pk, e.data["department"]) in linked
+            if e.move == "finish":
+                assert after_photos[e.pk] == 1
+        assert case.version == len(events)  # 1 on 上报, +1 per move
+        if case.state in ("closed", "rated", "rejected", "voided", "merged"):
+            assert case.closed_at is not None and case.stage == "" and case.due_at is None
+        if case.state in ("accepted", "dispatched", "handling", "handled", "verified"):
+            assert case.stage and case.due_at is not None and case.number
+        if case.state == "merged":
+            assert case.duplicate_of_id is not None
+
+
+def test_history_is_audited_once_and_recent_moves_one_by_one(year):
+    from civicgrid.cases.models import CaseEvent
+    from civicgrid.core.models import AuditLog
+
+    rows = AuditLog.objects.filter(action="demo.cases")
+    assert rows.count() == 1 and rows.get().after["cases"] == year.cases["bulk"]
+    live_moves = AuditLog.objects.filter(action__startswith="cases.case.").count()
+    assert 0 < live_moves < CaseEvent.objects.count()
+
+
+def test_running_again_adds_no_cases(year):
+    from civicgrid.cases.models import Case, CaseEvent
+
+    before = (Case.objects.count(), CaseEvent.objects.count())
+    again = build_demo(cases_options=SMALL)
+    assert again.cases is None
+    assert (Case.objects.count(), CaseEvent.objects.count()) == before
+
+
+def test_bulk_engine_writes_what_the_services_write(db):
+    """Play the same scripted lives through both engines: the rows must agree field by field."""
+    from civicgrid.cases.models import Case
+    from civicgrid.core import clock
+
+    result = build_demo(with_cases=False)
+    street = result.street
+    actors = demo_cases._actors(result.staff)
+    now = clock.now()
+    year = demo_cases.Year(street, random.Random(5), actors, now=now, days=30, scale=1)
+    photos = demo_cases._photos(random.Random(1))
+    pairs = []
+    for k in range(40):
+        at = year.time.office(now - timedelta(days=25, hours=-k * 7))
+        spec = year._spec(random.Random(k).choice(["grid_patrol", "hotline_12345", "resident"]), at)
+        twin = demo_cases.Spec(**{**spec.__dict__, "rng": random.Random(1000 + k)})
+        spec.rng = random.Random(1000 + k)
+        pairs.append((spec, twin))
+    bulk = demo_cases.BulkEngine()
+    year.play([s for s, _ in pairs], bulk)
+    bulk.write(demo_cases._templates(photos))
+    year.open_by_place.clear()
+    year.play([t for _, t in pairs], demo_cases.LiveEngine(photos))
+
+    by_created = {}
+    for case in Case.objects.order_by("pk"):
+        by_created.setdefault((case.created_at, case.description), []).append(case)
+    skip = {"id", "number", "is_overdue", "last_notified_light", "light", "updated_at"}
+    compared = Counter()
+    for spec, _ in pairs:
+        b, live = by_created[(spec.created_at, spec.description)]
+        for f in Case._meta.concrete_fields:
+            if f.attname not in skip:
+                assert getattr(b, f.attname) == getattr(live, f.attname), (f.attname, b.pk, live.pk)
+        eb = list(b.events.order_by("seq"))
+        el = list(live.events.order_by("seq"))
+        assert len(eb) == len(el)
+        for x, y in zip(eb, el, strict=True):
+            compared[x.move] += 1
+            assert (x.move, x.from_state, x.to_state, x.actor_id, x.at, x.note) == (
+                y.move,
+                y.from_state,
+                y.to_state,
+                y.actor_id,
+                y.at,
+                y.note,
+            )
+            ignore = {"number", "extension_request", "target_case", "target_number"}
+            assert {k: v for k, v in x.data.items() if k not in ignore} == {
+                k: v for k, v in y.data.items() if k not in ignore
+            }
+            assert x.clock == y.clock, (x.move, x.clock, y.clock)
+    assert {"create", "accept", "dispatch", "sign", "finish", "verify_pass", "close", "rate"} <= set(compared)

@@ -37,7 +37,8 @@ class CommunityFactory(factory.django.DjangoModelFactory):
         model = Community
 
     street = factory.SubFactory(StreetFactory)
-    code = factory.Sequence(lambda n: f"330106001{n + 1:03d}")
+    # 12 digits however many communities a test session creates
+    code = factory.Sequence(lambda n: f"330106{n + 1:06d}")
     name = factory.Sequence(lambda n: f"测试{n + 1}社区")
 
 
@@ -51,7 +52,8 @@ class GridFactory(factory.django.DjangoModelFactory):
     col = factory.Sequence(lambda n: n)
     row = 0
     community = factory.SubFactory(CommunityFactory)
-    code = factory.Sequence(lambda n: f"330106001001{n + 1:03d}")
+    # 15 digits however many grids a test session creates (PostgreSQL enforces the length, SQLite does not)
+    code = factory.Sequence(lambda n: f"330106{n + 1:09d}")
     name = factory.Sequence(lambda n: f"第{n + 1}网格")
     geometry = factory.LazyAttribute(lambda o: square(o.col, o.row))
     area_m2 = 266_000.0

@@ -141,7 +141,9 @@ def test_case_story_through_the_ui(page, phone_page, browser, live_server, brows
     form.locator("[data-testid=submit-finish]").click()
     expect_state(handler_page, "处置完成待核查", 5)
     assert handler_page.locator("[data-testid=after-photos] img").count() == 1
-    assert handler_page.locator("[data-testid=after-photos] img").evaluate("img => img.naturalWidth") > 0
+    thumb = handler_page.locator("[data-testid=after-photos] img")
+    thumb.scroll_into_view_if_needed()  # thumbnails load lazily
+    handler_page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumb.element_handle())
     handler_page.context.close()
 
     # --- grid worker on a phone: verify (pass) ---

@@ -198,6 +198,8 @@ CIVICGRID = {
     # working hours for 工作时 / 工作日 deadlines; list of (start, end) "HH:MM" pairs
     "WORKING_HOURS": [("08:30", "12:00"), ("13:30", "17:30")],
     # run the in-process scheduler (deadline lights etc.) inside `civicgrid serve`
+    # a closed case stays in the dispatcher's 待办 for its 回访 (follow-up call) this many days
+    "RATING_WINDOW_DAYS": 15,
     # seconds between checks whether another server changed the holiday calendar
     "CALENDAR_RECHECK_SECONDS": 5,
     "SCHEDULER_ENABLED": os.environ.get("CIVICGRID_SCHEDULER", "1") == "1" and not TESTING,

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.conf import settings
+from django.db.models import Case as When_, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 
 from civicgrid.accounts.roles import STREET_ROLES, Role
 from civicgrid.cases.models import (
@@ -176,7 +177,8 @@ def filter_cases(
 def inbox(*, user) -> QuerySet[Case]:
     """待办: the cases this user must act on now.
 
-    - dispatcher: 上报待受理, 立案待派遣 (incl. returned), 核查通过待结案, 已结案待回访;
+    - dispatcher: 上报待受理, 立案待派遣 (returned first), 核查通过待结案, 已结案待回访 (within
+      ``CIVICGRID["RATING_WINDOW_DAYS"]`` of closing);
     - shift_leader: the dispatcher's list + pending extension requests + red (overdue) open cases;
     - dept_handler: dispatched/handling cases of their department;
     - grid_worker / community_staff: handled cases to verify in their grids / community;
@@ -187,18 +189,41 @@ def inbox(*, user) -> QuerySet[Case]:
     pending_ext = Exists(
         ExtensionRequest.objects.filter(case_id=OuterRef("pk"), status=ExtensionStatus.PENDING)
     )
-    desk = Q(state__in=[CaseState.REPORTED, CaseState.ACCEPTED, CaseState.VERIFIED, CaseState.CLOSED])
+    # a closed case waits for its 回访 only within the follow-up window; older ones are no longer 待办
+    window = timedelta(days=settings.CIVICGRID.get("RATING_WINDOW_DAYS", 15))
+    desk = Q(state__in=[CaseState.REPORTED, CaseState.ACCEPTED, CaseState.VERIFIED]) | Q(
+        state=CaseState.CLOSED, closed_at__gte=clock.now() - window
+    )
+    # what needs a person first: new reports and returned cases, then dispatching, closing, follow-up calls
+    urgency = When_(
+        When(state=CaseState.REPORTED, then=Value(0)),
+        When(state=CaseState.ACCEPTED, returned=True, then=Value(0)),
+        When(state=CaseState.ACCEPTED, then=Value(1)),
+        When(state=CaseState.VERIFIED, then=Value(2)),
+        When(state=CaseState.CLOSED, then=Value(3)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
     if role == Role.DISPATCHER:
-        return qs.filter(desk).order_by("-returned", "due_at", "created_at")
+        return qs.filter(desk).annotate(urgency=urgency).order_by("urgency", "due_at", "created_at")
     if role == Role.SHIFT_LEADER:
-        return qs.filter(
-            desk
-            | Q(pending_ext)
-            | Q(
-                light=Light.RED,
-                state__in=[CaseState.DISPATCHED, CaseState.HANDLING, CaseState.HANDLED, CaseState.ACCEPTED],
+        return (
+            qs.filter(
+                desk
+                | Q(pending_ext)
+                | Q(
+                    light=Light.RED,
+                    state__in=[
+                        CaseState.DISPATCHED,
+                        CaseState.HANDLING,
+                        CaseState.HANDLED,
+                        CaseState.ACCEPTED,
+                    ],
+                )
             )
-        ).order_by("due_at", "created_at")
+            .annotate(urgency=urgency)
+            .order_by("urgency", "due_at", "created_at")
+        )
     if role == Role.DEPT_HANDLER:
         return qs.filter(
             department_id=user.department_id, state__in=[CaseState.DISPATCHED, CaseState.HANDLING]

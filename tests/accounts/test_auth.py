@@ -92,7 +92,7 @@ def test_five_failures_lock_the_account_for_fifteen_minutes(client):
     resp = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
     assert resp.status_code == 429
     assert AuditLog.objects.filter(action="auth.login_failed").count() >= 5
-    assert settings.AXES_COOLOFF_TIME == timedelta(minutes=15)
+    assert timedelta(minutes=15) == settings.AXES_COOLOFF_TIME
 
 
 def test_lockout_expires_after_cooloff(client):
@@ -101,9 +101,13 @@ def test_lockout_expires_after_cooloff(client):
     user = UserFactory(role=Role.DISPATCHER)
     for _ in range(5):
         client.post("/accounts/login/", {"username": user.username, "password": "wrong-Password1"})
-    assert client.post("/accounts/login/", {"username": user.username, "password": PASSWORD}).status_code == 429
+    assert (
+        client.post("/accounts/login/", {"username": user.username, "password": PASSWORD}).status_code == 429
+    )
     # 16 minutes later the attempts have cooled off
-    AccessAttempt.objects.update(attempt_time=AccessAttempt.objects.first().attempt_time - timedelta(minutes=16))
+    AccessAttempt.objects.update(
+        attempt_time=AccessAttempt.objects.first().attempt_time - timedelta(minutes=16)
+    )
     resp = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
     assert resp.status_code == 302
 

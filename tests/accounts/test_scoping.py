@@ -41,7 +41,9 @@ def world():
         Role.GRID_WORKER: UserFactory(role=Role.GRID_WORKER, grids=[a1]),
         Role.LEADER: UserFactory(role=Role.LEADER),
     }
-    return dict(ca=ca, cb=cb, a1=a1, a2=a2, b1=b1, dedicated=dedicated, bld=bld, unit=unit, dept=dept, users=users)
+    return dict(
+        ca=ca, cb=cb, a1=a1, a2=a2, b1=b1, dedicated=dedicated, bld=bld, unit=unit, dept=dept, users=users
+    )
 
 
 ALL, NONE = "all", "none"

@@ -85,7 +85,11 @@ def _settings_import(env_extra: dict) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CIVICGRID_")}
     env.update(env_extra)
     return subprocess.run(
-        [sys.executable, "-c", "import civicgrid.settings"], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", "import civicgrid.settings"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -104,7 +108,10 @@ def test_production_starts_with_a_real_secret(tmp_path):
 
 def test_cli_passes_other_words_to_django():
     proc = subprocess.run(
-        [sys.executable, "-m", "civicgrid.cli", "check"], capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "civicgrid.cli", "check"],
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, "CIVICGRID_DATA_DIR": os.environ.get("CIVICGRID_DATA_DIR", "/tmp/cg-cli-test")},
     )
     assert proc.returncode == 0, proc.stderr

@@ -13,12 +13,22 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def street_grids():
     east, west = CommunityFactory(name="东湖社区"), CommunityFactory(name="西溪社区")
-    grids = [GridFactory(community=east, col=c, row=r, name=f"东湖第{c}{r}网格") for c in range(2) for r in range(2)]
-    grids += [GridFactory(community=west, col=2 + c, row=r, name=f"西溪第{c}{r}网格") for c in range(2) for r in range(2)]
+    grids = [
+        GridFactory(community=east, col=c, row=r, name=f"东湖第{c}{r}网格")
+        for c in range(2)
+        for r in range(2)
+    ]
+    grids += [
+        GridFactory(community=west, col=2 + c, row=r, name=f"西溪第{c}{r}网格")
+        for c in range(2)
+        for r in range(2)
+    ]
     return grids
 
 
-def test_dispatcher_signs_in_and_sees_the_grid_map(page, live_server, browser_login, street_grids, screenshot_dir):
+def test_dispatcher_signs_in_and_sees_the_grid_map(
+    page, live_server, browser_login, street_grids, screenshot_dir
+):
     user = UserFactory(role=Role.DISPATCHER, full_name="陈调度")
     page.goto(f"{live_server.url}/")
     assert "/accounts/login/" in page.url

@@ -103,8 +103,14 @@ def test_admin_edits_are_audited(client):
     client.force_login(admin)
     resp = client.post(
         f"/admin/accounts/department/{dept.pk}/change/",
-        {"code": "HBS", "name": "环保所", "kind": "environment", "phone": "0571-555000", "sort_order": 5,
-         "is_active": "on"},
+        {
+            "code": "HBS",
+            "name": "环保所",
+            "kind": "environment",
+            "phone": "0571-555000",
+            "sort_order": 5,
+            "is_active": "on",
+        },
     )
     assert resp.status_code == 302, resp.content.decode()[:2000]
     row = AuditLog.objects.get(action="admin.update", object_id=str(dept.pk))

@@ -39,9 +39,7 @@ class MinimumLengthValidator:
 
     def validate(self, password, user=None):
         if len(password) < self.min_length:
-            raise ValidationError(
-                f"密码太短：至少包含 {self.min_length} 个字符。", code="password_too_short"
-            )
+            raise ValidationError(f"密码太短：至少包含 {self.min_length} 个字符。", code="password_too_short")
 
     def get_help_text(self):
         return f"密码至少包含 {self.min_length} 个字符。"

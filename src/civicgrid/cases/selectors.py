@@ -17,7 +17,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Case as When_, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case as When_
+from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 
 from civicgrid.accounts.roles import STREET_ROLES, Role
 from civicgrid.cases.models import (

@@ -806,7 +806,9 @@ def add_public_note(*, actor, case: Case, note: str, data: dict | None = None) -
             data={**(data or {}), "public_note": note},
             now=now,
         )
-        audit.record(actor=actor, action="cases.case.public_note", obj=locked, after={"note": note}, note=note)
+        audit.record(
+            actor=actor, action="cases.case.public_note", obj=locked, after={"note": note}, note=note
+        )
         _signal_on_commit(locked, event)
     return event
 

@@ -64,7 +64,9 @@ FINISHED_STATUSES = frozenset({JobStatus.DONE, JobStatus.FAILED})
 
 
 class ImportJob(models.Model):
-    source = models.CharField("来源", max_length=20, choices=ImportSource.choices, default=ImportSource.HOTLINE_12345)
+    source = models.CharField(
+        "来源", max_length=20, choices=ImportSource.choices, default=ImportSource.HOTLINE_12345
+    )
     status = models.CharField(
         "状态", max_length=10, choices=JobStatus.choices, default=JobStatus.DRAFT, db_index=True
     )
@@ -126,7 +128,9 @@ class ImportJob(models.Model):
 
 
 class ImportRowError(models.Model):
-    job = models.ForeignKey(ImportJob, verbose_name="导入任务", on_delete=models.CASCADE, related_name="errors")
+    job = models.ForeignKey(
+        ImportJob, verbose_name="导入任务", on_delete=models.CASCADE, related_name="errors"
+    )
     row_number = models.PositiveIntegerField("行号")
     source_ref = models.CharField("工单编号", max_length=100, blank=True)
     reason = models.TextField("原因")
@@ -136,12 +140,15 @@ class ImportRowError(models.Model):
         verbose_name_plural = "导入错误行"
         ordering = ["job", "row_number", "id"]
 
+    def __str__(self):
+        return f"第{self.row_number}行 {self.source_ref}：{self.reason}"
+
 
 class ImportedRecord(models.Model):
     """Ledger: which case a (source, source_ref) became. The unique constraint is what makes re-imports safe."""
 
     source = models.CharField("来源", max_length=20)
-    source_ref = models.CharField("来源编号", max_length=100)
+    source_ref = models.CharField("来源编号", max_length=100, db_index=True)
     case = models.ForeignKey("cases.Case", verbose_name="案件", on_delete=models.CASCADE, related_name="+")
     row_hash = models.CharField("内容摘要", max_length=32)
     job = models.ForeignKey(
@@ -155,6 +162,9 @@ class ImportedRecord(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["source", "source_ref"], name="intake_record_source_ref_unique")
         ]
+
+    def __str__(self):
+        return f"{self.source}:{self.source_ref} → {self.case_id}"
 
 
 class PlacementStatus(ColoredChoices):

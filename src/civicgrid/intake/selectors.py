@@ -1,0 +1,72 @@
+"""Reads for intake, scoped: imports are the dispatch desk's work (派遣员, 值班长) and the 系统管理员's.
+
+They see every import job, saved mapping and placement task of the 街道 (imports are shared desk work); every
+other role sees none (fail closed).
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from civicgrid.accounts.roles import Role
+from civicgrid.core.errors import NotFound
+from civicgrid.core.scoping import register
+from civicgrid.intake.models import ImportJob, ImportMapping, PlacementStatus, PlacementTask
+
+IMPORT_ROLES = frozenset({Role.DISPATCHER, Role.SHIFT_LEADER, Role.SYSTEM_ADMIN})
+
+
+def can_import(user) -> bool:
+    return bool(
+        user is not None
+        and getattr(user, "is_authenticated", False)
+        and user.is_active
+        and getattr(user, "role", None) in IMPORT_ROLES
+    )
+
+
+def _desk_scope(qs: QuerySet, user, action: str) -> QuerySet:
+    return qs if can_import(user) else qs.none()
+
+
+register(ImportJob)(_desk_scope)
+register(ImportMapping)(_desk_scope)
+register(PlacementTask)(_desk_scope)
+
+
+def visible_jobs(*, user) -> QuerySet[ImportJob]:
+    return ImportJob.objects.restrict(user, "view").select_related("created_by")
+
+
+def get_job(*, user, pk: int) -> ImportJob:
+    try:
+        return visible_jobs(user=user).get(pk=pk)
+    except (ImportJob.DoesNotExist, ValueError, TypeError):
+        raise NotFound("导入任务不存在或无权查看")
+
+
+def mappings(*, user, source: str) -> QuerySet[ImportMapping]:
+    return ImportMapping.objects.restrict(user, "view").filter(source=source)
+
+
+def get_mapping(*, user, pk: int) -> ImportMapping:
+    try:
+        return ImportMapping.objects.restrict(user, "view").get(pk=pk)
+    except (ImportMapping.DoesNotExist, ValueError, TypeError):
+        raise NotFound("字段对应方案不存在或无权查看")
+
+
+def open_placements(*, user) -> QuerySet[PlacementTask]:
+    return (
+        PlacementTask.objects.restrict(user, "view")
+        .filter(status=PlacementStatus.OPEN)
+        .select_related("case", "job")
+        .order_by("created_at", "id")
+    )
+
+
+def get_placement(*, user, pk: int) -> PlacementTask:
+    try:
+        return PlacementTask.objects.restrict(user, "view").select_related("case").get(pk=pk)
+    except (PlacementTask.DoesNotExist, ValueError, TypeError):
+        raise NotFound("待定位工单不存在或无权查看")

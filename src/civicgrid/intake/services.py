@@ -1,0 +1,257 @@
+"""Writes for intake: upload → mapping → start, saved mappings, and placing an unmatched case on the map.
+
+Every service takes ``actor``, checks the role (派遣员 / 值班长 / 系统管理员) and writes its audit row in the same
+transaction. The import itself runs in the background (:mod:`civicgrid.intake.tasks`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+from civicgrid.cases.models import Case, CaseEvent, CaseState
+from civicgrid.core import audit, clock
+from civicgrid.core.errors import Conflict, PermissionDenied, ValidationFailed
+from civicgrid.intake import hotline, importing
+from civicgrid.intake.models import (
+    ImportJob,
+    ImportMapping,
+    ImportSource,
+    JobStatus,
+    PlacementStatus,
+    PlacementTask,
+)
+from civicgrid.intake.selectors import can_import
+
+MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+ALLOWED_SUFFIXES = {".xlsx", ".csv", ".txt"}
+
+# source → module with FIELDS and a handler class
+HANDLERS = {ImportSource.HOTLINE_12345: (hotline.FIELDS, hotline.HotlineHandler)}
+
+
+def fields_for(source: str):
+    try:
+        return HANDLERS[source][0]
+    except KeyError:
+        raise ValidationFailed(f"未知导入来源：{source}", field="source")
+
+
+def handler_for(job: ImportJob, *, actor=None):
+    return HANDLERS[job.source][1](job=job, actor=actor)
+
+
+def _require_importer(actor) -> None:
+    if not can_import(actor):
+        raise PermissionDenied("只有派遣员、值班长和系统管理员可以导入工单")
+
+
+def imports_dir() -> Path:
+    d = Path(settings.DATA_DIR) / "imports"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def job_file(job: ImportJob) -> Path:
+    return Path(settings.DATA_DIR) / job.file_path
+
+
+def open_job_table(job: ImportJob, *, engine: str = "fast") -> importing.TableReader:
+    return importing.open_table(
+        job_file(job), file_format=job.file_format, encoding=job.encoding or None, engine=engine
+    )
+
+
+def create_job(*, actor, upload, source: str = ImportSource.HOTLINE_12345) -> ImportJob:
+    """Store the uploaded file under DATA_DIR/imports, read its header row, suggest a mapping (status 待确认)."""
+    _require_importer(actor)
+    fields = fields_for(source)
+    name = Path(getattr(upload, "name", "") or "upload").name[:200]
+    suffix = Path(name).suffix.lower()
+    if suffix not in ALLOWED_SUFFIXES:
+        raise ValidationFailed("请上传 .xlsx 或 .csv 文件", field="file")
+    if upload.size > MAX_UPLOAD_BYTES:
+        raise ValidationFailed("文件过大（上限 512 MB）", field="file")
+    rel = Path("imports") / f"{clock.local_now():%Y%m}" / f"{uuid.uuid4().hex}{suffix}"
+    path = Path(settings.DATA_DIR) / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    try:
+        file_format = importing.detect_format(path, name)
+        encoding = importing.detect_encoding(path) if file_format == "csv" else ""
+        reader = importing.open_table(path, file_format=file_format, encoding=encoding or None)
+        try:
+            headers = reader.headers
+        finally:
+            reader.close()
+    except ValidationFailed:
+        path.unlink(missing_ok=True)
+        raise
+    except Exception as exc:  # a damaged workbook, unparsable XML …
+        path.unlink(missing_ok=True)
+        raise ValidationFailed(f"无法读取文件：{exc}", field="file") from exc
+    if not any(headers):
+        path.unlink(missing_ok=True)
+        raise ValidationFailed("文件中没有表头行", field="file")
+    with transaction.atomic():
+        job = ImportJob.objects.create(
+            source=source,
+            original_name=name,
+            file_path=str(rel),
+            file_format=file_format,
+            encoding=encoding,
+            file_size=path.stat().st_size,
+            headers=headers,
+            mapping=importing.suggest_mapping(headers, fields),
+            created_by=actor,
+        )
+        audit.record(
+            actor=actor,
+            action="intake.job.upload",
+            obj=job,
+            after=audit.snapshot(job, ["original_name", "file_format", "encoding", "file_size"]),
+        )
+    return job
+
+
+def _editable(job: ImportJob) -> None:
+    if job.status != JobStatus.DRAFT:
+        raise Conflict("该导入任务已开始，不能再修改")
+
+
+def set_mapping(*, actor, job: ImportJob, mapping: dict[str, str]) -> ImportJob:
+    _require_importer(actor)
+    _editable(job)
+    fields = fields_for(job.source)
+    clean = {f.name: mapping[f.name] for f in fields if mapping.get(f.name)}
+    importing.Binding.bind(clean, job.headers, fields)  # raises ValidationFailed naming what is missing
+    with transaction.atomic():
+        before = job.mapping
+        job.mapping = clean
+        job.save(update_fields=["mapping"])
+        audit.record(
+            actor=actor,
+            action="intake.job.mapping",
+            obj=job,
+            before={"mapping": before},
+            after={"mapping": clean},
+        )
+    return job
+
+
+def save_mapping(*, actor, name: str, source: str, mapping: dict[str, str]) -> ImportMapping:
+    """Create or replace the saved mapping ``name`` of ``source``."""
+    _require_importer(actor)
+    name = (name or "").strip()[:100]
+    if not name:
+        raise ValidationFailed("请填写方案名称", field="name")
+    fields = fields_for(source)
+    clean = {f.name: mapping[f.name] for f in fields if mapping.get(f.name)}
+    with transaction.atomic():
+        obj, created = ImportMapping.objects.select_for_update().get_or_create(
+            source=source, name=name, defaults={"mapping": clean, "created_by": actor}
+        )
+        before = None if created else {"mapping": obj.mapping}
+        if not created:
+            obj.mapping = clean
+            obj.updated_at = clock.now()
+            obj.save(update_fields=["mapping", "updated_at"])
+        audit.record(
+            actor=actor,
+            action=f"intake.mapping.{'create' if created else 'update'}",
+            obj=obj,
+            before=before,
+            after={"mapping": clean},
+        )
+    return obj
+
+
+def start_job(*, actor, job: ImportJob) -> ImportJob:
+    """Queue the import; the background run starts when this transaction commits."""
+    _require_importer(actor)
+    _editable(job)
+    importing.Binding.bind(job.mapping, job.headers, fields_for(job.source))
+    from civicgrid.intake import tasks
+
+    with transaction.atomic():
+        if ImportJob.objects.filter(pk=job.pk, status=JobStatus.DRAFT).update(status=JobStatus.QUEUED) != 1:
+            raise Conflict("该导入任务已开始")
+        job.status = JobStatus.QUEUED
+        audit.record(actor=actor, action="intake.job.start", obj=job, after={"mapping": job.mapping})
+        transaction.on_commit(tasks.launch)
+    return job
+
+
+# --- placement ------------------------------------------------------------------------------------
+
+
+def place_case(*, actor, task: PlacementTask, lng: float, lat: float) -> PlacementTask:
+    """Set the location of a case the import could not place, from a click on the map.
+
+    The case engine has no public service to change a case's location; until it does, this writes the location
+    the way its moves write a case (optimistic version bump, one timeline entry, one audit row, one transaction).
+    """
+    _require_importer(actor)
+    from civicgrid.places.models import Grid
+    from civicgrid.places.selectors import locate_grid_id
+
+    try:
+        lng, lat = float(lng), float(lat)
+    except (TypeError, ValueError):
+        raise ValidationFailed("请在地图上点选位置", field="lng")
+    if not (-180 <= lng <= 180 and -90 <= lat <= 90):
+        raise ValidationFailed("经纬度超出范围", field="lng")
+    grid_id = locate_grid_id(lng, lat)
+    if grid_id is None:
+        raise ValidationFailed("该点不在任何网格内，请在本街道网格范围内点选", field="lng")
+    grid = Grid.objects.get(pk=grid_id)
+    now = clock.now()
+    with transaction.atomic():
+        locked = PlacementTask.objects.select_for_update().get(pk=task.pk)
+        if locked.status != PlacementStatus.OPEN:
+            raise Conflict("该工单已被他人定位")
+        case = Case.objects.select_for_update().get(pk=locked.case_id)
+        if case.state in (CaseState.VOIDED, CaseState.MERGED):
+            raise Conflict("案件已作废或已合并，无需定位")
+        before = audit.snapshot(case, ["lng", "lat", "grid", "community"])
+        version = case.version
+        changed = Case.objects.filter(pk=case.pk, version=version).update(
+            lng=lng,
+            lat=lat,
+            grid_id=grid.pk,
+            community_id=grid.community_id,
+            version=version + 1,
+            updated_at=now,
+        )
+        if changed != 1:
+            raise Conflict("案件已被他人修改，请刷新后重试")
+        case.refresh_from_db()
+        last = (
+            CaseEvent.objects.filter(case_id=case.pk).order_by("-seq").values_list("seq", flat=True).first()
+            or 0
+        )
+        CaseEvent.objects.create(
+            case_id=case.pk,
+            seq=last + 1,
+            move="locate",
+            from_state=case.state,
+            to_state=case.state,
+            actor=actor,
+            actor_name=(actor.display_name or actor.get_username())[:150],
+            actor_role=actor.role,
+            at=now,
+            note=f"导入工单人工定位：{grid.name}",
+            data={"lng": lng, "lat": lat, "grid": grid.pk, "placement_task": locked.pk},
+        )
+        locked.status = PlacementStatus.PLACED
+        locked.placed_at = now
+        locked.placed_by = actor
+        locked.save(update_fields=["status", "placed_at", "placed_by"])
+        after = audit.snapshot(case, ["lng", "lat", "grid", "community"])
+        audit.record(actor=actor, action="intake.placement.place", obj=case, before=before, after=after)
+    return locked

@@ -403,6 +403,8 @@ def _department(user, pk: int | None) -> Department | None:
 
 def _attachments(user, ids) -> list[Attachment]:
     ids = [int(i) for i in ids if str(i).strip()]
+    if not ids:
+        return []
     found = {a.pk: a for a in Attachment.objects.restrict(user, "view").filter(pk__in=ids)}
     missing = [i for i in ids if i not in found]
     if missing:

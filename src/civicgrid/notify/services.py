@@ -179,6 +179,11 @@ def _light_key(case: Case, event: str) -> str:
 def on_case_event(*, case_id: int, event_id: int | None, move: str, light: str | None = None) -> int:
     """Handle one committed case event. Never raises."""
     try:
+        # cheap exits first: most moves (create, accept, sign …) never go to a robot
+        if event_for_move(move, {"redo": True}, light) is None:
+            return 0
+        if not WebhookEndpoint.objects.filter(is_active=True).exists():
+            return 0
         data, note = {}, ""
         if event_id is not None:
             ev = CaseEvent.objects.filter(pk=event_id).values("data", "note").first()
@@ -186,8 +191,6 @@ def on_case_event(*, case_id: int, event_id: int | None, move: str, light: str |
                 data, note = ev["data"] or {}, ev["note"] or ""
         event = event_for_move(move, data, light)
         if event is None:
-            return 0
-        if not WebhookEndpoint.objects.filter(is_active=True).exists():
             return 0
         case = Case.objects.select_related("category", "department", "grid").filter(pk=case_id).first()
         if case is None:

@@ -15,8 +15,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=int(os.environ.get("CIVICGRID_PORT", 8000)))
         parser.add_argument("--host", default=os.environ.get("CIVICGRID_HOST", "127.0.0.1"))
-        parser.add_argument("--workers", type=int, default=int(os.environ.get("CIVICGRID_WORKERS", 2)))
-        parser.add_argument("--threads", type=int, default=int(os.environ.get("CIVICGRID_THREADS", 8)))
+        # processes, not threads, scale Python: 2 per core by default (one process on SQLite, see below)
+        default_workers = int(os.environ.get("CIVICGRID_WORKERS", 2 * (os.cpu_count() or 1)))
+        parser.add_argument("--workers", type=int, default=default_workers)
+        parser.add_argument("--threads", type=int, default=int(os.environ.get("CIVICGRID_THREADS", 4)))
         parser.add_argument("--no-scheduler", action="store_true", help="不在本进程运行定时任务")
 
     def handle(self, *args, port, host, workers, threads, no_scheduler, **opts):
@@ -27,8 +29,8 @@ class Command(BaseCommand):
         if executor.migration_plan(executor.loader.graph.leaf_nodes()):
             raise CommandError("数据库尚未迁移到最新版本，请先运行 `civicgrid migrate`。")
         if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") and workers > 1:
-            # SQLite has one writer; several threads in one process serve a 街道 well.
-            workers = 1
+            # SQLite has one writer; one process with several threads serves a 街道 well.
+            workers, threads = 1, max(threads, 8)
         env = os.environ.copy()
         env["DJANGO_SETTINGS_MODULE"] = "civicgrid.settings"
         if no_scheduler:

@@ -94,6 +94,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "civicgrid.core.context_processors.platform",
                 "civicgrid.core.context_processors.calendar_banner",
+                "civicgrid.cases.context_processors.badges",
             ],
         },
     }
@@ -177,6 +178,22 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Attachments go to S3-compatible object storage (MinIO, OSS, COS …) when a bucket is configured
+# (needs `pip install "civicgrid[s3]"`); otherwise to MEDIA_ROOT on local disk. Paths are content-addressed.
+if os.environ.get("CIVICGRID_S3_BUCKET"):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["CIVICGRID_S3_BUCKET"],
+            "endpoint_url": os.environ.get("CIVICGRID_S3_ENDPOINT") or None,
+            "access_key": os.environ.get("CIVICGRID_S3_ACCESS_KEY") or None,
+            "secret_key": os.environ.get("CIVICGRID_S3_SECRET_KEY") or None,
+            "region_name": os.environ.get("CIVICGRID_S3_REGION") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
 WHITENOISE_USE_FINDERS = True  # serve straight from the app folders without collectstatic
 WHITENOISE_AUTOREFRESH = DEBUG
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024

@@ -12,10 +12,26 @@ from tests.factories import GridFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 EXPECTED = {
-    Role.DISPATCHER: {"nav-inbox", "nav-cases", "nav-new-case", "nav-desk", "nav-import", "nav-placements"},
-    Role.SHIFT_LEADER: {"nav-inbox", "nav-cases", "nav-new-case", "nav-desk", "nav-import", "nav-placements"},
-    Role.GRID_WORKER: {"nav-inbox", "nav-cases", "nav-new-case", "nav-field"},
-    Role.DEPT_HANDLER: {"nav-inbox", "nav-cases"},
+    Role.DISPATCHER: {
+        "nav-inbox",
+        "nav-cases",
+        "nav-new-case",
+        "nav-desk",
+        "nav-import",
+        "nav-placements",
+        "nav-bell",
+    },
+    Role.SHIFT_LEADER: {
+        "nav-inbox",
+        "nav-cases",
+        "nav-new-case",
+        "nav-desk",
+        "nav-import",
+        "nav-placements",
+        "nav-bell",
+    },
+    Role.GRID_WORKER: {"nav-inbox", "nav-cases", "nav-new-case", "nav-field", "nav-bell"},
+    Role.DEPT_HANDLER: {"nav-inbox", "nav-cases", "nav-bell"},
     Role.AUDIT_ADMIN: set(),
 }
 

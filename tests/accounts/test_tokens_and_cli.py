@@ -106,6 +106,27 @@ def test_production_starts_with_a_real_secret(tmp_path):
     assert proc.returncode == 0, proc.stderr
 
 
+def test_attachments_can_go_to_s3_compatible_storage(tmp_path):
+    code = "import json, civicgrid.settings as s; print(json.dumps(s.STORAGES['default']))"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CIVICGRID_")}
+    env.update(
+        {
+            "CIVICGRID_DATA_DIR": str(tmp_path),
+            "CIVICGRID_S3_BUCKET": "grid-photos",
+            "CIVICGRID_S3_ENDPOINT": "http://127.0.0.1:9000",
+        }
+    )
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    import json
+
+    storage = json.loads(proc.stdout)
+    assert storage["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert storage["OPTIONS"]["bucket_name"] == "grid-photos"
+    assert storage["OPTIONS"]["endpoint_url"] == "http://127.0.0.1:9000"
+    assert storage["OPTIONS"]["default_acl"] == "private"
+
+
 def test_cli_passes_other_words_to_django():
     proc = subprocess.run(
         [sys.executable, "-m", "civicgrid.cli", "check"],

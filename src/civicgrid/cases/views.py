@@ -29,6 +29,7 @@ from civicgrid.cases.models import (
     Category,
     Light,
     LimitUnit,
+    NotificationKind,
     Priority,
     Rating,
     Source,
@@ -378,3 +379,35 @@ def create(request):
             )
             return redirect(reverse("cases:detail", args=[case.pk]))
     return render(request, "cases/create.html", {"form": form}, status=422)
+
+
+# --- notifications (站内通知) ----------------------------------------------------------------------
+
+
+@business_only
+@require_GET
+def notification_list(request):
+    qs = selectors.notifications(user=request.user).order_by("-created_at", "-pk")
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    for n in page.object_list:
+        n.kind_color = _color(NotificationKind, n.kind)
+    return render(request, "cases/notifications.html", {"page": page})
+
+
+@business_only
+@require_http_methods(["POST"])
+def notification_read(request, pk: int | None = None):
+    """Mark one (then open its case) or all of the user's notifications as read."""
+    from civicgrid.cases.notifications import mark_read
+
+    if pk is None:
+        mark_read(user=request.user)
+        messages.success(request, "已全部标为已读")
+        return redirect("cases:notifications")
+    note = selectors.notifications(user=request.user).filter(pk=pk).first()
+    if note is None:
+        raise Http404("通知不存在")
+    mark_read(user=request.user, ids=[note.pk])
+    if note.case_id and selectors.visible_cases(user=request.user).filter(pk=note.case_id).exists():
+        return redirect("cases:detail", pk=note.case_id)
+    return redirect("cases:notifications")

@@ -172,3 +172,13 @@ def test_messages_are_chinese():
     with pytest.raises(PermissionDenied) as exc:
         workflow.check("accepted", "dispatch", R.GRID_WORKER)
     assert exc.value.status == 403 and "网格员" in exc.value.message
+
+
+def test_every_timeline_entry_has_a_chinese_label():
+    from civicgrid.cases.workflow import MOVES, event_label
+
+    for name, move in MOVES.items():
+        assert event_label(name) == move.label
+    assert event_label("create") == "上报"
+    assert event_label("public_note") == "公开回复"
+    assert event_label("import") == "导入"

@@ -212,3 +212,16 @@ def test_revoked_key_cannot_post_an_update(o311, place, submit):
     srid = submit()["service_request_id"]
     services.revoke_key(actor=None, key=place.key)
     assert_error(o311, _post_update(o311, place, srid), 403)
+
+
+def test_peer_note_shows_as_public_reply_in_the_case_timeline(o311, place, submit, client):
+    from civicgrid.accounts.roles import Role
+    from civicgrid.open311.models import ServiceRequest
+    from tests.factories import UserFactory
+
+    srid = submit()["service_request_id"]
+    _post_update(o311, place, srid)
+    case = ServiceRequest.objects.get(service_request_id=srid).case
+    client.force_login(UserFactory(role=Role.DISPATCHER))
+    html = client.get(f"/cases/{case.pk}/").content.decode()
+    assert "公开回复" in html and "对方平台：已转交物业处理" in html

@@ -253,7 +253,7 @@ def _detail(c: Case, user, *, trusted: bool = False) -> dict:
             {
                 "seq": e.seq,
                 "move": e.move,
-                "move_label": workflow.MOVES[e.move].label if e.move in workflow.MOVES else "上报",
+                "move_label": workflow.event_label(e.move),
                 "from_state": e.from_state,
                 "to_state": e.to_state,
                 "actor_name": e.actor_name,

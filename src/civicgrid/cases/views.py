@@ -237,7 +237,7 @@ def _timeline(user, case):
         Category.objects.restrict(user, "view").filter(code__in=codes).values_list("code", "name")
     )
     for e in events:
-        e.move_label = workflow.MOVES[e.move].label if e.move in workflow.MOVES else "上报"
+        e.move_label = workflow.event_label(e.move)
         e.from_label = _label(CaseState, e.from_state) if e.from_state else ""
         e.to_label = _label(CaseState, e.to_state)
         e.to_color = _color(CaseState, e.to_state)

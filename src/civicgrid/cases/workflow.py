@@ -280,3 +280,20 @@ def allowed_moves(case, user) -> list[Move]:
     if user is None or not getattr(user, "is_active", False):
         return []
     return moves_for(case.state, user.role, facts_for(case, user))
+
+
+# timeline entries that are not workflow moves: the case was filed, imported, located, or got a public note
+EVENT_LABELS = {
+    "create": "上报",
+    "import": "导入",
+    "import_update": "导入更新",
+    "locate": "定位",
+    "public_note": "公开回复",
+}
+
+
+def event_label(move: str) -> str:
+    """The Chinese label of a timeline entry's move (workflow moves and the entries above)."""
+    if move in MOVES:
+        return MOVES[move].label
+    return EVENT_LABELS.get(move, move)

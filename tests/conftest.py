@@ -28,6 +28,17 @@ def _fresh_calendar_cache():
     workcalendar.clear_cache()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_address_index():
+    """Each test starts from the database, not from an address index built inside another test's (rolled back)
+    transaction."""
+    from civicgrid.places import addressindex
+
+    addressindex.invalidate()
+    yield
+    addressindex.invalidate()
+
+
 @pytest.fixture
 def shared_dir() -> Path:
     """../shared reference data: present in CI, absent in a user's clone (tests skip with the reason)."""

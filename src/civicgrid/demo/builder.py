@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import F
 
 from civicgrid.core import audit
 from civicgrid.demo import names
@@ -50,11 +49,11 @@ def counts_for(street) -> dict[str, int]:
 
 
 def _bump_places_revision() -> None:
-    from civicgrid.places.models import PlacesRevision
+    """Once, after the bulk writes (which send no signals): move ``PlacesRevision`` so every process rebuilds
+    its point → grid and address indexes, and drop this process's own at once."""
+    from civicgrid.places.signals import bump_revision
 
-    rev, created = PlacesRevision.objects.get_or_create(pk=1, defaults={"revision": 1})
-    if not created:
-        PlacesRevision.objects.filter(pk=1).update(revision=F("revision") + 1)
+    bump_revision()
 
 
 def build_demo(

@@ -1,8 +1,11 @@
-"""Keep the point → grid index fresh: every grid change bumps ``PlacesRevision``.
+"""Keep the in-memory places indexes fresh: every grid, building and unit change bumps ``PlacesRevision``.
 
-Every app server reads the revision (at most once a second, :mod:`civicgrid.core.geoindex`) and rebuilds its
-in-memory index when it moved; the process that made the change also drops its own index at once.
-Bulk writers (the importer) wrap their work in :func:`batched` so that one import bumps the revision once.
+Every app server reads the revision (at most once a second, :mod:`civicgrid.core.geoindex` for point → grid,
+:mod:`civicgrid.places.addressindex` for address → grid) and rebuilds its in-memory indexes when it moved; the
+process that made the change also drops its own indexes at once.
+Bulk writers (the importer) wrap their work in :func:`batched` so that one import bumps the revision once;
+code that writes without signals (``bulk_create``, ``QuerySet.update``/``delete``, e.g. the demo builder) must
+call :func:`bump_revision` once when it is done.
 """
 
 from __future__ import annotations
@@ -16,13 +19,14 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from civicgrid.core import geoindex
-from civicgrid.places.models import Grid, PlacesRevision
+from civicgrid.places import addressindex
+from civicgrid.places.models import Building, Grid, PlacesRevision, Unit
 
 _batching: contextvars.ContextVar[bool] = contextvars.ContextVar("civicgrid_places_batching", default=False)
 
 
 def bump_revision() -> None:
-    """Move the revision counter (creating the single row on first use) and drop this process's index."""
+    """Move the revision counter (creating the single row on first use) and drop this process's indexes."""
     if not PlacesRevision.objects.filter(pk=1).update(revision=F("revision") + 1):
         try:
             with transaction.atomic():
@@ -30,6 +34,7 @@ def bump_revision() -> None:
         except IntegrityError:  # another process created it meanwhile
             PlacesRevision.objects.filter(pk=1).update(revision=F("revision") + 1)
     geoindex.invalidate()
+    addressindex.invalidate()
 
 
 @contextlib.contextmanager
@@ -45,7 +50,11 @@ def batched():
 
 @receiver(post_save, sender=Grid, dispatch_uid="places.grid_saved")
 @receiver(post_delete, sender=Grid, dispatch_uid="places.grid_deleted")
-def _grid_changed(sender, instance, **kwargs) -> None:
+@receiver(post_save, sender=Building, dispatch_uid="places.building_saved")
+@receiver(post_delete, sender=Building, dispatch_uid="places.building_deleted")
+@receiver(post_save, sender=Unit, dispatch_uid="places.unit_saved")
+@receiver(post_delete, sender=Unit, dispatch_uid="places.unit_deleted")
+def _places_changed(sender, instance, **kwargs) -> None:
     if _batching.get():
         return
     bump_revision()

@@ -1,0 +1,255 @@
+"""Address → (grid, building): a per-process index of every building and unit address, rebuilt on changes.
+
+Two layers, the same way :mod:`civicgrid.core.geoindex` is built:
+
+- :class:`AddressIndex` is immutable and knows nothing about the database. It holds the normalised candidate
+  strings (building address, name and aliases; unit address and name), who owns each one
+  ``(building id, grid id)``, each candidate's (road, house number) pairs and an index from those pairs to the
+  candidates. :meth:`AddressIndex.best` / :meth:`AddressIndex.locate` match one free-text address: WRatio
+  top 30 (≥ 40) plus every candidate carrying the query's exact road and house number, scored by
+  :func:`address_score`, accepted at :data:`ADDRESS_MIN_SCORE`.
+
+- The process cache (:func:`address_index`) loads the candidates from the database once and keeps them until
+  ``places.PlacesRevision`` moves (read at most once per :data:`CHECK_INTERVAL` seconds). Every grid, building
+  and unit save/delete bumps the revision (:mod:`civicgrid.places.signals`) and drops this process's index at
+  once (:func:`invalidate`); bulk writers call ``signals.bump_revision()`` once when they are done. Readers take
+  a reference to an immutable index; rebuilds happen under a lock.
+
+``places.selectors.locate_by_address`` is the scoped, model-returning front door; bulk callers (the 12345
+importer) use :func:`address_index` directly and get ids back without any query per address.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import NamedTuple
+
+ADDRESS_MIN_SCORE = 80.0
+
+# seconds between two revision checks in one process
+CHECK_INTERVAL = 1.0
+
+_ADMIN_PREFIXES = [
+    re.compile(p)
+    for p in (
+        r"^中国",
+        r"^[\u4e00-\u9fff]{2,7}?(?:省|自治区|特别行政区)",
+        r"^[\u4e00-\u9fff]{2,8}?(?:市|自治州|地区|盟)",
+        r"^[\u4e00-\u9fff]{1,8}?(?:区|县|旗)",
+        r"^[\u4e00-\u9fff]{2,10}?(?:街道|镇|乡)",
+    )
+]
+# what a road name (not an administrative prefix) is followed by: "新区路" is a road, not 新区 + 路
+_ROAD_AFTER_PREFIX = re.compile(r"^(?:路|街|道|大道|大街|巷|弄|里|胡同|号|\d)")
+_ROAD_NUMBER = re.compile(r"([\u4e00-\u9fffA-Za-z]{1,12}?(?:大道|大街|路|街|巷|弄|胡同|里|道))(\d+)(?:号|弄)")
+_NOISE = re.compile(r"[\s,，.。、;；:：'\"“”‘’()（）\[\]【】<>《》\-—_/\\#]+")
+
+
+def normalise_address(text: str) -> str:
+    """Full-width → half-width (NFKC), no spaces/punctuation, lower case, 省/市/区/街道 prefixes stripped."""
+    s = _NOISE.sub("", unicodedata.normalize("NFKC", text or "")).lower()
+    for pattern in _ADMIN_PREFIXES:
+        m = pattern.match(s)
+        if m and m.end() < len(s) and not _ROAD_AFTER_PREFIX.match(s[m.end() :]):
+            s = s[m.end() :]
+    return s
+
+
+def road_numbers(text: str) -> set[tuple[str, str]]:
+    """The (road, house number) pairs in a normalised address: ``"示范路012号"`` → ``{("示范路", "12")}``."""
+    return {(road, str(int(no))) for road, no in _ROAD_NUMBER.findall(text)}
+
+
+def address_score(
+    query: str,
+    query_roads: set[tuple[str, str]],
+    candidate: str,
+    candidate_roads: Iterable[tuple[str, str]] | None = None,
+) -> float:
+    """WRatio, lifted to ≥ 90 when road and house number agree, capped at 60 when only the number differs.
+
+    ``candidate_roads`` is ``road_numbers(candidate)``, passed in when the caller already has it.
+    """
+    from rapidfuzz import fuzz
+
+    score = float(fuzz.WRatio(query, candidate))
+    same_number, other_number = 0.0, False
+    if candidate_roads is None:
+        candidate_roads = road_numbers(candidate)
+    for q_road, q_no in query_roads:
+        for c_road, c_no in candidate_roads:
+            similarity = fuzz.ratio(q_road, c_road)
+            if similarity < 80:
+                continue
+            if q_no == c_no:
+                same_number = max(same_number, similarity)
+            else:
+                other_number = True
+    if same_number:
+        return max(score, 90.0 + same_number / 10)
+    if other_number:
+        return min(score, 60.0)  # the same road, another house number: never the same place
+    return score
+
+
+class AddressMatch(NamedTuple):
+    """The best candidate for an address. ``grid_id`` is ``None`` when nothing reached the threshold; ``score``
+    (0–100, one decimal) is the best score either way."""
+
+    grid_id: int | None
+    building_id: int | None
+    score: float
+
+
+_NO_MATCH = AddressMatch(None, None, 0.0)
+
+
+class AddressIndex:
+    """An immutable address index over ``(text, building id, grid id)`` candidates. See the module docstring.
+
+    Candidates are kept in the order given (ties go to the earlier one), so an index built from the same rows
+    always answers the same.
+    """
+
+    def __init__(self, candidates: Iterable[tuple[str, int | None, int]]):
+        strings: list[str] = []
+        owners: list[tuple[int | None, int]] = []
+        for raw, building_id, grid_id in candidates:
+            norm = normalise_address(raw)
+            if len(norm) >= 2:
+                strings.append(norm)
+                owners.append((building_id, grid_id))
+        self.strings: tuple[str, ...] = tuple(strings)
+        self.owners: tuple[tuple[int | None, int], ...] = tuple(owners)
+        self.roads: tuple[frozenset[tuple[str, str]], ...] = tuple(
+            frozenset(road_numbers(s)) for s in strings
+        )
+        by_road: dict[tuple[str, str], list[int]] = {}
+        for i, roads in enumerate(self.roads):
+            for road in roads:
+                by_road.setdefault(road, []).append(i)
+        self.by_road: dict[tuple[str, str], tuple[int, ...]] = {k: tuple(v) for k, v in by_road.items()}
+
+    def __len__(self) -> int:
+        return len(self.strings)
+
+    def best(self, text: str) -> AddressMatch:
+        """The best candidate for ``text``; ``grid_id``/``building_id`` are ``None`` below the threshold."""
+        from rapidfuzz import fuzz, process
+
+        query = normalise_address(text)
+        if len(query) < 2 or not self.strings:
+            return _NO_MATCH
+        query_roads = road_numbers(query)
+        shortlist = {
+            i
+            for _s, _score, i in process.extract(
+                query, self.strings, scorer=fuzz.WRatio, limit=30, score_cutoff=40
+            )
+        }
+        for road in query_roads:  # the exact road + number, wherever the fuzzy shortlist put it
+            shortlist.update(self.by_road.get(road, ()))
+        best_i, best = None, 0.0
+        for i in sorted(shortlist):
+            score = address_score(query, query_roads, self.strings[i], self.roads[i])
+            if score > best:
+                best_i, best = i, score
+        if best_i is None or best < ADDRESS_MIN_SCORE:
+            return AddressMatch(None, None, round(best, 1))
+        building_id, grid_id = self.owners[best_i]
+        return AddressMatch(grid_id, building_id, round(best, 1))
+
+    def locate(self, text: str) -> AddressMatch | None:
+        """The match for ``text`` (ids and score), or ``None`` when nothing reaches :data:`ADDRESS_MIN_SCORE`.
+
+        Unscoped and query-free: the caller decides whether the user may see the grid.
+        """
+        match = self.best(text)
+        return match if match.grid_id is not None else None
+
+
+def candidates_from_db() -> list[tuple[str, int | None, int]]:
+    """Every building's address, name and aliases and every unit's address and name, in a stable order."""
+    from civicgrid.places.models import Building, Unit
+
+    rows: list[tuple[str, int | None, int]] = []
+    for pk, grid_id, name, address, aliases in Building.objects.values_list(
+        "pk", "grid_id", "name", "address", "aliases"
+    ):
+        for raw in (address, name, *(aliases or "").split("|")):
+            rows.append((raw, pk, grid_id))
+    for building_id, grid_id, name, address in Unit.objects.values_list(
+        "building_id", "grid_id", "name", "address"
+    ):
+        for raw in (address, name):
+            rows.append((raw, building_id, grid_id))
+    return rows
+
+
+def build_from_db() -> AddressIndex:
+    """A fresh, uncached index of what the database holds now."""
+    return AddressIndex(candidates_from_db())
+
+
+# --- the per-process cache over the database ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Cached:
+    index: AddressIndex
+    revision: int
+    checked_at: float
+
+
+_lock = threading.Lock()
+_cache: _Cached | None = None
+_dirty = False
+
+
+def _now() -> float:
+    return time.monotonic()
+
+
+def invalidate() -> None:
+    """Forget the cached index: the next lookup in this process rebuilds it (cheap; no lock needed)."""
+    global _dirty
+    _dirty = True
+
+
+def _read_revision() -> int:
+    from civicgrid.places.models import PlacesRevision
+
+    value = PlacesRevision.objects.filter(pk=1).values_list("revision", flat=True).first()
+    return int(value or 0)
+
+
+def address_index() -> AddressIndex:
+    """The process's address index over all buildings and units, built on first use and rebuilt when
+    ``PlacesRevision`` moved (checked at most once per :data:`CHECK_INTERVAL` seconds) or this process changed
+    a building, unit or grid.
+
+    For bulk callers: take it and call ``.locate(text)`` (ids + score, no database query) per address. The
+    index is immutable, so holding one reference for a whole batch gives consistent answers.
+    """
+    global _cache, _dirty
+    snap = _cache
+    if snap is not None and not _dirty and _now() - snap.checked_at < CHECK_INTERVAL:
+        return snap.index
+    with _lock:
+        snap = _cache
+        if snap is not None and not _dirty and _now() - snap.checked_at < CHECK_INTERVAL:
+            return snap.index
+        # read the revision *before* the rows: if they change in between, the next check rebuilds again
+        revision = _read_revision()
+        if snap is None or _dirty or revision != snap.revision:
+            _dirty = False
+            index = build_from_db()
+        else:
+            index = snap.index
+        _cache = _Cached(index=index, revision=revision, checked_at=_now())
+        return index

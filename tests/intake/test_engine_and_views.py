@@ -287,9 +287,10 @@ def test_address_index_answers_what_locate_by_address_answers(world):
     BuildingFactory(grid=world["g1"], name="幸福路18号3幢", address="幸福路18号3幢")
     UnitFactory(grid=world["g1"], name="老王面馆", address="示范路2号底商")
     resolver = hotline.AddressResolver()
-    assert resolver._index is not None
+    UnitFactory(grid=world["g2"], name="新开张的茶馆", address="幸福路20号")  # after the resolver started
     queries = ["示范路1号", "杭州市西湖区示范路1号", "示范路 2 号", "示范路3号", "幸福路18号", "幸福路18号3幢",
-               "幸福苑", "幸福家园小区东门", "老王面馆", "示范路2号底商门口", "完全无关的地方", "幸福路19号", "路"]  # fmt: skip
+               "幸福苑", "幸福家园小区东门", "老王面馆", "示范路2号底商门口", "完全无关的地方", "幸福路19号", "路",
+               "新开张的茶馆", "幸福路20号"]  # fmt: skip
     for q in queries:
         grid, building, _ = locate_by_address(text=q)
         got = resolver.resolve(q)

@@ -7,16 +7,21 @@ Each service writes the case, its timeline entry (:class:`CaseEvent`) and an aud
 - :func:`perform` — the one entry point for every move of :mod:`civicgrid.cases.workflow`. Optimistic: the caller
   passes the ``version`` it read; the row is locked (``select_for_update``) and written with
   ``UPDATE … WHERE id = ? AND version = ?`` — a changed version raises :class:`StaleVersion` (409).
+- :func:`import_closed_cases` — record many cases handled to the end elsewhere (:class:`HistoricalCase`, e.g.
+  12345 历史工单) in their final state, set-based: numbers, one ``import`` timeline entry each, one audit row.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 
-from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max
+from django.db.models.base import ModelState
 
 from civicgrid.accounts.models import Department, User
 from civicgrid.accounts.roles import Role
@@ -48,6 +53,7 @@ from civicgrid.cases.notifications import (
     users_with_roles,
 )
 from civicgrid.core import audit, clock
+from civicgrid.core.bulk import SetBasedInserter
 from civicgrid.core.errors import NotFound, PermissionDenied, StaleVersion, ValidationFailed
 from civicgrid.places.models import Building, Grid
 
@@ -119,15 +125,71 @@ def allocate_number(now: datetime | None = None) -> str:
 
     The per-day counter row is created if missing (INSERT … ON CONFLICT DO NOTHING) and incremented with an
     atomic UPDATE that holds its row lock until commit, so concurrent allocations serialise on PostgreSQL and
-    SQLite alike and a rolled-back transaction gives its number back.
+    SQLite alike and a rolled-back transaction gives its number back. (:func:`allocate_numbers` for one day.)
     """
-    day = clock.to_local(now or clock.now()).date()
-    CaseNumberCounter.objects.bulk_create([CaseNumberCounter(day=day, last=0)], ignore_conflicts=True)
-    CaseNumberCounter.objects.select_for_update().filter(day=day).update(last=F("last") + 1)
-    last = CaseNumberCounter.objects.values_list("last", flat=True).get(day=day)
-    if last > 99999:
-        raise ValidationFailed("当日案件编号已用尽（99999）", field="number")
-    return f"C{day:%Y%m%d}{last:05d}"
+    return allocate_numbers([clock.to_local(now or clock.now()).date()])[0]
+
+
+def allocate_numbers(days: list[date]) -> list[str]:
+    """One case number per entry of ``days`` (Asia/Shanghai dates), in order, from the per-day counter.
+
+    Set-based, whatever the number of days: the counter rows are created if missing, the batch's days are
+    locked in day order (PostgreSQL ``SELECT … FOR UPDATE``; SQLite holds its database write lock), then all
+    advanced by one ``UPDATE … FROM (unnest/VALUES …) RETURNING`` — so concurrent allocators serialise per day without
+    deadlocking, and a rolled-back transaction gives its numbers back. Call inside a transaction.
+    Raises :class:`ValidationFailed` (``number``) when a day's 99,999 numbers are used up.
+    """
+    if not days:
+        return []
+    wanted: dict[date, int] = defaultdict(int)
+    for d in days:
+        wanted[d] += 1
+    ordered = sorted(wanted)
+    table = connection.ops.quote_name(CaseNumberCounter._meta.db_table)
+    last: dict[date, int] = {}
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            # three statements whatever the number of days, the days as array parameters
+            cur.execute(
+                f"INSERT INTO {table} (day, last) SELECT d, 0 FROM unnest(%s::date[]) AS d "
+                "ON CONFLICT (day) DO NOTHING",
+                [ordered],
+            )
+            cur.execute(
+                f"SELECT day FROM {table} WHERE day = ANY(%s::date[]) ORDER BY day FOR UPDATE", [ordered]
+            )
+            cur.execute(
+                f"UPDATE {table} SET last = {table}.last + v.n FROM unnest(%s::date[], %s::int[]) AS v(d, n) "
+                f"WHERE {table}.day = v.d RETURNING {table}.day, {table}.last",
+                [ordered, [wanted[d] for d in ordered]],
+            )
+            last.update(cur.fetchall())
+        else:
+            CaseNumberCounter.objects.bulk_create(
+                [CaseNumberCounter(day=d, last=0) for d in ordered], ignore_conflicts=True
+            )
+            for start in range(0, len(ordered), 400):  # stay under SQLite's bound-parameter limit
+                chunk = ordered[start : start + 400]
+                values = ", ".join(["(%s, %s)"] * len(chunk))
+                params = [x for d in chunk for x in (d.isoformat(), wanted[d])]
+                cur.execute(
+                    f"UPDATE {table} SET last = last + v.n "
+                    f"FROM (SELECT column1 AS d, column2 AS n FROM (VALUES {values}) AS vv) AS v "
+                    f"WHERE {table}.day = v.d RETURNING day, last",
+                    params,
+                )
+                for day, value in cur.fetchall():
+                    last[date.fromisoformat(day) if isinstance(day, str) else day] = value
+    next_seq: dict[date, int] = {}
+    for d, n in wanted.items():
+        if last[d] > 99999:
+            raise ValidationFailed(f"{d:%Y-%m-%d} 当日案件编号已用尽（99999）", field="number")
+        next_seq[d] = last[d] - n
+    out = []
+    for d in days:
+        next_seq[d] += 1
+        out.append(f"C{d:%Y%m%d}{next_seq[d]:05d}")
+    return out
 
 
 def _title(case: Case) -> str:
@@ -337,6 +399,266 @@ def create_case(
         existing.idempotent_replay = True
         return existing
     return case
+
+
+# --- historical import ----------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class HistoricalCase:
+    """A case handled to the end in another system (e.g. a 12345 工单 with a 办结时间), to be recorded as such.
+
+    Ids, not model instances: a historical import hands over thousands of rows per call. ``community`` follows
+    from ``grid_id``; the title from the category's name and the address (or the grid's name), the priority from
+    the category. ``event_data`` is merged into the timeline entry's data (e.g. the import job and row number).
+    """
+
+    source_ref: str
+    description: str
+    category_id: int
+    created_at: datetime  # 上报/来电时间 (aware); also the 立案 time and, with a department, the 派遣 time
+    closed_at: datetime  # 办结时间 (aware, not before ``created_at``)
+    address: str = ""
+    grid_id: int | None = None
+    lng: float | None = None
+    lat: float | None = None
+    department_id: int | None = None
+    reporter_name: str = ""
+    reporter_phone: str = ""
+    due_at: datetime | None = None  # 办理时限: the case counts as overdue when closed after it
+    rating: str = ""  # a :class:`Rating` value, or "" (not rated)
+    result: str = ""  # 办理结果 → ``handling_feedback``
+    event_data: dict = dataclasses.field(default_factory=dict)
+
+
+_import_inserters: dict[str, dict[str, SetBasedInserter]] = {}
+
+
+def _inserters_for_import() -> dict[str, SetBasedInserter]:
+    found = _import_inserters.get(connection.vendor)
+    if found is None:
+        found = _import_inserters[connection.vendor] = {
+            "case": SetBasedInserter(Case),
+            "event": SetBasedInserter(CaseEvent),
+            "link": SetBasedInserter(CaseDepartment),
+        }
+    return found
+
+
+def _bad_row(index: int, h: HistoricalCase, field: str, message: str) -> ValidationFailed:
+    ref = getattr(h, "source_ref", "") or ""
+    return ValidationFailed(
+        f"第 {index + 1} 条（来源编号 {ref or '空'}）：{message}",
+        field=field,
+        details={"index": index, "source_ref": ref},
+    )
+
+
+def _check_historical(rows: list[HistoricalCase]) -> None:
+    """Field checks that need no database (the ids are checked against it once per batch)."""
+    seen: set[str] = set()
+    for i, h in enumerate(rows):
+        if not isinstance(h, HistoricalCase):
+            raise _bad_row(i, h, "rows", "不是 HistoricalCase")
+        ref = h.source_ref
+        if not isinstance(ref, str) or not ref.strip():
+            raise _bad_row(i, h, "source_ref", "来源编号为空")
+        if len(ref) > 100:
+            raise _bad_row(i, h, "source_ref", "来源编号超过 100 个字符")
+        if ref in seen:
+            raise _bad_row(i, h, "source_ref", "来源编号在本批中重复")
+        seen.add(ref)
+        if not isinstance(h.description, str) or not h.description.strip():
+            raise _bad_row(i, h, "description", "问题描述为空")
+        if len(h.description) > 5000:
+            raise _bad_row(i, h, "description", "问题描述不能超过 5000 字")
+        if h.category_id is None:
+            raise _bad_row(i, h, "category", "缺少案件分类")
+        for name in ("created_at", "closed_at", "due_at"):
+            value = getattr(h, name)
+            if value is None and name == "due_at":
+                continue
+            if not isinstance(value, datetime) or value.tzinfo is None:
+                raise _bad_row(i, h, name, "时间缺失或不带时区")
+        if h.closed_at < h.created_at:
+            raise _bad_row(i, h, "closed_at", "办结时间早于上报时间")
+        if h.rating and h.rating not in Rating.values:
+            raise _bad_row(i, h, "rating", f"未知回访评价：{h.rating}")
+        if (h.lng is None) != (h.lat is None):
+            raise _bad_row(i, h, "lng" if h.lng is None else "lat", "经度和纬度须同时提供")
+        if h.lng is not None and not (-180 <= h.lng <= 180):
+            raise _bad_row(i, h, "lng", "经度超出范围")
+        if h.lat is not None and not (-90 <= h.lat <= 90):
+            raise _bad_row(i, h, "lat", "纬度超出范围")
+        if len(h.address or "") > 200:
+            raise _bad_row(i, h, "address", "地址不能超过 200 个字符")
+        if len(h.reporter_name or "") > 50:
+            raise _bad_row(i, h, "reporter_name", "反映人不能超过 50 个字符")
+        if len(h.reporter_phone or "") > 30:
+            raise _bad_row(i, h, "reporter_phone", "反映人电话不能超过 30 个字符")
+
+
+def _known(model, ids: set, *fields: str) -> dict:
+    if not ids:
+        return {}
+    return {row[0]: row[1:] for row in model.objects.filter(pk__in=ids).values_list("pk", *fields)}
+
+
+def import_closed_cases(*, actor, rows: list[HistoricalCase], source: str, batch_note: str) -> list[Case]:
+    """Record cases that were handled to the end elsewhere, in their final state, set-based.
+
+    Each case gets a number from the engine's daily counter (:func:`allocate_numbers`, by the day of its
+    ``created_at``), state ``rated`` when a rating is given else ``closed``, the 立案/派遣 times at ``created_at``
+    and the 处置/结案 times at ``closed_at``, no running clock; one timeline entry (move ``import``, note
+    ``batch_note``), a :class:`CaseDepartment` link when it has a department, and the batch one audit row
+    (``cases.case.import_closed``) — all in one ``transaction.atomic()``. No notifications, no signals: nothing
+    is left to do on these cases. ``source_ref`` must be unique within ``rows``; against existing cases the
+    caller decides (the 12345 import keeps a ledger and adopts hand-entered cases), since a (``source``,
+    ``source_ref``) pair may legitimately repeat (a 工单 registered twice by hand, then merged).
+
+    The engine's moves cannot replay such a case (``finish`` needs the department's own handler and an
+    after-photo), which is why this entry exists; the caller has checked the actor may import (``actor`` may be
+    ``None`` for a system job). Raises :class:`ValidationFailed` naming the field (``details`` gives the row's
+    index and ``source_ref``) for bad input, before writing anything. Returns the cases, in the order of ``rows``.
+    """
+    if actor is not None and not (getattr(actor, "is_authenticated", False) and actor.is_active):
+        raise PermissionDenied("请先登录")
+    if source not in Source.values:
+        raise ValidationFailed(f"未知来源：{source}", field="source")
+    rows = list(rows)
+    if not rows:
+        return []
+    _check_historical(rows)
+    categories = _known(Category, {h.category_id for h in rows}, "name", "priority", "level", "is_enabled")
+    grids = _known(Grid, {h.grid_id for h in rows if h.grid_id is not None}, "name", "community_id")
+    departments = _known(Department, {h.department_id for h in rows if h.department_id is not None})
+    for i, h in enumerate(rows):
+        cat = categories.get(h.category_id)
+        if cat is None:
+            raise _bad_row(i, h, "category", "案件分类不存在")
+        if cat[2] != "minor" or not cat[3]:
+            raise _bad_row(i, h, "category", f"分类「{cat[0]}」不可用于立案")
+        if h.grid_id is not None and h.grid_id not in grids:
+            raise _bad_row(i, h, "grid", "网格不存在")
+        if h.department_id is not None and h.department_id not in departments:
+            raise _bad_row(i, h, "department", "处置部门不存在")
+
+    now = clock.now()
+    authenticated = actor is not None
+    actor_id = actor.pk if authenticated else None
+    actor_name = _actor_name(actor)[:150]
+    actor_role = (getattr(actor, "role", "") or "") if authenticated else ""
+    to_local = clock.to_local
+    inserters = _inserters_for_import()
+    with transaction.atomic():
+        numbers = allocate_numbers([to_local(h.created_at).date() for h in rows])
+        cases: list[dict] = []
+        for h, number in zip(rows, numbers, strict=True):
+            cat_name, priority = categories[h.category_id][:2]
+            grid = grids.get(h.grid_id) if h.grid_id is not None else None
+            address = (h.address or "").strip()
+            where = address or (grid[0] if grid else "")
+            due_at, closed_at, created_at = h.due_at, h.closed_at, h.created_at
+            cases.append(
+                {
+                    "number": number,
+                    "title": (f"{cat_name} · {where}" if where else cat_name)[:200],
+                    "description": h.description,
+                    "source": source,
+                    "source_ref": h.source_ref,
+                    "category_id": h.category_id,
+                    "priority": priority,
+                    "state": CaseState.RATED if h.rating else CaseState.CLOSED,
+                    "version": 1,
+                    "lng": h.lng,
+                    "lat": h.lat,
+                    "address": address,
+                    "grid_id": h.grid_id,
+                    "community_id": grid[1] if grid else None,
+                    "department_id": h.department_id,
+                    "reporter_name": h.reporter_name or "",
+                    "reporter_phone": h.reporter_phone or "",
+                    "created_by_id": actor_id,
+                    "rating": h.rating or "",
+                    "handling_feedback": h.result or "",
+                    "due_at": due_at,
+                    "is_overdue": bool(due_at and closed_at > due_at),
+                    "stage": "",
+                    "light": "",
+                    "created_at": created_at,
+                    "accepted_at": created_at,
+                    "dispatched_at": created_at if h.department_id else None,
+                    "handled_at": closed_at,
+                    "closed_at": closed_at,
+                    "updated_at": now,
+                }
+            )
+        case_ids = inserters["case"].insert(cases)
+        events, links = [], []
+        for h, case_id, case in zip(rows, case_ids, cases, strict=True):
+            events.append(
+                {
+                    "case_id": case_id,
+                    "seq": 1,
+                    "move": "import",
+                    "from_state": "",
+                    "to_state": case["state"],
+                    "actor_id": actor_id,
+                    "actor_name": actor_name,
+                    "actor_role": actor_role,
+                    "at": now,
+                    "note": batch_note,
+                    "data": {**h.event_data, "source_ref": h.source_ref, "closed_at": h.closed_at},
+                    "clock": {},
+                }
+            )
+            if h.department_id:
+                links.append(
+                    {"case_id": case_id, "department_id": h.department_id, "first_assigned_at": h.created_at}
+                )
+        inserters["event"].insert(events)
+        inserters["link"].insert(links)
+        audit.record(
+            actor=actor,
+            action="cases.case.import_closed",
+            object_type="cases.case",
+            object_id=None,
+            object_repr=f"导入已办结案件 {len(rows)} 件",
+            after={
+                "source": source,
+                "count": len(rows),
+                "numbers": [numbers[0], numbers[-1]],
+                "ids": [case_ids[0], case_ids[-1]],
+            },
+            note=batch_note,
+        )
+    return _loaded_cases(cases, case_ids)
+
+
+def _loaded_cases(rows: list[dict], ids: list[int]) -> list[Case]:
+    """Case instances for rows just inserted, as if read back (``_state.adding`` False), without a query.
+
+    Built as ``Model.from_db`` would, minus ``Model.__init__``'s per-field ``setattr`` (a third of a historical
+    import's per-row Python time): the values go straight into the instance ``__dict__``, which is where the field
+    descriptors read them from. No ``pre_init``/``post_init`` signal is sent (the project connects none to Case).
+    """
+    if not rows:
+        return []
+    given = rows[0].keys()
+    defaults = {f.attname: f.get_default() for f in _CASE_FIELDS if f.attname not in given}
+    db = connection.alias
+    new, state_cls = Case.__new__, ModelState
+    out = []
+    for case_id, row in zip(ids, rows, strict=True):
+        obj = new(Case)
+        state = state_cls()
+        state.adding, state.db = False, db
+        obj.__dict__.update(defaults)
+        obj.__dict__.update(row)
+        obj.__dict__["id"] = case_id
+        obj._state = state
+        out.append(obj)
+    return out
 
 
 # --- moves ----------------------------------------------------------------------------------------

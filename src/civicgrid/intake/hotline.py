@@ -2,11 +2,10 @@
 
 Two write paths, chosen per row:
 
-- **historical** rows (the file has a 办结时间): the case is written directly in its final state (``closed``, or
-  ``rated`` with a 回访满意度) with set-based inserts per batch — cases, one ``import`` timeline entry each, the
-  department link, the ledger row and, when the address matched no grid, a placement task; one audit row per
-  batch. The case engine's moves cannot replay such a case (``finish`` needs the department's own handler and an
-  after-photo), so this path fills the same columns the moves would have filled.
+- **historical** rows (the file has a 办结时间): the case engine records them in their final state (``closed``, or
+  ``rated`` with a 回访满意度) through its set-based :func:`civicgrid.cases.services.import_closed_cases` — numbers
+  from its daily counter, one ``import`` timeline entry each, the department link, one audit row per batch; this
+  module then adds its own ledger rows and, when the address matched no grid, placement tasks (set-based too).
 - **open** rows (no 办结时间): the case goes through the case engine's public services, one row per savepoint:
   ``create_case(auto_accept=True)`` and ``perform("dispatch")`` with the clock frozen at the 来电时间, so numbers,
   deadline clocks, notifications and audit are the engine's own.
@@ -20,8 +19,8 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections import OrderedDict, defaultdict
-from datetime import date, datetime
+from collections import OrderedDict
+from datetime import datetime
 
 from django.db import connection
 from django.db.models import Max
@@ -32,7 +31,6 @@ from civicgrid.cases.models import (
     Case,
     CaseDepartment,
     CaseEvent,
-    CaseNumberCounter,
     CaseState,
     Category,
     Rating,
@@ -255,75 +253,10 @@ class DepartmentResolver:
         return found
 
 
-class _AddressIndex:
-    """``places.selectors.locate_by_address`` with its candidate list built once per import instead of per call.
-
-    Same candidates (building address/name/aliases, unit address/name, normalised by the places module's own
-    ``normalise_address``), same shortlist (WRatio top 30 ≥ 40, plus every candidate with the query's road and
-    house number — found here through a precomputed road index instead of a scan) and the same scoring function
-    (``_address_score``) and threshold, so it answers exactly what ``locate_by_address`` answers (a test checks
-    it) at a few milliseconds a call instead of a full table load. It borrows the places module's private scoring
-    helpers; if they are renamed, :class:`AddressResolver` falls back to calling ``locate_by_address``.
-    """
-
-    def __init__(self):
-        from civicgrid.places import selectors as ps
-        from civicgrid.places.models import Building, Unit
-
-        self.normalise = ps.normalise_address
-        self.road_numbers = ps._road_numbers
-        self.score = ps._address_score
-        self.min_score = ps.ADDRESS_MIN_SCORE
-        self.strings: list[str] = []
-        self.owners: list[tuple[int | None, int]] = []
-        for pk, grid_id, name, address, aliases in Building.objects.values_list(
-            "pk", "grid_id", "name", "address", "aliases"
-        ):
-            for raw in (address, name, *(aliases or "").split("|")):
-                norm = self.normalise(raw)
-                if len(norm) >= 2:
-                    self.strings.append(norm)
-                    self.owners.append((pk, grid_id))
-        for building_id, grid_id, name, address in Unit.objects.values_list(
-            "building_id", "grid_id", "name", "address"
-        ):
-            for raw in (address, name):
-                norm = self.normalise(raw)
-                if len(norm) >= 2:
-                    self.strings.append(norm)
-                    self.owners.append((building_id, grid_id))
-        self.by_road: dict[tuple[str, str], set[int]] = defaultdict(set)
-        for i, text in enumerate(self.strings):
-            for road in self.road_numbers(text):
-                self.by_road[road].add(i)
-
-    def locate(self, text: str) -> tuple[int | None, int] | None:
-        """(building id or None, grid id) of the best candidate, or None below the threshold."""
-        query = self.normalise(text)
-        if len(query) < 2 or not self.strings:
-            return None
-        query_roads = self.road_numbers(query)
-        shortlist = {
-            i
-            for _s, _score, i in process.extract(
-                query, self.strings, scorer=fuzz.WRatio, limit=30, score_cutoff=40
-            )
-        }
-        for road in query_roads:
-            shortlist |= self.by_road.get(road, set())
-        best_i, best = None, 0.0
-        for i in sorted(shortlist):
-            score = self.score(query, query_roads, self.strings[i])
-            if score > best:
-                best_i, best = i, score
-        if best_i is None or best < self.min_score:
-            return None
-        return self.owners[best_i]
-
-
 class AddressResolver:
-    """事发地址 → (grid id, community id, lng, lat, label) as ``places.selectors.locate_by_address`` places it
-    (through :class:`_AddressIndex`, else by calling it), LRU-cached per import."""
+    """事发地址 → (grid id, community id, lng, lat, label) as ``places.selectors.locate_by_address`` places it:
+    the same per-process address index (:func:`civicgrid.places.addressindex.address_index`, no query per
+    address), with grid and building details loaded once per import, and an LRU cache per import."""
 
     def __init__(self):
         from civicgrid.places.models import Building
@@ -333,39 +266,32 @@ class AddressResolver:
             for pk, name, community_id in Grid.objects.values_list("pk", "name", "community_id")
         }
         self._memo: OrderedDict[str, tuple | None] = OrderedDict()
-        try:
-            self._index: _AddressIndex | None = _AddressIndex()
-        except (
-            ImportError,
-            AttributeError,
-        ):  # the places module changed its helpers: use its public function
-            self._index = None
-        self._buildings: dict[int, tuple[str, float | None, float | None]] = {}
-        if self._index is not None:
-            self._buildings = {
-                pk: (name, lng, lat)
-                for pk, name, lng, lat in Building.objects.values_list("pk", "name", "lng", "lat")
-            }
+        self._buildings: dict[int, tuple[str, float | None, float | None]] = {
+            pk: (name, lng, lat)
+            for pk, name, lng, lat in Building.objects.values_list("pk", "name", "lng", "lat")
+        }
 
     def _place(self, text: str) -> tuple | None:
-        if self._index is not None:
-            hit = self._index.locate(text)
-            if hit is None or hit[1] not in self.grids:
-                return None
-            building_id, grid_id = hit
-            grid_name, community_id = self.grids[grid_id]
-            if building_id is not None and building_id in self._buildings:
-                name, lng, lat = self._buildings[building_id]
-                return (grid_id, community_id, lng, lat, f"{grid_name} · {name}")
-            return (grid_id, community_id, None, None, grid_name)
-        from civicgrid.places.selectors import locate_by_address
+        from civicgrid.places.addressindex import address_index
+        from civicgrid.places.models import Building
 
-        grid, building, _score = locate_by_address(text=text)
-        if grid is None:
+        hit = address_index().locate(text)
+        if hit is None:
             return None
-        if building is not None:
-            return (grid.pk, grid.community_id, building.lng, building.lat, f"{grid.name} · {building.name}")
-        return (grid.pk, grid.community_id, None, None, grid.name)
+        if hit.grid_id not in self.grids:  # a grid saved since the import started
+            row = Grid.objects.filter(pk=hit.grid_id).values_list("name", "community_id").first()
+            if row is None:
+                return None
+            self.grids[hit.grid_id] = row
+        grid_name, community_id = self.grids[hit.grid_id]
+        if hit.building_id is not None and hit.building_id not in self._buildings:
+            row = Building.objects.filter(pk=hit.building_id).values_list("name", "lng", "lat").first()
+            if row is not None:
+                self._buildings[hit.building_id] = row
+        if hit.building_id is not None and hit.building_id in self._buildings:
+            name, lng, lat = self._buildings[hit.building_id]
+            return (hit.grid_id, community_id, lng, lat, f"{grid_name} · {name}")
+        return (hit.grid_id, community_id, None, None, grid_name)
 
     def resolve(self, text: str) -> tuple[int, int, float | None, float | None, str] | None:
         key = _norm(text)
@@ -423,9 +349,6 @@ class HotlineHandler:
         self._actor_role = getattr(self.actor, "role", "") or ""
         self._since_analyze = 0
         self._inserters = {
-            "case": SetBasedInserter(Case),
-            "event": SetBasedInserter(CaseEvent),
-            "link": SetBasedInserter(CaseDepartment),
             "record": SetBasedInserter(ImportedRecord),
             "task": SetBasedInserter(PlacementTask),
         }
@@ -569,48 +492,6 @@ class HotlineHandler:
             for model in (Case, CaseEvent, ImportedRecord):
                 cur.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
-    # numbers: C + YYYYMMDD + 5 digits from the engine's per-day counter (the protocol of
-    # cases.services.allocate_number), but set-based: the batch's days are locked in day order, then advanced by
-    # one UPDATE … FROM (VALUES …) RETURNING (a join) — three statements per batch whatever the number of days
-    def _allocate_numbers(self, days: list) -> list[str]:
-        wanted: dict = defaultdict(int)
-        for d in days:
-            wanted[d] += 1
-        CaseNumberCounter.objects.bulk_create(
-            [CaseNumberCounter(day=d, last=0) for d in wanted], ignore_conflicts=True
-        )
-        ordered = sorted(wanted)
-        table = connection.ops.quote_name(CaseNumberCounter._meta.db_table)
-        last: dict = {}
-        with connection.cursor() as cur:
-            if connection.vendor == "postgresql":
-                cur.execute(f"SELECT day FROM {table} WHERE day = ANY(%s) ORDER BY day FOR UPDATE", [ordered])
-            for start in range(0, len(ordered), 400):  # stay under SQLite's bound-parameter limit
-                chunk = ordered[start : start + 400]
-                cast = "::date" if connection.vendor == "postgresql" else ""
-                values = ", ".join([f"(%s{cast}, %s)"] * len(chunk))
-                params = [x for d in chunk for x in (d.isoformat(), wanted[d])]
-                cur.execute(
-                    f"UPDATE {table} SET last = last + v.n "
-                    f"FROM (SELECT column1 AS d, column2 AS n FROM (VALUES {values}) AS vv) AS v "
-                    f"WHERE {table}.day = v.d RETURNING day, last",
-                    params,
-                )
-                for day, value in cur.fetchall():
-                    if isinstance(day, str):
-                        day = date.fromisoformat(day)
-                    last[day] = value
-        start_at: dict = {}
-        for d, n in wanted.items():
-            if last[d] > 99999:
-                raise RowError(f"{d:%Y-%m-%d} 当日案件编号已用尽（99999）")
-            start_at[d] = last[d] - n
-        out = []
-        for d in days:
-            start_at[d] += 1
-            out.append(f"C{d:%Y%m%d}{start_at[d]:05d}")
-        return out
-
     def _title(self, v: dict) -> str:
         what = self.categories.names.get(v["category_id"], "")
         where = v["address"]
@@ -663,65 +544,52 @@ class HotlineHandler:
         )
 
     def _create_historical(self, items: list[tuple[int, CleanRow]], now) -> list[tuple[int, Outcome]]:
-        """Set-based: cases, their ``import`` timeline entry, department link, ledger row and placement task."""
-        numbers = self._allocate_numbers(
-            [clock.to_local(row.values["reported_at"]).date() for _, row in items]
-        )
+        """The cases through the engine's set-based :func:`~civicgrid.cases.services.import_closed_cases` (cases,
+        their ``import`` timeline entry, department link, audit row); then this module's ledger rows and
+        placement tasks, set-based too. An engine refusal fails the batch (retried row by row by the caller)."""
+        from civicgrid.cases import services as case_services
+
         job_id = self.job.pk if self.job else None
-        actor_id = self.actor.pk if getattr(self.actor, "is_authenticated", False) else None
-        cases = []
-        for (_, row), number in zip(items, numbers, strict=True):
+        wanted = []
+        for _, row in items:
             v = row.values
-            fields = self._case_fields(v)
-            fields.update(
-                number=number,
-                source=SOURCE,
-                source_ref=row.ref,
-                grid_id=v["grid_id"],
-                community_id=v["community_id"],
-                created_by_id=actor_id,
-                updated_at=now,
-                version=1,
-            )
-            cases.append(fields)
-        case_ids = self._inserters["case"].insert(cases)
-        events, links, records, tasks, out = [], [], [], [], []
-        for (i, row), case_id, case in zip(items, case_ids, cases, strict=True):
-            v = row.values
-            events.append(
-                {
-                    "case_id": case_id,
-                    "seq": 1,
-                    "move": "import",
-                    "from_state": "",
-                    "to_state": case["state"],
-                    "actor_id": actor_id,
-                    "actor_name": self._actor_name,
-                    "actor_role": self._actor_role,
-                    "at": now,
-                    "note": "12345 热线历史工单导入（已办结）",
-                    "data": {
-                        "job": job_id,
-                        "row": row.number,
-                        "source_ref": row.ref,
-                        "closed_at": v["closed_at"],
-                    },
-                    "clock": {},
-                }
-            )
-            if case["department_id"]:
-                links.append(
-                    {
-                        "case_id": case_id,
-                        "department_id": case["department_id"],
-                        "first_assigned_at": case["created_at"],
-                    }
+            wanted.append(
+                case_services.HistoricalCase(
+                    source_ref=row.ref,
+                    description=v["description"],
+                    category_id=v["category_id"],
+                    created_at=v["reported_at"],
+                    closed_at=v["closed_at"],
+                    address=v["address"],
+                    grid_id=v["grid_id"],
+                    lng=v["lng"],
+                    lat=v["lat"],
+                    department_id=v["department_id"],
+                    reporter_name=v.get("reporter_name") or "",
+                    reporter_phone=v.get("reporter_phone") or "",
+                    due_at=v.get("due_at"),
+                    rating=v.get("rating") or "",
+                    result=v.get("result") or "",
+                    event_data={"job": job_id, "row": row.number},
                 )
+            )
+        try:
+            cases = case_services.import_closed_cases(
+                actor=self.actor,
+                rows=wanted,
+                source=SOURCE,
+                batch_note="12345 热线历史工单导入（已办结）",
+            )
+        except DomainError as exc:
+            raise RowError(f"案件引擎拒绝导入：{exc.message}") from exc
+        records, tasks, out = [], [], []
+        for (i, row), case in zip(items, cases, strict=True):
+            v = row.values
             records.append(
                 {
                     "source": SOURCE,
                     "source_ref": row.ref,
-                    "case_id": case_id,
+                    "case_id": case.pk,
                     "row_hash": v["hash"],
                     "job_id": job_id,
                     "imported_at": now,
@@ -731,7 +599,7 @@ class HotlineHandler:
             if placement:
                 tasks.append(
                     {
-                        "case_id": case_id,
+                        "case_id": case.pk,
                         "job_id": job_id,
                         "address": v["address"],
                         "status": "open",
@@ -739,8 +607,6 @@ class HotlineHandler:
                     }
                 )
             out.append((i, Outcome("created", placement=placement)))
-        self._inserters["event"].insert(events)
-        self._inserters["link"].insert(links)
         self._inserters["record"].insert(records)
         self._inserters["task"].insert(tasks)
         return out

@@ -155,13 +155,13 @@ def test_bulk_writers_bump_once(places, grids, monkeypatch):
 
 def test_another_process_changing_places_is_seen_after_the_check_interval(places, grids, monkeypatch):
     clock = [1000.0]
-    monkeypatch.setattr(addressindex, "_now", lambda: clock[0])
+    monkeypatch.setattr(addressindex._index_cache, "now", lambda: clock[0])
     assert selectors.locate_by_address(text="珠江路1号")[0] is None
     # another process: writes the row and bumps the revision, but cannot touch this process's index
     Building.objects.bulk_create([Building(grid=grids[1], name="珠江大厦", address="珠江路1号")])
     PlacesRevision.objects.filter(pk=1).update(revision=PlacesRevision.objects.get(pk=1).revision + 1)
     assert selectors.locate_by_address(text="珠江路1号")[0] is None  # within the interval: the cached index
-    clock[0] += addressindex.CHECK_INTERVAL + 0.1
+    clock[0] += addressindex._index_cache.check_interval + 0.1
     assert selectors.locate_by_address(text="珠江路1号")[0] == grids[1]
 
 

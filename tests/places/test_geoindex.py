@@ -169,7 +169,7 @@ def test_process_cache_is_built_once_under_concurrency(monkeypatch):
         loads.append(1)
         return build_index(IDS, TILES)
 
-    monkeypatch.setattr(geoindex, "_cache", None)
+    monkeypatch.setattr(geoindex._index_cache, "_snap", None)
     monkeypatch.setattr(geoindex, "_read_revision", lambda: 7)
     monkeypatch.setattr(geoindex, "_load_from_db", load)
     results = []

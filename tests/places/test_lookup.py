@@ -83,7 +83,7 @@ class TestRebuild:
 
     def test_another_process_change_is_seen_after_the_check_interval(self, grids, monkeypatch):
         clock = [1000.0]
-        monkeypatch.setattr(geoindex, "_now", lambda: clock[0])
+        monkeypatch.setattr(geoindex._index_cache, "now", lambda: clock[0])
         assert selectors.locate_grid_id(*point(3.5, 0.5)) is None  # builds and caches
         # another app server moved grid 002 and bumped the revision: no signal reaches this process
         Grid.objects.filter(pk=grids["002"].pk).update(geometry=mapping(cell(3, 0)))
@@ -96,7 +96,7 @@ class TestRebuild:
     def test_unchanged_revision_reuses_the_index(self, grids, monkeypatch):
         selectors.locate_grid_id(*point(0.5, 0.5))
         first = geoindex.get_index()
-        monkeypatch.setattr(geoindex, "CHECK_INTERVAL", 0.0)
+        monkeypatch.setattr(geoindex._index_cache, "check_interval", 0.0)
         loads = []
         real = geoindex._load_from_db
         monkeypatch.setattr(geoindex, "_load_from_db", lambda: loads.append(1) or real())

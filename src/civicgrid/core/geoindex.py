@@ -26,15 +26,14 @@ Two layers:
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import shapely
 from shapely import STRtree
 from shapely.geometry.base import BaseGeometry
+
+from civicgrid.core.revcache import RevisionCache
 
 logger = logging.getLogger(__name__)
 
@@ -205,33 +204,10 @@ def build_index(
 # --- the per-process cache over the database ---------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Cached:
-    index: GridIndex
-    revision: int
-    checked_at: float
-
-
-_lock = threading.Lock()
-_cache: _Cached | None = None
-_dirty = False
-
-
-def _now() -> float:
-    return time.monotonic()
-
-
-def invalidate() -> None:
-    """Forget the cached index: the next lookup in this process reloads it (cheap; no lock needed)."""
-    global _dirty
-    _dirty = True
-
-
 def _read_revision() -> int:
-    from civicgrid.places.models import PlacesRevision
+    from civicgrid.places.signals import current_revision
 
-    value = PlacesRevision.objects.filter(pk=1).values_list("revision", flat=True).first()
-    return int(value or 0)
+    return current_revision()
 
 
 def _load_from_db() -> GridIndex:
@@ -258,23 +234,18 @@ def _load_from_db() -> GridIndex:
 
 def get_index() -> GridIndex:
     """The current index of active grids, rebuilt when ``PlacesRevision`` moved (checked ≤ once a second)."""
-    global _cache, _dirty
-    snap = _cache
-    if snap is not None and not _dirty and _now() - snap.checked_at < CHECK_INTERVAL:
-        return snap.index
-    with _lock:
-        snap = _cache
-        if snap is not None and not _dirty and _now() - snap.checked_at < CHECK_INTERVAL:
-            return snap.index
-        # read the revision *before* the grids: if they change in between, the next check rebuilds again
-        revision = _read_revision()
-        if snap is None or _dirty or revision != snap.revision:
-            _dirty = False
-            index = _load_from_db()
-        else:
-            index = snap.index
-        _cache = _Cached(index=index, revision=revision, checked_at=_now())
-        return index
+    return _index_cache.get()
+
+
+def invalidate() -> None:
+    """Forget the cached index: the next lookup in this process reloads it (cheap; no lock needed)."""
+    _index_cache.invalidate()
+
+
+# module-level functions looked up at call time, so tests can replace them
+_index_cache: RevisionCache[GridIndex] = RevisionCache(
+    load=lambda: _load_from_db(), read_revision=lambda: _read_revision(), check_interval=CHECK_INTERVAL
+)
 
 
 def locate(lng: float, lat: float) -> int | None:

@@ -22,12 +22,11 @@ importer) use :func:`address_index` directly and get ids back without any query 
 from __future__ import annotations
 
 import re
-import threading
-import time
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import NamedTuple
+
+from civicgrid.core.revcache import RevisionCache
 
 ADDRESS_MIN_SCORE = 80.0
 
@@ -199,33 +198,20 @@ def build_from_db() -> AddressIndex:
 # --- the per-process cache over the database ---------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Cached:
-    index: AddressIndex
-    revision: int
-    checked_at: float
-
-
-_lock = threading.Lock()
-_cache: _Cached | None = None
-_dirty = False
-
-
-def _now() -> float:
-    return time.monotonic()
-
-
 def invalidate() -> None:
     """Forget the cached index: the next lookup in this process rebuilds it (cheap; no lock needed)."""
-    global _dirty
-    _dirty = True
+    _index_cache.invalidate()
 
 
 def _read_revision() -> int:
-    from civicgrid.places.models import PlacesRevision
+    from civicgrid.places.signals import current_revision
 
-    value = PlacesRevision.objects.filter(pk=1).values_list("revision", flat=True).first()
-    return int(value or 0)
+    return current_revision()
+
+
+_index_cache: RevisionCache[AddressIndex] = RevisionCache(
+    load=lambda: build_from_db(), read_revision=lambda: _read_revision(), check_interval=CHECK_INTERVAL
+)
 
 
 def address_index() -> AddressIndex:
@@ -236,20 +222,4 @@ def address_index() -> AddressIndex:
     For bulk callers: take it and call ``.locate(text)`` (ids + score, no database query) per address. The
     index is immutable, so holding one reference for a whole batch gives consistent answers.
     """
-    global _cache, _dirty
-    snap = _cache
-    if snap is not None and not _dirty and _now() - snap.checked_at < CHECK_INTERVAL:
-        return snap.index
-    with _lock:
-        snap = _cache
-        if snap is not None and not _dirty and _now() - snap.checked_at < CHECK_INTERVAL:
-            return snap.index
-        # read the revision *before* the rows: if they change in between, the next check rebuilds again
-        revision = _read_revision()
-        if snap is None or _dirty or revision != snap.revision:
-            _dirty = False
-            index = build_from_db()
-        else:
-            index = snap.index
-        _cache = _Cached(index=index, revision=revision, checked_at=_now())
-        return index
+    return _index_cache.get()

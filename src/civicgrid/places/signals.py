@@ -25,6 +25,12 @@ from civicgrid.places.models import Building, Grid, PlacesRevision, Unit
 _batching: contextvars.ContextVar[bool] = contextvars.ContextVar("civicgrid_places_batching", default=False)
 
 
+def current_revision() -> int:
+    """The places revision as the database holds it now (0 before the first change)."""
+    value = PlacesRevision.objects.filter(pk=1).values_list("revision", flat=True).first()
+    return int(value or 0)
+
+
 def bump_revision() -> None:
     """Move the revision counter (creating the single row on first use) and drop this process's indexes."""
     if not PlacesRevision.objects.filter(pk=1).update(revision=F("revision") + 1):

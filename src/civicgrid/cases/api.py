@@ -14,7 +14,6 @@ from ninja.files import UploadedFile
 from pydantic import Field
 
 from civicgrid.accounts.models import Department
-from civicgrid.accounts.roles import STREET_ROLES
 from civicgrid.cases import selectors, services, workflow
 from civicgrid.cases.models import (
     Attachment,
@@ -156,13 +155,6 @@ class CaseListOut(Schema):
     items: list[CaseOut]
 
 
-def _mask_phone(phone: str) -> str:
-    digits = phone.strip()
-    if len(digits) >= 7:
-        return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
-    return "*" * len(digits)
-
-
 def _ref(obj, code_attr: str | None = "code") -> dict | None:
     if obj is None:
         return None
@@ -170,7 +162,7 @@ def _ref(obj, code_attr: str | None = "code") -> dict | None:
 
 
 def _case_out(c: Case, user) -> dict:
-    phone = c.reporter_phone if user.role in STREET_ROLES else _mask_phone(c.reporter_phone)
+    phone = selectors.reporter_phone(user=user, case=c)
     return {
         "id": c.pk,
         "number": c.number,

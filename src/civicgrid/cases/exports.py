@@ -13,7 +13,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from civicgrid.accounts.roles import STREET_ROLES
+from civicgrid.cases import selectors
 from civicgrid.cases.models import CaseState, Light, Priority, Rating, Source
 from civicgrid.core import clock
 
@@ -68,14 +68,8 @@ def _local(dt):
     return clock.to_local(dt).replace(tzinfo=None, microsecond=0)
 
 
-def _mask(phone: str) -> str:
-    phone = (phone or "").strip()
-    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:] if len(phone) >= 7 else "*" * len(phone)
-
-
 def write_cases_xlsx(qs, *, user):
     """Write ``qs`` (already scoped to ``user``) to a temp file; return ``(open file, download filename)``."""
-    full_phone = user.role in STREET_ROLES
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("案件")
     ws.freeze_panes = "B2"
@@ -102,7 +96,7 @@ def write_cases_xlsx(qs, *, user):
         values = []
         for _, _, get in COLUMNS:
             if get is None:
-                values.append(case.reporter_phone if full_phone else _mask(case.reporter_phone))
+                values.append(selectors.reporter_phone(user=user, case=case))
                 continue
             values.append(get(case))
         for idx, v in enumerate(values):

@@ -312,3 +312,16 @@ def _category_dict(c: Category) -> dict:
 def notifications(*, user, unread_only: bool = False) -> QuerySet[Notification]:
     qs = Notification.objects.restrict(user, "view").select_related("case")
     return qs.filter(read_at__isnull=True) if unread_only else qs
+
+
+def mask_phone(phone: str) -> str:
+    """138****8000: keep the first 3 and last 4 digits."""
+    phone = (phone or "").strip()
+    if len(phone) >= 7:
+        return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+    return "*" * len(phone)
+
+
+def reporter_phone(*, user, case: Case) -> str:
+    """The reporter's phone as this user may see it: in full for 街道 roles, masked for everyone else."""
+    return case.reporter_phone if user.role in STREET_ROLES else mask_phone(case.reporter_phone)

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_http_methods
 
-from civicgrid.accounts.roles import BUSINESS_ROLES, STREET_ROLES, Role
+from civicgrid.accounts.roles import BUSINESS_ROLES, Role
 from civicgrid.cases import exports, selectors, services, workflow
 from civicgrid.cases.forms import FIELD_ALIASES, CaseCreateForm, CaseFilterForm, form_for
 from civicgrid.cases.models import (
@@ -175,13 +175,6 @@ def export(request):
 # --- 详情 + 操作 ----------------------------------------------------------------------------------
 
 
-def _mask_phone(phone: str) -> str:
-    phone = (phone or "").strip()
-    if len(phone) >= 7:
-        return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
-    return "*" * len(phone)
-
-
 def _clock_view(snapshot: dict) -> dict | None:
     if not snapshot or not snapshot.get("stage"):
         return None
@@ -269,9 +262,7 @@ def _detail_context(request, case, *, bound=None, conflict: str = "", error: str
         "before_photos": [a for a in attachments if a.kind == AttachmentKind.BEFORE],
         "after_photos": [a for a in attachments if a.kind == AttachmentKind.AFTER],
         "other_photos": [a for a in attachments if a.kind == AttachmentKind.OTHER],
-        "reporter_phone": case.reporter_phone
-        if user.role in STREET_ROLES
-        else _mask_phone(case.reporter_phone),
+        "reporter_phone": selectors.reporter_phone(user=user, case=case),
         "pending_extension": pending,
         "limit_unit_label": _label(LimitUnit, case.limit_unit) if case.limit_unit else "",
         "stage_label": _label(Stage, case.stage) if case.stage else "",

@@ -31,6 +31,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from civicgrid.accounts.models import User
 from civicgrid.accounts.roles import Role
+from civicgrid.cases import selectors as case_selectors
 from civicgrid.cases.models import Case, CaseState, Category, Source
 from civicgrid.cases.services import create_case
 from civicgrid.core import audit, geoindex
@@ -408,12 +409,6 @@ DONE_STATES = {CaseState.CLOSED, CaseState.RATED}
 PHONE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|\d{7,8})(?!\d)")
 
 
-def mask_phone(phone: str) -> str:
-    if len(phone) >= 7:
-        return f"{phone[:3]}****{phone[-4:]}"
-    return "****"
-
-
 def public_text(text: str) -> str:
     """Staff-written text made fit for the public page: phone numbers and staff names masked."""
     text = PHONE_IN_TEXT.sub("***", text or "")
@@ -524,7 +519,7 @@ def track(request, code: str):
         "kind_label": kind.label if kind else (case.category.name if case.category_id else "其他问题"),
         "description": re.sub(r"^【居民所选类型：[^】]*】", "", case.description),
         "photo_count": case.attachments.count(),
-        "masked_phone": mask_phone(case.reporter_phone) if case.reporter_phone else "",
+        "masked_phone": case_selectors.mask_phone(case.reporter_phone),
         "has_point": case.lng is not None,
         "street_name": _street_name(),
     }

@@ -220,13 +220,26 @@ def _att_out(a: Attachment, seq: int | None = None) -> dict:
 
 
 def _detail(c: Case, user, *, trusted: bool = False) -> dict:
-    """The detail body. ``trusted``: the caller just wrote ``c`` itself (skip the scope re-check)."""
-    if trusted:
-        events = list(c.events.order_by("seq").prefetch_related("attachments"))
-        attachments = list(Attachment.objects.filter(case_id=c.pk))
+    """The detail body. ``trusted``: the caller just wrote ``c`` itself (skip the scope re-check).
+
+    A case this request created carries the timeline entries it wrote (``created_events``), so the answer to a
+    create is built without reading the case back.
+    """
+    written = getattr(c, "created_events", None) if trusted else None
+    if written is not None:
+        events = list(written)
+        for e in events:
+            e.timeline_attachments = list(getattr(e, "stored_attachments", ()))
+        attachments = [a for e in events for a in e.timeline_attachments]
     else:
-        events = list(selectors.timeline(user=user, case=c))
-        attachments = list(selectors.case_attachments(user=user, case=c))
+        if trusted:
+            events = list(c.events.order_by("seq").prefetch_related("attachments"))
+            attachments = list(Attachment.objects.filter(case_id=c.pk))
+        else:
+            events = list(selectors.timeline(user=user, case=c))
+            attachments = list(selectors.case_attachments(user=user, case=c))
+        for e in events:
+            e.timeline_attachments = list(e.attachments.all())
     seq_by_event = {e.pk: e.seq for e in events}
     pending = None
     if c.state in (CaseState.DISPATCHED, CaseState.HANDLING):
@@ -254,7 +267,7 @@ def _detail(c: Case, user, *, trusted: bool = False) -> dict:
                 "note": e.note,
                 "data": e.data,
                 "clock": e.clock,
-                "attachments": [a.pk for a in e.attachments.all()],
+                "attachments": [a.pk for a in e.timeline_attachments],
             }
             for e in events
         ],

@@ -198,11 +198,11 @@ class CaseNumberCounter(models.Model):
 
 
 class Case(models.Model):
-    number = models.CharField("案件编号", max_length=16, unique=True, null=True, blank=True)
+    number = models.CharField("案件编号", max_length=16, null=True, blank=True)  # unique: see Meta
     title = models.CharField("标题", max_length=200, blank=True)
     description = models.TextField("问题描述")
-    source = models.CharField("来源", max_length=20, choices=Source.choices, db_index=True)
-    source_ref = models.CharField("来源编号", max_length=100, blank=True, db_index=True)
+    source = models.CharField("来源", max_length=20, choices=Source.choices)
+    source_ref = models.CharField("来源编号", max_length=100, blank=True)
     category = models.ForeignKey(
         Category,
         verbose_name="分类",
@@ -213,7 +213,7 @@ class Case(models.Model):
     )
     priority = models.CharField("紧急程度", max_length=10, choices=Priority.choices, default=Priority.NORMAL)
     state = models.CharField(
-        "状态", max_length=16, choices=CaseState.choices, default=CaseState.REPORTED, db_index=True
+        "状态", max_length=16, choices=CaseState.choices, default=CaseState.REPORTED
     )
     version = models.PositiveIntegerField("版本", default=1)
     suspended_from = models.CharField("挂账前状态", max_length=16, blank=True)
@@ -294,9 +294,9 @@ class Case(models.Model):
     paused_since = models.DateTimeField("挂账开始", null=True, blank=True)
     due_at = models.DateTimeField("到期时间", null=True, blank=True, db_index=True)
     due_provisional = models.BooleanField("到期时间待定（日历未覆盖）", default=False)
-    light = models.CharField("亮灯", max_length=8, choices=Light.choices, blank=True, db_index=True)
+    light = models.CharField("亮灯", max_length=8, choices=Light.choices, blank=True)
     last_notified_light = models.CharField("已通知亮灯", max_length=8, blank=True)
-    is_overdue = models.BooleanField("曾超时", default=False, db_index=True)
+    is_overdue = models.BooleanField("曾超时", default=False)
 
     # when
     occurred_at = models.DateTimeField("发生时间", null=True, blank=True)
@@ -314,13 +314,21 @@ class Case(models.Model):
         verbose_name_plural = "案件"
         ordering = ["-created_at", "-id"]
         constraints = [
+            # a constraint, not unique=True: PostgreSQL would add a second (LIKE) index that no query uses
+            models.UniqueConstraint(fields=["number"], name="cases_case_number_unique"),
             models.UniqueConstraint(
                 fields=["created_by", "idempotency_key"],
                 condition=Q(idempotency_key__isnull=False),
                 name="cases_case_idempotency_unique",
-            )
+            ),
         ]
-        indexes = [models.Index(fields=["state", "light"], name="cases_case_state_light")]
+        # Every index is paid for on each insert (intake and import are write-heavy), so only these: no
+        # single-column indexes on low-cardinality columns and no LIKE (varchar_pattern_ops) twins.
+        indexes = [
+            models.Index(fields=["state", "light"], name="cases_case_state_light"),
+            models.Index(fields=["light"], name="cases_case_light"),
+            models.Index(fields=["source", "source_ref"], name="cases_case_source_ref"),
+        ]
 
     def __str__(self):
         return self.number or f"待受理#{self.pk}"
@@ -361,7 +369,10 @@ class AppendOnlyEventQuerySet(RestrictedQuerySet):
 class CaseEvent(models.Model):
     """One timeline entry per move (append-only)."""
 
-    case = models.ForeignKey(Case, verbose_name="案件", on_delete=models.CASCADE, related_name="events")
+    # no index of its own: the unique (case, seq) index starts with it
+    case = models.ForeignKey(
+        Case, verbose_name="案件", on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     seq = models.PositiveIntegerField("序号")
     move = models.CharField("动作", max_length=24)
     from_state = models.CharField("原状态", max_length=16, blank=True)

@@ -221,7 +221,11 @@ def _resolve_place(
     if grid is None and lng is not None:
         grid_id = _locate_grid_id(lng, lat)
         if grid_id is not None:
-            grid = Grid.objects.only("id", "code", "name", "community_id").get(pk=grid_id)
+            grid = (
+                Grid.objects.select_related("community")
+                .only("id", "code", "name", "community_id", "community__id", "community__code", "community__name")
+                .get(pk=grid_id)
+            )
     if grid is None and address:
         building = (
             Building.objects.select_related("grid__community").filter(address=address).first()
@@ -324,33 +328,41 @@ def create_case(
     """上报 a case (state ``reported``; ``auto_accept`` also 立案 it in the same transaction).
 
     A retry with the same ``idempotency_key`` by the same actor returns the case created the first time (that
-    instance carries ``idempotent_replay = True``).
+    instance carries ``idempotent_replay = True``). The first request pays no extra query for the key: the unique
+    constraint on (created_by, idempotency_key) decides, and only a refused insert (or refused input) looks the
+    earlier case up.
+
+    A new case carries ``created_events``: the timeline entries this call wrote, each with ``stored_attachments``,
+    so a caller can answer with the case without reading it back (``None`` when ``auto_accept`` also moved it).
     """
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         raise PermissionDenied("请先登录")
     if actor.role not in CREATOR_ROLES:
         raise PermissionDenied(f"「{actor.get_role_display()}」无权上报案件")
     key = (idempotency_key or "").strip() or None
-    if key is not None:
-        if len(key) > 100:
-            raise ValidationFailed("幂等键不能超过 100 个字符", field="idempotency_key")
-        existing = Case.objects.filter(created_by=actor, idempotency_key=key).first()
+    if key is not None and len(key) > 100:
+        raise ValidationFailed("幂等键不能超过 100 个字符", field="idempotency_key")
+    try:
+        if source not in Source.values:
+            raise ValidationFailed(f"未知来源：{source}", field="source")
+        description = _require(description, "description", "请填写问题描述")
+        if len(description) > 5000:
+            raise ValidationFailed("问题描述不能超过 5000 字", field="description")
+        if category is not None and not category.is_enabled:
+            raise ValidationFailed(f"分类「{category.name}」已停用", field="category")
+        if category is not None and category.level != "minor":
+            raise ValidationFailed("请选择具体的小类", field="category")
+        if occurred_at is not None and (occurred_at.tzinfo is None):
+            raise ValidationFailed("发生时间必须带时区", field="occurred_at")
+        address = (address or "").strip()[:200]
+        lng, lat, grid = _resolve_place(lng=lng, lat=lat, address=address, grid=grid)
+    except ValidationFailed:
+        # a retry of a request that was accepted earlier answers with that case even if its input would be
+        # refused now (a category disabled since, say)
+        existing = _idempotent_replay(actor, key)
         if existing is not None:
-            existing.idempotent_replay = True
             return existing
-    if source not in Source.values:
-        raise ValidationFailed(f"未知来源：{source}", field="source")
-    description = _require(description, "description", "请填写问题描述")
-    if len(description) > 5000:
-        raise ValidationFailed("问题描述不能超过 5000 字", field="description")
-    if category is not None and not category.is_enabled:
-        raise ValidationFailed(f"分类「{category.name}」已停用", field="category")
-    if category is not None and category.level != "minor":
-        raise ValidationFailed("请选择具体的小类", field="category")
-    if occurred_at is not None and (occurred_at.tzinfo is None):
-        raise ValidationFailed("发生时间必须带时区", field="occurred_at")
-    address = (address or "").strip()[:200]
-    lng, lat, grid = _resolve_place(lng=lng, lat=lat, address=address, grid=grid)
+        raise
     now = clock.now()
     try:
         with transaction.atomic():
@@ -364,7 +376,6 @@ def create_case(
                 lat=lat,
                 address=address,
                 grid=grid,
-                community_id=grid.community_id if grid else None,
                 reporter_name=(reporter_name or "")[:50],
                 reporter_phone=(reporter_phone or "")[:30],
                 created_by=actor,
@@ -373,6 +384,12 @@ def create_case(
                 created_at=now,
                 updated_at=now,
             )
+            if grid is not None:
+                # a located grid comes with its community already loaded (one query for both)
+                if Grid._meta.get_field("community").is_cached(grid):
+                    case.community = grid.community
+                else:
+                    case.community_id = grid.community_id
             case.title = _title(case)
             case.save()
             event = _append_event(
@@ -384,21 +401,30 @@ def create_case(
                 data={"source": source, "auto_accept": auto_accept},
                 now=now,
             )
-            _store_attachments(attachments, actor=actor, case=case, event=event, kind=AttachmentKind.BEFORE)
+            event.stored_attachments = _store_attachments(
+                attachments, actor=actor, case=case, event=event, kind=AttachmentKind.BEFORE
+            )
             audit.record(actor=actor, action="cases.case.create", obj=case, after=audit.snapshot(case))
             _signal_on_commit(case, event)
             if auto_accept:
                 case = _perform_locked(actor=actor, case=case, move="accept", version=case.version, now=now)
     except IntegrityError:
-        if key is None:
-            raise
-        # a concurrent request with the same key committed first: answer with its case
-        existing = Case.objects.filter(created_by=actor, idempotency_key=key).first()
+        # a request with the same key committed first (a retry, or two at once): answer with its case
+        existing = _idempotent_replay(actor, key)
         if existing is None:
             raise
-        existing.idempotent_replay = True
         return existing
+    case.created_events = None if auto_accept else [event]
     return case
+
+
+def _idempotent_replay(actor, key: str | None) -> Case | None:
+    if key is None:
+        return None
+    existing = Case.objects.filter(created_by=actor, idempotency_key=key).first()
+    if existing is not None:
+        existing.idempotent_replay = True
+    return existing
 
 
 # --- historical import ----------------------------------------------------------------------------

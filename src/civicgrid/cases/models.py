@@ -212,9 +212,7 @@ class Case(models.Model):
         related_name="cases",
     )
     priority = models.CharField("紧急程度", max_length=10, choices=Priority.choices, default=Priority.NORMAL)
-    state = models.CharField(
-        "状态", max_length=16, choices=CaseState.choices, default=CaseState.REPORTED
-    )
+    state = models.CharField("状态", max_length=16, choices=CaseState.choices, default=CaseState.REPORTED)
     version = models.PositiveIntegerField("版本", default=1)
     suspended_from = models.CharField("挂账前状态", max_length=16, blank=True)
     returned = models.BooleanField("被退回待改派", default=False)

@@ -223,7 +223,15 @@ def _resolve_place(
         if grid_id is not None:
             grid = (
                 Grid.objects.select_related("community")
-                .only("id", "code", "name", "community_id", "community__id", "community__code", "community__name")
+                .only(
+                    "id",
+                    "code",
+                    "name",
+                    "community_id",
+                    "community__id",
+                    "community__code",
+                    "community__name",
+                )
                 .get(pk=grid_id)
             )
     if grid is None and address:

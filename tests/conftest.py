@@ -39,6 +39,22 @@ def _fresh_address_index():
     addressindex.invalidate()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_row_caches():
+    """Each test starts from the database, not from a category, grid or token copy made inside another test's
+    (rolled back) transaction."""
+    from civicgrid.accounts import services as account_services
+    from civicgrid.cases import selectors as case_selectors
+    from civicgrid.places import selectors as place_selectors
+
+    caches = (account_services._token_cache, case_selectors._catalogue, place_selectors._grid_cards)
+    for cache in caches:
+        cache.reset()
+    yield
+    for cache in caches:
+        cache.reset()
+
+
 @pytest.fixture
 def shared_dir() -> Path:
     """../shared reference data: present in CI, absent in a user's clone (tests skip with the reason)."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -12,8 +14,9 @@ from django.utils import translation
 
 from civicgrid.accounts.models import ApiToken, Department, User
 from civicgrid.accounts.roles import Role
-from civicgrid.core import audit, clock
+from civicgrid.core import audit, clock, revisions
 from civicgrid.core.errors import PermissionDenied, ValidationFailed
+from civicgrid.core.revcache import RevisionCache
 
 
 def _require_admin(actor) -> None:
@@ -171,13 +174,59 @@ def revoke_token(*, actor, token: ApiToken) -> None:
         audit.record(actor=actor, action="accounts.token.revoke", obj=token)
 
 
+# --- API token authentication (every machine request) -----------------------------------------------
+
+AUTH_REVISION = "accounts.auth"
+# an entry is re-read after this many seconds even if nothing bumped the revision (a write without signals)
+TOKEN_CACHE_MAX_AGE = 60.0
+TOKEN_CACHE_MAX_ENTRIES = 10_000
+LAST_USED_RESOLUTION = 60  # seconds: ``last_used_at`` is written at most this often per token
+
+
+class _TokenEntry(NamedTuple):
+    token: tuple
+    user: tuple
+    loaded_at: float
+
+
+_token_cache: RevisionCache[dict[str, _TokenEntry]] = RevisionCache(
+    load=dict, read_revision=lambda: revisions.current(AUTH_REVISION), check_interval=1.0
+)
+
+
+def invalidate_token_cache() -> None:
+    """Forget this process's token entries (users or tokens changed)."""
+    _token_cache.invalidate()
+
+
 def authenticate_token(key: str) -> User | None:
+    """The active user behind a valid (not revoked, not expired) token key, else ``None``.
+
+    Known tokens are kept per process with their user's row, so a request costs no query; any change to a user
+    or a token (deactivation, role change, revocation) empties every server's copy within a second, and an
+    entry is re-read after :data:`TOKEN_CACHE_MAX_AGE` seconds in any case. Unknown keys are never cached.
+    """
     if not key or not key.startswith(ApiToken.PREFIX):
         return None
-    token = ApiToken.objects.select_related("user").filter(key_hash=ApiToken.hash_key(key)).first()
-    if token is None or not token.is_valid:
+    key_hash = ApiToken.hash_key(key)
+    entries = _token_cache.get()
+    entry = entries.get(key_hash)
+    if entry is None or time.monotonic() - entry.loaded_at > TOKEN_CACHE_MAX_AGE:
+        found = ApiToken.objects.select_related("user").filter(key_hash=key_hash).first()
+        if found is None:
+            entries.pop(key_hash, None)
+            return None
+        entry = _TokenEntry(revisions.freeze(found), revisions.freeze(found.user), time.monotonic())
+        if len(entries) >= TOKEN_CACHE_MAX_ENTRIES:
+            entries.clear()
+        entries[key_hash] = entry
+    token = revisions.thaw(ApiToken, entry.token)
+    token.user = revisions.thaw(User, entry.user)
+    if not token.is_valid:
         return None
     now = clock.now()
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+        entries[key_hash] = entry._replace(token=revisions.freeze(token))
     return token.user

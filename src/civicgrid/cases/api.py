@@ -390,8 +390,7 @@ class FinishForm(Schema):
 def _category(user, pk: int | None = None, code: str | None = None) -> Category | None:
     if pk is None and not code:
         return None
-    qs = Category.objects.restrict(user, "view")
-    obj = qs.filter(pk=pk).first() if pk is not None else qs.filter(code=code).first()
+    obj = selectors.category(user=user, pk=pk, code=code)
     if obj is None:
         raise ValidationFailed("分类不存在", field="category")
     return obj

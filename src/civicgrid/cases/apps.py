@@ -7,7 +7,7 @@ class CasesConfig(AppConfig):
     verbose_name = "案件"
 
     def ready(self):
-        from civicgrid.cases import selectors  # noqa: F401  (register scope rules)
+        from civicgrid.cases import selectors, signals  # noqa: F401  (scope rules, catalogue refresh)
         from civicgrid.cases.scheduler import maybe_start
 
         maybe_start()

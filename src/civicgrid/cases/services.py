@@ -221,19 +221,10 @@ def _resolve_place(
     if grid is None and lng is not None:
         grid_id = _locate_grid_id(lng, lat)
         if grid_id is not None:
-            grid = (
-                Grid.objects.select_related("community")
-                .only(
-                    "id",
-                    "code",
-                    "name",
-                    "community_id",
-                    "community__id",
-                    "community__code",
-                    "community__name",
-                )
-                .get(pk=grid_id)
-            )
+            from civicgrid.places.selectors import grid_card
+
+            # with its community, from the per-process copy (no query); a grid newer than that copy is read
+            grid = grid_card(grid_id) or Grid.objects.select_related("community").filter(pk=grid_id).first()
     if grid is None and address:
         building = (
             Building.objects.select_related("grid__community").filter(address=address).first()

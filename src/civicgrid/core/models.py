@@ -63,6 +63,21 @@ class AuditLog(models.Model):
         raise PermissionError("审计日志只能追加，不能删除 (audit log is append-only)")
 
 
+class CacheRevision(models.Model):
+    """A named counter that moves whenever the data behind a per-process cache changes (see
+    :mod:`civicgrid.core.revisions`): every app server compares it with the revision its copy was built at."""
+
+    name = models.CharField("名称", max_length=40, primary_key=True)
+    revision = models.PositiveBigIntegerField("版本", default=0)
+
+    class Meta:
+        verbose_name = "缓存版本"
+        verbose_name_plural = "缓存版本"
+
+    def __str__(self):
+        return f"{self.name} {self.revision}"
+
+
 # --- working-time calendar (see civicgrid.core.workcalendar) -------------------------------------------
 # ``updated_at`` uses the real wall clock (auto_now), not ``clock.now``: it is the cache version other app
 # servers compare, so it must move forward even while a test has frozen the platform clock.

@@ -10,7 +10,9 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from civicgrid.accounts.roles import STREET_ROLES, Role
+from civicgrid.core import revisions
 from civicgrid.core.errors import NotFound
+from civicgrid.core.revcache import RevisionCache
 from civicgrid.core.scoping import register
 from civicgrid.places.addressindex import (  # noqa: F401  (ADDRESS_MIN_SCORE, normalise_address: public here)
     ADDRESS_MIN_SCORE,
@@ -135,6 +137,49 @@ def get_community(*, user, pk: int) -> Community:
 
 
 # --- point → grid and address → grid ----------------------------------------------------------------
+
+
+# every grid's id, code, name and community, per process: what filing a case needs after point → grid
+_GRID_CARD = ("id", "community_id", "code", "name")
+_COMMUNITY_CARD = ("id", "street_id", "code", "name", "kind")
+
+
+def _load_grid_cards() -> dict[int, tuple[tuple, tuple]]:
+    grids = Grid.objects.select_related("community").only(
+        *_GRID_CARD, *(f"community__{f}" for f in _COMMUNITY_CARD)
+    )
+    return {
+        g.pk: (revisions.freeze(g, _GRID_CARD), revisions.freeze(g.community, _COMMUNITY_CARD)) for g in grids
+    }
+
+
+def _read_places_revision() -> int:
+    from civicgrid.places.signals import current_revision
+
+    return current_revision()
+
+
+_grid_cards: RevisionCache[dict[int, tuple[tuple, tuple]]] = RevisionCache(
+    load=lambda: _load_grid_cards(), read_revision=lambda: _read_places_revision(), check_interval=1.0
+)
+
+
+def invalidate_grid_cards() -> None:
+    _grid_cards.invalidate()
+
+
+def grid_card(grid_id: int) -> Grid | None:
+    """Unscoped, for services: the grid with only id, code, name and its community (id, code, name) loaded.
+
+    From a per-process copy rebuilt when ``PlacesRevision`` moves (grids and communities bump it), so it costs
+    no query; a fresh instance each call. ``None`` for an unknown id.
+    """
+    card = _grid_cards.get().get(grid_id)
+    if card is None:
+        return None
+    grid = revisions.thaw(Grid, card[0], _GRID_CARD)
+    grid.community = revisions.thaw(Community, card[1], _COMMUNITY_CARD)
+    return grid
 
 
 def locate_grid_id(lng: float, lat: float) -> int | None:

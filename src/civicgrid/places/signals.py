@@ -1,4 +1,5 @@
-"""Keep the in-memory places indexes fresh: every grid, building and unit change bumps ``PlacesRevision``.
+"""Keep the in-memory places indexes fresh: every community, grid, building and unit change bumps
+``PlacesRevision``.
 
 Every app server reads the revision (at most once a second, :mod:`civicgrid.core.geoindex` for point → grid,
 :mod:`civicgrid.places.addressindex` for address → grid) and rebuilds its in-memory indexes when it moved; the
@@ -20,7 +21,7 @@ from django.dispatch import receiver
 
 from civicgrid.core import geoindex
 from civicgrid.places import addressindex
-from civicgrid.places.models import Building, Grid, PlacesRevision, Unit
+from civicgrid.places.models import Building, Community, Grid, PlacesRevision, Unit
 
 _batching: contextvars.ContextVar[bool] = contextvars.ContextVar("civicgrid_places_batching", default=False)
 
@@ -41,6 +42,9 @@ def bump_revision() -> None:
             PlacesRevision.objects.filter(pk=1).update(revision=F("revision") + 1)
     geoindex.invalidate()
     addressindex.invalidate()
+    from civicgrid.places import selectors
+
+    selectors.invalidate_grid_cards()
 
 
 @contextlib.contextmanager
@@ -54,6 +58,8 @@ def batched():
     bump_revision()
 
 
+@receiver(post_save, sender=Community, dispatch_uid="places.community_saved")
+@receiver(post_delete, sender=Community, dispatch_uid="places.community_deleted")
 @receiver(post_save, sender=Grid, dispatch_uid="places.grid_saved")
 @receiver(post_delete, sender=Grid, dispatch_uid="places.grid_deleted")
 @receiver(post_save, sender=Building, dispatch_uid="places.building_saved")

@@ -1,0 +1,63 @@
+"""Named revision counters for per-process caches of small, rarely-changing tables read on hot paths.
+
+A writer calls :func:`bump` inside its transaction (usually from a ``post_save``/``post_delete`` receiver); each
+app server's :class:`~civicgrid.core.revcache.RevisionCache` reads :func:`current` at most once per check interval
+and rebuilds when the number moved. The process that wrote also invalidates its own copy at once.
+
+Cached rows are kept as plain tuples (:func:`freeze`) and handed out as fresh model instances (:func:`thaw`), so
+no two requests ever share (and mutate) one instance.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from typing import TypeVar
+
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, models, transaction
+from django.db.models import F
+
+M = TypeVar("M", bound=models.Model)
+
+
+def current(name: str) -> int:
+    """The counter as the database holds it now (0 before the first change)."""
+    from civicgrid.core.models import CacheRevision
+
+    value = CacheRevision.objects.filter(pk=name).values_list("revision", flat=True).first()
+    return int(value or 0)
+
+
+def bump(name: str) -> None:
+    """Move the counter (creating its row on first use), in the caller's transaction."""
+    from civicgrid.core.models import CacheRevision
+
+    if CacheRevision.objects.filter(pk=name).update(revision=F("revision") + 1):
+        return
+    try:
+        with transaction.atomic():
+            CacheRevision.objects.create(pk=name, revision=1)
+    except IntegrityError:  # another process created it meanwhile
+        CacheRevision.objects.filter(pk=name).update(revision=F("revision") + 1)
+
+
+def _attnames(model: type[models.Model], fields: Iterable[str] | None) -> list[str]:
+    """The concrete columns (attnames, in model order), all or the given subset (names or attnames)."""
+    concrete = model._meta.concrete_fields
+    if fields is None:
+        return [f.attname for f in concrete]
+    wanted = set(fields)
+    return [f.attname for f in concrete if f.attname in wanted or f.name in wanted]
+
+
+def freeze(obj: models.Model, fields: Iterable[str] | None = None) -> tuple:
+    """The instance's concrete field values (all, or ``fields``) in model order: what :func:`thaw` takes back."""
+    return tuple(getattr(obj, name) for name in _attnames(type(obj), fields))
+
+
+def thaw(model: type[M], row: tuple, fields: Iterable[str] | None = None) -> M:
+    """A fresh instance, as if just loaded from the database, from a :func:`freeze` tuple (with the same
+    ``fields``; the others are deferred). JSON values are copied, so changing one in place never reaches the
+    cache."""
+    values = [copy.deepcopy(v) if isinstance(v, (dict, list)) else v for v in row]
+    return model.from_db(DEFAULT_DB_ALIAS, _attnames(model, fields), values)

@@ -1,0 +1,143 @@
+"""The hot path of filing a case: what the API answers without reading back, and the per-process copies of the
+category catalogue and the grid cards that spare it queries (yet follow every change)."""
+
+from __future__ import annotations
+
+import pytest
+
+from civicgrid.accounts.services import issue_token
+from civicgrid.cases import selectors, services
+from civicgrid.cases.models import Case, Category
+from civicgrid.core import revisions
+from civicgrid.places import selectors as place_selectors
+from tests.factories import ORIGIN_LAT, ORIGIN_LNG, STEP
+
+pytestmark = pytest.mark.django_db
+
+INSIDE_GRID = {"lng": ORIGIN_LNG + STEP / 2, "lat": ORIGIN_LAT + STEP / 2}  # the World's first grid
+
+
+def _post(api, world, key="k-1", **body):
+    payload = {
+        "source": "hotline_12345",
+        "description": "小区门口垃圾堆积",
+        "category": world.category.pk,
+        "address": "示范路1号",
+        "reporter_phone": "13812345678",
+        **INSIDE_GRID,
+        **body,
+    }
+    return api.post("/cases", payload, HTTP_IDEMPOTENCY_KEY=key)
+
+
+def test_the_create_answer_is_what_reading_the_case_gives(api_client, world):
+    """Built from what the request wrote (no read-back), yet identical to GET /cases/{id} for the same user."""
+    _t, key = issue_token(actor=None, user=world.dispatcher, name="hotline")
+    api = api_client.token(key)
+    created = _post(api, world)
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["grid"]["id"] == world.grid.pk and body["community"]["name"] == world.community.name
+    assert body["timeline"][0]["move"] == "create" and body["timeline"][0]["actor_role"] == "dispatcher"
+    assert api.get(f"/cases/{body['id']}").json() == body
+
+
+def test_the_create_answer_with_a_photo_lists_it_on_the_timeline(api_client, world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.cases.factories import png_bytes
+
+    api = api_client.login(world.dispatcher)
+    upload = api.c.post(
+        "/api/v1/cases/attachments",
+        {"file": SimpleUploadedFile("a.png", png_bytes(), content_type="image/png")},
+    )
+    assert upload.status_code == 201, upload.content
+    att = upload.json()["id"]
+    body = _post(api, world, attachment_ids=[att]).json()
+    assert body["timeline"][0]["attachments"] == [att]
+    assert [(a["id"], a["kind"], a["event_seq"]) for a in body["attachments"]] == [(att, "before", 1)]
+    assert api.get(f"/cases/{body['id']}").json() == body
+
+
+def test_filing_a_located_case_costs_only_its_writes(api_client, world, django_assert_max_num_queries):
+    """Token, category and grid come from the per-process copies once warm: BEGIN, three INSERTs, COMMIT."""
+    _t, key = issue_token(actor=None, user=world.dispatcher, name="hotline")
+    api = api_client.token(key)
+    _post(api, world, key="warm-up")
+    with django_assert_max_num_queries(5):
+        assert _post(api, world, key="measured").status_code == 201
+
+
+def test_a_retry_answers_with_the_first_case_even_if_its_category_was_disabled_since(api_client, world):
+    _t, key = issue_token(actor=None, user=world.dispatcher, name="hotline")
+    api = api_client.token(key)
+    first = _post(api, world, key="same")
+    world.category.is_enabled = False
+    world.category.save()
+    retry = _post(api, world, key="same")
+    assert retry.status_code == 200 and retry.json()["id"] == first.json()["id"]
+    fresh = _post(api, world, key="another")
+    assert fresh.status_code == 422 and fresh.json()["field"] == "category"
+    assert Case.objects.count() == 1
+
+
+def test_a_category_edited_on_this_server_is_seen_at_once(world):
+    assert selectors.category(user=world.dispatcher, pk=world.category.pk).name == world.category.name
+    world.category.name = "改了名的分类"
+    world.category.save()
+    assert selectors.category(user=world.dispatcher, pk=world.category.pk).name == "改了名的分类"
+    assert selectors.category(user=world.dispatcher, code=world.category.code).pk == world.category.pk
+
+
+def test_a_category_disabled_on_another_server_is_seen_after_the_revision_check(world, monkeypatch):
+    assert selectors.category(user=world.dispatcher, pk=world.category.pk).is_enabled
+    Category.objects.filter(pk=world.category.pk).update(is_enabled=False)  # the other server's write …
+    revisions.bump(selectors.CATEGORY_REVISION)  # … and its bump
+    assert selectors.category(user=world.dispatcher, pk=world.category.pk).is_enabled  # within the second
+    monkeypatch.setattr(type(selectors._catalogue), "now", staticmethod(lambda: 10**9))
+    assert not selectors.category(user=world.dispatcher, pk=world.category.pk).is_enabled
+    with pytest.raises(Exception, match="已停用"):
+        services.create_case(
+            actor=world.dispatcher,
+            source="hotline_12345",
+            description="x",
+            category=selectors.category(user=world.dispatcher, pk=world.category.pk),
+        )
+
+
+def test_the_audit_admin_sees_no_category_and_unknown_ones_are_none(world):
+    assert selectors.category(user=world.auditor, pk=world.category.pk) is None
+    assert selectors.category(user=world.dispatcher, pk=10**9) is None
+    assert selectors.category(user=world.dispatcher, code="NOPE") is None
+    assert selectors.category(user=None, pk=world.category.pk) is None
+
+
+def test_a_grid_card_follows_a_renamed_community(world, django_assert_num_queries):
+    card = place_selectors.grid_card(world.grid.pk)
+    assert (card.code, card.community.name) == (world.grid.code, world.community.name)
+    with django_assert_num_queries(0):
+        place_selectors.grid_card(world.grid.pk)
+    world.community.name = "新名字社区"
+    world.community.save()
+    assert place_selectors.grid_card(world.grid.pk).community.name == "新名字社区"
+    assert place_selectors.grid_card(10**9) is None
+
+
+def test_a_case_located_in_a_brand_new_grid_still_gets_it(world):
+    """The point index may know a grid the card copy has not loaded yet: the service reads that one."""
+    from tests.factories import GridFactory
+
+    place_selectors.grid_card(world.grid.pk)  # warm
+    snapshot = place_selectors._grid_cards._snap
+    fresh = GridFactory(col=9)
+    place_selectors._grid_cards._snap = snapshot  # this server's card copy has not caught up yet
+    place_selectors._grid_cards._dirty = False
+    case = services.create_case(
+        actor=world.dispatcher,
+        source="hotline_12345",
+        description="新网格里的问题",
+        lng=ORIGIN_LNG + 9.5 * STEP,
+        lat=ORIGIN_LAT + STEP / 2,
+    )
+    assert case.grid_id == fresh.pk and case.community_id == fresh.community_id

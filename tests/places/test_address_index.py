@@ -200,3 +200,78 @@ def test_results_equal_the_uncached_computation_without_places(grids):
     assert Grid.objects.count() == 3
     for q in ("示范路7号", "阳光花园", ""):
         assert selectors.locate_by_address(text=q) == (None, None, 0.0) == _uncached_locate(q)
+
+
+# --- the fast path and the fuzzy memo (no database: an index over given candidates) ---------------------------
+
+SYNTHETIC = [
+    ("示范路1号", 1, 10),
+    ("示范小区1幢", 1, 10),
+    ("示范路12号", 2, 10),
+    ("示范路12号3单元", 3, 11),  # the same (road, number) as building 2, later: building 2 wins ties
+    ("示范路012号", 4, 12),  # a third carrier of (示范路, 12)
+    ("阳光花园", 5, 12),
+    ("阳光花园", 6, 13),  # the same string twice: the first wins
+    ("幸福路19号", 7, 13),
+    ("幸福大道19号", 8, 14),
+    ("建设大道188号", 9, 14),
+    ("星河便利店", 10, 14),
+    ("浙江省杭州市西湖区示范街道和平路25号", 11, 15),
+    ("三号楼", 12, 15),
+]
+FAST_QUERIES = [
+    *(text for text, _b, _g in SYNTHETIC),
+    "示范路 12 号 3 单元 501 室",
+    "杭州市示范路１２号",
+    "示范路13号",
+    "示范路12号和示范路1号之间",
+    "和平路25号",
+    "阳光花园东门",
+    "阳 光 花 园",
+    "幸福路",
+    "无名巷12弄",
+    "完全无关的地方",
+    "路",
+    "",
+]
+
+
+def _full_scan(index: addressindex.AddressIndex, text: str) -> addressindex.AddressMatch:
+    query = addressindex.normalise_address(text)
+    if len(query) < 2 or not index.strings:
+        return addressindex.AddressMatch(None, None, 0.0)
+    return index._fuzzy_best(query, addressindex.road_numbers(query))
+
+
+@pytest.mark.parametrize("query", FAST_QUERIES)
+def test_fast_path_gives_the_full_scans_answer(query):
+    index = addressindex.AddressIndex(SYNTHETIC)
+    assert index.best(query) == _full_scan(index, query)
+
+
+def test_an_exact_road_and_number_or_an_exact_string_skips_fuzzy_scoring(monkeypatch):
+    index = addressindex.AddressIndex(SYNTHETIC)
+
+    def no_fuzzy(*args, **kwargs):
+        raise AssertionError("fuzzy scoring on the fast path")
+
+    monkeypatch.setattr(index, "_fuzzy_best", no_fuzzy)
+    assert index.best("示范路12号3单元501室") == (10, 2, 100.0)  # the earliest carrier of (示范路, 12)
+    assert index.best("阳光花园") == (12, 5, 100.0)  # the earliest equal string
+    with pytest.raises(AssertionError):
+        index.best("阳光花园东门")
+
+
+def test_fuzzy_answers_are_remembered_and_the_memo_stays_bounded(monkeypatch):
+    monkeypatch.setattr(addressindex, "FUZZY_MEMO_SIZE", 3)
+    index = addressindex.AddressIndex(SYNTHETIC)
+    expected = {q: _full_scan(index, q) for q in ("阳光花园东门", "无名巷5弄")}
+    calls = []
+    real = index._fuzzy_best
+    monkeypatch.setattr(index, "_fuzzy_best", lambda q, r: calls.append(q) or real(q, r))
+    assert index.best("阳光花园东门") == index.best("阳光花园东门") == expected["阳光花园东门"]
+    assert len(calls) == 1
+    for q in ("无名巷1弄", "无名巷2弄", "无名巷3弄", "无名巷4弄", "无名巷5弄"):
+        index.best(q)
+        assert len(index._fuzzy_memo) <= 3
+    assert index.best("无名巷5弄") == expected["无名巷5弄"]

@@ -464,8 +464,8 @@ def _inserters_for_import() -> dict[str, SetBasedInserter]:
     if found is None:
         found = _import_inserters[connection.vendor] = {
             "case": SetBasedInserter(Case),
-            "event": SetBasedInserter(CaseEvent),
-            "link": SetBasedInserter(CaseDepartment),
+            "event": SetBasedInserter(CaseEvent, take_ids=False),  # nothing links to these: no ids up front
+            "link": SetBasedInserter(CaseDepartment, take_ids=False),
         }
     return found
 
@@ -546,13 +546,27 @@ def import_closed_cases(*, actor, rows: list[HistoricalCase], source: str, batch
     ``None`` for a system job). Raises :class:`ValidationFailed` naming the field (``details`` gives the row's
     index and ``source_ref``) for bad input, before writing anything. Returns the cases, in the order of ``rows``.
     """
+    cases, case_ids = _import_closed(actor=actor, rows=rows, source=source, batch_note=batch_note)
+    return _loaded_cases(cases, case_ids)
+
+
+def import_closed_case_ids(*, actor, rows: list[HistoricalCase], source: str, batch_note: str) -> list[int]:
+    """:func:`import_closed_cases` for bulk callers that only link rows to the new cases: the same checks and
+    writes, returning the new case ids (in the order of ``rows``) instead of :class:`Case` instances."""
+    return _import_closed(actor=actor, rows=rows, source=source, batch_note=batch_note)[1]
+
+
+def _import_closed(
+    *, actor, rows: list[HistoricalCase], source: str, batch_note: str
+) -> tuple[list[dict], list[int]]:
+    """The work of :func:`import_closed_cases`: the case rows written (dicts by attname) and their ids."""
     if actor is not None and not (getattr(actor, "is_authenticated", False) and actor.is_active):
         raise PermissionDenied("请先登录")
     if source not in Source.values:
         raise ValidationFailed(f"未知来源：{source}", field="source")
     rows = list(rows)
     if not rows:
-        return []
+        return [], []
     _check_historical(rows)
     categories = _known(Category, {h.category_id for h in rows}, "name", "priority", "level", "is_enabled")
     grids = _known(Grid, {h.grid_id for h in rows if h.grid_id is not None}, "name", "community_id")
@@ -657,7 +671,7 @@ def import_closed_cases(*, actor, rows: list[HistoricalCase], source: str, batch
             },
             note=batch_note,
         )
-    return _loaded_cases(cases, case_ids)
+    return cases, case_ids
 
 
 def _loaded_cases(rows: list[dict], ids: list[int]) -> list[Case]:

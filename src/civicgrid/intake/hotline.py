@@ -331,6 +331,26 @@ def row_hash(values: dict) -> str:
     ).hexdigest()
 
 
+def _rows_by_ref(model, fields: tuple[str, ...], refs: list[str]) -> list[tuple]:
+    """``fields`` of the ``model`` rows of this source whose ``source_ref`` is in ``refs``. PostgreSQL: one
+    statement with the refs as one array parameter (no ORM compilation of a thousand ``IN`` placeholders per
+    batch); elsewhere the ORM.
+
+    The array must reach the server as a constant (the client-side cursor inlines it), not computed there (e.g.
+    from a JSON parameter): early in a long import the tables' statistics lag, the planner may scan the table,
+    and it hashes only a constant array — a computed one is searched linearly for every row scanned."""
+    if connection.vendor != "postgresql":
+        return list(model._base_manager.filter(source=SOURCE, source_ref__in=refs).values_list(*fields))
+    qn = connection.ops.quote_name
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT {', '.join(qn(f) for f in fields)} FROM {qn(model._meta.db_table)} "
+            "WHERE source = %s AND source_ref = ANY(%s)",
+            [SOURCE, refs],
+        )
+        return cur.fetchall()
+
+
 class HotlineHandler:
     fields = FIELDS
     ref_field = "source_ref"
@@ -349,8 +369,8 @@ class HotlineHandler:
         self._actor_role = getattr(self.actor, "role", "") or ""
         self._since_analyze = 0
         self._inserters = {
-            "record": SetBasedInserter(ImportedRecord),
-            "task": SetBasedInserter(PlacementTask),
+            "record": SetBasedInserter(ImportedRecord, take_ids=False),
+            "task": SetBasedInserter(PlacementTask, take_ids=False),
         }
 
     # -- clean (no writes) --
@@ -414,27 +434,20 @@ class HotlineHandler:
                 outcomes[i] = Outcome("updated")
         live = [(i, rows[i]) for i in sorted(last_index.values())]
         refs = [row.ref for _, row in live]
-        # look up by the selective column alone (its own index) and check the source here: on a table growing
-        # inside a long import the planner's statistics lag, and with ``source = …`` in the query it may pick the
-        # (unselective) source index and scan every row of this source per batch
+        # (source, 工单编号) → ledger row; both columns, which the unique index covers
+        fields = ("id", "source", "source_ref", "case_id", "row_hash")
         ledger = {
-            r.source_ref: r
-            for r in ImportedRecord.objects.filter(source_ref__in=refs).only(
-                "pk", "source", "source_ref", "case_id", "row_hash"
-            )
-            if r.source == SOURCE
+            r[2]: ImportedRecord.from_db(connection.alias, fields, r)
+            for r in _rows_by_ref(ImportedRecord, fields, refs)
         }
         # cases entered by hand with the same 工单编号 are adopted, not duplicated
         missing = [ref for ref in refs if ref not in ledger]
         adopted: dict[str, int] = {}
         if missing:
-            for pk, source, ref in (
-                Case.objects.filter(source_ref__in=missing)
-                .order_by("pk")
-                .values_list("pk", "source", "source_ref")
-            ):
-                if source == SOURCE:
-                    adopted.setdefault(ref, pk)
+            # cases_case has no index on source_ref alone, only (source, source_ref): both columns, or PostgreSQL
+            # reads the whole index for every batch and a long import slows down as the table grows
+            for pk, ref in sorted(_rows_by_ref(Case, ("id", "source_ref"), missing)):
+                adopted.setdefault(ref, pk)
 
         new_hist: list[tuple[int, CleanRow]] = []
         new_open: list[tuple[int, CleanRow]] = []
@@ -574,7 +587,7 @@ class HotlineHandler:
                 )
             )
         try:
-            cases = case_services.import_closed_cases(
+            case_ids = case_services.import_closed_case_ids(
                 actor=self.actor,
                 rows=wanted,
                 source=SOURCE,
@@ -583,13 +596,13 @@ class HotlineHandler:
         except DomainError as exc:
             raise RowError(f"案件引擎拒绝导入：{exc.message}") from exc
         records, tasks, out = [], [], []
-        for (i, row), case in zip(items, cases, strict=True):
+        for (i, row), case_id in zip(items, case_ids, strict=True):
             v = row.values
             records.append(
                 {
                     "source": SOURCE,
                     "source_ref": row.ref,
-                    "case_id": case.pk,
+                    "case_id": case_id,
                     "row_hash": v["hash"],
                     "job_id": job_id,
                     "imported_at": now,
@@ -599,7 +612,7 @@ class HotlineHandler:
             if placement:
                 tasks.append(
                     {
-                        "case_id": case.pk,
+                        "case_id": case_id,
                         "job_id": job_id,
                         "address": v["address"],
                         "status": "open",

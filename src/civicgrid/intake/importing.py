@@ -32,6 +32,7 @@ from django.db import DatabaseError, transaction
 from rapidfuzz import fuzz, process
 
 from civicgrid.core.bulk import SetBasedInserter  # noqa: F401 (re-exported: intake's ledger rows use it)
+from civicgrid.core.clock import SHANGHAI
 from civicgrid.core.errors import ValidationFailed
 
 log = logging.getLogger(__name__)
@@ -745,13 +746,19 @@ _DT = re.compile(
     r"(?:[\sT]+(\d{1,2})\s*[:时]\s*(\d{1,2})(?:\s*[:分]\s*(\d{1,2})(?:\.\d+)?)?\s*秒?)?$"
 )
 _DT_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2})?)?$")
+_ISO_SECONDS = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\Z", re.ASCII)
 
 
 def parse_datetime(value, *, label: str, end_of_day: bool = False, tz=None) -> datetime:
     """A cell → aware datetime (Asia/Shanghai wall time for naive values). Dates alone are 00:00 (or 23:59:59)."""
-    from civicgrid.core.clock import SHANGHAI
-
     tz = tz or SHANGHAI
+    # the common shape (YYYY-MM-DD HH:MM:SS, what exports write) through the C parser: the same result as the
+    # regex below for exactly this shape; anything else (or an impossible date) takes the general path
+    if type(value) is str and len(value) == 19 and _ISO_SECONDS.match(value):
+        try:
+            return datetime.fromisoformat(value).replace(tzinfo=tz)
+        except ValueError:
+            pass
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=tz)
     if isinstance(value, date):

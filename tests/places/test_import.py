@@ -8,10 +8,11 @@ from pyproj import CRS
 from shapely.geometry import Polygon, shape
 
 from civicgrid.accounts.roles import Role
+from civicgrid.core import revisions
 from civicgrid.core.errors import PermissionDenied, ValidationFailed
 from civicgrid.core.models import AuditLog
-from civicgrid.places import services
-from civicgrid.places.models import Community, Grid, GridKind, PlacesRevision
+from civicgrid.places import services, signals
+from civicgrid.places.models import Community, Grid, GridKind
 from tests.factories import GridFactory
 from tests.places.helpers import (
     COMMUNITY_CODE,
@@ -52,7 +53,7 @@ def _only(errors: list[dict], field: str) -> list[dict]:
 
 class TestGoodFiles:
     def test_geojson_creates_grids_with_area_bbox_and_audit(self, community, admin):
-        before = PlacesRevision.objects.filter(pk=1).values_list("revision", flat=True).first() or 0
+        before = revisions.current(signals.PLACES_REVISION)
         result = _import(collection(*two_by_two()), actor=admin)
 
         assert (result.grids_created, result.grids_updated, result.features) == (4, 0, 4)
@@ -66,7 +67,7 @@ class TestGoodFiles:
         log = AuditLog.objects.get(action="places.import")
         assert log.actor == admin and log.after["grids_created"] == 4
         # one bump for the whole import
-        assert PlacesRevision.objects.get(pk=1).revision == before + 1
+        assert revisions.current(signals.PLACES_REVISION) == before + 1
 
     def test_reimport_updates_existing_codes(self, community):
         _import(collection(*two_by_two()))
@@ -331,11 +332,11 @@ def test_failure_while_writing_rolls_everything_back(community, monkeypatch):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(audit, "record", boom)
-    revision = PlacesRevision.objects.filter(pk=1).values_list("revision", flat=True).first()
+    revision = revisions.current(signals.PLACES_REVISION)
     with pytest.raises(RuntimeError):
         _import(collection(*two_by_two()))
     assert Grid.objects.count() == 0
-    assert PlacesRevision.objects.filter(pk=1).values_list("revision", flat=True).first() == revision
+    assert revisions.current(signals.PLACES_REVISION) == revision
 
 
 def test_reimporting_a_village_keeps_its_kind(street):

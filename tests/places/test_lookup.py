@@ -6,9 +6,9 @@ import pytest
 from shapely.geometry import mapping
 
 from civicgrid.accounts.roles import Role
-from civicgrid.core import geoindex
-from civicgrid.places import selectors, services
-from civicgrid.places.models import Grid, PlacesRevision
+from civicgrid.core import geoindex, revisions
+from civicgrid.places import selectors, services, signals
+from civicgrid.places.models import Grid
 from tests.factories import BuildingFactory, GridFactory, UnitFactory
 from tests.places.helpers import cell, collection, feature, point, two_by_two
 
@@ -76,9 +76,9 @@ class TestRebuild:
         assert selectors.locate_grid_id(*point(1.5, 0.5)) is None
 
     def test_deleting_a_grid_bumps_the_revision(self, grids):
-        before = PlacesRevision.objects.get(pk=1).revision
+        before = revisions.current(signals.PLACES_REVISION)
         grids["901"].delete()
-        assert PlacesRevision.objects.get(pk=1).revision == before + 1
+        assert revisions.current(signals.PLACES_REVISION) == before + 1
         assert selectors.locate_grid_id(*point(0.5, 0.5)) == grids["001"].pk
 
     def test_another_process_change_is_seen_after_the_check_interval(self, grids, monkeypatch):
@@ -87,7 +87,7 @@ class TestRebuild:
         assert selectors.locate_grid_id(*point(3.5, 0.5)) is None  # builds and caches
         # another app server moved grid 002 and bumped the revision: no signal reaches this process
         Grid.objects.filter(pk=grids["002"].pk).update(geometry=mapping(cell(3, 0)))
-        PlacesRevision.objects.filter(pk=1).update(revision=PlacesRevision.objects.get(pk=1).revision + 1)
+        revisions.bump(signals.PLACES_REVISION)  # (no in-process invalidation)
         clock[0] += 0.5
         assert selectors.locate_grid_id(*point(3.5, 0.5)) is None  # not checked yet (≤ once a second)
         clock[0] += 1.0
@@ -104,9 +104,9 @@ class TestRebuild:
         assert geoindex.get_index() is first and loads == []
 
     def test_import_bumps_the_revision_once(self, grids):
-        before = PlacesRevision.objects.get(pk=1).revision
+        before = revisions.current(signals.PLACES_REVISION)
         services.import_grids(actor=None, data=collection(*two_by_two()), filename="again.geojson")
-        assert PlacesRevision.objects.get(pk=1).revision == before + 1
+        assert revisions.current(signals.PLACES_REVISION) == before + 1
 
 
 class TestScopedLookup:

@@ -17,7 +17,7 @@ Two layers:
   (:meth:`GridIndex.locate_naive`), only much faster.
 
 - The process cache (:func:`get_index`, :func:`locate`, :func:`locate_many`) loads the active grids from the
-  database. ``places.PlacesRevision`` (one row) is bumped whenever a grid changes; the cache reads it at most
+  database. the places revision (``core.revisions``, ``"places"``) is bumped whenever a grid changes; the cache reads it at most
   once per :data:`CHECK_INTERVAL` seconds and rebuilds when it moved. Saving a grid in this process also
   calls :func:`invalidate`, so this process sees its own change at once. The cache is thread-safe: readers
   take a reference to an immutable index; rebuilds happen under a lock.
@@ -233,7 +233,7 @@ def _load_from_db() -> GridIndex:
 
 
 def get_index() -> GridIndex:
-    """The current index of active grids, rebuilt when ``PlacesRevision`` moved (checked ≤ once a second)."""
+    """The current index of active grids, rebuilt when the places revision moved (checked ≤ once a second)."""
     return _index_cache.get()
 
 

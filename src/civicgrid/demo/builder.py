@@ -49,7 +49,7 @@ def counts_for(street) -> dict[str, int]:
 
 
 def _bump_places_revision() -> None:
-    """Once, after the bulk writes (which send no signals): move ``PlacesRevision`` so every process rebuilds
+    """Once, after the bulk writes (which send no signals): move the places revision so every process rebuilds
     its point → grid and address indexes, and drop this process's own at once."""
     from civicgrid.places.signals import bump_revision
 

@@ -39,7 +39,7 @@ from civicgrid.core.errors import DomainError
 from civicgrid.core.middleware import client_ip
 from civicgrid.intake import abuse
 from civicgrid.intake.photos import MAX_PHOTOS, clean_photos, gps_from_exif_bytes
-from civicgrid.places.models import Grid, PlacesRevision, Street
+from civicgrid.places.models import Grid, Street
 
 # --- the resident's plain-word categories -----------------------------------------------------------
 
@@ -562,7 +562,9 @@ def track_lookup(request):
 def grids_outline(request):
     """Active grid outlines as GeoJSON, for the tap-to-locate map. Deliberately unscoped and public: it carries
     geometry and the grid kind only (no names, codes, communities or staff)."""
-    revision = PlacesRevision.objects.filter(pk=1).values_list("revision", flat=True).first() or 0
+    from civicgrid.places.signals import current_revision
+
+    revision = current_revision()
     key = f"cg:resident:outline:{revision}"
     body = cache.get(key)
     if body is None:

@@ -12,7 +12,7 @@ Two layers, the same way :mod:`civicgrid.core.geoindex` is built:
   cheaper).
 
 - The process cache (:func:`address_index`) loads the candidates from the database once and keeps them until
-  ``places.PlacesRevision`` moves (read at most once per :data:`CHECK_INTERVAL` seconds). Every grid, building
+  the places revision (``core.revisions``) moves (read at most once per :data:`CHECK_INTERVAL` seconds). Every grid, building
   and unit save/delete bumps the revision (:mod:`civicgrid.places.signals`) and drops this process's index at
   once (:func:`invalidate`); bulk writers call ``signals.bump_revision()`` once when they are done. Readers take
   a reference to an immutable index; rebuilds happen under a lock.
@@ -247,7 +247,7 @@ _index_cache: RevisionCache[AddressIndex] = RevisionCache(
 
 def address_index() -> AddressIndex:
     """The process's address index over all buildings and units, built on first use and rebuilt when
-    ``PlacesRevision`` moved (checked at most once per :data:`CHECK_INTERVAL` seconds) or this process changed
+    the places revision moved (checked at most once per :data:`CHECK_INTERVAL` seconds) or this process changed
     a building, unit or grid.
 
     For bulk callers: take it and call ``.locate(text)`` (ids + score, no database query) per address. The

@@ -2,7 +2,7 @@
 
 Polygons are stored as GeoJSON geometry objects in WGS84 (EPSG:4326, lon/lat) in a JSON column so the same
 schema works on SQLite and PostgreSQL; point→grid lookups use an in-memory shapely STRtree
-(:mod:`civicgrid.core.geoindex`), rebuilt when :class:`PlacesRevision` moves.
+(:mod:`civicgrid.core.geoindex`), rebuilt when the places revision (:mod:`civicgrid.core.revisions`) moves.
 """
 
 from __future__ import annotations
@@ -178,17 +178,3 @@ class Unit(models.Model):
 
     def __str__(self):
         return self.name
-
-
-class PlacesRevision(models.Model):
-    """A single row whose counter moves on every grid change, so every app server knows to rebuild its index."""
-
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    revision = models.PositiveBigIntegerField(default=0)
-
-    class Meta:
-        verbose_name = "网格版本"
-        verbose_name_plural = "网格版本"
-
-    def __str__(self):
-        return f"网格版本 {self.revision}"

@@ -171,7 +171,7 @@ def invalidate_grid_cards() -> None:
 def grid_card(grid_id: int) -> Grid | None:
     """Unscoped, for services: the grid with only id, code, name and its community (id, code, name) loaded.
 
-    From a per-process copy rebuilt when ``PlacesRevision`` moves (grids and communities bump it), so it costs
+    From a per-process copy rebuilt when the places revision moves (grids and communities bump it), so it costs
     no query; a fresh instance each call. ``None`` for an unknown id.
     """
     card = _grid_cards.get().get(grid_id)

@@ -1,5 +1,5 @@
-"""Keep the in-memory places indexes fresh: every community, grid, building and unit change bumps
-``PlacesRevision``.
+"""Keep the in-memory places indexes fresh: every community, grid, building and unit change bumps the places
+revision (the ``"places"`` counter of :mod:`civicgrid.core.revisions`).
 
 Every app server reads the revision (at most once a second, :mod:`civicgrid.core.geoindex` for point → grid,
 :mod:`civicgrid.places.addressindex` for address → grid) and rebuilds its in-memory indexes when it moved; the
@@ -14,32 +14,26 @@ from __future__ import annotations
 import contextlib
 import contextvars
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from civicgrid.core import geoindex
+from civicgrid.core import geoindex, revisions
 from civicgrid.places import addressindex
-from civicgrid.places.models import Building, Community, Grid, PlacesRevision, Unit
+from civicgrid.places.models import Building, Community, Grid, Unit
+
+PLACES_REVISION = "places"
 
 _batching: contextvars.ContextVar[bool] = contextvars.ContextVar("civicgrid_places_batching", default=False)
 
 
 def current_revision() -> int:
     """The places revision as the database holds it now (0 before the first change)."""
-    value = PlacesRevision.objects.filter(pk=1).values_list("revision", flat=True).first()
-    return int(value or 0)
+    return revisions.current(PLACES_REVISION)
 
 
 def bump_revision() -> None:
     """Move the revision counter (creating the single row on first use) and drop this process's indexes."""
-    if not PlacesRevision.objects.filter(pk=1).update(revision=F("revision") + 1):
-        try:
-            with transaction.atomic():
-                PlacesRevision.objects.create(pk=1, revision=1)
-        except IntegrityError:  # another process created it meanwhile
-            PlacesRevision.objects.filter(pk=1).update(revision=F("revision") + 1)
+    revisions.bump(PLACES_REVISION)
     geoindex.invalidate()
     addressindex.invalidate()
     from civicgrid.places import selectors

@@ -115,3 +115,12 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.grids.set(extracted)
         if create:
             self.save()
+
+
+def bump_on_another_server(name: str) -> None:
+    """What another app server's write does to counter ``name`` of ``core.revisions``: the number moves in the
+    database, but nothing in this process is told (no local cache is dropped)."""
+    from civicgrid.core import revisions
+    from civicgrid.core.models import CacheRevision
+
+    CacheRevision.objects.update_or_create(pk=name, defaults={"revision": revisions.current(name) + 1})

@@ -8,8 +8,7 @@ import pytest
 from civicgrid.accounts import services
 from civicgrid.accounts.models import ApiToken, User
 from civicgrid.accounts.roles import Role
-from civicgrid.core import revisions
-from tests.factories import UserFactory
+from tests.factories import UserFactory, bump_on_another_server
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +59,7 @@ def test_a_revocation_on_another_server_is_seen_after_the_revision_check(dispatc
     from civicgrid.core import clock
 
     ApiToken.objects.filter(pk=token.pk).update(revoked_at=clock.now())  # the other server's write …
-    revisions.bump(services.AUTH_REVISION)  # … and its bump (no signal reaches this process)
+    bump_on_another_server(services.AUTH_REVISION)  # … and its bump, which this process is not told of
     assert services.authenticate_token(key) == user  # still within this server's one-second check interval
     cache = services._token_cache
     monkeypatch.setattr(type(cache), "now", staticmethod(lambda: 10**9))  # a second later

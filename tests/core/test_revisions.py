@@ -43,3 +43,13 @@ def test_a_subset_thaws_with_the_other_columns_deferred_and_json_copied():
     assert thawed.code == grid.code and "name" in thawed.get_deferred_fields()
     thawed.geometry["type"] = "changed in place"
     assert revisions.thaw(Grid, row, ("id", "code", "geometry")).geometry == grid.geometry
+
+
+def test_a_bump_in_this_process_drops_its_caches_of_that_name_at_once():
+    loads = []
+    cache = revisions.cached("test.cached", lambda: loads.append(1) or len(loads), check_interval=3600)
+    other = revisions.cached("test.other_cache", lambda: "unchanged", check_interval=3600)
+    assert cache.get() == 1 and cache.get() == 1 and other.get() == "unchanged"
+    revisions.bump("test.cached")
+    assert cache.get() == 2  # rebuilt without waiting for the check interval
+    assert other.get() == "unchanged" and loads == [1, 1]

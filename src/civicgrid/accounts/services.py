@@ -189,14 +189,7 @@ class _TokenEntry(NamedTuple):
     loaded_at: float
 
 
-_token_cache: RevisionCache[dict[str, _TokenEntry]] = RevisionCache(
-    load=dict, read_revision=lambda: revisions.current(AUTH_REVISION), check_interval=1.0
-)
-
-
-def invalidate_token_cache() -> None:
-    """Forget this process's token entries (users or tokens changed)."""
-    _token_cache.invalidate()
+_token_cache: RevisionCache[dict[str, _TokenEntry]] = revisions.cached(AUTH_REVISION, dict)
 
 
 def authenticate_token(key: str) -> User | None:

@@ -43,7 +43,6 @@ def _on_login_failed(sender, credentials, request=None, **kwargs):
 @receiver(post_delete, sender=ApiToken, dispatch_uid="accounts.token_deleted")
 def _auth_changed(sender, instance, **kwargs) -> None:
     """A user or token changed: every app server drops its token entries (see ``authenticate_token``)."""
-    from civicgrid.accounts.services import AUTH_REVISION, invalidate_token_cache
+    from civicgrid.accounts.services import AUTH_REVISION
 
     revisions.bump(AUTH_REVISION)
-    invalidate_token_cache()

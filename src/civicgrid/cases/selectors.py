@@ -112,16 +112,7 @@ def _load_catalogue() -> _Catalogue:
     return _Catalogue(list(Category.objects.all()))
 
 
-_catalogue: RevisionCache[_Catalogue] = RevisionCache(
-    load=lambda: _load_catalogue(),
-    read_revision=lambda: revisions.current(CATEGORY_REVISION),
-    check_interval=1.0,
-)
-
-
-def invalidate_catalogue() -> None:
-    """Forget this process's copy of the categories (the next read reloads them)."""
-    _catalogue.invalidate()
+_catalogue: RevisionCache[_Catalogue] = revisions.cached(CATEGORY_REVISION, lambda: _load_catalogue())
 
 
 def category(*, user, pk: int | None = None, code: str | None = None) -> Category | None:

@@ -14,4 +14,3 @@ from civicgrid.core import revisions
 @receiver(post_delete, sender=Category, dispatch_uid="cases.category_deleted")
 def _category_changed(sender, instance, **kwargs) -> None:
     revisions.bump(selectors.CATEGORY_REVISION)
-    selectors.invalidate_catalogue()

@@ -1,8 +1,8 @@
 """Named revision counters for per-process caches of small, rarely-changing tables read on hot paths.
 
-A writer calls :func:`bump` inside its transaction (usually from a ``post_save``/``post_delete`` receiver); each
-app server's :class:`~civicgrid.core.revcache.RevisionCache` reads :func:`current` at most once per check interval
-and rebuilds when the number moved. The process that wrote also invalidates its own copy at once.
+A cache made with :func:`cached` reads :func:`current` at most once per check interval and rebuilds when the
+number moved. A writer calls :func:`bump` inside its transaction (usually from a ``post_save``/``post_delete``
+receiver): that moves the number for every app server and drops this process's caches of that name at once.
 
 Cached rows are kept as plain tuples (:func:`freeze`) and handed out as fresh model instances (:func:`thaw`), so
 no two requests ever share (and mutate) one instance.
@@ -11,13 +11,29 @@ no two requests ever share (and mutate) one instance.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, models, transaction
 from django.db.models import F
 
+from civicgrid.core.revcache import RevisionCache
+
 M = TypeVar("M", bound=models.Model)
+T = TypeVar("T")
+
+# name → the caches of this process built from data behind that counter
+_caches: dict[str, list[RevisionCache]] = {}
+
+
+def cached(name: str, load: Callable[[], T], *, check_interval: float = 1.0) -> RevisionCache[T]:
+    """A per-process cache of ``load()``, rebuilt when counter ``name`` moved (checked at most once per
+    ``check_interval`` seconds) and dropped at once when this process calls :func:`bump` for it."""
+    cache: RevisionCache[T] = RevisionCache(
+        load=load, read_revision=lambda: current(name), check_interval=check_interval
+    )
+    _caches.setdefault(name, []).append(cache)
+    return cache
 
 
 def current(name: str) -> int:
@@ -29,16 +45,18 @@ def current(name: str) -> int:
 
 
 def bump(name: str) -> None:
-    """Move the counter (creating its row on first use), in the caller's transaction."""
+    """Move the counter (creating its row on first use), in the caller's transaction, and drop this process's
+    caches of that name (other servers see the new number within their check interval)."""
     from civicgrid.core.models import CacheRevision
 
-    if CacheRevision.objects.filter(pk=name).update(revision=F("revision") + 1):
-        return
-    try:
-        with transaction.atomic():
-            CacheRevision.objects.create(pk=name, revision=1)
-    except IntegrityError:  # another process created it meanwhile
-        CacheRevision.objects.filter(pk=name).update(revision=F("revision") + 1)
+    if not CacheRevision.objects.filter(pk=name).update(revision=F("revision") + 1):
+        try:
+            with transaction.atomic():
+                CacheRevision.objects.create(pk=name, revision=1)
+        except IntegrityError:  # another process created it meanwhile
+            CacheRevision.objects.filter(pk=name).update(revision=F("revision") + 1)
+    for cache in _caches.get(name, ()):
+        cache.invalidate()
 
 
 def _attnames(model: type[models.Model], fields: Iterable[str] | None) -> list[str]:

@@ -178,3 +178,7 @@ class Unit(models.Model):
 
     def __str__(self):
         return self.name
+
+
+# the core.revisions counter behind every per-process places cache (point and address indexes, grid cards)
+PLACES_REVISION = "places"

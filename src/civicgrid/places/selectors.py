@@ -19,7 +19,7 @@ from civicgrid.places.addressindex import (  # noqa: F401  (ADDRESS_MIN_SCORE, n
     address_index,
     normalise_address,
 )
-from civicgrid.places.models import Building, Community, Grid, Street, Unit
+from civicgrid.places.models import PLACES_REVISION, Building, Community, Grid, Street, Unit
 
 
 def _sees_everything(user, action: str) -> bool | None:
@@ -153,19 +153,9 @@ def _load_grid_cards() -> dict[int, tuple[tuple, tuple]]:
     }
 
 
-def _read_places_revision() -> int:
-    from civicgrid.places.signals import current_revision
-
-    return current_revision()
-
-
-_grid_cards: RevisionCache[dict[int, tuple[tuple, tuple]]] = RevisionCache(
-    load=lambda: _load_grid_cards(), read_revision=lambda: _read_places_revision(), check_interval=1.0
+_grid_cards: RevisionCache[dict[int, tuple[tuple, tuple]]] = revisions.cached(
+    PLACES_REVISION, lambda: _load_grid_cards()
 )
-
-
-def invalidate_grid_cards() -> None:
-    _grid_cards.invalidate()
 
 
 def grid_card(grid_id: int) -> Grid | None:

@@ -19,9 +19,7 @@ from django.dispatch import receiver
 
 from civicgrid.core import geoindex, revisions
 from civicgrid.places import addressindex
-from civicgrid.places.models import Building, Community, Grid, Unit
-
-PLACES_REVISION = "places"
+from civicgrid.places.models import PLACES_REVISION, Building, Community, Grid, Unit
 
 _batching: contextvars.ContextVar[bool] = contextvars.ContextVar("civicgrid_places_batching", default=False)
 
@@ -32,13 +30,10 @@ def current_revision() -> int:
 
 
 def bump_revision() -> None:
-    """Move the revision counter (creating the single row on first use) and drop this process's indexes."""
+    """Move the places counter and drop this process's places caches (indexes and grid cards)."""
     revisions.bump(PLACES_REVISION)
     geoindex.invalidate()
     addressindex.invalidate()
-    from civicgrid.places import selectors
-
-    selectors.invalidate_grid_cards()
 
 
 @contextlib.contextmanager

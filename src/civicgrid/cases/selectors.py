@@ -3,8 +3,9 @@
 Scope (view):
 
 - 街道 roles (dispatcher, shift_leader, leader, system_admin): every case;
-- dept_handler: cases currently assigned to their department **or ever dispatched to it** (a department keeps
-  read access to what it returned or had reassigned away; acting needs the *current* assignment);
+- dept_handler: cases currently assigned to their department, or returned by it and not yet assigned to another
+  department (a department loses access once the case is 改派/派遣 elsewhere; acting needs the *current*
+  assignment);
 - community_staff: cases in their community;
 - grid_worker: cases in their grids (including the 专属网格 inside them) or created by them;
 - audit_admin: none (三权分立).
@@ -49,7 +50,9 @@ def _case_q(user) -> Q | None:
     if role == Role.DEPT_HANDLER:
         if not user.department_id:
             return Q(pk__in=[])
-        past = CaseDepartment.objects.filter(department_id=user.department_id).values("case_id")
+        past = CaseDepartment.objects.filter(
+            department_id=user.department_id, revoked_at__isnull=True
+        ).values("case_id")
         return Q(department_id=user.department_id) | Q(pk__in=past)
     if role == Role.COMMUNITY_STAFF:
         if not user.community_id:

@@ -40,6 +40,7 @@ from civicgrid.cases.models import (
     Category,
     ExtensionRequest,
     ExtensionStatus,
+    Notification,
     NotificationKind,
     Priority,
     Rating,
@@ -863,20 +864,41 @@ def _check_department(dept) -> Department:
     return dept
 
 
-def _assign(ctx: _Ctx, dept: Department) -> None:
+def _assign(ctx: _Ctx, dept: Department, *, extension: int = 0) -> list[int]:
+    """Give the case to ``dept``: a fresh 签收/处置 clock from now (plus ``extension`` units already approved),
+    the department's link (access), and every other department's access ends — they are told, and their unread
+    notifications about the case (their work items) are cleared. Returns the ids of those departments."""
     case = ctx.case
     case.department = dept
     case.returned = False
     case.dispatched_at = ctx.now
-    CaseDepartment.objects.get_or_create(case=case, department=dept, defaults={"first_assigned_at": ctx.now})
+    link, created = CaseDepartment.objects.get_or_create(
+        case=case, department=dept, defaults={"first_assigned_at": ctx.now}
+    )
+    if not created and link.revoked_at is not None:
+        link.revoked_at = None
+        link.save(update_fields=["revoked_at"])
+    others = CaseDepartment.objects.filter(case=case, revoked_at__isnull=True).exclude(department=dept)
+    revoked = list(others.values_list("department_id", flat=True))
+    if revoked:
+        others.update(revoked_at=ctx.now)
+        Notification.objects.filter(
+            case=case, user__department_id__in=revoked, user__role=Role.DEPT_HANDLER, read_at__isnull=True
+        ).update(read_at=ctx.now)
+        ctx.notify(
+            lambda: [u for d in revoked for u in department_members(d)],
+            NotificationKind.REASSIGNED,
+            f"案件 {case.display_number} 已改派给「{dept.name}」，贵部门不再办理",
+        )
     _cancel_pending_extension(ctx, "案件已改派，延期申请自动失效")
-    deadlines.start_stage(case, Stage.HANDLE, ctx.now)
+    deadlines.start_stage(case, Stage.HANDLE, ctx.now, extension=extension)
     dept_id = dept.pk
     ctx.notify(
         lambda: department_members(dept_id),
         NotificationKind.DISPATCHED,
         f"新派遣案件 {case.display_number}：{case.title}",
     )
+    return revoked
 
 
 def _cancel_pending_extension(ctx: _Ctx, note: str) -> None:
@@ -944,9 +966,18 @@ def _h_reassign(ctx: _Ctx):
     dept = _check_department(ctx.department)
     if dept.pk == ctx.case.department_id:
         raise ValidationFailed("改派的部门与当前部门相同", field="department")
-    old = ctx.case.department_id
-    _assign(ctx, dept)
-    return {"department": dept.pk, "department_name": dept.name, "previous_department": old}
+    case = ctx.case
+    old = case.department
+    # the new department gets a fresh clock to sign and handle; an extension approved for this 处置 stage stays
+    kept = case.extension_amount if case.stage == Stage.HANDLE else 0
+    _assign(ctx, dept, extension=kept)
+    return {
+        "department": dept.pk,
+        "department_name": dept.name,
+        "previous_department": old.pk if old else None,
+        "previous_department_name": old.name if old else "",
+        "extension_kept": kept or None,
+    }
 
 
 def _h_finish(ctx: _Ctx):

@@ -258,7 +258,7 @@ def _detail(c: Case, user, *, trusted: bool = False) -> dict:
             {
                 "seq": e.seq,
                 "move": e.move,
-                "move_label": workflow.event_label(e.move),
+                "move_label": label,
                 "from_state": e.from_state,
                 "to_state": e.to_state,
                 "actor_name": e.actor_name,
@@ -269,14 +269,14 @@ def _detail(c: Case, user, *, trusted: bool = False) -> dict:
                 "clock": e.clock,
                 "attachments": [a.pk for a in e.timeline_attachments],
             }
-            for e in events
+            for e, label in zip(events, workflow.timeline_labels(events), strict=True)
         ],
         "attachments": [_att_out(a, seq_by_event.get(a.event_id)) for a in attachments],
         "allowed_moves": [
             {
                 "name": m.name,
                 "path": m.name.replace("_", "-"),
-                "label": m.label,
+                "label": workflow.move_label(m, c),
                 "style": m.style,
                 "required": list(m.required),
             }
@@ -535,8 +535,9 @@ def reject(request: HttpRequest, case_id: int, payload: ReasonIn):
     )
 
 
-@router.post("/{int:case_id}/dispatch", response=CaseDetailOut, summary="派遣")
+@router.post("/{int:case_id}/dispatch", response=CaseDetailOut, summary="派遣（被退回的案件即改派）")
 def dispatch(request: HttpRequest, case_id: int, payload: DispatchIn):
+    """``department`` may be omitted when the category has a default 处置部门: the case goes there."""
     dept = _department(request.auth, payload.department)
     return _move(request, case_id, "dispatch", version=payload.version, note=payload.note, department=dept)
 
@@ -670,6 +671,8 @@ def merge(request: HttpRequest, case_id: int, payload: MergeIn):
     return _move(request, case_id, "merge", version=payload.version, target_case=target, note=payload.note)
 
 
-@router.post("/{int:case_id}/supervise", response=CaseDetailOut, summary="督办")
+@router.post("/{int:case_id}/supervise", response=CaseDetailOut, summary="督办（紧急程度提升一级）")
 def supervise(request: HttpRequest, case_id: int, payload: NoteIn):
+    """督办 notifies the department and the command centre and raises 紧急程度 one step (普通 → 紧急 → 特急); the
+    timeline entry's data records ``priority_from`` → ``priority``."""
     return _move(request, case_id, "supervise", version=payload.version, note=payload.note)

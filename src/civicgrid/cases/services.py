@@ -199,11 +199,13 @@ def _title(case: Case) -> str:
     return (f"{what} · {where}" if where else what)[:200]
 
 
-def _default_department(category: Category | None) -> Department | None:
+def default_department(category: Category | None) -> Department | None:
+    """The category's default 处置部门 (the one an administrator set, else the seed's department code), active."""
     if category is None:
         return None
     if category.default_department_id:
-        return category.default_department
+        dept = category.default_department
+        return dept if dept.is_active else None
     if category.default_department_code:
         return Department.objects.filter(code=category.default_department_code, is_active=True).first()
     return None
@@ -937,9 +939,15 @@ def _h_reject(ctx: _Ctx):
 
 
 def _h_dispatch(ctx: _Ctx):
-    dept = _check_department(ctx.department or _default_department(ctx.case.category))
-    _assign(ctx, dept)
-    return {"department": dept.pk, "department_name": dept.name}
+    dept = _check_department(ctx.department or default_department(ctx.case.category))
+    after_return = ctx.case.returned  # a department returned it: this 派遣 is a 改派
+    revoked = _assign(ctx, dept)
+    return {
+        "department": dept.pk,
+        "department_name": dept.name,
+        "after_return": after_return or None,
+        "previous_department": revoked[0] if after_return and revoked else None,
+    }
 
 
 def _h_sign(ctx: _Ctx):
@@ -1140,12 +1148,23 @@ def _h_supervise(ctx: _Ctx):
     _require(ctx.note, "note", "请填写督办意见")
     case = ctx.case
     case.supervise_count += 1
-    idx = PRIORITY_ORDER.index(Priority(case.priority))
-    case.priority = PRIORITY_ORDER[min(idx + 1, len(PRIORITY_ORDER) - 1)]
+    before = case.priority
+    case.priority = supervised_priority(before)
     dept_id = case.department_id
-    text = f"案件 {case.display_number} 被督办：{ctx.note}"
+    raised = f"，紧急程度提升为「{Priority(case.priority).label}」" if case.priority != before else ""
+    text = f"案件 {case.display_number} 被督办{raised}：{ctx.note}"
     ctx.notify(lambda: department_members(dept_id) + _dispatch_desk(), NotificationKind.SUPERVISE, text)
-    return {"priority": case.priority, "supervise_count": case.supervise_count}
+    return {
+        "priority": case.priority,
+        "priority_from": before if case.priority != before else None,
+        "supervise_count": case.supervise_count,
+    }
+
+
+def supervised_priority(priority: str) -> str:
+    """督办 raises the case's 紧急程度 one step (普通 → 紧急 → 特急); 特急 stays 特急."""
+    idx = PRIORITY_ORDER.index(Priority(priority))
+    return PRIORITY_ORDER[min(idx + 1, len(PRIORITY_ORDER) - 1)]
 
 
 _HANDLERS = {

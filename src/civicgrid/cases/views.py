@@ -199,8 +199,18 @@ def _event_facts(e, category_names: dict[str, str]) -> list[tuple[str, str]]:
     """The interesting bits of an event's data, as (label, value) pairs."""
     d = e.data or {}
     facts = []
+    if d.get("previous_department_name"):
+        facts.append(("原处置部门", d["previous_department_name"]))
     if d.get("department_name"):
         facts.append(("处置部门", d["department_name"]))
+    if d.get("extension_kept"):
+        facts.append(
+            ("保留已批准延期", f"{d['extension_kept']} {_label(LimitUnit, (e.clock or {}).get('unit', ''))}")
+        )
+    if d.get("priority_from") and d.get("priority"):
+        facts.append(
+            ("紧急程度", f"{_label(Priority, d['priority_from'])} → {_label(Priority, d['priority'])}")
+        )
     if d.get("category"):
         facts.append(("分类", category_names.get(d["category"], d["category"])))
     if d.get("number") and e.move == "accept":
@@ -229,8 +239,8 @@ def _timeline(user, case):
     category_names = dict(
         Category.objects.restrict(user, "view").filter(code__in=codes).values_list("code", "name")
     )
-    for e in events:
-        e.move_label = workflow.event_label(e.move)
+    for e, label in zip(events, workflow.timeline_labels(events), strict=True):
+        e.move_label = label
         e.from_label = _label(CaseState, e.from_state) if e.from_state else ""
         e.to_label = _label(CaseState, e.to_state)
         e.to_color = _color(CaseState, e.to_state)
@@ -252,7 +262,15 @@ def _detail_context(request, case, *, bound=None, conflict: str = "", error: str
             form = bound
         else:
             form = form_for(m.name)(user=user, case=case, prefix=m.name, initial={"version": case.version})
-        actions.append({"move": m, "form": form, "open": form is bound, "multipart": form.is_multipart()})
+        actions.append(
+            {
+                "move": m,
+                "label": workflow.move_label(m, case),
+                "form": form,
+                "open": form is bound,
+                "multipart": form.is_multipart(),
+            }
+        )
     attachments = list(selectors.case_attachments(user=user, case=case))
     pending = selectors.pending_extensions(user=user).filter(case_id=case.pk).first()
     return {
@@ -286,6 +304,7 @@ def detail(request, pk: int):
     form = form_for(move)(request.POST, request.FILES, user=user, case=case, prefix=move)
     if not form.is_valid():
         return render(request, "cases/detail.html", _detail_context(request, case, bound=form), status=422)
+    label = workflow.move_label(move, case)  # as the user saw it (a 派遣 of a returned case is a 改派)
     try:
         case = services.perform(
             actor=user, case=case, move=move, version=form.cleaned_data["version"], **form.service_kwargs()
@@ -307,7 +326,6 @@ def detail(request, pk: int):
         field = FIELD_ALIASES.get(exc.field, exc.field)
         form.add_error(field if field in form.fields else None, exc.message)
         return render(request, "cases/detail.html", _detail_context(request, case, bound=form), status=422)
-    label = workflow.get_move(move).label
     messages.success(
         request, f"已{label}：{case.display_number}（当前状态：{_label(CaseState, case.state)}）"
     )

@@ -438,8 +438,10 @@ def upload(request: HttpRequest, file: File[UploadedFile], kind: Form[Attachment
 
 
 @router.get("/inbox", response=CaseListOut, summary="我的待办")
-def my_inbox(request: HttpRequest, limit: int = 50, offset: int = 0):
-    qs = selectors.inbox(user=request.auth)
+def my_inbox(request: HttpRequest, limit: int = 50, offset: int = 0, tab: str = "all"):
+    """Urgent first. ``tab``: ``active`` (work in progress), ``followup`` (回访: closed, awaiting the follow-up
+    rating) or ``all`` (both, the default)."""
+    qs = selectors.inbox(user=request.auth, tab=tab)
     total = qs.count()
     items = [_case_out(c, request.auth) for c in qs[offset : offset + min(limit, 200)]]
     return {"total": total, "limit": limit, "offset": offset, "items": items}

@@ -24,6 +24,7 @@ from civicgrid.accounts.roles import BUSINESS_ROLES, Role
 from civicgrid.cases import exports, selectors, services, workflow
 from civicgrid.cases.forms import FIELD_ALIASES, CaseCreateForm, CaseFilterForm, form_for
 from civicgrid.cases.models import (
+    OPEN_STATES,
     AttachmentKind,
     CaseState,
     Category,
@@ -96,24 +97,53 @@ def _decorate(cases, now=None):
 # --- 待办 -----------------------------------------------------------------------------------------
 
 
+INBOX_PAGE_SIZE = 20
+INBOX_TABS = {"active": "待办", "followup": "回访"}
+
+
 @require_GET
 @business_only
 def inbox(request):
+    """待办, in two tabs: 待办 (work in progress, urgent first, grouped) and 回访 (closed cases awaiting the
+    follow-up rating); paginated, the page and tab kept in the URL (htmx swaps just the list)."""
     user = request.user
-    items = _decorate(list(selectors.inbox(user=user)[:300]))
-    pending_ext = set(selectors.pending_extensions(user=user).values_list("case_id", flat=True))
-    for c in items:
-        c.extension_pending = c.pk in pending_ext
-    by_state = Counter(c.state for c in items)
+    tab = request.GET.get("tab") or "active"
+    if tab not in INBOX_TABS:
+        tab = "active"
+    now = clock.now()
+    # the counters cover the whole active list, not just the page shown
+    rows = list(selectors.inbox(user=user, tab="active").values_list("state", "light", "due_at"))
+    by_state = Counter(state for state, _light, _due in rows)
     counts = {
-        "total": len(items),
-        "red": sum(1 for c in items if c.light == Light.RED),
-        "yellow": sum(1 for c in items if c.light == Light.YELLOW),
-        "overdue": sum(1 for c in items if c.overdue_now),
+        "total": len(rows),
+        "followup": selectors.inbox(user=user, tab="followup").count(),
+        "red": sum(1 for _s, light, _d in rows if light == Light.RED),
+        "yellow": sum(1 for _s, light, _d in rows if light == Light.YELLOW),
+        "overdue": sum(1 for s, _l, due in rows if due and due < now and s in OPEN_STATES),
         "states": [(_label(CaseState, s), _color(CaseState, s), n) for s, n in by_state.most_common()],
     }
-    ctx = {"items": items, "counts": counts, "can_create": user.role in services.CREATOR_ROLES}
-    if request.htmx:
+    page = Paginator(selectors.inbox(user=user, tab=tab), INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
+    items = _decorate(list(page.object_list), now)
+    pending_ext = set(
+        selectors.pending_extensions(user=user)
+        .filter(case_id__in=[c.pk for c in items])
+        .values_list("case_id", flat=True)
+    )
+    previous = None
+    for c in items:
+        c.extension_pending = c.pk in pending_ext
+        group = selectors.URGENCY_LABELS.get(getattr(c, "urgency", None))
+        c.group_heading = group if group and group != previous else ""
+        previous = group
+    ctx = {
+        "items": items,
+        "page": page,
+        "tab": tab,
+        "tab_label": INBOX_TABS[tab],
+        "counts": counts,
+        "can_create": user.role in services.CREATOR_ROLES,
+    }
+    if request.htmx and not request.htmx.boosted:
         return render(request, "cases/_inbox_list.html", ctx)
     return render(request, "cases/inbox.html", ctx)
 

@@ -14,7 +14,7 @@ from ninja.files import UploadedFile
 from pydantic import Field
 
 from civicgrid.accounts.models import Department
-from civicgrid.cases import selectors, services, workflow
+from civicgrid.cases import channels, selectors, services, workflow
 from civicgrid.cases.models import (
     Attachment,
     AttachmentKind,
@@ -110,6 +110,8 @@ class EventOut(Schema):
     to_state: str
     actor_name: str
     actor_role: str
+    channel: str = ""  # resident / open311 / import, or "" for a person acting in the software
+    actor_label: str = ""  # what the timeline shows: the channel's name for those, else the actor's name
     at: datetime
     note: str
     data: dict
@@ -233,7 +235,7 @@ def _detail(c: Case, user, *, trusted: bool = False) -> dict:
         attachments = [a for e in events for a in e.timeline_attachments]
     else:
         if trusted:
-            events = list(c.events.order_by("seq").prefetch_related("attachments"))
+            events = list(c.events.order_by("seq").select_related("actor").prefetch_related("attachments"))
             attachments = list(Attachment.objects.filter(case_id=c.pk))
         else:
             events = list(selectors.timeline(user=user, case=c))
@@ -263,6 +265,8 @@ def _detail(c: Case, user, *, trusted: bool = False) -> dict:
                 "to_state": e.to_state,
                 "actor_name": e.actor_name,
                 "actor_role": e.actor_role,
+                "channel": channels.event_channel(e),
+                "actor_label": channels.actor_labels(e, source=c.source)[0],
                 "at": e.at,
                 "note": e.note,
                 "data": e.data,

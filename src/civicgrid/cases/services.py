@@ -326,6 +326,7 @@ def create_case(
     idempotency_key: str | None = None,
     attachments: Iterable = (),
     auto_accept: bool = False,
+    channel: str = "",
 ) -> Case:
     """上报 a case (state ``reported``; ``auto_accept`` also 立案 it in the same transaction).
 
@@ -400,7 +401,11 @@ def create_case(
                 from_state="",
                 actor=actor,
                 note="",
-                data={"source": source, "auto_accept": auto_accept},
+                data={
+                    "source": source,
+                    "auto_accept": auto_accept,
+                    **({"channel": channel} if channel else {}),
+                },
                 now=now,
             )
             event.stored_attachments = _store_attachments(
@@ -409,7 +414,9 @@ def create_case(
             audit.record(actor=actor, action="cases.case.create", obj=case, after=audit.snapshot(case))
             _signal_on_commit(case, event)
             if auto_accept:
-                case = _perform_locked(actor=actor, case=case, move="accept", version=case.version, now=now)
+                case = _perform_locked(
+                    actor=actor, case=case, move="accept", version=case.version, now=now, channel=channel
+                )
     except IntegrityError:
         # a request with the same key committed first (a retry, or two at once): answer with its case
         existing = _idempotent_replay(actor, key)
@@ -723,13 +730,15 @@ def perform(
     category: Category | None = None,
     priority: str | None = None,
     redo: bool = False,
+    channel: str = "",
 ) -> Case:
     """Make ``move`` on ``case`` (any name of :data:`civicgrid.cases.workflow.MOVES`, ``-`` or ``_``).
 
     Raises NotFound (out of scope), StaleVersion (``version`` is not the current one), IllegalTransition (not
     legal from the current state), PermissionDenied (the role may not), ValidationFailed (naming the field).
     Extra keywords: ``category``/``priority`` may be set when accepting; ``redo`` with a 不满意 ``rating`` sends
-    the case back to the department (重办).
+    the case back to the department (重办); ``channel`` (:mod:`civicgrid.cases.channels`: ``import`` …) records
+    on the timeline entry that it came through an import or an interface rather than a person at a desk.
     """
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         raise PermissionDenied("请先登录")
@@ -755,6 +764,7 @@ def perform(
             category=category,
             priority=priority,
             redo=redo,
+            channel=channel,
         )
 
 
@@ -791,7 +801,11 @@ def _perform_locked(*, actor, case: Case, move: str, version: int, now: datetime
         from_state=from_state,
         actor=actor,
         note=note or reason,
-        data={k: v for k, v in {**data, "reason": reason or None}.items() if v not in (None, "")},
+        data={
+            k: v
+            for k, v in {**data, "reason": reason or None, "channel": kw.get("channel") or None}.items()
+            if v not in (None, "")
+        },
         now=now,
     )
     if ctx.pending_attachments is not None:
@@ -830,8 +844,10 @@ class _Ctx:
         category=None,
         priority=None,
         redo=False,
+        channel="",
     ):
         self.actor, self.case, self.move, self.now = actor, case, move, now
+        self.channel = channel
         self.note = (note or "").strip()
         self.department, self.reason = department, (reason or "").strip()
         self.amount, self.unit, self.rating = amount, unit, rating

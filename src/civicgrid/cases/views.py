@@ -20,8 +20,8 @@ from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_http_methods
 
-from civicgrid.accounts.roles import BUSINESS_ROLES, Role
-from civicgrid.cases import exports, selectors, services, workflow
+from civicgrid.accounts.roles import BUSINESS_ROLES
+from civicgrid.cases import channels, exports, selectors, services, workflow
 from civicgrid.cases.forms import FIELD_ALIASES, CaseCreateForm, CaseFilterForm, form_for
 from civicgrid.cases.models import (
     OPEN_STATES,
@@ -274,7 +274,7 @@ def _timeline(user, case):
         e.from_label = _label(CaseState, e.from_state) if e.from_state else ""
         e.to_label = _label(CaseState, e.to_state)
         e.to_color = _color(CaseState, e.to_state)
-        e.role_label = _label(Role, e.actor_role) if e.actor_role else ""
+        e.who, e.role_label = channels.actor_labels(e, source=case.source)
         e.clock_view = _clock_view(e.clock)
         e.facts = _event_facts(e, category_names)
         e.photos = list(e.attachments.all())

@@ -155,8 +155,11 @@
       clear();
       box.hidden = true;
     }
+    let lastQuery = "";
     function lookup() {
       const q = input.value.trim();
+      if (q === lastQuery) return; // e.g. the change event after typing: already looked up
+      lastQuery = q;
       if (q.length < 2) {
         clear();
         box.hidden = true;
@@ -191,7 +194,7 @@
             const p = marker.getLatLng();
             adopt(p.lng, p.lat);
           });
-          map.panTo([d.point.lat, d.point.lng]);
+          map.setView([d.point.lat, d.point.lng], Math.max(map.getZoom(), 16));
         })
         .catch(() => {});
     }

@@ -60,8 +60,8 @@ def test_default_tab_shows_active_work_only_urgent_first_with_groups(world, clie
         assert label in html
     assert "已结案待回访" not in html.split('data-testid="inbox-tabs"')[1]
     # the menu counts active work, 回访 apart
-    assert 'data-testid="inbox-count" title="进行中的待办">4<' in html
-    assert 'data-testid="followup-count" title="已结案待回访">回访 25<' in html
+    assert 'title="进行中的待办" data-testid="inbox-count">4<' in html
+    assert 'title="已结案待回访" data-testid="followup-count">回访 25<' in html
 
 
 def test_followup_tab_is_paginated_through_htmx(world, client, desk):

@@ -233,6 +233,8 @@ def inbox(*, user, tab: str = "all") -> QuerySet[Case]:
     """
     if tab not in INBOX_TABS:
         raise ValidationFailed(f"未知待办分组：{tab}（可选 active、followup、all）", field="tab")
+    if tab == "followup" and user.role not in (Role.DISPATCHER, Role.SHIFT_LEADER):
+        return Case.objects.none()  # only the command centre makes follow-up calls (no query)
     qs = _inbox_all(user)
     if tab == "active":
         return qs.exclude(state=CaseState.CLOSED)

@@ -49,10 +49,10 @@ def test_departments_resolved_by_code_when_they_exist():
     from tests.factories import DepartmentFactory
 
     assert Category.objects.get(code="S06010").default_department is None
-    dept = DepartmentFactory(code="CGZD", name="城管中队")
-    linked = resolve_departments()
-    assert linked > 100
+    dept = DepartmentFactory(code="CGZD", name="城管中队")  # linked as the department is created
     assert Category.objects.get(code="S06010").default_department == dept
+    assert Category.objects.filter(default_department=dept).count() > 100
+    assert resolve_departments() == 0  # nothing left to link
     assert Category.objects.get(code="J91001").default_department is None  # SFS does not exist
 
 

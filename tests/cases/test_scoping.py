@@ -42,7 +42,7 @@ EXPECTED_SCOPE = {
     "leader": {"in_grid", "other", "by_worker", "reassigned", "in_grid2"},
     "system_admin": {"in_grid", "other", "by_worker", "reassigned", "in_grid2"},
     "audit_admin": set(),
-    "handler": {"in_grid", "reassigned"},  # current + past assignments of 城管中队
+    "handler": {"in_grid"},  # current assignments of 城管中队 (it lost "reassigned" at the 改派)
     "handler2": {"other", "reassigned"},
     "grid_worker": {"in_grid", "by_worker", "reassigned"},  # own grid + own reports (not grid2)
     "other_worker": {"other", "by_worker"},

@@ -167,6 +167,15 @@ def test_departments(demo):
     for comm in Community.objects.all():
         dept = Department.objects.get(code=f"SQ{comm.code[-3:]}")
         assert dept.kind == "community" and dept.community_id == comm.pk
+    # the categories a 街道 uses most have their default department, so 派遣 pre-selects it
+    from civicgrid.cases.models import Category
+
+    defaults = dict(Category.objects.filter(level="minor").values_list("code", "default_department__name"))
+    assert defaults["S06010"] == "城管中队"  # 暴露垃圾
+    assert defaults["S06027"] == "环保所"  # 油烟污染
+    assert defaults["S09015"] == "市场监管所"  # 无证餐饮
+    assert defaults["J91001"] == "司法所"  # 邻里纠纷
+    assert defaults["J92001"] == "安监办"  # 消防安全隐患
 
 
 def test_accounts_for_every_role_log_in_with_the_printed_password(demo, client):

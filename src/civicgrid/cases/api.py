@@ -14,7 +14,7 @@ from ninja.files import UploadedFile
 from pydantic import Field
 
 from civicgrid.accounts.models import Department
-from civicgrid.cases import selectors, services, workflow
+from civicgrid.cases import channels, selectors, services, workflow
 from civicgrid.cases.models import (
     Attachment,
     AttachmentKind,
@@ -110,6 +110,8 @@ class EventOut(Schema):
     to_state: str
     actor_name: str
     actor_role: str
+    channel: str = ""  # resident / open311 / import, or "" for a person acting in the software
+    actor_label: str = ""  # what the timeline shows: the channel's name for those, else the actor's name
     at: datetime
     note: str
     data: dict
@@ -233,7 +235,7 @@ def _detail(c: Case, user, *, trusted: bool = False) -> dict:
         attachments = [a for e in events for a in e.timeline_attachments]
     else:
         if trusted:
-            events = list(c.events.order_by("seq").prefetch_related("attachments"))
+            events = list(c.events.order_by("seq").select_related("actor").prefetch_related("attachments"))
             attachments = list(Attachment.objects.filter(case_id=c.pk))
         else:
             events = list(selectors.timeline(user=user, case=c))
@@ -258,25 +260,27 @@ def _detail(c: Case, user, *, trusted: bool = False) -> dict:
             {
                 "seq": e.seq,
                 "move": e.move,
-                "move_label": workflow.event_label(e.move),
+                "move_label": label,
                 "from_state": e.from_state,
                 "to_state": e.to_state,
                 "actor_name": e.actor_name,
                 "actor_role": e.actor_role,
+                "channel": channels.event_channel(e),
+                "actor_label": channels.actor_labels(e, source=c.source)[0],
                 "at": e.at,
                 "note": e.note,
                 "data": e.data,
                 "clock": e.clock,
                 "attachments": [a.pk for a in e.timeline_attachments],
             }
-            for e in events
+            for e, label in zip(events, workflow.timeline_labels(events), strict=True)
         ],
         "attachments": [_att_out(a, seq_by_event.get(a.event_id)) for a in attachments],
         "allowed_moves": [
             {
                 "name": m.name,
                 "path": m.name.replace("_", "-"),
-                "label": m.label,
+                "label": workflow.move_label(m, c),
                 "style": m.style,
                 "required": list(m.required),
             }
@@ -438,8 +442,10 @@ def upload(request: HttpRequest, file: File[UploadedFile], kind: Form[Attachment
 
 
 @router.get("/inbox", response=CaseListOut, summary="我的待办")
-def my_inbox(request: HttpRequest, limit: int = 50, offset: int = 0):
-    qs = selectors.inbox(user=request.auth)
+def my_inbox(request: HttpRequest, limit: int = 50, offset: int = 0, tab: str = "all"):
+    """Urgent first. ``tab``: ``active`` (work in progress), ``followup`` (回访: closed, awaiting the follow-up
+    rating) or ``all`` (both, the default)."""
+    qs = selectors.inbox(user=request.auth, tab=tab)
     total = qs.count()
     items = [_case_out(c, request.auth) for c in qs[offset : offset + min(limit, 200)]]
     return {"total": total, "limit": limit, "offset": offset, "items": items}
@@ -535,8 +541,9 @@ def reject(request: HttpRequest, case_id: int, payload: ReasonIn):
     )
 
 
-@router.post("/{int:case_id}/dispatch", response=CaseDetailOut, summary="派遣")
+@router.post("/{int:case_id}/dispatch", response=CaseDetailOut, summary="派遣（被退回的案件即改派）")
 def dispatch(request: HttpRequest, case_id: int, payload: DispatchIn):
+    """``department`` may be omitted when the category has a default 处置部门: the case goes there."""
     dept = _department(request.auth, payload.department)
     return _move(request, case_id, "dispatch", version=payload.version, note=payload.note, department=dept)
 
@@ -670,6 +677,8 @@ def merge(request: HttpRequest, case_id: int, payload: MergeIn):
     return _move(request, case_id, "merge", version=payload.version, target_case=target, note=payload.note)
 
 
-@router.post("/{int:case_id}/supervise", response=CaseDetailOut, summary="督办")
+@router.post("/{int:case_id}/supervise", response=CaseDetailOut, summary="督办（紧急程度提升一级）")
 def supervise(request: HttpRequest, case_id: int, payload: NoteIn):
+    """督办 notifies the department and the command centre and raises 紧急程度 one step (普通 → 紧急 → 特急); the
+    timeline entry's data records ``priority_from`` → ``priority``."""
     return _move(request, case_id, "supervise", version=payload.version, note=payload.note)

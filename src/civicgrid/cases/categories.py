@@ -262,15 +262,62 @@ def load_categories(category_model=None, department_model=None, *, update_existi
     return {"created": created, "updated": updated, "linked": linked, "total": len(existing)}
 
 
+# the seed's department codes → the department's usual name and kind, so a 街道 whose departments use other codes
+# still gets the defaults (matched by name, else by kind when exactly one active department has that kind)
+SEED_DEPARTMENTS = {
+    "CGZD": ("城管中队", "enforcement"),
+    "ZJB": ("住建办", "construction"),
+    "HBS": ("环保所", "environment"),
+    "SCJG": ("市场监管所", "market"),
+    "AJB": ("安监办", "safety"),
+    "SFS": ("司法所", "justice"),
+    "PCS": ("派出所", "police"),
+    "SWB": ("社会事务办", "service"),
+    "XFB": ("信访办", "other"),
+    "YJB": ("应急办", "safety"),
+}
+
+
+def department_for_code(code: str, departments) -> object | None:
+    """The department a seed code stands for among ``departments`` (active ones): by code, by the usual name,
+    else by kind when exactly one department has that kind."""
+    if not code:
+        return None
+    by_code = {d.code: d for d in departments}
+    if code in by_code:
+        return by_code[code]
+    name, kind = SEED_DEPARTMENTS.get(code, ("", ""))
+    if not name:
+        return None
+    for d in departments:
+        if d.name == name:
+            return d
+    same_kind = [d for d in departments if d.kind == kind]
+    return same_kind[0] if len(same_kind) == 1 else None
+
+
 def resolve_departments(category_model=None, department_model=None) -> int:
-    """Link ``default_department`` from ``default_department_code`` where the department now exists."""
+    """Link ``default_department`` from ``default_department_code`` where no department is linked yet and the
+    department exists (by code, name or kind: :func:`department_for_code`). Returns how many categories were
+    linked. An administrator's choice (a linked department) is never overwritten."""
     if category_model is None:
         from civicgrid.cases.models import Category as category_model
     if department_model is None:
         from civicgrid.accounts.models import Department as department_model
+    departments = list(department_model.objects.filter(is_active=True))
+    if not departments:
+        return 0
+    codes = (
+        category_model.objects.filter(default_department__isnull=True)
+        .exclude(default_department_code="")
+        .values_list("default_department_code", flat=True)
+        .distinct()
+    )
     linked = 0
-    for dept in department_model.objects.all():
-        linked += category_model.objects.filter(
-            default_department__isnull=True, default_department_code=dept.code
-        ).update(default_department=dept)
+    for code in sorted(set(codes)):
+        dept = department_for_code(code, departments)
+        if dept is not None:
+            linked += category_model.objects.filter(
+                default_department__isnull=True, default_department_code=code
+            ).update(default_department=dept)
     return linked

@@ -14,5 +14,7 @@ def badges(request):
     # lazy: evaluated only where a template shows them (never for JSON/API responses)
     return {
         "unread_notifications": lambda: selectors.notifications(user=user, unread_only=True).count(),
-        "inbox_count": lambda: selectors.inbox(user=user).count(),
+        # active work only; closed cases awaiting the follow-up call are counted apart (回访)
+        "inbox_count": lambda: selectors.inbox(user=user, tab="active").count(),
+        "followup_count": lambda: selectors.inbox(user=user, tab="followup").count(),
     }

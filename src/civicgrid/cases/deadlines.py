@@ -38,14 +38,15 @@ def _update_due(case) -> None:
     case.due_provisional = bool(d.provisional)
 
 
-def start_stage(case, stage: str, now: datetime) -> None:
-    """Start a fresh clock for ``stage`` at ``now`` with the category's limit."""
+def start_stage(case, stage: str, now: datetime, *, extension: int = 0) -> None:
+    """Start a fresh clock for ``stage`` at ``now`` with the category's limit (+ ``extension`` units already
+    approved for this stage, e.g. kept across a 改派)."""
     amount, unit = case.category.limit_for(stage)
     case.stage = stage
     case.clock_started_at = now
     case.limit_amount = amount
     case.limit_unit = unit
-    case.extension_amount = 0
+    case.extension_amount = extension
     case.paused_measure_seconds = 0.0
     case.paused_since = None
     case.budget_seconds = _budget(case)

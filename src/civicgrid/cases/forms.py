@@ -9,7 +9,16 @@ from django import forms
 from civicgrid.accounts import selectors as account_selectors
 from civicgrid.accounts.roles import Role
 from civicgrid.cases import selectors
-from civicgrid.cases.models import CaseState, Category, CategoryKind, Light, LimitUnit, Rating, Source
+from civicgrid.cases.models import (
+    CaseState,
+    Category,
+    CategoryKind,
+    Light,
+    LimitUnit,
+    Priority,
+    Rating,
+    Source,
+)
 from civicgrid.places import selectors as place_selectors
 
 # roles that register cases for others (they choose the source and may enter it on someone's behalf)
@@ -229,6 +238,22 @@ class RequiredNoteForm(MoveForm):
     args = ("note",)
 
 
+class SuperviseForm(RequiredNoteForm):
+    """督办 raises the 紧急程度 one step: the form says so before the user confirms."""
+
+    def setup(self):
+        from civicgrid.cases.services import supervised_priority
+
+        if self.case is None:
+            return
+        before, after = self.case.priority, supervised_priority(self.case.priority)
+        if after != before:
+            text = f"督办将把紧急程度由「{Priority(before).label}」提升为「{Priority(after).label}」，并通知处置部门和指挥中心。"
+        else:
+            text = f"紧急程度已是「{Priority(before).label}」，督办将通知处置部门和指挥中心。"
+        self.fields["note"].help_text = text
+
+
 class ReasonForm(MoveForm):
     reason = forms.CharField(label="原因", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
     args = ("reason",)
@@ -290,9 +315,19 @@ class DepartmentForm(MoveForm):
     def setup(self):
         depts = list(account_selectors.visible_departments(user=self.user))
         self.fields["department"].choices = [("", "请选择处置部门")] + [(d.pk, d.name) for d in depts]
-        default = getattr(self.case.category, "default_department_id", None) if self.case else None
-        if default and not self.initial.get("department"):
-            self.initial["department"] = default
+        if self.prefix == "reassign":
+            # 改派 goes elsewhere: the current department is not a choice
+            current = self.case.department_id if self.case else None
+            self.fields["department"].choices = [
+                c for c in self.fields["department"].choices if c[0] != current
+            ]
+            return
+        from civicgrid.cases.services import default_department
+
+        default = default_department(self.case.category) if self.case and self.case.category_id else None
+        if default is not None and any(c[0] == default.pk for c in self.fields["department"].choices):
+            self.initial.setdefault("department", default.pk)
+            self.fields["department"].help_text = f"已按分类预选默认处置部门「{default.name}」，可更改"
 
 
 class FinishForm(MoveForm):
@@ -393,7 +428,7 @@ MOVE_FORMS: dict[str, type[MoveForm]] = {
     "resume": NoteForm,
     "void": VoidForm,
     "merge": MergeForm,
-    "supervise": RequiredNoteForm,
+    "supervise": SuperviseForm,
 }
 
 

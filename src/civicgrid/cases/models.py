@@ -344,11 +344,14 @@ class Case(models.Model):
 
 
 class CaseDepartment(models.Model):
-    """Every department a case was ever dispatched to (keeps past assignees' read access)."""
+    """Every department a case was ever dispatched to. A department keeps read access to a case it returned
+    until the case is assigned to another department (派遣/改派 elsewhere): then ``revoked_at`` is set and it no
+    longer sees the case."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="department_links")
     department = models.ForeignKey("accounts.Department", on_delete=models.PROTECT, related_name="+")
     first_assigned_at = models.DateTimeField(default=clock.now)
+    revoked_at = models.DateTimeField("失去查看权限时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "案件派遣部门"
@@ -507,6 +510,7 @@ class NotificationKind(ColoredChoices):
     EXTENSION_DECIDED = "extension_decided", ("延期审批结果", "info")
     RETURNED = "returned", ("退回", "warning")
     REWORK = "rework", ("返工", "warning")
+    REASSIGNED = "reassigned", ("已改派", "secondary")
 
 
 class Notification(models.Model):

@@ -3,8 +3,9 @@
 Scope (view):
 
 - 街道 roles (dispatcher, shift_leader, leader, system_admin): every case;
-- dept_handler: cases currently assigned to their department **or ever dispatched to it** (a department keeps
-  read access to what it returned or had reassigned away; acting needs the *current* assignment);
+- dept_handler: cases currently assigned to their department, or returned by it and not yet assigned to another
+  department (a department loses access once the case is 改派/派遣 elsewhere; acting needs the *current*
+  assignment);
 - community_staff: cases in their community;
 - grid_worker: cases in their grids (including the 专属网格 inside them) or created by them;
 - audit_admin: none (三权分立).
@@ -49,7 +50,9 @@ def _case_q(user) -> Q | None:
     if role == Role.DEPT_HANDLER:
         if not user.department_id:
             return Q(pk__in=[])
-        past = CaseDepartment.objects.filter(department_id=user.department_id).values("case_id")
+        past = CaseDepartment.objects.filter(
+            department_id=user.department_id, revoked_at__isnull=True
+        ).values("case_id")
         return Q(department_id=user.department_id) | Q(pk__in=past)
     if role == Role.COMMUNITY_STAFF:
         if not user.community_id:
@@ -213,16 +216,48 @@ def filter_cases(
     return qs
 
 
-def inbox(*, user) -> QuerySet[Case]:
-    """待办: the cases this user must act on now.
+INBOX_TABS = ("active", "followup", "all")
 
-    - dispatcher: 上报待受理, 立案待派遣 (returned first), 核查通过待结案, 已结案待回访 (within
-      ``CIVICGRID["RATING_WINDOW_DAYS"]`` of closing);
+
+def inbox(*, user, tab: str = "all") -> QuerySet[Case]:
+    """待办: the cases this user must act on now, urgent first (annotated ``urgency``: a smaller number first).
+
+    ``tab``: ``active`` — work in progress; ``followup`` — 回访: closed cases awaiting the follow-up rating
+    (within ``CIVICGRID["RATING_WINDOW_DAYS"]`` of closing; command-centre roles only); ``all`` — both.
+
+    - dispatcher: 上报待受理, 被退回待改派, 立案待派遣, 核查通过待结案, 已结案待回访;
     - shift_leader: the dispatcher's list + pending extension requests + red (overdue) open cases;
     - dept_handler: dispatched/handling cases of their department;
     - grid_worker / community_staff: handled cases to verify in their grids / community;
     - leader: red cases (to supervise); others: nothing.
     """
+    if tab not in INBOX_TABS:
+        raise ValidationFailed(f"未知待办分组：{tab}（可选 active、followup、all）", field="tab")
+    if tab == "followup" and user.role not in (Role.DISPATCHER, Role.SHIFT_LEADER):
+        return Case.objects.none()  # only the command centre makes follow-up calls (no query)
+    qs = _inbox_all(user)
+    if tab == "active":
+        return qs.exclude(state=CaseState.CLOSED)
+    if tab == "followup":
+        return qs.filter(state=CaseState.CLOSED)
+    return qs
+
+
+# urgency groups of the command centre's 待办, in order (the view prints a heading per group)
+URGENCY_REPORTED, URGENCY_RETURNED, URGENCY_ATTENTION, URGENCY_DISPATCH, URGENCY_CLOSE, URGENCY_FOLLOWUP = (
+    range(6)
+)
+URGENCY_LABELS = {
+    URGENCY_REPORTED: "上报待受理",
+    URGENCY_RETURNED: "被退回待改派",
+    URGENCY_ATTENTION: "延期审批 · 超时案件",
+    URGENCY_DISPATCH: "立案待派遣",
+    URGENCY_CLOSE: "核查通过待结案",
+    URGENCY_FOLLOWUP: "已结案待回访",
+}
+
+
+def _inbox_all(user) -> QuerySet[Case]:
     qs = visible_cases(user=user).select_related("category", "grid", "department")
     role = user.role
     pending_ext = Exists(
@@ -233,18 +268,19 @@ def inbox(*, user) -> QuerySet[Case]:
     desk = Q(state__in=[CaseState.REPORTED, CaseState.ACCEPTED, CaseState.VERIFIED]) | Q(
         state=CaseState.CLOSED, closed_at__gte=clock.now() - window
     )
-    # what needs a person first: new reports and returned cases, then dispatching, closing, follow-up calls
+    # what needs a person first: new reports and returned cases, then extensions/overdue cases (shift leader),
+    # dispatching, closing, follow-up calls
     urgency = When_(
-        When(state=CaseState.REPORTED, then=Value(0)),
-        When(state=CaseState.ACCEPTED, returned=True, then=Value(0)),
-        When(state=CaseState.ACCEPTED, then=Value(1)),
-        When(state=CaseState.VERIFIED, then=Value(2)),
-        When(state=CaseState.CLOSED, then=Value(3)),
-        default=Value(1),
+        When(state=CaseState.REPORTED, then=Value(URGENCY_REPORTED)),
+        When(state=CaseState.ACCEPTED, returned=True, then=Value(URGENCY_RETURNED)),
+        When(state=CaseState.ACCEPTED, then=Value(URGENCY_DISPATCH)),
+        When(state=CaseState.VERIFIED, then=Value(URGENCY_CLOSE)),
+        When(state=CaseState.CLOSED, then=Value(URGENCY_FOLLOWUP)),
+        default=Value(URGENCY_ATTENTION),
         output_field=IntegerField(),
     )
     if role == Role.DISPATCHER:
-        return qs.filter(desk).annotate(urgency=urgency).order_by("urgency", "due_at", "created_at")
+        return qs.filter(desk).annotate(urgency=urgency).order_by("urgency", "due_at", "created_at", "pk")
     if role == Role.SHIFT_LEADER:
         return (
             qs.filter(
@@ -261,12 +297,12 @@ def inbox(*, user) -> QuerySet[Case]:
                 )
             )
             .annotate(urgency=urgency)
-            .order_by("urgency", "due_at", "created_at")
+            .order_by("urgency", "due_at", "created_at", "pk")
         )
     if role == Role.DEPT_HANDLER:
         return qs.filter(
             department_id=user.department_id, state__in=[CaseState.DISPATCHED, CaseState.HANDLING]
-        ).order_by("due_at")
+        ).order_by("due_at", "pk")
     if role in (Role.GRID_WORKER, Role.COMMUNITY_STAFF):
         from civicgrid.cases.services import _own_grid_ids
 
@@ -274,9 +310,9 @@ def inbox(*, user) -> QuerySet[Case]:
             place = Q(grid_id__in=list(_own_grid_ids(user)))
         else:
             place = Q(community_id=user.community_id)
-        return qs.filter(place, state=CaseState.HANDLED).order_by("due_at")
+        return qs.filter(place, state=CaseState.HANDLED).order_by("due_at", "pk")
     if role == Role.LEADER:
-        return qs.filter(light=Light.RED).exclude(state=CaseState.SUSPENDED).order_by("due_at")
+        return qs.filter(light=Light.RED).exclude(state=CaseState.SUSPENDED).order_by("due_at", "pk")
     return qs.none()
 
 

@@ -40,6 +40,7 @@ from civicgrid.cases.models import (
     Category,
     ExtensionRequest,
     ExtensionStatus,
+    Notification,
     NotificationKind,
     Priority,
     Rating,
@@ -198,11 +199,13 @@ def _title(case: Case) -> str:
     return (f"{what} · {where}" if where else what)[:200]
 
 
-def _default_department(category: Category | None) -> Department | None:
+def default_department(category: Category | None) -> Department | None:
+    """The category's default 处置部门 (the one an administrator set, else the seed's department code), active."""
     if category is None:
         return None
     if category.default_department_id:
-        return category.default_department
+        dept = category.default_department
+        return dept if dept.is_active else None
     if category.default_department_code:
         return Department.objects.filter(code=category.default_department_code, is_active=True).first()
     return None
@@ -323,6 +326,7 @@ def create_case(
     idempotency_key: str | None = None,
     attachments: Iterable = (),
     auto_accept: bool = False,
+    channel: str = "",
 ) -> Case:
     """上报 a case (state ``reported``; ``auto_accept`` also 立案 it in the same transaction).
 
@@ -397,7 +401,11 @@ def create_case(
                 from_state="",
                 actor=actor,
                 note="",
-                data={"source": source, "auto_accept": auto_accept},
+                data={
+                    "source": source,
+                    "auto_accept": auto_accept,
+                    **({"channel": channel} if channel else {}),
+                },
                 now=now,
             )
             event.stored_attachments = _store_attachments(
@@ -406,7 +414,9 @@ def create_case(
             audit.record(actor=actor, action="cases.case.create", obj=case, after=audit.snapshot(case))
             _signal_on_commit(case, event)
             if auto_accept:
-                case = _perform_locked(actor=actor, case=case, move="accept", version=case.version, now=now)
+                case = _perform_locked(
+                    actor=actor, case=case, move="accept", version=case.version, now=now, channel=channel
+                )
     except IntegrityError:
         # a request with the same key committed first (a retry, or two at once): answer with its case
         existing = _idempotent_replay(actor, key)
@@ -720,13 +730,15 @@ def perform(
     category: Category | None = None,
     priority: str | None = None,
     redo: bool = False,
+    channel: str = "",
 ) -> Case:
     """Make ``move`` on ``case`` (any name of :data:`civicgrid.cases.workflow.MOVES`, ``-`` or ``_``).
 
     Raises NotFound (out of scope), StaleVersion (``version`` is not the current one), IllegalTransition (not
     legal from the current state), PermissionDenied (the role may not), ValidationFailed (naming the field).
     Extra keywords: ``category``/``priority`` may be set when accepting; ``redo`` with a 不满意 ``rating`` sends
-    the case back to the department (重办).
+    the case back to the department (重办); ``channel`` (:mod:`civicgrid.cases.channels`: ``import`` …) records
+    on the timeline entry that it came through an import or an interface rather than a person at a desk.
     """
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         raise PermissionDenied("请先登录")
@@ -752,6 +764,7 @@ def perform(
             category=category,
             priority=priority,
             redo=redo,
+            channel=channel,
         )
 
 
@@ -788,7 +801,11 @@ def _perform_locked(*, actor, case: Case, move: str, version: int, now: datetime
         from_state=from_state,
         actor=actor,
         note=note or reason,
-        data={k: v for k, v in {**data, "reason": reason or None}.items() if v not in (None, "")},
+        data={
+            k: v
+            for k, v in {**data, "reason": reason or None, "channel": kw.get("channel") or None}.items()
+            if v not in (None, "")
+        },
         now=now,
     )
     if ctx.pending_attachments is not None:
@@ -827,8 +844,10 @@ class _Ctx:
         category=None,
         priority=None,
         redo=False,
+        channel="",
     ):
         self.actor, self.case, self.move, self.now = actor, case, move, now
+        self.channel = channel
         self.note = (note or "").strip()
         self.department, self.reason = department, (reason or "").strip()
         self.amount, self.unit, self.rating = amount, unit, rating
@@ -863,20 +882,41 @@ def _check_department(dept) -> Department:
     return dept
 
 
-def _assign(ctx: _Ctx, dept: Department) -> None:
+def _assign(ctx: _Ctx, dept: Department, *, extension: int = 0) -> list[int]:
+    """Give the case to ``dept``: a fresh 签收/处置 clock from now (plus ``extension`` units already approved),
+    the department's link (access), and every other department's access ends — they are told, and their unread
+    notifications about the case (their work items) are cleared. Returns the ids of those departments."""
     case = ctx.case
     case.department = dept
     case.returned = False
     case.dispatched_at = ctx.now
-    CaseDepartment.objects.get_or_create(case=case, department=dept, defaults={"first_assigned_at": ctx.now})
+    link, created = CaseDepartment.objects.get_or_create(
+        case=case, department=dept, defaults={"first_assigned_at": ctx.now}
+    )
+    if not created and link.revoked_at is not None:
+        link.revoked_at = None
+        link.save(update_fields=["revoked_at"])
+    others = CaseDepartment.objects.filter(case=case, revoked_at__isnull=True).exclude(department=dept)
+    revoked = list(others.values_list("department_id", flat=True))
+    if revoked:
+        others.update(revoked_at=ctx.now)
+        Notification.objects.filter(
+            case=case, user__department_id__in=revoked, user__role=Role.DEPT_HANDLER, read_at__isnull=True
+        ).update(read_at=ctx.now)
+        ctx.notify(
+            lambda: [u for d in revoked for u in department_members(d)],
+            NotificationKind.REASSIGNED,
+            f"案件 {case.display_number} 已改派给「{dept.name}」，贵部门不再办理",
+        )
     _cancel_pending_extension(ctx, "案件已改派，延期申请自动失效")
-    deadlines.start_stage(case, Stage.HANDLE, ctx.now)
+    deadlines.start_stage(case, Stage.HANDLE, ctx.now, extension=extension)
     dept_id = dept.pk
     ctx.notify(
         lambda: department_members(dept_id),
         NotificationKind.DISPATCHED,
         f"新派遣案件 {case.display_number}：{case.title}",
     )
+    return revoked
 
 
 def _cancel_pending_extension(ctx: _Ctx, note: str) -> None:
@@ -915,9 +955,15 @@ def _h_reject(ctx: _Ctx):
 
 
 def _h_dispatch(ctx: _Ctx):
-    dept = _check_department(ctx.department or _default_department(ctx.case.category))
-    _assign(ctx, dept)
-    return {"department": dept.pk, "department_name": dept.name}
+    dept = _check_department(ctx.department or default_department(ctx.case.category))
+    after_return = ctx.case.returned  # a department returned it: this 派遣 is a 改派
+    revoked = _assign(ctx, dept)
+    return {
+        "department": dept.pk,
+        "department_name": dept.name,
+        "after_return": after_return or None,
+        "previous_department": revoked[0] if after_return and revoked else None,
+    }
 
 
 def _h_sign(ctx: _Ctx):
@@ -944,9 +990,18 @@ def _h_reassign(ctx: _Ctx):
     dept = _check_department(ctx.department)
     if dept.pk == ctx.case.department_id:
         raise ValidationFailed("改派的部门与当前部门相同", field="department")
-    old = ctx.case.department_id
-    _assign(ctx, dept)
-    return {"department": dept.pk, "department_name": dept.name, "previous_department": old}
+    case = ctx.case
+    old = case.department
+    # the new department gets a fresh clock to sign and handle; an extension approved for this 处置 stage stays
+    kept = case.extension_amount if case.stage == Stage.HANDLE else 0
+    _assign(ctx, dept, extension=kept)
+    return {
+        "department": dept.pk,
+        "department_name": dept.name,
+        "previous_department": old.pk if old else None,
+        "previous_department_name": old.name if old else "",
+        "extension_kept": kept or None,
+    }
 
 
 def _h_finish(ctx: _Ctx):
@@ -1109,12 +1164,23 @@ def _h_supervise(ctx: _Ctx):
     _require(ctx.note, "note", "请填写督办意见")
     case = ctx.case
     case.supervise_count += 1
-    idx = PRIORITY_ORDER.index(Priority(case.priority))
-    case.priority = PRIORITY_ORDER[min(idx + 1, len(PRIORITY_ORDER) - 1)]
+    before = case.priority
+    case.priority = supervised_priority(before)
     dept_id = case.department_id
-    text = f"案件 {case.display_number} 被督办：{ctx.note}"
+    raised = f"，紧急程度提升为「{Priority(case.priority).label}」" if case.priority != before else ""
+    text = f"案件 {case.display_number} 被督办{raised}：{ctx.note}"
     ctx.notify(lambda: department_members(dept_id) + _dispatch_desk(), NotificationKind.SUPERVISE, text)
-    return {"priority": case.priority, "supervise_count": case.supervise_count}
+    return {
+        "priority": case.priority,
+        "priority_from": before if case.priority != before else None,
+        "supervise_count": case.supervise_count,
+    }
+
+
+def supervised_priority(priority: str) -> str:
+    """督办 raises the case's 紧急程度 one step (普通 → 紧急 → 特急); 特急 stays 特急."""
+    idx = PRIORITY_ORDER.index(Priority(priority))
+    return PRIORITY_ORDER[min(idx + 1, len(PRIORITY_ORDER) - 1)]
 
 
 _HANDLERS = {

@@ -20,10 +20,11 @@ from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_http_methods
 
-from civicgrid.accounts.roles import BUSINESS_ROLES, Role
-from civicgrid.cases import exports, selectors, services, workflow
+from civicgrid.accounts.roles import BUSINESS_ROLES
+from civicgrid.cases import channels, exports, selectors, services, workflow
 from civicgrid.cases.forms import FIELD_ALIASES, CaseCreateForm, CaseFilterForm, form_for
 from civicgrid.cases.models import (
+    OPEN_STATES,
     AttachmentKind,
     CaseState,
     Category,
@@ -96,24 +97,53 @@ def _decorate(cases, now=None):
 # --- 待办 -----------------------------------------------------------------------------------------
 
 
+INBOX_PAGE_SIZE = 20
+INBOX_TABS = {"active": "待办", "followup": "回访"}
+
+
 @require_GET
 @business_only
 def inbox(request):
+    """待办, in two tabs: 待办 (work in progress, urgent first, grouped) and 回访 (closed cases awaiting the
+    follow-up rating); paginated, the page and tab kept in the URL (htmx swaps just the list)."""
     user = request.user
-    items = _decorate(list(selectors.inbox(user=user)[:300]))
-    pending_ext = set(selectors.pending_extensions(user=user).values_list("case_id", flat=True))
-    for c in items:
-        c.extension_pending = c.pk in pending_ext
-    by_state = Counter(c.state for c in items)
+    tab = request.GET.get("tab") or "active"
+    if tab not in INBOX_TABS:
+        tab = "active"
+    now = clock.now()
+    # the counters cover the whole active list, not just the page shown
+    rows = list(selectors.inbox(user=user, tab="active").values_list("state", "light", "due_at"))
+    by_state = Counter(state for state, _light, _due in rows)
     counts = {
-        "total": len(items),
-        "red": sum(1 for c in items if c.light == Light.RED),
-        "yellow": sum(1 for c in items if c.light == Light.YELLOW),
-        "overdue": sum(1 for c in items if c.overdue_now),
+        "total": len(rows),
+        "followup": selectors.inbox(user=user, tab="followup").count(),
+        "red": sum(1 for _s, light, _d in rows if light == Light.RED),
+        "yellow": sum(1 for _s, light, _d in rows if light == Light.YELLOW),
+        "overdue": sum(1 for s, _l, due in rows if due and due < now and s in OPEN_STATES),
         "states": [(_label(CaseState, s), _color(CaseState, s), n) for s, n in by_state.most_common()],
     }
-    ctx = {"items": items, "counts": counts, "can_create": user.role in services.CREATOR_ROLES}
-    if request.htmx:
+    page = Paginator(selectors.inbox(user=user, tab=tab), INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
+    items = _decorate(list(page.object_list), now)
+    pending_ext = set(
+        selectors.pending_extensions(user=user)
+        .filter(case_id__in=[c.pk for c in items])
+        .values_list("case_id", flat=True)
+    )
+    previous = None
+    for c in items:
+        c.extension_pending = c.pk in pending_ext
+        group = selectors.URGENCY_LABELS.get(getattr(c, "urgency", None))
+        c.group_heading = group if group and group != previous else ""
+        previous = group
+    ctx = {
+        "items": items,
+        "page": page,
+        "tab": tab,
+        "tab_label": INBOX_TABS[tab],
+        "counts": counts,
+        "can_create": user.role in services.CREATOR_ROLES,
+    }
+    if request.htmx and not request.htmx.boosted:
         return render(request, "cases/_inbox_list.html", ctx)
     return render(request, "cases/inbox.html", ctx)
 
@@ -199,8 +229,18 @@ def _event_facts(e, category_names: dict[str, str]) -> list[tuple[str, str]]:
     """The interesting bits of an event's data, as (label, value) pairs."""
     d = e.data or {}
     facts = []
+    if d.get("previous_department_name"):
+        facts.append(("原处置部门", d["previous_department_name"]))
     if d.get("department_name"):
         facts.append(("处置部门", d["department_name"]))
+    if d.get("extension_kept"):
+        facts.append(
+            ("保留已批准延期", f"{d['extension_kept']} {_label(LimitUnit, (e.clock or {}).get('unit', ''))}")
+        )
+    if d.get("priority_from") and d.get("priority"):
+        facts.append(
+            ("紧急程度", f"{_label(Priority, d['priority_from'])} → {_label(Priority, d['priority'])}")
+        )
     if d.get("category"):
         facts.append(("分类", category_names.get(d["category"], d["category"])))
     if d.get("number") and e.move == "accept":
@@ -229,12 +269,12 @@ def _timeline(user, case):
     category_names = dict(
         Category.objects.restrict(user, "view").filter(code__in=codes).values_list("code", "name")
     )
-    for e in events:
-        e.move_label = workflow.event_label(e.move)
+    for e, label in zip(events, workflow.timeline_labels(events), strict=True):
+        e.move_label = label
         e.from_label = _label(CaseState, e.from_state) if e.from_state else ""
         e.to_label = _label(CaseState, e.to_state)
         e.to_color = _color(CaseState, e.to_state)
-        e.role_label = _label(Role, e.actor_role) if e.actor_role else ""
+        e.who, e.role_label = channels.actor_labels(e, source=case.source)
         e.clock_view = _clock_view(e.clock)
         e.facts = _event_facts(e, category_names)
         e.photos = list(e.attachments.all())
@@ -252,7 +292,15 @@ def _detail_context(request, case, *, bound=None, conflict: str = "", error: str
             form = bound
         else:
             form = form_for(m.name)(user=user, case=case, prefix=m.name, initial={"version": case.version})
-        actions.append({"move": m, "form": form, "open": form is bound, "multipart": form.is_multipart()})
+        actions.append(
+            {
+                "move": m,
+                "label": workflow.move_label(m, case),
+                "form": form,
+                "open": form is bound,
+                "multipart": form.is_multipart(),
+            }
+        )
     attachments = list(selectors.case_attachments(user=user, case=case))
     pending = selectors.pending_extensions(user=user).filter(case_id=case.pk).first()
     return {
@@ -286,6 +334,7 @@ def detail(request, pk: int):
     form = form_for(move)(request.POST, request.FILES, user=user, case=case, prefix=move)
     if not form.is_valid():
         return render(request, "cases/detail.html", _detail_context(request, case, bound=form), status=422)
+    label = workflow.move_label(move, case)  # as the user saw it (a 派遣 of a returned case is a 改派)
     try:
         case = services.perform(
             actor=user, case=case, move=move, version=form.cleaned_data["version"], **form.service_kwargs()
@@ -307,7 +356,6 @@ def detail(request, pk: int):
         field = FIELD_ALIASES.get(exc.field, exc.field)
         form.add_error(field if field in form.fields else None, exc.message)
         return render(request, "cases/detail.html", _detail_context(request, case, bound=form), status=422)
-    label = workflow.get_move(move).label
     messages.success(
         request, f"已{label}：{case.display_number}（当前状态：{_label(CaseState, case.state)}）"
     )

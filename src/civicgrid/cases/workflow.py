@@ -297,3 +297,31 @@ def event_label(move: str) -> str:
     if move in MOVES:
         return MOVES[move].label
     return EVENT_LABELS.get(move, move)
+
+
+REDISPATCH_LABEL = "改派"
+
+
+def move_label(move: Move | str, case=None) -> str:
+    """The label a user sees for ``move`` on ``case``: a 派遣 of a case a department returned is a 改派 (the
+    badge says 被退回待改派), everything else its own label."""
+    m = move if isinstance(move, Move) else get_move(move)
+    if m.name == "dispatch" and case is not None and getattr(case, "returned", False):
+        return REDISPATCH_LABEL
+    return m.label
+
+
+def timeline_labels(events) -> list[str]:
+    """The labels of a case's timeline entries, in order: a 派遣 that follows a 退回 reads 改派."""
+    labels, returned = [], False
+    for e in events:
+        data = e.data if isinstance(e.data, dict) else {}
+        if e.move == "dispatch" and (returned or data.get("after_return")):
+            labels.append(REDISPATCH_LABEL)
+        else:
+            labels.append(event_label(e.move))
+        if e.move == "return":
+            returned = True
+        elif e.move in ("dispatch", "reassign"):
+            returned = False
+    return labels

@@ -343,6 +343,9 @@ class _Sim:
     case: object
     events: list = field(default_factory=list)
     departments: dict = field(default_factory=dict)  # department id → first assigned at
+    revoked: dict = field(
+        default_factory=dict
+    )  # department id → when it lost access (the case went elsewhere)
     attachments: list = field(default_factory=list)  # (event index, kind, photo, actor, at)
     extensions: list = field(default_factory=list)
     pending: object = None  # the pending ExtensionRequest
@@ -490,14 +493,19 @@ class BulkEngine:
             sim.pending.decision_note = note
             sim.pending = None
 
-    def _assign(self, sim: _Sim, dept, at: datetime, note: str) -> None:
+    def _assign(self, sim: _Sim, dept, at: datetime, note: str, extension: int = 0) -> list[int]:
         case = sim.case
         case.department = dept
         case.returned = False
         case.dispatched_at = at
         sim.departments.setdefault(dept.pk, at)
+        sim.revoked.pop(dept.pk, None)
+        revoked = [d for d in sim.departments if d != dept.pk and d not in sim.revoked]
+        for d in revoked:
+            sim.revoked[d] = at
         self._cancel_pending(sim, at, note)
-        self.deadlines.start_stage(case, "handle", at)
+        self.deadlines.start_stage(case, "handle", at, extension=extension)
+        return revoked
 
     def move(self, sim: _Sim, move: str, actor, at: datetime, *, photo: int | None = None, **kw) -> None:
         from civicgrid.cases.models import ExtensionRequest
@@ -535,8 +543,14 @@ class BulkEngine:
             d.stop_clock(case)
         elif name == "dispatch":
             dept = kw["department"]
-            self._assign(sim, dept, at, "案件已改派，延期申请自动失效")
-            data = {"department": dept.pk, "department_name": dept.name}
+            after_return = case.returned
+            revoked = self._assign(sim, dept, at, "案件已改派，延期申请自动失效")
+            data = {
+                "department": dept.pk,
+                "department_name": dept.name,
+                "after_return": after_return or None,
+                "previous_department": revoked[0] if after_return and revoked else None,
+            }
         elif name == "sign":
             data = {"department": case.department_id}
         elif name == "return":
@@ -548,9 +562,16 @@ class BulkEngine:
             data = {"department": old.pk, "department_name": old.name}
         elif name == "reassign":
             dept = kw["department"]
-            old = case.department_id
-            self._assign(sim, dept, at, "案件已改派，延期申请自动失效")
-            data = {"department": dept.pk, "department_name": dept.name, "previous_department": old}
+            old = case.department
+            kept = case.extension_amount if case.stage == "handle" else 0
+            self._assign(sim, dept, at, "案件已改派，延期申请自动失效", extension=kept)
+            data = {
+                "department": dept.pk,
+                "department_name": dept.name,
+                "previous_department": old.pk if old else None,
+                "previous_department_name": old.name if old else "",
+                "extension_kept": kept or None,
+            }
         elif name == "finish":
             case.handling_feedback = note
             case.handled_at = at
@@ -620,12 +641,14 @@ class BulkEngine:
                 "target_number": target.case.number or _Ref(target.case, fmt=lambda pk: f"#{pk}"),
             }
         elif name == "supervise":
-            from civicgrid.cases.models import PRIORITY_ORDER, Priority
-
             case.supervise_count += 1
-            idx = PRIORITY_ORDER.index(Priority(case.priority))
-            case.priority = PRIORITY_ORDER[min(idx + 1, len(PRIORITY_ORDER) - 1)]
-            data = {"priority": case.priority, "supervise_count": case.supervise_count}
+            before = case.priority
+            case.priority = self.services.supervised_priority(before)
+            data = {
+                "priority": case.priority,
+                "priority_from": before if case.priority != before else None,
+                "supervise_count": case.supervise_count,
+            }
         elif name != "verify_pass":  # pragma: no cover - every scripted move is handled above
             raise ValueError(f"bulk engine cannot play {name}")
         if m.target != wf.STAY:
@@ -701,7 +724,12 @@ class BulkEngine:
         Attachment.objects.bulk_create(attachments, batch_size=1000)
         CaseDepartment.objects.bulk_create(
             [
-                CaseDepartment(case=s.case, department_id=dept_id, first_assigned_at=at)
+                CaseDepartment(
+                    case=s.case,
+                    department_id=dept_id,
+                    first_assigned_at=at,
+                    revoked_at=s.revoked.get(dept_id),
+                )
                 for s in sims
                 for dept_id, at in s.departments.items()
             ],

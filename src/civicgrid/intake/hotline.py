@@ -628,6 +628,7 @@ class HotlineHandler:
         """An open 工单 through the case engine's services (one savepoint; an engine refusal rejects the row)."""
         from django.db import transaction
 
+        from civicgrid.cases import channels
         from civicgrid.cases import services as case_services
 
         v = row.values
@@ -649,6 +650,7 @@ class HotlineHandler:
                     reporter_phone=v.get("reporter_phone") or "",
                     source_ref=row.ref,
                     auto_accept=True,
+                    channel=channels.IMPORT,
                 )
                 if department is not None:
                     case = case_services.perform(
@@ -658,6 +660,7 @@ class HotlineHandler:
                         version=case.version,
                         department=department,
                         note="12345 工单导入：按承办单位派遣",
+                        channel=channels.IMPORT,
                     )
                 job_id = self.job.pk if self.job else None
                 ImportedRecord.objects.create(

@@ -22,8 +22,10 @@ from dataclasses import dataclass
 
 from django import forms
 from django.core.cache import cache
+from django.core.files.storage import default_storage
 from django.db import transaction
-from django.http import HttpResponse, JsonResponse
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -31,8 +33,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from civicgrid.accounts.models import User
 from civicgrid.accounts.roles import Role
+from civicgrid.cases import channels
 from civicgrid.cases import selectors as case_selectors
-from civicgrid.cases.models import Case, CaseState, Category, Source
+from civicgrid.cases.models import Attachment, AttachmentKind, Case, CaseState, Category, Source
 from civicgrid.cases.services import create_case
 from civicgrid.core import audit, geoindex
 from civicgrid.core.errors import DomainError
@@ -111,7 +114,7 @@ def format_code(code: str) -> str:
 
 # --- the account a resident's report is filed under ----------------------------------------------
 
-INTAKE_USERNAME = "_resident_intake"
+INTAKE_USERNAME = channels.RESIDENT_USERNAME  # "_resident_intake"
 INTAKE_DISPLAY_NAME = "居民随手拍"
 
 
@@ -327,6 +330,7 @@ def submit_report(request) -> tuple[Case, str]:
             reporter_phone=phone,
             source_ref=code,
             attachments=[p.as_upload() for p in photos],
+            channel=channels.RESIDENT,
         )
     except DomainError as exc:
         field = FIELD_ALIASES.get(exc.field or "", exc.field or "form")
@@ -508,9 +512,11 @@ def track(request, code: str):
         )
     state_label, state_color = PUBLIC_STATE.get(case.state, (case.get_state_display(), "secondary"))
     kind = KIND_BY_CODE.get(case.category.code) if case.category_id else None
+    own_photos, result_photos = public_photos(case)
     ctx = {
         "case": case,
         "code": format_code(normalized),
+        "code_raw": normalized,
         "is_new": request.GET.get("new") == "1",
         "state_label": state_label,
         "state_color": state_color,
@@ -518,12 +524,61 @@ def track(request, code: str):
         "replies": _replies(case),
         "kind_label": kind.label if kind else (case.category.name if case.category_id else "其他问题"),
         "description": re.sub(r"^【居民所选类型：[^】]*】", "", case.description),
-        "photo_count": case.attachments.count(),
+        "own_photos": own_photos,
+        "result_photos": result_photos,
+        "photo_count": len(own_photos) + len(result_photos),
+        "channel_label": channels.RESIDENT_LABEL,
         "masked_phone": case_selectors.mask_phone(case.reporter_phone),
         "has_point": case.lng is not None,
         "street_name": _street_name(),
     }
     response = render(request, "intake/resident/track.html", ctx)
+    response["X-Robots-Tag"] = "noindex"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+RESULT_STATES = {CaseState.VERIFIED, CaseState.CLOSED, CaseState.RATED}
+
+
+def public_photos(case: Case) -> tuple[list[Attachment], list[Attachment]]:
+    """The photos the tracking page shows: the resident's own (sent with the report) and, once the result is
+    published (核查通过 / 办结, as for 处理结果), the department's 处置后照片. Nothing else staff uploaded."""
+    rows = list(
+        Attachment.objects.filter(case=case)
+        .filter(Q(event__move="create") | Q(kind=AttachmentKind.AFTER))
+        .select_related("event")
+        .order_by("created_at", "pk")
+    )
+    own = [a for a in rows if a.event_id and a.event.move == "create"]
+    after = (
+        [a for a in rows if a.kind == AttachmentKind.AFTER and a not in own]
+        if case.state in RESULT_STATES
+        else []
+    )
+    return own, after
+
+
+@never_cache
+@require_GET
+def track_photo(request, code: str, pk: int, thumb: bool = False):
+    """One photo of the tracking page (only those :func:`public_photos` shows), found through its tracking code."""
+    normalized = normalize_code(code)
+    ip = client_ip(request)
+    case = None
+    if normalized and not abuse.exceeded(abuse.IP_TRACK_MISSES, ip):
+        case = Case.objects.filter(source=Source.RESIDENT, source_ref=normalized).first()
+    if case is None:
+        abuse.hit(abuse.IP_TRACK_MISSES, ip)
+        raise Http404("照片不存在")
+    own, after = public_photos(case)
+    att = next((a for a in own + after if a.pk == pk), None)
+    name = (att.thumbnail.name if thumb and att.thumbnail else att.file.name) if att else ""
+    if not name or not default_storage.exists(name):
+        raise Http404("照片不存在")
+    content_type = "image/jpeg" if thumb and att.thumbnail else att.content_type
+    response = FileResponse(default_storage.open(name, "rb"), content_type=content_type)
+    response["Cache-Control"] = "private, max-age=3600"
     response["X-Robots-Tag"] = "noindex"
     response["Referrer-Policy"] = "no-referrer"
     return response

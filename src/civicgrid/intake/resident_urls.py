@@ -10,4 +10,8 @@ urlpatterns = [
     path("grids.json", resident.grids_outline, name="grids"),
     path("t/", resident.track_lookup, name="lookup"),
     path("t/<str:code>/", resident.track, name="track"),
+    path("t/<str:code>/photos/<int:pk>/", resident.track_photo, name="track_photo"),
+    path(
+        "t/<str:code>/photos/<int:pk>/thumb/", resident.track_photo, {"thumb": True}, name="track_photo_thumb"
+    ),
 ]

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from shapely.geometry import Point, shape
 
 from civicgrid.accounts.roles import Role
+from civicgrid.cases.channels import OPEN311_USERNAME_PREFIX
 from civicgrid.cases.models import Case, Source
 from civicgrid.core import audit, clock
 from civicgrid.core.errors import DomainError, PermissionDenied, ValidationFailed
@@ -49,7 +50,7 @@ def _service_user(*, actor, name: str, street: Street):
     password = secrets.token_urlsafe(32) + "Aa1!"
     return account_services.create_user(
         actor=actor,
-        username=f"open311-{secrets.token_hex(5)}",
+        username=f"{OPEN311_USERNAME_PREFIX}{secrets.token_hex(5)}",  # how the case timeline recognises it
         password=password,
         role=Role.GRID_WORKER,
         full_name=f"Open311 接口（{name}）"[:50],

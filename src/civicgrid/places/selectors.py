@@ -205,3 +205,46 @@ def locate_by_address(*, text: str, user=None) -> tuple[Grid | None, Building | 
         return None, None, best
     building = Building.objects.filter(pk=building_id).first() if building_id else None
     return grid, building, best
+
+
+def _interior_point(grid: Grid) -> tuple[float, float]:
+    """A point inside ``grid`` to propose when a matched building has no coordinates: the centroid of its
+    (largest) outer ring when the grid index places it in this grid, else the middle of its bounding box."""
+    geometry = grid.geometry or {}
+    polygons = geometry.get("coordinates") or []
+    if geometry.get("type") == "Polygon":
+        polygons = [polygons]
+    best, best_area = None, 0.0
+    for polygon in polygons:
+        ring = polygon[0] if polygon else []
+        area = cx = cy = 0.0
+        for (x0, y0), (x1, y1) in zip(ring, ring[1:], strict=False):
+            cross = x0 * y1 - x1 * y0
+            area += cross
+            cx += (x0 + x1) * cross
+            cy += (y0 + y1) * cross
+        if area and abs(area) > best_area:
+            best, best_area = (cx / (3 * area), cy / (3 * area)), abs(area)
+    if best is not None and locate_grid_id(*best) == grid.pk:
+        return best
+    return (grid.min_lng + grid.max_lng) / 2, (grid.min_lat + grid.max_lat) / 2
+
+
+def address_point(*, user, text: str) -> dict | None:
+    """Where an address typed on the create form probably is, for the map to propose: the matched grid (one the
+    user may see), the building, a point (the building's own coordinates, else a point inside the grid) and the
+    match score. ``None`` when nothing matches well enough."""
+    grid, building, score = locate_by_address(text=text, user=user)
+    if grid is None:
+        return None
+    if building is not None and building.lng is not None and building.lat is not None:
+        (lng, lat), source = (building.lng, building.lat), "building"
+    else:
+        (lng, lat), source = _interior_point(grid), "grid"
+    return {
+        "score": score,
+        "grid": {"id": grid.pk, "code": grid.code, "name": grid.name, "community": grid.community.name},
+        "building": {"name": building.name, "address": building.address} if building is not None else None,
+        "point": {"lng": round(lng, 6), "lat": round(lat, 6)},
+        "point_source": source,
+    }

@@ -6,4 +6,5 @@ app_name = "places"
 urlpatterns = [
     path("grids.geojson", views.grids_geojson, name="grids_geojson"),
     path("lookup", views.lookup, name="lookup"),
+    path("lookup-address", views.lookup_address, name="lookup_address"),
 ]

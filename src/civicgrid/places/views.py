@@ -51,3 +51,17 @@ def lookup(request):
     if grid is not None:
         data = {"id": grid.pk, "code": grid.code, "name": grid.name, "community": grid.community.name}
     return JsonResponse({"lng": lng, "lat": lat, "grid": data})
+
+
+@login_required
+def lookup_address(request):
+    """The create form's address → point proposal: ``?q=地址`` answers ``{"q", "found", "score", "grid",
+    "building", "point", "point_source"}`` (only grids the user may see; ``found`` false when nothing matches)."""
+    q = (request.GET.get("q") or "").strip()
+    if len(q) < 2 or len(q) > 200:
+        err = ValidationFailed("参数 q：请输入 2–200 个字的地址", field="q")
+        return JsonResponse(err.as_dict(), status=err.status)
+    found = selectors.address_point(user=request.user, text=q)
+    if found is None:
+        return JsonResponse({"q": q, "found": False, "grid": None, "building": None, "point": None})
+    return JsonResponse({"q": q, "found": True, **found})

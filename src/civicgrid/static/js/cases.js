@@ -9,6 +9,19 @@
     return L.map(el, { zoomControl: true, attributionControl: false, preferCanvas: false, tap: true });
   }
 
+  /* Tooltip content built from DOM nodes: names and addresses are data, never markup. */
+  function textNode(title, subtitle) {
+    const box = document.createElement("div");
+    box.textContent = title || "";
+    if (subtitle) {
+      const small = document.createElement("small");
+      small.textContent = subtitle;
+      box.appendChild(document.createElement("br"));
+      box.appendChild(small);
+    }
+    return box;
+  }
+
   function fetchGrids(url) {
     return fetch(url, { credentials: "same-origin" }).then((r) => (r.ok ? r.json() : { features: [] }));
   }
@@ -25,7 +38,7 @@
     let pin = null;
     if (hasPin) {
       pin = L.circleMarker([lat, lng], PIN_STYLE).addTo(map);
-      if (el.dataset.address) pin.bindTooltip(el.dataset.address);
+      if (el.dataset.address) pin.bindTooltip(textNode(el.dataset.address));
       map.setView([lat, lng], 16);
     } else {
       map.setView([30.27, 120.15], 14);
@@ -34,7 +47,7 @@
       const own = fc.features.filter((f) => gridId !== null && f.id === gridId);
       const layer = L.geoJSON(own, {
         style: { color: "#1d4e89", weight: 2, fillColor: "#1d4e89", fillOpacity: 0.15 },
-        onEachFeature: (f, l) => l.bindTooltip(`${f.properties.name}<br><small>${f.properties.community}</small>`),
+        onEachFeature: (f, l) => l.bindTooltip(textNode(f.properties.name, f.properties.community)),
       }).addTo(map);
       if (pin) pin.bringToFront();
       if (own.length) {
@@ -86,7 +99,7 @@
           fillColor: "#1d4e89",
           fillOpacity: 0.1,
         }),
-        onEachFeature: (f, l) => l.bindTooltip(f.properties.name, { sticky: true }),
+        onEachFeature: (f, l) => l.bindTooltip(textNode(f.properties.name), { sticky: true }),
       }).addTo(map);
       // a click on a polygon must still set the point
       layer.on("click", (e) => place(e.latlng.lng, e.latlng.lat, false));
@@ -96,6 +109,8 @@
       el.dataset.loaded = String(fc.features.length);
     });
     map.on("click", (e) => place(e.latlng.lng, e.latlng.lat, false));
+
+    initAddressProposal(el, form, map, place);
 
     const locate = form.querySelector("[data-locate]");
     if (locate && navigator.geolocation) {
@@ -109,6 +124,91 @@
     } else if (locate) {
       locate.hidden = true;
     }
+  }
+
+  /* Create form: the typed address is looked up in the address index; a match is proposed on the map as a
+     draggable marker with its grid. "采用此位置" (or dragging the marker) sets the point; nothing is set before. */
+  function initAddressProposal(el, form, map, place) {
+    const input = form.querySelector("input[name=address]");
+    const box = document.getElementById(el.dataset.proposal || "");
+    if (!input || !box || !el.dataset.addressUrl) return;
+    const text = box.querySelector("[data-proposal-text]");
+    const accept = box.querySelector("[data-proposal-accept]");
+    let marker = null;
+    let proposed = null;
+    let timer = null;
+    let seq = 0;
+
+    function clear() {
+      if (marker) map.removeLayer(marker);
+      marker = null;
+      proposed = null;
+      accept.hidden = true;
+    }
+    function show(message, tone) {
+      text.textContent = message;
+      box.className = `alert py-2 px-2 small mt-1 mb-0 alert-${tone}`;
+      box.hidden = false;
+    }
+    function adopt(lng, lat) {
+      place(lng, lat, true);
+      clear();
+      box.hidden = true;
+    }
+    let lastQuery = "";
+    function lookup() {
+      const q = input.value.trim();
+      if (q === lastQuery) return; // e.g. the change event after typing: already looked up
+      lastQuery = q;
+      if (q.length < 2) {
+        clear();
+        box.hidden = true;
+        return;
+      }
+      const mine = ++seq;
+      fetch(`${el.dataset.addressUrl}?q=${encodeURIComponent(q)}`, { credentials: "same-origin" })
+        .then((r) => (r.ok ? r.json() : { found: false }))
+        .then((d) => {
+          if (mine !== seq) return; // a newer lookup is under way
+          clear();
+          if (!d.found || !d.point) {
+            show("地址库中未找到该地址，请在地图上点选问题位置。", "light");
+            box.dataset.state = "none";
+            return;
+          }
+          proposed = d.point;
+          const where = d.building ? d.building.name : d.grid.name;
+          show(
+            `地址匹配：${where} · ${d.grid.name}（${d.grid.community}）。` +
+              (d.point_source === "grid" ? "该楼宇无坐标，已标在网格中部；" : "") +
+              "请确认位置，或拖动标记调整。",
+            "info"
+          );
+          box.dataset.state = "proposed";
+          box.dataset.grid = d.grid.code;
+          accept.hidden = false;
+          const icon = L.divIcon({ className: "cg-proposal-pin", iconSize: [22, 22], iconAnchor: [11, 11] });
+          marker = L.marker([d.point.lat, d.point.lng], { draggable: true, icon, title: "拖动以调整位置" }).addTo(map);
+          marker.bindTooltip(textNode(where, d.grid.name));
+          marker.on("dragend", () => {
+            const p = marker.getLatLng();
+            adopt(p.lng, p.lat);
+          });
+          map.setView([d.point.lat, d.point.lng], Math.max(map.getZoom(), 16));
+        })
+        .catch(() => {});
+    }
+    accept.addEventListener("click", () => {
+      if (proposed) adopt(proposed.lng, proposed.lat);
+    });
+    input.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(lookup, 500);
+    });
+    input.addEventListener("change", () => {
+      clearTimeout(timer);
+      lookup();
+    });
   }
 
   /* A text box that narrows a <select> with <optgroup>s (category picker). */

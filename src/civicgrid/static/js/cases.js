@@ -25,7 +25,8 @@
     let pin = null;
     if (hasPin) {
       pin = L.circleMarker([lat, lng], PIN_STYLE).addTo(map);
-      if (el.dataset.address) pin.bindTooltip(el.dataset.address);
+      // the address is what the reporter typed: escaped, never parsed as HTML
+      if (el.dataset.address) pin.bindTooltip(CG.esc(el.dataset.address));
       map.setView([lat, lng], 16);
     } else {
       map.setView([30.27, 120.15], 14);
@@ -34,7 +35,7 @@
       const own = fc.features.filter((f) => gridId !== null && f.id === gridId);
       const layer = L.geoJSON(own, {
         style: { color: "#1d4e89", weight: 2, fillColor: "#1d4e89", fillOpacity: 0.15 },
-        onEachFeature: (f, l) => l.bindTooltip(`${f.properties.name}<br><small>${f.properties.community}</small>`),
+        onEachFeature: (f, l) => l.bindTooltip(CG.html`${f.properties.name}<br><small>${f.properties.community}</small>`),
       }).addTo(map);
       if (pin) pin.bringToFront();
       if (own.length) {
@@ -86,7 +87,7 @@
           fillColor: "#1d4e89",
           fillOpacity: 0.1,
         }),
-        onEachFeature: (f, l) => l.bindTooltip(f.properties.name, { sticky: true }),
+        onEachFeature: (f, l) => l.bindTooltip(CG.esc(f.properties.name), { sticky: true }),
       }).addTo(map);
       // a click on a polygon must still set the point
       layer.on("click", (e) => place(e.latlng.lng, e.latlng.lat, false));

@@ -1,5 +1,6 @@
-"""Every role opens every page its menu leads to, and the pages those pages link to: nothing answers 5xx, and a
-menu entry a role sees is a page that role may use (the issue: 新建工单 answered 500 for 社区工作人员 and 领导)."""
+"""Every role opens every page its menu leads to, and the pages those pages link to: nothing answers 5xx, no page
+carries inline script, and a menu entry a role sees is a page that role may use (the issue: 新建工单 answered 500
+for 社区工作人员 and 领导)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.urls import Resolver404, resolve
 from civicgrid.accounts.roles import Role
 from civicgrid.intake.models import ImportJob, JobStatus
 from tests.cases.factories import World
+from tests.core.test_security_headers import INLINE_HANDLER, INLINE_SCRIPT
 
 pytestmark = pytest.mark.django_db
 
@@ -117,8 +119,11 @@ def test_every_menu_page_opens_for_every_role(client, busy_world, role):
         if code >= 500 or (origin == "menu" and code != 200) or code == 403:
             failures.append(f"{url} ({origin}) -> {code}")
             continue
-        if origin == "menu" and code == 200 and "html" in resp.get("Content-Type", ""):
-            page_links = links(resp.content.decode()).main
+        html = resp.content.decode() if code == 200 and "html" in resp.get("Content-Type", "") else ""
+        if INLINE_SCRIPT.search(html) or INLINE_HANDLER.search(html):
+            failures.append(f"{url}: inline script under a script-src 'self' policy")
+        if origin == "menu" and html:
+            page_links = links(html).main
             for href in page_links:
                 target = local(href, url)
                 if target:

@@ -80,7 +80,7 @@ def busy_world(world):
     """Cases in several states (with their notifications) and a finished import job, so the pages have rows."""
     world.sysadmin.is_staff = True  # as accounts.services.create_user makes every 系统管理员
     world.sysadmin.save(update_fields=["is_staff"])
-    for state in ("reported", "dispatched", "handled", "closed"):
+    for state in ("reported", "handled"):
         world.to_state(state)
     ImportJob.objects.create(
         created_by=world.dispatcher,

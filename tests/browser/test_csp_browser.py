@@ -23,6 +23,7 @@ def test_clicking_through_the_menu_raises_no_csp_violation(page, live_server, br
     watch = Watch(page)
     browser_login(page, world.by_role(role))
     page.wait_for_selector("#grid-map[data-loaded]")
+    assert page.evaluate("htmx.config.allowEval") is False  # read from the htmx-config meta tag
     labels = page.locator("#cg-nav a.nav-link").all_inner_texts()
     assert len(labels) >= 5
     for i, label in enumerate(labels):

@@ -226,8 +226,22 @@ def test_payloads_from_every_input_show_as_text_on_every_page(
 
     # the map: grid outlines named by the admin, the legend of communities
     page.wait_for_selector("#grid-map[data-loaded='2']")
-    tip = hover_tooltip(page, page.locator("#grid-map path.leaflet-interactive").first)
-    assert f"网格{IMG}" in tip or "第二网格" in tip
+    outlines = page.locator("#grid-map path.leaflet-interactive")
+    tips, popups = [], []
+    for i in range(outlines.count()):
+        tips.append(hover_tooltip(page, outlines.nth(i)))
+        hint = page.inner_text("#map-hint")
+        outlines.nth(i).click(position={"x": 6, "y": 6})  # the click popup names the grid too
+        page.wait_for_function("old => document.getElementById('map-hint').textContent !== old", arg=hint)
+        popup = page.locator(".leaflet-popup-content").last  # opened with the hint, once the lookup answered
+        popup.wait_for(state="visible")
+        assert popup.locator("img, svg, script").count() == 0
+        popups.append(popup.inner_text())
+        page.mouse.move(0, 0)
+    assert any(f"网格{IMG}" in t and f"社区{SVG}" in t for t in tips), tips
+    assert any(f"网格{IMG}" in p for p in popups), popups
+    hover_tooltip(page, outlines.nth(next(i for i, t in enumerate(tips) if IMG in t)))
+    page.screenshot(path=str(screenshot_dir / "xss-map-grid-tooltip.png"))
     assert_clean(page, watch, "home", f"社区{SVG}")
 
     page.goto(f"{url}/cases/inbox/")

@@ -35,7 +35,7 @@ def test_dispatcher_signs_in_and_sees_the_grid_map(
     page.screenshot(path=str(screenshot_dir / "login.png"))
     browser_login(page, user)
     assert "陈调度" in page.inner_text("[data-testid=whoami]")
-    page.wait_for_function("document.getElementById('grid-map').dataset.loaded === '8'")
+    page.wait_for_function("() => document.getElementById('grid-map').dataset.loaded === '8'")
     assert page.inner_text("[data-testid=stat-grids]") == "8"
     assert page.locator(".leaflet-interactive").count() >= 8
     assert "东湖社区" in page.inner_text(".cg-legend")
@@ -45,11 +45,11 @@ def test_dispatcher_signs_in_and_sees_the_grid_map(
 def test_map_click_tells_which_grid_a_point_is_in(page, live_server, browser_login, street_grids):
     user = UserFactory(role=Role.DISPATCHER)
     browser_login(page, user)
-    page.wait_for_function("document.getElementById('grid-map').dataset.loaded === '8'")
+    page.wait_for_function("() => document.getElementById('grid-map').dataset.loaded === '8'")
     # click the middle of the map: the 2x4 block of grids fills it
     box = page.locator("#grid-map").bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2 + 5, box["y"] + box["height"] / 2 + 5)
-    page.wait_for_function("document.getElementById('map-hint').textContent.includes('：')")
+    page.wait_for_function("() => document.getElementById('map-hint').textContent.includes('：')")
     assert "社区" in page.inner_text("#map-hint")
 
 

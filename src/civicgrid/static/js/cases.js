@@ -9,19 +9,6 @@
     return L.map(el, { zoomControl: true, attributionControl: false, preferCanvas: false, tap: true });
   }
 
-  /* Tooltip content built from DOM nodes: names and addresses are data, never markup. */
-  function textNode(title, subtitle) {
-    const box = document.createElement("div");
-    box.textContent = title || "";
-    if (subtitle) {
-      const small = document.createElement("small");
-      small.textContent = subtitle;
-      box.appendChild(document.createElement("br"));
-      box.appendChild(small);
-    }
-    return box;
-  }
-
   function fetchGrids(url) {
     return fetch(url, { credentials: "same-origin" }).then((r) => (r.ok ? r.json() : { features: [] }));
   }
@@ -38,7 +25,8 @@
     let pin = null;
     if (hasPin) {
       pin = L.circleMarker([lat, lng], PIN_STYLE).addTo(map);
-      if (el.dataset.address) pin.bindTooltip(textNode(el.dataset.address));
+      // the address is what the reporter typed: escaped, never parsed as HTML
+      if (el.dataset.address) pin.bindTooltip(CG.esc(el.dataset.address));
       map.setView([lat, lng], 16);
     } else {
       map.setView([30.27, 120.15], 14);
@@ -47,7 +35,7 @@
       const own = fc.features.filter((f) => gridId !== null && f.id === gridId);
       const layer = L.geoJSON(own, {
         style: { color: "#1d4e89", weight: 2, fillColor: "#1d4e89", fillOpacity: 0.15 },
-        onEachFeature: (f, l) => l.bindTooltip(textNode(f.properties.name, f.properties.community)),
+        onEachFeature: (f, l) => l.bindTooltip(CG.html`${f.properties.name}<br><small>${f.properties.community}</small>`),
       }).addTo(map);
       if (pin) pin.bringToFront();
       if (own.length) {
@@ -99,7 +87,7 @@
           fillColor: "#1d4e89",
           fillOpacity: 0.1,
         }),
-        onEachFeature: (f, l) => l.bindTooltip(textNode(f.properties.name), { sticky: true }),
+        onEachFeature: (f, l) => l.bindTooltip(CG.esc(f.properties.name), { sticky: true }),
       }).addTo(map);
       // a click on a polygon must still set the point
       layer.on("click", (e) => place(e.latlng.lng, e.latlng.lat, false));
@@ -189,7 +177,7 @@
           accept.hidden = false;
           const icon = L.divIcon({ className: "cg-proposal-pin", iconSize: [22, 22], iconAnchor: [11, 11] });
           marker = L.marker([d.point.lat, d.point.lng], { draggable: true, icon, title: "拖动以调整位置" }).addTo(map);
-          marker.bindTooltip(textNode(where, d.grid.name));
+          marker.bindTooltip(CG.html`${where}<br><small>${d.grid.name}</small>`);
           marker.on("dragend", () => {
             const p = marker.getLatLng();
             adopt(p.lng, p.lat);

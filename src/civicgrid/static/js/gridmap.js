@@ -18,7 +18,7 @@
                    fillColor: communityColor[c], fillOpacity: dedicated ? 0.45 : 0.22 };
         },
         onEachFeature: (f, l) => {
-          l.bindTooltip(`${f.properties.name}<br><small>${f.properties.community}</small>`, { sticky: true });
+          l.bindTooltip(CG.html`${f.properties.name}<br><small>${f.properties.community}</small>`, { sticky: true });
         },
       }).addTo(map);
       if (fc.features.length) map.fitBounds(layer.getBounds(), { padding: [10, 10] });
@@ -29,7 +29,11 @@
         const d = L.DomUtil.create("div", "cg-legend");
         const names = {};
         fc.features.forEach((f) => (names[f.properties.community_code] = f.properties.community));
-        d.innerHTML = Object.keys(names).sort().map((c) => `<div><i style="background:${communityColor[c]}"></i>${names[c]}</div>`).join("");
+        Object.keys(names).sort().forEach((c) => {
+          const row = L.DomUtil.create("div", "", d);
+          L.DomUtil.create("i", "", row).style.background = communityColor[c];
+          row.appendChild(document.createTextNode(names[c]));
+        });
         return d;
       };
       legend.addTo(map);
@@ -42,7 +46,7 @@
       .then((d) => {
         const text = d.grid ? `${d.grid.name}（${d.grid.code}）· ${d.grid.community}` : "该点不在任何网格内";
         if (hint) hint.textContent = `(${e.latlng.lng.toFixed(5)}, ${e.latlng.lat.toFixed(5)})：${text}`;
-        L.popup().setLatLng(e.latlng).setContent(text).openOn(map);
+        L.popup().setLatLng(e.latlng).setContent(CG.esc(text)).openOn(map);
       });
   });
 })();

@@ -254,7 +254,7 @@
 
   function showErrors(errors) {
     var keys = Object.keys(errors);
-    summaryList.innerHTML = "";
+    summaryList.replaceChildren();
     keys.forEach(function (k) {
       var li = document.createElement("li");
       li.textContent = errors[k];

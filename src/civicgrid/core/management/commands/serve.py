@@ -1,4 +1,4 @@
-"""``civicgrid serve [--port N]``: migrate-checked production-style server (gunicorn, threads)."""
+"""``civicgrid serve [--port N]``: migrate-checked production-style server (gunicorn, threads, debug off)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,20 @@ import sys
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+
+
+def server_environment(*, no_scheduler: bool = False) -> dict[str, str]:
+    """The environment the gunicorn workers import the settings with.
+
+    Debug is always off here, whatever the shell says: a served platform never shows tracebacks, settings or the
+    URL list (debug pages stay with ``civicgrid runserver``). Static files are still served by whitenoise.
+    """
+    env = os.environ.copy()
+    env["DJANGO_SETTINGS_MODULE"] = "civicgrid.settings"
+    env["CIVICGRID_DEBUG"] = "0"
+    if no_scheduler:
+        env["CIVICGRID_SCHEDULER"] = "0"
+    return env
 
 
 class Command(BaseCommand):
@@ -31,10 +45,7 @@ class Command(BaseCommand):
         if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") and workers > 1:
             # SQLite has one writer; one process with several threads serves a 街道 well.
             workers, threads = 1, max(threads, 8)
-        env = os.environ.copy()
-        env["DJANGO_SETTINGS_MODULE"] = "civicgrid.settings"
-        if no_scheduler:
-            env["CIVICGRID_SCHEDULER"] = "0"
+        env = server_environment(no_scheduler=no_scheduler)
         self.stdout.write(f"CivicGrid 正在监听 http://{host}:{port}/  (workers={workers}, threads={threads})")
         self.stdout.flush()
         cmd = [

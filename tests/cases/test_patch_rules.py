@@ -99,3 +99,14 @@ def test_web_form_refuses_a_point_in_another_community(client, world):
     r = client.post("/cases/new/", {**data, "lng": OWN[0], "lat": OWN[1], "idempotency_key": "web-2"})
     assert r.status_code == 302
     assert Case.objects.get().state == "accepted"
+
+
+def test_community_staff_web_form_reports_in_their_community_only(client, world):
+    client.force_login(world.community_staff)
+    assert client.get("/cases/new/").status_code == 200  # no 立案 box for them
+    data = {"description": "楼道堆放杂物", "lng": OTHER[0], "lat": OTHER[1], "idempotency_key": "cs-1"}
+    r = client.post("/cases/new/", data)
+    assert r.status_code == 422 and "不在本社区内" in r.content.decode()
+    r = client.post("/cases/new/", {**data, "lng": GRID2[0], "lat": GRID2[1], "idempotency_key": "cs-2"})
+    assert r.status_code == 302
+    assert Case.objects.get().community == world.community

@@ -175,9 +175,8 @@ class CaseCreateForm(BootstrapMixin, forms.Form):
         elif user.role == Role.GRID_WORKER:
             self.fields["auto_accept"].label = "现场立案（仅限可自行立案的小类）"
         self._style()
-        self.fields["auto_accept"].widget.attrs["class"] = (
-            "form-check-input" if "auto_accept" in self.fields else ""
-        )
+        if "auto_accept" in self.fields:  # 社区工作人员 and 领导 report without 立案
+            self.fields["auto_accept"].widget.attrs["class"] = "form-check-input"
 
     def clean(self):
         data = super().clean()

@@ -179,7 +179,7 @@ def requests_view(request, fmt):
     params = request.GET
     ids = _list(params.get("service_request_id", ""))
     if ids:
-        # per the spec every other parameter is ignored when ids are given; the 90-day window is not
+        # per the spec every other parameter is ignored when ids are given; the 90-day window still applies
         cases = selectors.find_requests(street=street, ids=ids, since=_since(), key=key)
     else:
         statuses = _list(params.get("status", "").lower())

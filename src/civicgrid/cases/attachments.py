@@ -113,17 +113,19 @@ def _is_local(storage) -> bool:
     return isinstance(storage, FileSystemStorage)
 
 
-def file_response(att: Attachment, *, thumb: bool = False) -> HttpResponse:
+def file_response(att: Attachment, *, thumb: bool = False, redirect_remote: bool = True) -> HttpResponse:
     """The photo (or its thumbnail) of ``att``, which the caller has checked the user may see. Local disk: the
     bytes, with the stored content type. Object storage: a 302 to a presigned URL valid for
-    :data:`PRESIGNED_SECONDS` (never cached). Raises :class:`NotFound` when the file is missing."""
+    :data:`PRESIGNED_SECONDS` (never cached), or with ``redirect_remote=False`` the bytes streamed through this
+    server (the web pages' ``<img>``, which stay on this origin). Raises :class:`NotFound` when the file is
+    missing."""
     use_thumb = thumb and bool(att.thumbnail)
     name = att.thumbnail.name if use_thumb else att.file.name
     content_type = "image/jpeg" if use_thumb else (att.content_type or mimetypes.guess_type(name or "")[0])
     storage = default_storage
     if not name:
         raise NotFound("图片文件不存在")
-    if not _is_local(storage):
+    if redirect_remote and not _is_local(storage):
         try:
             url = storage.url(
                 name, parameters={"ResponseContentType": content_type}, expire=PRESIGNED_SECONDS

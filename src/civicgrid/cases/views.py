@@ -318,7 +318,7 @@ def detail(request, pk: int):
 def attachment(request, pk: int, thumb: bool = False):
     """A case photo (scoped like its case): ``/cases/photos/<id>/`` or ``…/thumb/``."""
     att = selectors.get_attachment(user=request.user, pk=pk)
-    return attachment_files.file_response(att, thumb=thumb)
+    return attachment_files.file_response(att, thumb=thumb, redirect_remote=False)
 
 
 # --- 新建 -----------------------------------------------------------------------------------------

@@ -224,4 +224,7 @@ CIVICGRID = {
     # seconds between checks whether another server changed the holiday calendar
     "CALENDAR_RECHECK_SECONDS": 5,
     "SCHEDULER_ENABLED": os.environ.get("CIVICGRID_SCHEDULER", "1") == "1" and not TESTING,
+    # Open311 reads (services, requests, updates, tokens) need an api_key too; discovery stays open
+    "OPEN311_READ_REQUIRES_KEY": os.environ.get("CIVICGRID_OPEN311_READ_REQUIRES_KEY", "0").strip().lower()
+    in ("1", "true", "yes", "on"),
 }

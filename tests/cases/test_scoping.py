@@ -16,14 +16,18 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def cases(world):
     """in_grid: in world.grid (dispatched to dept); other: in another community, dispatched to dept2;
-    by_worker: filed by the grid worker in another community's grid; reassigned: dept → dept2."""
+    by_worker: filed by the grid worker in a grid of another community they have since handed over; reassigned: dept → dept2."""
     in_grid = world.to_state("dispatched")
     other = world.report(grid=world.other_grid)
     other = world.move(other, "accept")
     other = world.move(other, "dispatch", department=world.dept2)
+    # filed while the other grid was still the worker's; they keep seeing their own report after the handover
+    world.grid_worker.grids.add(world.other_grid)
     by_worker = services.create_case(
         actor=world.grid_worker, source="grid_patrol", description="路过发现", grid=world.other_grid
     )
+    world.grid_worker.grids.remove(world.other_grid)
+    del world.grid_worker._cg_grid_ids
     reassigned = world.to_state("dispatched")
     reassigned = world.move(reassigned, "reassign", department=world.dept2)
     in_grid2 = world.report(grid=world.grid2)

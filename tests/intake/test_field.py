@@ -239,3 +239,16 @@ def test_done_page_is_scoped(client, area):
     case = Case.objects.get()
     client.force_login(UserFactory(role=Role.GRID_WORKER, grids=[area["g2"]]))
     assert client.get(f"/field/done/{case.pk}/").status_code == 404
+
+
+def test_the_case_engine_refuses_another_grid_even_if_the_form_let_it_through(client, area, monkeypatch):
+    """The patch rule lives in the case engine: a form whose own position check is lost or stale (here: one that
+    takes any point for the worker's grid) still cannot file — let alone 立案 — a case elsewhere."""
+    from civicgrid.intake import field
+
+    monkeypatch.setattr(field, "_own_grid_at", lambda user, lng, lat: area["g1"])
+    client.force_login(area["worker"])
+    resp = patrol(client, area, point=IN_OTHER, json=True)
+    assert resp.status_code == 403
+    assert resp.json()["errors"]["location"].startswith("位置：该位置不在您负责的网格内，不能在此上报或立案")
+    assert not Case.objects.exists()

@@ -388,6 +388,20 @@ def test_replies_are_public_with_names_and_numbers_masked(client, street):
     assert "赵受理" not in page and "87654321" not in page and "工作人员" in page
 
 
+def test_tracking_page_scrubs_the_description_like_open311(client, street):
+    """Anyone holding the tracking code sees the page: the description is scrubbed by the same rule as the public
+    Open311 output (phones, ID numbers, names)."""
+    resp = post(
+        client,
+        description="垃圾堆在王先生家门口，联系人：张三丰，电话13912345678，身份证110105194912310021",
+        **at(INSIDE),
+    )
+    page = client.get(f"/s/t/{code_from(resp)}/").content.decode()
+    assert "垃圾堆在某先生家门口" in page and "联系人：***" in page and "139****5678" in page
+    for hidden in ("王先生", "张三丰", "13912345678", "110105194912310021"):
+        assert hidden not in page
+
+
 def test_tracking_code_lookup(client, street):
     code = code_from(post(client, **at(INSIDE)))
     resp = client.get(f"/s/t/{code.lower()[:5]}-{code.lower()[5:]}/")

@@ -26,14 +26,14 @@ def test_services_json(o311, place, schemas):
     body = o311.json(o311.get("services.json"))
     schemas.validate(body, "services.json")
     by_code = {s["service_code"]: s for s in body}
-    expected = Category.objects.filter(level="minor", is_enabled=True).count()
+    expected = Category.objects.filter(level="minor", is_enabled=True, is_public=True).count()
     assert len(body) == expected > 100
-    assert not any(s["service_code"] in ("S06", "B01", "J91") for s in body)  # 大类 are groups, not services
+    assert not any(s["service_code"] in ("S06", "B01", "J92") for s in body)  # 大类 are groups, not services
     garbage = by_code["S06010"]
     assert garbage["service_name"] == "暴露垃圾"
     assert garbage["group"] == "市容环境类"
     assert garbage["type"] == "realtime" and garbage["metadata"] is True
-    assert by_code["J91001"]["keywords"] == "邻居矛盾,邻里矛盾"
+    assert by_code["J92005"]["keywords"] == "飞线充电,楼道充电,电瓶车充电"
     assert by_code["B01001"]["group"] == "市政公用设施"
 
 
@@ -52,14 +52,14 @@ def test_services_xml(o311, place):
     assert root.tag == "services"
     services = root.findall("service")
     assert len(services) == len(o311.json(o311.get("services.json")))
-    j = next(s for s in services if s.findtext("service_code") == "J91001")
-    assert j.findtext("service_name") == "邻里纠纷"
-    assert j.findtext("group") == "矛盾纠纷"
-    assert j.findtext("keywords") == "邻居矛盾,邻里矛盾"
+    j = next(s for s in services if s.findtext("service_code") == "J92001")
+    assert j.findtext("service_name") == "消防安全隐患"
+    assert j.findtext("group") == "安全隐患"
+    assert j.findtext("keywords") == "消防,堵塞安全出口,灭火器"
     assert j.findtext("metadata") == "true" and j.findtext("type") == "realtime"
 
 
-@pytest.mark.parametrize("code", ["S06010", "B01001", "J91001"])
+@pytest.mark.parametrize("code", ["S06010", "B01001", "J92001"])
 def test_service_definition_json(o311, place, schemas, code):
     body = o311.json(o311.get(f"services/{code}.json"))
     schemas.validate(body, "service-definition.json")

@@ -413,11 +413,15 @@ def test_status_and_service_code_filters(o311, history, schemas):
     assert o311.json(o311.get("requests.json", service_code="S06010", status="closed")) == []
 
 
-def test_service_request_ids_ignore_other_parameters(o311, history, schemas):
+def test_service_request_ids_ignore_other_parameters(o311, place, history, schemas):
     wanted = f"{history['old']},{history['recent_open']},311-UNKNOWN"
-    body = o311.json(o311.get("requests.json", service_request_id=wanted, status="closed", start_date="x"))
+    params = {"service_request_id": wanted, "status": "closed", "start_date": "x"}
+    body = o311.json(o311.get("requests.json", api_key=place.plain, **params))
     schemas.validate(body, "requests.json")
+    # the key that submitted them follows its own requests, the 100-day-old one too
     assert _ids(body) == {history["old"], history["recent_open"]}
+    # anyone else: only within the 90-day window
+    assert _ids(o311.json(o311.get("requests.json", **params))) == {history["recent_open"]}
 
 
 def test_list_xml(o311, history):

@@ -25,10 +25,19 @@ class CategoryAdmin(SystemAdminOnly, AuditedAdmin):
         "handle_limit_unit",
         "grid_worker_can_file",
         "is_enabled",
+        "is_public",
     )
-    list_filter = ("kind", "level", "is_enabled", "priority", "grid_worker_can_file", "default_department")
+    list_filter = (
+        "kind",
+        "level",
+        "is_enabled",
+        "is_public",
+        "priority",
+        "grid_worker_can_file",
+        "default_department",
+    )
     search_fields = ("code", "std_code", "name", "synonyms")
-    list_editable = ("is_enabled",)
+    list_editable = ("is_enabled", "is_public")
     raw_id_fields = ("parent",)
 
     def has_delete_permission(self, request, obj=None):

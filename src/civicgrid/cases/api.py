@@ -9,11 +9,13 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.http import HttpRequest
+from django.urls import reverse
 from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 from pydantic import Field
 
 from civicgrid.accounts.models import Department
+from civicgrid.cases import attachments as attachment_files
 from civicgrid.cases import channels, selectors, services, workflow
 from civicgrid.cases.models import (
     Attachment,
@@ -207,11 +209,12 @@ def _case_out(c: Case, user) -> dict:
 
 
 def _att_out(a: Attachment, seq: int | None = None) -> dict:
+    # served by attachment_file below (scoped like the case; bearer token or session), never a /media/ path
     return {
         "id": a.pk,
         "kind": a.kind,
-        "url": a.file.url if a.file else "",
-        "thumbnail_url": a.thumbnail.url if a.thumbnail else "",
+        "url": reverse("api-v1:cases_attachment_file", args=[a.pk]) if a.file else "",
+        "thumbnail_url": reverse("api-v1:cases_attachment_thumb", args=[a.pk]) if a.thumbnail else "",
         "content_type": a.content_type,
         "size": a.size,
         "sha256": a.sha256,
@@ -439,6 +442,26 @@ def categories(request: HttpRequest, all: bool = False):
 def upload(request: HttpRequest, file: File[UploadedFile], kind: Form[AttachmentKind] = AttachmentKind.OTHER):
     att = services.upload_attachment(actor=request.auth, file=file, kind=kind)
     return Status(201, _att_out(att))
+
+
+@router.get(
+    "/attachments/{int:attachment_id}/file",
+    summary="附件原图（与案件同样的查看权限；对象存储时 302 到临时签名地址）",
+    url_name="cases_attachment_file",
+)
+def attachment_file(request: HttpRequest, attachment_id: int):
+    att = selectors.get_attachment(user=request.auth, pk=attachment_id)
+    return attachment_files.file_response(att)
+
+
+@router.get(
+    "/attachments/{int:attachment_id}/thumb",
+    summary="附件缩略图（JPEG，权限同原图）",
+    url_name="cases_attachment_thumb",
+)
+def attachment_thumb(request: HttpRequest, attachment_id: int):
+    att = selectors.get_attachment(user=request.auth, pk=attachment_id)
+    return attachment_files.file_response(att, thumb=True)
 
 
 @router.get("/inbox", response=CaseListOut, summary="我的待办")

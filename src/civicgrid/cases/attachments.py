@@ -2,23 +2,30 @@
 
 ``store_upload`` is shared with the intake app. It must run inside the caller's transaction or on its own; the
 file is written first (content-addressed, so a rolled-back row leaves only a harmless, reusable file).
+
+``file_response`` answers with a photo the caller has already been allowed to see (the web UI's
+``/cases/photos/<id>/`` and the API's ``/api/v1/cases/attachments/<id>/file``): streamed from local disk, or a
+redirect to a short-lived presigned URL when the files live in object storage (S3).
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import mimetypes
 
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from PIL import Image, UnidentifiedImageError
 
 from civicgrid.cases.models import Attachment, AttachmentKind
-from civicgrid.core.errors import ValidationFailed
+from civicgrid.core.errors import NotFound, ValidationFailed
 
 MAX_BYTES = 15 * 1024 * 1024
 MAX_PIXELS = 50_000_000
 THUMB_SIZE = (320, 320)
+PRESIGNED_SECONDS = 300  # how long a redirect to object storage stays valid
 FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png"), "WEBP": ("image/webp", ".webp")}
 
 
@@ -96,3 +103,40 @@ def store_upload(*, file, kind: str = AttachmentKind.OTHER, actor=None, case=Non
         height=height,
         uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
+
+
+# --- serving ----------------------------------------------------------------------------------------
+
+
+def _is_local(storage) -> bool:
+    """Files on this server's disk (streamed by us); any other backend (S3) signs its own short-lived URLs."""
+    return isinstance(storage, FileSystemStorage)
+
+
+def file_response(att: Attachment, *, thumb: bool = False, redirect_remote: bool = True) -> HttpResponse:
+    """The photo (or its thumbnail) of ``att``, which the caller has checked the user may see. Local disk: the
+    bytes, with the stored content type. Object storage: a 302 to a presigned URL valid for
+    :data:`PRESIGNED_SECONDS` (never cached), or with ``redirect_remote=False`` the bytes streamed through this
+    server (the web pages' ``<img>``, which stay on this origin). Raises :class:`NotFound` when the file is
+    missing."""
+    use_thumb = thumb and bool(att.thumbnail)
+    name = att.thumbnail.name if use_thumb else att.file.name
+    content_type = "image/jpeg" if use_thumb else (att.content_type or mimetypes.guess_type(name or "")[0])
+    storage = default_storage
+    if not name:
+        raise NotFound("图片文件不存在")
+    if redirect_remote and not _is_local(storage):
+        try:
+            url = storage.url(
+                name, parameters={"ResponseContentType": content_type}, expire=PRESIGNED_SECONDS
+            )
+        except TypeError:  # a storage whose url() takes only the name
+            url = storage.url(name)
+        response = HttpResponseRedirect(url)
+        response["Cache-Control"] = "private, no-store"
+        return response
+    if not storage.exists(name):
+        raise NotFound("图片文件不存在")
+    response = FileResponse(storage.open(name, "rb"), content_type=content_type)
+    response["Cache-Control"] = "private, max-age=86400"
+    return response

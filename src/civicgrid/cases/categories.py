@@ -79,6 +79,19 @@ MINOR_CODES = {
     "S09010",  # 非机动车乱停放
     "S09011",  # 共享单车乱象
 }
+# never public (Open311): 矛盾纠纷 (91), 信访 (93), personal registers — 民生服务/救助 (94), 社会治安线索 (95) —,
+# the catch-all 其他 (99, content unknown), 传染病疫情线索 (a person's health) and 流浪乞讨 (a person).
+# Everything else (部件, 事项, 安全隐患, 应急) is public. 舆情 is a source, not a category: see open311.selectors.
+PRIVATE_STREET_MAJORS = frozenset({"91", "93", "94", "95", "99"})
+PRIVATE_CODES = frozenset({"J96001", "S09003"})
+
+
+def is_public_seed(code: str, kind: str, major_code: str) -> bool:
+    if code in PRIVATE_CODES:
+        return False
+    return not (kind == "street" and major_code in PRIVATE_STREET_MAJORS)
+
+
 STREET_MAJOR_LIMITS = {
     # 大类 → (handle amount, unit)
     "91": (5, "working_days"),
@@ -106,6 +119,7 @@ class SeedRow:
     handle: tuple[int, str] = (3, "working_days")
     verify: tuple[int, str] = (1, "working_days")
     grid_worker_can_file: bool = False
+    is_public: bool = True
     accept_condition: str = ""
     close_condition: str = ""
     sort: int = 0
@@ -134,6 +148,7 @@ def _standard_rows() -> list[SeedRow]:
                     level="major",
                     name=r["major_name"],
                     parent_code=None,
+                    is_public=is_public_seed(major_code, kind, r["major_code"]),
                     sort=len(majors),
                 )
                 rows.append(majors[major_code])
@@ -159,6 +174,7 @@ def _standard_rows() -> list[SeedRow]:
                     else ((1, "working_days") if minor else (3, "working_days")),
                     verify=(4, "natural_hours") if urgent else (1, "working_days"),
                     grid_worker_can_file=minor,
+                    is_public=is_public_seed(code, kind, r["major_code"]),
                     accept_condition=f"{name}属实，位于本街道管辖范围内，有现场照片或明确地址。",
                     close_condition=f"{noun}已处置到位，现场恢复正常，有处置后照片且核查通过。",
                     sort=i,
@@ -181,6 +197,7 @@ def _street_rows() -> list[SeedRow]:
                     level="major",
                     name=r["major_name"],
                     parent_code=None,
+                    is_public=is_public_seed(major_code, "street", r["major_code"]),
                     sort=len(majors),
                 )
                 rows.append(majors[major_code])
@@ -200,6 +217,7 @@ def _street_rows() -> list[SeedRow]:
                     dispatch=(1, "natural_hours") if urgent else (2, "working_hours"),
                     handle=STREET_MAJOR_LIMITS[r["major_code"]],
                     verify=(1, "working_days"),
+                    is_public=is_public_seed("J" + r["code"], "street", r["major_code"]),
                     accept_condition=f"反映的{r['major_name']}事项属实且属本街道职责范围。",
                     close_condition="诉求已答复或问题已解决，处置情况已反馈反映人。",
                     sort=i,
@@ -224,6 +242,8 @@ def load_categories(category_model=None, department_model=None, *, update_existi
     if department_model is None:
         from civicgrid.accounts.models import Department as department_model
     depts = {d.code: d for d in department_model.objects.all()}
+    # migration 0002 runs this with the historical model, which has no later fields (is_public: 0005)
+    known = {f.name for f in category_model._meta.get_fields()}
     existing = {c.code: c for c in category_model.objects.all()}
     created = updated = 0
     for row in seed_rows():
@@ -244,10 +264,12 @@ def load_categories(category_model=None, department_model=None, *, update_existi
             verify_limit_amount=row.verify[0],
             verify_limit_unit=row.verify[1],
             grid_worker_can_file=row.grid_worker_can_file,
+            is_public=row.is_public,
             accept_condition=row.accept_condition,
             close_condition=row.close_condition,
             sort=row.sort,
         )
+        values = {k: v for k, v in values.items() if k in known}
         obj = existing.get(row.code)
         if obj is None:
             obj = category_model.objects.create(code=row.code, **values)

@@ -160,6 +160,12 @@ class Category(models.Model):
     )
     is_enabled = models.BooleanField("启用", default=True)
     grid_worker_can_file = models.BooleanField("网格员可自行立案", default=False)
+    is_public = models.BooleanField(
+        "对外公开",
+        default=False,
+        help_text="勾选后，该分类出现在 Open311 服务目录中，其工单（已脱敏）可经 Open311 公开查询；"
+        "大类未勾选时其下小类均不公开。信访、矛盾纠纷、民生救助等涉及个人的分类不要勾选",
+    )
     sort = models.PositiveIntegerField("排序", default=0)
 
     objects = RestrictedQuerySet.as_manager()

@@ -15,6 +15,8 @@ Out of scope reads raise :class:`~civicgrid.core.errors.NotFound` (existence is 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
@@ -394,6 +396,107 @@ def mask_phone(phone: str) -> str:
     if len(phone) >= 7:
         return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
     return "*" * len(phone)
+
+
+def mask_id_number(number: str) -> str:
+    """3****************X: an ID number keeps only its first and last character."""
+    return number[:1] + "*" * (len(number) - 2) + number[-1:] if len(number) > 2 else "*" * len(number)
+
+
+def mask_name(name: str) -> str:
+    """王**: a person's name keeps only its first character (the surname)."""
+    name = (name or "").strip()
+    return name[:1] + "*" * (len(name) - 1) if len(name) > 1 else "*"
+
+
+# --- free text for the public (Open311, the resident's tracking page) --------------------------------
+
+_D = r"(?<![0-9A-Za-z])"  # no digit/letter just before …
+_E = r"(?![0-9A-Za-z])"  # … or just after
+ID_NUMBER_RE = re.compile(
+    _D + r"[1-9]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]" + _E
+)
+PHONE_RES = (
+    # mobile, optionally +86 / 86 and spaces or dashes: 13800138000, +86 138-0013-8000
+    re.compile(_D + r"(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}" + _E),
+    # landline with area code, optional extension: 0571-87654321, (0571)8765432, 010 12345678-801
+    re.compile(r"(?<!\d)(?:\(0\d{2,3}\)|0\d{2,3})[ -]?[2-9]\d{6,7}(?:-\d{1,5})?(?!\d)"),
+    # a local number without the area code: 87654321 (not a date such as 20261125)
+    re.compile(
+        _D + r"(?!(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])" + _E + r")[2-9]\d{6,7}" + _E
+    ),
+)
+
+
+def _mask_phone_text(match: re.Match) -> str:
+    """A phone number found in text, as digits: 138****8000 (like :func:`mask_phone`), a short local number
+    keeping only its last 4 (****4321); a +86 prefix is dropped."""
+    digits = re.sub(r"\D", "", match.group())
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]
+    if len(digits) >= 11:
+        return mask_phone(digits)
+    return "*" * (len(digits) - 4) + digits[-4:]
+
+
+_HAN = r"\u4e00-\u9fff"
+SURNAMES = (
+    "欧阳|司马|诸葛|上官|司徒|东方|皇甫|令狐|慕容|公孙|尉迟|长孙|宇文|夏侯|"
+    "[王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+    "姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫严段雷侯龙史陶黎贺顾毛郝龚邵万钱覃武戴莫孔向汤"
+    "常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍"
+    "涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党"
+    "宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝]"
+)
+TITLE_RE = re.compile(
+    f"(?:{SURNAMES})(?=(?:先生|女士|小姐|师傅|阿姨|大爷|大妈|大姐|大哥|老师|同学|奶奶|爷爷))"
+)
+NAME_LABEL_RE = re.compile(
+    r"((?:姓名|联系人|反映人|来电人|报警人|投诉人|举报人|当事人|求助人|户主|业主|租户)\s*(?:[:：是为]\s*)?)"
+    f"[{_HAN}·]{{2,4}}"
+)
+
+
+class PublicText:
+    """Scrub free text for public output — Open311 bodies and the resident's tracking page: phone numbers (mobile
+    and landline, masked like :func:`mask_phone`), 18-digit ID numbers, the names of the platform's staff (→
+    工作人员), the names given per call (e.g. the case's reporter, masked like :func:`mask_name`), names after a
+    label (姓名：…, 联系人…), and a surname before 先生/女士/师傅 … (→ 某先生). Build one per request
+    (:func:`public_text`): it reads the staff names once."""
+
+    def __init__(self, staff_names: Iterable[str] = ()):
+        names = sorted({n for n in staff_names if n and len(n) >= 2}, key=len, reverse=True)
+        self._staff = re.compile("|".join(map(_name_pattern, names))) if names else None
+
+    def __call__(self, text: str | None, *, names: Iterable[str] = ()) -> str:
+        text = text or ""
+        if not text:
+            return ""
+        text = ID_NUMBER_RE.sub(lambda m: mask_id_number(m.group()), text)
+        for pattern in PHONE_RES:
+            text = pattern.sub(_mask_phone_text, text)
+        for name in sorted({n.strip() for n in names if n and len(n.strip()) >= 2}, key=len, reverse=True):
+            text = text.replace(name, mask_name(name))
+        if self._staff is not None:
+            text = self._staff.sub("工作人员", text)
+        text = NAME_LABEL_RE.sub(lambda m: m.group(1) + "***", text)
+        return TITLE_RE.sub("某", text)
+
+
+def _name_pattern(name: str) -> str:
+    """A staff name: a Chinese name anywhere; a login name (ASCII) only as a whole word."""
+    escaped = re.escape(name)
+    return f"(?<![0-9A-Za-z_]){escaped}(?![0-9A-Za-z_])" if name.isascii() else escaped
+
+
+def public_text() -> PublicText:
+    """A :class:`PublicText` that knows every person's account name and login name (one query); the service
+    accounts of the intake channels (``_resident_intake``, ``open311-…``) are not people."""
+    from civicgrid.accounts.models import User
+
+    accounts = User.objects.exclude(username__startswith="_").exclude(username__startswith="open311-")
+    names = [n for pair in accounts.values_list("full_name", "username") for n in pair]
+    return PublicText(names)
 
 
 def reporter_phone(*, user, case: Case) -> str:

@@ -240,6 +240,54 @@ def _resolve_place(
     return lng, lat, grid
 
 
+# roles bound to a patch of the 街道: what they report must lie in their own grids / community
+PLACE_BOUND_ROLES = frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF})
+
+
+def _grid_community_id(grid: Grid | None, grid_id: int | None) -> int | None:
+    if grid is not None and grid.pk == grid_id:
+        return grid.community_id
+    if grid_id is None:
+        return None
+    from civicgrid.places.selectors import grid_card
+
+    card = grid_card(grid_id)
+    if card is not None:
+        return card.community_id
+    return Grid.objects.filter(pk=grid_id).values_list("community_id", flat=True).first()
+
+
+def _in_patch(actor, grid_id: int | None, community_id: int | None) -> bool:
+    if grid_id is None:
+        return False
+    if actor.role == Role.GRID_WORKER:
+        return grid_id in _own_grid_ids(actor)
+    return actor.community_id is not None and community_id == actor.community_id
+
+
+def _check_place_in_patch(
+    actor, *, point: tuple[float, float] | None, given_grid: Grid | None, grid: Grid | None
+) -> None:
+    """A 网格员 / 社区工作人员 reports only inside their own grids / community: the point given (located by the
+    grid index), the grid given, and the grid an address resolved to must each lie there. Raises
+    :class:`ValidationFailed` (point in no grid) or :class:`PermissionDenied` (outside), naming the field."""
+    if actor.role not in PLACE_BOUND_ROLES:
+        return
+    patch = "您负责的网格" if actor.role == Role.GRID_WORKER else "本社区"
+    outside = f"不在{patch}内，不能在此上报或立案；其他区域的问题请联系指挥中心"
+    if point is not None:
+        located_id = grid.pk if given_grid is None and grid is not None else _locate_grid_id(*point)
+        if located_id is None:
+            raise ValidationFailed("经纬度：该位置不在任何网格内，请在网格范围内选点", field="lng")
+        if not _in_patch(actor, located_id, _grid_community_id(grid, located_id)):
+            raise PermissionDenied(f"经纬度：该位置{outside}", field="lng")
+    if given_grid is not None:
+        if not _in_patch(actor, given_grid.pk, given_grid.community_id):
+            raise PermissionDenied(f"网格：所选网格{outside}", field="grid")
+    elif point is None and grid is not None and not _in_patch(actor, grid.pk, grid.community_id):
+        raise PermissionDenied(f"地址：该地址所在网格{outside}", field="address")
+
+
 def _locate_grid_id(lng: float, lat: float) -> int | None:
     try:
         from civicgrid.places.selectors import locate_grid_id
@@ -327,8 +375,13 @@ def create_case(
     attachments: Iterable = (),
     auto_accept: bool = False,
     channel: str = "",
+    place_checked: bool = False,
 ) -> Case:
     """上报 a case (state ``reported``; ``auto_accept`` also 立案 it in the same transaction).
+
+    A 网格员 / 社区工作人员 may report only inside their own grids / community (:func:`_check_place_in_patch`).
+    ``place_checked``: the caller is a public intake channel (居民随手拍, Open311) acting through a service account
+    and has already checked the place against its own jurisdiction (the 街道); the account's patch does not apply.
 
     A retry with the same ``idempotency_key`` by the same actor returns the case created the first time (that
     instance carries ``idempotent_replay = True``). The first request pays no extra query for the key: the unique
@@ -358,7 +411,10 @@ def create_case(
         if occurred_at is not None and (occurred_at.tzinfo is None):
             raise ValidationFailed("发生时间必须带时区", field="occurred_at")
         address = (address or "").strip()[:200]
+        given_grid, point = grid, ((lng, lat) if lng is not None and lat is not None else None)
         lng, lat, grid = _resolve_place(lng=lng, lat=lat, address=address, grid=grid)
+        if not place_checked:
+            _check_place_in_patch(actor, point=point, given_grid=given_grid, grid=grid)
     except ValidationFailed:
         # a retry of a request that was accepted earlier answers with that case even if its input would be
         # refused now (a category disabled since, say)

@@ -6,13 +6,11 @@ and turn domain errors into form errors, messages and HTTP statuses.
 
 from __future__ import annotations
 
-import mimetypes
 from collections import Counter
 from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import redirect, render
@@ -21,6 +19,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_http_methods
 
 from civicgrid.accounts.roles import BUSINESS_ROLES
+from civicgrid.cases import attachments as attachment_files
 from civicgrid.cases import channels, exports, selectors, services, workflow
 from civicgrid.cases.forms import FIELD_ALIASES, CaseCreateForm, CaseFilterForm, form_for
 from civicgrid.cases.models import (
@@ -367,15 +366,7 @@ def detail(request, pk: int):
 def attachment(request, pk: int, thumb: bool = False):
     """A case photo (scoped like its case): ``/cases/photos/<id>/`` or ``…/thumb/``."""
     att = selectors.get_attachment(user=request.user, pk=pk)
-    name = att.thumbnail.name if thumb and att.thumbnail else att.file.name
-    if not name or not default_storage.exists(name):
-        raise Http404("图片文件不存在")
-    content_type = "image/jpeg" if thumb and att.thumbnail else att.content_type
-    resp = FileResponse(
-        default_storage.open(name, "rb"), content_type=content_type or mimetypes.guess_type(name)[0]
-    )
-    resp["Cache-Control"] = "private, max-age=86400"
-    return resp
+    return attachment_files.file_response(att, thumb=thumb, redirect_remote=False)
 
 
 # --- 新建 -----------------------------------------------------------------------------------------

@@ -1,15 +1,20 @@
 """The JSON API (``/api/v1/``): one NinjaAPI, one router per app, domain errors mapped to HTTP.
 
-Auth: ``Authorization: Bearer cg_…`` machine tokens, or the browser session (CSRF-checked).
+Auth: ``Authorization: Bearer cg_…`` machine tokens, or the browser session (CSRF-checked); the same for the
+description (``/api/v1/openapi.json``, ``/api/v1/docs``): see :func:`docs_access`.
 Errors always look like ``{"code": "...", "detail": "中文说明", "field": "..."}``.
 """
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+import functools
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi.views import openapi_json
 from ninja.security import APIKeyCookie, HttpBearer
 
 from civicgrid.core.errors import DomainError
@@ -40,12 +45,45 @@ class SessionAuth(APIKeyCookie):
         return None
 
 
+def _unauthorized() -> JsonResponse:
+    response = JsonResponse({"code": "unauthorized", "detail": "未登录或令牌无效"}, status=401)
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+def docs_access(view):
+    """The API description is for the API's users: ``/api/v1/openapi.json`` and the ``/api/v1/docs`` page answer a
+    logged-in user or a valid bearer token (e.g. a test tool's); anyone else gets 401 (openapi.json) or the login
+    page (docs). A bearer token that is given but invalid is a 401 for both."""
+    is_json = getattr(view, "func", None) is openapi_json
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        header = request.headers.get("Authorization", "")
+        scheme, _, key = header.partition(" ")
+        if scheme.lower() == "bearer":
+            from civicgrid.accounts.services import authenticate_token
+
+            user = authenticate_token(key.strip())
+            if user is None:
+                return _unauthorized()
+            request.user = user
+        else:
+            user = getattr(request, "user", None)
+            if user is None or not user.is_authenticated or not user.is_active:
+                return _unauthorized() if is_json else redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
 api = NinjaAPI(
     title="CivicGrid 街道网格化治理平台 API",
     version="1.0.0",
     urls_namespace="api-v1",
     auth=[TokenAuth(), SessionAuth()],
     docs_url="/docs",
+    docs_decorator=docs_access,
 )
 
 

@@ -67,7 +67,10 @@ def _labelled(field: str, message: str) -> str:
 def _domain_errors(exc: DomainError) -> FormRejected:
     field = FIELD_ALIASES.get(exc.field or "", exc.field or "form")
     status = 403 if exc.status == 403 else 422
-    return FormRejected({field: _labelled(field, exc.message)}, status=status)
+    message = exc.message
+    if field == "location":  # the engine names 经纬度 / 网格; on this form both are the one 位置 field
+        message = message.removeprefix("经纬度：").removeprefix("网格：")
+    return FormRejected({field: _labelled(field, message)}, status=status)
 
 
 def _form_errors(form: forms.Form) -> dict[str, str]:

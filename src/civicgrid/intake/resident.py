@@ -331,6 +331,7 @@ def submit_report(request) -> tuple[Case, str]:
             source_ref=code,
             attachments=[p.as_upload() for p in photos],
             channel=channels.RESIDENT,
+            place_checked=True,  # located in the 街道's grids above; the service account has no patch
         )
     except DomainError as exc:
         field = FIELD_ALIASES.get(exc.field or "", exc.field or "form")
@@ -410,22 +411,6 @@ PUBLIC_STATE = {
     CaseState.MERGED: ("已与同一问题的其他反映合并处理", "info"),
 }
 DONE_STATES = {CaseState.CLOSED, CaseState.RATED}
-PHONE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|\d{7,8})(?!\d)")
-
-
-def public_text(text: str) -> str:
-    """Staff-written text made fit for the public page: phone numbers and staff names masked."""
-    text = PHONE_IN_TEXT.sub("***", text or "")
-    names = set()
-    for full_name, username in User.objects.exclude(username=INTAKE_USERNAME).values_list(
-        "full_name", "username"
-    ):
-        for n in (full_name, username):
-            if n and len(n) >= 2:
-                names.add(n)
-    for n in sorted(names, key=len, reverse=True):
-        text = text.replace(n, "工作人员")
-    return text.strip()
 
 
 def _steps(case: Case) -> list[dict]:
@@ -455,7 +440,7 @@ def _steps(case: Case) -> list[dict]:
     return steps
 
 
-def _replies(case: Case) -> list[dict]:
+def _replies(case: Case, public_text) -> list[dict]:
     replies = []
     if case.state == CaseState.REJECTED:
         ev = case.events.filter(move="reject").order_by("-seq").first()
@@ -511,6 +496,7 @@ def track(request, code: str):
             status=status,
         )
     state_label, state_color = PUBLIC_STATE.get(case.state, (case.get_state_display(), "secondary"))
+    public_text = case_selectors.public_text()  # the free text shown here is scrubbed like Open311's
     kind = KIND_BY_CODE.get(case.category.code) if case.category_id else None
     own_photos, result_photos = public_photos(case)
     ctx = {
@@ -521,9 +507,11 @@ def track(request, code: str):
         "state_label": state_label,
         "state_color": state_color,
         "steps": _steps(case),
-        "replies": _replies(case),
+        "replies": _replies(case, public_text),
         "kind_label": kind.label if kind else (case.category.name if case.category_id else "其他问题"),
-        "description": re.sub(r"^【居民所选类型：[^】]*】", "", case.description),
+        "description": public_text(
+            re.sub(r"^【居民所选类型：[^】]*】", "", case.description), names=[case.reporter_name]
+        ),
         "own_photos": own_photos,
         "result_photos": result_photos,
         "photo_count": len(own_photos) + len(result_photos),

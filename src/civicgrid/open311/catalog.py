@@ -1,4 +1,4 @@
-"""The service list: one Open311 service per enabled leaf :class:`~civicgrid.cases.models.Category`, and the
+"""The service list: one Open311 service per enabled public leaf :class:`~civicgrid.cases.models.Category`, and the
 service-definition attributes, defined here in code per category kind (管理部件 / 管理事项 / 街道事项)."""
 
 from __future__ import annotations
@@ -92,13 +92,21 @@ def attributes_for(category: Category) -> tuple[Attribute, ...]:
     return ATTRIBUTES_BY_KIND.get(category.kind, (SEVERITY, NOTE))
 
 
+def public_category_q(prefix: str = "") -> Q:
+    """Categories marked 对外公开 (``is_public``), under a 大类 that is public too."""
+    return Q(**{f"{prefix}is_public": True}) & (
+        Q(**{f"{prefix}parent__isnull": True}) | Q(**{f"{prefix}parent__is_public": True})
+    )
+
+
 def service_categories() -> QuerySet[Category]:
-    """Enabled leaves: 小类 (the case engine files cases only under a 小类) with no children, whose 大类, if
-    any, is enabled too."""
+    """Enabled public leaves: 小类 (the case engine files cases only under a 小类) with no children, marked
+    对外公开, whose 大类, if any, is enabled and public too. 信访, 矛盾纠纷 … are never listed (nor accepted)."""
     has_children = Category.objects.filter(parent=OuterRef("pk"))
     return (
         Category.objects.filter(is_enabled=True, level=CategoryLevel.MINOR)
         .filter(Q(parent__isnull=True) | Q(parent__is_enabled=True))
+        .filter(public_category_q())
         .exclude(Exists(has_children))
         .select_related("parent")
         .order_by("kind", "sort", "code")

@@ -2,11 +2,15 @@
 
 Open311 callers are not users, so the user-scoped case selectors do not apply; the public rule is here:
 
-- a case is public once it has a category and either came in through Open311 or has been numbered (立案);
-  voided cases (作废, entered in error) are never shown;
+- a case is public once it has a category marked 对外公开 (``Category.is_public``, its 大类 too) and either came
+  in through Open311 or has been numbered (立案); voided cases (作废, entered in error) and cases from the 信访 and
+  舆情 channels are never shown, whatever their category;
 - a key (or ``jurisdiction_id``) limits everything to one 街道: the case's community/grid lies in it, or it was
   submitted through a key of that 街道;
-- only public fields leave: never the reporter's name/phone, never staff names or internal notes.
+- a lookup by id sees only cases reported within the last 90 days (as the default list does), except a key
+  reading the requests it submitted itself;
+- only public fields leave: never the reporter's name/phone, never staff names or internal notes; every free
+  text (description, address, notes, updates) passes :class:`civicgrid.cases.selectors.PublicText`.
 """
 
 from __future__ import annotations
@@ -17,15 +21,19 @@ from datetime import datetime
 
 from django.db.models import F, Q, QuerySet
 
-from civicgrid.cases.models import Case, CaseEvent, CaseState
+from civicgrid.cases.models import Case, CaseEvent, CaseState, Source
+from civicgrid.cases.selectors import PublicText
+from civicgrid.open311.catalog import public_category_q
 from civicgrid.open311.formats import iso
-from civicgrid.open311.models import InboundUpdate, ServiceRequest
+from civicgrid.open311.models import InboundUpdate, Open311Key, ServiceRequest
 from civicgrid.places.models import Street
 
 CLOSED_STATES = frozenset(
     {CaseState.CLOSED, CaseState.RATED, CaseState.REJECTED, CaseState.VOIDED, CaseState.MERGED}
 )
 MAX_ROWS = 1000
+# channels whose cases are never public, whatever their category: 信访 and 舆情
+PRIVATE_SOURCES = (Source.PETITION, Source.MEDIA)
 DESCRIPTION_MAX = 4000
 
 # the public sentence for an event that moved the case into a state
@@ -66,6 +74,8 @@ def jurisdiction_q(street: Street | None, prefix: str = "") -> Q:
 def public_cases(*, street: Street | None) -> QuerySet[Case]:
     return (
         Case.objects.filter(category__isnull=False)
+        .filter(public_category_q("category__"))
+        .exclude(source__in=PRIVATE_SOURCES)
         .exclude(state=CaseState.VOIDED)
         .filter(Q(number__isnull=False) | Q(open311_request__isnull=False))
         .filter(jurisdiction_q(street))
@@ -94,9 +104,21 @@ def ids_q(ids: Iterable[str], prefix: str = "") -> Q:
     )
 
 
+def _lookup_window(qs: QuerySet[Case], since: datetime | None, key: Open311Key | None) -> QuerySet[Case]:
+    """Lookups by id: reported since ``since``, or submitted through ``key`` (a client may follow its own)."""
+    if since is None:
+        return qs
+    window = Q(created_at__gte=since)
+    if key is not None:
+        window |= Q(open311_request__key=key)
+    return qs.filter(window)
+
+
 def find_requests(
     *,
     street: Street | None,
+    since: datetime | None = None,
+    key: Open311Key | None = None,
     ids: list[str] | None = None,
     service_codes: list[str] | None = None,
     statuses: list[str] | None = None,
@@ -105,7 +127,7 @@ def find_requests(
 ) -> list[Case]:
     qs = public_cases(street=street)
     if ids is not None:
-        qs = qs.filter(ids_q(ids))
+        qs = _lookup_window(qs.filter(ids_q(ids)), since, key)
     if service_codes:
         qs = qs.filter(category__code__in=service_codes)
     if statuses:
@@ -118,28 +140,37 @@ def find_requests(
     return list(qs.order_by("-created_at", "-id")[:MAX_ROWS])
 
 
-def get_request(*, street: Street | None, service_request_id: str) -> Case | None:
-    return public_cases(street=street).filter(ids_q([service_request_id])).first()
+def get_request(
+    *,
+    street: Street | None,
+    service_request_id: str,
+    since: datetime | None = None,
+    key: Open311Key | None = None,
+) -> Case | None:
+    """The public case with this id; with ``since``, only if reported since then or submitted through ``key``."""
+    qs = public_cases(street=street).filter(ids_q([service_request_id]))
+    return _lookup_window(qs, since, key).first()
 
 
-def request_dict(case: Case) -> dict:
-    """One service request with public fields only."""
+def request_dict(case: Case, *, text: PublicText) -> dict:
+    """One service request with public fields only; free text scrubbed by ``text``."""
     link = case.open311_request if _has_link(case) else None
     state_label = CaseState(case.state).label if case.state in CaseState.values else case.state
     status = status_of(case.state)
+    names = [case.reporter_name]
     return {
         "service_request_id": link.service_request_id if link else case.number,
         "status": status,
-        "status_notes": state_label,
+        "status_notes": text(state_label, names=names),
         "service_name": case.category.name,
         "service_code": case.category.code,
-        "description": (case.description or "")[:DESCRIPTION_MAX] or None,
+        "description": text((case.description or "")[:DESCRIPTION_MAX], names=names) or None,
         "agency_responsible": case.department.name if case.department_id else None,
-        "service_notice": service_notice(case),
+        "service_notice": text(service_notice(case), names=names) or None,
         "requested_datetime": iso(case.created_at),
         "updated_datetime": iso(case.closed_at if status == "closed" and case.closed_at else case.updated_at),
         "expected_datetime": iso(case.due_at) if status == "open" else None,
-        "address": case.address or None,
+        "address": text(case.address, names=names) or None,
         "address_id": (link.address_id or None) if link else None,
         "zipcode": None,
         "lat": case.lat,
@@ -227,12 +258,12 @@ def _event_update(ev: CaseEvent, inbound: InboundUpdate | None) -> Update:
     return Update(str(ev.pk), ev.case, ev.at, ev.to_state, sentence)
 
 
-def update_dict(update: Update) -> dict:
+def update_dict(update: Update, *, text: PublicText) -> dict:
     return {
         "update_id": update.update_id,
         "service_request_id": public_id(update.case),
         "status": status_of(update.state),
         "updated_datetime": iso(update.at),
-        "description": update.description,
+        "description": text(update.description, names=[update.case.reporter_name]),
         "media_url": update.media_url or None,
     }

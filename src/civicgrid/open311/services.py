@@ -263,6 +263,7 @@ def submit_request(*, key: Open311Key, data: RequestInput) -> ServiceRequest:
                 reporter_name=reporter_name,
                 reporter_phone=phone,
                 source_ref=srid,
+                place_checked=True,  # point_in_street above: the key's 街道 is the jurisdiction
             )
         except DomainError as exc:
             raise (Forbidden(exc.message) if exc.status == 403 else BadRequest(exc.message))

@@ -1,7 +1,9 @@
 """GeoReport v2 endpoints (plus FixMyStreet's ``servicerequestupdates``), each in ``.json`` and ``.xml``.
 
-Reads are public (optionally narrowed by ``jurisdiction_id``); a read that carries an ``api_key`` must carry a
-valid one and then sees only its 街道. Writes need a valid, unrevoked ``api_key`` and stay inside its 街道.
+Reads are public (optionally narrowed by ``jurisdiction_id``) unless ``CIVICGRID["OPEN311_READ_REQUIRES_KEY"]``
+(env ``CIVICGRID_OPEN311_READ_REQUIRES_KEY=1``) asks for a key on every read but ``discovery``; a read that carries
+an ``api_key`` must carry a valid one and then sees only its 街道. What a read may show: :mod:`.selectors`.
+Writes need a valid, unrevoked ``api_key`` and stay inside its 街道.
 Errors are ``[{code, description}]`` with HTTP 400 (bad/missing parameter), 403 (api_key), 404 (unknown).
 """
 
@@ -11,9 +13,11 @@ import functools
 import re
 from datetime import timedelta
 
+from django.conf import settings
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
+from civicgrid.cases.selectors import public_text
 from civicgrid.core import clock
 from civicgrid.open311 import catalog, selectors, services
 from civicgrid.open311.formats import (
@@ -84,22 +88,33 @@ def _write_key(request) -> Open311Key:
     return key
 
 
-def _read_scope(request) -> Street | None:
-    """The 街道 a read is limited to: the key's, else ``jurisdiction_id``'s, else none (all)."""
+def read_requires_key() -> bool:
+    return bool(settings.CIVICGRID.get("OPEN311_READ_REQUIRES_KEY"))
+
+
+def _reader(request) -> tuple[Street | None, Open311Key | None]:
+    """The 街道 a read is limited to (the key's, else ``jurisdiction_id``'s, else none: all) and the key read
+    with, if any. Without a key: 403 when the deployment requires keys for reads."""
     plain = _param(request, "api_key")
     if plain:
         key = services.authenticate(plain)
         if key is None:
             raise Forbidden("api_key 无效或已吊销")
         _check_jurisdiction(request, key)
-        return key.jurisdiction
+        return key.jurisdiction, key
+    if read_requires_key():
+        raise Forbidden("缺少 api_key：本平台的 Open311 查询需要接口密钥（请向街道系统管理员申请）")
     jurisdiction_id = _param(request, "jurisdiction_id")
     if not jurisdiction_id:
-        return None
+        return None, None
     street = Street.objects.filter(code=jurisdiction_id).first()
     if street is None:
         raise NotFound(f"jurisdiction_id 不存在：{jurisdiction_id}")
-    return street
+    return street, None
+
+
+def _read_scope(request) -> Street | None:
+    return _reader(request)[0]
 
 
 def _check_jurisdiction(request, key: Open311Key) -> None:
@@ -160,12 +175,12 @@ def service_definition(request, code, fmt):
 def requests_view(request, fmt):
     if request.method == "POST":
         return _create_request(request, fmt)
-    street = _read_scope(request)
+    street, key = _reader(request)
     params = request.GET
     ids = _list(params.get("service_request_id", ""))
     if ids:
-        # per the spec every other parameter is ignored when ids are given
-        cases = selectors.find_requests(street=street, ids=ids)
+        # per the spec every other parameter is ignored when ids are given; the 90-day window still applies
+        cases = selectors.find_requests(street=street, ids=ids, since=_since(), key=key)
     else:
         statuses = _list(params.get("status", "").lower())
         bad = [s for s in statuses if s not in ("open", "closed")]
@@ -179,7 +194,13 @@ def requests_view(request, fmt):
             start=start,
             end=end,
         )
-    return render(fmt, "service_requests", [selectors.request_dict(c) for c in cases])
+    text = public_text()
+    return render(fmt, "service_requests", [selectors.request_dict(c, text=text) for c in cases])
+
+
+def _since():
+    """The oldest report a lookup by id may return (the default list's window)."""
+    return clock.now() - DEFAULT_WINDOW
 
 
 def _date_window(params):
@@ -230,7 +251,7 @@ def _create_request(request, fmt):
         {
             "service_request_id": sr.service_request_id,
             "token": sr.token,
-            "service_notice": selectors.service_notice(sr.case) or "",
+            "service_notice": public_text()(selectors.service_notice(sr.case)),
             "account_id": sr.account_id,
         }
     ]
@@ -239,11 +260,13 @@ def _create_request(request, fmt):
 
 @endpoint("GET")
 def request_detail(request, service_request_id, fmt):
-    street = _read_scope(request)
-    case = selectors.get_request(street=street, service_request_id=service_request_id)
+    street, key = _reader(request)
+    case = selectors.get_request(
+        street=street, service_request_id=service_request_id, since=_since(), key=key
+    )
     if case is None:
         raise NotFound(f"服务请求不存在：{service_request_id}")
-    return render(fmt, "service_requests", [selectors.request_dict(case)])
+    return render(fmt, "service_requests", [selectors.request_dict(case, text=public_text())])
 
 
 @endpoint("GET")
@@ -268,7 +291,8 @@ def updates_view(request, fmt):
     street = _read_scope(request)
     start, end = _date_window(request.GET)
     updates = selectors.public_updates(street=street, start=start, end=end)
-    return render(fmt, "service_request_updates", [selectors.update_dict(u) for u in updates])
+    text = public_text()
+    return render(fmt, "service_request_updates", [selectors.update_dict(u, text=text) for u in updates])
 
 
 def _post_update(request, fmt):

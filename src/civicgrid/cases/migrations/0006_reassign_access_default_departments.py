@@ -20,7 +20,7 @@ def forwards(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0001_initial"),
-        ("cases", "0004_lean_indexes"),
+        ("cases", "0005_category_is_public"),
     ]
 
     operations = [

@@ -239,3 +239,17 @@ def test_done_page_is_scoped(client, area):
     case = Case.objects.get()
     client.force_login(UserFactory(role=Role.GRID_WORKER, grids=[area["g2"]]))
     assert client.get(f"/field/done/{case.pk}/").status_code == 404
+
+
+def test_huge_dimension_png_is_refused_in_bounded_memory(client, area):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.bombs import PeakRss, png_bomb
+
+    client.force_login(area["worker"])
+    with PeakRss() as mem:
+        resp = patrol(client, area, photos=[SimpleUploadedFile("巡查.png", png_bomb(6300, 6300))], json=True)
+    assert resp.status_code == 422
+    msg = resp.json()["errors"]["photos"]
+    assert "巡查.png" in msg and "尺寸过大" in msg
+    assert mem.growth_mb < 60

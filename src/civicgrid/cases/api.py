@@ -27,6 +27,7 @@ from civicgrid.cases.models import (
     Source,
 )
 from civicgrid.core.errors import ValidationFailed
+from civicgrid.core.validation import MAX_DB_INT, MAX_IDS, MAX_OFFSET, Id, Text, has_control_chars
 from civicgrid.places.models import Grid
 
 try:  # django-ninja >= 1.5
@@ -299,89 +300,97 @@ def _detail(c: Case, user, *, trusted: bool = False) -> dict:
 # --- input schemas --------------------------------------------------------------------------------
 
 
+NOTE = 2000  # max length of a note / reason, as on the web forms
+
+
 class CaseCreateIn(Schema):
     source: Source
-    description: str = Field(min_length=1, max_length=5000)
-    category: int | None = None
-    category_code: str | None = None
+    description: Text = Field(min_length=1, max_length=5000)
+    category: Id | None = None
+    category_code: Text | None = Field(default=None, max_length=50)
     lng: float | None = Field(default=None, ge=-180, le=180)
     lat: float | None = Field(default=None, ge=-90, le=90)
-    address: str = Field(default="", max_length=200)
-    grid: int | None = None
-    reporter_name: str = Field(default="", max_length=50)
-    reporter_phone: str = Field(default="", max_length=30)
-    source_ref: str = Field(default="", max_length=100)
+    address: Text = Field(default="", max_length=200)
+    grid: Id | None = None
+    reporter_name: Text = Field(default="", max_length=50)
+    reporter_phone: Text = Field(default="", max_length=30)
+    source_ref: Text = Field(default="", max_length=100)
     occurred_at: datetime | None = None
-    attachment_ids: list[int] = []
+    attachment_ids: list[Id] = Field(default_factory=list, max_length=MAX_IDS)
     auto_accept: bool = False
 
 
 class CaseFilters(Schema):
-    status: str | None = None
-    category: str | None = None
-    grid: int | None = None
-    department: int | None = None
+    status: Text | None = Field(default=None, max_length=200)
+    category: Text | None = Field(default=None, max_length=100)
+    grid: Id | None = None
+    department: Id | None = None
     source: Source | None = None
     light: Light | None = None
     date_from: date | None = None
     date_to: date | None = None
-    q: str | None = None
+    q: Text | None = Field(default=None, max_length=100)
     limit: int = Field(default=20, ge=1, le=200)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
+
+
+class InboxQuery(Schema):
+    limit: int = Field(default=50, ge=1, le=200)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
 
 
 class VersionIn(Schema):
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_DB_INT)
 
 
 class NoteIn(VersionIn):
-    note: str = ""
+    note: Text = Field(default="", max_length=NOTE)
 
 
 class ReasonIn(VersionIn):
-    reason: str = ""
-    note: str = ""
+    reason: Text = Field(default="", max_length=NOTE)
+    note: Text = Field(default="", max_length=NOTE)
 
 
 class AcceptIn(NoteIn):
-    category: int | None = None
+    category: Id | None = None
     priority: Priority | None = None
 
 
 class DispatchIn(NoteIn):
-    department: int | None = None
+    department: Id | None = None
 
 
 class ReassignIn(VersionIn):
-    department: int
-    note: str = ""
-    reason: str = ""
+    department: Id
+    note: Text = Field(default="", max_length=NOTE)
+    reason: Text = Field(default="", max_length=NOTE)
 
 
 class VerifyIn(ReasonIn):
-    attachment_ids: list[int] = []
+    attachment_ids: list[Id] = Field(default_factory=list, max_length=MAX_IDS)
 
 
 class RateIn(NoteIn):
-    rating: str
+    rating: Text = Field(max_length=20)
     redo: bool = False
-    department: int | None = None
+    department: Id | None = None
 
 
 class ExtensionIn(VersionIn):
-    amount: int = Field(ge=1)
-    unit: str
-    reason: str = ""
+    amount: int = Field(ge=1, le=10_000)
+    unit: Text = Field(max_length=20)
+    reason: Text = Field(default="", max_length=NOTE)
 
 
 class MergeIn(NoteIn):
-    target_case: int
+    target_case: Id
 
 
 class FinishForm(Schema):
-    version: int = Field(ge=1)
-    note: str = ""
-    attachment_ids: str = ""
+    version: int = Field(ge=1, le=MAX_DB_INT)
+    note: Text = Field(default="", max_length=NOTE)
+    attachment_ids: Text = Field(default="", max_length=400, description="逗号分隔的附件编号")
 
 
 # --- helpers --------------------------------------------------------------------------------------
@@ -418,9 +427,14 @@ def _attachments(user, ids) -> list[Attachment]:
 
 def _parse_ids(text: str) -> list[int]:
     try:
-        return [int(p) for p in text.replace(" ", "").split(",") if p]
+        ids = [int(p) for p in text.replace(" ", "").split(",") if p]
     except ValueError:
         raise ValidationFailed("附件编号须为以逗号分隔的整数", field="attachment_ids")
+    if len(ids) > MAX_IDS:
+        raise ValidationFailed(f"附件编号最多 {MAX_IDS} 个，收到 {len(ids)} 个", field="attachment_ids")
+    if any(not 1 <= i <= MAX_DB_INT for i in ids):
+        raise ValidationFailed("附件编号超出范围", field="attachment_ids")
+    return ids
 
 
 # --- endpoints ------------------------------------------------------------------------------------
@@ -438,11 +452,11 @@ def upload(request: HttpRequest, file: File[UploadedFile], kind: Form[Attachment
 
 
 @router.get("/inbox", response=CaseListOut, summary="我的待办")
-def my_inbox(request: HttpRequest, limit: int = 50, offset: int = 0):
+def my_inbox(request: HttpRequest, page: Query[InboxQuery]):
     qs = selectors.inbox(user=request.auth)
     total = qs.count()
-    items = [_case_out(c, request.auth) for c in qs[offset : offset + min(limit, 200)]]
-    return {"total": total, "limit": limit, "offset": offset, "items": items}
+    items = [_case_out(c, request.auth) for c in qs[page.offset : page.offset + page.limit]]
+    return {"total": total, "limit": page.limit, "offset": page.offset, "items": items}
 
 
 @router.post(
@@ -450,7 +464,11 @@ def my_inbox(request: HttpRequest, limit: int = 50, offset: int = 0):
 )
 def create(request: HttpRequest, payload: CaseCreateIn):
     user = request.auth
-    key = request.headers.get("Idempotency-Key") or None
+    key = (request.headers.get("Idempotency-Key") or "").strip() or None
+    if key is not None and (len(key) > 100 or has_control_chars(key)):
+        raise ValidationFailed(
+            "请求头 Idempotency-Key 须为不超过 100 个字符的普通文本", field="Idempotency-Key"
+        )
     grid = None
     if payload.grid is not None:
         grid = Grid.objects.restrict(user, "view").filter(pk=payload.grid).first()
@@ -576,6 +594,8 @@ def finish(
 ):
     atts: list = _attachments(request.auth, _parse_ids(form.attachment_ids))
     atts += list(photos or [])
+    if len(atts) > MAX_IDS:
+        raise ValidationFailed(f"一次最多附 {MAX_IDS} 张照片，收到 {len(atts)} 张", field="photos")
     return _move(request, case_id, "finish", version=form.version, note=form.note, attachments=atts)
 
 

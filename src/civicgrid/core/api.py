@@ -6,13 +6,16 @@ Errors always look like ``{"code": "...", "detail": "中文说明", "field": "..
 
 from __future__ import annotations
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from civicgrid.core.errors import DomainError
+from civicgrid.core.validation import short
 
 
 class TokenAuth(HttpBearer):
@@ -64,9 +67,47 @@ def _http_error(request, exc: HttpError):
     return api.create_response(request, {"code": "error", "detail": str(exc)}, status=exc.status_code)
 
 
+MAX_REPORTED_ERRORS = 20
+
+
+def _bounded_error(err: dict) -> dict:
+    """One pydantic error without a megabyte-long echo of the input."""
+    out = {}
+    for key, value in err.items():
+        if key == "input":
+            if isinstance(value, str | int | float | bool) or value is None:
+                out[key] = short(value, 100) if isinstance(value, str) else value
+            continue  # dicts/lists/files: the client knows what it sent
+        if key == "ctx":
+            value = {k: v if isinstance(v, int | float | bool) else short(v, 100) for k, v in value.items()}
+        out[key] = value
+    return out
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request, exc):
+    return api.create_response(
+        request,
+        {"code": "payload_too_large", "detail": "请求体过大：表单/JSON 数据超过服务器允许的大小"},
+        status=413,
+    )
+
+
+@api.exception_handler(MultiPartParserError)
+def _bad_multipart(request, exc):
+    return api.create_response(
+        request,
+        {
+            "code": "validation_failed",
+            "detail": "multipart 请求体无法解析，请检查 Content-Type 的 boundary 与各部分格式",
+        },
+        status=422,
+    )
+
+
 @api.exception_handler(NinjaValidationError)
 def _validation_error(request, exc: NinjaValidationError):
-    errors = exc.errors
+    errors = [_bounded_error(e) for e in exc.errors[:MAX_REPORTED_ERRORS]]
     first = errors[0] if errors else {}
     loc = [str(p) for p in first.get("loc", []) if p not in ("body", "query", "path", "form", "payload")]
     field = ".".join(loc) or None

@@ -520,21 +520,21 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilters]):
     }
 
 
-@router.get("/{int:case_id}", response=CaseDetailOut, summary="案件详情（含流转记录与可执行操作）")
-def detail(request: HttpRequest, case_id: int):
+@router.get("/{case_id}", response=CaseDetailOut, summary="案件详情（含流转记录与可执行操作）")
+def detail(request: HttpRequest, case_id: Id):
     case = selectors.get_case(user=request.auth, pk=case_id)
     return _detail(case, request.auth)
 
 
-def _move(request, case_id: int, move: str, **kw) -> dict:
+def _move(request, case_id: Id, move: str, **kw) -> dict:
     user = request.auth
     case = selectors.get_case(user=user, pk=case_id)
     services.perform(actor=user, case=case, move=move, **kw)
     return _detail(selectors.get_case(user=user, pk=case_id), user)
 
 
-@router.post("/{int:case_id}/accept", response=CaseDetailOut, summary="受理立案")
-def accept(request: HttpRequest, case_id: int, payload: AcceptIn):
+@router.post("/{case_id}/accept", response=CaseDetailOut, summary="受理立案")
+def accept(request: HttpRequest, case_id: Id, payload: AcceptIn):
     return _move(
         request,
         case_id,
@@ -546,33 +546,33 @@ def accept(request: HttpRequest, case_id: int, payload: AcceptIn):
     )
 
 
-@router.post("/{int:case_id}/reject", response=CaseDetailOut, summary="不予受理")
-def reject(request: HttpRequest, case_id: int, payload: ReasonIn):
+@router.post("/{case_id}/reject", response=CaseDetailOut, summary="不予受理")
+def reject(request: HttpRequest, case_id: Id, payload: ReasonIn):
     return _move(
         request, case_id, "reject", version=payload.version, reason=payload.reason, note=payload.note
     )
 
 
-@router.post("/{int:case_id}/dispatch", response=CaseDetailOut, summary="派遣")
-def dispatch(request: HttpRequest, case_id: int, payload: DispatchIn):
+@router.post("/{case_id}/dispatch", response=CaseDetailOut, summary="派遣")
+def dispatch(request: HttpRequest, case_id: Id, payload: DispatchIn):
     dept = _department(request.auth, payload.department)
     return _move(request, case_id, "dispatch", version=payload.version, note=payload.note, department=dept)
 
 
-@router.post("/{int:case_id}/sign", response=CaseDetailOut, summary="签收")
-def sign(request: HttpRequest, case_id: int, payload: NoteIn):
+@router.post("/{case_id}/sign", response=CaseDetailOut, summary="签收")
+def sign(request: HttpRequest, case_id: Id, payload: NoteIn):
     return _move(request, case_id, "sign", version=payload.version, note=payload.note)
 
 
-@router.post("/{int:case_id}/return", response=CaseDetailOut, summary="退回")
-def return_(request: HttpRequest, case_id: int, payload: ReasonIn):
+@router.post("/{case_id}/return", response=CaseDetailOut, summary="退回")
+def return_(request: HttpRequest, case_id: Id, payload: ReasonIn):
     return _move(
         request, case_id, "return", version=payload.version, reason=payload.reason, note=payload.note
     )
 
 
-@router.post("/{int:case_id}/reassign", response=CaseDetailOut, summary="改派")
-def reassign(request: HttpRequest, case_id: int, payload: ReassignIn):
+@router.post("/{case_id}/reassign", response=CaseDetailOut, summary="改派")
+def reassign(request: HttpRequest, case_id: Id, payload: ReassignIn):
     dept = _department(request.auth, payload.department)
     return _move(
         request,
@@ -585,10 +585,10 @@ def reassign(request: HttpRequest, case_id: int, payload: ReassignIn):
     )
 
 
-@router.post("/{int:case_id}/finish", response=CaseDetailOut, summary="处置完成（multipart：处置后照片）")
+@router.post("/{case_id}/finish", response=CaseDetailOut, summary="处置完成（multipart：处置后照片）")
 def finish(
     request: HttpRequest,
-    case_id: int,
+    case_id: Id,
     form: Form[FinishForm],
     photos: File[list[UploadedFile]] = None,
 ):
@@ -599,16 +599,16 @@ def finish(
     return _move(request, case_id, "finish", version=form.version, note=form.note, attachments=atts)
 
 
-@router.post("/{int:case_id}/verify-pass", response=CaseDetailOut, summary="核查通过")
-def verify_pass(request: HttpRequest, case_id: int, payload: VerifyIn):
+@router.post("/{case_id}/verify-pass", response=CaseDetailOut, summary="核查通过")
+def verify_pass(request: HttpRequest, case_id: Id, payload: VerifyIn):
     atts = _attachments(request.auth, payload.attachment_ids)
     return _move(
         request, case_id, "verify_pass", version=payload.version, note=payload.note, attachments=atts
     )
 
 
-@router.post("/{int:case_id}/verify-fail", response=CaseDetailOut, summary="核查不通过（返工）")
-def verify_fail(request: HttpRequest, case_id: int, payload: VerifyIn):
+@router.post("/{case_id}/verify-fail", response=CaseDetailOut, summary="核查不通过（返工）")
+def verify_fail(request: HttpRequest, case_id: Id, payload: VerifyIn):
     atts = _attachments(request.auth, payload.attachment_ids)
     return _move(
         request,
@@ -621,13 +621,13 @@ def verify_fail(request: HttpRequest, case_id: int, payload: VerifyIn):
     )
 
 
-@router.post("/{int:case_id}/close", response=CaseDetailOut, summary="结案")
-def close(request: HttpRequest, case_id: int, payload: NoteIn):
+@router.post("/{case_id}/close", response=CaseDetailOut, summary="结案")
+def close(request: HttpRequest, case_id: Id, payload: NoteIn):
     return _move(request, case_id, "close", version=payload.version, note=payload.note)
 
 
-@router.post("/{int:case_id}/rate", response=CaseDetailOut, summary="回访评价（不满意可重办）")
-def rate(request: HttpRequest, case_id: int, payload: RateIn):
+@router.post("/{case_id}/rate", response=CaseDetailOut, summary="回访评价（不满意可重办）")
+def rate(request: HttpRequest, case_id: Id, payload: RateIn):
     return _move(
         request,
         case_id,
@@ -640,8 +640,8 @@ def rate(request: HttpRequest, case_id: int, payload: RateIn):
     )
 
 
-@router.post("/{int:case_id}/request-extension", response=CaseDetailOut, summary="申请延期")
-def request_extension(request: HttpRequest, case_id: int, payload: ExtensionIn):
+@router.post("/{case_id}/request-extension", response=CaseDetailOut, summary="申请延期")
+def request_extension(request: HttpRequest, case_id: Id, payload: ExtensionIn):
     return _move(
         request,
         case_id,
@@ -653,43 +653,43 @@ def request_extension(request: HttpRequest, case_id: int, payload: ExtensionIn):
     )
 
 
-@router.post("/{int:case_id}/approve-extension", response=CaseDetailOut, summary="批准延期")
-def approve_extension(request: HttpRequest, case_id: int, payload: NoteIn):
+@router.post("/{case_id}/approve-extension", response=CaseDetailOut, summary="批准延期")
+def approve_extension(request: HttpRequest, case_id: Id, payload: NoteIn):
     return _move(request, case_id, "approve_extension", version=payload.version, note=payload.note)
 
 
-@router.post("/{int:case_id}/deny-extension", response=CaseDetailOut, summary="驳回延期")
-def deny_extension(request: HttpRequest, case_id: int, payload: ReasonIn):
+@router.post("/{case_id}/deny-extension", response=CaseDetailOut, summary="驳回延期")
+def deny_extension(request: HttpRequest, case_id: Id, payload: ReasonIn):
     return _move(
         request, case_id, "deny_extension", version=payload.version, note=payload.note, reason=payload.reason
     )
 
 
-@router.post("/{int:case_id}/suspend", response=CaseDetailOut, summary="挂账（暂停计时）")
-def suspend(request: HttpRequest, case_id: int, payload: ReasonIn):
+@router.post("/{case_id}/suspend", response=CaseDetailOut, summary="挂账（暂停计时）")
+def suspend(request: HttpRequest, case_id: Id, payload: ReasonIn):
     return _move(
         request, case_id, "suspend", version=payload.version, reason=payload.reason, note=payload.note
     )
 
 
-@router.post("/{int:case_id}/resume", response=CaseDetailOut, summary="恢复")
-def resume(request: HttpRequest, case_id: int, payload: NoteIn):
+@router.post("/{case_id}/resume", response=CaseDetailOut, summary="恢复")
+def resume(request: HttpRequest, case_id: Id, payload: NoteIn):
     return _move(request, case_id, "resume", version=payload.version, note=payload.note)
 
 
-@router.post("/{int:case_id}/void", response=CaseDetailOut, summary="作废")
-def void(request: HttpRequest, case_id: int, payload: ReasonIn):
+@router.post("/{case_id}/void", response=CaseDetailOut, summary="作废")
+def void(request: HttpRequest, case_id: Id, payload: ReasonIn):
     return _move(request, case_id, "void", version=payload.version, reason=payload.reason, note=payload.note)
 
 
-@router.post("/{int:case_id}/merge", response=CaseDetailOut, summary="合并到另一案件")
-def merge(request: HttpRequest, case_id: int, payload: MergeIn):
+@router.post("/{case_id}/merge", response=CaseDetailOut, summary="合并到另一案件")
+def merge(request: HttpRequest, case_id: Id, payload: MergeIn):
     target = selectors.visible_cases(user=request.auth).filter(pk=payload.target_case).first()
     if target is None:
         raise ValidationFailed("要合并到的案件不存在", field="target_case")
     return _move(request, case_id, "merge", version=payload.version, target_case=target, note=payload.note)
 
 
-@router.post("/{int:case_id}/supervise", response=CaseDetailOut, summary="督办")
-def supervise(request: HttpRequest, case_id: int, payload: NoteIn):
+@router.post("/{case_id}/supervise", response=CaseDetailOut, summary="督办")
+def supervise(request: HttpRequest, case_id: Id, payload: NoteIn):
     return _move(request, case_id, "supervise", version=payload.version, note=payload.note)

@@ -43,7 +43,54 @@ class SessionAuth(APIKeyCookie):
         return None
 
 
-api = NinjaAPI(
+ERROR_RESPONSES = {
+    400: "请求不合法",
+    401: "未登录或令牌无效",
+    403: "当前角色无权执行此操作",
+    404: "对象不存在或无权查看",
+    409: "操作与案件当前状态冲突，或案件已被他人修改（illegal_transition / stale_version）",
+    413: "请求体过大",
+    422: "输入不合法（field 指明字段）",
+}
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "properties": {
+        "code": {"type": "string", "description": "机器可读的错误码，如 validation_failed、not_found"},
+        "detail": {"type": "string", "description": "中文说明"},
+        "field": {"anyOf": [{"type": "string"}, {"type": "null"}], "description": "出错的字段"},
+        "details": {"description": "逐条的错误明细（如导入时每个要素的问题）"},
+    },
+    "required": ["code", "detail"],
+}
+
+
+def _error_codes(path: str, method: str) -> tuple[int, ...]:
+    codes = [400, 401, 403, 404, 422]
+    if method in ("post", "put", "patch"):
+        codes.append(413)
+        if path.startswith("/api/v1/cases") and not path.endswith("/attachments"):
+            codes.append(409)
+    return tuple(sorted(codes))
+
+
+class CivicGridAPI(NinjaAPI):
+    """Documents the error answers (``{"code", "detail", "field"?}``) of every operation in the OpenAPI
+    document: the exception handlers below produce them, the routes only declare their success bodies."""
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        for path, operations in schema.get("paths", {}).items():
+            for method, operation in operations.items():
+                responses = operation.setdefault("responses", {})
+                for code in _error_codes(path, method):
+                    responses.setdefault(str(code), {"description": ERROR_RESPONSES[code], **ref})
+        return schema
+
+
+api = CivicGridAPI(
     title="CivicGrid 街道网格化治理平台 API",
     version="1.0.0",
     urls_namespace="api-v1",

@@ -4,7 +4,7 @@ from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 from pydantic import Field
 
-from civicgrid.core.validation import Text
+from civicgrid.core.validation import Id, Text
 from civicgrid.places import selectors, services
 
 router = Router(tags=["地理网格"])
@@ -40,7 +40,7 @@ def list_grids(request):
 
 
 @router.get("/grids/{grid_id}", response=GridOut, summary="网格详情")
-def get_grid(request, grid_id: int):
+def get_grid(request, grid_id: Id):
     return _grid_out(selectors.get_grid(user=request.auth, pk=grid_id))
 
 

@@ -39,7 +39,7 @@ def zip_bomb(
 ) -> bytes:
     """A zip whose member ``name`` inflates to ``size`` bytes of ``filler`` (streamed, never held whole)."""
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         for name, data in (extra or {}).items():
             zf.writestr(name, data)
         block = filler * (1024 * 1024 // len(filler))

@@ -143,3 +143,27 @@ def test_nul_bytes_in_list_filters_and_moves_are_422(api, world):
     # tabs and line breaks are ordinary text
     r = api.post("/cases", {"source": "hotline_12345", "description": "第一行\n\t第二行"})
     assert r.status_code == 201, r.content
+
+
+def test_bad_path_ids_and_unknown_api_paths_answer_json(api):
+    for path in ("/cases/abc", "/cases/-3/accept", f"/cases/{HUGE}/sign"):
+        r = api.get(path) if path == "/cases/abc" else api.post(path, {"version": 1})
+        assert r.status_code in (404, 422) and r["Content-Type"].startswith("application/json"), path
+        assert _refused(r, status=r.status_code)
+    r = api.get("/no-such-endpoint")
+    assert "接口不存在" in _refused(r, status=404)["detail"]
+
+
+def test_web_pages_refuse_nul_bytes_in_parameters(client, world):
+    """Views that read parameters directly (audit filters, tracking code, patrol idempotency key)."""
+    client.raise_request_exception = False
+    client.force_login(world.auditor)
+    r = client.get("/audit/", {"object_id": "1\x00", "actor": "x"})
+    assert r.status_code == 400 and "object_id" in r.content.decode() and "NUL" in r.content.decode()
+    client.logout()
+    r = client.get("/s/t/", {"code": "7K3QF\x002M9XD"})
+    assert r.status_code == 400
+    client.force_login(world.grid_worker)
+    r = client.post("/field/", {"description": "垃圾", "idempotency_key": "k\x00"})
+    assert r.status_code == 400 and "idempotency_key" in r.content.decode()
+    assert not Case.objects.exists()

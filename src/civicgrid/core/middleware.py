@@ -103,3 +103,42 @@ def too_large_response(request, length: int, limit: int):
     if wants_json:
         return JsonResponse({"code": "payload_too_large", "detail": detail}, status=413)
     return HttpResponse(detail, status=413, content_type="text/plain; charset=utf-8")
+
+
+class NulByteGuardMiddleware:
+    """Web pages: a NUL byte in any query parameter or form field (not file contents) is a 400 before a view
+    runs. PostgreSQL cannot store NUL; Django's form fields refuse it already, this covers the parameters views
+    read directly (filters, idempotency keys, tracking codes). The API and Open311 check their own inputs
+    (naming the field, in their error formats)."""
+
+    SKIP = ("/api/", "/open311/", "/static/", "/media/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path_info.startswith(self.SKIP):
+            bad = self._first_nul(request)
+            if bad is not None:
+                from django.http import HttpResponseBadRequest
+
+                return HttpResponseBadRequest(
+                    f"参数 {bad[:40]} 含有 NUL 空字符，请删除后重试", content_type="text/plain; charset=utf-8"
+                )
+        return self.get_response(request)
+
+    @staticmethod
+    def _first_nul(request) -> str | None:
+        if "\x00" in request.path_info:
+            return "路径"
+        sources = [request.GET]
+        if request.method == "POST":
+            try:
+                sources.append(request.POST)
+            except Exception:  # noqa: BLE001 - a broken body is the view's (Django's) 400 to give
+                return None
+        for params in sources:
+            for key, values in params.lists():
+                if "\x00" in key or any("\x00" in v for v in values if isinstance(v, str)):
+                    return key.replace("\x00", "")
+        return None

@@ -167,3 +167,24 @@ def test_web_pages_refuse_nul_bytes_in_parameters(client, world):
     r = client.post("/field/", {"description": "垃圾", "idempotency_key": "k\x00"})
     assert r.status_code == 400 and "idempotency_key" in r.content.decode()
     assert not Case.objects.exists()
+
+
+def test_finish_takes_at_most_six_photos_and_the_web_form_body_is_capped(api_client, world):
+    from tests.cases.factories import png_bytes
+
+    api_client.c.raise_request_exception = False
+    case = world.to_state("handling")
+    api = api_client.login(world.handler)
+    photos = [SimpleUploadedFile(f"p{i}.png", png_bytes(), content_type="image/png") for i in range(7)]
+    r = api.c.post(
+        f"/api/v1/cases/{case.pk}/finish", {"version": case.version, "note": "好了", "photos": photos}
+    )
+    assert "最多上传 6 张" in _refused(r, field="photos")["detail"]
+    # the case page's forms: 6 photos of 10 MB at most
+    r = api.c.post(
+        f"/cases/{case.pk}/",
+        b"x",
+        content_type="application/x-www-form-urlencoded",
+        CONTENT_LENGTH=62 * 1024 * 1024,
+    )
+    assert r.status_code == 413 and "61 MB" in r.content.decode()

@@ -15,6 +15,7 @@ from pydantic import Field
 
 from civicgrid.accounts.models import Department
 from civicgrid.cases import selectors, services, workflow
+from civicgrid.cases.attachments import MAX_PHOTOS_PER_MOVE
 from civicgrid.cases.models import (
     Attachment,
     AttachmentKind,
@@ -592,8 +593,13 @@ def finish(
     form: Form[FinishForm],
     photos: File[list[UploadedFile]] = None,
 ):
+    photos = list(photos or [])
+    if len(photos) > MAX_PHOTOS_PER_MOVE:
+        raise ValidationFailed(
+            f"一次最多上传 {MAX_PHOTOS_PER_MOVE} 张照片，收到 {len(photos)} 张", field="photos"
+        )
     atts: list = _attachments(request.auth, _parse_ids(form.attachment_ids))
-    atts += list(photos or [])
+    atts += photos
     if len(atts) > MAX_IDS:
         raise ValidationFailed(f"一次最多附 {MAX_IDS} 张照片，收到 {len(atts)} 张", field="photos")
     return _move(request, case_id, "finish", version=form.version, note=form.note, attachments=atts)

@@ -17,6 +17,7 @@ from civicgrid.core.errors import ValidationFailed
 from civicgrid.core.images import open_bounded
 
 MAX_BYTES = 10 * 1024 * 1024
+MAX_PHOTOS_PER_MOVE = 6  # photos uploaded with one move (as on the web forms)
 THUMB_SIZE = (320, 320)
 FORMATS = {
     "JPEG": ("image/jpeg", ".jpg"),

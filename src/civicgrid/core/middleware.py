@@ -40,14 +40,14 @@ def body_limit(path: str) -> int | None:
     or their boundary file, plus room for the multipart framing.
     """
     from civicgrid.cases.attachments import MAX_BYTES as PHOTO_BYTES
-    from civicgrid.core.validation import MAX_IDS
+    from civicgrid.cases.attachments import MAX_PHOTOS_PER_MOVE
     from civicgrid.intake.photos import MAX_PHOTOS
     from civicgrid.places.importers import MAX_FILE_BYTES
 
     if path.startswith("/api/"):
         for pattern, limit in (
             (_API_PHOTO, PHOTO_BYTES + MB),
-            (_API_FINISH, MAX_IDS * PHOTO_BYTES + MB),
+            (_API_FINISH, MAX_PHOTOS_PER_MOVE * PHOTO_BYTES + MB),
             (_API_IMPORT, MAX_FILE_BYTES + MB),
         ):
             if pattern.match(path):
@@ -57,12 +57,15 @@ def body_limit(path: str) -> int | None:
         return MB
     if path in ("/s/", "/field/"):  # 随手拍 and the grid worker's report: photos of one report
         return MAX_PHOTOS * PHOTO_BYTES + MB
+    if _WEB_CASE_FORM.match(path):  # 上报 and the action forms on a case's page
+        return MAX_PHOTOS_PER_MOVE * PHOTO_BYTES + MB
     return None
 
 
 _API_PHOTO = re.compile(r"^/api/v1/cases/attachments/?$")
 _API_FINISH = re.compile(r"^/api/v1/cases/\d+/finish/?$")
 _API_IMPORT = re.compile(r"^/api/v1/places/import/?$")
+_WEB_CASE_FORM = re.compile(r"^/cases/(new|\d+)/$")
 
 
 def _size(n: int) -> str:

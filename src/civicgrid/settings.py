@@ -67,6 +67,8 @@ MIDDLEWARE = [
     # outermost: CSP and friends reach static files and error pages too
     "civicgrid.core.middleware.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "civicgrid.core.middleware.RequestSizeLimitMiddleware",
+    "civicgrid.core.middleware.NulByteGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

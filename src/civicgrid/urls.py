@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from civicgrid.core import views as core_views
 from civicgrid.core.api import api
@@ -13,6 +13,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    re_path(r"^api/", core_views.api_not_found),  # JSON 404 for any other path under /api/
     path("accounts/", include("civicgrid.accounts.urls")),
     path("places/", include("civicgrid.places.urls")),
     path("cases/", include("civicgrid.cases.urls")),

@@ -252,3 +252,17 @@ def test_the_case_engine_refuses_another_grid_even_if_the_form_let_it_through(cl
     assert resp.status_code == 403
     assert resp.json()["errors"]["location"].startswith("位置：该位置不在您负责的网格内，不能在此上报或立案")
     assert not Case.objects.exists()
+
+
+def test_huge_dimension_png_is_refused_in_bounded_memory(client, area):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.bombs import PeakRss, png_bomb
+
+    client.force_login(area["worker"])
+    with PeakRss() as mem:
+        resp = patrol(client, area, photos=[SimpleUploadedFile("巡查.png", png_bomb(6300, 6300))], json=True)
+    assert resp.status_code == 422
+    msg = resp.json()["errors"]["photos"]
+    assert "巡查.png" in msg and "尺寸过大" in msg
+    assert mem.growth_mb < 60

@@ -437,3 +437,28 @@ def test_tracking_codes_are_unguessable(street):
     assert resident.normalize_code("7k3qf-2m9xd") == "7K3QF2M9XD"
     assert resident.normalize_code("7K3QF-2M9XO") == "7K3QF2M9X0"  # O is read as 0
     assert resident.normalize_code("abc") is None
+
+
+def test_huge_dimension_pngs_are_refused_from_the_header_in_bounded_memory(client, street):
+    """Four 6300×6300 PNGs (~20 KB each, 160 MB each once decoded) from an anonymous phone."""
+    from tests.bombs import PeakRss, png_bomb
+
+    photos = [
+        SimpleUploadedFile(f"b{i}.png", png_bomb(6300, 6300), content_type="image/png") for i in range(4)
+    ]
+    with PeakRss() as mem:
+        resp = post(client, json=True, photos=photos, **at(INSIDE))
+    assert resp.status_code == 422
+    msg = resp.json()["errors"]["photos"]
+    assert msg.startswith("照片：第 1 张（b0.png）") and "6300×6300" in msg and "尺寸过大" in msg
+    assert mem.growth_mb < 60, f"RSS grew by {mem.growth_mb:.0f} MB"
+    assert not Case.objects.exists() and not Attachment.objects.exists()
+
+
+def test_a_big_phone_jpeg_is_shrunk_to_1600_px(client, street):
+    buf = io.BytesIO()
+    Image.new("L", (6000, 4000), 90).save(buf, "JPEG", quality=70)
+    resp = post(client, photos=[SimpleUploadedFile("big.jpg", buf.getvalue())], **at(INSIDE))
+    assert resp.status_code == 302
+    att = Attachment.objects.get()
+    assert (att.width, att.height) == (1600, 1067)

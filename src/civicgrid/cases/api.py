@@ -7,6 +7,7 @@ Errors (``{"code", "detail", "field"?}``): 409 ``illegal_transition`` / ``stale_
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from django.http import HttpRequest
 from django.urls import reverse
@@ -17,6 +18,7 @@ from pydantic import Field
 from civicgrid.accounts.models import Department
 from civicgrid.cases import attachments as attachment_files
 from civicgrid.cases import channels, selectors, services, workflow
+from civicgrid.cases.attachments import MAX_PHOTOS_PER_MOVE
 from civicgrid.cases.models import (
     Attachment,
     AttachmentKind,
@@ -29,6 +31,7 @@ from civicgrid.cases.models import (
     Source,
 )
 from civicgrid.core.errors import ValidationFailed
+from civicgrid.core.validation import MAX_DB_INT, MAX_IDS, MAX_OFFSET, Id, Text, has_control_chars
 from civicgrid.places.models import Grid
 
 try:  # django-ninja >= 1.5
@@ -306,89 +309,98 @@ def _detail(c: Case, user, *, trusted: bool = False) -> dict:
 # --- input schemas --------------------------------------------------------------------------------
 
 
+NOTE = 2000  # max length of a note / reason, as on the web forms
+
+
 class CaseCreateIn(Schema):
     source: Source
-    description: str = Field(min_length=1, max_length=5000)
-    category: int | None = None
-    category_code: str | None = None
+    description: Text = Field(min_length=1, max_length=5000)
+    category: Id | None = None
+    category_code: Text | None = Field(default=None, max_length=50)
     lng: float | None = Field(default=None, ge=-180, le=180)
     lat: float | None = Field(default=None, ge=-90, le=90)
-    address: str = Field(default="", max_length=200)
-    grid: int | None = None
-    reporter_name: str = Field(default="", max_length=50)
-    reporter_phone: str = Field(default="", max_length=30)
-    source_ref: str = Field(default="", max_length=100)
+    address: Text = Field(default="", max_length=200)
+    grid: Id | None = None
+    reporter_name: Text = Field(default="", max_length=50)
+    reporter_phone: Text = Field(default="", max_length=30)
+    source_ref: Text = Field(default="", max_length=100)
     occurred_at: datetime | None = None
-    attachment_ids: list[int] = []
+    attachment_ids: list[Id] = Field(default_factory=list, max_length=MAX_IDS)
     auto_accept: bool = False
 
 
 class CaseFilters(Schema):
-    status: str | None = None
-    category: str | None = None
-    grid: int | None = None
-    department: int | None = None
+    status: Text | None = Field(default=None, max_length=200)
+    category: Text | None = Field(default=None, max_length=100)
+    grid: Id | None = None
+    department: Id | None = None
     source: Source | None = None
     light: Light | None = None
     date_from: date | None = None
     date_to: date | None = None
-    q: str | None = None
+    q: Text | None = Field(default=None, max_length=100)
     limit: int = Field(default=20, ge=1, le=200)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
+
+
+class InboxQuery(Schema):
+    limit: int = Field(default=50, ge=1, le=200)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
+    tab: Literal["active", "followup", "all"] = "all"
 
 
 class VersionIn(Schema):
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_DB_INT)
 
 
 class NoteIn(VersionIn):
-    note: str = ""
+    note: Text = Field(default="", max_length=NOTE)
 
 
 class ReasonIn(VersionIn):
-    reason: str = ""
-    note: str = ""
+    reason: Text = Field(default="", max_length=NOTE)
+    note: Text = Field(default="", max_length=NOTE)
 
 
 class AcceptIn(NoteIn):
-    category: int | None = None
+    category: Id | None = None
     priority: Priority | None = None
 
 
 class DispatchIn(NoteIn):
-    department: int | None = None
+    department: Id | None = None
 
 
 class ReassignIn(VersionIn):
-    department: int
-    note: str = ""
-    reason: str = ""
+    department: Id
+    note: Text = Field(default="", max_length=NOTE)
+    reason: Text = Field(default="", max_length=NOTE)
 
 
 class VerifyIn(ReasonIn):
-    attachment_ids: list[int] = []
+    attachment_ids: list[Id] = Field(default_factory=list, max_length=MAX_IDS)
 
 
 class RateIn(NoteIn):
-    rating: str
+    rating: Text = Field(max_length=20)
     redo: bool = False
-    department: int | None = None
+    department: Id | None = None
 
 
 class ExtensionIn(VersionIn):
-    amount: int = Field(ge=1)
-    unit: str
-    reason: str = ""
+    amount: int = Field(ge=1, le=10_000)
+    unit: Text = Field(max_length=20)
+    reason: Text = Field(default="", max_length=NOTE)
 
 
 class MergeIn(NoteIn):
-    target_case: int
+    target_case: Id
 
 
 class FinishForm(Schema):
-    version: int = Field(ge=1)
-    note: str = ""
-    attachment_ids: str = ""
+    version: int = Field(ge=1, le=MAX_DB_INT)
+    note: Text = Field(default="", max_length=NOTE)
+    attachment_ids: Text = Field(default="", max_length=400, description="逗号分隔的附件编号")
 
 
 # --- helpers --------------------------------------------------------------------------------------
@@ -425,9 +437,14 @@ def _attachments(user, ids) -> list[Attachment]:
 
 def _parse_ids(text: str) -> list[int]:
     try:
-        return [int(p) for p in text.replace(" ", "").split(",") if p]
+        ids = [int(p) for p in text.replace(" ", "").split(",") if p]
     except ValueError:
         raise ValidationFailed("附件编号须为以逗号分隔的整数", field="attachment_ids")
+    if len(ids) > MAX_IDS:
+        raise ValidationFailed(f"附件编号最多 {MAX_IDS} 个，收到 {len(ids)} 个", field="attachment_ids")
+    if any(not 1 <= i <= MAX_DB_INT for i in ids):
+        raise ValidationFailed("附件编号超出范围", field="attachment_ids")
+    return ids
 
 
 # --- endpoints ------------------------------------------------------------------------------------
@@ -445,33 +462,33 @@ def upload(request: HttpRequest, file: File[UploadedFile], kind: Form[Attachment
 
 
 @router.get(
-    "/attachments/{int:attachment_id}/file",
+    "/attachments/{attachment_id}/file",
     summary="附件原图（与案件同样的查看权限；对象存储时 302 到临时签名地址）",
     url_name="cases_attachment_file",
 )
-def attachment_file(request: HttpRequest, attachment_id: int):
+def attachment_file(request: HttpRequest, attachment_id: Id):
     att = selectors.get_attachment(user=request.auth, pk=attachment_id)
     return attachment_files.file_response(att)
 
 
 @router.get(
-    "/attachments/{int:attachment_id}/thumb",
+    "/attachments/{attachment_id}/thumb",
     summary="附件缩略图（JPEG，权限同原图）",
     url_name="cases_attachment_thumb",
 )
-def attachment_thumb(request: HttpRequest, attachment_id: int):
+def attachment_thumb(request: HttpRequest, attachment_id: Id):
     att = selectors.get_attachment(user=request.auth, pk=attachment_id)
     return attachment_files.file_response(att, thumb=True)
 
 
 @router.get("/inbox", response=CaseListOut, summary="我的待办")
-def my_inbox(request: HttpRequest, limit: int = 50, offset: int = 0, tab: str = "all"):
+def my_inbox(request: HttpRequest, page: Query[InboxQuery]):
     """Urgent first. ``tab``: ``active`` (work in progress), ``followup`` (回访: closed, awaiting the follow-up
     rating) or ``all`` (both, the default)."""
-    qs = selectors.inbox(user=request.auth, tab=tab)
+    qs = selectors.inbox(user=request.auth, tab=page.tab)
     total = qs.count()
-    items = [_case_out(c, request.auth) for c in qs[offset : offset + min(limit, 200)]]
-    return {"total": total, "limit": limit, "offset": offset, "items": items}
+    items = [_case_out(c, request.auth) for c in qs[page.offset : page.offset + page.limit]]
+    return {"total": total, "limit": page.limit, "offset": page.offset, "items": items}
 
 
 @router.post(
@@ -479,7 +496,11 @@ def my_inbox(request: HttpRequest, limit: int = 50, offset: int = 0, tab: str = 
 )
 def create(request: HttpRequest, payload: CaseCreateIn):
     user = request.auth
-    key = request.headers.get("Idempotency-Key") or None
+    key = (request.headers.get("Idempotency-Key") or "").strip() or None
+    if key is not None and (len(key) > 100 or has_control_chars(key)):
+        raise ValidationFailed(
+            "请求头 Idempotency-Key 须为不超过 100 个字符的普通文本", field="Idempotency-Key"
+        )
     grid = None
     if payload.grid is not None:
         grid = Grid.objects.restrict(user, "view").filter(pk=payload.grid).first()
@@ -531,21 +552,21 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilters]):
     }
 
 
-@router.get("/{int:case_id}", response=CaseDetailOut, summary="案件详情（含流转记录与可执行操作）")
-def detail(request: HttpRequest, case_id: int):
+@router.get("/{case_id}", response=CaseDetailOut, summary="案件详情（含流转记录与可执行操作）")
+def detail(request: HttpRequest, case_id: Id):
     case = selectors.get_case(user=request.auth, pk=case_id)
     return _detail(case, request.auth)
 
 
-def _move(request, case_id: int, move: str, **kw) -> dict:
+def _move(request, case_id: Id, move: str, **kw) -> dict:
     user = request.auth
     case = selectors.get_case(user=user, pk=case_id)
     services.perform(actor=user, case=case, move=move, **kw)
     return _detail(selectors.get_case(user=user, pk=case_id), user)
 
 
-@router.post("/{int:case_id}/accept", response=CaseDetailOut, summary="受理立案")
-def accept(request: HttpRequest, case_id: int, payload: AcceptIn):
+@router.post("/{case_id}/accept", response=CaseDetailOut, summary="受理立案")
+def accept(request: HttpRequest, case_id: Id, payload: AcceptIn):
     return _move(
         request,
         case_id,
@@ -557,34 +578,34 @@ def accept(request: HttpRequest, case_id: int, payload: AcceptIn):
     )
 
 
-@router.post("/{int:case_id}/reject", response=CaseDetailOut, summary="不予受理")
-def reject(request: HttpRequest, case_id: int, payload: ReasonIn):
+@router.post("/{case_id}/reject", response=CaseDetailOut, summary="不予受理")
+def reject(request: HttpRequest, case_id: Id, payload: ReasonIn):
     return _move(
         request, case_id, "reject", version=payload.version, reason=payload.reason, note=payload.note
     )
 
 
-@router.post("/{int:case_id}/dispatch", response=CaseDetailOut, summary="派遣（被退回的案件即改派）")
-def dispatch(request: HttpRequest, case_id: int, payload: DispatchIn):
+@router.post("/{case_id}/dispatch", response=CaseDetailOut, summary="派遣（被退回的案件即改派）")
+def dispatch(request: HttpRequest, case_id: Id, payload: DispatchIn):
     """``department`` may be omitted when the category has a default 处置部门: the case goes there."""
     dept = _department(request.auth, payload.department)
     return _move(request, case_id, "dispatch", version=payload.version, note=payload.note, department=dept)
 
 
-@router.post("/{int:case_id}/sign", response=CaseDetailOut, summary="签收")
-def sign(request: HttpRequest, case_id: int, payload: NoteIn):
+@router.post("/{case_id}/sign", response=CaseDetailOut, summary="签收")
+def sign(request: HttpRequest, case_id: Id, payload: NoteIn):
     return _move(request, case_id, "sign", version=payload.version, note=payload.note)
 
 
-@router.post("/{int:case_id}/return", response=CaseDetailOut, summary="退回")
-def return_(request: HttpRequest, case_id: int, payload: ReasonIn):
+@router.post("/{case_id}/return", response=CaseDetailOut, summary="退回")
+def return_(request: HttpRequest, case_id: Id, payload: ReasonIn):
     return _move(
         request, case_id, "return", version=payload.version, reason=payload.reason, note=payload.note
     )
 
 
-@router.post("/{int:case_id}/reassign", response=CaseDetailOut, summary="改派")
-def reassign(request: HttpRequest, case_id: int, payload: ReassignIn):
+@router.post("/{case_id}/reassign", response=CaseDetailOut, summary="改派")
+def reassign(request: HttpRequest, case_id: Id, payload: ReassignIn):
     dept = _department(request.auth, payload.department)
     return _move(
         request,
@@ -597,28 +618,35 @@ def reassign(request: HttpRequest, case_id: int, payload: ReassignIn):
     )
 
 
-@router.post("/{int:case_id}/finish", response=CaseDetailOut, summary="处置完成（multipart：处置后照片）")
+@router.post("/{case_id}/finish", response=CaseDetailOut, summary="处置完成（multipart：处置后照片）")
 def finish(
     request: HttpRequest,
-    case_id: int,
+    case_id: Id,
     form: Form[FinishForm],
     photos: File[list[UploadedFile]] = None,
 ):
+    photos = list(photos or [])
+    if len(photos) > MAX_PHOTOS_PER_MOVE:
+        raise ValidationFailed(
+            f"一次最多上传 {MAX_PHOTOS_PER_MOVE} 张照片，收到 {len(photos)} 张", field="photos"
+        )
     atts: list = _attachments(request.auth, _parse_ids(form.attachment_ids))
-    atts += list(photos or [])
+    atts += photos
+    if len(atts) > MAX_IDS:
+        raise ValidationFailed(f"一次最多附 {MAX_IDS} 张照片，收到 {len(atts)} 张", field="photos")
     return _move(request, case_id, "finish", version=form.version, note=form.note, attachments=atts)
 
 
-@router.post("/{int:case_id}/verify-pass", response=CaseDetailOut, summary="核查通过")
-def verify_pass(request: HttpRequest, case_id: int, payload: VerifyIn):
+@router.post("/{case_id}/verify-pass", response=CaseDetailOut, summary="核查通过")
+def verify_pass(request: HttpRequest, case_id: Id, payload: VerifyIn):
     atts = _attachments(request.auth, payload.attachment_ids)
     return _move(
         request, case_id, "verify_pass", version=payload.version, note=payload.note, attachments=atts
     )
 
 
-@router.post("/{int:case_id}/verify-fail", response=CaseDetailOut, summary="核查不通过（返工）")
-def verify_fail(request: HttpRequest, case_id: int, payload: VerifyIn):
+@router.post("/{case_id}/verify-fail", response=CaseDetailOut, summary="核查不通过（返工）")
+def verify_fail(request: HttpRequest, case_id: Id, payload: VerifyIn):
     atts = _attachments(request.auth, payload.attachment_ids)
     return _move(
         request,
@@ -631,13 +659,13 @@ def verify_fail(request: HttpRequest, case_id: int, payload: VerifyIn):
     )
 
 
-@router.post("/{int:case_id}/close", response=CaseDetailOut, summary="结案")
-def close(request: HttpRequest, case_id: int, payload: NoteIn):
+@router.post("/{case_id}/close", response=CaseDetailOut, summary="结案")
+def close(request: HttpRequest, case_id: Id, payload: NoteIn):
     return _move(request, case_id, "close", version=payload.version, note=payload.note)
 
 
-@router.post("/{int:case_id}/rate", response=CaseDetailOut, summary="回访评价（不满意可重办）")
-def rate(request: HttpRequest, case_id: int, payload: RateIn):
+@router.post("/{case_id}/rate", response=CaseDetailOut, summary="回访评价（不满意可重办）")
+def rate(request: HttpRequest, case_id: Id, payload: RateIn):
     return _move(
         request,
         case_id,
@@ -650,8 +678,8 @@ def rate(request: HttpRequest, case_id: int, payload: RateIn):
     )
 
 
-@router.post("/{int:case_id}/request-extension", response=CaseDetailOut, summary="申请延期")
-def request_extension(request: HttpRequest, case_id: int, payload: ExtensionIn):
+@router.post("/{case_id}/request-extension", response=CaseDetailOut, summary="申请延期")
+def request_extension(request: HttpRequest, case_id: Id, payload: ExtensionIn):
     return _move(
         request,
         case_id,
@@ -663,45 +691,45 @@ def request_extension(request: HttpRequest, case_id: int, payload: ExtensionIn):
     )
 
 
-@router.post("/{int:case_id}/approve-extension", response=CaseDetailOut, summary="批准延期")
-def approve_extension(request: HttpRequest, case_id: int, payload: NoteIn):
+@router.post("/{case_id}/approve-extension", response=CaseDetailOut, summary="批准延期")
+def approve_extension(request: HttpRequest, case_id: Id, payload: NoteIn):
     return _move(request, case_id, "approve_extension", version=payload.version, note=payload.note)
 
 
-@router.post("/{int:case_id}/deny-extension", response=CaseDetailOut, summary="驳回延期")
-def deny_extension(request: HttpRequest, case_id: int, payload: ReasonIn):
+@router.post("/{case_id}/deny-extension", response=CaseDetailOut, summary="驳回延期")
+def deny_extension(request: HttpRequest, case_id: Id, payload: ReasonIn):
     return _move(
         request, case_id, "deny_extension", version=payload.version, note=payload.note, reason=payload.reason
     )
 
 
-@router.post("/{int:case_id}/suspend", response=CaseDetailOut, summary="挂账（暂停计时）")
-def suspend(request: HttpRequest, case_id: int, payload: ReasonIn):
+@router.post("/{case_id}/suspend", response=CaseDetailOut, summary="挂账（暂停计时）")
+def suspend(request: HttpRequest, case_id: Id, payload: ReasonIn):
     return _move(
         request, case_id, "suspend", version=payload.version, reason=payload.reason, note=payload.note
     )
 
 
-@router.post("/{int:case_id}/resume", response=CaseDetailOut, summary="恢复")
-def resume(request: HttpRequest, case_id: int, payload: NoteIn):
+@router.post("/{case_id}/resume", response=CaseDetailOut, summary="恢复")
+def resume(request: HttpRequest, case_id: Id, payload: NoteIn):
     return _move(request, case_id, "resume", version=payload.version, note=payload.note)
 
 
-@router.post("/{int:case_id}/void", response=CaseDetailOut, summary="作废")
-def void(request: HttpRequest, case_id: int, payload: ReasonIn):
+@router.post("/{case_id}/void", response=CaseDetailOut, summary="作废")
+def void(request: HttpRequest, case_id: Id, payload: ReasonIn):
     return _move(request, case_id, "void", version=payload.version, reason=payload.reason, note=payload.note)
 
 
-@router.post("/{int:case_id}/merge", response=CaseDetailOut, summary="合并到另一案件")
-def merge(request: HttpRequest, case_id: int, payload: MergeIn):
+@router.post("/{case_id}/merge", response=CaseDetailOut, summary="合并到另一案件")
+def merge(request: HttpRequest, case_id: Id, payload: MergeIn):
     target = selectors.visible_cases(user=request.auth).filter(pk=payload.target_case).first()
     if target is None:
         raise ValidationFailed("要合并到的案件不存在", field="target_case")
     return _move(request, case_id, "merge", version=payload.version, target_case=target, note=payload.note)
 
 
-@router.post("/{int:case_id}/supervise", response=CaseDetailOut, summary="督办（紧急程度提升一级）")
-def supervise(request: HttpRequest, case_id: int, payload: NoteIn):
+@router.post("/{case_id}/supervise", response=CaseDetailOut, summary="督办（紧急程度提升一级）")
+def supervise(request: HttpRequest, case_id: Id, payload: NoteIn):
     """督办 notifies the department and the command centre and raises 紧急程度 one step (普通 → 紧急 → 特急); the
     timeline entry's data records ``priority_from`` → ``priority``."""
     return _move(request, case_id, "supervise", version=payload.version, note=payload.note)

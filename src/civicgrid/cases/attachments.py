@@ -17,16 +17,21 @@ import mimetypes
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
-from PIL import Image, UnidentifiedImageError
 
 from civicgrid.cases.models import Attachment, AttachmentKind
 from civicgrid.core.errors import NotFound, ValidationFailed
+from civicgrid.core.images import open_bounded
 
-MAX_BYTES = 15 * 1024 * 1024
-MAX_PIXELS = 50_000_000
+MAX_BYTES = 10 * 1024 * 1024
+MAX_PHOTOS_PER_MOVE = 6  # photos uploaded with one move (as on the web forms)
 THUMB_SIZE = (320, 320)
 PRESIGNED_SECONDS = 300  # how long a redirect to object storage stays valid
-FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png"), "WEBP": ("image/webp", ".webp")}
+FORMATS = {
+    "JPEG": ("image/jpeg", ".jpg"),
+    "MPO": ("image/jpeg", ".jpg"),  # multi-picture JPEG written by some phones
+    "PNG": ("image/png", ".png"),
+    "WEBP": ("image/webp", ".webp"),
+}
 
 
 def _read(file) -> tuple[bytes, str]:
@@ -63,22 +68,17 @@ def store_upload(*, file, kind: str = AttachmentKind.OTHER, actor=None, case=Non
     if not data:
         raise ValidationFailed("上传的文件为空", field="attachments")
     if len(data) > MAX_BYTES:
-        raise ValidationFailed(f"图片不能超过 {MAX_BYTES // 1024 // 1024} MB", field="attachments")
-    try:
-        with Image.open(io.BytesIO(data)) as probe:
-            probe.verify()
-        img = Image.open(io.BytesIO(data))
-        fmt = img.format
-        width, height = img.size
-        if width * height > MAX_PIXELS:
-            raise ValidationFailed("图片像素过大", field="attachments")
-        img.load()
-    except ValidationFailed:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise ValidationFailed(f"文件「{name or '未命名'}」不是有效的图片", field="attachments")
+        raise ValidationFailed(
+            f"照片「{(name or '未命名')[:60]}」超过 {MAX_BYTES // 1024 // 1024} MB，请压缩后再传",
+            field="attachments",
+        )
+    label = f"照片「{(name or '未命名').rsplit('/', 1)[-1][:60]}」"
+    not_image = ValidationFailed(f"{label}不是有效的图片（仅支持 JPEG/PNG/WebP）", field="attachments")
+    img, fmt, (width, height) = open_bounded(
+        data, label=label, field="attachments", target=max(THUMB_SIZE), not_image=not_image
+    )
     if fmt not in FORMATS:
-        raise ValidationFailed(f"不支持的图片格式：{fmt}（仅支持 JPEG/PNG/WebP）", field="attachments")
+        raise ValidationFailed(f"{label}格式不受支持：{fmt}（仅支持 JPEG/PNG/WebP）", field="attachments")
     content_type, ext = FORMATS[fmt]
     sha = hashlib.sha256(data).hexdigest()
     path = _save_once(_path(sha, ext), data)

@@ -95,3 +95,120 @@ class SecurityHeadersMiddleware:
         if "X-Frame-Options" not in response and not getattr(response, "xframe_options_exempt", False):
             response["X-Frame-Options"] = "DENY"
         return response
+
+
+MB = 1024 * 1024
+
+
+def body_limit(path: str) -> int | None:
+    """The largest request body (bytes) ``path`` accepts, or None for no limit of ours (Django's apply).
+
+    JSON and form posts to the API and Open311 are small; the upload routes allow their photos (10 MB each)
+    or their boundary file, plus room for the multipart framing.
+    """
+    from civicgrid.cases.attachments import MAX_BYTES as PHOTO_BYTES
+    from civicgrid.cases.attachments import MAX_PHOTOS_PER_MOVE
+    from civicgrid.intake.photos import MAX_PHOTOS
+    from civicgrid.places.importers import MAX_FILE_BYTES
+
+    if path.startswith("/api/"):
+        for pattern, limit in (
+            (_API_PHOTO, PHOTO_BYTES + MB),
+            (_API_FINISH, MAX_PHOTOS_PER_MOVE * PHOTO_BYTES + MB),
+            (_API_IMPORT, MAX_FILE_BYTES + MB),
+        ):
+            if pattern.match(path):
+                return limit
+        return MB
+    if path.startswith("/open311/"):
+        return MB
+    if path in ("/s/", "/field/"):  # 随手拍 and the grid worker's report: photos of one report
+        return MAX_PHOTOS * PHOTO_BYTES + MB
+    if _WEB_CASE_FORM.match(path):  # 上报 and the action forms on a case's page
+        return MAX_PHOTOS_PER_MOVE * PHOTO_BYTES + MB
+    return None
+
+
+_API_PHOTO = re.compile(r"^/api/v1/cases/attachments/?$")
+_API_FINISH = re.compile(r"^/api/v1/cases/\d+/finish/?$")
+_API_IMPORT = re.compile(r"^/api/v1/places/import/?$")
+_WEB_CASE_FORM = re.compile(r"^/cases/(new|\d+)/$")
+
+
+def _size(n: int) -> str:
+    return f"{n / MB:.0f} MB" if n >= MB else f"{n // 1024} KB"
+
+
+class RequestSizeLimitMiddleware:
+    """Refuses a body larger than its route accepts with 413 before anything reads it (``Content-Length``).
+
+    A body with no length is read as empty by Django's WSGI handler, so the header is the whole story.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = body_limit(request.path_info) if length else None
+        if limit is not None and length > limit:
+            return too_large_response(request, length, limit)
+        return self.get_response(request)
+
+
+def too_large_response(request, length: int, limit: int):
+    from django.http import HttpResponse, JsonResponse
+
+    detail = f"请求体过大（{_size(length)}），此接口最多接受 {_size(limit)}"
+    path = request.path_info
+    if path.startswith("/open311/"):
+        from civicgrid.open311.formats import Open311Error, render_error
+
+        fmt = "xml" if path.endswith(".xml") else "json"
+        return render_error(fmt, Open311Error(413, detail))
+    wants_json = path.startswith("/api/") or "json" in request.META.get("HTTP_ACCEPT", "")
+    if wants_json:
+        return JsonResponse({"code": "payload_too_large", "detail": detail}, status=413)
+    return HttpResponse(detail, status=413, content_type="text/plain; charset=utf-8")
+
+
+class NulByteGuardMiddleware:
+    """Web pages: a NUL byte in any query parameter or form field (not file contents) is a 400 before a view
+    runs. PostgreSQL cannot store NUL; Django's form fields refuse it already, this covers the parameters views
+    read directly (filters, idempotency keys, tracking codes). The API and Open311 check their own inputs
+    (naming the field, in their error formats)."""
+
+    SKIP = ("/api/", "/open311/", "/static/", "/media/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path_info.startswith(self.SKIP):
+            bad = self._first_nul(request)
+            if bad is not None:
+                from django.http import HttpResponseBadRequest
+
+                return HttpResponseBadRequest(
+                    f"参数 {bad[:40]} 含有 NUL 空字符，请删除后重试", content_type="text/plain; charset=utf-8"
+                )
+        return self.get_response(request)
+
+    @staticmethod
+    def _first_nul(request) -> str | None:
+        if "\x00" in request.path_info:
+            return "路径"
+        sources = [request.GET]
+        if request.method == "POST":
+            try:
+                sources.append(request.POST)
+            except Exception:  # noqa: BLE001 - a broken body is the view's (Django's) 400 to give
+                return None
+        for params in sources:
+            for key, values in params.lists():
+                if "\x00" in key or any("\x00" in v for v in values if isinstance(v, str)):
+                    return key.replace("\x00", "")
+        return None

@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
 
 from civicgrid.accounts import selectors as account_selectors
 from civicgrid.accounts.roles import Role
@@ -15,6 +16,12 @@ def healthz(request):
     with connection.cursor() as cur:
         cur.execute("SELECT 1")
     return JsonResponse({"status": "ok", "db": connection.vendor})
+
+
+@csrf_exempt
+def api_not_found(request):
+    """Any path under /api/ that no route matches: the API's JSON error, not the HTML 404 page."""
+    return JsonResponse({"code": "not_found", "detail": f"接口不存在：{request.path[:200]}"}, status=404)
 
 
 @login_required

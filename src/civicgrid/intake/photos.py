@@ -10,14 +10,14 @@ import io
 from dataclasses import dataclass
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from civicgrid.core.errors import ValidationFailed
+from civicgrid.core.images import open_bounded
 
 MAX_PHOTOS = 4
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_EDGE = 1600
-MAX_PIXELS = 40_000_000
 MAX_EXIF_BYTES = 128 * 1024
 # MPO is the multi-picture JPEG some phones write
 ACCEPTED_FORMATS = {"JPEG", "MPO", "PNG", "WEBP"}
@@ -115,19 +115,8 @@ def clean_photo(upload, *, index: int = 1, field: str = "photos") -> CleanPhoto:
     if len(data) > MAX_PHOTO_BYTES:
         raise ValidationFailed(f"{label}超过 10 MB，请换一张或压缩后再传", field=field)
     not_image = ValidationFailed(f"{label}不是有效的图片，请上传 JPG、PNG 或 WebP 格式的照片", field=field)
-    try:
-        with Image.open(io.BytesIO(data)) as probe:
-            fmt = probe.format
-            if fmt not in ACCEPTED_FORMATS:
-                raise not_image
-            if probe.size[0] * probe.size[1] > MAX_PIXELS:
-                raise ValidationFailed(f"{label}像素过大", field=field)
-            probe.verify()
-        img = Image.open(io.BytesIO(data))
-        img.load()
-    except ValidationFailed:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    img, fmt, _ = open_bounded(data, label=label, field=field, target=MAX_EDGE, not_image=not_image)
+    if fmt not in ACCEPTED_FORMATS:
         raise not_image
     try:
         exif = img.getexif()

@@ -14,11 +14,13 @@ import re
 from datetime import timedelta
 
 from django.conf import settings
+from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from civicgrid.cases.selectors import public_text
 from civicgrid.core import clock
+from civicgrid.core.validation import has_control_chars, short
 from civicgrid.open311 import catalog, selectors, services
 from civicgrid.open311.formats import (
     BadRequest,
@@ -56,6 +58,7 @@ def endpoint(*methods: str):
                     )
                     response["Allow"] = ", ".join(methods)
                     return response
+                _check_params(request, kwargs)
                 return view(request, *args, fmt=fmt, **kwargs)
             except Open311Error as exc:
                 return render_error(fmt, exc)
@@ -63,6 +66,27 @@ def endpoint(*methods: str):
         return wrapper
 
     return deco
+
+
+MAX_PARAM_CHARS = 10_000
+
+
+def _check_params(request, path_kwargs: dict) -> None:
+    """Every parameter (query, form, path) is plain text of a sane length, before any of it reaches the
+    database (PostgreSQL cannot store NUL)."""
+    try:
+        items = [(k, v) for k, v in path_kwargs.items()]
+        items += [(k, v) for k in request.GET for v in request.GET.getlist(k)]
+        if request.method == "POST":
+            items += [(k, v) for k in request.POST for v in request.POST.getlist(k)]
+    except (MultiPartParserError, UnicodeDecodeError, ValueError):
+        raise BadRequest("请求体无法解析（应为 application/x-www-form-urlencoded 或 multipart/form-data）")
+    for name, value in items:
+        for text, what in ((name, "参数名"), (value, f"参数 {short(name, 40)}")):
+            if isinstance(text, str) and has_control_chars(text):
+                raise BadRequest(f"{what}不能包含控制字符（如 NUL 空字符）")
+        if isinstance(value, str) and len(value) > MAX_PARAM_CHARS:
+            raise BadRequest(f"参数 {short(name, 40)} 过长（最多 {MAX_PARAM_CHARS} 个字符）")
 
 
 def _params(request):

@@ -4,6 +4,7 @@ from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 from pydantic import Field
 
+from civicgrid.core.validation import Id, Text
 from civicgrid.places import selectors, services
 
 router = Router(tags=["地理网格"])
@@ -39,7 +40,7 @@ def list_grids(request):
 
 
 @router.get("/grids/{grid_id}", response=GridOut, summary="网格详情")
-def get_grid(request, grid_id: int):
+def get_grid(request, grid_id: Id):
     return _grid_out(selectors.get_grid(user=request.auth, pk=grid_id))
 
 
@@ -65,7 +66,7 @@ def lookup(request, q: Query[PointQuery]):
 
 
 class AddressQuery(Schema):
-    q: str = Field(..., min_length=2, max_length=200, description="地址、楼宇或单位名称")
+    q: Text = Field(..., min_length=2, max_length=200, description="地址、楼宇或单位名称")
 
 
 class BuildingOut(Schema):
@@ -101,9 +102,11 @@ def lookup_address(request, q: Query[AddressQuery]):
 
 
 class ImportForm(Schema):
-    crs: str | None = Field(None, max_length=2000, description="覆盖文件中的坐标系，如 EPSG:4490、EPSG:4549")
+    crs: Text | None = Field(None, max_length=2000, description="覆盖文件中的坐标系，如 EPSG:4490、EPSG:4549")
     dry_run: bool = Field(False, description="只校验，不写入")
-    level: str = Field("grid", description="未写 level 属性的要素按此层级导入：grid 或 community")
+    level: Text = Field(
+        "grid", max_length=20, description="未写 level 属性的要素按此层级导入：grid 或 community"
+    )
 
 
 class ImportOut(Schema):

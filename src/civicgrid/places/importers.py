@@ -29,6 +29,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from civicgrid.core.errors import ValidationFailed
+from civicgrid.core.validation import short
 
 WGS84 = CRS.from_epsg(4326)
 
@@ -46,6 +47,17 @@ PROPERTY_ALIASES: dict[str, tuple[str, ...]] = {
 _ALIAS_TO_FIELD = {alias.lower(): name for name, aliases in PROPERTY_ALIASES.items() for alias in aliases}
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
+# zipped Shapefiles: what the archive may unpack to (headers can lie: members are also read with a hard limit)
+MAX_ZIP_MEMBERS = 64
+MAX_ZIP_TOTAL_BYTES = 300 * 1024 * 1024
+MAX_MEMBER_BYTES = {
+    ".shp": 200 * 1024 * 1024,
+    ".dbf": 100 * 1024 * 1024,
+    ".shx": 20 * 1024 * 1024,
+    ".prj": 64 * 1024,
+    ".cpg": 1024,
+}
+MAX_MESSAGE_CHARS = 300  # one error message; longer text (a .prj, an exception echoing input) is cut
 
 
 @dataclass
@@ -63,11 +75,17 @@ class ParsedFile:
 
 
 def feature_error(index: int | None, code: str | None, field_name: str, message: str) -> dict[str, Any]:
-    return {"index": index, "code": code, "field": field_name, "message": message}
+    code = short(code, 40) if code is not None else None
+    return {"index": index, "code": code, "field": field_name, "message": short(message, MAX_MESSAGE_CHARS)}
 
 
 def _file_error(message: str) -> ValidationFailed:
+    message = short(message, MAX_MESSAGE_CHARS)
     return ValidationFailed(message, field="file", details=[feature_error(None, None, "file", message)])
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024 / 1024:.0f} MB" if n >= 1024 * 1024 else f"{n / 1024:.0f} KB"
 
 
 def _norm_value(value: Any) -> str | None:
@@ -107,9 +125,11 @@ def parse_crs(value: Any, *, source: str) -> CRS:
     except (CRSError, TypeError, ValueError) as exc:
         field_name = "crs" if source == "参数" else "file"
         raise ValidationFailed(
-            f"无法识别{source}中的坐标系：{str(value)[:80]}（{exc}）",
+            f"无法识别{source}中的坐标系：{short(value, 80)}（{short(exc, 120)}）",
             field=field_name,
-            details=[feature_error(None, None, field_name, f"无法识别{source}中的坐标系：{str(value)[:80]}")],
+            details=[
+                feature_error(None, None, field_name, f"无法识别{source}中的坐标系：{short(value, 80)}")
+            ],
         )
 
 
@@ -143,7 +163,7 @@ def _geometry(
     try:
         geom = shape(geo)
     except Exception as exc:  # noqa: BLE001 - any malformed geometry is the user's input error
-        errors.append(feature_error(index, code, "geometry", f"边界（geometry）无法解析：{exc}"))
+        errors.append(feature_error(index, code, "geometry", f"边界（geometry）无法解析：{short(exc, 120)}"))
         return None
     if geom.is_empty:
         return None
@@ -155,7 +175,9 @@ def _geometry(
     try:
         out = reproject(geom)
     except Exception as exc:  # noqa: BLE001
-        errors.append(feature_error(index, code, "geometry", f"边界（geometry）坐标转换失败：{exc}"))
+        errors.append(
+            feature_error(index, code, "geometry", f"边界（geometry）坐标转换失败：{short(exc, 120)}")
+        )
         return None
     minx, miny, maxx, maxy = out.bounds
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90) or not all(v == v for v in out.bounds):
@@ -220,27 +242,36 @@ _POLYGON_TYPES = {shapefile.POLYGON, shapefile.POLYGONZ, shapefile.POLYGONM}
 def read_shapefile_zip(data: bytes, crs: str | None = None) -> ParsedFile:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, NotImplementedError):
         raise _file_error("压缩包无法打开（应为包含 .shp/.shx/.dbf/.prj 的 zip 文件）")
     with archive:
+        infos = archive.infolist()
+        if len(infos) > MAX_ZIP_MEMBERS:
+            raise _file_error(f"压缩包中的文件过多（{len(infos)} 个，最多 {MAX_ZIP_MEMBERS} 个）")
+        total = sum(max(i.file_size, 0) for i in infos)
+        if total > MAX_ZIP_TOTAL_BYTES:
+            raise _file_error(
+                f"压缩包解压后过大（{_size(total)}，最多 {_size(MAX_ZIP_TOTAL_BYTES)}），请只打包一个图层的 "
+                ".shp/.shx/.dbf/.prj/.cpg"
+            )
         members = {
             name: info
-            for name, info in ((i.filename, i) for i in archive.infolist())
+            for name, info in ((i.filename, i) for i in infos)
             if not info.is_dir() and not name.startswith("__MACOSX/")
         }
         shps = [n for n in members if n.lower().endswith(".shp")]
         if not shps:
             raise _file_error("压缩包中没有 .shp 文件")
         if len(shps) > 1:
-            raise _file_error(f"压缩包中有多个 .shp 文件（{', '.join(sorted(shps))}），请每次只导入一个图层")
+            listed = "、".join(short(PurePosixPath(n).name, 40) for n in sorted(shps)[:5])
+            raise _file_error(f"压缩包中有 {len(shps)} 个 .shp 文件（{listed}），请每次只导入一个图层")
         stem = shps[0][:-4]
+        budget = [MAX_ZIP_TOTAL_BYTES]
 
         def part(ext: str) -> bytes | None:
-            for name in members:
+            for name, info in members.items():
                 if name[:-4] == stem and name.lower().endswith(ext):
-                    if members[name].file_size > MAX_FILE_BYTES * 4:
-                        raise _file_error(f"{PurePosixPath(name).name} 过大")
-                    return archive.read(name)
+                    return _read_member(archive, info, MAX_MEMBER_BYTES[ext], budget)
             return None
 
         shp, shx, dbf, prj, cpg = (part(e) for e in (".shp", ".shx", ".dbf", ".prj", ".cpg"))
@@ -264,7 +295,35 @@ def read_shapefile_zip(data: bytes, crs: str | None = None) -> ParsedFile:
             continue
         except (UnicodeError, shapefile.ShapefileException, ValueError, struct.error) as exc:
             last_exc = exc  # maybe the wrong text encoding: try the next one
-    raise _file_error(f"Shapefile 无法读取：{last_exc}")
+    raise _file_error(f"Shapefile 无法读取：{short(last_exc, 200)}")
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, budget: list[int]) -> bytes:
+    """A member's bytes, at most ``limit`` (and what is left of the archive's total ``budget``), whatever its
+    header claims: reading stops one byte past the limit."""
+    name = short(PurePosixPath(info.filename).name, 60)
+    too_big = _file_error(f"压缩包中的 {name} 解压后过大（最多 {_size(limit)}）")
+    if info.file_size > limit:
+        raise too_big
+    cap = min(limit, budget[0])
+    try:
+        with archive.open(info) as fh:
+            data = fh.read(cap + 1)
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        NotImplementedError,
+        OSError,
+        EOFError,
+        RuntimeError,
+    ) as exc:
+        raise _file_error(f"压缩包中的 {name} 无法解压：{short(exc, 120)}")
+    if len(data) > cap:
+        if cap < limit:
+            raise _file_error(f"压缩包解压后过大（最多 {_size(MAX_ZIP_TOTAL_BYTES)}）")
+        raise too_big
+    budget[0] -= len(data)
+    return data
 
 
 def _read_shapes(shp: bytes, shx: bytes | None, dbf: bytes, encoding: str, src: CRS) -> ParsedFile:

@@ -21,6 +21,7 @@ from shapely.geometry.base import BaseGeometry
 from civicgrid.accounts.roles import Role
 from civicgrid.core import audit, clock
 from civicgrid.core.errors import PermissionDenied, ValidationFailed
+from civicgrid.core.validation import short
 from civicgrid.places import importers, signals
 from civicgrid.places.importers import feature_error
 from civicgrid.places.models import Community, CommunityKind, Grid, GridKind, Street
@@ -126,6 +127,17 @@ class _Errors(list):
         )
         if item is not None:
             item.ok = False
+
+
+MAX_REPORTED_ERRORS = 200
+
+
+def capped_errors(errors: list[dict[str, Any]], limit: int = MAX_REPORTED_ERRORS) -> list[dict[str, Any]]:
+    """The first ``limit`` problems, then one line ``…另有 N 条错误`` for the rest."""
+    if len(errors) <= limit:
+        return list(errors)
+    rest = len(errors) - limit
+    return [*errors[:limit], feature_error(None, None, "file", f"…另有 {rest} 条错误")]
 
 
 def format_error(err: dict[str, Any]) -> str:
@@ -538,11 +550,13 @@ def import_grids(
     plan = _validate(items, errors)
     if errors:
         errors.sort(key=lambda e: (e["index"] or 0, e["field"] or ""))
-        raise ValidationFailed(
-            f"导入失败：{filename} 中有 {len(errors)} 处错误，未导入任何数据",
+        failed = ValidationFailed(
+            f"导入失败：{short(filename, 100)} 中有 {len(errors)} 处错误，未导入任何数据",
             field="file",
-            details=list(errors),
+            details=capped_errors(errors),
         )
+        failed.total = len(errors)
+        raise failed
 
     codes = [i.code for i in items]
     if dry_run:

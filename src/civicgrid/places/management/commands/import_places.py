@@ -28,23 +28,27 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="只校验，不写入")
 
     def handle(self, *args, file, crs, level, dry_run, **opts):
-        from civicgrid.places import services
+        from civicgrid.core.validation import short
+        from civicgrid.places import importers, services
 
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"文件不存在：{path}")
+        if path.stat().st_size > importers.MAX_FILE_BYTES:
+            raise CommandError(f"文件过大（超过 {importers.MAX_FILE_BYTES // 1024 // 1024} MB）：{path}")
         try:
             result = services.import_grids(
                 actor=None, data=path.read_bytes(), filename=path.name, crs=crs, dry_run=dry_run, level=level
             )
         except ValidationFailed as exc:
-            details = exc.details or [
-                {"index": None, "code": None, "field": exc.field, "message": exc.message}
-            ]
-            self.stderr.write(exc.message)
+            details = services.capped_errors(
+                exc.details or [{"index": None, "code": None, "field": exc.field, "message": exc.message}]
+            )
+            self.stderr.write(short(exc.message, 300))
             for err in details:
-                self.stderr.write("  " + services.format_error(err))
-            raise CommandError(f"导入失败：共 {len(details)} 处错误，未导入任何数据")
+                self.stderr.write("  " + short(services.format_error(err), 400))
+            total = getattr(exc, "total", len(details))
+            raise CommandError(f"导入失败：共 {total} 处错误，未导入任何数据")
         verb = "校验通过（试运行，未写入）" if result.dry_run else "导入完成"
         self.stdout.write(
             self.style.SUCCESS(

@@ -38,9 +38,9 @@ def _update_due(case) -> None:
     case.due_provisional = bool(d.provisional)
 
 
-def start_stage(case, stage: str, now: datetime) -> None:
-    """Start a fresh clock for ``stage`` at ``now`` with the category's limit."""
-    amount, unit = case.category.limit_for(stage)
+def start_stage(case, stage: str, now: datetime, limit: tuple[int, str] | None = None) -> None:
+    """Start a fresh clock for ``stage`` at ``now`` with ``limit`` (amount, unit), by default the category's."""
+    amount, unit = limit or case.category.limit_for(stage)
     case.stage = stage
     case.clock_started_at = now
     case.limit_amount = amount

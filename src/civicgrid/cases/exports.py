@@ -1,4 +1,4 @@
-"""Excel export of a (scoped, filtered) case queryset with openpyxl's write-only mode.
+"""Excel export of a (scoped, filtered) case queryset through the safe writer (:mod:`civicgrid.core.xlsx`).
 
 Rows are streamed from the database in chunks into a write-only workbook spooled to a temporary file, so
 memory stays flat however many cases match. Times are Asia/Shanghai wall time (Excel has no time zones).
@@ -8,14 +8,10 @@ from __future__ import annotations
 
 import tempfile
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-
 from civicgrid.cases import selectors
 from civicgrid.cases.models import CaseState, Light, Priority, Rating, Source
 from civicgrid.core import clock
+from civicgrid.core.xlsx import SheetWriter
 
 MAX_ROWS = 100_000
 
@@ -62,29 +58,12 @@ def _label(enum, value):
 
 
 def _local(dt):
-    """Naive Asia/Shanghai datetime for Excel (openpyxl cannot write aware datetimes)."""
-    if dt is None:
-        return None
-    return clock.to_local(dt).replace(tzinfo=None, microsecond=0)
+    """Asia/Shanghai wall time (the writer turns it into an Excel date cell)."""
+    return clock.to_local(dt) if dt is not None else None
 
 
-def write_cases_xlsx(qs, *, user):
-    """Write ``qs`` (already scoped to ``user``) to a temp file; return ``(open file, download filename)``."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("案件")
-    ws.freeze_panes = "B2"
-    for i, (_, width, _) in enumerate(COLUMNS, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    head_font = Font(bold=True, color="FFFFFF")
-    head_fill = PatternFill("solid", fgColor="1D4E89")
-    header = []
-    for h in HEADERS:
-        cell = WriteOnlyCell(ws, value=h)
-        cell.font, cell.fill = head_font, head_fill
-        cell.alignment = Alignment(horizontal="center")
-        header.append(cell)
-    ws.append(header)
-
+def case_rows(qs, *, user):
+    """The export's rows for ``qs`` (already scoped to ``user``), newest first, at most :data:`MAX_ROWS`."""
     rows = (
         qs.select_related("category__parent", "grid", "community", "department")
         .order_by("-created_at", "-id")
@@ -93,22 +72,32 @@ def write_cases_xlsx(qs, *, user):
     for n, case in enumerate(rows):
         if n >= MAX_ROWS:
             break
-        values = []
-        for _, _, get in COLUMNS:
-            if get is None:
-                values.append(selectors.reporter_phone(user=user, case=case))
-                continue
-            values.append(get(case))
-        for idx, v in enumerate(values):
-            if hasattr(v, "year"):
-                cell = WriteOnlyCell(ws, value=v)
-                cell.number_format = "yyyy-mm-dd hh:mm"
-                values[idx] = cell
-        ws.append(values)
+        yield [
+            selectors.reporter_phone(user=user, case=case) if get is None else get(case)
+            for _, _, get in COLUMNS
+        ]
 
+
+def write_cases(target, qs, *, user, progress=None, every: int = 500) -> int:
+    """Write ``qs`` (already scoped to ``user``) as xlsx to ``target`` (a path or a binary file) through the safe
+    writer; ``progress(n)`` is called every ``every`` rows. Returns the number of rows written."""
+    writer = SheetWriter("案件", [(h, w) for h, w, _ in COLUMNS], freeze="B2")
+    for values in case_rows(qs, user=user):
+        writer.append(values)
+        if progress is not None and writer.rows % every == 0:
+            progress(writer.rows)
+    writer.save(target)
+    return writer.rows
+
+
+def export_filename() -> str:
+    return f"案件导出-{clock.local_now():%Y%m%d-%H%M}.xlsx"
+
+
+def write_cases_xlsx(qs, *, user):
+    """Write ``qs`` (already scoped to ``user``) to a temp file; return ``(open file, download filename)``."""
     # handed to FileResponse, which closes it once the download is sent
     fh = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
-    wb.save(fh)
+    write_cases(fh, qs, user=user)
     fh.seek(0)
-    stamp = clock.local_now().strftime("%Y%m%d-%H%M")
-    return fh, f"案件导出-{stamp}.xlsx"
+    return fh, export_filename()

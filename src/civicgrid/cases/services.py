@@ -40,6 +40,7 @@ from civicgrid.cases.models import (
     Category,
     ExtensionRequest,
     ExtensionStatus,
+    LimitUnit,
     NotificationKind,
     Priority,
     Rating,
@@ -725,8 +726,9 @@ def perform(
 
     Raises NotFound (out of scope), StaleVersion (``version`` is not the current one), IllegalTransition (not
     legal from the current state), PermissionDenied (the role may not), ValidationFailed (naming the field).
-    Extra keywords: ``category``/``priority`` may be set when accepting; ``redo`` with a 不满意 ``rating`` sends
-    the case back to the department (重办).
+    Extra keywords: ``category``/``priority`` may be set when accepting; ``amount``/``unit`` with ``dispatch`` set
+    the 处置 limit instead of the category's (a 12345 工单 brings its own 办理时限); ``redo`` with a 不满意
+    ``rating`` sends the case back to the department (重办).
     """
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         raise PermissionDenied("请先登录")
@@ -863,14 +865,14 @@ def _check_department(dept) -> Department:
     return dept
 
 
-def _assign(ctx: _Ctx, dept: Department) -> None:
+def _assign(ctx: _Ctx, dept: Department, limit: tuple[int, str] | None = None) -> None:
     case = ctx.case
     case.department = dept
     case.returned = False
     case.dispatched_at = ctx.now
     CaseDepartment.objects.get_or_create(case=case, department=dept, defaults={"first_assigned_at": ctx.now})
     _cancel_pending_extension(ctx, "案件已改派，延期申请自动失效")
-    deadlines.start_stage(case, Stage.HANDLE, ctx.now)
+    deadlines.start_stage(case, Stage.HANDLE, ctx.now, limit)
     dept_id = dept.pk
     ctx.notify(
         lambda: department_members(dept_id),
@@ -914,10 +916,29 @@ def _h_reject(ctx: _Ctx):
     deadlines.stop_clock(ctx.case)
 
 
+def _dispatch_limit(ctx: _Ctx) -> tuple[int, str] | None:
+    """A 处置 limit given with the dispatch (e.g. a 12345 工单's own 办理时限) instead of the category's."""
+    if ctx.amount is None:
+        return None
+    try:
+        amount = int(ctx.amount)
+    except (TypeError, ValueError):
+        raise ValidationFailed("办理时限必须是正整数", field="amount")
+    if amount < 1 or amount > 10_000:
+        raise ValidationFailed("办理时限必须是 1 到 10000 之间的整数", field="amount")
+    if ctx.unit not in LimitUnit.values:
+        raise ValidationFailed("请选择时限单位（自然时/工作时/工作日）", field="unit")
+    return amount, ctx.unit
+
+
 def _h_dispatch(ctx: _Ctx):
     dept = _check_department(ctx.department or _default_department(ctx.case.category))
-    _assign(ctx, dept)
-    return {"department": dept.pk, "department_name": dept.name}
+    limit = _dispatch_limit(ctx)
+    _assign(ctx, dept, limit)
+    data = {"department": dept.pk, "department_name": dept.name}
+    if limit:
+        data["limit"] = {"amount": limit[0], "unit": limit[1]}
+    return data
 
 
 def _h_sign(ctx: _Ctx):

@@ -9,7 +9,7 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
+SHARED = Path(os.environ.get("CIVICGRID_SHARED_DIR") or REPO.parent / "shared")
 CHROMIUM = "/usr/bin/chromium"
 
 

@@ -226,8 +226,7 @@ def recover_if_stale(job) -> bool:
     """Called where a user looks at a job: a job whose worker died is requeued and a runner started now.
     Returns whether that happened."""
     for k in _kinds.values():
-        if isinstance(job, k.model) and is_stale(job):
-            if job.pk in requeue_stale(k.name):
-                launch(k.name)
-                return True
+        if isinstance(job, k.model) and is_stale(job) and job.pk in requeue_stale(k.name):
+            launch(k.name)
+            return True
     return False

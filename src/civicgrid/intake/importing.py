@@ -898,6 +898,7 @@ _DT = re.compile(
     r"(?:[\sT]+(\d{1,2})\s*[:时]\s*(\d{1,2})(?:\s*[:分]\s*(\d{1,2})(?:\.\d+)?)?\s*秒?)?$"
 )
 _DT_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2})?)?$")
+_SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$")
 _ISO_SECONDS = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\Z", re.ASCII)
 
 
@@ -923,6 +924,10 @@ def parse_datetime(value, *, label: str, end_of_day: bool = False, tz=None) -> d
             return from_excel(value).replace(tzinfo=tz)
         value = str(int(value)) if float(value).is_integer() else str(value)
     text = str(value).strip()
+    if _SERIAL.match(text) and 20000 < float(text) < 80000:  # an Excel serial date that became text (CSV)
+        from openpyxl.utils.datetime import from_excel
+
+        return from_excel(float(text)).replace(microsecond=0, tzinfo=tz)
     if "时" in text:
         text = text.replace("时", ":").replace("分", ":").replace("秒", "").rstrip(":")
     m = _DT.match(text) or _DT_COMPACT.match(text)

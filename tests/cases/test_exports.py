@@ -56,3 +56,68 @@ def test_a_control_character_does_not_break_the_export(client, world):
         _, rows = _rows(_body(r))
         assert rows[1][HEADERS.index("问题描述")] == "路灯不亮，请尽快处理"
         assert rows[1][HEADERS.index("反映人")] == "王五"
+
+
+# --- large exports in the background ---------------------------------------------------------------
+
+
+@pytest.fixture
+def small_sync_limit(settings, tmp_path):
+    """Exports of more than 2 rows go to the background; the runner runs in the test's thread."""
+    settings.CIVICGRID = {**settings.CIVICGRID, "EXPORT_SYNC_MAX_ROWS": 2}
+    settings.BACKGROUND_RUN_INLINE = True
+    settings.DATA_DIR = tmp_path / "data"
+
+
+def test_a_large_export_runs_in_the_background_with_the_filters_and_only_its_requester_downloads(
+    client, world, small_sync_limit, django_capture_on_commit_callbacks
+):
+    wanted = [world.to_state("accepted", description=f"=CMD|' /C calc'!A{i}") for i in range(3)]
+    world.to_state("reported")
+    client.force_login(world.dispatcher)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        r = client.get("/cases/export.xlsx", {"status": "accepted"})
+    assert r.status_code == 302 and r["Location"].startswith("/exports/")
+    job_url = r["Location"]
+    # queued: the page polls its progress with htmx
+    page = client.get(job_url).content.decode()
+    assert 'hx-trigger="every 1s"' in page and 'data-status="queued"' in page and "正在后台生成" in page
+    for callback in callbacks:  # the commit starts the runner
+        callback()
+    partial = client.get(job_url + "progress/").content.decode()
+    assert 'data-status="done"' in partial and "hx-get" not in partial and "100%" in partial
+    assert 'data-testid="export-download"' in partial and "（3 行）" in partial
+    download = client.get(job_url + "download/")
+    assert download.status_code == 200 and ".xlsx" in download["Content-Disposition"]
+    body = _body(download)
+    assert "<f>" not in zipfile.ZipFile(io.BytesIO(body)).read("xl/worksheets/sheet1.xml").decode()
+    _, rows = _rows(body)
+    assert sorted(row[0] for row in rows[1:]) == sorted(c.number for c in wanted)  # the filter was kept
+
+    # nobody else sees the job or its file
+    client.force_login(world.dispatcher2)
+    assert client.get(job_url).status_code == 404
+    assert client.get(job_url + "download/").status_code == 404
+    client.logout()
+    assert client.get(job_url + "download/").status_code == 302  # to the login page
+
+
+def test_a_background_export_keeps_the_requesters_scope(
+    client, world, small_sync_limit, django_capture_on_commit_callbacks
+):
+    mine = [world.to_state("accepted", reporter_phone="13812345678") for _ in range(3)]
+    world.to_state("accepted", grid=world.other_grid)
+    client.force_login(world.grid_worker)
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.get("/cases/export.xlsx")
+    assert r.status_code == 302
+    _, rows = _rows(_body(client.get(r["Location"] + "download/")))
+    assert sorted(row[0] for row in rows[1:]) == sorted(c.number for c in mine)
+    assert {row[HEADERS.index("反映人电话")] for row in rows[1:]} == {"138****5678"}
+
+
+def test_a_small_export_stays_a_direct_download(client, world, small_sync_limit):
+    world.to_state("accepted")
+    client.force_login(world.dispatcher)
+    r = client.get("/cases/export.xlsx")
+    assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxmlformats")

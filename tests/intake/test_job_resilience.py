@@ -21,7 +21,10 @@ pytestmark = pytest.mark.django_db
 
 
 def upload_and_start(client, path, capture):
-    client.post(reverse("intake:upload"), {"source": "hotline_12345", "file": SimpleUploadedFile(path.name, path.read_bytes())})
+    client.post(
+        reverse("intake:upload"),
+        {"source": "hotline_12345", "file": SimpleUploadedFile(path.name, path.read_bytes())},
+    )
     job = ImportJob.objects.latest("pk")
     with capture(execute=True):
         client.post(reverse("intake:start", args=[job.pk]))
@@ -32,7 +35,9 @@ def upload_and_start(client, path, capture):
 def report_lines(client, job):
     resp = client.get(reverse("intake:error_report", args=[job.pk]))
     assert resp.status_code == 200
-    return list(openpyxl.load_workbook(BytesIO(b"".join(resp.streaming_content))).active.iter_rows(values_only=True))
+    return list(
+        openpyxl.load_workbook(BytesIO(b"".join(resp.streaming_content))).active.iter_rows(values_only=True)
+    )
 
 
 # --- one bad row never fails the job ---------------------------------------------------------------
@@ -44,7 +49,7 @@ def test_control_characters_and_formulas_in_a_file_do_not_fail_the_job(
     rows = [
         row("GD1"),
         row("GD2\x01", 问题分类="外星人\x07入侵"),  # a control character in the cells of a rejected row
-        row("=HYPERLINK(\"http://x\")", 问题分类="=1+1"),  # formulas in the cells of a rejected row
+        row('=HYPERLINK("http://x")', 问题分类="=1+1"),  # formulas in the cells of a rejected row
         row("GD4", 诉求内容="井盖\x00破损"),
     ]
     client.force_login(dispatcher)
@@ -135,7 +140,13 @@ def make_stale(job):
 def assert_finished_exactly(job):
     job.refresh_from_db()
     assert job.status == JobStatus.PARTIAL
-    assert (job.processed, job.created_count, job.updated_count, job.unchanged_count, job.failed) == (6, 5, 0, 0, 1)
+    assert (job.processed, job.created_count, job.updated_count, job.unchanged_count, job.failed) == (
+        6,
+        5,
+        0,
+        0,
+        1,
+    )
     assert Case.objects.count() == 5 and ImportedRecord.objects.count() == 5
     assert CaseEvent.objects.count() == 5  # one import entry per case, none twice
     assert list(ImportRowError.objects.filter(job=job).values_list("row_number", flat=True)) == [7]

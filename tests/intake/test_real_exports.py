@@ -49,7 +49,9 @@ def street_world(db):
 
 
 def upload(client, name: str, content: bytes):
-    resp = client.post(reverse("intake:upload"), {"source": "hotline_12345", "file": SimpleUploadedFile(name, content)})
+    resp = client.post(
+        reverse("intake:upload"), {"source": "hotline_12345", "file": SimpleUploadedFile(name, content)}
+    )
     assert resp.status_code == 302, resp.content.decode()[:2000]
     return ImportJob.objects.latest("pk")
 
@@ -79,7 +81,9 @@ def test_the_shared_sample_export_imports_end_to_end(
     client.force_login(dispatcher)
     job = upload(client, "12345导出.xlsx", (shared_dir / SAMPLE).read_bytes())
     # the title row is skipped: the header is row 2 and every column is there
-    assert job.header_row == 2 and job.headers[:3] == ["序号", "工单编号", "来电时间"] and len(job.headers) == 13
+    assert (
+        job.header_row == 2 and job.headers[:3] == ["序号", "工单编号", "来电时间"] and len(job.headers) == 13
+    )
     assert job.mapping["source_ref"] == "工单编号" and job.mapping["due_at"] == "办理时限"
     assert job.mapping["street"] == "所属街道" and job.mapping["address"] == "地址"
 
@@ -89,14 +93,22 @@ def test_the_shared_sample_export_imports_end_to_end(
 
     job = start(client, job, django_capture_on_commit_callbacks)
     assert job.status == JobStatus.PARTIAL, job.message
-    assert (job.processed, job.created_count, job.updated_count, job.failed, job.placement_count) == (11, 5, 1, 5, 1)
+    assert (job.processed, job.created_count, job.updated_count, job.failed, job.placement_count) == (
+        11,
+        5,
+        1,
+        5,
+        1,
+    )
     reasons = dict(ImportRowError.objects.filter(job=job, kind="error").values_list("row_number", "reason"))
     assert reasons[8] == "工单编号为空"
     assert reasons[9].startswith("来电时间格式错误")
     assert reasons[10] == "诉求内容为空"
     assert reasons[12].startswith("问题分类无法识别")
     assert reasons[13].startswith("所属街道为「朝阳街道」，不属于本街道（示范街道）")
-    assert not Case.objects.filter(source_ref="HZ12345202611260011").exists()  # never imported, never dispatched
+    assert not Case.objects.filter(
+        source_ref="HZ12345202611260011"
+    ).exists()  # never imported, never dispatched
 
     # mixed date formats: Excel date, text with seconds, slashes, Chinese
     times = {c.source_ref: clock.to_local(c.created_at).replace(tzinfo=None) for c in Case.objects.all()}
@@ -116,7 +128,9 @@ def test_the_shared_sample_export_imports_end_to_end(
     page = client.get(reverse("intake:job", args=[job.pk])).content.decode()
     assert "已完成（有错误行）" in page and "5 行有错误未导入（其余行已导入）" in page
     report = client.get(reverse("intake:error_report", args=[job.pk]))
-    lines = list(openpyxl.load_workbook(BytesIO(b"".join(report.streaming_content))).active.iter_rows(values_only=True))
+    lines = list(
+        openpyxl.load_workbook(BytesIO(b"".join(report.streaming_content))).active.iter_rows(values_only=True)
+    )
     assert [line[0] for line in lines[1:] if line[3] == "错误"] == [8, 9, 10, 12, 13]
 
 
@@ -138,7 +152,10 @@ def test_placing_an_unplaced_open_row_files_and_dispatches_it_with_its_limit(
     assert case.state == CaseState.REPORTED and not case.stage
     task = PlacementTask.objects.get(case=case)
     grid = street_world["grid"]
-    client.post(reverse("intake:place", args=[task.pk]), {"lng": grid.min_lng + STEP / 3, "lat": grid.min_lat + STEP / 3})
+    client.post(
+        reverse("intake:place", args=[task.pk]),
+        {"lng": grid.min_lng + STEP / 3, "lat": grid.min_lat + STEP / 3},
+    )
     case.refresh_from_db()
     assert case.state == CaseState.DISPATCHED and case.department == street_world["城管中队"]
     assert (case.limit_amount, case.limit_unit) == (24, LimitUnit.NATURAL_HOURS)
@@ -207,7 +224,9 @@ def test_the_user_can_choose_another_header_row(client, street_world, dispatcher
     assert client.post(reverse("intake:header_row", args=[job.pk]), {"header_row": "x"}).status_code == 302
 
 
-def test_an_old_xls_export_imports(client, street_world, dispatcher, tmp_path, django_capture_on_commit_callbacks):
+def test_an_old_xls_export_imports(
+    client, street_world, dispatcher, tmp_path, django_capture_on_commit_callbacks
+):
     xlwt = pytest.importorskip("xlwt")
     book = xlwt.Workbook(encoding="utf-8")
     sheet = book.add_sheet("工单")

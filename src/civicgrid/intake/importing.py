@@ -134,7 +134,7 @@ class TableReader(Protocol):
 
 
 def _header_text(value) -> str:
-    return "" if value is None else re.sub(r"\s+", " ", str(value)).strip()
+    return "" if value is None else strip_controls(re.sub(r"\s+", " ", str(value)).strip())
 
 
 def _blank(values: Sequence) -> bool:

@@ -220,4 +220,6 @@ CIVICGRID = {
     # seconds between checks whether another server changed the holiday calendar
     "CALENDAR_RECHECK_SECONDS": 5,
     "SCHEDULER_ENABLED": os.environ.get("CIVICGRID_SCHEDULER", "1") == "1" and not TESTING,
+    # a case export of more rows than this is made in the background (progress page, download when done)
+    "EXPORT_SYNC_MAX_ROWS": int(os.environ.get("CIVICGRID_EXPORT_SYNC_MAX_ROWS", "2000")),
 }

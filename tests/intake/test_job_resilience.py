@@ -190,3 +190,33 @@ def test_a_taken_over_worker_stops_writing(half_done_job, monkeypatch):
     with pytest.raises(background.LostJob):
         background.beat(ImportJob, half_done_job.pk, old_token, processed=99)
     assert ImportJob.objects.get(pk=half_done_job.pk).processed == 2
+
+
+def test_a_failed_job_can_be_run_again_from_where_it_stopped(
+    client, world, dispatcher, tmp_path, django_capture_on_commit_callbacks
+):
+    path = write_csv(tmp_path / "f.csv", [row("GD41"), row("GD42")])
+    client.force_login(dispatcher)
+    client.post(
+        reverse("intake:upload"),
+        {"source": "hotline_12345", "file": SimpleUploadedFile(path.name, path.read_bytes())},
+    )
+    job = ImportJob.objects.latest("pk")
+    stored = services.job_file(job)
+    content = stored.read_bytes()
+    stored.unlink()  # the disk lost the file: the whole run fails, with the reason
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("intake:start", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and job.message.startswith("导入中断")
+    page = client.get(reverse("intake:job", args=[job.pk])).content.decode()
+    assert 'data-testid="rerun"' in page
+
+    stored.write_bytes(content)
+    with django_capture_on_commit_callbacks(execute=True):
+        resp = client.post(reverse("intake:start", args=[job.pk]), follow=True)
+    assert "已重新排队，从头开始" in resp.content.decode()
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE and job.created_count == 2
+    resp = client.post(reverse("intake:start", args=[job.pk]), follow=True)
+    assert "该导入已完成" in resp.content.decode()

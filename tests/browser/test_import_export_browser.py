@@ -34,6 +34,13 @@ def test_import_with_a_title_row_then_a_background_export(
 ):
     from tests.factories import ORIGIN_LAT, ORIGIN_LNG, STEP, BuildingFactory, DepartmentFactory, GridFactory
 
+    from civicgrid.cases.models import Category
+    from tests.cases.factories import CategoryFactory
+
+    if not Category.objects.filter(
+        name="暴露垃圾", level="minor"
+    ).exists():  # flushed by an earlier browser test
+        CategoryFactory(name="暴露垃圾")
     grid = GridFactory(col=0, row=0, name="翠苑网格")
     BuildingFactory(
         grid=grid,

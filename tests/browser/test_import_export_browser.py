@@ -32,10 +32,9 @@ def real_runner(settings, tmp_path):
 def test_import_with_a_title_row_then_a_background_export(
     page, live_server, browser_login, make_user, real_runner, tmp_path, screenshot_dir
 ):
-    from tests.factories import ORIGIN_LAT, ORIGIN_LNG, STEP, BuildingFactory, DepartmentFactory, GridFactory
-
     from civicgrid.cases.models import Category
     from tests.cases.factories import CategoryFactory
+    from tests.factories import ORIGIN_LAT, ORIGIN_LNG, STEP, BuildingFactory, DepartmentFactory, GridFactory
 
     if not Category.objects.filter(
         name="暴露垃圾", level="minor"

@@ -122,3 +122,25 @@ def test_a_small_export_stays_a_direct_download(client, world, small_sync_limit)
     client.force_login(world.dispatcher)
     r = client.get("/cases/export.xlsx")
     assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+def test_old_export_files_are_removed_when_the_next_export_runs(
+    client, world, small_sync_limit, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from civicgrid.core import clock
+    from civicgrid.core.models import ExportJob
+
+    for _ in range(3):
+        world.to_state("accepted")
+    client.force_login(world.dispatcher)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.get("/cases/export.xlsx")["Location"]
+    old = ExportJob.objects.get()
+    ExportJob.objects.filter(pk=old.pk).update(finished_at=clock.now() - timedelta(days=8))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get("/cases/export.xlsx")
+    assert client.get(first + "download/").status_code == 404
+    assert "文件已超过保留期" in client.get(first).content.decode()
+    assert ExportJob.objects.exclude(file_path="").count() == 1

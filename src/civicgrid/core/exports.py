@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -27,6 +28,7 @@ from civicgrid.core.scoping import register as register_scope
 log = logging.getLogger(__name__)
 
 KIND = "core.export"
+KEEP_FILES = timedelta(days=7)  # a finished export's file is deleted this long after it was made
 
 Exporter = Callable[[ExportJob, Path, Callable[[int], None]], tuple[int, str]]
 _exporters: dict[str, tuple[str, Exporter]] = {}
@@ -78,6 +80,7 @@ def start_export(*, actor, kind: str, params: list[list[str]], total: int) -> Ex
 def run_export(pk: int, token: str) -> None:
     """Run one claimed export to its end (the runner calls this); a crash marks it failed with the reason."""
     job = ExportJob.objects.select_related("created_by").get(pk=pk)
+    remove_old_files()
     rel = Path("exports") / f"{clock.local_now():%Y%m}" / f"{uuid.uuid4().hex}.xlsx"
     path = Path(settings.DATA_DIR) / rel
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -117,6 +120,21 @@ def run_export(pk: int, token: str) -> None:
             runner="",
             message=f"导出失败：{message}"[:2000],
         )
+
+
+def remove_old_files() -> int:
+    """Delete the files of exports finished more than :data:`KEEP_FILES` ago (the job rows stay, saying so)."""
+    n = 0
+    cutoff = clock.now() - KEEP_FILES
+    for job in ExportJob.objects.filter(status=ExportStatus.DONE, finished_at__lt=cutoff).exclude(
+        file_path=""
+    ):
+        (Path(settings.DATA_DIR) / job.file_path).unlink(missing_ok=True)
+        ExportJob.objects.filter(pk=job.pk).update(
+            file_path="", message="文件已超过保留期（7 天）被清理，请重新导出"
+        )
+        n += 1
+    return n
 
 
 def _requeued(job: ExportJob) -> str:

@@ -229,4 +229,6 @@ CIVICGRID = {
     # Open311 reads (services, requests, updates, tokens) need an api_key too; discovery stays open
     "OPEN311_READ_REQUIRES_KEY": os.environ.get("CIVICGRID_OPEN311_READ_REQUIRES_KEY", "0").strip().lower()
     in ("1", "true", "yes", "on"),
+    # a case export of more rows than this is made in the background (progress page, download when done)
+    "EXPORT_SYNC_MAX_ROWS": int(os.environ.get("CIVICGRID_EXPORT_SYNC_MAX_ROWS", "2000")),
 }

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from civicgrid.accounts.roles import Role
 from civicgrid.cases.models import Case, CaseEvent
+from civicgrid.core import clock
 from civicgrid.intake import hotline, importing
 from civicgrid.intake.models import ImportJob, ImportMapping, JobStatus, PlacementTask
 from tests.intake.conftest import HEADERS, row, write_csv, write_xlsx
@@ -20,7 +21,9 @@ from tests.intake.conftest import HEADERS, row, write_csv, write_xlsx
 
 
 def test_suggest_mapping_from_standard_and_variant_headers():
-    assert importing.suggest_mapping(HEADERS, hotline.FIELDS) == {f.name: f.label for f in hotline.FIELDS}
+    assert importing.suggest_mapping(HEADERS, hotline.FIELDS) == {
+        f.name: f.label for f in hotline.FIELDS if f.label in HEADERS
+    }
     variant = ["序号", "工单号", "来电日期", "来电人姓名", "联系方式", "问题描述", "诉求分类", "事发地点", "承办部门",
                "办结时限", "办结日期", "处理结果", "满意度"]  # fmt: skip
     got = importing.suggest_mapping(variant, hotline.FIELDS)
@@ -174,7 +177,7 @@ def test_upload_mapping_preview_start_progress_result(
     page = client.get(resp["Location"]).content.decode()
     assert "字段对应" in page and 'value="工单编号" selected' in page
 
-    data = {f"map_{f.name}": f.label for f in hotline.FIELDS}
+    data = {f"map_{f.name}": f.label for f in hotline.FIELDS if f.label in HEADERS}
     data["save_as"] = "区平台标准导出"
     resp = client.post(reverse("intake:mapping", args=[job.pk]), data)
     assert resp.status_code == 302 and resp["Location"] == reverse("intake:preview", args=[job.pk])
@@ -190,10 +193,15 @@ def test_upload_mapping_preview_start_progress_result(
         resp = client.post(reverse("intake:start", args=[job.pk]))
     assert resp.status_code == 302 and resp["Location"] == reverse("intake:job", args=[job.pk])
     job.refresh_from_db()
-    assert job.status == JobStatus.DONE and (job.created_count, job.failed, job.placement_count) == (2, 1, 1)
+    assert job.status == JobStatus.PARTIAL and (job.created_count, job.failed, job.placement_count) == (
+        2,
+        1,
+        1,
+    )
 
     partial = client.get(reverse("intake:job_progress", args=[job.pk])).content.decode()
-    assert 'data-status="done"' in partial and "hx-get" not in partial and "100%" in partial
+    assert 'data-status="partial"' in partial and "hx-get" not in partial and "100%" in partial
+    assert "已完成（有错误行）" in partial and "1 行有错误未导入（其余行已导入）" in partial
     page = client.get(reverse("intake:job", args=[job.pk])).content.decode()
     assert "问题分类无法识别：外星人入侵" in page and reverse("intake:error_report", args=[job.pk]) in page
 
@@ -202,7 +210,10 @@ def test_upload_mapping_preview_start_progress_result(
     lines = list(
         openpyxl.load_workbook(BytesIO(b"".join(report.streaming_content))).active.iter_rows(values_only=True)
     )
-    assert lines == [("行号", "工单编号", "错误原因"), (3, "GD902", "问题分类无法识别：外星人入侵")]
+    assert lines == [
+        ("行号", "工单编号", "错误原因", "类型"),
+        (3, "GD902", "问题分类无法识别：外星人入侵", "错误"),
+    ]
 
     # starting twice is refused; the mapping screen of a started job redirects to the job
     assert client.post(reverse("intake:start", args=[job.pk])).status_code == 302
@@ -222,6 +233,7 @@ def test_running_job_progress_polls(client, dispatcher):
         total=200,
         processed=50,
         created_by=dispatcher,
+        heartbeat_at=clock.now(),
     )
     partial = client.get(reverse("intake:job_progress", args=[job.pk])).content.decode()
     assert 'hx-trigger="every 1s"' in partial and "25%" in partial

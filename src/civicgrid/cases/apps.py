@@ -7,7 +7,7 @@ class CasesConfig(AppConfig):
     verbose_name = "案件"
 
     def ready(self):
-        from civicgrid.cases import selectors, signals  # noqa: F401  (scope rules, catalogue refresh)
+        from civicgrid.cases import exports, selectors, signals  # noqa: F401  (scope rules, catalogue refresh, exporter)
         from civicgrid.cases.scheduler import maybe_start
 
         maybe_start()

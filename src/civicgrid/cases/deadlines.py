@@ -38,10 +38,12 @@ def _update_due(case) -> None:
     case.due_provisional = bool(d.provisional)
 
 
-def start_stage(case, stage: str, now: datetime, *, extension: int = 0) -> None:
-    """Start a fresh clock for ``stage`` at ``now`` with the category's limit (+ ``extension`` units already
-    approved for this stage, e.g. kept across a 改派)."""
-    amount, unit = case.category.limit_for(stage)
+def start_stage(
+    case, stage: str, now: datetime, limit: tuple[int, str] | None = None, *, extension: int = 0
+) -> None:
+    """Start a fresh clock for ``stage`` at ``now`` with ``limit`` (amount, unit), by default the category's
+    (+ ``extension`` units already approved for this stage, e.g. kept across a 改派)."""
+    amount, unit = limit or case.category.limit_for(stage)
     case.stage = stage
     case.clock_started_at = now
     case.limit_amount = amount

@@ -1,4 +1,4 @@
-"""Excel export of a (scoped, filtered) case queryset with openpyxl's write-only mode.
+"""Excel export of a (scoped, filtered) case queryset through the safe writer (:mod:`civicgrid.core.xlsx`).
 
 Rows are streamed from the database in chunks into a write-only workbook spooled to a temporary file, so
 memory stays flat however many cases match. Times are Asia/Shanghai wall time (Excel has no time zones).
@@ -8,14 +8,10 @@ from __future__ import annotations
 
 import tempfile
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-
 from civicgrid.cases import selectors
 from civicgrid.cases.models import CaseState, Light, Priority, Rating, Source
 from civicgrid.core import clock
+from civicgrid.core.xlsx import SheetWriter
 
 MAX_ROWS = 100_000
 
@@ -54,37 +50,24 @@ COLUMNS = [
 HEADERS = [h for h, _, _ in COLUMNS]
 
 
+_LABELS: dict[type, dict[str, str]] = {}
+
+
 def _label(enum, value):
-    try:
-        return enum(value).label
-    except ValueError:
-        return value
+    """The display label of ``value`` (a dict lookup: ``enum(value).label`` costs ~70 µs, six times a row)."""
+    labels = _LABELS.get(enum)
+    if labels is None:
+        labels = _LABELS[enum] = {str(v): str(label) for v, label in enum.choices}
+    return labels.get(value, value)
 
 
 def _local(dt):
-    """Naive Asia/Shanghai datetime for Excel (openpyxl cannot write aware datetimes)."""
-    if dt is None:
-        return None
-    return clock.to_local(dt).replace(tzinfo=None, microsecond=0)
+    """Asia/Shanghai wall time (the writer turns it into an Excel date cell)."""
+    return clock.to_local(dt) if dt is not None else None
 
 
-def write_cases_xlsx(qs, *, user):
-    """Write ``qs`` (already scoped to ``user``) to a temp file; return ``(open file, download filename)``."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("案件")
-    ws.freeze_panes = "B2"
-    for i, (_, width, _) in enumerate(COLUMNS, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    head_font = Font(bold=True, color="FFFFFF")
-    head_fill = PatternFill("solid", fgColor="1D4E89")
-    header = []
-    for h in HEADERS:
-        cell = WriteOnlyCell(ws, value=h)
-        cell.font, cell.fill = head_font, head_fill
-        cell.alignment = Alignment(horizontal="center")
-        header.append(cell)
-    ws.append(header)
-
+def case_rows(qs, *, user):
+    """The export's rows for ``qs`` (already scoped to ``user``), newest first, at most :data:`MAX_ROWS`."""
     rows = (
         qs.select_related("category__parent", "grid", "community", "department")
         .order_by("-created_at", "-id")
@@ -93,22 +76,86 @@ def write_cases_xlsx(qs, *, user):
     for n, case in enumerate(rows):
         if n >= MAX_ROWS:
             break
-        values = []
-        for _, _, get in COLUMNS:
-            if get is None:
-                values.append(selectors.reporter_phone(user=user, case=case))
-                continue
-            values.append(get(case))
-        for idx, v in enumerate(values):
-            if hasattr(v, "year"):
-                cell = WriteOnlyCell(ws, value=v)
-                cell.number_format = "yyyy-mm-dd hh:mm"
-                values[idx] = cell
-        ws.append(values)
+        yield [
+            selectors.reporter_phone(user=user, case=case) if get is None else get(case)
+            for _, _, get in COLUMNS
+        ]
 
+
+def write_cases(target, qs, *, user, progress=None, every: int = 500) -> int:
+    """Write ``qs`` (already scoped to ``user``) as xlsx to ``target`` (a path or a binary file) through the safe
+    writer; ``progress(n)`` is called every ``every`` rows. Returns the number of rows written."""
+    writer = SheetWriter("案件", [(h, w) for h, w, _ in COLUMNS], freeze="B2")
+    for values in case_rows(qs, user=user):
+        writer.append(values)
+        if progress is not None and writer.rows % every == 0:
+            progress(writer.rows)
+    writer.save(target)
+    return writer.rows
+
+
+def export_filename() -> str:
+    return f"案件导出-{clock.local_now():%Y%m%d-%H%M}.xlsx"
+
+
+def write_cases_xlsx(qs, *, user):
+    """Write ``qs`` (already scoped to ``user``) to a temp file; return ``(open file, download filename)``."""
     # handed to FileResponse, which closes it once the download is sent
     fh = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
-    wb.save(fh)
+    write_cases(fh, qs, user=user)
     fh.seek(0)
-    stamp = clock.local_now().strftime("%Y%m%d-%H%M")
-    return fh, f"案件导出-{stamp}.xlsx"
+    return fh, export_filename()
+
+
+# --- the background export (large result sets) ----------------------------------------------------
+
+
+def sync_max_rows() -> int:
+    """Up to this many rows the export is made within the request; more go to a background job."""
+    from django.conf import settings
+
+    return int(settings.CIVICGRID.get("EXPORT_SYNC_MAX_ROWS", 2000))
+
+
+def params_of(query) -> list[list[str]]:
+    """A request's query parameters as stored on the export job (repeated keys kept, ``page`` dropped)."""
+    return [[k, v] for k, values in query.lists() if k != "page" for v in values]
+
+
+def filtered_for(user, params: list[list[str]]):
+    """The cases of the list page filtered by ``params``, scoped to ``user`` (as the export view does)."""
+    from django.http import QueryDict
+
+    from civicgrid.cases.forms import CaseFilterForm
+    from civicgrid.core.errors import ValidationFailed
+
+    query = QueryDict(mutable=True)
+    for k, v in params:
+        query.appendlist(k, v)
+    form = CaseFilterForm(query if query else None, user=user)
+    if form.is_bound and not form.is_valid():
+        raise ValidationFailed(
+            "筛选条件不合法：" + "；".join(e for errs in form.errors.values() for e in errs)
+        )
+    return selectors.filter_cases(user=user, **(form.filters() if form.is_bound else {}))
+
+
+def run_background_export(job, path, progress) -> tuple[int, str]:
+    """The exporter of ``kind="cases"``: the requester's filters and scope, as at the time of the request."""
+    from civicgrid.accounts.roles import BUSINESS_ROLES
+    from civicgrid.core.errors import PermissionDenied
+
+    user = job.created_by
+    if user.role not in BUSINESS_ROLES:
+        raise PermissionDenied("当前角色不能导出工单")
+    rows = write_cases(path, filtered_for(user, job.params), user=user, progress=progress)
+    return rows, export_filename()
+
+
+def _register() -> None:
+    from civicgrid.core import exports as core_exports
+
+    core_exports.register("cases", "工单导出（Excel）", run_background_export)
+
+
+_register()

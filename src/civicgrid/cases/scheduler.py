@@ -39,6 +39,12 @@ def _loop(stop: threading.Event) -> None:
             run_all()
         except Exception:
             log.exception("scheduled jobs failed")
+        try:
+            from civicgrid.core import background
+
+            background.launch()  # resumes background jobs whose worker died, runs any left queued
+        except Exception:
+            log.exception("background job check failed")
         finally:
             close_old_connections()
 

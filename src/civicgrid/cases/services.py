@@ -40,6 +40,7 @@ from civicgrid.cases.models import (
     Category,
     ExtensionRequest,
     ExtensionStatus,
+    LimitUnit,
     Notification,
     NotificationKind,
     Priority,
@@ -792,9 +793,11 @@ def perform(
 
     Raises NotFound (out of scope), StaleVersion (``version`` is not the current one), IllegalTransition (not
     legal from the current state), PermissionDenied (the role may not), ValidationFailed (naming the field).
-    Extra keywords: ``category``/``priority`` may be set when accepting; ``redo`` with a 不满意 ``rating`` sends
-    the case back to the department (重办); ``channel`` (:mod:`civicgrid.cases.channels`: ``import`` …) records
-    on the timeline entry that it came through an import or an interface rather than a person at a desk.
+    Extra keywords: ``category``/``priority`` may be set when accepting; ``amount``/``unit`` with ``dispatch`` set
+    the 处置 limit instead of the category's (a 12345 工单 brings its own 办理时限); ``redo`` with a 不满意
+    ``rating`` sends the case back to the department (重办); ``channel`` (:mod:`civicgrid.cases.channels`:
+    ``import`` …) records on the timeline entry that it came through an import or an interface rather than a
+    person at a desk.
     """
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         raise PermissionDenied("请先登录")
@@ -938,10 +941,13 @@ def _check_department(dept) -> Department:
     return dept
 
 
-def _assign(ctx: _Ctx, dept: Department, *, extension: int = 0) -> list[int]:
-    """Give the case to ``dept``: a fresh 签收/处置 clock from now (plus ``extension`` units already approved),
-    the department's link (access), and every other department's access ends — they are told, and their unread
-    notifications about the case (their work items) are cleared. Returns the ids of those departments."""
+def _assign(
+    ctx: _Ctx, dept: Department, limit: tuple[int, str] | None = None, *, extension: int = 0
+) -> list[int]:
+    """Give the case to ``dept``: a fresh 签收/处置 clock from now with ``limit`` (default: the category's) plus
+    ``extension`` units already approved, the department's link (access), and every other department's access
+    ends — they are told, and their unread notifications about the case (their work items) are cleared. Returns
+    the ids of those departments."""
     case = ctx.case
     case.department = dept
     case.returned = False
@@ -965,7 +971,7 @@ def _assign(ctx: _Ctx, dept: Department, *, extension: int = 0) -> list[int]:
             f"案件 {case.display_number} 已改派给「{dept.name}」，贵部门不再办理",
         )
     _cancel_pending_extension(ctx, "案件已改派，延期申请自动失效")
-    deadlines.start_stage(case, Stage.HANDLE, ctx.now, extension=extension)
+    deadlines.start_stage(case, Stage.HANDLE, ctx.now, limit, extension=extension)
     dept_id = dept.pk
     ctx.notify(
         lambda: department_members(dept_id),
@@ -1010,16 +1016,35 @@ def _h_reject(ctx: _Ctx):
     deadlines.stop_clock(ctx.case)
 
 
+def _dispatch_limit(ctx: _Ctx) -> tuple[int, str] | None:
+    """A 处置 limit given with the dispatch (e.g. a 12345 工单's own 办理时限) instead of the category's."""
+    if ctx.amount is None:
+        return None
+    try:
+        amount = int(ctx.amount)
+    except (TypeError, ValueError):
+        raise ValidationFailed("办理时限必须是正整数", field="amount")
+    if amount < 1 or amount > 10_000:
+        raise ValidationFailed("办理时限必须是 1 到 10000 之间的整数", field="amount")
+    if ctx.unit not in LimitUnit.values:
+        raise ValidationFailed("请选择时限单位（自然时/工作时/工作日）", field="unit")
+    return amount, ctx.unit
+
+
 def _h_dispatch(ctx: _Ctx):
     dept = _check_department(ctx.department or default_department(ctx.case.category))
     after_return = ctx.case.returned  # a department returned it: this 派遣 is a 改派
-    revoked = _assign(ctx, dept)
-    return {
+    limit = _dispatch_limit(ctx)
+    revoked = _assign(ctx, dept, limit)
+    data = {
         "department": dept.pk,
         "department_name": dept.name,
         "after_return": after_return or None,
         "previous_department": revoked[0] if after_return and revoked else None,
     }
+    if limit:
+        data["limit"] = {"amount": limit[0], "unit": limit[1]}
+    return data
 
 
 def _h_sign(ctx: _Ctx):

@@ -192,6 +192,16 @@ def export(request):
         return HttpResponseBadRequest(
             "筛选条件不合法：" + "；".join(e for errs in form.errors.values() for e in errs)
         )
+    total = min(qs.count(), exports.MAX_ROWS)
+    if total > exports.sync_max_rows():
+        # a large export is made in the background (a progress bar, then a download only this user may use)
+        from civicgrid.core import exports as core_exports
+
+        job = core_exports.start_export(
+            actor=request.user, kind="cases", params=exports.params_of(request.GET), total=total
+        )
+        messages.info(request, f"共 {total} 行，数据较多，正在后台生成 Excel，完成后在本页下载")
+        return redirect("exports:job", pk=job.pk)
     fh, filename = exports.write_cases_xlsx(qs, user=request.user)
     return FileResponse(
         fh,

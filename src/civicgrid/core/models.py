@@ -133,3 +133,62 @@ class CalendarOverride(models.Model):
     def __str__(self):
         status = "上班" if self.is_workday else "放假"
         return f"{self.date:%Y-%m-%d} {status}{f' {self.name}' if self.name else ''}"
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", "排队中"
+    RUNNING = "running", "生成中"
+    DONE = "done", "已完成"
+    FAILED = "failed", "失败"
+
+
+class ExportJob(models.Model):
+    """A large spreadsheet export made in the background (see :mod:`civicgrid.core.exports`); only the user who
+    asked for it sees it and may download the file."""
+
+    kind = models.CharField("导出内容", max_length=40)
+    params = models.JSONField("筛选条件", default=list, help_text="[[参数, 值], …]（请求中的查询参数）")
+    status = models.CharField(
+        "状态", max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED, db_index=True
+    )
+    total = models.PositiveIntegerField("总行数", default=0)
+    processed = models.PositiveIntegerField("已写入", default=0)
+    file_path = models.CharField("文件路径", max_length=300, blank=True, help_text="相对于 DATA_DIR 的路径")
+    file_name = models.CharField("下载文件名", max_length=200, blank=True)
+    message = models.TextField("说明", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="导出人", on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField("申请时间", default=clock.now)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    heartbeat_at = models.DateTimeField("最近心跳", null=True, blank=True)
+    runner = models.CharField("运行进程", max_length=32, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "导出任务"
+        verbose_name_plural = "导出任务"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"导出#{self.pk} {self.kind}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ExportStatus.DONE, ExportStatus.FAILED)
+
+    @property
+    def is_stale(self) -> bool:
+        from civicgrid.core.background import is_stale
+
+        return is_stale(self)
+
+    @property
+    def percent(self) -> int:
+        if self.status == ExportStatus.DONE:
+            return 100
+        if not self.total:
+            return 0
+        return min(99, int(self.processed * 100 / self.total))

@@ -54,3 +54,49 @@ def audit_list(request):
         qs = qs.filter(action__startswith=action)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(request, "core/audit_list.html", {"page": page, "filters": request.GET})
+
+
+# --- background exports (only their requester sees them) ------------------------------------------
+
+
+def _export_job(request, pk):
+    from civicgrid.core import background, exports
+    from civicgrid.core.errors import NotFound
+
+    try:
+        job = exports.get_job(user=request.user, pk=pk)
+    except NotFound as exc:
+        raise Http404(exc.message)
+    if background.recover_if_stale(job):
+        job.refresh_from_db()
+    job.kind_label = exports.label(job.kind)
+    return job
+
+
+@login_required
+def export_job(request, pk: int):
+    return render(request, "core/export_job.html", {"job": _export_job(request, pk)})
+
+
+@login_required
+def export_progress(request, pk: int):
+    return render(request, "core/_export_progress.html", {"job": _export_job(request, pk)})
+
+
+@login_required
+def export_download(request, pk: int):
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.http import FileResponse
+
+    job = _export_job(request, pk)
+    path = Path(settings.DATA_DIR) / job.file_path if job.file_path else None
+    if job.status != "done" or path is None or not path.is_file():
+        raise Http404("导出文件尚未生成或已被清理")
+    return FileResponse(
+        open(path, "rb"),  # noqa: SIM115 (FileResponse closes it)
+        as_attachment=True,
+        filename=job.file_name or f"导出_{job.pk}.xlsx",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )

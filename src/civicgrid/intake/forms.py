@@ -9,8 +9,8 @@ class UploadForm(forms.Form):
     source = forms.ChoiceField(label="来源", choices=ImportSource.choices, initial=ImportSource.HOTLINE_12345)
     file = forms.FileField(
         label="导出文件",
-        help_text="12345 系统导出的 Excel (.xlsx) 或 CSV（UTF-8 / GBK 均可）",
-        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv,.txt", "class": "form-control"}),
+        help_text="12345 系统导出的 Excel（.xlsx 或旧版 .xls）或 CSV（UTF-8 / GBK 均可）；表头上方的标题行会自动跳过",
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.xls,.csv,.txt", "class": "form-control"}),
     )
 
 

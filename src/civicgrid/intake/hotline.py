@@ -21,6 +21,7 @@ import re
 import unicodedata
 from collections import OrderedDict
 from datetime import datetime
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import Max
@@ -39,7 +40,9 @@ from civicgrid.cases.models import (
 from civicgrid.core import audit, clock
 from civicgrid.core.errors import DomainError
 from civicgrid.intake.importing import (
+    WARNINGS_KEY,
     CellError,
+    CellWarning,
     CleanRow,
     Field,
     Outcome,
@@ -94,6 +97,62 @@ def _text(limit: int):
         return as_text(value)[:limit]
 
     return parse
+
+
+class Limit(NamedTuple):
+    """A 办理时限 given as a duration ("2个工作日"): the 处置 limit of the case, in the case engine's units."""
+
+    amount: int
+    unit: str  # a LimitUnit value
+
+    def __str__(self):
+        from civicgrid.cases.models import LimitUnit
+
+        return f"{self.amount} {LimitUnit(self.unit).label}"
+
+
+_LIMIT = re.compile(
+    r"^(?:限|时限)?[:：]?(\d+(?:\.\d+)?)\s*个?\s*"
+    r"(工作日|个工作日|自然日|日历日|天|日|工作小时|工作时|小时|时|h|hr|hrs|hours?)\s*(?:内|以内|之内)?(?:办结|办理|完成)?$",
+    re.IGNORECASE,
+)
+
+
+def parse_limit(text: str) -> Limit | None:
+    """ "2个工作日" → (2, working_days); "3个自然日"/"5天" → (72/120, natural_hours); "24小时" → (24,
+    natural_hours); "8个工作小时" → (8, working_hours). ``None`` when the text is no such duration."""
+    from civicgrid.cases.models import LimitUnit
+
+    m = _LIMIT.match(re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)))
+    if not m:
+        return None
+    number, unit = float(m.group(1)), m.group(2).lower()
+    if unit in ("工作日", "个工作日"):
+        amount, kind = number, LimitUnit.WORKING_DAYS
+    elif unit in ("自然日", "日历日", "天", "日"):
+        amount, kind = number * 24, LimitUnit.NATURAL_HOURS
+    elif unit in ("工作小时", "工作时"):
+        amount, kind = number, LimitUnit.WORKING_HOURS
+    else:
+        amount, kind = number, LimitUnit.NATURAL_HOURS
+    if not amount.is_integer() or not 1 <= amount <= 10_000:
+        return None
+    return Limit(int(amount), kind.value)
+
+
+def parse_due(value):
+    """办理时限: a deadline (date/time) or a duration (:class:`Limit`); anything else is ignored with a warning
+    (the case then gets its category's limit)."""
+    if isinstance(value, str):
+        limit = parse_limit(value)
+        if limit is not None:
+            return limit
+    try:
+        return parse_datetime(value, label="办理时限", end_of_day=True)
+    except CellError:
+        raise CellWarning(
+            f"办理时限无法识别（{as_text(value)[:30]}），已忽略，按分类默认时限计算", None
+        ) from None
 
 
 RATING_WORDS = {
@@ -157,9 +216,10 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "due_at",
         "办理时限",
-        ("办结时限", "处理时限", "截止时间", "办理期限"),
+        ("办结时限", "处理时限", "截止时间", "办理期限", "承办时限"),
         False,
-        _dt("办理时限", end_of_day=True),
+        parse_due,
+        help="截止时间（如 2026-11-28 17:30）或时长（如 2个工作日、3个自然日、24小时）",
     ),
     Field(
         "closed_at", "办结时间", ("结案时间", "完成时间", "办理完成时间", "办结日期"), False, _dt("办结时间")
@@ -168,6 +228,14 @@ FIELDS: tuple[Field, ...] = (
         "result", "办理结果", ("处理结果", "办理情况", "答复内容", "处置结果", "回复内容"), False, _text(5000)
     ),
     Field("rating", "回访满意度", ("满意度", "回访结果", "评价结果", "市民评价"), False, parse_rating),
+    Field(
+        "street",
+        "所属街道",
+        ("街道", "属地街道", "所属镇街", "镇街", "街道名称", "所属乡镇街道"),
+        False,
+        _text(100),
+        help="填写时，不属于本街道的工单不导入（错误报告中注明）",
+    ),
 )
 
 
@@ -318,10 +386,19 @@ _HASHED = (
     "grid_id",
     "department_id",
     "due_at",
+    "limit",
     "closed_at",
     "result",
     "rating",
 )
+
+
+def _street_key(name: str) -> str:
+    key = _norm(name)
+    for suffix in ("街道办事处", "办事处", "街道", "镇", "乡"):
+        if key.endswith(suffix) and len(key) > len(suffix):
+            return key[: -len(suffix)]
+    return key
 
 
 def row_hash(values: dict) -> str:
@@ -356,7 +433,10 @@ class HotlineHandler:
     ref_field = "source_ref"
 
     def __init__(self, *, job: ImportJob | None = None, actor=None):
+        from civicgrid.places.models import Street
+
         self.job = job
+        self.streets = {_street_key(n): n for n in Street.objects.values_list("name", flat=True)}
         self.actor = actor if actor is not None else (job.created_by if job is not None else None)
         self.categories = CategoryResolver()
         self.departments = DepartmentResolver()
@@ -375,10 +455,23 @@ class HotlineHandler:
 
     # -- clean (no writes) --
 
+    def _check_street(self, street: str | None) -> None:
+        """A row the 12345 system assigned to another 街道 is not ours: refused, never dispatched."""
+        if not street or not self.streets:
+            return
+        key = _street_key(street)
+        if any(key == k or (key and k and (key in k or k in key)) for k in self.streets):
+            return
+        ours = "、".join(sorted(self.streets.values()))
+        raise RowError(
+            f"所属街道为「{street[:30]}」，不属于本街道（{ours}），未导入；请退回 12345 平台转属地办理"
+        )
+
     def clean(self, number: int, values: dict) -> dict:
         ref = values["source_ref"]
         if not ref:
             raise RowError("工单编号为空")
+        self._check_street(values.get("street"))
         category_id = self.categories.resolve(values["category"])
         if category_id is None:
             raise RowError(f"问题分类无法识别：{values['category'][:40]}")
@@ -394,12 +487,25 @@ class HotlineHandler:
         if closed_at is not None and closed_at < reported_at:
             raise RowError("办结时间早于来电时间")
         due_at = values.get("due_at")
-        if due_at is not None and due_at < reported_at:
+        limit = None
+        warnings: list[str] = []
+        if isinstance(due_at, Limit):
+            limit = due_at
+            due_at = None
+            if closed_at is not None:  # a historical row: the deadline the limit gave, for 曾超时
+                from civicgrid.core import workcalendar
+
+                due_at = workcalendar.compute_due(reported_at, limit.amount, limit.unit).due
+            elif not values.get("department"):
+                warnings.append(f"办理时限「{limit}」在派遣时才生效：本行没有承办单位，派遣时请按此时限")
+        elif due_at is not None and due_at < reported_at:
             raise RowError("办理时限早于来电时间")
         if values.get("rating") and closed_at is None:
             raise RowError("有回访满意度但没有办结时间")
         clean = {
             **values,
+            "due_at": due_at,
+            "limit": limit,
             "category_id": category_id,
             "department_id": department_id,
             "grid_id": place[0] if place else None,
@@ -408,7 +514,11 @@ class HotlineHandler:
             "lat": place[3] if place else None,
             "place_label": place[4] if place else "",
         }
+        if closed_at is None and place is None:
+            warnings.append("事发地址未匹配到本街道网格：已登记，待人工定位后再立案派遣（不计时）")
         clean["hash"] = row_hash(clean)
+        if warnings:
+            clean[WARNINGS_KEY] = warnings
         return clean
 
     def describe(self, values: dict) -> dict[str, str]:
@@ -418,7 +528,10 @@ class HotlineHandler:
             if values["department_id"]
             else "",
             "网格": values["place_label"] or "未匹配，导入后待人工定位",
-            "导入方式": "历史工单（直接办结）" if values.get("closed_at") else "在办工单（立案并派遣）",
+            "办理时限": str(values["limit"]) if values.get("limit") else "",
+            "导入方式": "历史工单（直接办结）"
+            if values.get("closed_at")
+            else ("在办工单（立案并派遣）" if values["grid_id"] else "在办工单（待定位后立案派遣）"),
         }
 
     # -- write (inside the engine's transaction) --
@@ -625,7 +738,11 @@ class HotlineHandler:
         return out
 
     def _create_open(self, row: CleanRow, now) -> Outcome:
-        """An open 工单 through the case engine's services (one savepoint; an engine refusal rejects the row)."""
+        """An open 工单 through the case engine's services (one savepoint; an engine refusal rejects the row).
+
+        Placed in a grid: 立案 and dispatched to the 承办单位 (with the row's 办理时限 as the 处置 limit).
+        Not placed (unknown address, maybe outside the 街道): registered only (上报, no clock), queued for
+        placement; placing it on the map 立案 and dispatches it then (see ``services.place_case``)."""
         from django.db import transaction
 
         from civicgrid.cases import channels
@@ -635,6 +752,7 @@ class HotlineHandler:
         category = Category.objects.get(pk=v["category_id"])
         grid = Grid.objects.get(pk=v["grid_id"]) if v["grid_id"] else None
         department = Department.objects.get(pk=v["department_id"]) if v["department_id"] else None
+        limit: Limit | None = v.get("limit")
         try:
             with transaction.atomic(), clock.frozen(v["reported_at"]):
                 case = case_services.create_case(
@@ -649,17 +767,19 @@ class HotlineHandler:
                     reporter_name=v.get("reporter_name") or "",
                     reporter_phone=v.get("reporter_phone") or "",
                     source_ref=row.ref,
-                    auto_accept=True,
+                    auto_accept=grid is not None,
                     channel=channels.IMPORT,
                 )
-                if department is not None:
+                if department is not None and case.grid_id is not None:
                     case = case_services.perform(
                         actor=self.actor,
                         case=case,
                         move="dispatch",
                         version=case.version,
                         department=department,
-                        note="12345 工单导入：按承办单位派遣",
+                        amount=limit.amount if limit else None,
+                        unit=limit.unit if limit else None,
+                        note="12345 工单导入：按承办单位派遣" + (f"，办理时限 {limit}" if limit else ""),
                         channel=channels.IMPORT,
                     )
                 job_id = self.job.pk if self.job else None
@@ -674,7 +794,13 @@ class HotlineHandler:
                 placement = case.grid_id is None
                 if placement:
                     PlacementTask.objects.create(
-                        case_id=case.pk, job_id=job_id, address=v["address"], created_at=now
+                        case_id=case.pk,
+                        job_id=job_id,
+                        address=v["address"],
+                        created_at=now,
+                        department=department,
+                        limit_amount=limit.amount if limit else None,
+                        limit_unit=limit.unit if limit else "",
                     )
         except DomainError as exc:
             return Outcome("error", f"案件引擎拒绝创建：{exc.message}")

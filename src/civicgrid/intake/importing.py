@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 csv.field_size_limit(16 * 1024 * 1024)
 
 XLSX_MAGIC = b"PK\x03\x04"
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+HEADER_SCAN_ROWS = 15
 DEFAULT_BATCH_SIZE = 1000
 
 
@@ -54,19 +56,38 @@ class RowError(ValueError):
     """A row that cannot be imported (the message is the reason shown in the error report)."""
 
 
+class CellWarning(Exception):  # noqa: N818 (not an error: the row is imported, the cell is ignored)
+    """A cell that is ignored (``value`` is used instead) while the row is still imported; the message is the
+    Chinese warning recorded for that row."""
+
+    def __init__(self, message: str, value: Any = None):
+        super().__init__(message)
+        self.value = value
+
+
+WARNINGS_KEY = "_warnings"  # a handler's clean() may add warnings (list of str) under this key
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def strip_controls(text: str) -> str:
+    """Text without control characters (a NUL cannot be stored in PostgreSQL, none belongs in a 工单)."""
+    return _CONTROL.sub("", text) if _CONTROL.search(text) else text
+
+
 # --- file formats and encodings -------------------------------------------------------------------
 
 
 def detect_format(path: Path | str, original_name: str = "") -> str:
-    """``xlsx`` or ``csv``, by content (an xlsx is a zip); refuses legacy .xls and anything else binary."""
+    """``xlsx``, ``xls`` (Excel 97–2003) or ``csv``, by content (an xlsx is a zip, an xls an OLE2 compound file);
+    refuses anything else binary."""
     with open(path, "rb") as fh:
         head = fh.read(8)
     if head.startswith(XLSX_MAGIC):
         return "xlsx"
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ValidationFailed("不支持旧版 Excel (.xls) 文件，请另存为 .xlsx 或 CSV 后再上传", field="file")
+    if head.startswith(OLE2_MAGIC):
+        return "xls"
     if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise ValidationFailed("无法识别的文件格式，请上传 .xlsx 或 .csv 文件", field="file")
+        raise ValidationFailed("无法识别的文件格式，请上传 .xlsx、.xls 或 .csv 文件", field="file")
     return "csv"
 
 
@@ -103,6 +124,7 @@ def detect_encoding(path: Path | str, *, sample_limit: int = 8 * 1024 * 1024) ->
 
 class TableReader(Protocol):
     headers: list[str]
+    header_row: int  # the sheet row (or CSV record) number of the header
 
     def rows(self) -> Iterator[tuple[int, tuple]]: ...
 
@@ -112,38 +134,49 @@ class TableReader(Protocol):
 
 
 def _header_text(value) -> str:
-    return "" if value is None else re.sub(r"\s+", " ", str(value)).strip()
+    return "" if value is None else strip_controls(re.sub(r"\s+", " ", str(value)).strip())
 
 
 def _blank(values: Sequence) -> bool:
     return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
 
 
+def _take_header(reader, numbered: Iterator[tuple[int, Sequence]], header_row: int) -> None:
+    """Consume rows up to the header: row ``header_row``, or the first non-blank row when it is 0."""
+    reader.headers, reader.header_row = [], 0
+    for number, values in numbered:
+        if header_row and number < header_row:
+            continue
+        if header_row and number > header_row:
+            break  # the chosen row is not in the file
+        if header_row or not _blank(values):
+            reader.headers = [_header_text(v) for v in values]
+            reader.header_row = number
+            while reader.headers and not reader.headers[-1]:
+                reader.headers.pop()
+            return
+
+
 class CsvReader:
     """CSV over a text stream; the first non-blank line is the header. Row numbers count records (header = 1)."""
 
-    def __init__(self, path: Path | str, encoding: str | None = None):
+    def __init__(self, path: Path | str, encoding: str | None = None, header_row: int = 0):
         self.path = Path(path)
         self.encoding = encoding or detect_encoding(self.path)
         self._fh = open(self.path, encoding=self.encoding, errors="replace", newline="")  # noqa: SIM115 (closed by close())
-        first = self._fh.readline()
-        self.delimiter = max(",\t;|", key=first.count) if first else ","
-        if first and first.count(self.delimiter) == 0:
+        # the delimiter: the candidate most frequent on one of the first lines (a title line above the header
+        # has none)
+        head = [self._fh.readline() for _ in range(HEADER_SCAN_ROWS)]
+        self.delimiter = max(",\t;|", key=lambda d: max(line.count(d) for line in head))
+        if not any(line.count(self.delimiter) for line in head):
             self.delimiter = ","
         self._fh.seek(0)
         self._reader = csv.reader(self._fh, delimiter=self.delimiter)
-        self._number = 0
-        self.headers: list[str] = []
-        for row in self._reader:
-            self._number += 1
-            if not _blank(row):
-                self.headers = [_header_text(v) for v in row]
-                break
+        self._numbered = enumerate(self._reader, start=1)
+        _take_header(self, self._numbered, header_row)
 
     def rows(self) -> Iterator[tuple[int, tuple]]:
-        number = self._number
-        for row in self._reader:
-            number += 1
+        for number, row in self._numbered:
             if row and not _blank(row):
                 yield number, tuple(row)
 
@@ -152,10 +185,10 @@ class CsvReader:
         n = 0
         with open(self.path, encoding=self.encoding, errors="replace", newline="") as fh:
             reader = csv.reader(fh, delimiter=self.delimiter)
-            for row in reader:
-                if row and not _blank(row):
+            for number, row in enumerate(reader, start=1):
+                if number > self.header_row and row and not _blank(row):
                     n += 1
-        return max(0, n - 1)
+        return n
 
     def close(self) -> None:
         self._fh.close()
@@ -187,7 +220,7 @@ class XlsxReader:
     strings (the workbook's string table) are held in memory as openpyxl does too.
     """
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, header_row: int = 0):
         from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 
         self.path = Path(path)
@@ -211,13 +244,8 @@ class XlsxReader:
                 if code and is_date_format(code):
                     self._date_styles.add(i)
         self._dimension_rows: int | None = None
-        self.headers: list[str] = []
         self._iter = self._stream()
-        for number, values in self._iter:
-            if not _blank(values):
-                self.headers = [_header_text(v) for v in values]
-                self._header_row = number
-                break
+        _take_header(self, self._iter, header_row)
 
     def _first_sheet_path(self, names: set[str]) -> str:
         try:
@@ -349,7 +377,7 @@ class XlsxReader:
     def count_rows(self) -> int:
         """Data rows after the header: from the sheet's <dimension> when present, else by counting <row> tags."""
         if self._dimension_rows:
-            return max(0, self._dimension_rows - self._header_row)
+            return max(0, self._dimension_rows - self.header_row)
         n, tail = 0, b""
         with self._zip.open(self._sheet_path) as fh:
             while chunk := fh.read(1024 * 1024):
@@ -358,30 +386,74 @@ class XlsxReader:
                 tail = data[-5:]
                 n -= tail.count(b"<row ") + tail.count(b"<row>")
             n += tail.count(b"<row ") + tail.count(b"<row>")
-        return max(0, n - self._header_row)
+        return max(0, n - self.header_row)
 
     def close(self) -> None:
         self._zip.close()
+
+
+class XlsReader:
+    """Excel 97–2003 (.xls) through xlrd: the first worksheet; dates as datetimes, whole numbers as ints."""
+
+    def __init__(self, path: Path | str, header_row: int = 0):
+        import xlrd
+
+        self.path = Path(path)
+        try:
+            self._book = xlrd.open_workbook(str(self.path), on_demand=True)
+            self._sheet = self._book.sheet_by_index(0)
+        except Exception as exc:  # xlrd raises many kinds (XLRDError, CompDocError, struct.error …)
+            raise ValidationFailed(
+                "无法读取旧版 Excel (.xls) 文件（可能已损坏或已加密），请另存为 .xlsx 后再上传", field="file"
+            ) from exc
+        self._iter = self._stream()
+        _take_header(self, self._iter, header_row)
+
+    def _value(self, cell):
+        import xlrd
+
+        kind, value = cell.ctype, cell.value
+        if kind in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
+            return None
+        if kind == xlrd.XL_CELL_DATE:
+            try:
+                return xlrd.xldate_as_datetime(value, self._book.datemode)
+            except (ValueError, OverflowError, xlrd.xldate.XLDateError):
+                return value
+        if kind == xlrd.XL_CELL_NUMBER:
+            return int(value) if float(value).is_integer() else value
+        if kind == xlrd.XL_CELL_BOOLEAN:
+            return bool(value)
+        return value
+
+    def _stream(self) -> Iterator[tuple[int, tuple]]:
+        for r in range(self._sheet.nrows):
+            yield r + 1, tuple(self._value(c) for c in self._sheet.row(r))
+
+    def rows(self) -> Iterator[tuple[int, tuple]]:
+        for number, values in self._iter:
+            if not _blank(values):
+                yield number, values
+
+    def count_rows(self) -> int:
+        return max(0, self._sheet.nrows - self.header_row)
+
+    def close(self) -> None:
+        self._book.release_resources()
 
 
 class OpenpyxlReader:
     """The same interface over openpyxl ``read_only=True`` / ``iter_rows(values_only=True)`` (slower; kept as a
     reference implementation and for workbooks the fast reader cannot follow)."""
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, header_row: int = 0):
         import openpyxl
 
         self.path = Path(path)
         self._wb = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
         self._ws = self._wb.worksheets[0]
         self._iter = enumerate(self._ws.iter_rows(values_only=True), start=1)
-        self.headers: list[str] = []
-        self._header_row = 0
-        for number, values in self._iter:
-            if not _blank(values):
-                self.headers = [_header_text(v) for v in values]
-                self._header_row = number
-                break
+        _take_header(self, self._iter, header_row)
 
     def rows(self) -> Iterator[tuple[int, tuple]]:
         for number, values in self._iter:
@@ -390,19 +462,63 @@ class OpenpyxlReader:
 
     def count_rows(self) -> int | None:
         max_row = self._ws.max_row
-        return None if max_row is None else max(0, max_row - self._header_row)
+        return None if max_row is None else max(0, max_row - self.header_row)
 
     def close(self) -> None:
         self._wb.close()
 
 
 def open_table(
-    path: Path | str, *, file_format: str | None = None, encoding: str | None = None, engine: str = "fast"
+    path: Path | str,
+    *,
+    file_format: str | None = None,
+    encoding: str | None = None,
+    engine: str = "fast",
+    header_row: int = 0,
 ) -> TableReader:
+    """A reader over the file whose header is row ``header_row`` (0: the first non-blank row)."""
     file_format = file_format or detect_format(path)
     if file_format == "xlsx":
-        return OpenpyxlReader(path) if engine == "openpyxl" else XlsxReader(path)
-    return CsvReader(path, encoding=encoding)
+        cls = OpenpyxlReader if engine == "openpyxl" else XlsxReader
+        return cls(path, header_row=header_row)
+    if file_format == "xls":
+        return XlsReader(path, header_row=header_row)
+    return CsvReader(path, encoding=encoding, header_row=header_row)
+
+
+def head_rows(reader: TableReader, limit: int = HEADER_SCAN_ROWS) -> list[tuple[int, list[str]]]:
+    """The first ``limit`` non-blank rows of a reader opened at its first non-blank row, as text (consumes it)."""
+    out = [(reader.header_row, list(reader.headers))] if reader.headers else []
+    for number, values in reader.rows():
+        if len(out) >= limit:
+            break
+        texts = [
+            _header_text(v if not isinstance(v, datetime) else v.strftime("%Y-%m-%d %H:%M")) for v in values
+        ]
+        while texts and not texts[-1]:
+            texts.pop()
+        out.append((number, texts))
+    return out
+
+
+def detect_header_row(rows: Sequence[tuple[int, Sequence[str]]], fields: Sequence[Field]) -> int:
+    """The row that best matches the fields' names (most fields a header of it maps to; the first on a tie; a
+    row with fewer than two non-blank cells — a title — never wins over one with more). 0 if none matches."""
+    best, best_score = 0, (0, 0)
+    for number, texts in rows:
+        filled = sum(1 for t in texts if t)
+        if filled < 2:
+            continue
+        mapped = suggest_mapping([t for t in texts if t], fields)
+        exact = sum(1 for f in fields if normalise_header(mapped.get(f.name, "")) in _field_names(f))
+        score = (len(mapped) + exact, filled)
+        if score[0] and score > best_score:
+            best, best_score = number, score
+    return best
+
+
+def _field_names(f: Field) -> set[str]:
+    return {normalise_header(n) for n in (f.label, *f.aliases)}
 
 
 # --- fields and mapping ---------------------------------------------------------------------------
@@ -500,16 +616,17 @@ class Binding:
             raise ValidationFailed(f"文件中找不到以下列：{'、'.join(unknown)}", field="mapping")
         return cls(columns)
 
-    def parse(self, values: tuple) -> tuple[dict[str, Any], dict[str, str], dict[str, Any]]:
-        """(parsed values, problems per field name, raw values per field name)."""
+    def parse(self, values: tuple) -> tuple[dict[str, Any], dict[str, str], dict[str, Any], dict[str, str]]:
+        """(parsed values, problems per field name, raw values per field name, warnings per field name)."""
         parsed: dict[str, Any] = {}
         problems: dict[str, str] = {}
         raw: dict[str, Any] = {}
+        warnings: dict[str, str] = {}
         n = len(values)
         for f, i in self.columns:
             value = values[i] if i < n else None
             if isinstance(value, str):
-                value = value.strip()
+                value = strip_controls(value.strip())
                 if not value:
                     value = None
             raw[f.name] = value
@@ -526,7 +643,10 @@ class Binding:
             except CellError as exc:
                 problems[f.name] = str(exc)
                 parsed[f.name] = None
-        return parsed, problems, raw
+            except CellWarning as exc:
+                warnings[f.name] = str(exc)
+                parsed[f.name] = exc.value
+        return parsed, problems, raw, warnings
 
 
 # --- handlers -------------------------------------------------------------------------------------
@@ -537,6 +657,7 @@ class CleanRow:
     number: int
     ref: str
     values: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -571,6 +692,7 @@ class PreviewRow:
     cells: list[dict[str, Any]]
     row_problem: str = ""
     resolved: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -582,7 +704,7 @@ def preview(
 ) -> list[PreviewRow]:
     out: list[PreviewRow] = []
     for number, values in reader.rows():
-        parsed, problems, raw = binding.parse(values)
+        parsed, problems, raw, warnings = binding.parse(values)
         cells = [
             {
                 "field": f.name,
@@ -590,16 +712,21 @@ def preview(
                 "raw": raw.get(f.name),
                 "value": parsed.get(f.name),
                 "problem": problems.get(f.name, ""),
+                "warning": warnings.get(f.name, ""),
             }
             for f, _ in binding.columns
         ]
-        row = PreviewRow(number=number, cells=cells)
+        row = PreviewRow(number=number, cells=cells, warnings=list(warnings.values()))
         if not problems:
             try:
                 clean = handler.clean(number, parsed)
                 row.resolved = handler.describe(clean)
+                row.warnings += clean.get(WARNINGS_KEY) or []
             except RowError as exc:
                 row.row_problem = str(exc)
+            except Exception as exc:  # a bug or an unforeseen value must not take the page down
+                log.exception("preview of row %s failed", number)
+                row.row_problem = unexpected_reason(exc)
         out.append(row)
         if len(out) >= limit:
             break
@@ -617,6 +744,7 @@ class RunStats:
     unchanged: int = 0
     failed: int = 0
     placements: int = 0
+    warnings: int = 0
 
     @property
     def succeeded(self) -> int:
@@ -625,13 +753,22 @@ class RunStats:
 
 @dataclass
 class RejectedRow:
+    """A row for the report: rejected (``kind`` ``error``) or imported with a cell ignored (``warning``)."""
+
     number: int
     ref: str
     reason: str
+    kind: str = "error"
 
 
 def _join_problems(problems: dict[str, str]) -> str:
     return "；".join(problems.values())
+
+
+def unexpected_reason(exc: BaseException) -> str:
+    """The Chinese reason for a row that raised something no check foresaw (the details go to the log)."""
+    detail = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return f"该行处理时发生意外错误（{exc.__class__.__name__}{'：' + detail if detail else ''}），未导入"
 
 
 def run_rows(
@@ -640,39 +777,56 @@ def run_rows(
     handler: RowHandler,
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    on_batch: Callable[[RunStats, list[RejectedRow]], None] | None = None,
+    on_batch: Callable[[RunStats, list[RejectedRow], int], None] | None = None,
+    resume_after: int = 0,
+    stats: RunStats | None = None,
 ) -> RunStats:
-    """Stream every row through parse → clean → batched write. ``on_batch`` is called after each batch with the
-    running totals and the rows rejected since the last call (it records progress and errors)."""
-    stats = RunStats()
+    """Stream every row through parse → clean → batched write.
+
+    Each row is all-or-nothing: whatever a row raises (a bad cell, a refused lookup, a database error, a bug), the
+    row is reported with its number and a Chinese reason and the others go on. Each batch — its rows, and then
+    ``on_batch(stats, rejected, last_row_number)`` which records progress, the rejected rows and the checkpoint —
+    commits in one transaction, so a run killed at any point resumes exactly: pass the last checkpoint as
+    ``resume_after`` (rows up to that number are skipped) and the totals recorded with it as ``stats``.
+    """
+    stats = stats if stats is not None else RunStats()
     batch: list[CleanRow] = []
     rejected: list[RejectedRow] = []
     ref_field = handler.ref_field
+    last = resume_after
 
     def flush():
-        if batch:
-            _write(batch, handler, stats, rejected)
-            batch.clear()
-        if on_batch:
-            on_batch(stats, rejected)
+        with transaction.atomic():
+            if batch:
+                _write(batch, handler, stats, rejected)
+            if on_batch:
+                on_batch(stats, rejected, last)
+        batch.clear()
         rejected.clear()
 
     for number, values in reader.rows():
+        if number <= resume_after:
+            continue
+        last = number
         stats.processed += 1
-        parsed, problems, raw = binding.parse(values)
-        ref = raw.get(ref_field)
-        ref = "" if ref is None else str(ref)
-        if problems:
+        ref = ""
+        try:
+            parsed, problems, raw, warnings = binding.parse(values)
+            ref = raw.get(ref_field)
+            ref = "" if ref is None else str(ref)
+            if problems:
+                raise RowError(_join_problems(problems))
+            clean = handler.clean(number, parsed)
+        except RowError as exc:
             stats.failed += 1
-            rejected.append(RejectedRow(number, ref, _join_problems(problems)))
+            rejected.append(RejectedRow(number, ref, str(exc)))
+        except Exception as exc:
+            log.exception("intake row %s failed", number)
+            stats.failed += 1
+            rejected.append(RejectedRow(number, ref, unexpected_reason(exc)))
         else:
-            try:
-                clean = handler.clean(number, parsed)
-            except RowError as exc:
-                stats.failed += 1
-                rejected.append(RejectedRow(number, ref, str(exc)))
-            else:
-                batch.append(CleanRow(number, ref, clean))
+            row_warnings = list(warnings.values()) + list(clean.get(WARNINGS_KEY) or [])
+            batch.append(CleanRow(number, ref, clean, row_warnings))
         if len(batch) >= batch_size or len(rejected) >= batch_size:
             flush()
     flush()
@@ -693,15 +847,18 @@ def _count(outcomes: list[Outcome], rows: list[CleanRow], stats: RunStats, rejec
             stats.unchanged += 1
         if outcome.placement:
             stats.placements += 1
+        if row.warnings:
+            stats.warnings += 1
+            rejected.append(RejectedRow(row.number, row.ref, "；".join(row.warnings), "warning"))
 
 
 def _write(batch: list[CleanRow], handler: RowHandler, stats: RunStats, rejected: list[RejectedRow]) -> None:
     try:
         with transaction.atomic():
             outcomes = handler.write_batch(batch)
-    except (DatabaseError, RowError) as exc:
-        # isolate the culprit: every row alone, each in its own transaction (a savepoint when nested)
-        log.info("intake batch of %d rows failed (%s); retrying row by row", len(batch), exc)
+    except Exception as exc:
+        # isolate the culprit: every row alone, each in its own savepoint
+        log.info("intake batch of %d rows failed (%r); retrying row by row", len(batch), exc)
         for row in batch:
             try:
                 with transaction.atomic():
@@ -710,6 +867,9 @@ def _write(batch: list[CleanRow], handler: RowHandler, stats: RunStats, rejected
                 outcome = Outcome("error", str(row_exc))
             except DatabaseError as row_exc:
                 outcome = Outcome("error", f"写入数据库失败：{str(row_exc).splitlines()[0][:200]}")
+            except Exception as row_exc:
+                log.exception("intake row %s failed while writing", row.number)
+                outcome = Outcome("error", unexpected_reason(row_exc))
             _count([outcome], [row], stats, rejected)
         return
     _count(outcomes, batch, stats, rejected)
@@ -718,25 +878,17 @@ def _write(batch: list[CleanRow], handler: RowHandler, stats: RunStats, rejected
 # --- error report ---------------------------------------------------------------------------------
 
 
-def write_error_report(
-    path: Path, rows: Iterator[tuple[int, str, str]], *, ref_label: str = "工单编号"
-) -> int:
-    """Write (row number, ref, reason) rows to an xlsx (write-only, streamed). Returns the number of rows."""
-    import openpyxl
+def write_error_report(path: Path, rows: Iterator[tuple], *, ref_label: str = "工单编号") -> int:
+    """Write (row number, ref, reason[, kind]) rows to an xlsx through the safe writer (streamed; the cells hold
+    text from the uploaded file, so nothing in them may become a formula). Returns the number of rows."""
+    from civicgrid.core.xlsx import SheetWriter
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = openpyxl.Workbook(write_only=True)
-    ws = wb.create_sheet("错误行")
-    ws.column_dimensions["A"].width = 8
-    ws.column_dimensions["B"].width = 24
-    ws.column_dimensions["C"].width = 80
-    ws.append(["行号", ref_label, "错误原因"])
-    n = 0
-    for number, ref, reason in rows:
-        ws.append([number, ref, reason])
-        n += 1
-    wb.save(path)
-    return n
+    writer = SheetWriter("错误行", [("行号", 8), (ref_label, 24), ("错误原因", 80), ("类型", 8)])
+    for number, ref, reason, *kind in rows:
+        writer.append([number, ref, reason, (kind[0] if kind else "") or "错误"])
+    writer.save(path)
+    return writer.rows
 
 
 # --- small parsing helpers shared by handlers -----------------------------------------------------
@@ -746,6 +898,7 @@ _DT = re.compile(
     r"(?:[\sT]+(\d{1,2})\s*[:时]\s*(\d{1,2})(?:\s*[:分]\s*(\d{1,2})(?:\.\d+)?)?\s*秒?)?$"
 )
 _DT_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2})?)?$")
+_SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$")
 _ISO_SECONDS = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\Z", re.ASCII)
 
 
@@ -771,6 +924,10 @@ def parse_datetime(value, *, label: str, end_of_day: bool = False, tz=None) -> d
             return from_excel(value).replace(tzinfo=tz)
         value = str(int(value)) if float(value).is_integer() else str(value)
     text = str(value).strip()
+    if _SERIAL.match(text) and 20000 < float(text) < 80000:  # an Excel serial date that became text (CSV)
+        from openpyxl.utils.datetime import from_excel
+
+        return from_excel(float(text)).replace(microsecond=0, tzinfo=tz)
     if "时" in text:
         text = text.replace("时", ":").replace("分", ":").replace("秒", "").rstrip(":")
     m = _DT.match(text) or _DT_COMPACT.match(text)

@@ -57,10 +57,11 @@ class JobStatus(ColoredChoices):
     QUEUED = "queued", ("排队中", "info")
     RUNNING = "running", ("导入中", "primary")
     DONE = "done", ("已完成", "success")
+    PARTIAL = "partial", ("已完成（有错误行）", "warning")
     FAILED = "failed", ("失败", "danger")
 
 
-FINISHED_STATUSES = frozenset({JobStatus.DONE, JobStatus.FAILED})
+FINISHED_STATUSES = frozenset({JobStatus.DONE, JobStatus.PARTIAL, JobStatus.FAILED})
 
 
 class ImportJob(models.Model):
@@ -75,6 +76,10 @@ class ImportJob(models.Model):
     file_format = models.CharField("格式", max_length=8)  # xlsx | csv
     encoding = models.CharField("编码", max_length=20, blank=True)
     file_size = models.PositiveBigIntegerField("文件大小", default=0)
+    header_row = models.PositiveIntegerField("表头所在行", default=0, help_text="0 = 第一个非空行")
+    head_rows = models.JSONField(
+        "文件前几行", default=list, help_text="[[行号, [单元格文本…]], …]，供选择表头行"
+    )
     headers = models.JSONField("表头", default=list)
     mapping = models.JSONField("字段对应", default=dict)
 
@@ -86,6 +91,8 @@ class ImportJob(models.Model):
     unchanged_count = models.PositiveIntegerField("未变化", default=0)
     failed = models.PositiveIntegerField("失败", default=0)
     placement_count = models.PositiveIntegerField("待定位", default=0)
+    warning_count = models.PositiveIntegerField("有提示", default=0)
+    checkpoint_row = models.PositiveIntegerField("已提交到第几行", default=0)
     message = models.TextField("说明", blank=True)
     error_report_path = models.CharField("错误报告", max_length=300, blank=True)
 
@@ -100,6 +107,7 @@ class ImportJob(models.Model):
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
     heartbeat_at = models.DateTimeField("最近心跳", null=True, blank=True)
+    runner = models.CharField("运行进程", max_length=32, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
 
@@ -116,8 +124,15 @@ class ImportJob(models.Model):
         return self.status in FINISHED_STATUSES
 
     @property
+    def is_stale(self) -> bool:
+        """Running, but its worker has not been heard of for a while (it was killed)."""
+        from civicgrid.core.background import is_stale
+
+        return is_stale(self)
+
+    @property
     def percent(self) -> int:
-        if self.status == JobStatus.DONE:
+        if self.status in (JobStatus.DONE, JobStatus.PARTIAL):
             return 100
         if not self.total:
             return 0
@@ -134,6 +149,9 @@ class ImportRowError(models.Model):
     row_number = models.PositiveIntegerField("行号")
     source_ref = models.CharField("工单编号", max_length=100, blank=True)
     reason = models.TextField("原因")
+    kind = models.CharField(
+        "类型", max_length=8, choices=[("error", "错误"), ("warning", "提示")], default="error"
+    )
 
     class Meta:
         verbose_name = "导入错误行"
@@ -180,6 +198,17 @@ class PlacementTask(models.Model):
         ImportJob, verbose_name="导入任务", null=True, on_delete=models.SET_NULL, related_name="placements"
     )
     address = models.CharField("事发地址", max_length=200, blank=True)
+    # an open 工单 waits here unaccepted; placing it 立案 and dispatches it to this department with this limit
+    department = models.ForeignKey(
+        "accounts.Department",
+        verbose_name="待派遣部门",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    limit_amount = models.PositiveIntegerField("办理时限", null=True, blank=True)
+    limit_unit = models.CharField("时限单位", max_length=16, blank=True)
     status = models.CharField(
         "状态", max_length=8, choices=PlacementStatus.choices, default=PlacementStatus.OPEN, db_index=True
     )

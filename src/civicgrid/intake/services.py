@@ -14,7 +14,7 @@ from django.db import transaction
 
 from civicgrid.cases.models import Case, CaseEvent, CaseState
 from civicgrid.core import audit, clock
-from civicgrid.core.errors import Conflict, PermissionDenied, ValidationFailed
+from civicgrid.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
 from civicgrid.intake import hotline, importing
 from civicgrid.intake.models import (
     ImportJob,
@@ -27,7 +27,7 @@ from civicgrid.intake.models import (
 from civicgrid.intake.selectors import can_import
 
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
-ALLOWED_SUFFIXES = {".xlsx", ".csv", ".txt"}
+ALLOWED_SUFFIXES = {".xlsx", ".xls", ".csv", ".txt"}
 
 # source → module with FIELDS and a handler class
 HANDLERS = {ImportSource.HOTLINE_12345: (hotline.FIELDS, hotline.HotlineHandler)}
@@ -61,7 +61,11 @@ def job_file(job: ImportJob) -> Path:
 
 def open_job_table(job: ImportJob, *, engine: str = "fast") -> importing.TableReader:
     return importing.open_table(
-        job_file(job), file_format=job.file_format, encoding=job.encoding or None, engine=engine
+        job_file(job),
+        file_format=job.file_format,
+        encoding=job.encoding or None,
+        engine=engine,
+        header_row=job.header_row,
     )
 
 
@@ -72,7 +76,7 @@ def create_job(*, actor, upload, source: str = ImportSource.HOTLINE_12345) -> Im
     name = Path(getattr(upload, "name", "") or "upload").name[:200]
     suffix = Path(name).suffix.lower()
     if suffix not in ALLOWED_SUFFIXES:
-        raise ValidationFailed("请上传 .xlsx 或 .csv 文件", field="file")
+        raise ValidationFailed("请上传 .xlsx、.xls 或 .csv 文件", field="file")
     if upload.size > MAX_UPLOAD_BYTES:
         raise ValidationFailed("文件过大（上限 512 MB）", field="file")
     rel = Path("imports") / f"{clock.local_now():%Y%m}" / f"{uuid.uuid4().hex}{suffix}"
@@ -86,9 +90,12 @@ def create_job(*, actor, upload, source: str = ImportSource.HOTLINE_12345) -> Im
         encoding = importing.detect_encoding(path) if file_format == "csv" else ""
         reader = importing.open_table(path, file_format=file_format, encoding=encoding or None)
         try:
-            headers = reader.headers
+            head = importing.head_rows(reader)
         finally:
             reader.close()
+        # a title row (or several) above the header: take the row that best matches the known column names
+        header_row = importing.detect_header_row(head, fields) or (head[0][0] if head else 0)
+        headers = next((texts for number, texts in head if number == header_row), [])
     except ValidationFailed:
         path.unlink(missing_ok=True)
         raise
@@ -106,6 +113,8 @@ def create_job(*, actor, upload, source: str = ImportSource.HOTLINE_12345) -> Im
             file_format=file_format,
             encoding=encoding,
             file_size=path.stat().st_size,
+            header_row=header_row,
+            head_rows=[[n, texts[:60]] for n, texts in head],
             headers=headers,
             mapping=importing.suggest_mapping(headers, fields),
             created_by=actor,
@@ -114,7 +123,46 @@ def create_job(*, actor, upload, source: str = ImportSource.HOTLINE_12345) -> Im
             actor=actor,
             action="intake.job.upload",
             obj=job,
-            after=audit.snapshot(job, ["original_name", "file_format", "encoding", "file_size"]),
+            after=audit.snapshot(
+                job, ["original_name", "file_format", "encoding", "file_size", "header_row"]
+            ),
+        )
+    return job
+
+
+def set_header_row(*, actor, job: ImportJob, header_row) -> ImportJob:
+    """Use another row of the file as the header (the mapping step): re-read its column names and suggest the
+    mapping afresh."""
+    _require_importer(actor)
+    _editable(job)
+    try:
+        header_row = int(header_row)
+    except (TypeError, ValueError):
+        raise ValidationFailed("请选择表头所在行", field="header_row")
+    if header_row < 1:
+        raise ValidationFailed("表头行号必须大于 0", field="header_row")
+    reader = importing.open_table(
+        job_file(job), file_format=job.file_format, encoding=job.encoding or None, header_row=header_row
+    )
+    try:
+        headers = reader.headers
+    finally:
+        reader.close()
+    if not any(headers):
+        raise ValidationFailed(f"第 {header_row} 行是空行，不能作为表头", field="header_row")
+    fields = fields_for(job.source)
+    with transaction.atomic():
+        before = {"header_row": job.header_row, "headers": job.headers}
+        job.header_row = header_row
+        job.headers = headers
+        job.mapping = importing.suggest_mapping(headers, fields)
+        job.save(update_fields=["header_row", "headers", "mapping"])
+        audit.record(
+            actor=actor,
+            action="intake.job.header_row",
+            obj=job,
+            before=before,
+            after={"header_row": header_row, "headers": headers},
         )
     return job
 
@@ -187,6 +235,44 @@ def start_job(*, actor, job: ImportJob) -> ImportJob:
     return job
 
 
+def rerun_job(*, actor, job: ImportJob) -> str:
+    """「开始导入」 pressed again on a job that is no longer a draft: say what is going on, and resume a job whose
+    worker died (or that failed) from its checkpoint. Returns the message for the user; raises
+    :class:`Conflict` when there is nothing to do (with the reason)."""
+    _require_importer(actor)
+    from civicgrid.core import background
+    from civicgrid.intake import tasks
+
+    job.refresh_from_db()
+    now = clock.now()
+    if job.status == JobStatus.RUNNING and not job.is_stale:
+        ago = int((now - job.heartbeat_at).total_seconds()) if job.heartbeat_at else 0
+        raise Conflict(f"该导入正在进行中（{ago} 秒前仍在处理，已处理 {job.processed} 行），无需重复启动")
+    if job.status == JobStatus.QUEUED:
+        transaction.on_commit(tasks.launch)
+        raise Conflict("该导入已在排队，稍后自动开始，无需重复启动")
+    if job.status in (JobStatus.DONE, JobStatus.PARTIAL):
+        raise Conflict("该导入已完成；如需再次导入请重新上传文件（同一工单编号只会更新，不会重复建案）")
+    where = f"从第 {job.checkpoint_row + 1} 行继续" if job.checkpoint_row else "从头开始"
+    with transaction.atomic():
+        if job.status == JobStatus.RUNNING:  # stale: its worker died
+            if job.pk not in background.requeue_stale(tasks.KIND):
+                raise Conflict("该导入的状态刚刚发生变化，请刷新页面")
+            message = f"导入进程已中断，已重新开始，{where}（已导入的行不会重复）"
+        else:  # failed: the file or the database stopped the run; try again from the checkpoint
+            changed = ImportJob.objects.filter(pk=job.pk, status=JobStatus.FAILED).update(
+                status=JobStatus.QUEUED, finished_at=None, message=f"已由用户重新排队，{where}"
+            )
+            if changed != 1:
+                raise Conflict("该导入的状态刚刚发生变化，请刷新页面")
+            message = f"已重新排队，{where}（已导入的行不会重复）"
+        audit.record(
+            actor=actor, action="intake.job.rerun", obj=job, after={"from_row": job.checkpoint_row + 1}
+        )
+        transaction.on_commit(tasks.launch)
+    return message
+
+
 # --- placement ------------------------------------------------------------------------------------
 
 
@@ -254,4 +340,34 @@ def place_case(*, actor, task: PlacementTask, lng: float, lat: float) -> Placeme
         locked.save(update_fields=["status", "placed_at", "placed_by"])
         after = audit.snapshot(case, ["lng", "lat", "grid", "community"])
         audit.record(actor=actor, action="intake.placement.place", obj=case, before=before, after=after)
+        if case.state == CaseState.REPORTED and case.source == "hotline_12345":
+            try:
+                with transaction.atomic():
+                    _accept_placed(actor=actor, case=case, task=locked)
+            except DomainError:  # e.g. a 系统管理员 may place but not 立案: the case waits in the 待办
+                pass
     return locked
+
+
+def _accept_placed(*, actor, case: Case, task: PlacementTask) -> None:
+    """An open 12345 工单 waited unaccepted (no clock) until it was placed inside the 街道: 立案 it now, and
+    dispatch it to the 承办单位 of the file with its 办理时限, through the case engine."""
+    from civicgrid.cases import services as case_services
+
+    case = case_services.perform(
+        actor=actor, case=case, move="accept", version=case.version, note="导入工单定位后立案"
+    )
+    if task.department_id and task.department.is_active:
+        limit = (
+            (task.limit_amount, task.limit_unit) if task.limit_amount and task.limit_unit else (None, None)
+        )
+        case_services.perform(
+            actor=actor,
+            case=case,
+            move="dispatch",
+            version=case.version,
+            department=task.department,
+            amount=limit[0],
+            unit=limit[1],
+            note="12345 工单导入：定位后按承办单位派遣",
+        )

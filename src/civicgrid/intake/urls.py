@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.job_list, name="jobs"),
     path("upload/", views.upload, name="upload"),
     path("jobs/<int:pk>/mapping/", views.mapping, name="mapping"),
+    path("jobs/<int:pk>/header/", views.header_row, name="header_row"),
     path("jobs/<int:pk>/preview/", views.preview, name="preview"),
     path("jobs/<int:pk>/start/", views.start, name="start"),
     path("jobs/<int:pk>/", views.job_detail, name="job"),

@@ -92,11 +92,39 @@ def mapping(request, pk: int):
         else:
             return redirect("intake:preview", pk=job.pk)
     suggested = importing.suggest_mapping(job.headers, fields)
+    head = [
+        {
+            "number": n,
+            "text": "｜".join(t for t in texts if t)[:120] or "（空行）",
+            "chosen": n == job.header_row,
+        }
+        for n, texts in job.head_rows
+    ]
     return render(
         request,
         "intake/import_mapping.html",
-        {"job": job, "form": form, "saved": saved, "applied": applied, "suggested": suggested},
+        {
+            "job": job,
+            "form": form,
+            "saved": saved,
+            "applied": applied,
+            "suggested": suggested,
+            "head": head,
+        },
     )
+
+
+@importer_required
+@require_POST
+def header_row(request, pk: int):
+    job = selectors.get_job(user=request.user, pk=pk)
+    try:
+        services.set_header_row(actor=request.user, job=job, header_row=request.POST.get("header_row"))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"已将第 {job.header_row} 行作为表头，并重新推荐了字段对应")
+    return redirect("intake:mapping", pk=job.pk)
 
 
 @importer_required
@@ -127,6 +155,7 @@ def preview(request, pk: int):
             "columns": columns,
             "ok_count": sum(1 for r in rows if r.ok),
             "bad_count": sum(1 for r in rows if not r.ok),
+            "warn_count": sum(1 for r in rows if r.ok and r.warnings),
         },
     )
 
@@ -136,17 +165,29 @@ def preview(request, pk: int):
 def start(request, pk: int):
     job = selectors.get_job(user=request.user, pk=pk)
     try:
-        services.start_job(actor=request.user, job=job)
+        if job.status == JobStatus.DRAFT:
+            services.start_job(actor=request.user, job=job)
+        else:  # pressed again (a second tab, a reload, a job whose worker died): say what happens
+            messages.info(request, services.rerun_job(actor=request.user, job=job))
     except DomainError as exc:
-        messages.error(request, exc.message)
+        (messages.info if job.status != JobStatus.DRAFT else messages.error)(request, exc.message)
         return redirect("intake:preview" if job.status == JobStatus.DRAFT else "intake:job", pk=job.pk)
     return redirect("intake:job", pk=job.pk)
+
+
+def _recovered(job):
+    """A job whose worker died is resumed as soon as someone looks at it (the message on it says so)."""
+    from civicgrid.core import background
+
+    if background.recover_if_stale(job):
+        job.refresh_from_db()
+    return job
 
 
 @importer_required
 @require_GET
 def job_detail(request, pk: int):
-    job = selectors.get_job(user=request.user, pk=pk)
+    job = _recovered(selectors.get_job(user=request.user, pk=pk))
     errors = job.errors.all()[:50]
     return render(request, "intake/import_job.html", {"job": job, "errors": errors})
 
@@ -154,7 +195,7 @@ def job_detail(request, pk: int):
 @importer_required
 @require_GET
 def job_progress(request, pk: int):
-    job = selectors.get_job(user=request.user, pk=pk)
+    job = _recovered(selectors.get_job(user=request.user, pk=pk))
     return render(request, "intake/_import_progress.html", {"job": job})
 
 

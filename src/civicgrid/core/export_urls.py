@@ -1,0 +1,10 @@
+from django.urls import path
+
+from civicgrid.core import views
+
+app_name = "exports"
+urlpatterns = [
+    path("<int:pk>/", views.export_job, name="job"),
+    path("<int:pk>/progress/", views.export_progress, name="progress"),
+    path("<int:pk>/download/", views.export_download, name="download"),
+]

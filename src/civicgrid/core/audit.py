@@ -7,12 +7,14 @@ audit row commit together or not at all.
 from __future__ import annotations
 
 import contextvars
+import ipaddress
 import json
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 
+from civicgrid.core import auditchain
 from civicgrid.core.models import AuditLog
 
 # set by RequestContextMiddleware so services need not pass the request around
@@ -45,6 +47,16 @@ def diff(before: dict | None, after: dict | None) -> tuple[dict | None, dict | N
     return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}
 
 
+def _normalized_ip(ip: str | None) -> str | None:
+    """The address as the database gives it back (the hash chain hashes what is stored)."""
+    if not ip:
+        return None
+    try:
+        return ipaddress.ip_address(ip.strip()).compressed
+    except ValueError:
+        return None
+
+
 def record(
     *,
     actor,
@@ -67,7 +79,7 @@ def record(
         object_id = obj.pk if object_id is None else object_id
         object_repr = object_repr if object_repr is not None else str(obj)
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
-    return AuditLog.objects.create(
+    row = AuditLog(
         actor=actor if authenticated else None,
         actor_username=(actor.get_username() if authenticated else (str(actor) if actor else "system"))[:150],
         actor_role=(getattr(actor, "role", "") or "") if authenticated else "",
@@ -78,5 +90,7 @@ def record(
         before=before,
         after=after,
         note=note,
-        ip=current_ip.get(),
+        ip=_normalized_ip(current_ip.get()),
     )
+    auditchain.append(row)
+    return row

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db import transaction
 
-from civicgrid.core import audit
+from civicgrid.core import audit, auditlabels
 from civicgrid.core.models import AuditLog
 
 
@@ -47,8 +47,8 @@ class AuditLogAdmin(admin.ModelAdmin):
     list_display = (
         "at",
         "actor_username",
-        "actor_role",
-        "action",
+        "role_label",
+        "action_label",
         "object_type",
         "object_id",
         "object_repr",
@@ -57,6 +57,14 @@ class AuditLogAdmin(admin.ModelAdmin):
     list_filter = ("action", "object_type", "actor_role")
     search_fields = ("actor_username", "object_repr", "object_id", "note")
     date_hierarchy = "at"
+
+    @admin.display(description="操作人角色", ordering="actor_role")
+    def role_label(self, obj):
+        return auditlabels.role_label(obj.actor_role)
+
+    @admin.display(description="动作", ordering="action")
+    def action_label(self, obj):
+        return f"{auditlabels.action_label(obj.action)}（{obj.action}）"
 
     def _is_auditor(self, request):
         return request.user.is_active and getattr(request.user, "role", None) == "audit_admin"

@@ -43,7 +43,7 @@ if not PRODUCTION:
     ALLOWED_HOSTS += ["127.0.0.1", "localhost", "testserver", "[::1]"]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "civicgrid.core.apps.CivicAdminConfig",  # django.contrib.admin whose site audits every write
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

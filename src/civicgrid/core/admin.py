@@ -1,43 +1,10 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db import transaction
 
-from civicgrid.core import audit, auditlabels
+from civicgrid.core import auditlabels
+from civicgrid.core.adminsite import AuditedAdmin
 from civicgrid.core.models import AuditLog
-
-
-class AuditedAdmin(admin.ModelAdmin):
-    """Admin edits are writes too: each save/delete appends an audit row in the same transaction."""
-
-    def save_model(self, request, obj, form, change):
-        with transaction.atomic():
-            before = None
-            if change and obj.pk:
-                old = type(obj).objects.filter(pk=obj.pk).first()
-                before = audit.snapshot(old)
-            super().save_model(request, obj, form, change)
-            after = audit.snapshot(obj)
-            b, a = audit.diff(before, after) if change else (None, after)
-            audit.record(
-                actor=request.user,
-                action=f"admin.{'update' if change else 'create'}",
-                obj=obj,
-                before=b,
-                after=a,
-            )
-
-    def delete_model(self, request, obj):
-        with transaction.atomic():
-            before = audit.snapshot(obj)
-            audit.record(actor=request.user, action="admin.delete", obj=obj, before=before)
-            super().delete_model(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        with transaction.atomic():
-            for obj in queryset:
-                audit.record(actor=request.user, action="admin.delete", obj=obj, before=audit.snapshot(obj))
-            super().delete_queryset(request, queryset)
 
 
 @admin.register(AuditLog)

@@ -1,7 +1,16 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class CoreConfig(AppConfig):
+    default = True
     name = "civicgrid.core"
     label = "core"
     verbose_name = "平台核心"
+
+
+class CivicAdminConfig(admin_apps.AdminConfig):
+    """``django.contrib.admin`` with :class:`civicgrid.core.adminsite.CivicAdminSite` as ``admin.site``."""
+
+    default = False
+    default_site = "civicgrid.core.adminsite.CivicAdminSite"

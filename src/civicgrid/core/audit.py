@@ -19,8 +19,11 @@ from civicgrid.core.models import AuditLog
 
 # set by RequestContextMiddleware so services need not pass the request around
 current_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("civicgrid_current_ip", default=None)
+# who "the system" is when a write has no signed-in actor (a server command sets e.g. ``cli:root``)
+system_actor: contextvars.ContextVar[str] = contextvars.ContextVar("civicgrid_system_actor", default="system")
 
-_SKIP_FIELDS = {"password", "geometry"}
+# secrets (and big geometry) never reach the audit log
+_SKIP_FIELDS = {"password", "geometry", "secret", "post_data", "get_data", "session_data"}
 
 
 def snapshot(obj: models.Model | None, fields: list[str] | None = None) -> dict[str, Any] | None:
@@ -32,7 +35,7 @@ def snapshot(obj: models.Model | None, fields: list[str] | None = None) -> dict[
         name = f.attname
         if fields is not None and f.name not in fields and name not in fields:
             continue
-        if f.name in _SKIP_FIELDS or "hash" in f.name:
+        if f.name in _SKIP_FIELDS or "hash" in f.name or f.name.endswith("secret"):
             continue
         data[f.name if not f.is_relation else name] = getattr(obj, name)
     # round-trip through the encoder so the value stored is exactly what JSON can hold
@@ -81,7 +84,9 @@ def record(
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
     row = AuditLog(
         actor=actor if authenticated else None,
-        actor_username=(actor.get_username() if authenticated else (str(actor) if actor else "system"))[:150],
+        actor_username=(
+            actor.get_username() if authenticated else (str(actor) if actor else system_actor.get())
+        )[:150],
         actor_role=(getattr(actor, "role", "") or "") if authenticated else "",
         action=action,
         object_type=object_type or "",

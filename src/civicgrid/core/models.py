@@ -83,6 +83,25 @@ class AuditChainHead(models.Model):
         return f"#{self.seq} {self.hash[:12]}"
 
 
+class RateCounter(models.Model):
+    """Shared rate-limit counters (see :mod:`civicgrid.core.ratelimit`): one row per key and time slice, bumped
+    with an atomic upsert so every app-server process counts against the same number."""
+
+    key = models.CharField("键", max_length=100)
+    bucket = models.BigIntegerField("时间片")
+    count = models.IntegerField("次数", default=0)
+    expires_at = models.DateTimeField("过期时间", db_index=True)
+
+    class Meta:
+        verbose_name = "频率计数"
+        verbose_name_plural = "频率计数"
+        default_permissions = ()
+        constraints = [models.UniqueConstraint(fields=["key", "bucket"], name="core_ratecounter_key_bucket")]
+
+    def __str__(self):
+        return f"{self.key}@{self.bucket}={self.count}"
+
+
 class CacheRevision(models.Model):
     """A named counter that moves whenever the data behind a per-process cache changes (see
     :mod:`civicgrid.core.revisions`): every app server compares it with the revision its copy was built at."""

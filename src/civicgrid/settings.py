@@ -173,6 +173,8 @@ CIVICGRID_TRUST_X_FORWARDED_FOR = os.environ.get("CIVICGRID_TRUST_X_FORWARDED_FO
 # --- i18n -----------------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
+# Chinese for strings Django's admin and django-axes ship untranslated (locale/zh_Hans/LC_MESSAGES/django.po)
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.db import transaction
 
 from civicgrid.accounts.models import ApiToken, Department, User
@@ -30,8 +31,19 @@ class DepartmentAdmin(SystemAdminOnly, AuditedAdmin):
         return False  # deactivate instead; cases keep pointing at it
 
 
+class PasswordForm(AdminPasswordChangeForm):
+    """Django's form, with the part of its help text that Django does not translate in Chinese."""
+
+    usable_password_help_text = (
+        "是否允许该账号用密码登录。停用后只能通过其他方式（如单点登录）登录。"
+        '<ul id="id_unusable_warning" class="messagelist"><li class="warning">'
+        "停用后，该账号当前的密码将被清除。</li></ul>"
+    )
+
+
 @admin.register(User)
 class UserAdmin(SystemAdminOnly, DjangoUserAdmin, AuditedAdmin):
+    change_password_form = PasswordForm
     list_display = ("username", "full_name", "role", "department", "community", "is_active", "last_login")
     list_filter = ("role", "is_active", "department")
     search_fields = ("username", "full_name", "phone")

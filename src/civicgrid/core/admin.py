@@ -1,10 +1,16 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth.models import Group
 
 from civicgrid.core import auditlabels
 from civicgrid.core.adminsite import AuditedAdmin
 from civicgrid.core.models import AuditLog
+
+# Authorisation is by role (accounts.roles); Django's permission groups are not used, and an editable group
+# admin would only be a way around the roles.
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)
 
 
 @admin.register(AuditLog)

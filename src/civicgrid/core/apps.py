@@ -8,6 +8,13 @@ class CoreConfig(AppConfig):
     label = "core"
     verbose_name = "平台核心"
 
+    def ready(self):
+        from django.apps import apps
+
+        # third-party apps whose names show as section titles in the admin
+        if apps.is_installed("axes"):
+            apps.get_app_config("axes").verbose_name = "登录锁定"
+
 
 class CivicAdminConfig(admin_apps.AdminConfig):
     """``django.contrib.admin`` with :class:`civicgrid.core.adminsite.CivicAdminSite` as ``admin.site``."""

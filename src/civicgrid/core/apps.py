@@ -10,6 +10,11 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from django.apps import apps
+        from django.db.backends.signals import connection_created
+
+        from civicgrid.core.auditchain import register_sqlite_functions
+
+        connection_created.connect(register_sqlite_functions, dispatch_uid="civicgrid.core.sqlite_sha256")
 
         # third-party apps whose names show as section titles in the admin
         if apps.is_installed("axes"):

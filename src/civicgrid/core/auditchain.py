@@ -1,14 +1,18 @@
 """The audit log's hash chain: each row stores the hash of the row before it and the hash of its own content.
 
-``row_hash = sha256(canonical JSON of {seq, prev_hash, at, actor, action, object, before, after, note, ip})``
-where ``prev_hash`` is the previous row's ``row_hash`` (64 zeros for the first row). A separate anchor row
+``row_hash = sha256("{seq}:{prev_hash}:{content_digest}")`` with ``content_digest = sha256(canonical JSON of
+{at, actor, action, object, before, after, note, ip})``, where ``prev_hash`` is the previous row's ``row_hash``
+(64 zeros for the first row). A separate anchor row
 (:class:`~civicgrid.core.models.AuditChainHead`) holds the last sequence number and hash, so altering a row,
 deleting one or cutting off the tail (``DELETE … WHERE id > N``, ``TRUNCATE``) all break the chain and are
 found by ``civicgrid audit verify``.
 
-Appending takes the anchor row ``FOR UPDATE`` (PostgreSQL: concurrent writers on several app servers queue for
-it; SQLite: transactions already start ``IMMEDIATE``, one writer at a time) and holds it until the writer's
-transaction commits, so sequence numbers are gap-free in commit order.
+Appending is one statement, as cheap as the plain INSERT it replaces: ``INSERT … SELECT`` from the anchor row
+``FOR UPDATE`` computes ``seq``, ``prev_hash`` and ``row_hash`` in the database (the content digest comes from
+Python), and an ``AFTER INSERT`` trigger moves the anchor. The anchor stays locked until the writer's transaction
+commits (PostgreSQL: concurrent writers on several app servers queue for it; SQLite: transactions already start
+``IMMEDIATE``, one writer at a time), so sequence numbers are gap-free in commit order. On SQLite the hash
+function is registered on each connection (:func:`register_sqlite_functions`).
 
 This module is imported by migrations: keep :func:`digest` stable, or existing chains stop verifying.
 """
@@ -66,11 +70,9 @@ def _at(value: datetime | str) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def digest(*, seq: int, prev_hash: str, content: dict[str, Any]) -> str:
-    """The row hash of one audit row (``content`` holds the :data:`CONTENT_FIELDS`)."""
+def content_digest(content: dict[str, Any]) -> str:
+    """The hash of one audit row's content (``content`` holds the :data:`CONTENT_FIELDS`)."""
     payload = {
-        "seq": int(seq),
-        "prev": prev_hash,
         "at": _at(content["at"]),
         "actor_id": None if content.get("actor_id") is None else int(content["actor_id"]),
         "ip": content.get("ip") or None,
@@ -83,45 +85,74 @@ def digest(*, seq: int, prev_hash: str, content: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def link(seq: int, prev_hash: str, content_hash: str) -> str:
+    """The row hash: the link to the previous row. (The SQL in :func:`append` computes the same.)"""
+    return hashlib.sha256(f"{int(seq)}:{prev_hash}:{content_hash}".encode()).hexdigest()
+
+
+def digest(*, seq: int, prev_hash: str, content: dict[str, Any]) -> str:
+    """The row hash of one audit row."""
+    return link(seq, prev_hash, content_digest(content))
+
+
 def row_content(row) -> dict[str, Any]:
     return {name: getattr(row, name) for name in CONTENT_FIELDS}
 
 
-def append(row) -> None:
-    """Give an unsaved AuditLog ``row`` the next sequence number and its hashes, insert it and move the anchor.
-    Must run inside the writer's transaction.
+def _sqlite_sha256(text):
+    return None if text is None else hashlib.sha256(str(text).encode()).hexdigest()
 
-    Hot path (every write of the platform): raw SQL, two statements on PostgreSQL (lock-and-read the anchor;
-    insert the row and move the anchor in one statement), three cheap in-process ones on SQLite."""
-    from django.db import connection
+
+def register_sqlite_functions(sender=None, connection=None, **kwargs) -> None:
+    """``connection_created`` receiver: SQLite has no SHA-256; give each connection ours."""
+    if connection is not None and connection.vendor == "sqlite":
+        connection.connection.create_function("cg_sha256", 1, _sqlite_sha256, deterministic=True)
+
+
+def _insert_sql(connection, columns: str, marks: str) -> str:
+    if connection.vendor == "postgresql":
+        row_hash = (
+            "encode(sha256(convert_to((h.seq + 1)::text || ':' || h.hash || ':' || %s, 'UTF8')), 'hex')"
+        )
+        lock = " FOR UPDATE"
+    else:
+        row_hash = "cg_sha256((h.seq + 1) || ':' || h.hash || ':' || %s)"
+        lock = ""
+    return (
+        f"INSERT INTO core_auditlog ({columns}, seq, prev_hash, row_hash)"
+        f" SELECT {marks}, h.seq + 1, h.hash, {row_hash} FROM core_auditchainhead h WHERE h.id = %s{lock}"
+        " RETURNING id, seq, prev_hash, row_hash"
+    )
+
+
+def append(row) -> None:
+    """Insert an unsaved AuditLog ``row`` as the next link of the chain (one statement; see the module doc).
+    Must run inside the writer's transaction."""
+    from django.db import OperationalError, connection
 
     from civicgrid.core.models import AuditLog
 
+    fields = [
+        f for f in AuditLog._meta.concrete_fields if f.attname not in ("id", "seq", "prev_hash", "row_hash")
+    ]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    values = [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields]
+    sql = _insert_sql(connection, columns, ", ".join(["%s"] * len(fields)))
+    params = [*values, content_digest(row_content(row)), HEAD_PK]
     with connection.cursor() as cur:
-        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-        cur.execute(f"SELECT seq, hash FROM core_auditchainhead WHERE id = %s{lock}", [HEAD_PK])
-        head = cur.fetchone() or _rebuild_head()
-        seq, prev = head[0] + 1, head[1]
-        row.seq, row.prev_hash = seq, prev
-        row.row_hash = digest(seq=seq, prev_hash=prev, content=row_content(row))
-        fields = [f for f in AuditLog._meta.concrete_fields if not f.primary_key]
-        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-        values = [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields]
-        marks = ", ".join(["%s"] * len(fields))
-        insert = f"INSERT INTO core_auditlog ({columns}) VALUES ({marks}) RETURNING id"
-        if connection.vendor == "postgresql":
-            cur.execute(
-                f"WITH moved AS (UPDATE core_auditchainhead SET seq = %s, hash = %s WHERE id = %s) {insert}",
-                [seq, row.row_hash, HEAD_PK, *values],
-            )
-            row.pk = cur.fetchone()[0]
-        else:
-            cur.execute(insert, values)
-            row.pk = cur.fetchone()[0]
-            cur.execute(
-                "UPDATE core_auditchainhead SET seq = %s, hash = %s WHERE id = %s",
-                [seq, row.row_hash, HEAD_PK],
-            )
+        try:
+            cur.execute(sql, params)
+        except OperationalError as exc:  # a SQLite connection opened before the app registry was ready
+            if "cg_sha256" not in str(exc):
+                raise
+            register_sqlite_functions(connection=connection)
+            cur.execute(sql, params)
+        inserted = cur.fetchone()
+        if inserted is None:  # no anchor row (an emptied database): make it, then insert
+            _rebuild_head()
+            cur.execute(sql, params)
+            inserted = cur.fetchone()
+    row.pk, row.seq, row.prev_hash, row.row_hash = inserted
     row._state.adding = False
     row._state.db = connection.alias
 

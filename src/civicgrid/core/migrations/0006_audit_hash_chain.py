@@ -9,6 +9,10 @@ SQLITE_TRIGGERS = [
        BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;""",
     """CREATE TRIGGER IF NOT EXISTS core_auditchainhead_forward BEFORE UPDATE ON core_auditchainhead
        WHEN NEW.seq < OLD.seq BEGIN SELECT RAISE(ABORT, 'audit chain head only moves forward'); END;""",
+    # each chained insert moves the anchor (see civicgrid.core.auditchain.append)
+    """CREATE TRIGGER IF NOT EXISTS core_auditlog_move_head AFTER INSERT ON core_auditlog
+       WHEN NEW.seq IS NOT NULL
+       BEGIN UPDATE core_auditchainhead SET seq = NEW.seq, hash = NEW.row_hash WHERE id = 1; END;""",
 ]
 PG_TRIGGERS = [
     """CREATE OR REPLACE FUNCTION core_auditchainhead_guard() RETURNS trigger AS $$
@@ -19,12 +23,25 @@ PG_TRIGGERS = [
        END; $$ LANGUAGE plpgsql;""",
     """CREATE TRIGGER core_auditchainhead_guard BEFORE UPDATE OR DELETE ON core_auditchainhead
        FOR EACH ROW EXECUTE FUNCTION core_auditchainhead_guard();""",
+    # each chained insert moves the anchor (see civicgrid.core.auditchain.append)
+    """CREATE OR REPLACE FUNCTION core_auditlog_move_head() RETURNS trigger AS $$
+       BEGIN
+         UPDATE core_auditchainhead SET seq = NEW.seq, hash = NEW.row_hash WHERE id = 1;
+         RETURN NULL;
+       END; $$ LANGUAGE plpgsql;""",
+    """CREATE TRIGGER core_auditlog_move_head AFTER INSERT ON core_auditlog
+       FOR EACH ROW WHEN (NEW.seq IS NOT NULL) EXECUTE FUNCTION core_auditlog_move_head();""",
 ]
 DOWN = {
-    "sqlite": ["DROP TRIGGER IF EXISTS core_auditchainhead_forward;"],
+    "sqlite": [
+        "DROP TRIGGER IF EXISTS core_auditchainhead_forward;",
+        "DROP TRIGGER IF EXISTS core_auditlog_move_head;",
+    ],
     "postgresql": [
         "DROP TRIGGER IF EXISTS core_auditchainhead_guard ON core_auditchainhead;",
         "DROP FUNCTION IF EXISTS core_auditchainhead_guard();",
+        "DROP TRIGGER IF EXISTS core_auditlog_move_head ON core_auditlog;",
+        "DROP FUNCTION IF EXISTS core_auditlog_move_head();",
     ],
 }
 

@@ -158,3 +158,11 @@ def test_concurrent_writers_keep_one_unbroken_chain():
     assert len(seqs) == 40 and len(set(seqs)) == 40
     code, out, err = verify()
     assert code == 0, err
+
+
+def test_rows_created_through_the_orm_join_the_chain_too():
+    write(1)
+    with transaction.atomic():
+        row = AuditLog.objects.create(actor_username="x", action="test.orm", object_type="x")
+    assert row.seq and row.prev_hash and row.row_hash
+    assert verify()[0] == 0

@@ -61,7 +61,9 @@ class AuditLog(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None and not self._state.adding:
             raise PermissionError("审计日志只能追加，不能修改 (audit log is append-only)")
-        super().save(*args, **kwargs)
+        from civicgrid.core import auditchain
+
+        auditchain.append(self)  # every new row joins the hash chain
 
     def delete(self, *args, **kwargs):
         raise PermissionError("审计日志只能追加，不能删除 (audit log is append-only)")

@@ -119,6 +119,8 @@ def test_services_refuse_the_sysadmin_too(sysadmin, auditor):
         services.deactivate_user(actor=sysadmin, user=auditor, reason="离职")
     with pytest.raises(PermissionDenied):
         services.create_user(actor=sysadmin, username="aud2", password=NEW_PASSWORD, role=Role.AUDIT_ADMIN)
+    with pytest.raises(PermissionDenied):
+        services.issue_token(actor=sysadmin, user=auditor, name="冒用")
     # the auditor may change their own password
     services.set_password(actor=auditor, user=auditor, password=NEW_PASSWORD)
 
@@ -222,3 +224,13 @@ def test_cli_manages_auditors_and_is_audited(monkeypatch):
     dispatcher = UserFactory(role=Role.DISPATCHER)
     with pytest.raises(CommandError, match="不是审计管理员"):
         call_command("auditor", "set-password", dispatcher.username)
+
+
+def test_a_token_cannot_be_handed_to_another_account_in_admin(client, sysadmin, auditor):
+    token, _key = services.issue_token(actor=sysadmin, user=sysadmin, name="我的令牌")
+    resp = client.post(
+        f"/admin/accounts/apitoken/{token.pk}/change/", {"user": str(auditor.pk), "name": "我的令牌"}
+    )
+    assert resp.status_code == 302
+    token.refresh_from_db()
+    assert token.user_id == sysadmin.pk

@@ -102,7 +102,8 @@ class UserAdmin(SystemAdminOnly, DjangoUserAdmin, AuditedAdmin):
 @admin.register(ApiToken)
 class ApiTokenAdmin(SystemAdminOnly, AuditedAdmin):
     list_display = ("name", "user", "key_prefix", "created_at", "last_used_at", "expires_at", "revoked_at")
-    readonly_fields = ("key_prefix", "key_hash", "created_at", "last_used_at")
+    # a token never changes hands: moving one whose key you hold to another account would be impersonation
+    readonly_fields = ("user", "key_prefix", "key_hash", "created_at", "last_used_at")
 
     def has_add_permission(self, request, *a):
         return False  # tokens are issued through the service so the key is shown once

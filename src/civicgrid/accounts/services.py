@@ -176,6 +176,7 @@ def issue_token(*, actor, user: User, name: str, expires_at=None) -> tuple[ApiTo
     """Create a machine token. Returns the token row and the plain key, which is never shown again."""
     if actor is not None and actor.pk != user.pk:
         _require_admin(actor)
+    _protect_auditor(actor, user)
     if not name.strip():
         raise ValidationFailed("请填写令牌用途", field="name")
     key = ApiToken.new_key()

@@ -13,6 +13,42 @@ if admin.site.is_registered(Group):
     admin.site.unregister(Group)
 
 
+class _LabelledFilter(admin.SimpleListFilter):
+    """A filter over one code column that shows the codes' Chinese labels."""
+
+    field = ""
+
+    def label(self, code: str) -> str:
+        raise NotImplementedError
+
+    def lookups(self, request, model_admin):
+        codes = (
+            model_admin.model.objects.exclude(**{self.field: ""})
+            .values_list(self.field, flat=True)
+            .distinct()
+            .order_by(self.field)
+        )
+        return [(c, self.label(c)) for c in codes]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(**{self.field: self.value()}) if self.value() else queryset
+
+
+class ActionFilter(_LabelledFilter):
+    title, parameter_name, field = "动作", "action", "action"
+    label = staticmethod(auditlabels.action_label)
+
+
+class ObjectTypeFilter(_LabelledFilter):
+    title, parameter_name, field = "对象类型", "object_type", "object_type"
+    label = staticmethod(auditlabels.object_type_label)
+
+
+class RoleFilter(_LabelledFilter):
+    title, parameter_name, field = "操作人角色", "actor_role", "actor_role"
+    label = staticmethod(auditlabels.role_label)
+
+
 @admin.register(AuditLog)
 class AuditLogAdmin(admin.ModelAdmin):
     """Read-only, and only for the 审计管理员 (三权分立)."""
@@ -27,7 +63,7 @@ class AuditLogAdmin(admin.ModelAdmin):
         "object_repr",
         "ip",
     )
-    list_filter = ("action", "object_type", "actor_role")
+    list_filter = (ActionFilter, ObjectTypeFilter, RoleFilter)
     search_fields = ("actor_username", "object_repr", "object_id", "note")
     date_hierarchy = "at"
 

@@ -7,6 +7,7 @@ Everything that differs between machines comes from the environment:
 - ``CIVICGRID_DATA_DIR``    where SQLite, uploads and exports live (default ``./var``)
 - ``CIVICGRID_ENV``         ``development`` (default) or ``production``
 - ``CIVICGRID_ALLOWED_HOSTS`` comma-separated
+- ``CIVICGRID_TRUST_X_FORWARDED_FOR`` behind a reverse proxy: ``1`` or the proxies' addresses/networks
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ if not PRODUCTION:
     ALLOWED_HOSTS += ["127.0.0.1", "localhost", "testserver", "[::1]"]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "civicgrid.core.apps.CivicAdminConfig",  # django.contrib.admin whose site audits every write
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -146,10 +147,14 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# django-axes: 5 failures -> 15 minute lockout, counted per username and per client IP
+# django-axes: 5 failures -> 15 minute lockout of that account from that client IP (account + IP combined: one
+# user's typos do not lock out everyone behind the same NAT, and one IP cannot lock everybody's account)
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "civicgrid.core.middleware.client_ip"
+AXES_COOLOFF_MESSAGE = "账号已临时锁定：连续登录失败次数过多，请 15 分钟后再试，或联系系统管理员解锁。"
+AXES_PERMALOCK_MESSAGE = "账号已锁定：连续登录失败次数过多，请联系系统管理员解锁。"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
@@ -167,9 +172,15 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 # Content-Security-Policy: civicgrid.core.middleware.SecurityHeadersMiddleware (script-src 'self', no inline script)
 
+# Behind a reverse proxy: "1" (the peer is our proxy) or a comma list of proxy addresses/networks; the client IP
+# is then the right-most X-Forwarded-For entry that is not one of our proxies (audit log, login lockout, limits)
+CIVICGRID_TRUST_X_FORWARDED_FOR = os.environ.get("CIVICGRID_TRUST_X_FORWARDED_FOR", "")
+
 # --- i18n -----------------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
+# Chinese for strings Django's admin and django-axes ship untranslated (locale/zh_Hans/LC_MESSAGES/django.po)
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

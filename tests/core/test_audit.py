@@ -123,3 +123,32 @@ def test_auditor_reads_the_log_in_the_browser_page(client):
     client.force_login(UserFactory(role=Role.AUDIT_ADMIN))
     html = client.get("/audit/", {"action": "test."}).content.decode()
     assert "test.visible" in html and "第42号" in html
+
+
+def test_audit_page_shows_chinese_labels_for_roles_actions_and_objects(client):
+    from tests.factories import DepartmentFactory
+
+    dispatcher = UserFactory(role=Role.DISPATCHER)
+    dept = DepartmentFactory(name="城管中队")
+    with transaction.atomic():
+        audit.record(actor=dispatcher, action="cases.case.dispatch", object_type="cases.case", object_id=7)
+        audit.record(actor=None, action="auth.login_failed", object_type="accounts.user", object_repr="zhang")
+        audit.record(actor=dispatcher, action="admin.update", obj=dept)
+    client.force_login(UserFactory(role=Role.AUDIT_ADMIN))
+    html = client.get("/audit/").content.decode()
+    assert "工单：派遣" in html and "指挥中心受理员/派遣员" in html
+    assert "登录失败" in html and "后台修改" in html and "处置部门" in html
+    assert "<td>dispatcher</td>" not in html  # the raw role code is no longer the cell's text
+
+
+def test_audit_admin_filters_name_actions_and_roles_in_chinese(client):
+    dispatcher = UserFactory(role=Role.DISPATCHER)
+    with transaction.atomic():
+        audit.record(actor=dispatcher, action="cases.case.dispatch", object_type="cases.case", object_id=7)
+    client.force_login(UserFactory(role=Role.AUDIT_ADMIN, is_staff=True))
+    resp = client.get("/admin/core/auditlog/")
+    html = resp.content.decode()
+    assert resp.status_code == 200
+    assert "工单：派遣" in html and "指挥中心受理员/派遣员" in html
+    filtered = client.get("/admin/core/auditlog/", {"action": "cases.case.dispatch"}).content.decode()
+    assert "工单：派遣（cases.case.dispatch）" in filtered

@@ -10,6 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from PIL import Image
 
 from civicgrid.accounts.roles import Role
@@ -17,7 +18,7 @@ from civicgrid.cases import services
 from civicgrid.cases.categories import load_categories
 from civicgrid.cases.models import Attachment, Case, CaseState, Category
 from civicgrid.core import clock, geoindex
-from civicgrid.intake import resident
+from civicgrid.intake import abuse, resident
 from tests.factories import (
     ORIGIN_LAT,
     ORIGIN_LNG,
@@ -54,6 +55,9 @@ def street(db):
 
 
 def post(client, *, ip="203.0.113.7", json=False, **fields):
+    """A resident's phone: it opened the form first (and so holds a device cookie), then submits."""
+    if abuse.DEVICE_COOKIE not in client.cookies:
+        client.get("/s/", REMOTE_ADDR=ip)
     data = {"kind": "garbage", "description": "小区东门外垃圾堆了三天没人清理"}
     data.update({k: v for k, v in fields.items() if v is not None})
     extra = {"REMOTE_ADDR": ip}
@@ -273,27 +277,109 @@ def test_html_form_shows_errors_and_keeps_the_text(client, street):
 # --- abuse limits -------------------------------------------------------------------------------------
 
 
-def test_ip_limit_five_per_hour(client, street):
+def other_process():
+    """What a request served by another gunicorn worker sees: none of this process's memory."""
+    cache.clear()
+
+
+def test_device_limit_five_per_hour_holds_across_worker_processes(client, street):
     t0 = clock.aware(datetime(2025, 5, 6, 9, 0))
     for i in range(5):
+        other_process()
         with clock.frozen(t0 + timedelta(minutes=11 * i)):  # spaced out: no challenge needed
             assert post(client, **at(INSIDE)).status_code == 302
+    other_process()
     with clock.frozen(t0 + timedelta(minutes=56)):
         resp = post(client, json=True, **at(INSIDE))
-    assert resp.status_code == 429
-    assert "一小时内最多提交 5 次" in resp.json()["errors"]["form"]
+        assert resp.status_code == 429
+        assert "同一手机一小时内最多提交 5 次" in resp.json()["errors"]["form"]
+        # a neighbour on the same carrier NAT address (another phone) is not affected
+        other_process()
+        assert post(Client(), **at(INSIDE)).status_code == 302
     with clock.frozen(t0 + timedelta(minutes=61)):  # the first one left the window
+        other_process()
         assert post(client, **at(INSIDE)).status_code == 302
-    assert Case.objects.count() == 6
+    assert Case.objects.count() == 7
+
+
+def test_ip_limit_is_much_higher_than_the_device_limit(client, street, monkeypatch):
+    assert abuse.DEVICE_SUBMISSIONS.count == 5 and abuse.IP_SUBMISSIONS.count == 60
+    monkeypatch.setattr(abuse, "IP_SUBMISSIONS", abuse.Limit("ip_submit", 3, abuse.HOUR))
+    for _ in range(3):  # three phones behind one address
+        other_process()
+        assert post(Client(), ip="100.64.0.1", **at(INSIDE)).status_code == 302
+    other_process()
+    resp = post(Client(), ip="100.64.0.1", json=True, **at(INSIDE))
+    assert resp.status_code == 429 and "同一网络一小时内最多提交 3 次" in resp.json()["errors"]["form"]
+    # a rejected submission (bad input) does not use up a slot
+    assert post(Client(), ip="100.64.0.2", description="短", **at(INSIDE)).status_code == 422
+    for _ in range(3):
+        assert post(Client(), ip="100.64.0.2", **at(INSIDE)).status_code == 302
+
+
+def test_a_client_without_the_device_cookie_must_answer_the_question(client, street):
+    resp = client.post(
+        "/s/",
+        {"kind": "garbage", "description": "小区东门外垃圾堆了三天没人清理", **at(INSIDE)},
+        REMOTE_ADDR="192.0.2.70",
+        HTTP_ACCEPT="application/json",
+    )
+    assert resp.status_code == 422 and resp.json()["errors"]["challenge"].startswith("验证题")
+    assert abuse.DEVICE_COOKIE in resp.cookies  # and is given a device id for next time
+    assert Case.objects.count() == 0
+
+
+def test_a_forged_device_cookie_counts_as_none(client, street):
+    client.cookies[abuse.DEVICE_COOKIE] = "made-up-id"
+    resp = post(client, json=True, **at(INSIDE))
+    assert resp.status_code == 422 and "challenge" in resp.json()["errors"]
+
+
+def test_spoofed_forwarded_for_does_not_dodge_the_ip_limit(client, street, monkeypatch, settings):
+    """Without a configured proxy a client's X-Forwarded-For is not believed."""
+    settings.CIVICGRID_TRUST_X_FORWARDED_FOR = ""
+    monkeypatch.setattr(abuse, "IP_SUBMISSIONS", abuse.Limit("ip_submit", 2, abuse.HOUR))
+    codes = []
+    for i in range(3):
+        c = Client()
+        c.get("/s/", REMOTE_ADDR="198.51.100.5")
+        resp = c.post(
+            "/s/",
+            {"kind": "garbage", "description": "小区东门外垃圾堆了三天没人清理", **at(INSIDE)},
+            REMOTE_ADDR="198.51.100.5",
+            HTTP_X_FORWARDED_FOR=f"10.9.9.{i}",
+        )
+        codes.append(resp.status_code)
+    assert codes == [302, 302, 429]
+
+
+def test_behind_the_proxy_each_resident_counts_by_their_own_address(client, street, monkeypatch, settings):
+    settings.CIVICGRID_TRUST_X_FORWARDED_FOR = "10.0.0.0/8"
+    monkeypatch.setattr(abuse, "IP_SUBMISSIONS", abuse.Limit("ip_submit", 1, abuse.HOUR))
+
+    def via_proxy(resident_ip: str) -> int:
+        c = Client()
+        c.get("/s/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=resident_ip)
+        return c.post(
+            "/s/",
+            {"kind": "garbage", "description": "小区东门外垃圾堆了三天没人清理", **at(INSIDE)},
+            REMOTE_ADDR="10.0.0.2",
+            HTTP_X_FORWARDED_FOR=f"1.2.3.4, {resident_ip}",  # the left entry is the client's claim
+        ).status_code
+
+    assert via_proxy("203.0.113.10") == 302
+    assert via_proxy("203.0.113.11") == 302  # a different resident, not the proxy's one address
+    assert via_proxy("203.0.113.10") == 429
 
 
 def test_phone_limit_three_per_hour_across_networks(client, street):
     for i in range(3):
-        assert post(client, ip=f"198.51.100.{i + 1}", phone="13900001111", **at(INSIDE)).status_code == 302
+        other_process()
+        assert post(Client(), ip=f"198.51.100.{i + 1}", phone="13900001111", **at(INSIDE)).status_code == 302
     resp = post(client, ip="198.51.100.99", json=True, phone="139 0000 1111", **at(INSIDE))
     assert resp.status_code == 429
     assert resp.json()["errors"]["phone"].startswith("联系电话：该号码一小时内最多提交 3 次")
-    # another number from that network is fine
+    # another number from that phone and network is fine
     assert post(client, ip="198.51.100.99", phone="13900002222", **at(INSIDE)).status_code == 302
 
 
@@ -423,10 +509,14 @@ def test_only_resident_cases_are_reachable_by_code(client, street):
 
 
 def test_guessing_codes_is_throttled(client, street):
+    client.get("/s/", REMOTE_ADDR="192.0.2.99")  # the device cookie
     for _ in range(30):
+        other_process()
         client.get("/s/t/ZZZZZZZZZZ/", REMOTE_ADDR="192.0.2.99")
     resp = client.get("/s/t/ZZZZZZZZZZ/", REMOTE_ADDR="192.0.2.99")
     assert resp.status_code == 429 and "查询过于频繁" in resp.content.decode()
+    # another phone on the same address can still look up its code
+    assert Client().get("/s/t/ZZZZZZZZZZ/", REMOTE_ADDR="192.0.2.99").status_code == 404
 
 
 def test_tracking_codes_are_unguessable(street):

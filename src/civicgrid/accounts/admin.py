@@ -1,7 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.db import transaction
 
 from civicgrid.accounts.models import ApiToken, Department, User
+from civicgrid.accounts.roles import Role
+from civicgrid.core import audit
 from civicgrid.core.admin import AuditedAdmin
 
 
@@ -27,8 +31,19 @@ class DepartmentAdmin(SystemAdminOnly, AuditedAdmin):
         return False  # deactivate instead; cases keep pointing at it
 
 
+class PasswordForm(AdminPasswordChangeForm):
+    """Django's form, with the part of its help text that Django does not translate in Chinese."""
+
+    usable_password_help_text = (
+        "是否允许该账号用密码登录。停用后只能通过其他方式（如单点登录）登录。"
+        '<ul id="id_unusable_warning" class="messagelist"><li class="warning">'
+        "停用后，该账号当前的密码将被清除。</li></ul>"
+    )
+
+
 @admin.register(User)
 class UserAdmin(SystemAdminOnly, DjangoUserAdmin, AuditedAdmin):
+    change_password_form = PasswordForm
     list_display = ("username", "full_name", "role", "department", "community", "is_active", "last_login")
     list_filter = ("role", "is_active", "department")
     search_fields = ("username", "full_name", "phone")
@@ -46,11 +61,49 @@ class UserAdmin(SystemAdminOnly, DjangoUserAdmin, AuditedAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # users are deactivated, never deleted: the audit trail points at them
 
+    # --- 三权分立: the 系统管理员 manages accounts, but not the 审计管理员 who reads the 系统管理员's trail.
+    # An auditor's account (password, role, active flag) changes only through ``civicgrid auditor`` on the
+    # server; here it is read-only, and no one can be given the auditor role.
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.role == Role.AUDIT_ADMIN:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "role":
+            kwargs["choices"] = [(v, label) for v, label in Role.choices if v != Role.AUDIT_ADMIN]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if "role" in form.base_fields:
+            form.base_fields[
+                "role"
+            ].help_text = "审计管理员账号只能在服务器上用 civicgrid auditor 命令管理（三权分立）"
+        return form
+
+    def user_change_password(self, request, id, form_url=""):
+        """Setting someone's password is recorded (who, whose, when; never the password)."""
+        with transaction.atomic():
+            old = User._base_manager.filter(pk=id).values_list("password", flat=True).first()
+            response = super().user_change_password(request, id, form_url)
+            user = User._base_manager.filter(pk=id).first()
+            if user is not None and user.password != old:
+                audit.record(
+                    actor=request.user,
+                    action="admin.set_password",
+                    obj=user,
+                    note="设置密码" if user.has_usable_password() else "停用密码登录",
+                )
+        return response
+
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(SystemAdminOnly, AuditedAdmin):
     list_display = ("name", "user", "key_prefix", "created_at", "last_used_at", "expires_at", "revoked_at")
-    readonly_fields = ("key_prefix", "key_hash", "created_at", "last_used_at")
+    # a token never changes hands: moving one whose key you hold to another account would be impersonation
+    readonly_fields = ("user", "key_prefix", "key_hash", "created_at", "last_used_at")
 
     def has_add_permission(self, request, *a):
         return False  # tokens are issued through the service so the key is shown once

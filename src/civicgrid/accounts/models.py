@@ -113,7 +113,7 @@ class ApiToken(models.Model):
     user = models.ForeignKey(User, verbose_name="用户", on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField("用途", max_length=100)
     key_prefix = models.CharField("前缀", max_length=12, db_index=True)
-    key_hash = models.CharField(max_length=64, unique=True)
+    key_hash = models.CharField("密钥哈希", max_length=64, unique=True)
     created_at = models.DateTimeField("创建时间", default=clock.now)
     last_used_at = models.DateTimeField("最近使用", null=True, blank=True)
     expires_at = models.DateTimeField("过期时间", null=True, blank=True)

@@ -25,6 +25,16 @@ def _require_admin(actor) -> None:
         raise PermissionDenied("只有系统管理员可以管理账号和部门")
 
 
+def _protect_auditor(actor, user: User | None = None, *, role: str | None = None) -> None:
+    """三权分立: an 审计管理员 account is created and changed only by the system itself (``civicgrid auditor`` on
+    the server, actor ``None``) or, for their own password, by the auditor; never by the 系统管理员."""
+    if actor is None:
+        return
+    touches_auditor = (user is not None and user.role == Role.AUDIT_ADMIN) or role == Role.AUDIT_ADMIN
+    if touches_auditor and not (user is not None and actor.pk == user.pk and role is None):
+        raise PermissionDenied("审计管理员账号只能在服务器上用 civicgrid auditor 命令管理（三权分立）")
+
+
 def _check_password(password: str, user: User | None = None) -> None:
     try:
         with translation.override(settings.LANGUAGE_CODE):  # CLI/demo run outside a request: still Chinese
@@ -48,6 +58,7 @@ def create_user(
     is_superuser: bool = False,
 ) -> User:
     _require_admin(actor)
+    _protect_auditor(actor, role=role)
     username = (username or "").strip()
     if not username:
         raise ValidationFailed("账号不能为空", field="username")
@@ -87,6 +98,7 @@ def create_user(
 def set_password(*, actor, user: User, password: str) -> None:
     if actor is not None and actor.pk != user.pk:
         _require_admin(actor)
+    _protect_auditor(actor, user)
     _check_password(password, user)
     with transaction.atomic():
         user.set_password(password)
@@ -113,12 +125,24 @@ def set_grids(*, actor, user: User, grids: Iterable) -> None:
 
 def deactivate_user(*, actor, user: User, reason: str) -> None:
     _require_admin(actor)
+    _protect_auditor(actor, user, role=user.role)
     if not reason.strip():
         raise ValidationFailed("请填写停用原因", field="reason")
     with transaction.atomic():
         user.is_active = False
         user.save(update_fields=["is_active"])
         audit.record(actor=actor, action="accounts.user.deactivate", obj=user, note=reason)
+
+
+def activate_user(*, actor, user: User, reason: str) -> None:
+    _require_admin(actor)
+    _protect_auditor(actor, user, role=user.role)
+    if not reason.strip():
+        raise ValidationFailed("请填写启用原因", field="reason")
+    with transaction.atomic():
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+        audit.record(actor=actor, action="accounts.user.activate", obj=user, note=reason)
 
 
 def create_department(
@@ -152,6 +176,7 @@ def issue_token(*, actor, user: User, name: str, expires_at=None) -> tuple[ApiTo
     """Create a machine token. Returns the token row and the plain key, which is never shown again."""
     if actor is not None and actor.pk != user.pk:
         _require_admin(actor)
+    _protect_auditor(actor, user)
     if not name.strip():
         raise ValidationFailed("请填写令牌用途", field="name")
     key = ApiToken.new_key()

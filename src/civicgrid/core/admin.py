@@ -1,43 +1,52 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db import transaction
+from django.contrib.auth.models import Group
 
-from civicgrid.core import audit
+from civicgrid.core import auditlabels
+from civicgrid.core.adminsite import AuditedAdmin
 from civicgrid.core.models import AuditLog
 
+# Authorisation is by role (accounts.roles); Django's permission groups are not used, and an editable group
+# admin would only be a way around the roles.
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)
 
-class AuditedAdmin(admin.ModelAdmin):
-    """Admin edits are writes too: each save/delete appends an audit row in the same transaction."""
 
-    def save_model(self, request, obj, form, change):
-        with transaction.atomic():
-            before = None
-            if change and obj.pk:
-                old = type(obj).objects.filter(pk=obj.pk).first()
-                before = audit.snapshot(old)
-            super().save_model(request, obj, form, change)
-            after = audit.snapshot(obj)
-            b, a = audit.diff(before, after) if change else (None, after)
-            audit.record(
-                actor=request.user,
-                action=f"admin.{'update' if change else 'create'}",
-                obj=obj,
-                before=b,
-                after=a,
-            )
+class _LabelledFilter(admin.SimpleListFilter):
+    """A filter over one code column that shows the codes' Chinese labels."""
 
-    def delete_model(self, request, obj):
-        with transaction.atomic():
-            before = audit.snapshot(obj)
-            audit.record(actor=request.user, action="admin.delete", obj=obj, before=before)
-            super().delete_model(request, obj)
+    field = ""
 
-    def delete_queryset(self, request, queryset):
-        with transaction.atomic():
-            for obj in queryset:
-                audit.record(actor=request.user, action="admin.delete", obj=obj, before=audit.snapshot(obj))
-            super().delete_queryset(request, queryset)
+    def label(self, code: str) -> str:
+        raise NotImplementedError
+
+    def lookups(self, request, model_admin):
+        codes = (
+            model_admin.model.objects.exclude(**{self.field: ""})
+            .values_list(self.field, flat=True)
+            .distinct()
+            .order_by(self.field)
+        )
+        return [(c, self.label(c)) for c in codes]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(**{self.field: self.value()}) if self.value() else queryset
+
+
+class ActionFilter(_LabelledFilter):
+    title, parameter_name, field = "动作", "action", "action"
+    label = staticmethod(auditlabels.action_label)
+
+
+class ObjectTypeFilter(_LabelledFilter):
+    title, parameter_name, field = "对象类型", "object_type", "object_type"
+    label = staticmethod(auditlabels.object_type_label)
+
+
+class RoleFilter(_LabelledFilter):
+    title, parameter_name, field = "操作人角色", "actor_role", "actor_role"
+    label = staticmethod(auditlabels.role_label)
 
 
 @admin.register(AuditLog)
@@ -47,16 +56,24 @@ class AuditLogAdmin(admin.ModelAdmin):
     list_display = (
         "at",
         "actor_username",
-        "actor_role",
-        "action",
+        "role_label",
+        "action_label",
         "object_type",
         "object_id",
         "object_repr",
         "ip",
     )
-    list_filter = ("action", "object_type", "actor_role")
+    list_filter = (ActionFilter, ObjectTypeFilter, RoleFilter)
     search_fields = ("actor_username", "object_repr", "object_id", "note")
     date_hierarchy = "at"
+
+    @admin.display(description="操作人角色", ordering="actor_role")
+    def role_label(self, obj):
+        return auditlabels.role_label(obj.actor_role)
+
+    @admin.display(description="动作", ordering="action")
+    def action_label(self, obj):
+        return f"{auditlabels.action_label(obj.action)}（{obj.action}）"
 
     def _is_auditor(self, request):
         return request.user.is_active and getattr(request.user, "role", None) == "audit_admin"

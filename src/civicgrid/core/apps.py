@@ -1,10 +1,29 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class CoreConfig(AppConfig):
+    default = True
     name = "civicgrid.core"
     label = "core"
     verbose_name = "平台核心"
 
     def ready(self):
+        from django.apps import apps
+        from django.db.backends.signals import connection_created
+
         from civicgrid.core import exports  # noqa: F401  (registers the export job kind with the runner)
+        from civicgrid.core.auditchain import register_sqlite_functions
+
+        connection_created.connect(register_sqlite_functions, dispatch_uid="civicgrid.core.sqlite_sha256")
+
+        # third-party apps whose names show as section titles in the admin
+        if apps.is_installed("axes"):
+            apps.get_app_config("axes").verbose_name = "登录锁定"
+
+
+class CivicAdminConfig(admin_apps.AdminConfig):
+    """``django.contrib.admin`` with :class:`civicgrid.core.adminsite.CivicAdminSite` as ``admin.site``."""
+
+    default = False
+    default_site = "civicgrid.core.adminsite.CivicAdminSite"

@@ -7,18 +7,23 @@ audit row commit together or not at all.
 from __future__ import annotations
 
 import contextvars
+import ipaddress
 import json
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 
+from civicgrid.core import auditchain
 from civicgrid.core.models import AuditLog
 
 # set by RequestContextMiddleware so services need not pass the request around
 current_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("civicgrid_current_ip", default=None)
+# who "the system" is when a write has no signed-in actor (a server command sets e.g. ``cli:root``)
+system_actor: contextvars.ContextVar[str] = contextvars.ContextVar("civicgrid_system_actor", default="system")
 
-_SKIP_FIELDS = {"password", "geometry"}
+# secrets (and big geometry) never reach the audit log
+_SKIP_FIELDS = {"password", "geometry", "secret", "post_data", "get_data", "session_data"}
 
 
 def snapshot(obj: models.Model | None, fields: list[str] | None = None) -> dict[str, Any] | None:
@@ -30,7 +35,7 @@ def snapshot(obj: models.Model | None, fields: list[str] | None = None) -> dict[
         name = f.attname
         if fields is not None and f.name not in fields and name not in fields:
             continue
-        if f.name in _SKIP_FIELDS or "hash" in f.name:
+        if f.name in _SKIP_FIELDS or "hash" in f.name or f.name.endswith("secret"):
             continue
         data[f.name if not f.is_relation else name] = getattr(obj, name)
     # round-trip through the encoder so the value stored is exactly what JSON can hold
@@ -43,6 +48,16 @@ def diff(before: dict | None, after: dict | None) -> tuple[dict | None, dict | N
         return before, after
     keys = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
     return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}
+
+
+def _normalized_ip(ip: str | None) -> str | None:
+    """The address as the database gives it back (the hash chain hashes what is stored)."""
+    if not ip:
+        return None
+    try:
+        return ipaddress.ip_address(ip.strip()).compressed
+    except ValueError:
+        return None
 
 
 def record(
@@ -67,9 +82,11 @@ def record(
         object_id = obj.pk if object_id is None else object_id
         object_repr = object_repr if object_repr is not None else str(obj)
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
-    return AuditLog.objects.create(
+    row = AuditLog(
         actor=actor if authenticated else None,
-        actor_username=(actor.get_username() if authenticated else (str(actor) if actor else "system"))[:150],
+        actor_username=(
+            actor.get_username() if authenticated else (str(actor) if actor else system_actor.get())
+        )[:150],
         actor_role=(getattr(actor, "role", "") or "") if authenticated else "",
         action=action,
         object_type=object_type or "",
@@ -78,5 +95,7 @@ def record(
         before=before,
         after=after,
         note=note,
-        ip=current_ip.get(),
+        ip=_normalized_ip(current_ip.get()),
     )
+    auditchain.append(row)
+    return row

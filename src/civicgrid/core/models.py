@@ -40,6 +40,10 @@ class AuditLog(models.Model):
     after = models.JSONField("修改后", null=True, blank=True, encoder=DjangoJSONEncoder)
     note = models.TextField("说明", blank=True)
     ip = models.GenericIPAddressField("IP", null=True, blank=True)
+    # hash chain (see civicgrid.core.auditchain): gap-free sequence, previous row's hash, this row's hash
+    seq = models.PositiveBigIntegerField("链序号", null=True, blank=True, unique=True)
+    prev_hash = models.CharField("前一条哈希", max_length=64, blank=True)
+    row_hash = models.CharField("本条哈希", max_length=64, blank=True)
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -57,10 +61,47 @@ class AuditLog(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None and not self._state.adding:
             raise PermissionError("审计日志只能追加，不能修改 (audit log is append-only)")
-        super().save(*args, **kwargs)
+        from civicgrid.core import auditchain
+
+        auditchain.append(self)  # every new row joins the hash chain
 
     def delete(self, *args, **kwargs):
         raise PermissionError("审计日志只能追加，不能删除 (audit log is append-only)")
+
+
+class AuditChainHead(models.Model):
+    """The anchor of the audit hash chain: the last sequence number and hash. Kept apart from the log so that
+    cutting rows off the end of the log is detectable (``civicgrid audit verify``). One row, pk=1."""
+
+    seq = models.PositiveBigIntegerField("最后序号", default=0)
+    hash = models.CharField("最后哈希", max_length=64)
+
+    class Meta:
+        verbose_name = "审计链锚点"
+        verbose_name_plural = "审计链锚点"
+        default_permissions = ()
+
+    def __str__(self):
+        return f"#{self.seq} {self.hash[:12]}"
+
+
+class RateCounter(models.Model):
+    """Shared rate-limit counters (see :mod:`civicgrid.core.ratelimit`): one row per key and time slice, bumped
+    with an atomic upsert so every app-server process counts against the same number."""
+
+    key = models.CharField("键", max_length=100)
+    bucket = models.BigIntegerField("时间片")
+    count = models.IntegerField("次数", default=0)
+    expires_at = models.DateTimeField("过期时间", db_index=True)
+
+    class Meta:
+        verbose_name = "频率计数"
+        verbose_name_plural = "频率计数"
+        default_permissions = ()
+        constraints = [models.UniqueConstraint(fields=["key", "bucket"], name="core_ratecounter_key_bucket")]
+
+    def __str__(self):
+        return f"{self.key}@{self.bucket}={self.count}"
 
 
 class CacheRevision(models.Model):

@@ -9,6 +9,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from civicgrid.accounts import selectors as account_selectors
 from civicgrid.accounts.roles import Role
+from civicgrid.core import auditlabels
 from civicgrid.places import selectors as place_selectors
 
 
@@ -53,6 +54,10 @@ def audit_list(request):
     if action:
         qs = qs.filter(action__startswith=action)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    for e in page:
+        e.action_label = auditlabels.action_label(e.action)
+        e.role_label = auditlabels.role_label(e.actor_role)
+        e.type_label = auditlabels.object_type_label(e.object_type)
     return render(request, "core/audit_list.html", {"page": page, "filters": request.GET})
 
 

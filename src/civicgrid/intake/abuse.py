@@ -1,73 +1,75 @@
-"""Abuse limits for the public 随手拍 form: sliding-window counters in Django's cache and a signed arithmetic
-challenge.
+"""Abuse limits for the public 随手拍 form: shared counters per device, per IP and per phone number, and a
+signed arithmetic challenge.
 
-Counters are keyed by a hash of the identity (client IP or phone number), never the raw value. With several
-app-server processes configure a shared cache (``CACHES``); the default per-process memory cache makes every
-limit per process.
+- **Device**: the first visit gets a signed, long-lived cookie (``cg_device``, a random id; the page works without
+  JavaScript). A device may submit :data:`DEVICE_SUBMISSIONS` reports an hour; its third within ten minutes, or
+  any report from a client without the cookie (a script), must answer the arithmetic question first. The
+  question is friction, not a barrier: scripts can solve it; the device and IP limits are what hold.
+- **IP**: residents share carrier NAT addresses, so the per-IP limit is much higher (:data:`IP_SUBMISSIONS`).
+- **Phone**: at most :data:`PHONE_SUBMISSIONS` reports an hour give the same contact number.
+
+Counters live in the database (:mod:`civicgrid.core.ratelimit`), so every gunicorn worker and every app server
+counts against the same numbers; identities are stored hashed.
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 
-from civicgrid.core import clock
+from civicgrid.core import ratelimit
+from civicgrid.core.ratelimit import Limit
 
 HOUR = 3600
 TEN_MINUTES = 600
 
-
-@dataclass(frozen=True)
-class Limit:
-    name: str
-    count: int
-    window: int  # seconds
-
-
 # successful submissions
-IP_SUBMISSIONS = Limit("ip_submit", 5, HOUR)
+DEVICE_SUBMISSIONS = Limit("device_submit", 5, HOUR)
+IP_SUBMISSIONS = Limit("ip_submit", 60, HOUR)
 PHONE_SUBMISSIONS = Limit("phone_submit", 3, HOUR)
-# after this many submissions from one IP in ten minutes, the next one must answer the challenge
-CHALLENGE_AFTER = Limit("ip_submit_recent", 2, TEN_MINUTES)
+# after this many submissions from one device in ten minutes, the next one must answer the challenge
+CHALLENGE_AFTER = Limit("device_submit_recent", 2, TEN_MINUTES)
 # every POST, valid or not (bounds the image decoding work one client can cause)
-IP_ATTEMPTS = Limit("ip_attempt", 30, HOUR)
+DEVICE_ATTEMPTS = Limit("device_attempt", 30, HOUR)
+IP_ATTEMPTS = Limit("ip_attempt", 300, HOUR)
 # tracking-code lookups that found nothing (guessing)
-IP_TRACK_MISSES = Limit("ip_track_miss", 30, TEN_MINUTES)
+DEVICE_TRACK_MISSES = Limit("device_track_miss", 30, TEN_MINUTES)
+IP_TRACK_MISSES = Limit("ip_track_miss", 300, TEN_MINUTES)
+
+count = ratelimit.count
+exceeded = ratelimit.exceeded
+hit = ratelimit.hit
+take = ratelimit.take
 
 
-def _key(bucket: str, identity: str) -> str:
-    digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
-    return f"cg:resident:{bucket}:{digest}"
+# --- the device token ------------------------------------------------------------------------------
+
+DEVICE_COOKIE = "cg_device"
+DEVICE_SALT = "civicgrid.intake.resident.device"
+DEVICE_MAX_AGE = 2 * 365 * 24 * HOUR
 
 
-def _recent(bucket: str, identity: str, window: int) -> list[float]:
-    now = clock.now().timestamp()
-    stamps = cache.get(_key(bucket, identity)) or []
-    return [t for t in stamps if now - t < window]
+def device_id(request) -> str | None:
+    """The id in the request's signed device cookie, or ``None`` (no cookie, or a forged one)."""
+    value = request.get_signed_cookie(DEVICE_COOKIE, default=None, salt=DEVICE_SALT, max_age=DEVICE_MAX_AGE)
+    return f"d:{value}" if value else None
 
 
-def count(limit: Limit, identity: str | None, *, bucket: str | None = None) -> int:
-    if not identity:
-        return 0
-    return len(_recent(bucket or limit.name, identity, limit.window))
-
-
-def exceeded(limit: Limit, identity: str | None, *, bucket: str | None = None) -> bool:
-    return count(limit, identity, bucket=bucket) >= limit.count
-
-
-def hit(limit: Limit, identity: str | None, *, bucket: str | None = None) -> None:
-    """Record one event for ``identity`` (keeps the stamps of the last ``limit.window`` seconds)."""
-    if not identity:
-        return
-    name = bucket or limit.name
-    stamps = _recent(name, identity, limit.window)
-    stamps.append(clock.now().timestamp())
-    cache.set(_key(name, identity), stamps[-200:], timeout=limit.window)
+def issue_device(request, response) -> None:
+    """Give a client without a (valid) device cookie a new one."""
+    if device_id(request) is None:
+        response.set_signed_cookie(
+            DEVICE_COOKIE,
+            secrets.token_urlsafe(18),
+            salt=DEVICE_SALT,
+            max_age=DEVICE_MAX_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=settings.SESSION_COOKIE_SECURE,
+        )
 
 
 # --- the arithmetic challenge ----------------------------------------------------------------------
@@ -116,8 +118,8 @@ def check_challenge(token: str, answer: str) -> str | None:
         value = int(answer)
     except ValueError:
         return "验证题：答案应为数字"
-    # one use per token
-    if not cache.add(f"cg:resident:challenge:{data['n']}", 1, timeout=CHALLENGE_MAX_AGE):
+    # one use per token, on every server
+    if not ratelimit.first_use("challenge_used", data["n"], CHALLENGE_MAX_AGE):
         return "验证题：该验证题已使用，请回答新的验证题"
     if not secrets.compare_digest(_answer_hash(data["n"], value), data["h"]):
         return "验证题：答案不正确，请重新计算"

@@ -236,8 +236,10 @@ def _form_errors(form: forms.Form) -> dict[str, str]:
     return errors
 
 
-def _needs_challenge(ip: str | None) -> bool:
-    return abuse.exceeded(abuse.CHALLENGE_AFTER, ip, bucket=abuse.IP_SUBMISSIONS.name)
+def _needs_challenge(device: str | None) -> bool:
+    """A client without the device cookie (a script) always answers the question; a device after two reports
+    in ten minutes too."""
+    return device is None or abuse.exceeded(abuse.CHALLENGE_AFTER, device)
 
 
 def _locate(lng: float, lat: float) -> Grid | None:
@@ -248,16 +250,37 @@ def _locate(lng: float, lat: float) -> Grid | None:
 
 
 def submit_report(request) -> tuple[Case, str]:
-    """Validate one POST and file the case. Raises :class:`SubmissionRejected` with per-field messages."""
-    ip = client_ip(request)
-    if abuse.exceeded(abuse.IP_ATTEMPTS, ip):
+    """Validate one POST and file the case. Raises :class:`SubmissionRejected` with per-field messages.
+
+    The device's and the IP's submission slots are reserved before the work and given back if the report is not
+    filed, so racing requests on several workers cannot exceed a limit."""
+    ip, device = client_ip(request), abuse.device_id(request)
+    if abuse.exceeded(abuse.IP_ATTEMPTS, ip) or abuse.exceeded(abuse.DEVICE_ATTEMPTS, device):
         raise SubmissionRejected({"form": "提交过于频繁，请一小时后再试"}, status=429)
     abuse.hit(abuse.IP_ATTEMPTS, ip)
-    if abuse.exceeded(abuse.IP_SUBMISSIONS, ip):
+    abuse.hit(abuse.DEVICE_ATTEMPTS, device)
+    device_slot = abuse.take(abuse.DEVICE_SUBMISSIONS, device)
+    if device_slot is None:
+        raise SubmissionRejected(
+            {"form": f"同一手机一小时内最多提交 {abuse.DEVICE_SUBMISSIONS.count} 次，请稍后再试"}, status=429
+        )
+    ip_slot = abuse.take(abuse.IP_SUBMISSIONS, ip)
+    if ip_slot is None:
+        device_slot.give_back()
         raise SubmissionRejected(
             {"form": f"同一网络一小时内最多提交 {abuse.IP_SUBMISSIONS.count} 次，请稍后再试"}, status=429
         )
+    try:
+        case, code = _file_report(request, device)
+    except BaseException:
+        device_slot.give_back()
+        ip_slot.give_back()
+        raise
+    abuse.hit(abuse.CHALLENGE_AFTER, device)
+    return case, code
 
+
+def _file_report(request, device: str | None) -> tuple[Case, str]:
     form = ResidentReportForm(request.POST)
     valid = form.is_valid()
     errors = {} if valid else _form_errors(form)
@@ -268,7 +291,7 @@ def submit_report(request) -> tuple[Case, str]:
             {"phone": f"联系电话：该号码一小时内最多提交 {abuse.PHONE_SUBMISSIONS.count} 次，请稍后再试"},
             status=429,
         )
-    if _needs_challenge(ip):
+    if _needs_challenge(device):
         problem = abuse.check_challenge(
             request.POST.get("challenge_token", ""), request.POST.get("challenge_answer", "")
         )
@@ -338,7 +361,6 @@ def submit_report(request) -> tuple[Case, str]:
         label = FIELD_LABELS.get(field)
         message = exc.message if not label or exc.message.startswith(label) else f"{label}：{exc.message}"
         raise SubmissionRejected({field: message}, status=exc.status if exc.status != 403 else 422)
-    abuse.hit(abuse.IP_SUBMISSIONS, ip)
     if phone:
         abuse.hit(abuse.PHONE_SUBMISSIONS, phone)
     return case, code
@@ -353,8 +375,9 @@ def _street() -> Street | None:
 
 
 def _form_context(request, *, errors=None, form_data=None, challenge=None) -> dict:
-    ip = client_ip(request)
-    if challenge is None and _needs_challenge(ip):
+    # a first visit (no device cookie yet) gets its cookie with this page, so it needs no question
+    device = abuse.device_id(request)
+    if challenge is None and device is not None and _needs_challenge(device):
         challenge = abuse.new_challenge()
     street = _street()
     return {
@@ -373,25 +396,33 @@ def _form_context(request, *, errors=None, form_data=None, challenge=None) -> di
 def report(request):
     """The 随手拍 form (GET) and its submission (POST, multipart)."""
     if request.method == "GET":
-        return render(request, "intake/resident/report.html", _form_context(request))
+        response = render(request, "intake/resident/report.html", _form_context(request))
+        abuse.issue_device(request, response)
+        return response
     try:
         case, code = submit_report(request)
     except SubmissionRejected as rej:
-        challenge = abuse.new_challenge() if _needs_challenge(client_ip(request)) else None
+        challenge = abuse.new_challenge() if _needs_challenge(abuse.device_id(request)) else None
         if _wants_json(request):
             body = {"ok": False, "errors": rej.errors}
             if challenge:
                 body["challenge"] = {"question": challenge.question, "token": challenge.token}
-            return JsonResponse(body, status=rej.status)
-        ctx = _form_context(request, errors=rej.errors, form_data=request.POST, challenge=challenge)
-        ctx["photos_lost"] = bool(request.FILES.getlist("photos"))
-        return render(request, "intake/resident/report.html", ctx, status=rej.status)
+            response = JsonResponse(body, status=rej.status)
+        else:
+            ctx = _form_context(request, errors=rej.errors, form_data=request.POST, challenge=challenge)
+            ctx["photos_lost"] = bool(request.FILES.getlist("photos"))
+            response = render(request, "intake/resident/report.html", ctx, status=rej.status)
+        abuse.issue_device(request, response)
+        return response
     url = reverse("resident:track", args=[code]) + "?new=1"
     if _wants_json(request):
-        return JsonResponse(
+        response = JsonResponse(
             {"ok": True, "code": format_code(code), "tracking_url": url, "redirect": url}, status=201
         )
-    return redirect(url)
+    else:
+        response = redirect(url)
+    abuse.issue_device(request, response)
+    return response
 
 
 # --- tracking -------------------------------------------------------------------------------------
@@ -471,22 +502,24 @@ def _replies(case: Case, public_text) -> list[dict]:
 @require_GET
 def track(request, code: str):
     normalized = normalize_code(code)
-    ip = client_ip(request)
+    ip, device = client_ip(request), abuse.device_id(request)
     if normalized and normalized != code:
         return redirect("resident:track", code=normalized)
     case = None
-    if normalized and not abuse.exceeded(abuse.IP_TRACK_MISSES, ip):
+    guessing = abuse.exceeded(abuse.IP_TRACK_MISSES, ip) or abuse.exceeded(abuse.DEVICE_TRACK_MISSES, device)
+    if normalized and not guessing:
         case = (
             Case.objects.filter(source=Source.RESIDENT, source_ref=normalized)
             .select_related("category")
             .first()
         )
     if case is None:
-        if abuse.exceeded(abuse.IP_TRACK_MISSES, ip):
+        if guessing:
             error = "查询过于频繁，请十分钟后再试"
             status = 429
         else:
             abuse.hit(abuse.IP_TRACK_MISSES, ip)
+            abuse.hit(abuse.DEVICE_TRACK_MISSES, device)
             error = "查询码：没有找到该查询码对应的反映，请核对后重新输入（共 10 位字母或数字）"
             status = 404
         return render(

@@ -10,10 +10,10 @@ import urllib.parse
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import transaction
 
 from civicgrid.accounts.admin import SystemAdminOnly
 from civicgrid.core import audit, clock
+from civicgrid.core.adminsite import AuditedAdmin
 from civicgrid.notify.models import (
     DeliveryStatus,
     WebhookDelivery,
@@ -35,7 +35,7 @@ def _safe_snapshot(obj: WebhookEndpoint | None) -> dict | None:
     if data is None:
         return None
     data["url"] = redact_url(data.get("url", ""))
-    data["secret"] = "***" if data.get("secret") else ""
+    data["secret"] = "***" if obj.secret else ""
     return data
 
 
@@ -73,37 +73,15 @@ class WebhookEndpointForm(forms.ModelForm):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(SystemAdminOnly, admin.ModelAdmin):
+class WebhookEndpointAdmin(SystemAdminOnly, AuditedAdmin):
     form = WebhookEndpointForm
     list_display = ("name", "kind", "events_display", "department", "is_active", "created_at")
     list_filter = ("kind", "is_active")
     search_fields = ("name",)
     actions = ["send_test"]
 
-    def save_model(self, request, obj, form, change):
-        with transaction.atomic():
-            before = _safe_snapshot(WebhookEndpoint.objects.filter(pk=obj.pk).first()) if change else None
-            super().save_model(request, obj, form, change)
-            after = _safe_snapshot(obj)
-            b, a = audit.diff(before, after) if change else (None, after)
-            audit.record(
-                actor=request.user,
-                action=f"admin.{'update' if change else 'create'}",
-                obj=obj,
-                before=b,
-                after=a,
-            )
-
-    def delete_model(self, request, obj):
-        with transaction.atomic():
-            audit.record(actor=request.user, action="admin.delete", obj=obj, before=_safe_snapshot(obj))
-            super().delete_model(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        with transaction.atomic():
-            for obj in queryset:
-                audit.record(actor=request.user, action="admin.delete", obj=obj, before=_safe_snapshot(obj))
-            super().delete_queryset(request, queryset)
+    def audit_snapshot(self, obj):
+        return _safe_snapshot(obj)
 
     @admin.action(description="发送测试消息")
     def send_test(self, request, queryset):

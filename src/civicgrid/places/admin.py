@@ -21,7 +21,13 @@ class GridAdmin(SystemAdminOnly, AuditedAdmin):
     list_display = ("code", "name", "kind", "community", "parent", "area_m2", "is_active")
     list_filter = ("kind", "community", "is_active")
     search_fields = ("code", "name")
-    readonly_fields = ("area_m2", "min_lng", "min_lat", "max_lng", "max_lat", "updated_at")
+    # the bounding box is derived from the geometry; shown as one Chinese-labelled line
+    exclude = ("min_lng", "min_lat", "max_lng", "max_lat")
+    readonly_fields = ("area_m2", "bounding_box", "updated_at")
+
+    @admin.display(description="外接矩形（经度, 纬度）")
+    def bounding_box(self, obj):
+        return f"{obj.min_lng:.6f}, {obj.min_lat:.6f} — {obj.max_lng:.6f}, {obj.max_lat:.6f}"
 
 
 @admin.register(Building)

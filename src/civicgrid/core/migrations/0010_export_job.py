@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0005_cache_revision'),
+        ('core', '0007_rate_counter'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

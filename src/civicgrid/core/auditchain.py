@@ -1,0 +1,268 @@
+"""The audit log's hash chain: each row stores the hash of the row before it and the hash of its own content.
+
+``row_hash = sha256("{seq}:{prev_hash}:{content_digest}")`` with ``content_digest = sha256(canonical JSON of
+{at, actor, action, object, before, after, note, ip})``, where ``prev_hash`` is the previous row's ``row_hash``
+(64 zeros for the first row). A separate anchor row
+(:class:`~civicgrid.core.models.AuditChainHead`) holds the last sequence number and hash, so altering a row,
+deleting one or cutting off the tail (``DELETE … WHERE id > N``, ``TRUNCATE``) all break the chain and are
+found by ``civicgrid audit verify``.
+
+Appending is one statement, as cheap as the plain INSERT it replaces: ``INSERT … SELECT`` from the anchor row
+``FOR UPDATE`` computes ``seq``, ``prev_hash`` and ``row_hash`` in the database (the content digest comes from
+Python), and an ``AFTER INSERT`` trigger moves the anchor. The anchor stays locked until the writer's transaction
+commits (PostgreSQL: concurrent writers on several app servers queue for it; SQLite: transactions already start
+``IMMEDIATE``, one writer at a time), so sequence numbers are gap-free in commit order. On SQLite the hash
+function is registered on each connection (:func:`register_sqlite_functions`).
+
+This module is imported by migrations: keep :func:`digest` stable, or existing chains stop verifying.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+
+GENESIS = "0" * 64
+HEAD_PK = 1
+CONTENT_FIELDS = (
+    "at",
+    "actor_id",
+    "actor_username",
+    "actor_role",
+    "action",
+    "object_type",
+    "object_id",
+    "object_repr",
+    "before",
+    "after",
+    "note",
+    "ip",
+)
+
+
+def _canonical(value: Any) -> Any:
+    """JSON values as any database gives them back: floats that are whole numbers become ints (PostgreSQL's
+    jsonb turns ``1e20`` into ``100000000000000000000``), dict keys are sorted when dumped."""
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else value
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    return value
+
+
+def json_value(value: Any) -> Any:
+    """A before/after value exactly as a JSONField stores and returns it."""
+    if value is None:
+        return None
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False))
+
+
+def _at(value: datetime | str) -> str:
+    if isinstance(value, str):  # a migration may read raw strings
+        value = datetime.fromisoformat(value)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def content_digest(content: dict[str, Any]) -> str:
+    """The hash of one audit row's content (``content`` holds the :data:`CONTENT_FIELDS`)."""
+    payload = {
+        "at": _at(content["at"]),
+        "actor_id": None if content.get("actor_id") is None else int(content["actor_id"]),
+        "ip": content.get("ip") or None,
+        "before": _canonical(json_value(content.get("before"))),
+        "after": _canonical(json_value(content.get("after"))),
+    }
+    for name in ("actor_username", "actor_role", "action", "object_type", "object_id", "object_repr", "note"):
+        payload[name] = content.get(name) or ""
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def link(seq: int, prev_hash: str, content_hash: str) -> str:
+    """The row hash: the link to the previous row. (The SQL in :func:`append` computes the same.)"""
+    return hashlib.sha256(f"{int(seq)}:{prev_hash}:{content_hash}".encode()).hexdigest()
+
+
+def digest(*, seq: int, prev_hash: str, content: dict[str, Any]) -> str:
+    """The row hash of one audit row."""
+    return link(seq, prev_hash, content_digest(content))
+
+
+def row_content(row) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in CONTENT_FIELDS}
+
+
+def _sqlite_sha256(text):
+    return None if text is None else hashlib.sha256(str(text).encode()).hexdigest()
+
+
+def register_sqlite_functions(sender=None, connection=None, **kwargs) -> None:
+    """``connection_created`` receiver: SQLite has no SHA-256; give each connection ours."""
+    if connection is not None and connection.vendor == "sqlite":
+        connection.connection.create_function("cg_sha256", 1, _sqlite_sha256, deterministic=True)
+
+
+def _insert_sql(connection, columns: str, marks: str) -> str:
+    if connection.vendor == "postgresql":
+        row_hash = (
+            "encode(sha256(convert_to((h.seq + 1)::text || ':' || h.hash || ':' || %s, 'UTF8')), 'hex')"
+        )
+        lock = " FOR UPDATE"
+    else:
+        row_hash = "cg_sha256((h.seq + 1) || ':' || h.hash || ':' || %s)"
+        lock = ""
+    return (
+        f"INSERT INTO core_auditlog ({columns}, seq, prev_hash, row_hash)"
+        f" SELECT {marks}, h.seq + 1, h.hash, {row_hash} FROM core_auditchainhead h WHERE h.id = %s{lock}"
+        " RETURNING id, seq, prev_hash, row_hash"
+    )
+
+
+def append(row) -> None:
+    """Insert an unsaved AuditLog ``row`` as the next link of the chain (one statement; see the module doc).
+    Must run inside the writer's transaction."""
+    from django.db import OperationalError, connection
+
+    from civicgrid.core.models import AuditLog
+
+    fields = [
+        f for f in AuditLog._meta.concrete_fields if f.attname not in ("id", "seq", "prev_hash", "row_hash")
+    ]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    values = [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields]
+    sql = _insert_sql(connection, columns, ", ".join(["%s"] * len(fields)))
+    params = [*values, content_digest(row_content(row)), HEAD_PK]
+    with connection.cursor() as cur:
+        try:
+            cur.execute(sql, params)
+        except OperationalError as exc:  # a SQLite connection opened before the app registry was ready
+            if "cg_sha256" not in str(exc):
+                raise
+            register_sqlite_functions(connection=connection)
+            cur.execute(sql, params)
+        inserted = cur.fetchone()
+        if inserted is None:  # no anchor row (an emptied database): make it, then insert
+            _rebuild_head()
+            cur.execute(sql, params)
+            inserted = cur.fetchone()
+    row.pk, row.seq, row.prev_hash, row.row_hash = inserted
+    row._state.adding = False
+    row._state.db = connection.alias
+
+
+def _rebuild_head() -> tuple[int, str]:
+    """The anchor row is missing (an emptied database, or someone deleted it): start it from the last chained
+    row. ``verify`` still checks every row; only a truncation made together with deleting the anchor goes
+    unnoticed."""
+    from civicgrid.core.models import AuditChainHead, AuditLog
+
+    last = AuditLog.objects.filter(seq__isnull=False).order_by("-seq").values_list("seq", "row_hash").first()
+    seq, hash_ = last if last else (0, GENESIS)
+    AuditChainHead.objects.get_or_create(pk=HEAD_PK, defaults={"seq": seq, "hash": hash_})
+    return AuditChainHead.objects.select_for_update().filter(pk=HEAD_PK).values_list("seq", "hash").get()
+
+
+# --- verification ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    seq: int | None
+    row_id: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = []
+        if self.seq is not None:
+            where.append(f"序号 {self.seq}")
+        if self.row_id is not None:
+            where.append(f"id={self.row_id}")
+        return f"{'，'.join(where) or '锚点'}：{self.message}"
+
+
+@dataclass(frozen=True)
+class Report:
+    checked: int
+    last_seq: int
+    problem: Problem | None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def verify(*, chunk_size: int = 2000) -> Report:
+    """Walk the chain in sequence order; stop at the first broken row."""
+    from civicgrid.core.models import AuditChainHead, AuditLog
+
+    unchained = AuditLog.objects.filter(seq__isnull=True).order_by("id").values_list("id", flat=True).first()
+    if unchained is not None:
+        return Report(0, 0, Problem(None, unchained, "该行没有链序号（绕过系统直接插入）"))
+    expected_seq, prev = 1, GENESIS
+    checked = 0
+    fields = ("id", "seq", "prev_hash", "row_hash", *CONTENT_FIELDS)
+    last_seen = 0
+    while True:
+        rows = list(AuditLog.objects.filter(seq__gt=last_seen).order_by("seq").values(*fields)[:chunk_size])
+        if not rows:
+            break
+        for r in rows:
+            if r["seq"] != expected_seq:
+                return Report(
+                    checked,
+                    expected_seq - 1,
+                    Problem(
+                        expected_seq,
+                        None,
+                        f"缺少序号 {expected_seq}"
+                        + (f"–{r['seq'] - 1}" if r["seq"] - 1 > expected_seq else "")
+                        + f" 的记录（已被删除；下一条现存记录为序号 {r['seq']}，id={r['id']}）",
+                    ),
+                )
+            if r["prev_hash"] != prev:
+                return Report(
+                    checked, expected_seq - 1, Problem(r["seq"], r["id"], "前一条记录的哈希不符（链被改动）")
+                )
+            content = {name: r[name] for name in CONTENT_FIELDS}
+            if digest(seq=r["seq"], prev_hash=r["prev_hash"], content=content) != r["row_hash"]:
+                return Report(
+                    checked, expected_seq - 1, Problem(r["seq"], r["id"], "记录内容被修改（哈希不符）")
+                )
+            prev = r["row_hash"]
+            expected_seq += 1
+            checked += 1
+        last_seen = rows[-1]["seq"]
+    last_seq = expected_seq - 1
+    head = AuditChainHead.objects.filter(pk=HEAD_PK).values_list("seq", "hash").first()
+    if head is None:
+        if last_seq:
+            return Report(
+                checked, last_seq, Problem(None, None, "锚点记录缺失（无法确认日志末尾是否被截断）")
+            )
+        return Report(checked, last_seq, None)
+    if head[0] > last_seq:
+        return Report(
+            checked,
+            last_seq,
+            Problem(
+                last_seq + 1,
+                None,
+                f"日志末尾被截断：锚点记录最后序号为 {head[0]}，日志只到序号 {last_seq}",
+            ),
+        )
+    if head[0] < last_seq or head[1] != prev:
+        return Report(
+            checked,
+            last_seq,
+            Problem(
+                head[0] + 1 if head[0] < last_seq else last_seq, None, "锚点记录与日志末尾不符（链尾被改动）"
+            ),
+        )
+    return Report(checked, last_seq, None)

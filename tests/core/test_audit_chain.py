@@ -1,0 +1,168 @@
+"""The audit log is hash-chained: ``civicgrid audit verify`` finds an altered, deleted or cut-off row."""
+
+from __future__ import annotations
+
+import io
+import threading
+from contextlib import contextmanager
+
+import pytest
+from django.core.management import call_command
+from django.db import DatabaseError, connection, connections, transaction
+
+from civicgrid.core import audit
+from civicgrid.core.models import AuditChainHead, AuditLog
+
+pytestmark = pytest.mark.django_db
+
+
+def write(n: int, prefix: str = "test.chain") -> list[AuditLog]:
+    rows = []
+    for i in range(n):
+        with transaction.atomic():
+            rows.append(
+                audit.record(
+                    actor=None,
+                    action=f"{prefix}.{i}",
+                    object_type="x",
+                    object_id=i,
+                    before={"n": i, "f": 1.0, "big": 1e20, "when": "2026-03-02"} if i % 2 else None,
+                    after={"名称": "第一网格", "vals": [1, 2.5]},
+                    note="说明",
+                )
+            )
+    return rows
+
+
+def verify() -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("audit", "verify", stdout=out, stderr=err)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    return code, out.getvalue(), err.getvalue()
+
+
+@contextmanager
+def tampering():
+    """What someone with direct database access does: lift the append-only trigger, change rows."""
+    with connection.cursor() as cur:
+        if connection.vendor == "sqlite":
+            cur.execute("DROP TRIGGER IF EXISTS core_auditlog_no_update")
+        else:
+            cur.execute("ALTER TABLE core_auditlog DISABLE TRIGGER core_auditlog_no_update")
+        yield cur
+        if connection.vendor == "postgresql":
+            cur.execute("ALTER TABLE core_auditlog ENABLE TRIGGER core_auditlog_no_update")
+
+
+def test_an_untouched_log_verifies():
+    rows = write(5)
+    assert [r.seq for r in rows] == list(range(rows[0].seq, rows[0].seq + 5))
+    assert rows[1].prev_hash == rows[0].row_hash
+    code, out, _ = verify()
+    assert code == 0
+    assert "审计日志完整" in out and f"最后序号 {rows[-1].seq}" in out
+
+
+def test_an_altered_row_is_reported():
+    rows = write(4)
+    with tampering() as cur:
+        cur.execute("UPDATE core_auditlog SET note = 'nothing happened' WHERE id = %s", [rows[2].pk])
+    code, _, err = verify()
+    assert code == 1
+    assert f"序号 {rows[2].seq}" in err and f"id={rows[2].pk}" in err and "内容被修改" in err
+
+
+def test_an_altered_json_value_is_reported():
+    rows = write(4)
+    with tampering() as cur:
+        cur.execute(
+            "UPDATE core_auditlog SET after = %s WHERE id = %s",
+            ['{"名称": "第二网格", "vals": [1, 2.5]}', rows[0].pk],
+        )
+    code, _, err = verify()
+    assert code == 1 and f"序号 {rows[0].seq}" in err
+
+
+def test_a_deleted_row_is_reported():
+    rows = write(5)
+    with tampering() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("ALTER TABLE core_auditlog DISABLE TRIGGER ALL")
+        cur.execute("DELETE FROM core_auditlog WHERE id = %s", [rows[1].pk])
+        if connection.vendor == "postgresql":
+            cur.execute("ALTER TABLE core_auditlog ENABLE TRIGGER ALL")
+    code, _, err = verify()
+    assert code == 1
+    assert f"缺少序号 {rows[1].seq}" in err and "已被删除" in err
+
+
+def test_a_truncated_tail_is_reported():
+    rows = write(5)
+    with tampering() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("ALTER TABLE core_auditlog DISABLE TRIGGER ALL")
+        cur.execute("DELETE FROM core_auditlog WHERE id >= %s", [rows[3].pk])
+        if connection.vendor == "postgresql":
+            cur.execute("ALTER TABLE core_auditlog ENABLE TRIGGER ALL")
+    code, _, err = verify()
+    assert code == 1
+    assert "末尾被截断" in err and f"最后序号为 {rows[-1].seq}" in err and f"只到序号 {rows[2].seq}" in err
+
+
+def test_the_anchor_cannot_be_moved_back():
+    write(3)
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cur:
+        cur.execute("UPDATE core_auditchainhead SET seq = 0")
+    assert AuditChainHead.objects.get().seq >= 3
+
+
+def test_a_row_inserted_behind_the_systems_back_is_reported():
+    write(2)
+    with connection.cursor() as cur:
+        cur.execute(
+            "INSERT INTO core_auditlog (at, actor_username, actor_role, action, object_type, object_id,"
+            " object_repr, note, prev_hash, row_hash) VALUES (%s, 'x', '', 'forged', '', '', '', '', '', '')",
+            ["2026-01-01T00:00:00+00:00"],
+        )
+    code, _, err = verify()
+    assert code == 1 and "没有链序号" in err
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_keep_one_unbroken_chain():
+    """Four app-server threads write at once: sequence numbers stay gap-free and the chain verifies."""
+    if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith("file:memorydb"):
+        pytest.skip("the in-memory SQLite test database is one connection; PostgreSQL runs this test")
+    errors: list[BaseException] = []
+
+    def worker(k: int) -> None:
+        try:
+            for i in range(10):
+                with transaction.atomic():
+                    audit.record(actor=None, action=f"test.thread{k}.{i}", object_type="x", object_id=i)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    seqs = sorted(AuditLog.objects.filter(action__startswith="test.thread").values_list("seq", flat=True))
+    assert len(seqs) == 40 and len(set(seqs)) == 40
+    code, out, err = verify()
+    assert code == 0, err
+
+
+def test_rows_created_through_the_orm_join_the_chain_too():
+    write(1)
+    with transaction.atomic():
+        row = AuditLog.objects.create(actor_username="x", action="test.orm", object_type="x")
+    assert row.seq and row.prev_hash and row.row_hash
+    assert verify()[0] == 0

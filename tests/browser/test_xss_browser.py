@@ -120,6 +120,7 @@ def seed_through_every_input(s) -> dict[str, Case | str]:
     made: dict = {}
 
     anon = Client()
+    anon.get("/s/", REMOTE_ADDR="203.0.113.9")  # the resident's device cookie
     resp = anon.post(
         "/s/",
         {"kind": "garbage", "description": f"随手拍描述{SCRIPT}", "address": f"随手拍地址{IMG}", **at},

@@ -6,6 +6,7 @@ A fresh PostgreSQL database, a migrated schema, a small 街道 (grid, department
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -143,10 +144,8 @@ class Site:
                 os.killpg(self.server.pid, signal.SIGTERM)
                 self.server.wait(timeout=20)
             except (ProcessLookupError, subprocess.TimeoutExpired):
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.server.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
         if self.server is not None and self.server.stderr:
             self.server.stderr.close()
 

@@ -84,7 +84,10 @@ def main() -> int:
                     if case["state"] == "reported":
                         path, payload = "accept", {"version": case["version"]}
                     else:
-                        path, payload = "dispatch", {"version": case["version"], "department": info["department"]}
+                        path, payload = (
+                            "dispatch",
+                            {"version": case["version"], "department": info["department"]},
+                        )
                     status, body = c.call("POST", f"/api/v1/cases/{case['id']}/{path}", payload)
                     if status == 200:
                         case["version"], case["state"] = body["version"], body["state"]

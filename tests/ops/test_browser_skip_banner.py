@@ -13,6 +13,8 @@ REPO = Path(__file__).resolve().parents[2]
 def _run_browser_tests(tmp_path, **env):
     full_env = {**os.environ, "CIVICGRID_CHROMIUM": str(tmp_path / "no-chromium"), **env}
     full_env.pop("CIVICGRID_REQUIRE_BROWSER", None)
+    # the inner run uses SQLite: on PostgreSQL it would fight this run over the same test database
+    full_env.pop("DATABASE_URL", None)
     full_env.update(env)
     return subprocess.run(
         [

@@ -288,6 +288,9 @@ def create_backup(out_path: str | Path, *, log: Callable[[str], None] = lambda s
     """Write the archive to ``out_path`` (atomically: a ``.partial`` file renamed at the end); return the
     manifest."""
     out = Path(out_path).resolve()
+    for prefix, root in file_roots().items():
+        if out.is_relative_to(root.resolve()):
+            raise BackupError(f"备份文件不能放在被备份的目录 {root} 里（{prefix}/），请换一个目录")
     out.parent.mkdir(parents=True, exist_ok=True)
     kind = vendor()
     code = code_migrations()

@@ -137,6 +137,20 @@ def test_json_logs_carry_request_id_user_path_status_and_duration(client, monkey
     assert entry["path"] == "/cases/" and entry["status"] == 200 and entry["method"] == "GET"
     assert entry["duration_ms"] >= 0 and "T" in entry["time"]
     assert "GET /cases/ 200" in entry["message"]
+    # an API client authenticated by token is named too
+    from civicgrid.accounts.services import issue_token
+
+    api_user = make_user("dispatcher")
+    _, key = issue_token(actor=None, user=api_user, name="监控测试")
+    client.logout()
+    logger.addHandler(handler)
+    try:
+        r = client.get("/api/v1/cases", HTTP_AUTHORIZATION=f"Bearer {key}")
+    finally:
+        logger.removeHandler(handler)
+    assert r.status_code == 200
+    entry = json.loads(lines[-1])
+    assert entry["user_id"] == api_user.pk and entry["route"] == "/api/v1/cases"
     # a request id a client makes up that is not sane is replaced
     r = client.get("/healthz", HTTP_X_REQUEST_ID="bad id\nwith newline")
     assert r["X-Request-ID"] != "bad id\nwith newline" and len(r["X-Request-ID"]) == 32

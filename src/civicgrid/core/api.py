@@ -12,6 +12,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 
+from civicgrid.core import observability
 from civicgrid.core.errors import DomainError
 
 
@@ -22,6 +23,7 @@ class TokenAuth(HttpBearer):
         user = authenticate_token(token)
         if user is not None:
             request.user = user
+            observability.user_id_var.set(user.pk)  # log lines written while serving carry the user id
         return user
 
 

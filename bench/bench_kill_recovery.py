@@ -14,12 +14,15 @@ scheduler on), synthetic 12345 CSV files (bench/bench_import.py's generator, dis
    Idempotency-Key, retrying a request whose connection broke with the same key. When about a third of the rows
    are in, every gunicorn worker gets SIGKILL (the master starts new ones). The clients go on for a few seconds.
 
+``--with-intake-service`` models the documented deployment for part 2: ``intake_run --loop`` (the
+``civicgrid-intake`` service) runs beside gunicorn. Without it, only the web server is there to recover the job.
+
 Each part then waits (``--recovery-timeout``, default the import runner's stale-job limit + 2 min) for the job to
 finish without anyone typing a command. If it does not, the bench runs ``civicgrid intake_run`` once by hand and
 says so: ``manual_recovery=1``. Checks: the job is done; the database holds each 工单编号 of the file exactly once
 (rows − rejected rows); every create that got a 2xx is there exactly once, and no Idempotency-Key twice.
 Last line: ``RESULT exact=0|1 duplicates=N manual_recovery=0|1 cli_recovery_s=N web_recovery_s=N five_xx=N
-conn_errors=N rows=N``.
+conn_errors=N rows=N intake_service=0|1``.
 """
 
 from __future__ import annotations
@@ -206,7 +209,7 @@ def web_start_import(site: Site, s: requests.Session, path: Path) -> int:
     return pk
 
 
-def part_web(site: Site, rows: int, timeout: float) -> dict:
+def part_web(site: Site, rows: int, timeout: float, intake_service: bool) -> dict:
     path = Path(site.data_dir) / "kill_web.csv"
     generate("csv", path, rows, "KW", seed=12)
     session = web_login(site)
@@ -243,6 +246,16 @@ def part_web(site: Site, rows: int, timeout: float) -> dict:
         c.close()
 
     pk = web_start_import(site, session, path)
+    service = None
+    if intake_service:  # deploy/civicgrid-intake.service beside the web server
+        service = subprocess.Popen(
+            [*CLI, "intake_run", "--loop", "--interval", "5"],
+            env=site.env,
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     threads = [threading.Thread(target=creator, args=(i,)) for i in range(4)]
     for t in threads:
         t.start()
@@ -263,7 +276,12 @@ def part_web(site: Site, rows: int, timeout: float) -> dict:
         stop.set()
         for t in threads:
             t.join()
-    seconds, manual = recover(site, pk, timeout, "web")
+    try:
+        seconds, manual = recover(site, pk, timeout, "web")
+    finally:
+        if service is not None:
+            os.killpg(service.pid, signal.SIGTERM)
+            service.wait(timeout=30)
     row = job_row(site, pk)
     n, distinct = refs_check(site, "KW")
     import_exact = row["status"] == "done" and n == distinct == rows - row["failed"]
@@ -302,6 +320,11 @@ def main() -> int:
         "--recovery-timeout", type=float, default=None, help="seconds (default: stale limit + 120)"
     )
     ap.add_argument("--keep-db", action="store_true")
+    ap.add_argument(
+        "--with-intake-service",
+        action="store_true",
+        help="part 2 also runs `intake_run --loop` beside gunicorn, as deploy/civicgrid-intake.service does",
+    )
     args = ap.parse_args()
     rows = args.rows or (20_000 if args.quick else 60_000)
 
@@ -310,13 +333,13 @@ def main() -> int:
         timeout = args.recovery_timeout or stale_after(site) + 120
         cli = part_cli(site, rows, timeout)
         site.start(workers=2, threads=4, no_scheduler=False)
-        web = part_web(site, rows, timeout)
+        web = part_web(site, rows, timeout, args.with_intake_service)
         exact = int(cli["exact"] and web["exact"])
         manual = int(cli["manual"] or web["manual"])
         print(
             f"RESULT exact={exact} duplicates={cli['dupes'] + web['dupes']} manual_recovery={manual} "
             f"cli_recovery_s={cli['seconds']:.0f} web_recovery_s={web['seconds']:.0f} five_xx={web['five_xx']} "
-            f"conn_errors={web['conn_errors']} rows={rows}"
+            f"conn_errors={web['conn_errors']} rows={rows} intake_service={int(args.with_intake_service)}"
         )
         return 0 if exact and not manual else 1
     finally:

@@ -7,6 +7,9 @@ PORT ?= 8000
 # PostgreSQL used by `make test` (the test database is test_<name>); trust auth on the local machine
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/civicgrid
 PYTEST_ARGS ?=
+# tests/conftest.py appends "<database> <count>" here when browser tests were skipped (Chromium missing)
+SKIP_REPORT := $(CURDIR)/var/browser-tests-skipped.txt
+export CIVICGRID_SKIP_REPORT := $(SKIP_REPORT)
 
 .PHONY: help install demo serve test test-sqlite test-pg lint fmt bench bench-quick clean
 
@@ -31,8 +34,15 @@ serve: install
 	$(BIN)/civicgrid serve --port $(PORT)
 
 test: install test-sqlite test-pg
+	@if [ -s $(SKIP_REPORT) ]; then \
+		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!" >&2; \
+		while read -r db n; do echo "!! 浏览器测试已跳过 / BROWSER TESTS SKIPPED: $$n tests ($$db)" >&2; done < $(SKIP_REPORT); \
+		echo "!! 安装 Debian 的 chromium 与 fonts-noto-cjk 后重新运行；CI 中设置 CIVICGRID_REQUIRE_BROWSER=1 使其失败" >&2; \
+		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!" >&2; \
+	fi
 
 test-sqlite: install
+	@mkdir -p var && rm -f $(SKIP_REPORT)
 	@echo "== tests on SQLite =="
 	env -u DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS); rc=$$?; [ $$rc -ne 5 ] || echo 'pytest collected no tests: failing' >&2; exit $$rc
 

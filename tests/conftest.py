@@ -11,7 +11,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 REPO = Path(__file__).resolve().parent.parent
 # ../shared beside the checkout; CIVICGRID_SHARED_DIR points elsewhere (e.g. from a git worktree)
 SHARED = Path(os.environ.get("CIVICGRID_SHARED_DIR") or REPO.parent / "shared")
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("CIVICGRID_CHROMIUM", "/usr/bin/chromium")
 
 
 @pytest.fixture(autouse=True)
@@ -188,3 +188,39 @@ def browser_login(live_server):
         page.wait_for_selector("[data-testid=whoami]", state="attached")
 
     return login
+
+
+# --- loud report of skipped browser tests -------------------------------------------------------------
+
+
+def _skipped_browser_tests(terminalreporter) -> list[str]:
+    return sorted(
+        {
+            rep.nodeid
+            for rep in terminalreporter.stats.get("skipped", [])
+            if "browser" in getattr(rep, "keywords", {})
+        }
+    )
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Say loudly that browser tests did not run (Chromium missing): a silent skip looks like a pass.
+
+    With ``CIVICGRID_SKIP_REPORT=FILE`` (set by ``make test``) the count is also appended to FILE, so the
+    Makefile repeats the banner after all runs."""
+    skipped = _skipped_browser_tests(terminalreporter)
+    if not skipped:
+        return
+    banner = f"浏览器测试已跳过 / BROWSER TESTS SKIPPED: {len(skipped)} tests"
+    terminalreporter.write_sep("!", banner, red=True, bold=True)
+    terminalreporter.write_line(f"原因 / reason: {CHROMIUM} 不存在；安装 chromium fonts-noto-cjk 后重新运行")
+    for nodeid in skipped[:5]:
+        terminalreporter.write_line(f"  {nodeid}")
+    if len(skipped) > 5:
+        terminalreporter.write_line(f"  … 另有 {len(skipped) - 5} 个")
+    report = os.environ.get("CIVICGRID_SKIP_REPORT")
+    if report:
+        from django.db import connection
+
+        with open(report, "a", encoding="utf-8") as fh:
+            fh.write(f"{connection.vendor} {len(skipped)}\n")

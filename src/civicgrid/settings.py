@@ -8,6 +8,9 @@ Everything that differs between machines comes from the environment:
 - ``CIVICGRID_ENV``         ``development`` (default) or ``production``
 - ``CIVICGRID_ALLOWED_HOSTS`` comma-separated
 - ``CIVICGRID_TRUST_X_FORWARDED_FOR`` behind a reverse proxy: ``1`` or the proxies' addresses/networks
+- ``CIVICGRID_BEHIND_TLS_PROXY=1`` nginx (or another proxy) terminates HTTPS and sets X-Forwarded-Proto/-For
+- ``CIVICGRID_HTTPS`` production serves HTTPS only (default ``1``: redirect, HSTS, secure cookies)
+- ``CIVICGRID_LOG_FORMAT=json`` one JSON object per log line (see civicgrid.core.observability)
 """
 
 from __future__ import annotations
@@ -40,8 +43,10 @@ if PRODUCTION and (SECRET_KEY == DEFAULT_SECRET_KEY or len(SECRET_KEY) < 32):
 
 DEBUG = not PRODUCTION and os.environ.get("CIVICGRID_DEBUG", "1") == "1"
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("CIVICGRID_ALLOWED_HOSTS", "").split(",") if h.strip()]
+# loopback always: health checks and Prometheus scrape the app server directly
+ALLOWED_HOSTS += ["127.0.0.1", "localhost", "[::1]"]
 if not PRODUCTION:
-    ALLOWED_HOSTS += ["127.0.0.1", "localhost", "testserver", "[::1]"]
+    ALLOWED_HOSTS += ["testserver"]
 
 INSTALLED_APPS = [
     "civicgrid.core.apps.CivicAdminConfig",  # django.contrib.admin whose site audits every write
@@ -65,6 +70,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "civicgrid.core.observability.ObservabilityMiddleware",
     # outermost: CSP and friends reach static files and error pages too
     "civicgrid.core.middleware.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -165,16 +171,41 @@ SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads it to send X-CSRFToken
-SESSION_COOKIE_SECURE = PRODUCTION
-CSRF_COOKIE_SECURE = PRODUCTION
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 # Content-Security-Policy: civicgrid.core.middleware.SecurityHeadersMiddleware (script-src 'self', no inline script)
 
-# Behind a reverse proxy: "1" (the peer is our proxy) or a comma list of proxy addresses/networks; the client IP
-# is then the right-most X-Forwarded-For entry that is not one of our proxies (audit log, login lockout, limits)
-CIVICGRID_TRUST_X_FORWARDED_FOR = os.environ.get("CIVICGRID_TRUST_X_FORWARDED_FOR", "")
+
+# --- HTTPS and the reverse proxy --------------------------------------------------------------------
+# Behind nginx (deploy/nginx.conf) set CIVICGRID_BEHIND_TLS_PROXY=1: the proxy's X-Forwarded-Proto tells Django
+# the request came over HTTPS, and X-Forwarded-For gives the client IP (audit log, login lockout).
+BEHIND_TLS_PROXY = os.environ.get("CIVICGRID_BEHIND_TLS_PROXY", "0") == "1"
+# CIVICGRID_TRUST_X_FORWARDED_FOR: "1" (the peer is our proxy) or a comma list of proxy addresses/networks; the
+# client IP is then the right-most X-Forwarded-For entry that is not one of our proxies (civicgrid.core.middleware)
+CIVICGRID_TRUST_X_FORWARDED_FOR = os.environ.get("CIVICGRID_TRUST_X_FORWARDED_FOR", "") or (
+    "1" if BEHIND_TLS_PROXY else ""
+)
+if BEHIND_TLS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Production is HTTPS-only unless CIVICGRID_HTTPS=0 (a plain-HTTP intranet: `check --deploy` then warns).
+HTTPS_ONLY = PRODUCTION and os.environ.get("CIVICGRID_HTTPS", "1") == "1"
+SESSION_COOKIE_SECURE = HTTPS_ONLY
+CSRF_COOKIE_SECURE = HTTPS_ONLY
+SILENCED_SYSTEM_CHECKS: list[str] = []
+if HTTPS_ONLY:
+    SECURE_SSL_REDIRECT = True
+    # probes and Prometheus talk to gunicorn directly over loopback HTTP
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+    SECURE_HSTS_SECONDS = int(os.environ.get("CIVICGRID_HSTS_SECONDS", 365 * 24 * 3600))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("CIVICGRID_HSTS_INCLUDE_SUBDOMAINS", "1") == "1"
+    SECURE_HSTS_PRELOAD = os.environ.get("CIVICGRID_HSTS_PRELOAD", "0") == "1"
+    if not SECURE_HSTS_PRELOAD:
+        # submitting a domain to the browsers' preload list is a separate, hard-to-undo decision for its owner
+        SILENCED_SYSTEM_CHECKS.append("security.W021")
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in os.environ.get("CIVICGRID_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
 
 # --- i18n -----------------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -217,11 +248,20 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- logging --------------------------------------------------------------------------------------
+# CIVICGRID_LOG_FORMAT=json: one JSON object per line (time, level, logger, message, request_id, user_id, path,
+# status, duration_ms), plus one civicgrid.request line per request
+LOG_FORMAT = "json" if os.environ.get("CIVICGRID_LOG_FORMAT", "").strip().lower() == "json" else "plain"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "civicgrid.core.observability.ContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"},
+        "json": {"()": "civicgrid.core.observability.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("CIVICGRID_LOG_LEVEL", "WARNING")},
     "loggers": {"civicgrid": {"level": os.environ.get("CIVICGRID_LOG_LEVEL", "INFO"), "propagate": True}},
 }

@@ -11,6 +11,8 @@ admin.site.index_title = "系统管理"
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("metrics", core_views.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     re_path(r"^api/", core_views.api_not_found),  # JSON 404 for any other path under /api/

@@ -136,6 +136,9 @@ JOBS = {"refresh_lights": refresh_lights}
 
 
 def run_all() -> dict:
+    from civicgrid.core import heartbeat
+
+    heartbeat.beat()
     results = {}
     for name, fn in JOBS.items():
         try:

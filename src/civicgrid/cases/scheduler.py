@@ -32,7 +32,12 @@ def _loop(stop: threading.Event) -> None:
     from django.db import close_old_connections
 
     from civicgrid.cases.jobs import run_all
+    from civicgrid.core import heartbeat
 
+    try:
+        heartbeat.beat()  # alive from the start, not only after the first interval
+    finally:
+        close_old_connections()
     while not stop.wait(interval_seconds()):
         try:
             close_old_connections()

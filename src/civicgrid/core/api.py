@@ -19,6 +19,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.views import openapi_json
 from ninja.security import APIKeyCookie, HttpBearer
 
+from civicgrid.core import observability
 from civicgrid.core.errors import DomainError
 from civicgrid.core.validation import short
 
@@ -30,6 +31,7 @@ class TokenAuth(HttpBearer):
         user = authenticate_token(token)
         if user is not None:
             request.user = user
+            observability.user_id_var.set(user.pk)  # log lines written while serving carry the user id
         return user
 
 

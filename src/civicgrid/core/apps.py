@@ -12,7 +12,10 @@ class CoreConfig(AppConfig):
         from django.apps import apps
         from django.db.backends.signals import connection_created
 
-        from civicgrid.core import exports  # noqa: F401  (registers the export job kind with the runner)
+        from civicgrid.core import (
+            checks,  # noqa: F401  (deployment checks)
+            exports,  # noqa: F401  (registers the export job kind with the runner)
+        )
         from civicgrid.core.auditchain import register_sqlite_functions
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="civicgrid.core.sqlite_sha256")

@@ -5,7 +5,7 @@ import ipaddress
 import logging
 import re
 
-from civicgrid.core import audit
+from civicgrid.core import audit, observability
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +76,9 @@ class RequestContextMiddleware:
 
     def __call__(self, request):
         token = audit.current_ip.set(client_ip(request))
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            observability.user_id_var.set(user.pk)  # log lines written while serving carry the user id
         try:
             return self.get_response(request)
         finally:

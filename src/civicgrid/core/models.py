@@ -233,3 +233,19 @@ class ExportJob(models.Model):
         if not self.total:
             return 0
         return min(99, int(self.processed * 100 / self.total))
+
+
+class Heartbeat(models.Model):
+    """The last sign of life of a background runner (``job-runner``: the periodic jobs), for ``/readyz`` and
+    ``/metrics``. Uses the real wall clock: it tells about real processes, even while a test freezes the clock."""
+
+    name = models.CharField("名称", max_length=40, primary_key=True)
+    beat_at = models.DateTimeField("最近心跳")
+    owner = models.CharField("进程", max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = "后台任务心跳"
+        verbose_name_plural = "后台任务心跳"
+
+    def __str__(self):
+        return f"{self.name} {self.beat_at:%Y-%m-%d %H:%M:%S}"

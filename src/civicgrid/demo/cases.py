@@ -15,7 +15,10 @@ Two engines play the same scripts:
   after-photos) — and bulk-inserts it. It writes no per-move audit rows and no notifications (nobody was
   logged in to read them); one ``demo.cases`` audit row summarises what it inserted.
 
-Cases created in the last ``live_days`` (default 60) go through the services; older ones through the bulk engine.
+Cases created in the last ``live_days`` (default 60) go through :class:`RecentEngine`: the bulk engine plus what
+the services and the light job leave on the way (an audit row per move, the in-app notifications, the yellow/red
+notices); older ones through the plain bulk engine. A few showcase cases (two standing in every open state) then
+go through the services themselves, and the real light job runs once at the end.
 """
 
 from __future__ import annotations
@@ -476,9 +479,23 @@ class BulkEngine:
         )
         if spec.photo is not None:
             sim.attachments.append((idx, "before", spec.photo, spec.creator, at))
+        self._created(sim, spec.creator, at)
         if auto_accept:
             self.move(sim, "accept", spec.creator, at)
         return sim
+
+    # hooks for what the services leave besides the case rows (see RecentEngine); none for older history
+
+    def _created(self, sim: _Sim, actor, at: datetime) -> None:
+        pass
+
+    def _before_move(self, sim: _Sim, at: datetime):
+        return None
+
+    def _moved(
+        self, sim: _Sim, name: str, actor, at: datetime, before, note: str, data: dict, kw: dict
+    ) -> None:
+        pass
 
     def _department(self, dept):
         return dept
@@ -515,6 +532,7 @@ class BulkEngine:
             and case.paused_since is None
         ):
             d.refresh(case, at)
+        before = self._before_move(sim, at)
         m = wf.get_move(move)
         wf.check(case.state, m, actor.role, self._facts(sim, actor))
         from_state = case.state
@@ -641,6 +659,7 @@ class BulkEngine:
         )
         if photo is not None:
             sim.attachments.append((idx, "after", photo, actor, at))
+        self._moved(sim, name, actor, at, before, note or reason, data, kw)
 
     # -- insert --
 
@@ -714,6 +733,180 @@ class BulkEngine:
             if day in existing and existing[day] < last:
                 CaseNumberCounter.objects.filter(day=day).update(last=last)
         return {"cases": len(sims), "events": len(events), "attachments": len(attachments)}
+
+
+class RecentEngine(BulkEngine):
+    """The bulk engine for the recent weeks, which also leaves what the services and the light job leave.
+
+    Besides the case rows: one audit row per move (``cases.case.<move>``, the before/after diff of the case as
+    :func:`civicgrid.cases.services.perform` records it), the in-app notifications each move sends (派遣, 退回,
+    返工, 延期申请/审批, 督办: same recipients and texts), and the yellow/red notifications of the light job
+    (:func:`civicgrid.cases.jobs.refresh_lights`), which runs every two hours from ``tick_from``: a case is
+    notified at the first run after it entered yellow or red in a stage. Everything is inserted set-based, so
+    a couple of months of cases take seconds instead of a minute of one-by-one service calls.
+    """
+
+    name = "recent"
+    LIGHT_RANK = {"": 0, "green": 0, "yellow": 1, "red": 2}
+    RUNNING = ("accepted", "dispatched", "handling", "handled", "verified")
+
+    def __init__(self, *, tick_from: datetime, now: datetime):
+        super().__init__()
+        from civicgrid.accounts.models import User
+        from civicgrid.core import audit, workcalendar
+
+        self.audit, self.wc = audit, workcalendar
+        self.tick_from, self.now = tick_from, now
+        self.by_role: dict = defaultdict(list)
+        self.by_department: dict = defaultdict(list)
+        for user in User.objects.filter(is_active=True).order_by("pk"):
+            self.by_role[user.role].append(user)
+            if user.role == "dept_handler" and user.department_id:
+                self.by_department[user.department_id].append(user)
+        self.audits: list = []  # (sim, action, actor, at, before, after, note)
+        self.notices: list = []  # (sim, users, kind, text, at)
+
+    # -- what the light job would have notified --
+
+    def _next_tick(self, t: datetime) -> datetime:
+        if t <= self.tick_from:
+            return self.tick_from
+        runs = math.ceil((t - self.tick_from) / JOB_EVERY)
+        return self.tick_from + runs * JOB_EVERY
+
+    def _job_until(self, sim: _Sim, until: datetime, *, inclusive: bool = False) -> None:
+        """Play the light job's runs before ``until`` on ``sim`` (its state holds since its last move)."""
+        case, d = sim.case, self.deadlines
+        rank = self.LIGHT_RANK
+        if case.state not in self.RUNNING or case.paused_since is not None or not case.stage:
+            return
+        if not case.budget_seconds:
+            return
+        while rank.get(case.last_notified_light, 0) < 2:
+            share = 0.8 if rank.get(case.last_notified_light, 0) < 1 else 1.0
+            enters = self.wc.advance(
+                case.limit_unit,
+                case.clock_started_at,
+                share * case.budget_seconds + case.paused_measure_seconds,
+            ).due
+            tick = self._next_tick(enters)
+            light = d.compute_light(case, tick)
+            if rank.get(light, 0) <= rank.get(case.last_notified_light, 0):  # exactly at the edge: next run
+                tick += JOB_EVERY
+                light = d.compute_light(case, tick)
+            if tick > until or (tick == until and not inclusive):
+                return
+            if rank.get(light, 0) <= rank.get(case.last_notified_light, 0):
+                return
+            case.last_notified_light = light
+            if light == "red":
+                case.is_overdue = True
+            self._notify_light(sim, light, tick)
+
+    def _notify_light(self, sim: _Sim, light: str, at: datetime) -> None:
+        from civicgrid.core import clock
+
+        case = sim.case
+        what = "已超时" if light == "red" else "即将超时"
+        due = clock.to_local(case.due_at).strftime("%m-%d %H:%M") if case.due_at else ""
+        text = f"案件 {case.number}（{case.get_stage_display()}）{what}，到期时间 {due}：{case.title}"
+        users = list(self.by_department[case.department_id]) if case.stage == "handle" else []
+        users += self.by_role["dispatcher"]
+        if light == "red":
+            users += self.by_role["shift_leader"]
+        self.notices.append((sim, users, light, text, at))
+
+    # -- hooks --
+
+    def _created(self, sim: _Sim, actor, at: datetime) -> None:
+        self.audits.append((sim, "cases.case.create", actor, at, None, self.audit.snapshot(sim.case), ""))
+
+    def _before_move(self, sim: _Sim, at: datetime):
+        self._job_until(sim, at)
+        return self.audit.snapshot(sim.case)
+
+    def _moved(
+        self, sim: _Sim, name: str, actor, at: datetime, before, note: str, data: dict, kw: dict
+    ) -> None:
+        case = sim.case
+        b, a = self.audit.diff(before, self.audit.snapshot(case))
+        self.audits.append((sim, f"cases.case.{name}", actor, at, b, a, note))
+        dept_members = self.by_department[case.department_id]
+        desk = self.by_role["dispatcher"] + self.by_role["shift_leader"]
+        number = case.number
+        reason = (kw.get("reason") or "").strip()
+        if name in ("dispatch", "reassign") or (name == "rate" and kw.get("redo")):
+            self.notices.append((sim, dept_members, "dispatched", f"新派遣案件 {number}：{case.title}", at))
+        elif name == "return":
+            text = f"案件 {number} 被「{data.get('department_name', '')}」退回：{reason}"
+            self.notices.append((sim, desk, "returned", text, at))
+        elif name == "verify_fail":
+            text = f"案件 {number} 核查未通过，请返工：{reason}"
+            self.notices.append((sim, dept_members, "rework", text, at))
+        elif name == "request_extension":
+            text = f"案件 {number} 申请延期 {kw['amount']} {case.get_limit_unit_display()}：{reason}"
+            self.notices.append((sim, self.by_role["shift_leader"], "extension_request", text, at))
+        elif name in ("approve_extension", "deny_extension"):
+            verdict = "已批准" if name == "approve_extension" else "未批准"
+            requester = sim.extensions[-1].requested_by
+            text = f"案件 {number} 的延期申请{verdict}"
+            self.notices.append((sim, [requester], "extension_decided", text, at))
+        elif name == "supervise":
+            text = f"案件 {number} 被督办：{note}"
+            self.notices.append((sim, dept_members + desk, "supervise", text, at))
+
+    # -- insert --
+
+    def write(self, templates: list) -> dict:
+        from civicgrid.cases.models import Notification
+        from civicgrid.core.bulk import SetBasedInserter
+        from civicgrid.core.models import AuditLog
+
+        for sim in self.sims:  # the light job's runs from each case's last move up to now
+            self._job_until(sim, self.now, inclusive=True)
+        written = super().write(templates)
+        audit_rows = []
+        for sim, action, actor, at, before, after, note in self.audits:
+            case = sim.case
+            if action == "cases.case.create":
+                after["id"] = case.pk
+            elif action == "cases.case.merge":  # the link is set at insert time
+                before["duplicate_of_id"], after["duplicate_of_id"] = None, sim.merge_into.case.pk
+            audit_rows.append(
+                {
+                    "at": at,
+                    "actor_id": actor.pk,
+                    "actor_username": actor.get_username()[:150],
+                    "actor_role": actor.role or "",
+                    "action": action,
+                    "object_type": "cases.case",
+                    "object_id": str(case.pk),
+                    "object_repr": (case.number or f"待受理#{case.pk}")[:200],
+                    "before": before,
+                    "after": after,
+                    "note": note,
+                    "ip": None,
+                }
+            )
+        notices = []
+        for sim, users, kind, text, at in self.notices:
+            seen: set = set()
+            for user in users:
+                if user is None or user.pk in seen:
+                    continue
+                seen.add(user.pk)
+                notices.append(
+                    {
+                        "user_id": user.pk,
+                        "case_id": sim.case.pk,
+                        "kind": kind,
+                        "text": text[:300],
+                        "created_at": at,
+                    }
+                )
+        SetBasedInserter(AuditLog, take_ids=False).insert(audit_rows)
+        SetBasedInserter(Notification, take_ids=False).insert(notices)
+        return {**written, "audit": len(audit_rows), "notifications": len(notices)}
 
 
 # --- the year ----------------------------------------------------------------------------------------
@@ -1191,12 +1384,19 @@ def load_cases(
     if bulk_specs:
         log(f"历史案件写入完成：{written['cases']} 件，{written['events']} 条流转记录（{t1 - t0:.1f} 秒）。")
 
-    # 2. the recent weeks through the services, with the light job every two hours
+    # 2. the recent weeks: in memory too, with the audit rows, notifications and light-job notices the services
+    # and the job would have left; then a few showcase cases through the services themselves
     year.open_by_place.clear()
     live_specs = year.specs(live_days, -1)
-    log(f"正在通过案件服务回放最近 {live_days} 天的案件（{len(live_specs)} 件）……")
+    log(f"正在生成最近 {live_days} 天的案件（{len(live_specs)} 件，逐步审计与通知，批量写入）……")
+    recent = RecentEngine(tick_from=now - timedelta(days=live_days), now=now)
+    with transaction.atomic():
+        templates = _templates(photos)
+        year.play(live_specs, recent)
+        recent_written = recent.write(templates)
+        for tpl in templates:
+            tpl.delete()
     live = LiveEngine(photos)
-    year.play(live_specs, live, tick_from=now - timedelta(days=live_days))
 
     # 3. a few cases standing in every open state right now
     counts = Counter(Case.objects.filter(community__street=street).values_list("state", flat=True))
@@ -1230,7 +1430,10 @@ def load_cases(
             ids = list(old.filter(user_id=user_id).values_list("pk", flat=True))
             notifications.mark_read(user=type(actors.dispatcher).objects.get(pk=user_id), ids=ids)
     t2 = _time.perf_counter()
-    log(f"服务回放完成（{t2 - t1:.1f} 秒）。")
+    log(
+        f"最近案件写入完成：{recent_written['cases']} 件，{recent_written['events']} 条流转记录，"
+        f"{recent_written['audit']} 条审计记录，{recent_written['notifications']} 条通知（{t2 - t1:.1f} 秒）。"
+    )
 
     qs = Case.objects.filter(community__street=street)
     by_state = Counter(qs.values_list("state", flat=True))
@@ -1238,7 +1441,7 @@ def load_cases(
     overdue = qs.filter(is_overdue=True).count()
     labels = dict(CaseState.choices)
     summary = (
-        f"演示案件 {total} 件（历史批量 {written['cases']} 件，服务回放 {total - written['cases']} 件），曾超时 {overdue} 件；"
+        f"演示案件 {total} 件（历史 {written['cases']} 件，最近 {total - written['cases']} 件），曾超时 {overdue} 件；"
         + "，".join(f"{labels.get(s, s)} {n}" for s, n in sorted(by_state.items(), key=lambda x: -x[1]))
     )
     log(summary)

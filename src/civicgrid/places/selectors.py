@@ -19,7 +19,7 @@ from civicgrid.places.addressindex import (  # noqa: F401  (ADDRESS_MIN_SCORE, n
     address_index,
     normalise_address,
 )
-from civicgrid.places.models import PLACES_REVISION, Building, Community, Grid, Street, Unit
+from civicgrid.places.models import BASEMAP_REVISION, PLACES_REVISION, Building, Community, Grid, Street, Unit
 
 
 def _sees_everything(user, action: str) -> bool | None:
@@ -205,3 +205,41 @@ def locate_by_address(*, text: str, user=None) -> tuple[Grid | None, Building | 
         return None, None, best
     building = Building.objects.filter(pk=building_id).first() if building_id else None
     return grid, building, best
+
+
+# --- the vector base map (public: streets and buildings, nothing about people or cases) -----------
+
+
+def _load_basemap() -> tuple[bytes, str]:
+    import hashlib
+    import json
+
+    from civicgrid.places.models import MapFeature
+
+    features = [
+        {
+            "type": "Feature",
+            "geometry": geometry,
+            "properties": {"kind": kind, "subtype": subtype, "name": name, "level": level},
+        }
+        for kind, subtype, name, level, geometry in MapFeature.objects.order_by(
+            "kind", "level", "pk"
+        ).values_list("kind", "subtype", "name", "level", "geometry")
+    ]
+    body = json.dumps(
+        {"type": "FeatureCollection", "features": features}, ensure_ascii=False, separators=(",", ":")
+    ).encode()
+    return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+_basemap: RevisionCache[tuple[bytes, str]] = revisions.cached(BASEMAP_REVISION, _load_basemap)
+
+
+def basemap_geojson() -> tuple[bytes, str]:
+    """The vector base map as GeoJSON bytes and its ETag, from a per-process copy rebuilt when it changes."""
+    return _basemap.get()
+
+
+def has_basemap() -> bool:
+    """Whether any base-map feature is stored (else the maps draw the grids on plain grey)."""
+    return b'"Feature"' in _basemap.get()[0]

@@ -6,4 +6,5 @@ app_name = "places"
 urlpatterns = [
     path("grids.geojson", views.grids_geojson, name="grids_geojson"),
     path("lookup", views.lookup, name="lookup"),
+    path("basemap.geojson", views.basemap_geojson, name="basemap"),
 ]

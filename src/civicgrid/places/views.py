@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
+from django.http import HttpResponse, HttpResponseNotModified, JsonResponse
+from django.views.decorators.http import require_GET
 
 from civicgrid.core.errors import ValidationFailed
 from civicgrid.places import selectors
@@ -51,3 +52,17 @@ def lookup(request):
     if grid is not None:
         data = {"id": grid.pk, "code": grid.code, "name": grid.name, "community": grid.community.name}
     return JsonResponse({"lng": lng, "lat": lat, "grid": data})
+
+
+@require_GET
+def basemap_geojson(request):
+    """The offline vector base map (roads, buildings, areas, labels) as GeoJSON, for every map page including
+    the public 随手拍 one: it holds streets and buildings only. Revalidated by ETag (304 when unchanged)."""
+    body, etag = selectors.basemap_geojson()
+    if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(body, content_type="application/geo+json; charset=utf-8")
+    response["ETag"] = etag
+    response["Cache-Control"] = "public, no-cache"
+    return response

@@ -1,4 +1,4 @@
-/* Case screens: the case map (grid polygon + pin, no tile server), the create-form map picker,
+/* Case screens: the case map (grid polygon + pin over the shared base layer), the create-form map picker,
    the searchable category select and small htmx niceties. */
 (function () {
   "use strict";
@@ -6,7 +6,7 @@
   const PIN_STYLE = { radius: 9, color: "#fff", weight: 3, fillColor: "#c8102e", fillOpacity: 1 };
 
   function newMap(el) {
-    return L.map(el, { zoomControl: true, attributionControl: false, preferCanvas: false, tap: true });
+    return CGMap.create(el, { zoomControl: true, preferCanvas: false, tap: true });
   }
 
   function fetchGrids(url) {
@@ -25,7 +25,7 @@
     let pin = null;
     if (hasPin) {
       pin = L.circleMarker([lat, lng], PIN_STYLE).addTo(map);
-      if (el.dataset.address) pin.bindTooltip(el.dataset.address);
+      if (el.dataset.address) pin.bindTooltip(CGMap.label(el.dataset.address));
       map.setView([lat, lng], 16);
     } else {
       map.setView([30.27, 120.15], 14);
@@ -34,7 +34,7 @@
       const own = fc.features.filter((f) => gridId !== null && f.id === gridId);
       const layer = L.geoJSON(own, {
         style: { color: "#1d4e89", weight: 2, fillColor: "#1d4e89", fillOpacity: 0.15 },
-        onEachFeature: (f, l) => l.bindTooltip(`${f.properties.name}<br><small>${f.properties.community}</small>`),
+        onEachFeature: (f, l) => l.bindTooltip(CGMap.label(f.properties.name, f.properties.community)),
       }).addTo(map);
       if (pin) pin.bringToFront();
       if (own.length) {
@@ -86,7 +86,7 @@
           fillColor: "#1d4e89",
           fillOpacity: 0.1,
         }),
-        onEachFeature: (f, l) => l.bindTooltip(f.properties.name, { sticky: true }),
+        onEachFeature: (f, l) => l.bindTooltip(CGMap.label(f.properties.name), { sticky: true }),
       }).addTo(map);
       // a click on a polygon must still set the point
       layer.on("click", (e) => place(e.latlng.lng, e.latlng.lat, false));

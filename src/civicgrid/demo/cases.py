@@ -428,22 +428,21 @@ class BulkEngine:
         return f"C{day:%Y%m%d}{self.counters[day]:05d}"
 
     def _event(self, sim: _Sim, *, move, from_state, actor, at, note="", data=None) -> int:
-        from civicgrid.cases.models import CaseEvent
-
+        # a CaseEvent row by attname (no model instance: tens of thousands of them are written set-based)
         sim.events.append(
-            CaseEvent(
-                seq=len(sim.events) + 1,
-                move=move,
-                from_state=from_state,
-                to_state=sim.case.state,
-                actor=actor,
-                actor_name=(actor.display_name if actor else "系统")[:150],
-                actor_role=getattr(actor, "role", "") or "",
-                at=at,
-                note=note,
-                data=data or {},
-                clock=self.deadlines.snapshot(sim.case, at),
-            )
+            {
+                "seq": len(sim.events) + 1,
+                "move": move,
+                "from_state": from_state,
+                "to_state": sim.case.state,
+                "actor_id": actor.pk if actor else None,
+                "actor_name": (actor.display_name if actor else "系统")[:150],
+                "actor_role": getattr(actor, "role", "") or "",
+                "at": at,
+                "note": note,
+                "data": data or {},
+                "clock": self.deadlines.snapshot(sim.case, at),
+            }
         )
         return len(sim.events) - 1
 
@@ -673,9 +672,14 @@ class BulkEngine:
             CaseNumberCounter,
             ExtensionRequest,
         )
+        from civicgrid.core.bulk import SetBasedInserter
 
         sims = self.sims
-        Case.objects.bulk_create([s.case for s in sims], batch_size=500)
+        fields = [f.attname for f in Case._meta.concrete_fields if not f.primary_key]
+        case_ids = SetBasedInserter(Case).insert([{k: s.case.__dict__[k] for k in fields} for s in sims])
+        for s, case_id in zip(sims, case_ids, strict=True):
+            s.case.pk = case_id
+            s.case._state.adding = False
         merged = []
         for s in sims:
             if s.merge_into is not None:
@@ -692,39 +696,40 @@ class BulkEngine:
         events = []
         for s in sims:
             for e in s.events:
-                e.case = s.case
-                e.data = {k: (v.resolve() if isinstance(v, _Ref) else v) for k, v in e.data.items()}
+                e["case_id"] = s.case.pk
+                e["data"] = {k: (v.resolve() if isinstance(v, _Ref) else v) for k, v in e["data"].items()}
                 events.append(e)
-        CaseEvent.objects.bulk_create(events, batch_size=1000)
+        event_ids = SetBasedInserter(CaseEvent).insert(events)
+        for e, event_id in zip(events, event_ids, strict=True):
+            e["id"] = event_id
         attachments = []
         for s in sims:
             for idx, kind, photo, actor, at in s.attachments:
                 t = templates[photo]
                 attachments.append(
-                    Attachment(
-                        case=s.case,
-                        event=s.events[idx],
-                        kind=kind,
-                        file=t.file.name,
-                        thumbnail=t.thumbnail.name,
-                        original_name=f"{'现场' if kind == 'before' else '处置'}照片{photo + 1}.jpg",
-                        content_type=t.content_type,
-                        size=t.size,
-                        sha256=t.sha256,
-                        width=t.width,
-                        height=t.height,
-                        uploaded_by=actor,
-                        created_at=at,
-                    )
+                    {
+                        "case_id": s.case.pk,
+                        "event_id": s.events[idx]["id"],
+                        "kind": kind,
+                        "file": t.file.name,
+                        "thumbnail": t.thumbnail.name,
+                        "original_name": f"{'现场' if kind == 'before' else '处置'}照片{photo + 1}.jpg",
+                        "content_type": t.content_type,
+                        "size": t.size,
+                        "sha256": t.sha256,
+                        "width": t.width,
+                        "height": t.height,
+                        "uploaded_by_id": actor.pk,
+                        "created_at": at,
+                    }
                 )
-        Attachment.objects.bulk_create(attachments, batch_size=1000)
-        CaseDepartment.objects.bulk_create(
+        SetBasedInserter(Attachment, take_ids=False).insert(attachments)
+        SetBasedInserter(CaseDepartment, take_ids=False).insert(
             [
-                CaseDepartment(case=s.case, department_id=dept_id, first_assigned_at=at)
+                {"case_id": s.case.pk, "department_id": dept_id, "first_assigned_at": at}
                 for s in sims
                 for dept_id, at in s.departments.items()
-            ],
-            batch_size=1000,
+            ]
         )
         existing = dict(CaseNumberCounter.objects.values_list("day", "last"))
         new_days = [CaseNumberCounter(day=d, last=n) for d, n in self.counters.items() if d not in existing]

@@ -48,6 +48,23 @@ def test_anyone_gets_it_and_revalidates_by_etag(client):
     assert client.post("/places/basemap.geojson").status_code == 405
 
 
+def test_browsers_that_take_gzip_get_it_compressed(client):
+    import gzip
+    import json
+
+    replace_map_features(actor=None, source="survey", features=[road(f"路{n}") for n in range(200)])
+    plain = client.get("/places/basemap.geojson")
+    packed = client.get("/places/basemap.geojson", HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    assert packed["Content-Encoding"] == "gzip" and "Accept-Encoding" in packed["Vary"]
+    assert len(packed.content) < len(plain.content) / 4
+    assert json.loads(gzip.decompress(packed.content)) == plain.json()
+    assert packed["ETag"] != plain["ETag"]  # two representations, two validators
+    again = client.get(
+        "/places/basemap.geojson", HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=f"W/{packed['ETag']}"
+    )
+    assert again.status_code == 304
+
+
 def test_replacing_one_source_keeps_the_others_and_is_audited():
     admin = UserFactory(role=Role.SYSTEM_ADMIN)
     replace_map_features(actor=None, source="demo", features=[road("丰收路")])

@@ -7,6 +7,8 @@ Changes to geography are for the 系统管理员 only.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Q, QuerySet
 
 from civicgrid.accounts.roles import STREET_ROLES, Role
@@ -210,7 +212,15 @@ def locate_by_address(*, text: str, user=None) -> tuple[Grid | None, Building | 
 # --- the vector base map (public: streets and buildings, nothing about people or cases) -----------
 
 
-def _load_basemap() -> tuple[bytes, str]:
+@dataclass(frozen=True)
+class BasemapPayload:
+    body: bytes  # GeoJSON FeatureCollection, UTF-8
+    gzipped: bytes  # the same, gzip-compressed once (most browsers take it: ~ 1/6 of the size)
+    etag: str  # a strong ETag of ``body`` (quoted); the gzipped representation adds ``-gz``
+
+
+def _load_basemap() -> BasemapPayload:
+    import gzip
     import hashlib
     import json
 
@@ -229,17 +239,18 @@ def _load_basemap() -> tuple[bytes, str]:
     body = json.dumps(
         {"type": "FeatureCollection", "features": features}, ensure_ascii=False, separators=(",", ":")
     ).encode()
-    return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    digest = hashlib.sha256(body).hexdigest()[:32]
+    return BasemapPayload(body=body, gzipped=gzip.compress(body, 6, mtime=0), etag=f'"{digest}"')
 
 
-_basemap: RevisionCache[tuple[bytes, str]] = revisions.cached(BASEMAP_REVISION, _load_basemap)
+_basemap: RevisionCache[BasemapPayload] = revisions.cached(BASEMAP_REVISION, _load_basemap)
 
 
-def basemap_geojson() -> tuple[bytes, str]:
-    """The vector base map as GeoJSON bytes and its ETag, from a per-process copy rebuilt when it changes."""
+def basemap_geojson() -> BasemapPayload:
+    """The vector base map (GeoJSON bytes, gzipped copy, ETag), from a per-process copy rebuilt when it changes."""
     return _basemap.get()
 
 
 def has_basemap() -> bool:
     """Whether any base-map feature is stored (else the maps draw the grids on plain grey)."""
-    return b'"Feature"' in _basemap.get()[0]
+    return b'"Feature"' in _basemap.get().body

@@ -57,12 +57,21 @@ def lookup(request):
 @require_GET
 def basemap_geojson(request):
     """The offline vector base map (roads, buildings, areas, labels) as GeoJSON, for every map page including
-    the public 随手拍 one: it holds streets and buildings only. Revalidated by ETag (304 when unchanged)."""
-    body, etag = selectors.basemap_geojson()
-    if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+    the public 随手拍 one: it holds streets and buildings only. Gzipped when the browser accepts it (compressed
+    once per change, not per request); revalidated by ETag (304 when unchanged)."""
+    payload = selectors.basemap_geojson()
+    gzipped = "gzip" in request.headers.get("Accept-Encoding", "")
+    etag = payload.etag[:-1] + '-gz"' if gzipped else payload.etag
+    sent = [t.strip().removeprefix("W/") for t in request.headers.get("If-None-Match", "").split(",")]
+    if etag in sent:
         response = HttpResponseNotModified()
     else:
-        response = HttpResponse(body, content_type="application/geo+json; charset=utf-8")
+        response = HttpResponse(
+            payload.gzipped if gzipped else payload.body, content_type="application/geo+json; charset=utf-8"
+        )
+        if gzipped:
+            response["Content-Encoding"] = "gzip"
     response["ETag"] = etag
+    response["Vary"] = "Accept-Encoding"
     response["Cache-Control"] = "public, no-cache"
     return response

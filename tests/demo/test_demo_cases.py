@@ -210,6 +210,7 @@ def test_recent_engine_leaves_the_audit_rows_and_notifications_the_services_leav
                 a.at,
                 a.note,
                 {k: v for k, v in (a.after or {}).items() if k not in noisy},
+                {k: v for k, v in (a.before or {}).items() if k not in noisy},
             )
             for a in AuditLog.objects.filter(object_type="cases.case", object_id=str(pk)).order_by("at", "pk")
         ]

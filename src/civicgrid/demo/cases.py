@@ -757,6 +757,8 @@ class RecentEngine(BulkEngine):
 
     def __init__(self, *, tick_from: datetime, now: datetime):
         super().__init__()
+        from django.core.serializers.json import DjangoJSONEncoder
+
         from civicgrid.accounts.models import User
         from civicgrid.core import audit, workcalendar
 
@@ -769,6 +771,13 @@ class RecentEngine(BulkEngine):
             if user.role == "dept_handler" and user.department_id:
                 self.by_department[user.department_id].append(user)
         self.audits: list = []  # (sim, action, actor, at, before, after, note)
+        # audit.snapshot(case) without its JSON round trip: the same keys, datetimes as DjangoJSONEncoder writes them
+        self._snap_fields = [
+            (f.attname if f.is_relation else f.name, f.attname, f.get_internal_type() == "DateTimeField")
+            for f in self.Case._meta.concrete_fields
+            if f.name not in audit._SKIP_FIELDS and "hash" not in f.name
+        ]
+        self._encode = DjangoJSONEncoder().default
         self.notices: list = []  # (sim, users, kind, text, at)
 
     # -- what the light job would have notified --
@@ -823,18 +832,25 @@ class RecentEngine(BulkEngine):
 
     # -- hooks --
 
+    def _snapshot(self, case) -> dict:
+        values, encode = case.__dict__, self._encode
+        return {
+            key: (encode(values[name]) if is_dt and values[name] is not None else values[name])
+            for key, name, is_dt in self._snap_fields
+        }
+
     def _created(self, sim: _Sim, actor, at: datetime) -> None:
-        self.audits.append((sim, "cases.case.create", actor, at, None, self.audit.snapshot(sim.case), ""))
+        self.audits.append((sim, "cases.case.create", actor, at, None, self._snapshot(sim.case), ""))
 
     def _before_move(self, sim: _Sim, at: datetime):
         self._job_until(sim, at)
-        return self.audit.snapshot(sim.case)
+        return self._snapshot(sim.case)
 
     def _moved(
         self, sim: _Sim, name: str, actor, at: datetime, before, note: str, data: dict, kw: dict
     ) -> None:
         case = sim.case
-        b, a = self.audit.diff(before, self.audit.snapshot(case))
+        b, a = self.audit.diff(before, self._snapshot(case))
         self.audits.append((sim, f"cases.case.{name}", actor, at, b, a, note))
         dept_members = self.by_department[case.department_id]
         desk = self.by_role["dispatcher"] + self.by_role["shift_leader"]

@@ -520,11 +520,13 @@ class BulkEngine:
 
         d, wf = self.deadlines, self.workflow
         case = sim.case
-        # services re-read the row first: every stored datetime comes back in UTC
+        # services re-read the row first: every stored datetime comes back in UTC (plain fields: straight in the
+        # instance __dict__, where their descriptors read them)
+        values = case.__dict__
         for f in self.datetime_fields:
-            value = getattr(case, f)
-            if value is not None:
-                setattr(case, f, value.astimezone(UTC))
+            value = values[f]
+            if value is not None and value.tzinfo is not UTC:
+                values[f] = value.astimezone(UTC)
         # what the periodic light job would have recorded by now
         if (
             case.state in ("accepted", "dispatched", "handling", "handled", "verified")

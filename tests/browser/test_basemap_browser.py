@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 
 import pytest
 
@@ -12,6 +13,7 @@ from civicgrid.accounts.roles import Role
 from civicgrid.core import basemap, gcj02
 from tests.core.test_gcj02 import REFERENCE_PAIRS
 from tests.factories import CommunityFactory, GridFactory, UserFactory
+from tests.intake.conftest import world  # noqa: F401  (fixture: two grids side by side, departments)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -243,3 +245,67 @@ def test_gcj02_tiles_grids_pins_and_clicks_line_up(
     expected = gcj02.gcj_to_wgs(*on_tiles)
     assert clicked == pytest.approx(expected, abs=2e-5)  # the hint shows 5 decimals
     assert "东湖社区" in hint  # and the lookup found the grid drawn under the cursor
+
+
+@pytest.mark.parametrize("kind", ["none", "amap"])
+def test_placing_an_imported_case_by_clicking_the_map(
+    page,
+    live_server,
+    browser_login,
+    world,
+    settings,
+    tmp_path,
+    kind,  # noqa: F811  (the imported fixture)
+):
+    """人工定位: the dispatcher clicks where the case is; on 高德 tiles too the case lands on that WGS-84 point."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import OperationalError
+    from django.urls import reverse
+
+    from civicgrid.cases.models import Case
+    from civicgrid.intake import services, tasks
+    from civicgrid.intake.models import PlacementTask
+    from tests.intake.conftest import row, write_csv
+
+    _configure(settings, {"CIVICGRID_BASEMAP": kind})
+    dispatcher = UserFactory(role=Role.DISPATCHER)
+    from civicgrid.cases.models import Category
+    from tests.cases.factories import CategoryFactory
+
+    if not Category.objects.filter(
+        name="暴露垃圾", level="minor"
+    ).exists():  # flushed by an earlier browser test
+        CategoryFactory(name="暴露垃圾")
+    ref = f"GD95-{kind}"
+    path = write_csv(tmp_path / "p.csv", [row(ref, 事发地址="无名小巷")])
+    job = services.create_job(actor=dispatcher, upload=SimpleUploadedFile(path.name, path.read_bytes()))
+    services.start_job(actor=dispatcher, job=job)
+    for _ in range(100):  # run here, or by the live server's own worker, whichever takes it first
+        try:
+            tasks.run_pending()
+            if PlacementTask.objects.filter(status="open").exists():
+                break
+        except OperationalError:  # SQLite: the server's worker holds the table right now
+            pass
+        time.sleep(0.1)
+    assert PlacementTask.objects.filter(status="open").count() == 1
+    browser_login(page, dispatcher)
+    page.goto(f"{live_server.url}{reverse('intake:placements')}")
+    page.wait_for_selector("#placement-map .leaflet-overlay-pane path")
+    assert page.get_attribute("#placement-map", "data-basemap-crs") == (
+        "gcj02" if kind == "amap" else "wgs84"
+    )
+    g2 = world["g2"]
+    lng, lat = (g2.min_lng + g2.max_lng) / 2, (g2.min_lat + g2.max_lat) / 2
+    x, y = page.evaluate(
+        "([lng, lat]) => { const p = CGMap.maps[0].latLngToContainerPoint([lat, lng]); return [p.x, p.y]; }",
+        [lng, lat],
+    )
+    box = page.locator("#placement-map").bounding_box()
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    picked = (float(page.input_value("#place-lng")), float(page.input_value("#place-lat")))
+    assert picked == pytest.approx((lng, lat), abs=3e-5)  # within a pixel of the grid's centre
+    page.click("#place-submit")
+    page.wait_for_load_state()
+    case = Case.objects.get(source_ref=ref)
+    assert case.grid_id == g2.pk and (case.lng, case.lat) == pytest.approx(picked, abs=1e-6)

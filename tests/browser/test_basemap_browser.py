@@ -252,10 +252,10 @@ def test_placing_an_imported_case_by_clicking_the_map(
     page,
     live_server,
     browser_login,
-    world,
+    world,  # noqa: F811  (the fixture imported from tests.intake.conftest)
     settings,
     tmp_path,
-    kind,  # noqa: F811  (the imported fixture)
+    kind,
 ):
     """人工定位: the dispatcher clicks where the case is; on 高德 tiles too the case lands on that WGS-84 point."""
     from django.core.files.uploadedfile import SimpleUploadedFile

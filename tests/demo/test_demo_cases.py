@@ -200,7 +200,7 @@ def test_recent_engine_leaves_the_audit_rows_and_notifications_the_services_leav
     for pk in bulk_ids:
         c = Case.objects.get(pk=pk)
         twin_of[pk] = Case.objects.get(pk__in=live_ids, created_at=c.created_at, description=c.description).pk
-    noisy = {"id", "number", "light", "last_notified_light", "is_overdue", "title", "duplicate_of_id"}
+    noisy = {"id", "number", "title", "duplicate_of_id"}  # ids and numbers differ between the twins
 
     def audit_of(pk):
         return [

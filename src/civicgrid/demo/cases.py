@@ -330,6 +330,9 @@ class LiveEngine:
         return case.limit_unit, case.clock_started_at, case.budget_seconds, case.paused_measure_seconds
 
 
+_RUNNING = ("accepted", "dispatched", "handling", "handled", "verified")  # the light job's states
+
+
 class _Ref:
     """A primary key known only after the bulk insert."""
 
@@ -489,6 +492,9 @@ class BulkEngine:
         pass
 
     def _before_move(self, sim: _Sim, at: datetime):
+        case = sim.case
+        if case.state in _RUNNING and case.paused_since is None:
+            self.deadlines.refresh(case, at)  # older history: as if the job had run just now
         return None
 
     def _moved(
@@ -527,13 +533,7 @@ class BulkEngine:
             value = values[f]
             if value is not None and value.tzinfo is not UTC:
                 values[f] = value.astimezone(UTC)
-        # what the periodic light job would have recorded by now
-        if (
-            case.state in ("accepted", "dispatched", "handling", "handled", "verified")
-            and case.paused_since is None
-        ):
-            d.refresh(case, at)
-        before = self._before_move(sim, at)
+        before = self._before_move(sim, at)  # what the periodic light job would have recorded by now
         m = wf.get_move(move)
         wf.check(case.state, m, actor.role, self._facts(sim, actor))
         from_state = case.state
@@ -846,6 +846,12 @@ class RecentEngine(BulkEngine):
 
     def _before_move(self, sim: _Sim, at: datetime):
         self._job_until(sim, at)
+        # the light as the job's last run before this move stored it (if it ran since the case's last move)
+        case = sim.case
+        if case.state in _RUNNING and case.paused_since is None and case.stage and at > self.tick_from:
+            last_run = self._next_tick(at) - JOB_EVERY
+            if last_run > sim.events[-1]["at"]:
+                self.deadlines.refresh(case, last_run)  # light, and the sticky is_overdue when red
         return self._snapshot(sim.case)
 
     def _moved(

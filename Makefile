@@ -18,19 +18,26 @@ help:
 	@echo "make test   — 全部测试 (SQLite，然后 PostgreSQL)"
 	@echo "make lint   — ruff 检查、格式检查、迁移检查"
 
-$(BIN)/.installed: pyproject.toml
+PIP := $(BIN)/pip install --quiet --disable-pip-version-check
+
+# the app alone (what `make demo`/`make serve` need); the test and lint tools on top for the rest. Python 3.11's
+# own pip installs a pyproject project in editable mode, so no pip/setuptools upgrade (a download) comes first.
+$(BIN)/.installed-app: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(PIP) -e .
+	touch $@
+
+$(BIN)/.installed: $(BIN)/.installed-app
+	$(PIP) -e '.[dev]'
 	touch $@
 
 install: $(BIN)/.installed
 
-demo: install
-	$(BIN)/civicgrid migrate --noinput
+# `civicgrid demo` migrates first when the database is behind (one process instead of two)
+demo: $(BIN)/.installed-app
 	$(BIN)/civicgrid demo --port $(PORT)
 
-serve: install
+serve: $(BIN)/.installed-app
 	$(BIN)/civicgrid serve --port $(PORT)
 
 test: install test-sqlite test-pg

@@ -23,6 +23,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from civicgrid.core.basemap import from_env as _basemap_from_env
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 BASE_DIR = PACKAGE_DIR.parent.parent  # the checkout (src/civicgrid/../..)
 
@@ -105,6 +107,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "civicgrid.core.context_processors.platform",
                 "civicgrid.core.context_processors.calendar_banner",
+                "civicgrid.core.context_processors.basemap",
                 "civicgrid.cases.context_processors.badges",
             ],
         },
@@ -283,3 +286,7 @@ CIVICGRID = {
     # a case export of more rows than this is made in the background (progress page, download when done)
     "EXPORT_SYNC_MAX_ROWS": int(os.environ.get("CIVICGRID_EXPORT_SYNC_MAX_ROWS", "2000")),
 }
+# the maps' base layer (CIVICGRID_BASEMAP …, see civicgrid.core.basemap) and the origins its tiles load from
+# (the Content-Security-Policy's img-src reads MAP_TILE_ORIGINS)
+CIVICGRID["BASEMAP"] = _basemap_from_env(os.environ)
+CIVICGRID["MAP_TILE_ORIGINS"] = CIVICGRID["BASEMAP"]["origins"]

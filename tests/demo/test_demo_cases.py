@@ -146,3 +146,86 @@ def test_bulk_engine_writes_what_the_services_write(db):
             }
             assert x.clock == y.clock, (x.move, x.clock, y.clock)
     assert {"create", "accept", "dispatch", "sign", "finish", "verify_pass", "close", "rate"} <= set(compared)
+
+
+def test_recent_engine_leaves_the_audit_rows_and_notifications_the_services_leave(
+    db, django_capture_on_commit_callbacks
+):
+    """The recent weeks are written set-based; what users see of them (their inbox, the audit log) must be what
+    the services and the two-hourly light job would have left."""
+    from civicgrid.cases.models import Case, Notification
+    from civicgrid.core import clock
+    from civicgrid.core.models import AuditLog
+
+    result = build_demo(with_cases=False)
+    actors = demo_cases._actors(result.staff)
+    now = clock.now()
+    tick_from = now - timedelta(days=12)
+    year = demo_cases.Year(result.street, random.Random(7), actors, now=now, days=12, scale=1)
+    photos = demo_cases._photos(random.Random(1))
+    pairs = []
+    for k in range(30):
+        at = year.time.office(now - timedelta(days=11, hours=-k * 7))
+        spec = year._spec(random.Random(k).choice(["grid_patrol", "hotline_12345", "resident"]), at)
+        twin = demo_cases.Spec(**{**spec.__dict__, "rng": random.Random(2000 + k)})
+        spec.rng = random.Random(2000 + k)
+        pairs.append((spec, twin))
+
+    recent = demo_cases.RecentEngine(tick_from=tick_from, now=now)
+    year.play([s for s, _ in pairs], recent)
+    written = recent.write(demo_cases._templates(photos))
+    bulk_ids = set(Case.objects.values_list("pk", flat=True))
+    year.open_by_place.clear()
+
+    class Committing(demo_cases.LiveEngine):
+        """Runs each call's on-commit notifications at once, at that call's time (as outside a test)."""
+
+        def create(self, spec, at, **kw):
+            with clock.frozen(at), django_capture_on_commit_callbacks(execute=True):
+                return super().create(spec, at, **kw)
+
+        def move(self, case, move, actor, at, **kw):
+            with clock.frozen(at), django_capture_on_commit_callbacks(execute=True):
+                super().move(case, move, actor, at, **kw)
+
+        def tick(self, at):
+            with clock.frozen(at), django_capture_on_commit_callbacks(execute=True):
+                super().tick(at)
+
+    year.play([t for _, t in pairs], Committing(photos), tick_from=tick_from)
+    live_ids = set(Case.objects.values_list("pk", flat=True)) - bulk_ids
+    assert written["cases"] == len(bulk_ids) == len(live_ids) == 30
+
+    twin_of = {}
+    for pk in bulk_ids:
+        c = Case.objects.get(pk=pk)
+        twin_of[pk] = Case.objects.get(pk__in=live_ids, created_at=c.created_at, description=c.description).pk
+    noisy = {"id", "number", "title", "duplicate_of_id"}  # ids and numbers differ between the twins
+
+    def audit_of(pk):
+        return [
+            (
+                a.action,
+                a.actor_id,
+                a.at,
+                a.note,
+                {k: v for k, v in (a.after or {}).items() if k not in noisy},
+                {k: v for k, v in (a.before or {}).items() if k not in noisy},
+            )
+            for a in AuditLog.objects.filter(object_type="cases.case", object_id=str(pk)).order_by("at", "pk")
+        ]
+
+    def inbox_of(pk):
+        number = Case.objects.get(pk=pk).number or ""
+        return sorted(
+            (n.user_id, n.kind, n.text.replace(number, "№") if number else n.text, n.created_at)
+            for n in Notification.objects.filter(case_id=pk)
+        )
+
+    kinds = Counter()
+    for pk, twin in twin_of.items():
+        assert audit_of(pk) == audit_of(twin)
+        mine, theirs = inbox_of(pk), inbox_of(twin)
+        assert mine == theirs, pk
+        kinds.update(k for _, k, _, _ in mine)
+    assert kinds["dispatched"] > 0 and kinds["yellow"] + kinds["red"] > 0, kinds

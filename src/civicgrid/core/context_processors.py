@@ -21,3 +21,19 @@ def calendar_banner(request):
 
     years = years_needing_notice()
     return {"calendar_missing_years": years} if years else {}
+
+
+def basemap(request):
+    """``basemap_config``: the base-layer definition map pages hand to ``static/js/basemap.js`` (through
+    ``core/_basemap.html``). Computed only when a template uses it."""
+
+    def config() -> dict:
+        from django.urls import reverse
+
+        from civicgrid.places.selectors import has_basemap
+
+        conf = settings.CIVICGRID["BASEMAP"]
+        vector = reverse("places:basemap") if conf["kind"] == "none" and has_basemap() else None
+        return {"kind": conf["kind"], "crs": conf["crs"], "layers": conf["layers"], "vector": vector}
+
+    return {"basemap_config": config}

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from civicgrid.core import audit
+from civicgrid.demo import basemap as demo_basemap
 from civicgrid.demo import names
 from civicgrid.demo.buildings import plan_places, write_places
 from civicgrid.demo.geography import plan_street, write_geography
@@ -56,6 +57,14 @@ def _bump_places_revision() -> None:
     bump_revision()
 
 
+def write_basemap(plan, buildings, seed: int) -> int:
+    """Store the street's vector base map (roads, buildings, labels) drawn when no tile server is configured."""
+    from civicgrid.places.services import replace_map_features
+
+    features = demo_basemap.plan_basemap(plan, buildings, random.Random(f"{seed}:basemap"))
+    return replace_map_features(actor=None, source=demo_basemap.SOURCE, features=features)
+
+
 def build_demo(
     *,
     seed: int = DEFAULT_SEED,
@@ -63,7 +72,8 @@ def build_demo(
     log: Callable[[str], None] = lambda msg: None,
     cases_options: dict | None = None,
 ) -> DemoResult:
-    from civicgrid.places.models import Grid, Street
+    from civicgrid.core.models import AuditLog
+    from civicgrid.places.models import Grid, MapFeature, Street
 
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -77,8 +87,17 @@ def build_demo(
             buildings, units = plan_places(plan, random.Random(f"{seed}:places"))
             write_places(buildings, units, grids_by_code)
             _bump_places_revision()
+            write_basemap(plan, buildings, seed)
         else:
             log(f"{street.name}（{street.code}）已存在，跳过地理数据。")
+            if not MapFeature.objects.filter(source=demo_basemap.SOURCE).exists():
+                # a demo street made before the vector base existed: the plan is a pure function of its seed
+                row = AuditLog.objects.filter(action="demo.load", object_id=str(street.pk)).first()
+                old_seed = (row.after or {}).get("seed", seed) if row is not None else seed
+                plan = plan_street(random.Random(f"{old_seed}:geography"))
+                buildings, _units = plan_places(plan, random.Random(f"{old_seed}:places"))
+                write_basemap(plan, buildings, old_seed)
+                log("已补充演示底图（道路、建筑与注记）。")
         seconds["places"] = time.perf_counter() - t0
 
         communities = list(street.communities.order_by("code"))

@@ -15,7 +15,10 @@ Two engines play the same scripts:
   after-photos) — and bulk-inserts it. It writes no per-move audit rows and no notifications (nobody was
   logged in to read them); one ``demo.cases`` audit row summarises what it inserted.
 
-Cases created in the last ``live_days`` (default 60) go through the services; older ones through the bulk engine.
+Cases created in the last ``live_days`` (default 60) go through :class:`RecentEngine`: the bulk engine plus what
+the services and the light job leave on the way (an audit row per move, the in-app notifications, the yellow/red
+notices); older ones through the plain bulk engine. A few showcase cases (two standing in every open state) then
+go through the services themselves, and the real light job runs once at the end.
 """
 
 from __future__ import annotations
@@ -327,6 +330,9 @@ class LiveEngine:
         return case.limit_unit, case.clock_started_at, case.budget_seconds, case.paused_measure_seconds
 
 
+_RUNNING = ("accepted", "dispatched", "handling", "handled", "verified")  # the light job's states
+
+
 class _Ref:
     """A primary key known only after the bulk insert."""
 
@@ -428,22 +434,21 @@ class BulkEngine:
         return f"C{day:%Y%m%d}{self.counters[day]:05d}"
 
     def _event(self, sim: _Sim, *, move, from_state, actor, at, note="", data=None) -> int:
-        from civicgrid.cases.models import CaseEvent
-
+        # a CaseEvent row by attname (no model instance: tens of thousands of them are written set-based)
         sim.events.append(
-            CaseEvent(
-                seq=len(sim.events) + 1,
-                move=move,
-                from_state=from_state,
-                to_state=sim.case.state,
-                actor=actor,
-                actor_name=(actor.display_name if actor else "系统")[:150],
-                actor_role=getattr(actor, "role", "") or "",
-                at=at,
-                note=note,
-                data=data or {},
-                clock=self.deadlines.snapshot(sim.case, at),
-            )
+            {
+                "seq": len(sim.events) + 1,
+                "move": move,
+                "from_state": from_state,
+                "to_state": sim.case.state,
+                "actor_id": actor.pk if actor else None,
+                "actor_name": (actor.display_name if actor else "系统")[:150],
+                "actor_role": getattr(actor, "role", "") or "",
+                "at": at,
+                "note": note,
+                "data": data or {},
+                "clock": self.deadlines.snapshot(sim.case, at),
+            }
         )
         return len(sim.events) - 1
 
@@ -479,9 +484,26 @@ class BulkEngine:
         )
         if spec.photo is not None:
             sim.attachments.append((idx, "before", spec.photo, spec.creator, at))
+        self._created(sim, spec.creator, at)
         if auto_accept:
             self.move(sim, "accept", spec.creator, at)
         return sim
+
+    # hooks for what the services leave besides the case rows (see RecentEngine); none for older history
+
+    def _created(self, sim: _Sim, actor, at: datetime) -> None:
+        pass
+
+    def _before_move(self, sim: _Sim, at: datetime):
+        case = sim.case
+        if case.state in _RUNNING and case.paused_since is None:
+            self.deadlines.refresh(case, at)  # older history: as if the job had run just now
+        return None
+
+    def _moved(
+        self, sim: _Sim, name: str, actor, at: datetime, before, note: str, data: dict, kw: dict
+    ) -> None:
+        pass
 
     def _department(self, dept):
         return dept
@@ -512,17 +534,14 @@ class BulkEngine:
 
         d, wf = self.deadlines, self.workflow
         case = sim.case
-        # services re-read the row first: every stored datetime comes back in UTC
+        # services re-read the row first: every stored datetime comes back in UTC (plain fields: straight in the
+        # instance __dict__, where their descriptors read them)
+        values = case.__dict__
         for f in self.datetime_fields:
-            value = getattr(case, f)
-            if value is not None:
-                setattr(case, f, value.astimezone(UTC))
-        # what the periodic light job would have recorded by now
-        if (
-            case.state in ("accepted", "dispatched", "handling", "handled", "verified")
-            and case.paused_since is None
-        ):
-            d.refresh(case, at)
+            value = values[f]
+            if value is not None and value.tzinfo is not UTC:
+                values[f] = value.astimezone(UTC)
+        before = self._before_move(sim, at)  # what the periodic light job would have recorded by now
         m = wf.get_move(move)
         wf.check(case.state, m, actor.role, self._facts(sim, actor))
         from_state = case.state
@@ -664,6 +683,7 @@ class BulkEngine:
         )
         if photo is not None:
             sim.attachments.append((idx, "after", photo, actor, at))
+        self._moved(sim, name, actor, at, before, note or reason, data, kw)
 
     # -- insert --
 
@@ -677,9 +697,14 @@ class BulkEngine:
             CaseNumberCounter,
             ExtensionRequest,
         )
+        from civicgrid.core.bulk import SetBasedInserter
 
         sims = self.sims
-        Case.objects.bulk_create([s.case for s in sims], batch_size=500)
+        fields = [f.attname for f in Case._meta.concrete_fields if not f.primary_key]
+        case_ids = SetBasedInserter(Case).insert([{k: s.case.__dict__[k] for k in fields} for s in sims])
+        for s, case_id in zip(sims, case_ids, strict=True):
+            s.case.pk = case_id
+            s.case._state.adding = False
         merged = []
         for s in sims:
             if s.merge_into is not None:
@@ -696,44 +721,45 @@ class BulkEngine:
         events = []
         for s in sims:
             for e in s.events:
-                e.case = s.case
-                e.data = {k: (v.resolve() if isinstance(v, _Ref) else v) for k, v in e.data.items()}
+                e["case_id"] = s.case.pk
+                e["data"] = {k: (v.resolve() if isinstance(v, _Ref) else v) for k, v in e["data"].items()}
                 events.append(e)
-        CaseEvent.objects.bulk_create(events, batch_size=1000)
+        event_ids = SetBasedInserter(CaseEvent).insert(events)
+        for e, event_id in zip(events, event_ids, strict=True):
+            e["id"] = event_id
         attachments = []
         for s in sims:
             for idx, kind, photo, actor, at in s.attachments:
                 t = templates[photo]
                 attachments.append(
-                    Attachment(
-                        case=s.case,
-                        event=s.events[idx],
-                        kind=kind,
-                        file=t.file.name,
-                        thumbnail=t.thumbnail.name,
-                        original_name=f"{'现场' if kind == 'before' else '处置'}照片{photo + 1}.jpg",
-                        content_type=t.content_type,
-                        size=t.size,
-                        sha256=t.sha256,
-                        width=t.width,
-                        height=t.height,
-                        uploaded_by=actor,
-                        created_at=at,
-                    )
+                    {
+                        "case_id": s.case.pk,
+                        "event_id": s.events[idx]["id"],
+                        "kind": kind,
+                        "file": t.file.name,
+                        "thumbnail": t.thumbnail.name,
+                        "original_name": f"{'现场' if kind == 'before' else '处置'}照片{photo + 1}.jpg",
+                        "content_type": t.content_type,
+                        "size": t.size,
+                        "sha256": t.sha256,
+                        "width": t.width,
+                        "height": t.height,
+                        "uploaded_by_id": actor.pk,
+                        "created_at": at,
+                    }
                 )
-        Attachment.objects.bulk_create(attachments, batch_size=1000)
-        CaseDepartment.objects.bulk_create(
+        SetBasedInserter(Attachment, take_ids=False).insert(attachments)
+        SetBasedInserter(CaseDepartment, take_ids=False).insert(
             [
-                CaseDepartment(
-                    case=s.case,
-                    department_id=dept_id,
-                    first_assigned_at=at,
-                    revoked_at=s.revoked.get(dept_id),
-                )
+                {
+                    "case_id": s.case.pk,
+                    "department_id": dept_id,
+                    "first_assigned_at": at,
+                    "revoked_at": s.revoked.get(dept_id),
+                }
                 for s in sims
                 for dept_id, at in s.departments.items()
-            ],
-            batch_size=1000,
+            ]
         )
         existing = dict(CaseNumberCounter.objects.values_list("day", "last"))
         new_days = [CaseNumberCounter(day=d, last=n) for d, n in self.counters.items() if d not in existing]
@@ -742,6 +768,202 @@ class BulkEngine:
             if day in existing and existing[day] < last:
                 CaseNumberCounter.objects.filter(day=day).update(last=last)
         return {"cases": len(sims), "events": len(events), "attachments": len(attachments)}
+
+
+class RecentEngine(BulkEngine):
+    """The bulk engine for the recent weeks, which also leaves what the services and the light job leave.
+
+    Besides the case rows: one audit row per move (``cases.case.<move>``, the before/after diff of the case as
+    :func:`civicgrid.cases.services.perform` records it), the in-app notifications each move sends (派遣, 退回,
+    返工, 延期申请/审批, 督办: same recipients and texts), and the yellow/red notifications of the light job
+    (:func:`civicgrid.cases.jobs.refresh_lights`), which runs every two hours from ``tick_from``: a case is
+    notified at the first run after it entered yellow or red in a stage. Everything is inserted set-based, so
+    a couple of months of cases take seconds instead of a minute of one-by-one service calls.
+    """
+
+    name = "recent"
+    LIGHT_RANK = {"": 0, "green": 0, "yellow": 1, "red": 2}
+    RUNNING = ("accepted", "dispatched", "handling", "handled", "verified")
+
+    def __init__(self, *, tick_from: datetime, now: datetime):
+        super().__init__()
+        from django.core.serializers.json import DjangoJSONEncoder
+
+        from civicgrid.accounts.models import User
+        from civicgrid.core import audit, workcalendar
+
+        self.audit, self.wc = audit, workcalendar
+        self.tick_from, self.now = tick_from, now
+        self.by_role: dict = defaultdict(list)
+        self.by_department: dict = defaultdict(list)
+        for user in User.objects.filter(is_active=True).order_by("pk"):
+            self.by_role[user.role].append(user)
+            if user.role == "dept_handler" and user.department_id:
+                self.by_department[user.department_id].append(user)
+        self.audits: list = []  # (sim, action, actor, at, before, after, note)
+        # audit.snapshot(case) without its JSON round trip: the same keys, datetimes as DjangoJSONEncoder writes them
+        self._snap_fields = [
+            (f.attname if f.is_relation else f.name, f.attname, f.get_internal_type() == "DateTimeField")
+            for f in self.Case._meta.concrete_fields
+            if f.name not in audit._SKIP_FIELDS and "hash" not in f.name
+        ]
+        self._encode = DjangoJSONEncoder().default
+        self.notices: list = []  # (sim, users, kind, text, at)
+
+    # -- what the light job would have notified --
+
+    def _next_tick(self, t: datetime) -> datetime:
+        if t <= self.tick_from:
+            return self.tick_from
+        runs = math.ceil((t - self.tick_from) / JOB_EVERY)
+        return self.tick_from + runs * JOB_EVERY
+
+    def _job_until(self, sim: _Sim, until: datetime, *, inclusive: bool = False) -> None:
+        """Play the light job's runs before ``until`` on ``sim`` (its state holds since its last move)."""
+        case, d = sim.case, self.deadlines
+        rank = self.LIGHT_RANK
+        if case.state not in self.RUNNING or case.paused_since is not None or not case.stage:
+            return
+        if not case.budget_seconds:
+            return
+        while rank.get(case.last_notified_light, 0) < 2:
+            share = 0.8 if rank.get(case.last_notified_light, 0) < 1 else 1.0
+            enters = self.wc.advance(
+                case.limit_unit,
+                case.clock_started_at,
+                share * case.budget_seconds + case.paused_measure_seconds,
+            ).due
+            tick = self._next_tick(enters)
+            light = d.compute_light(case, tick)
+            if rank.get(light, 0) <= rank.get(case.last_notified_light, 0):  # exactly at the edge: next run
+                tick += JOB_EVERY
+                light = d.compute_light(case, tick)
+            if tick > until or (tick == until and not inclusive):
+                return
+            if rank.get(light, 0) <= rank.get(case.last_notified_light, 0):
+                return
+            case.last_notified_light = light
+            if light == "red":
+                case.is_overdue = True
+            self._notify_light(sim, light, tick)
+
+    def _notify_light(self, sim: _Sim, light: str, at: datetime) -> None:
+        from civicgrid.core import clock
+
+        case = sim.case
+        what = "已超时" if light == "red" else "即将超时"
+        due = clock.to_local(case.due_at).strftime("%m-%d %H:%M") if case.due_at else ""
+        text = f"案件 {case.number}（{case.get_stage_display()}）{what}，到期时间 {due}：{case.title}"
+        users = list(self.by_department[case.department_id]) if case.stage == "handle" else []
+        users += self.by_role["dispatcher"]
+        if light == "red":
+            users += self.by_role["shift_leader"]
+        self.notices.append((sim, users, light, text, at))
+
+    # -- hooks --
+
+    def _snapshot(self, case) -> dict:
+        values, encode = case.__dict__, self._encode
+        return {
+            key: (encode(values[name]) if is_dt and values[name] is not None else values[name])
+            for key, name, is_dt in self._snap_fields
+        }
+
+    def _created(self, sim: _Sim, actor, at: datetime) -> None:
+        self.audits.append((sim, "cases.case.create", actor, at, None, self._snapshot(sim.case), ""))
+
+    def _before_move(self, sim: _Sim, at: datetime):
+        self._job_until(sim, at)
+        # the light as the job's last run before this move stored it (if it ran since the case's last move)
+        case = sim.case
+        if case.state in _RUNNING and case.paused_since is None and case.stage and at > self.tick_from:
+            last_run = self._next_tick(at) - JOB_EVERY
+            if last_run > sim.events[-1]["at"]:
+                self.deadlines.refresh(case, last_run)  # light, and the sticky is_overdue when red
+        return self._snapshot(sim.case)
+
+    def _moved(
+        self, sim: _Sim, name: str, actor, at: datetime, before, note: str, data: dict, kw: dict
+    ) -> None:
+        case = sim.case
+        b, a = self.audit.diff(before, self._snapshot(case))
+        self.audits.append((sim, f"cases.case.{name}", actor, at, b, a, note))
+        dept_members = self.by_department[case.department_id]
+        desk = self.by_role["dispatcher"] + self.by_role["shift_leader"]
+        number = case.number
+        reason = (kw.get("reason") or "").strip()
+        if name in ("dispatch", "reassign") or (name == "rate" and kw.get("redo")):
+            self.notices.append((sim, dept_members, "dispatched", f"新派遣案件 {number}：{case.title}", at))
+        elif name == "return":
+            text = f"案件 {number} 被「{data.get('department_name', '')}」退回：{reason}"
+            self.notices.append((sim, desk, "returned", text, at))
+        elif name == "verify_fail":
+            text = f"案件 {number} 核查未通过，请返工：{reason}"
+            self.notices.append((sim, dept_members, "rework", text, at))
+        elif name == "request_extension":
+            text = f"案件 {number} 申请延期 {kw['amount']} {case.get_limit_unit_display()}：{reason}"
+            self.notices.append((sim, self.by_role["shift_leader"], "extension_request", text, at))
+        elif name in ("approve_extension", "deny_extension"):
+            verdict = "已批准" if name == "approve_extension" else "未批准"
+            requester = sim.extensions[-1].requested_by
+            text = f"案件 {number} 的延期申请{verdict}"
+            self.notices.append((sim, [requester], "extension_decided", text, at))
+        elif name == "supervise":
+            text = f"案件 {number} 被督办：{note}"
+            self.notices.append((sim, dept_members + desk, "supervise", text, at))
+
+    # -- insert --
+
+    def write(self, templates: list) -> dict:
+        from civicgrid.cases.models import Notification
+        from civicgrid.core.bulk import SetBasedInserter
+        from civicgrid.core.models import AuditLog
+
+        for sim in self.sims:  # the light job's runs from each case's last move up to now
+            self._job_until(sim, self.now, inclusive=True)
+        written = super().write(templates)
+        audit_rows = []
+        for sim, action, actor, at, before, after, note in self.audits:
+            case = sim.case
+            if action == "cases.case.create":
+                after["id"] = case.pk
+            elif action == "cases.case.merge":  # the link is set at insert time
+                before["duplicate_of_id"], after["duplicate_of_id"] = None, sim.merge_into.case.pk
+            audit_rows.append(
+                {
+                    "at": at,
+                    "actor_id": actor.pk,
+                    "actor_username": actor.get_username()[:150],
+                    "actor_role": actor.role or "",
+                    "action": action,
+                    "object_type": "cases.case",
+                    "object_id": str(case.pk),
+                    "object_repr": (case.number or f"待受理#{case.pk}")[:200],
+                    "before": before,
+                    "after": after,
+                    "note": note,
+                    "ip": None,
+                }
+            )
+        notices = []
+        for sim, users, kind, text, at in self.notices:
+            seen: set = set()
+            for user in users:
+                if user is None or user.pk in seen:
+                    continue
+                seen.add(user.pk)
+                notices.append(
+                    {
+                        "user_id": user.pk,
+                        "case_id": sim.case.pk,
+                        "kind": kind,
+                        "text": text[:300],
+                        "created_at": at,
+                    }
+                )
+        SetBasedInserter(AuditLog, take_ids=False).insert(audit_rows)
+        SetBasedInserter(Notification, take_ids=False).insert(notices)
+        return {**written, "audit": len(audit_rows), "notifications": len(notices)}
 
 
 # --- the year ----------------------------------------------------------------------------------------
@@ -1219,12 +1441,19 @@ def load_cases(
     if bulk_specs:
         log(f"历史案件写入完成：{written['cases']} 件，{written['events']} 条流转记录（{t1 - t0:.1f} 秒）。")
 
-    # 2. the recent weeks through the services, with the light job every two hours
+    # 2. the recent weeks: in memory too, with the audit rows, notifications and light-job notices the services
+    # and the job would have left; then a few showcase cases through the services themselves
     year.open_by_place.clear()
     live_specs = year.specs(live_days, -1)
-    log(f"正在通过案件服务回放最近 {live_days} 天的案件（{len(live_specs)} 件）……")
+    log(f"正在生成最近 {live_days} 天的案件（{len(live_specs)} 件，逐步审计与通知，批量写入）……")
+    recent = RecentEngine(tick_from=now - timedelta(days=live_days), now=now)
+    with transaction.atomic():
+        templates = _templates(photos)
+        year.play(live_specs, recent)
+        recent_written = recent.write(templates)
+        for tpl in templates:
+            tpl.delete()
     live = LiveEngine(photos)
-    year.play(live_specs, live, tick_from=now - timedelta(days=live_days))
 
     # 3. a few cases standing in every open state right now
     counts = Counter(Case.objects.filter(community__street=street).values_list("state", flat=True))
@@ -1258,7 +1487,10 @@ def load_cases(
             ids = list(old.filter(user_id=user_id).values_list("pk", flat=True))
             notifications.mark_read(user=type(actors.dispatcher).objects.get(pk=user_id), ids=ids)
     t2 = _time.perf_counter()
-    log(f"服务回放完成（{t2 - t1:.1f} 秒）。")
+    log(
+        f"最近案件写入完成：{recent_written['cases']} 件，{recent_written['events']} 条流转记录，"
+        f"{recent_written['audit']} 条审计记录，{recent_written['notifications']} 条通知（{t2 - t1:.1f} 秒）。"
+    )
 
     qs = Case.objects.filter(community__street=street)
     by_state = Counter(qs.values_list("state", flat=True))
@@ -1266,7 +1498,7 @@ def load_cases(
     overdue = qs.filter(is_overdue=True).count()
     labels = dict(CaseState.choices)
     summary = (
-        f"演示案件 {total} 件（历史批量 {written['cases']} 件，服务回放 {total - written['cases']} 件），曾超时 {overdue} 件；"
+        f"演示案件 {total} 件（历史 {written['cases']} 件，最近 {total - written['cases']} 件），曾超时 {overdue} 件；"
         + "，".join(f"{labels.get(s, s)} {n}" for s, n in sorted(by_state.items(), key=lambda x: -x[1]))
     )
     log(summary)

@@ -182,3 +182,37 @@ class Unit(models.Model):
 
 # the core.revisions counter behind every per-process places cache (point and address indexes, grid cards)
 PLACES_REVISION = "places"
+BASEMAP_REVISION = "basemap"  # the vector base map (MapFeature rows)
+
+
+class MapFeatureKind(models.TextChoices):
+    ROAD = "road", "道路"
+    BUILDING = "building", "建筑"
+    AREA = "area", "区域"
+    LABEL = "label", "注记"
+
+
+class MapFeature(models.Model):
+    """One feature of the offline vector base map (底图), drawn under the grids when no tile server is configured:
+    a road (LineString, with its name), a building footprint or an area (小区, 绿地, 水域: Polygon), or a label
+    (Point). WGS84 GeoJSON geometry, like the grids. ``level`` orders them: road class (0 支路 … 2 主干道) or label
+    importance (higher shows from a lower zoom). ``source`` names the set (``demo`` for 示范街道)."""
+
+    kind = models.CharField("类型", max_length=16, choices=MapFeatureKind.choices)
+    subtype = models.CharField(
+        "细类", max_length=24, blank=True, help_text="如 estate、green、water、community"
+    )
+    name = models.CharField("名称", max_length=100, blank=True)
+    level = models.PositiveSmallIntegerField("等级", default=0)
+    geometry = models.JSONField("几何")
+    source = models.CharField("来源", max_length=50, blank=True, db_index=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "底图要素"
+        verbose_name_plural = "底图要素"
+        ordering = ["kind", "level", "id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.name}".strip()

@@ -7,6 +7,8 @@ Changes to geography are for the 系统管理员 only.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Q, QuerySet
 
 from civicgrid.accounts.roles import STREET_ROLES, Role
@@ -19,7 +21,7 @@ from civicgrid.places.addressindex import (  # noqa: F401  (ADDRESS_MIN_SCORE, n
     address_index,
     normalise_address,
 )
-from civicgrid.places.models import PLACES_REVISION, Building, Community, Grid, Street, Unit
+from civicgrid.places.models import BASEMAP_REVISION, PLACES_REVISION, Building, Community, Grid, Street, Unit
 
 
 def _sees_everything(user, action: str) -> bool | None:
@@ -248,3 +250,50 @@ def address_point(*, user, text: str) -> dict | None:
         "point": {"lng": round(lng, 6), "lat": round(lat, 6)},
         "point_source": source,
     }
+
+
+# --- the vector base map (public: streets and buildings, nothing about people or cases) -----------
+
+
+@dataclass(frozen=True)
+class BasemapPayload:
+    body: bytes  # GeoJSON FeatureCollection, UTF-8
+    gzipped: bytes  # the same, gzip-compressed once (most browsers take it: ~ 1/6 of the size)
+    etag: str  # a strong ETag of ``body`` (quoted); the gzipped representation adds ``-gz``
+
+
+def _load_basemap() -> BasemapPayload:
+    import gzip
+    import hashlib
+    import json
+
+    from civicgrid.places.models import MapFeature
+
+    features = [
+        {
+            "type": "Feature",
+            "geometry": geometry,
+            "properties": {"kind": kind, "subtype": subtype, "name": name, "level": level},
+        }
+        for kind, subtype, name, level, geometry in MapFeature.objects.order_by(
+            "kind", "level", "pk"
+        ).values_list("kind", "subtype", "name", "level", "geometry")
+    ]
+    body = json.dumps(
+        {"type": "FeatureCollection", "features": features}, ensure_ascii=False, separators=(",", ":")
+    ).encode()
+    digest = hashlib.sha256(body).hexdigest()[:32]
+    return BasemapPayload(body=body, gzipped=gzip.compress(body, 6, mtime=0), etag=f'"{digest}"')
+
+
+_basemap: RevisionCache[BasemapPayload] = revisions.cached(BASEMAP_REVISION, _load_basemap)
+
+
+def basemap_geojson() -> BasemapPayload:
+    """The vector base map (GeoJSON bytes, gzipped copy, ETag), from a per-process copy rebuilt when it changes."""
+    return _basemap.get()
+
+
+def has_basemap() -> bool:
+    """Whether any base-map feature is stored (else the maps draw the grids on plain grey)."""
+    return b'"Feature"' in _basemap.get().body

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
+from django.http import HttpResponse, HttpResponseNotModified, JsonResponse
+from django.views.decorators.http import require_GET
 
 from civicgrid.core.errors import ValidationFailed
 from civicgrid.places import selectors
@@ -65,3 +66,26 @@ def lookup_address(request):
     if found is None:
         return JsonResponse({"q": q, "found": False, "grid": None, "building": None, "point": None})
     return JsonResponse({"q": q, "found": True, **found})
+
+
+@require_GET
+def basemap_geojson(request):
+    """The offline vector base map (roads, buildings, areas, labels) as GeoJSON, for every map page including
+    the public 随手拍 one: it holds streets and buildings only. Gzipped when the browser accepts it (compressed
+    once per change, not per request); revalidated by ETag (304 when unchanged)."""
+    payload = selectors.basemap_geojson()
+    gzipped = "gzip" in request.headers.get("Accept-Encoding", "")
+    etag = payload.etag[:-1] + '-gz"' if gzipped else payload.etag
+    sent = [t.strip().removeprefix("W/") for t in request.headers.get("If-None-Match", "").split(",")]
+    if etag in sent:
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(
+            payload.gzipped if gzipped else payload.body, content_type="application/geo+json; charset=utf-8"
+        )
+        if gzipped:
+            response["Content-Encoding"] = "gzip"
+    response["ETag"] = etag
+    response["Vary"] = "Accept-Encoding"
+    response["Cache-Control"] = "public, no-cache"
+    return response

@@ -1,4 +1,4 @@
-/* Case screens: the case map (grid polygon + pin, no tile server), the create-form map picker,
+/* Case screens: the case map (grid polygon + pin over the shared base layer), the create-form map picker,
    the searchable category select and small htmx niceties. */
 (function () {
   "use strict";
@@ -6,7 +6,7 @@
   const PIN_STYLE = { radius: 9, color: "#fff", weight: 3, fillColor: "#c8102e", fillOpacity: 1 };
 
   function newMap(el) {
-    return L.map(el, { zoomControl: true, attributionControl: false, preferCanvas: false, tap: true });
+    return CGMap.create(el, { zoomControl: true, preferCanvas: false, tap: true });
   }
 
   function fetchGrids(url) {
@@ -25,8 +25,7 @@
     let pin = null;
     if (hasPin) {
       pin = L.circleMarker([lat, lng], PIN_STYLE).addTo(map);
-      // the address is what the reporter typed: escaped, never parsed as HTML
-      if (el.dataset.address) pin.bindTooltip(CG.esc(el.dataset.address));
+      if (el.dataset.address) pin.bindTooltip(CGMap.label(el.dataset.address));
       map.setView([lat, lng], 16);
     } else {
       map.setView([30.27, 120.15], 14);
@@ -35,7 +34,7 @@
       const own = fc.features.filter((f) => gridId !== null && f.id === gridId);
       const layer = L.geoJSON(own, {
         style: { color: "#1d4e89", weight: 2, fillColor: "#1d4e89", fillOpacity: 0.15 },
-        onEachFeature: (f, l) => l.bindTooltip(CG.html`${f.properties.name}<br><small>${f.properties.community}</small>`),
+        onEachFeature: (f, l) => l.bindTooltip(CGMap.label(f.properties.name, f.properties.community)),
       }).addTo(map);
       if (pin) pin.bringToFront();
       if (own.length) {
@@ -87,7 +86,7 @@
           fillColor: "#1d4e89",
           fillOpacity: 0.1,
         }),
-        onEachFeature: (f, l) => l.bindTooltip(CG.esc(f.properties.name), { sticky: true }),
+        onEachFeature: (f, l) => l.bindTooltip(CGMap.label(f.properties.name), { sticky: true }),
       }).addTo(map);
       // a click on a polygon must still set the point
       layer.on("click", (e) => place(e.latlng.lng, e.latlng.lat, false));
@@ -177,7 +176,7 @@
           accept.hidden = false;
           const icon = L.divIcon({ className: "cg-proposal-pin", iconSize: [22, 22], iconAnchor: [11, 11] });
           marker = L.marker([d.point.lat, d.point.lng], { draggable: true, icon, title: "拖动以调整位置" }).addTo(map);
-          marker.bindTooltip(CG.html`${where}<br><small>${d.grid.name}</small>`);
+          marker.bindTooltip(CG.label(where, d.grid.name));
           marker.on("dragend", () => {
             const p = marker.getLatLng();
             adopt(p.lng, p.lat);

@@ -58,9 +58,9 @@
     return true;
   }
 
-  if (mapEl && window.L) {
+  if (mapEl && window.L && window.CGMap) {
     L.Icon.Default.imagePath = (mapEl.dataset.leafletImages || "/static/vendor/leaflet/images/");
-    map = L.map(mapEl, { attributionControl: false, zoomControl: true, tap: true });
+    map = CGMap.create(mapEl, { zoomControl: true, tap: true });
     var center = (mapEl.dataset.center || "").split(",").map(Number);
     if (center.length === 2 && !isNaN(center[0])) map.setView([center[1], center[0]], 14);
     else map.setView([30.27, 120.15], 13);

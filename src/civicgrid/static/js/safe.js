@@ -6,6 +6,8 @@
      CG.esc(value)                         -> value with & < > " ' ` escaped ("" for null/undefined)
      CG.html`<b>${name}</b><br>${place}`   -> the literal parts as written, every ${…} escaped
 
+     CG.label(title, subtitle…)            -> a <div> of text nodes for tooltips/popups (no HTML parsing at all)
+
    Text that goes into the page by DOM, not by an HTML string, uses textContent. */
 (function () {
   "use strict";
@@ -23,8 +25,24 @@
     return out;
   }
 
+  // tooltip/popup content as a DOM node: the first line plain, the rest in <small>, every line a text node
+  function label() {
+    var box = document.createElement("div");
+    var lines = Array.prototype.filter.call(arguments, function (t) {
+      return t !== undefined && t !== null && t !== "";
+    });
+    lines.forEach(function (t, i) {
+      if (i > 0) box.appendChild(document.createElement("br"));
+      var node = document.createElement(i > 0 ? "small" : "span");
+      node.textContent = String(t);
+      box.appendChild(node);
+    });
+    return box;
+  }
+
   var CG = window.CG || {};
   CG.esc = esc;
   CG.html = html;
+  CG.label = label;
   window.CG = CG;
 })();

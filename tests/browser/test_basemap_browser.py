@@ -55,8 +55,8 @@ def test_home_map_draws_the_demo_streets_buildings_and_labels_under_the_grids(
     requests = []
     page.on("request", lambda r: requests.append(r.url))
     browser_login(page, UserFactory(role=Role.DISPATCHER))
-    page.wait_for_function("Number(document.getElementById('grid-map').dataset.basemapFeatures) > 0")
-    page.wait_for_function("document.getElementById('grid-map').dataset.loaded === '64'")
+    page.wait_for_function("() => Number(document.getElementById('grid-map').dataset.basemapFeatures) > 0")
+    page.wait_for_function("() => document.getElementById('grid-map').dataset.loaded === '64'")
     state = _base_layer_state(page, "#grid-map")
     stored = MapFeature.objects.exclude(kind="label").count()
     assert state["kind"] == "none" and state["crs"] == "wgs84" and state["tiles"] == []
@@ -69,7 +69,7 @@ def test_home_map_draws_the_demo_streets_buildings_and_labels_under_the_grids(
     assert "翠苑社区" in state["labels"]
     page.screenshot(path=str(screenshot_dir / "basemap_home.png"))
     page.evaluate("CGMap.maps[0].setView([30.275, 120.13], 16, {animate: false})")
-    page.wait_for_function("document.querySelectorAll('.cg-base-label-road span').length > 0")
+    page.wait_for_function("() => document.querySelectorAll('.cg-base-label-road span').length > 0")
     state = _base_layer_state(page, "#grid-map")
     assert any(name.endswith("路") for name in state["labels"])
     page.screenshot(path=str(screenshot_dir / "basemap_home_zoomed.png"))
@@ -96,8 +96,8 @@ def test_labels_from_data_are_text_not_html(page, live_server, browser_login, de
         ],
     )
     browser_login(page, UserFactory(role=Role.DISPATCHER))
-    page.wait_for_function("Number(document.getElementById('grid-map').dataset.basemapFeatures) > 0")
-    page.wait_for_function("document.querySelectorAll('.cg-base-label-community span').length > 0")
+    page.wait_for_function("() => Number(document.getElementById('grid-map').dataset.basemapFeatures) > 0")
+    page.wait_for_function("() => document.querySelectorAll('.cg-base-label-community span').length > 0")
     state = _base_layer_state(page, "#grid-map")
     assert evil in state["labels"]
     assert not any("<img" in html for html in state["labelHtml"])
@@ -109,7 +109,7 @@ def test_resident_page_has_the_vector_base(phone_page, live_server, demo_street,
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(f"{live_server.url}/s/")
-    page.wait_for_function("Number(document.getElementById('rs-map').dataset.basemapFeatures) > 0")
+    page.wait_for_function("() => Number(document.getElementById('rs-map').dataset.basemapFeatures) > 0")
     page.wait_for_selector("#rs-map[data-loaded]")
     state = _base_layer_state(page, "#rs-map")
     assert state["basePaths"] > 300 and state["tiles"] == []
@@ -121,7 +121,7 @@ def test_resident_page_has_the_vector_base(phone_page, live_server, demo_street,
 
 def test_js_conversion_matches_python_on_reference_pairs_and_random_points(page, live_server, demo_street):
     page.goto(f"{live_server.url}/s/")
-    page.wait_for_function("window.CGMap !== undefined")
+    page.wait_for_function("() => window.CGMap !== undefined")
     rng = random.Random(11)
     points = [(wlng, wlat) for wlat, wlng, _, _ in REFERENCE_PAIRS]
     points += [(rng.uniform(73, 135), rng.uniform(18, 53)) for _ in range(200)]
@@ -174,8 +174,8 @@ def _configure(settings, env: dict) -> dict:
 def test_wgs84_tile_layers_load_as_configured(page, live_server, browser_login, small_street, settings, env):
     conf = _configure(settings, env)
     browser_login(page, UserFactory(role=Role.DISPATCHER))
-    page.wait_for_function("document.getElementById('grid-map').dataset.loaded === '4'")
-    page.wait_for_function("document.querySelectorAll('#grid-map .leaflet-tile-pane img').length > 0")
+    page.wait_for_function("() => document.getElementById('grid-map').dataset.loaded === '4'")
+    page.wait_for_function("() => document.querySelectorAll('#grid-map .leaflet-tile-pane img').length > 0")
     state = _base_layer_state(page, "#grid-map")
     assert state["kind"] == conf["kind"] and state["crs"] == "wgs84" and state["features"] == 0
     origins = {"/".join(src.split("/")[:3]) for src in state["tiles"]}
@@ -202,8 +202,8 @@ def test_gcj02_tiles_grids_pins_and_clicks_line_up(
 ):
     conf = _configure(settings, {"CIVICGRID_BASEMAP": kind})
     browser_login(page, UserFactory(role=Role.DISPATCHER))
-    page.wait_for_function("document.getElementById('grid-map').dataset.loaded === '4'")
-    page.wait_for_function("document.querySelectorAll('#grid-map .leaflet-tile-pane img').length > 0")
+    page.wait_for_function("() => document.getElementById('grid-map').dataset.loaded === '4'")
+    page.wait_for_function("() => document.querySelectorAll('#grid-map .leaflet-tile-pane img').length > 0")
     state = _base_layer_state(page, "#grid-map")
     assert state["kind"] == kind and state["crs"] == "gcj02"
     assert {"/".join(src.split("/")[:3]) for src in state["tiles"]} <= set(conf["origins"])
@@ -230,7 +230,7 @@ def test_gcj02_tiles_grids_pins_and_clicks_line_up(
     box = page.locator("#grid-map").bounding_box()
     x, y = box["width"] / 2 + 7, box["height"] / 2 + 9
     page.mouse.click(box["x"] + x, box["y"] + y)
-    page.wait_for_function("document.getElementById('map-hint').textContent.includes('：')")
+    page.wait_for_function("() => document.getElementById('map-hint').textContent.includes('：')")
     hint = page.inner_text("#map-hint")
     clicked = json.loads("[" + hint[hint.index("(") + 1 : hint.index(")")] + "]")
     on_tiles = page.evaluate(

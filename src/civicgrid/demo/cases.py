@@ -801,6 +801,7 @@ class RecentEngine(BulkEngine):
             if user.role == "dept_handler" and user.department_id:
                 self.by_department[user.department_id].append(user)
         self.audits: list = []  # (sim, action, actor, at, before, after, note)
+        self.read_marks: dict = defaultdict(list)  # (sim id, user id) → when services marked its notices read
         # audit.snapshot(case) without its JSON round trip: the same keys, datetimes as DjangoJSONEncoder writes them
         self._snap_fields = [
             (f.attname if f.is_relation else f.name, f.attname, f.get_internal_type() == "DateTimeField")
@@ -868,6 +869,18 @@ class RecentEngine(BulkEngine):
             key: (encode(values[name]) if is_dt and values[name] is not None else values[name])
             for key, name, is_dt in self._snap_fields
         }
+
+    def _assign(self, sim: _Sim, dept, at: datetime, note: str, extension: int = 0) -> list[int]:
+        """As ``services._assign``: the departments that lose the case are told, and their handlers' unread
+        notices about it are marked read (their work items go away)."""
+        revoked = super()._assign(sim, dept, at, note, extension)
+        if revoked:
+            users = [u for d in revoked for u in self.by_department[d]]
+            text = f"案件 {sim.case.number} 已改派给「{dept.name}」，贵部门不再办理"
+            for user in users:
+                self.read_marks[(id(sim), user.pk)].append(at)
+            self.notices.append((sim, users, "reassigned", text, at))
+        return revoked
 
     def _created(self, sim: _Sim, actor, at: datetime) -> None:
         self.audits.append((sim, "cases.case.create", actor, at, None, self._snapshot(sim.case), ""))
@@ -952,6 +965,7 @@ class RecentEngine(BulkEngine):
                 if user is None or user.pk in seen:
                     continue
                 seen.add(user.pk)
+                marks = [t for t in self.read_marks.get((id(sim), user.pk), ()) if t > at]
                 notices.append(
                     {
                         "user_id": user.pk,
@@ -959,6 +973,7 @@ class RecentEngine(BulkEngine):
                         "kind": kind,
                         "text": text[:300],
                         "created_at": at,
+                        "read_at": min(marks) if marks else None,
                     }
                 )
         SetBasedInserter(AuditLog, take_ids=False).insert(audit_rows)

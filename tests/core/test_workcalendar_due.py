@@ -57,6 +57,7 @@ def test_unit_labels_are_stable():
         ("natural_hours", "自然时"),
         ("working_hours", "工作时"),
         ("working_days", "工作日"),
+        ("natural_days", "自然日"),
     ]
 
 
@@ -313,7 +314,7 @@ def test_light(consumed, budget, expected):
     result = wc.light(consumed, budget)
     assert result == expected
     assert isinstance(result, str)
-    assert Light(result).label in {"正常", "临期", "超期"}
+    assert Light(result).label in {"正常", "预警", "超时"}
 
 
 # --- speed -------------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from civicgrid.cases.models import Case, CaseState, LimitUnit
+from civicgrid.cases.models import Case, CaseState, DeadlineUnit
 from civicgrid.core import clock
 from civicgrid.intake import hotline
 from civicgrid.intake.models import ImportedRecord, ImportJob, ImportRowError, JobStatus, PlacementTask
@@ -119,7 +119,7 @@ def test_the_shared_sample_export_imports_end_to_end(
     # 办理时限 "3个工作日" became the 处置 limit of the dispatched case
     road = Case.objects.get(source_ref="HZ12345202611260002")
     assert road.state == CaseState.DISPATCHED and road.department == street_world["住建办"]
-    assert (road.limit_amount, road.limit_unit) == (3, LimitUnit.WORKING_DAYS)
+    assert (road.limit_amount, road.limit_unit) == (3, DeadlineUnit.WORKING_DAYS)
     # the address nobody could place is registered only: no clock, not dispatched, queued for placement
     unplaced = Case.objects.get(source_ref="HZ12345202611260005")
     assert unplaced.state == CaseState.REPORTED and unplaced.department is None and not unplaced.stage
@@ -158,7 +158,7 @@ def test_placing_an_unplaced_open_row_files_and_dispatches_it_with_its_limit(
     )
     case.refresh_from_db()
     assert case.state == CaseState.DISPATCHED and case.department == street_world["城管中队"]
-    assert (case.limit_amount, case.limit_unit) == (24, LimitUnit.NATURAL_HOURS)
+    assert (case.limit_amount, case.limit_unit) == (24, DeadlineUnit.NATURAL_HOURS)
 
 
 @pytest.mark.parametrize(

@@ -224,6 +224,7 @@ def _clock_view(snapshot: dict) -> dict | None:
         "limit": snapshot.get("limit"),
         "extension": snapshot.get("extension") or 0,
         "unit": _label(DeadlineUnit, unit) if unit else "",
+        "unit_value": unit,
         "elapsed_h": round((snapshot.get("elapsed_seconds") or 0) / hours, 1),
         "budget_h": round((snapshot.get("budget_seconds") or 0) / hours, 1),
         "natural": unit in (DeadlineUnit.NATURAL_HOURS, DeadlineUnit.NATURAL_DAYS),

@@ -26,7 +26,10 @@ from civicgrid.core import workcalendar as wc
 from civicgrid.core.errors import ValidationFailed
 
 WEEKDAY_HEADERS = ["一", "二", "三", "四", "五", "六", "日"]
-UNIT_HELP = "自然时|工作时|工作日|自然日（也可用 natural_hours|working_hours|working_days|natural_days）"
+UNIT_HELP = (
+    "|".join(str(u.label) for u in wc.DeadlineUnit)
+    + f"（也可用 {'|'.join(u.value for u in wc.DeadlineUnit)}）"
+)
 
 DUE_HELP = """计算时限到期时间。输出两行：
   第 1 行：到期时间，ISO 8601 格式，带 +08:00（北京时间），例如 2026-02-25T17:30:00+08:00

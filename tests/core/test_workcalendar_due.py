@@ -330,7 +330,7 @@ def test_thousands_of_lights_are_fast_and_query_free(django_assert_max_num_queri
     with django_assert_max_num_queries(0):
         lights = []
         for i, start in enumerate(starts):
-            unit = list(DeadlineUnit)[i % 3]
+            unit = list(DeadlineUnit)[i % len(DeadlineUnit)]
             budget = wc.measure(unit, start, wc.compute_due(start, 1 + i % 20, unit).due)
             now = start + timedelta(hours=i % 400)
             lights.append(wc.light(wc.measure(unit, start, now), budget))

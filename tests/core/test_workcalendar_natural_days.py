@@ -165,3 +165,10 @@ def test_far_future_is_a_clear_error():
     assert wc.compute_due(T("2026-03-09 10:00"), 3, "自然日").due - T("2026-03-09 10:00") == timedelta(
         days=3, hours=14
     )
+
+
+def test_format_due_without_the_year():
+    assert wc.format_due(T("2026-10-09 00:00"), "natural_days", year=False) == "10月8日 24:00"
+    assert wc.format_due(T("2027-01-01 00:00"), "自然日", year=False) == "12月31日 24:00"
+    assert wc.format_due(T("2026-10-09 08:05"), "", year=False) == "10月9日 08:05"
+    assert wc.format_due(T("2026-10-09 00:00"), "no-such-unit", year=False) == "10月9日 00:00"  # never raises

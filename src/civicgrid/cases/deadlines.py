@@ -12,12 +12,10 @@ Functions here only set fields on the case object; services and the job save the
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime
 
 from civicgrid.cases.models import CaseState, Light, Stage
-from civicgrid.core import clock
 from civicgrid.core import workcalendar as wc
-from civicgrid.core.choices import DeadlineUnit
 
 STATE_STAGE = {
     CaseState.ACCEPTED: Stage.DISPATCH,
@@ -120,11 +118,7 @@ def due_label(due: datetime | None, unit: str = "") -> str:
     """ "10月8日 17:30"; a 自然日 period's end (00:00 after its last day) the legal way: "10月8日 24:00"."""
     if not isinstance(due, datetime):
         return ""
-    local = clock.to_local(due)
-    if unit == DeadlineUnit.NATURAL_DAYS and local.time() == time(0):
-        day = local.date() - timedelta(days=1)
-        return f"{day.month}月{day.day}日 24:00"
-    return f"{local.month}月{local.day}日 {local:%H:%M}"
+    return wc.format_due(due, unit or "", year=False)
 
 
 def snapshot(case, now: datetime) -> dict:

@@ -582,7 +582,8 @@ def advance(unit: str, start: datetime, seconds: float) -> Due:
 def compute_due(start: datetime, amount: int | float | Decimal, unit: str) -> Due:
     """When a clock started at ``start`` with limit ``amount`` ``unit`` runs out (Asia/Shanghai).
 
-    ``provisional`` is True when a day between start and due lies in a year that is not covered.
+    ``provisional`` is True when a day between start and due lies in a year that is not covered (for 自然日:
+    between start and the period's last day, so a period ending on 12-31 does not depend on the next year).
     """
     unit = parse_unit(unit)
     start = _local(start, "start")
@@ -605,14 +606,14 @@ def compute_due(start: datetime, amount: int | float | Decimal, unit: str) -> Du
     return Due(due, _provisional(snap, start, due))
 
 
-def format_due(due: datetime, unit: str = "") -> str:
+def format_due(due: datetime, unit: str = "", *, year: bool = True) -> str:
     """A due moment for people: ``2026年10月8日 17:30``; a 自然日 period's end (00:00 of the next day) as the
-    legal "last day 24:00": ``2026年10月8日 24:00``."""
+    legal "last day 24:00": ``2026年10月8日 24:00``. ``year=False`` leaves the year out (``10月8日 24:00``)."""
     local = _local(due, "due")
-    if unit and parse_unit(unit) == DeadlineUnit.NATURAL_DAYS and local.time() == dtime(0):
-        day = local.date() - timedelta(days=1)
-        return f"{day.year}年{day.month}月{day.day}日 24:00"
-    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+    day, hhmm = local.date(), f"{local:%H:%M}"
+    if _UNIT_LOOKUP.get(str(unit).strip()) == DeadlineUnit.NATURAL_DAYS and local.time() == dtime(0):
+        day, hhmm = day - timedelta(days=1), "24:00"
+    return f"{f'{day.year}年' if year else ''}{day.month}月{day.day}日 {hhmm}"
 
 
 def light(consumed_seconds: float, budget_seconds: float) -> Light:

@@ -57,6 +57,7 @@ def test_unit_labels_are_stable():
         ("natural_hours", "自然时"),
         ("working_hours", "工作时"),
         ("working_days", "工作日"),
+        ("natural_days", "自然日"),
     ]
 
 
@@ -313,7 +314,7 @@ def test_light(consumed, budget, expected):
     result = wc.light(consumed, budget)
     assert result == expected
     assert isinstance(result, str)
-    assert Light(result).label in {"正常", "临期", "超期"}
+    assert Light(result).label in {"正常", "预警", "超时"}
 
 
 # --- speed -------------------------------------------------------------------------------------------------
@@ -329,7 +330,7 @@ def test_thousands_of_lights_are_fast_and_query_free(django_assert_max_num_queri
     with django_assert_max_num_queries(0):
         lights = []
         for i, start in enumerate(starts):
-            unit = list(DeadlineUnit)[i % 3]
+            unit = list(DeadlineUnit)[i % len(DeadlineUnit)]
             budget = wc.measure(unit, start, wc.compute_due(start, 1 + i % 20, unit).due)
             now = start + timedelta(hours=i % 400)
             lights.append(wc.light(wc.measure(unit, start, now), budget))

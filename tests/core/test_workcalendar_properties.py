@@ -16,7 +16,8 @@ pytestmark = pytest.mark.django_db
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WORKING = ["working_hours", "working_days"]
-ALL_UNITS = ["natural_hours", *WORKING]
+NATURAL = ["natural_hours", "natural_days"]
+ALL_UNITS = [*NATURAL, *WORKING]
 
 settings_ = hsettings(
     max_examples=150,
@@ -78,7 +79,7 @@ def test_advance_of_measure_lands_at_or_before_the_moment(unit, a, b):
     back = wc.advance(unit, start, consumed).due
     assert start <= back <= t
     assert us(wc.measure(unit, start, back)) == us(consumed)
-    if unit == "natural_hours":
+    if unit in NATURAL:
         assert back == t
 
 
@@ -114,8 +115,13 @@ def test_compute_due_is_never_before_start_and_round_trips(unit, start, amount):
         assert result.due.time() == datetime.strptime("17:30", "%H:%M").time()
         assert wc.is_workday(result.due.date())
         assert result.due.date() > start.astimezone(SHANGHAI).date()
+    if unit == "natural_days" and amount > 0:
+        assert result.due.time() == datetime.min.time()  # 24:00 of the last day
+        last = result.due.date() - timedelta(days=1)
+        assert wc.is_workday(last)
+        assert (last - start.astimezone(SHANGHAI).date()).days >= amount
     # the case engine's due_at = advance(start, budget) is the compute_due result itself
-    assert wc.advance(unit, start, budget).due == result.due
+    assert wc.advance(unit, start, budget) == result
 
 
 @settings_
@@ -143,6 +149,19 @@ def test_provisional_iff_an_uncovered_year_is_touched(start, n, unit):
     result = wc.compute_due(start, n, unit)
     years = range(start.astimezone(SHANGHAI).year, result.due.year + 1)
     assert result.provisional == any(not wc.is_year_covered(y) for y in years)
+
+
+@settings_
+@given(start=any_moment, n=st.integers(min_value=1, max_value=40))
+def test_natural_days_end_on_the_first_working_day_from_day_n(start, n):
+    """Independent day-by-day reading of 民法典 第二百零一/二百零三条."""
+    due = wc.compute_due(start, n, "natural_days")
+    last = start.astimezone(SHANGHAI).date() + timedelta(days=n)
+    while not wc.is_workday(last):
+        last += timedelta(days=1)
+    assert due.due == datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=SHANGHAI)
+    years = range(start.astimezone(SHANGHAI).year, last.year + 1)
+    assert due.provisional == any(not wc.is_year_covered(y) for y in years)
 
 
 def brute_force_working_seconds(a: datetime, b: datetime) -> float:

@@ -12,7 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from civicgrid.cases.models import Case, CaseState, LimitUnit
+from civicgrid.cases.models import Case, CaseState, DeadlineUnit
 from civicgrid.core import clock
 from civicgrid.intake import hotline
 from civicgrid.intake.models import ImportedRecord, ImportJob, ImportRowError, JobStatus, PlacementTask
@@ -119,7 +119,7 @@ def test_the_shared_sample_export_imports_end_to_end(
     # 办理时限 "3个工作日" became the 处置 limit of the dispatched case
     road = Case.objects.get(source_ref="HZ12345202611260002")
     assert road.state == CaseState.DISPATCHED and road.department == street_world["住建办"]
-    assert (road.limit_amount, road.limit_unit) == (3, LimitUnit.WORKING_DAYS)
+    assert (road.limit_amount, road.limit_unit) == (3, DeadlineUnit.WORKING_DAYS)
     # the address nobody could place is registered only: no clock, not dispatched, queued for placement
     unplaced = Case.objects.get(source_ref="HZ12345202611260005")
     assert unplaced.state == CaseState.REPORTED and unplaced.department is None and not unplaced.stage
@@ -158,16 +158,18 @@ def test_placing_an_unplaced_open_row_files_and_dispatches_it_with_its_limit(
     )
     case.refresh_from_db()
     assert case.state == CaseState.DISPATCHED and case.department == street_world["城管中队"]
-    assert (case.limit_amount, case.limit_unit) == (24, LimitUnit.NATURAL_HOURS)
+    assert (case.limit_amount, case.limit_unit) == (24, DeadlineUnit.NATURAL_HOURS)
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("2个工作日", (2, "working_days")),
-        ("3个自然日", (72, "natural_hours")),
+        ("3个自然日", (3, "natural_days")),
+        ("7日内办结", (7, "natural_days")),
+        ("1.5天", (36, "natural_hours")),
         ("24小时", (24, "natural_hours")),
-        ("5天", (120, "natural_hours")),
+        ("5天", (5, "natural_days")),
         ("8个工作小时", (8, "working_hours")),
         ("5个工作日内办结", (5, "working_days")),
         ("１０个工作日", (10, "working_days")),
@@ -249,3 +251,36 @@ def test_an_old_xls_export_imports(
     case = Case.objects.get(source_ref="X1")
     assert clock.to_local(case.created_at).replace(tzinfo=None) == datetime(2026, 11, 26, 8, 12)
     assert ImportedRecord.objects.filter(source_ref="X1").count() == 1
+
+
+def test_other_categories_and_day_limits_import_as_the_catch_all_with_natural_days(
+    client, street_world, dispatcher, tmp_path, django_capture_on_commit_callbacks
+):
+    """问题分类 其他问题 / 其他 / 城市管理-其他 land in 其他事项 (J99001) instead of being refused; "3个自然日" and
+    "5天" become real 自然日 limits counted by the legal rule (start day not counted, rest days at the end)."""
+    rows = [HEADER,
+            [1, "QT1", "2026-11-26 08:35", "张", "", "其他问题", "楼道灯坏了很久", "文新路88号", "", "城管中队", "3个自然日"],
+            [2, "QT2", "2026-11-26 08:40", "王", "", "其他", "咨询事项", "文新路88号", "", "城管中队", "5天"],
+            [3, "QT3", "2026-11-26 08:45", "李", "", "城市管理-其它", "其他诉求", "文新路88号", "", "城管中队", ""]]  # fmt: skip
+    path = tmp_path / "other.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    client.force_login(dispatcher)
+    job = upload(client, "other.csv", path.read_bytes())
+    confirm_mapping(client, job)
+    with clock.frozen(clock.aware(datetime(2026, 11, 26, 9, 0))):  # Thursday
+        job = start(client, job, django_capture_on_commit_callbacks)
+    assert job.status == JobStatus.DONE and (job.created_count, job.failed) == (3, 0)
+    assert not ImportRowError.objects.filter(job=job, kind="error").exists()
+    cases = {c.source_ref: c for c in Case.objects.select_related("category")}
+    assert {c.category.code for c in cases.values()} == {"J99001"}
+    assert all(c.state == CaseState.DISPATCHED for c in cases.values())
+    three = cases["QT1"]
+    assert (three.limit_amount, three.limit_unit) == (3, DeadlineUnit.NATURAL_DAYS)
+    # Thu 11-26 + 3 → Sun 11-29, a weekend → Mon 11-30 24:00
+    assert clock.to_local(three.due_at).replace(tzinfo=None) == datetime(2026, 12, 1, 0, 0)
+    five = cases["QT2"]
+    assert (five.limit_amount, five.limit_unit) == (5, DeadlineUnit.NATURAL_DAYS)
+    assert clock.to_local(five.due_at).replace(tzinfo=None) == datetime(2026, 12, 2, 0, 0)  # Tue 12-01 24:00
+    page = client.get(reverse("cases:detail", args=[three.pk])).content.decode()
+    assert "自然日" in page and "11月30日 24:00" in page

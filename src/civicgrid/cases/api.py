@@ -25,6 +25,7 @@ from civicgrid.cases.models import (
     Case,
     CaseState,
     Category,
+    DeadlineUnit,
     ExtensionStatus,
     Light,
     Priority,
@@ -135,7 +136,7 @@ class MoveOut(Schema):
 class ExtensionOut(Schema):
     id: int
     amount: int
-    unit: str
+    unit: DeadlineUnit
     reason: str
     requested_at: datetime
 
@@ -389,7 +390,7 @@ class RateIn(NoteIn):
 
 class ExtensionIn(VersionIn):
     amount: int = Field(ge=1, le=10_000)
-    unit: Text = Field(max_length=20)
+    unit: DeadlineUnit
     reason: Text = Field(default="", max_length=NOTE)
 
 

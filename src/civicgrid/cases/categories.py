@@ -11,6 +11,8 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+from civicgrid.core.choices import DeadlineUnit
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 STANDARD_CSV = DATA_DIR / "categories_gbt47678_5.csv"
 STREET_CSV = DATA_DIR / "street_categories.csv"
@@ -94,13 +96,13 @@ def is_public_seed(code: str, kind: str, major_code: str) -> bool:
 
 STREET_MAJOR_LIMITS = {
     # 大类 → (handle amount, unit)
-    "91": (5, "working_days"),
-    "92": (2, "working_days"),
-    "93": (15, "working_days"),
-    "94": (5, "working_days"),
-    "95": (1, "working_days"),
-    "96": (24, "natural_hours"),
-    "99": (5, "working_days"),
+    "91": (5, DeadlineUnit.WORKING_DAYS),
+    "92": (2, DeadlineUnit.WORKING_DAYS),
+    "93": (15, DeadlineUnit.WORKING_DAYS),
+    "94": (5, DeadlineUnit.WORKING_DAYS),
+    "95": (1, DeadlineUnit.WORKING_DAYS),
+    "96": (24, DeadlineUnit.NATURAL_HOURS),
+    "99": (5, DeadlineUnit.WORKING_DAYS),
 }
 
 
@@ -115,9 +117,9 @@ class SeedRow:
     synonyms: str = ""
     department_code: str = ""
     priority: str = "normal"
-    dispatch: tuple[int, str] = (2, "working_hours")
-    handle: tuple[int, str] = (3, "working_days")
-    verify: tuple[int, str] = (1, "working_days")
+    dispatch: tuple[int, str] = (2, DeadlineUnit.WORKING_HOURS)
+    handle: tuple[int, str] = (3, DeadlineUnit.WORKING_DAYS)
+    verify: tuple[int, str] = (1, DeadlineUnit.WORKING_DAYS)
     grid_worker_can_file: bool = False
     is_public: bool = True
     accept_condition: str = ""
@@ -168,11 +170,11 @@ def _standard_rows() -> list[SeedRow]:
                     synonyms=r["synonyms"],
                     department_code=_department_for(kind, r["major_code"], name),
                     priority="urgent" if urgent else "normal",
-                    dispatch=(1, "natural_hours") if urgent else (2, "working_hours"),
-                    handle=(24, "natural_hours")
+                    dispatch=(1, DeadlineUnit.NATURAL_HOURS) if urgent else (2, DeadlineUnit.WORKING_HOURS),
+                    handle=(24, DeadlineUnit.NATURAL_HOURS)
                     if urgent
-                    else ((1, "working_days") if minor else (3, "working_days")),
-                    verify=(4, "natural_hours") if urgent else (1, "working_days"),
+                    else ((1, DeadlineUnit.WORKING_DAYS) if minor else (3, DeadlineUnit.WORKING_DAYS)),
+                    verify=(4, DeadlineUnit.NATURAL_HOURS) if urgent else (1, DeadlineUnit.WORKING_DAYS),
                     grid_worker_can_file=minor,
                     is_public=is_public_seed(code, kind, r["major_code"]),
                     accept_condition=f"{name}属实，位于本街道管辖范围内，有现场照片或明确地址。",
@@ -214,9 +216,9 @@ def _street_rows() -> list[SeedRow]:
                     synonyms=r["synonyms"],
                     department_code=r["department"],
                     priority="urgent" if urgent else "normal",
-                    dispatch=(1, "natural_hours") if urgent else (2, "working_hours"),
+                    dispatch=(1, DeadlineUnit.NATURAL_HOURS) if urgent else (2, DeadlineUnit.WORKING_HOURS),
                     handle=STREET_MAJOR_LIMITS[r["major_code"]],
-                    verify=(1, "working_days"),
+                    verify=(1, DeadlineUnit.WORKING_DAYS),
                     is_public=is_public_seed("J" + r["code"], "street", r["major_code"]),
                     accept_condition=f"反映的{r['major_name']}事项属实且属本街道职责范围。",
                     close_condition="诉求已答复或问题已解决，处置情况已反馈反映人。",

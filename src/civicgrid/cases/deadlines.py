@@ -114,6 +114,13 @@ def refresh(case, now: datetime) -> str:
     return case.light
 
 
+def due_label(due: datetime | None, unit: str = "") -> str:
+    """ "10月8日 17:30"; a 自然日 period's end (00:00 after its last day) the legal way: "10月8日 24:00"."""
+    if not isinstance(due, datetime):
+        return ""
+    return wc.format_due(due, unit or "", year=False)
+
+
 def snapshot(case, now: datetime) -> dict:
     """The clock as stored on each timeline entry."""
     if not case.stage:

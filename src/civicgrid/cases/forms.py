@@ -13,8 +13,8 @@ from civicgrid.cases.models import (
     CaseState,
     Category,
     CategoryKind,
+    DeadlineUnit,
     Light,
-    LimitUnit,
     Priority,
     Rating,
     Source,
@@ -372,7 +372,7 @@ class RateForm(MoveForm):
 
 class ExtensionForm(MoveForm):
     amount = forms.IntegerField(label="延期时长", min_value=1, max_value=999)
-    unit = forms.ChoiceField(label="单位", choices=LimitUnit.choices)
+    unit = forms.ChoiceField(label="单位", choices=DeadlineUnit.choices)
     reason = forms.CharField(label="延期理由", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
     args = ("amount", "unit", "reason")
 
@@ -380,7 +380,7 @@ class ExtensionForm(MoveForm):
         unit = getattr(self.case, "limit_unit", "") if self.case else ""
         if unit:
             # the service only accepts the stage's own unit: offer just that one
-            self.fields["unit"].choices = [(unit, LimitUnit(unit).label)]
+            self.fields["unit"].choices = [(unit, DeadlineUnit(unit).label)]
             self.initial.setdefault("unit", unit)
 
 

@@ -60,7 +60,7 @@ def release(name: str, owner: str) -> None:
 def _notify_light(case: Case, light: str) -> int:
     kind = NotificationKind.RED if light == Light.RED else NotificationKind.YELLOW
     what = "已超时" if light == Light.RED else "即将超时"
-    due = clock.to_local(case.due_at).strftime("%m-%d %H:%M") if case.due_at else ""
+    due = deadlines.due_label(case.due_at, case.limit_unit)
     text = f"案件 {case.display_number}（{case.get_stage_display()}）{what}，到期时间 {due}：{case.title}"
     users = department_members(case.department_id) if case.stage == "handle" else []
     users += users_with_roles(Role.DISPATCHER)

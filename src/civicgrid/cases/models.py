@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 
 from civicgrid.core import clock
-from civicgrid.core.choices import ColoredChoices
+from civicgrid.core.choices import ColoredChoices, DeadlineUnit, Light  # noqa: F401 (re-exported)
 from civicgrid.core.scoping import RestrictedQuerySet
 
 # --- choice sets ----------------------------------------------------------------------------------
@@ -68,12 +68,6 @@ class Priority(ColoredChoices):
 PRIORITY_ORDER = [Priority.NORMAL, Priority.URGENT, Priority.CRITICAL]
 
 
-class Light(ColoredChoices):
-    GREEN = "green", ("正常", "success")
-    YELLOW = "yellow", ("预警", "warning")
-    RED = "red", ("超时", "danger")
-
-
 class Stage(ColoredChoices):
     DISPATCH = "dispatch", ("派遣时限", "primary")
     HANDLE = "handle", ("处置时限", "warning")
@@ -95,14 +89,6 @@ class CategoryKind(ColoredChoices):
 class CategoryLevel(models.TextChoices):
     MAJOR = "major", "大类"
     MINOR = "minor", "小类"
-
-
-class LimitUnit(models.TextChoices):
-    """Same values as ``civicgrid.core.workcalendar.DeadlineUnit`` (kept here so migrations do not import it)."""
-
-    NATURAL_HOURS = "natural_hours", "自然时"
-    WORKING_HOURS = "working_hours", "工作时"
-    WORKING_DAYS = "working_days", "工作日"
 
 
 # --- categories -----------------------------------------------------------------------------------
@@ -148,15 +134,15 @@ class Category(models.Model):
     close_condition = models.TextField("结案条件", blank=True)
     dispatch_limit_amount = models.PositiveIntegerField("派遣时限", default=2)
     dispatch_limit_unit = models.CharField(
-        "派遣时限单位", max_length=16, choices=LimitUnit.choices, default=LimitUnit.WORKING_HOURS
+        "派遣时限单位", max_length=16, choices=DeadlineUnit.choices, default=DeadlineUnit.WORKING_HOURS
     )
     handle_limit_amount = models.PositiveIntegerField("处置时限", default=3)
     handle_limit_unit = models.CharField(
-        "处置时限单位", max_length=16, choices=LimitUnit.choices, default=LimitUnit.WORKING_DAYS
+        "处置时限单位", max_length=16, choices=DeadlineUnit.choices, default=DeadlineUnit.WORKING_DAYS
     )
     verify_limit_amount = models.PositiveIntegerField("核查结案时限", default=1)
     verify_limit_unit = models.CharField(
-        "核查结案时限单位", max_length=16, choices=LimitUnit.choices, default=LimitUnit.WORKING_DAYS
+        "核查结案时限单位", max_length=16, choices=DeadlineUnit.choices, default=DeadlineUnit.WORKING_DAYS
     )
     is_enabled = models.BooleanField("启用", default=True)
     grid_worker_can_file = models.BooleanField("网格员可自行立案", default=False)
@@ -291,7 +277,7 @@ class Case(models.Model):
     stage = models.CharField("当前时限环节", max_length=10, choices=Stage.choices, blank=True)
     clock_started_at = models.DateTimeField("计时开始", null=True, blank=True)
     limit_amount = models.PositiveIntegerField("时限", null=True, blank=True)
-    limit_unit = models.CharField("时限单位", max_length=16, choices=LimitUnit.choices, blank=True)
+    limit_unit = models.CharField("时限单位", max_length=16, choices=DeadlineUnit.choices, blank=True)
     extension_amount = models.PositiveIntegerField("已批准延期", default=0)
     budget_seconds = models.FloatField("时限(计时秒)", null=True, blank=True)
     paused_measure_seconds = models.FloatField("挂账累计(计时秒)", default=0)
@@ -478,7 +464,7 @@ class ExtensionRequest(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="extension_requests")
     stage = models.CharField("环节", max_length=10, choices=Stage.choices)
     amount = models.PositiveIntegerField("延期时长")
-    unit = models.CharField("单位", max_length=16, choices=LimitUnit.choices)
+    unit = models.CharField("单位", max_length=16, choices=DeadlineUnit.choices)
     reason = models.TextField("理由")
     status = models.CharField(
         "状态", max_length=10, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING, db_index=True

@@ -38,9 +38,9 @@ from civicgrid.cases.models import (
     CaseNumberCounter,
     CaseState,
     Category,
+    DeadlineUnit,
     ExtensionRequest,
     ExtensionStatus,
-    LimitUnit,
     Notification,
     NotificationKind,
     Priority,
@@ -1026,8 +1026,9 @@ def _dispatch_limit(ctx: _Ctx) -> tuple[int, str] | None:
         raise ValidationFailed("办理时限必须是正整数", field="amount")
     if amount < 1 or amount > 10_000:
         raise ValidationFailed("办理时限必须是 1 到 10000 之间的整数", field="amount")
-    if ctx.unit not in LimitUnit.values:
-        raise ValidationFailed("请选择时限单位（自然时/工作时/工作日）", field="unit")
+    if ctx.unit not in DeadlineUnit.values:
+        labels = "/".join(str(u.label) for u in DeadlineUnit)
+        raise ValidationFailed(f"请选择时限单位（{labels}）", field="unit")
     return amount, ctx.unit
 
 

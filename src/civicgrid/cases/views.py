@@ -27,8 +27,8 @@ from civicgrid.cases.models import (
     AttachmentKind,
     CaseState,
     Category,
+    DeadlineUnit,
     Light,
-    LimitUnit,
     NotificationKind,
     Priority,
     Rating,
@@ -223,10 +223,11 @@ def _clock_view(snapshot: dict) -> dict | None:
         "stage": _label(Stage, snapshot["stage"]),
         "limit": snapshot.get("limit"),
         "extension": snapshot.get("extension") or 0,
-        "unit": _label(LimitUnit, unit) if unit else "",
+        "unit": _label(DeadlineUnit, unit) if unit else "",
+        "unit_value": unit,
         "elapsed_h": round((snapshot.get("elapsed_seconds") or 0) / hours, 1),
         "budget_h": round((snapshot.get("budget_seconds") or 0) / hours, 1),
-        "natural": unit == LimitUnit.NATURAL_HOURS,
+        "natural": unit in (DeadlineUnit.NATURAL_HOURS, DeadlineUnit.NATURAL_DAYS),
         "due_at": parse_datetime(snapshot["due_at"]) if snapshot.get("due_at") else None,
         "provisional": bool(snapshot.get("provisional")),
         "light": snapshot.get("light") or "",
@@ -244,7 +245,10 @@ def _event_facts(e, category_names: dict[str, str]) -> list[tuple[str, str]]:
         facts.append(("处置部门", d["department_name"]))
     if d.get("extension_kept"):
         facts.append(
-            ("保留已批准延期", f"{d['extension_kept']} {_label(LimitUnit, (e.clock or {}).get('unit', ''))}")
+            (
+                "保留已批准延期",
+                f"{d['extension_kept']} {_label(DeadlineUnit, (e.clock or {}).get('unit', ''))}",
+            )
         )
     if d.get("priority_from") and d.get("priority"):
         facts.append(
@@ -260,7 +264,7 @@ def _event_facts(e, category_names: dict[str, str]) -> list[tuple[str, str]]:
         facts.append(("重办", "是"))
     if d.get("amount") and d.get("unit"):
         verdict = {True: "（已批准）", False: "（未批准）"}.get(d.get("approved"), "")
-        facts.append(("延期", f"{d['amount']} {_label(LimitUnit, d['unit'])}{verdict}"))
+        facts.append(("延期", f"{d['amount']} {_label(DeadlineUnit, d['unit'])}{verdict}"))
     if d.get("target_number"):
         facts.append(("合并到", d["target_number"]))
     if d.get("rework_count"):
@@ -321,7 +325,7 @@ def _detail_context(request, case, *, bound=None, conflict: str = "", error: str
         "other_photos": [a for a in attachments if a.kind == AttachmentKind.OTHER],
         "reporter_phone": selectors.reporter_phone(user=user, case=case),
         "pending_extension": pending,
-        "limit_unit_label": _label(LimitUnit, case.limit_unit) if case.limit_unit else "",
+        "limit_unit_label": _label(DeadlineUnit, case.limit_unit) if case.limit_unit else "",
         "stage_label": _label(Stage, case.stage) if case.stage else "",
         "rating_label": _label(Rating, case.rating) if case.rating else "",
         "conflict": conflict,

@@ -36,3 +36,27 @@ class ColoredChoices(models.TextChoices):
     @classmethod
     def colors(cls) -> dict[str, str]:
         return {m.value: m.color for m in cls}
+
+
+class DeadlineUnit(models.TextChoices):
+    """The one set of deadline units (calendar, case engine, forms, API, 12345 import).
+
+    See :mod:`civicgrid.core.workcalendar` for how each unit is counted.
+    """
+
+    NATURAL_HOURS = "natural_hours", "自然时"
+    WORKING_HOURS = "working_hours", "工作时"
+    WORKING_DAYS = "working_days", "工作日"
+    NATURAL_DAYS = "natural_days", "自然日"
+
+
+# units counted in whole days (the amount must be an integer)
+DAY_UNITS = frozenset({DeadlineUnit.WORKING_DAYS, DeadlineUnit.NATURAL_DAYS})
+
+
+class Light(ColoredChoices):
+    """The one deadline light. Members are ``str`` (``Light.GREEN == "green"``)."""
+
+    GREEN = "green", ("正常", "success")
+    YELLOW = "yellow", ("预警", "warning")
+    RED = "red", ("超时", "danger")

@@ -1,4 +1,4 @@
-"""Working-time calendar and deadline arithmetic (自然时 / 工作时 / 工作日).
+"""Working-time calendar and deadline arithmetic (自然时 / 工作时 / 工作日 / 自然日).
 
 Which days are worked
 ---------------------
@@ -14,6 +14,13 @@ Units
 - 工作时 ``working_hours``: only time inside ``settings.CIVICGRID["WORKING_HOURS"]`` on working days counts.
 - 工作日 ``working_days``: due at the end of working hours of the N-th working day strictly after the
   (Asia/Shanghai) day the clock starts. Time *consumed* is measured in working seconds, like 工作时.
+- 自然日 ``natural_days``: a legal period in days (民法典 第二百零一至二百零三条; 信访工作条例, 行政处罚法). The day
+  the clock starts is not counted; the period's last day is day N after it and ends at 24:00. When that last
+  day is a 法定休假日 (weekend or statutory holiday; a 调休 working Saturday/Sunday is *not* one), the period
+  ends with the first working day after the rest. **Representation**: the due moment is the instant 24:00 of
+  the last day, i.e. ``00:00`` of the following day (``2026-10-08 24:00`` is stored and printed as
+  ``2026-10-09T00:00:00+08:00``); :func:`format_due` renders it as "10月8日 24:00". Time *consumed* is wall
+  seconds, like 自然时, so a 挂账 pause shifts the due moment by the wall time paused.
 
 How it is computed
 ------------------
@@ -44,12 +51,12 @@ from chinese_calendar.constants import Holiday
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
-from django.db import connections, models, transaction
+from django.db import connections, transaction
 from django.db.models import Count, Max
 from django.db.models.signals import post_delete, post_save
 
 from civicgrid.core import audit, clock
-from civicgrid.core.choices import ColoredChoices
+from civicgrid.core.choices import DAY_UNITS, DeadlineUnit, Light
 from civicgrid.core.errors import ValidationFailed
 from civicgrid.core.models import CalendarOverride, CalendarYear
 
@@ -62,6 +69,7 @@ __all__ = [
     "advance",
     "clear_cache",
     "compute_due",
+    "format_due",
     "confirm_year",
     "day_info",
     "has_builtin_data",
@@ -81,20 +89,6 @@ US = 1_000_000  # microseconds per second
 MIN_YEAR, MAX_YEAR = 1, 9999
 DEFAULT_WORKING_HOURS = (("08:30", "12:00"), ("13:30", "17:30"))
 DEFAULT_RECHECK_SECONDS = 5.0
-
-
-class DeadlineUnit(models.TextChoices):
-    NATURAL_HOURS = "natural_hours", "自然时"
-    WORKING_HOURS = "working_hours", "工作时"
-    WORKING_DAYS = "working_days", "工作日"
-
-
-class Light(ColoredChoices):
-    """Deadline light. Members are ``str`` (``Light.GREEN == "green"``)."""
-
-    GREEN = "green", ("正常", "success")
-    YELLOW = "yellow", ("临期", "warning")
-    RED = "red", ("超期", "danger")
 
 
 class DayKind:
@@ -166,8 +160,8 @@ def _amount(amount, unit: DeadlineUnit) -> Decimal:
         raise ValidationFailed("时限必须是有限的数字", field="amount")
     if value < 0:
         raise ValidationFailed(f"时限不能为负数（{amount}）", field="amount")
-    if unit == DeadlineUnit.WORKING_DAYS and value != value.to_integral_value():
-        raise ValidationFailed(f"以工作日计的时限必须是整数（{amount}）", field="amount")
+    if unit in DAY_UNITS and value != value.to_integral_value():
+        raise ValidationFailed(f"以{unit.label}计的时限必须是整数（{amount}）", field="amount")
     return value
 
 
@@ -491,6 +485,23 @@ def _provisional(snap: _Snapshot, a: datetime, b: datetime) -> bool:
     return any(not snap.table(y).covered for y in range(lo, hi + 1))
 
 
+def _provisional_days(snap: _Snapshot, start: datetime, due: datetime) -> bool:
+    """自然日: the days looked at run from the start to the last day (``due`` is 24:00 of it, i.e. 00:00 after)."""
+    last = due - timedelta(microseconds=1) if due > start else start
+    return _provisional(snap, start, last.astimezone(SHANGHAI))
+
+
+def _natural_days_due(snap: _Snapshot, start: datetime, n: int) -> datetime:
+    """24:00 of the N-th day after ``start``'s day, or of the first working day after it when it is a rest day."""
+    try:
+        last = start.date() + timedelta(days=n)
+        if not snap.table(last.year).days[last.timetuple().tm_yday - 1].is_workday:
+            last = _nth_workday_after(snap, last, 1)
+        return _at(last + timedelta(days=1), 0)
+    except OverflowError:
+        raise ValidationFailed("时限过大，超出可计算的日期范围", field="amount")
+
+
 # --- public API -----------------------------------------------------------------------------------------------
 
 
@@ -537,11 +548,12 @@ def years_needing_notice(at: datetime | None = None) -> list[int]:
 def measure(unit: str, a: datetime, b: datetime) -> float:
     """Clock-consumed seconds from ``a`` to ``b`` (negative when ``b < a``).
 
-    Wall seconds for 自然时; working seconds (inside working hours on working days) for 工作时 and 工作日.
+    Wall seconds for 自然时 and 自然日; working seconds (inside working hours on working days) for 工作时 and
+    工作日.
     """
     unit = parse_unit(unit)
     a, b = _local(a, "a"), _local(b, "b")
-    if unit == DeadlineUnit.NATURAL_HOURS:
+    if unit in (DeadlineUnit.NATURAL_HOURS, DeadlineUnit.NATURAL_DAYS):
         return ((b - a) // timedelta(microseconds=1)) / US
     return _work_us(_current(), a, b) / US
 
@@ -550,7 +562,9 @@ def advance(unit: str, start: datetime, seconds: float) -> Due:
     """Inverse of :func:`measure`: the earliest ``t >= start`` with ``measure(unit, start, t) == seconds``.
 
     For working units that is the moment the N-th working second elapses (an exact end of a working period
-    stays at that end). Natural hours are never provisional: they do not depend on the calendar.
+    stays at that end). Natural hours are never provisional: they do not depend on the calendar. 自然日 are wall
+    seconds too, but provisional when a day up to the last one lies in an uncovered year (the holiday rule of
+    :func:`compute_due` looked at it).
     """
     unit = parse_unit(unit)
     start = _local(start, "start")
@@ -558,6 +572,9 @@ def advance(unit: str, start: datetime, seconds: float) -> Due:
     if unit == DeadlineUnit.NATURAL_HOURS:
         return Due(_natural(start, us), False)
     snap = _current()
+    if unit == DeadlineUnit.NATURAL_DAYS:
+        due = _natural(start, us)
+        return Due(due, _provisional_days(snap, start, due))
     due = _advance_work(snap, start, us)
     return Due(due, _provisional(snap, start, due))
 
@@ -565,7 +582,8 @@ def advance(unit: str, start: datetime, seconds: float) -> Due:
 def compute_due(start: datetime, amount: int | float | Decimal, unit: str) -> Due:
     """When a clock started at ``start`` with limit ``amount`` ``unit`` runs out (Asia/Shanghai).
 
-    ``provisional`` is True when a day between start and due lies in a year that is not covered.
+    ``provisional`` is True when a day between start and due lies in a year that is not covered (for 自然日:
+    between start and the period's last day, so a period ending on 12-31 does not depend on the next year).
     """
     unit = parse_unit(unit)
     start = _local(start, "start")
@@ -577,12 +595,25 @@ def compute_due(start: datetime, amount: int | float | Decimal, unit: str) -> Du
     if unit == DeadlineUnit.WORKING_HOURS:
         us = int((value * 3600 * US).to_integral_value(ROUND_HALF_EVEN))
         due = _advance_work(snap, start, us)
+    elif unit == DeadlineUnit.NATURAL_DAYS:
+        due = start if value == 0 else _natural_days_due(snap, start, int(value))
+        return Due(due, _provisional_days(snap, start, due))
     elif value == 0:
         due = start
     else:
         day = _nth_workday_after(snap, start.date(), int(value))
         due = _at(day, snap.periods[-1][1])
     return Due(due, _provisional(snap, start, due))
+
+
+def format_due(due: datetime, unit: str = "", *, year: bool = True) -> str:
+    """A due moment for people: ``2026年10月8日 17:30``; a 自然日 period's end (00:00 of the next day) as the
+    legal "last day 24:00": ``2026年10月8日 24:00``. ``year=False`` leaves the year out (``10月8日 24:00``)."""
+    local = _local(due, "due")
+    day, hhmm = local.date(), f"{local:%H:%M}"
+    if _UNIT_LOOKUP.get(str(unit).strip()) == DeadlineUnit.NATURAL_DAYS and local.time() == dtime(0):
+        day, hhmm = day - timedelta(days=1), "24:00"
+    return f"{f'{day.year}年' if year else ''}{day.month}月{day.day}日 {hhmm}"
 
 
 def light(consumed_seconds: float, budget_seconds: float) -> Light:

@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 
+from civicgrid.core.choices import DAY_UNITS, DeadlineUnit
 from civicgrid.demo import names
 
 DAYS = 365
@@ -238,7 +239,7 @@ class Clockwork:
         )
 
     def work_hours_later(self, t: datetime, hours: float) -> datetime:
-        return self.wc.advance("working_hours", self.office(t), hours * 3600).due
+        return self.wc.advance(DeadlineUnit.WORKING_HOURS, self.office(t), hours * 3600).due
 
 
 # --- what a case is about ----------------------------------------------------------------------------
@@ -1279,7 +1280,7 @@ class Year:
             t = self._office(spec, t, r.uniform(1, 6))
             yield t
             unit, *_ = eng.budget(case)
-            amount = 2 if unit == "working_days" else 8
+            amount = 2 if unit in DAY_UNITS else 8
             eng.move(
                 case,
                 "request_extension",

@@ -103,12 +103,12 @@ class Limit(NamedTuple):
     """A 办理时限 given as a duration ("2个工作日"): the 处置 limit of the case, in the case engine's units."""
 
     amount: int
-    unit: str  # a LimitUnit value
+    unit: str  # a DeadlineUnit value
 
     def __str__(self):
-        from civicgrid.cases.models import LimitUnit
+        from civicgrid.cases.models import DeadlineUnit
 
-        return f"{self.amount} {LimitUnit(self.unit).label}"
+        return f"{self.amount} {DeadlineUnit(self.unit).label}"
 
 
 _LIMIT = re.compile(
@@ -119,22 +119,27 @@ _LIMIT = re.compile(
 
 
 def parse_limit(text: str) -> Limit | None:
-    """ "2个工作日" → (2, working_days); "3个自然日"/"5天" → (72/120, natural_hours); "24小时" → (24,
-    natural_hours); "8个工作小时" → (8, working_hours). ``None`` when the text is no such duration."""
-    from civicgrid.cases.models import LimitUnit
+    """ "2个工作日" → (2, working_days); "3个自然日"/"5天"/"5日" → (3/5, natural_days: the legal day count, start
+    day not counted, 24:00 of the last day, rest days at the end extend it); "24小时" → (24, natural_hours);
+    "8个工作小时" → (8, working_hours); "1.5天" → (36, natural_hours). ``None`` when the text is no such
+    duration."""
+    from civicgrid.cases.models import DeadlineUnit
 
     m = _LIMIT.match(re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)))
     if not m:
         return None
     number, unit = float(m.group(1)), m.group(2).lower()
     if unit in ("工作日", "个工作日"):
-        amount, kind = number, LimitUnit.WORKING_DAYS
+        amount, kind = number, DeadlineUnit.WORKING_DAYS
     elif unit in ("自然日", "日历日", "天", "日"):
-        amount, kind = number * 24, LimitUnit.NATURAL_HOURS
+        if number.is_integer():
+            amount, kind = number, DeadlineUnit.NATURAL_DAYS
+        else:  # "1.5天": a legal day count has no halves, keep it as wall hours
+            amount, kind = number * 24, DeadlineUnit.NATURAL_HOURS
     elif unit in ("工作小时", "工作时"):
-        amount, kind = number, LimitUnit.WORKING_HOURS
+        amount, kind = number, DeadlineUnit.WORKING_HOURS
     else:
-        amount, kind = number, LimitUnit.NATURAL_HOURS
+        amount, kind = number, DeadlineUnit.NATURAL_HOURS
     if not amount.is_integer() or not 1 <= amount <= 10_000:
         return None
     return Limit(int(amount), kind.value)

@@ -6,7 +6,9 @@
     暂定: 否
 
 (the due time in ISO 8601 with +08:00, then ``暂定: 是`` when a day between start and due lies in a year whose
-holiday arrangement is not entered yet). ``civicgrid calendar show 2026-02`` prints the month as a grid.
+holiday arrangement is not entered yet). With ``--unit 自然日`` a third line gives the legal reading of the
+due moment, ``期满: 2026年10月8日 24:00`` (the first line is then 00:00 of the following day, the same instant).
+``civicgrid calendar show 2026-02`` prints the month as a grid.
 """
 
 from __future__ import annotations
@@ -24,12 +26,18 @@ from civicgrid.core import workcalendar as wc
 from civicgrid.core.errors import ValidationFailed
 
 WEEKDAY_HEADERS = ["一", "二", "三", "四", "五", "六", "日"]
-UNIT_HELP = "自然时|工作时|工作日（也可用 natural_hours|working_hours|working_days）"
+UNIT_HELP = (
+    "|".join(str(u.label) for u in wc.DeadlineUnit)
+    + f"（也可用 {'|'.join(u.value for u in wc.DeadlineUnit)}）"
+)
 
 DUE_HELP = """计算时限到期时间。输出两行：
   第 1 行：到期时间，ISO 8601 格式，带 +08:00（北京时间），例如 2026-02-25T17:30:00+08:00
   第 2 行：暂定: 是|否 —— “是”表示起止之间有日期所在年份尚未录入国务院节假日安排，仅按周末推算。
-工作日时限到第 N 个工作日（起算当天之后）的下班时间为止。"""
+工作日时限到第 N 个工作日（起算当天之后）的下班时间为止。
+自然日时限（民法典第二百零一至二百零三条）：起算当天不计入，到第 N 日 24:00 为止；末日是周末或法定节假日
+（调休上班日不算）时顺延到其后第一个工作日 24:00。第 1 行显示为次日 00:00（同一时刻），并多输出第 3 行：
+  期满: 2026年10月8日 24:00"""
 
 SHOW_HELP = """以月历形式显示某月的工作日安排（周一至周日）。
   “休”= 休息日（周末或节假日），“班”= 调休上班（周末上班），无标记 = 正常工作日。
@@ -78,7 +86,7 @@ class Command(BaseCommand):
         raw = argparse.RawDescriptionHelpFormatter
         due = sub.add_parser("due", help="计算到期时间", description=DUE_HELP, formatter_class=raw)
         due.add_argument("--start", help='起算时间，如 "2026-02-13 10:00"（无时区时按北京时间；默认现在）')
-        due.add_argument("--limit", required=True, help="时限数值（非负；工作日须为整数）")
+        due.add_argument("--limit", required=True, help="时限数值（非负；工作日、自然日须为整数）")
         due.add_argument("--unit", required=True, help=f"时限单位：{UNIT_HELP}")
         show = sub.add_parser("show", help="显示月历", description=SHOW_HELP, formatter_class=raw)
         show.add_argument("month", help="月份，如 2026-02")
@@ -105,6 +113,8 @@ class Command(BaseCommand):
             raise CommandError(f"{option} {exc.message}")
         self.stdout.write(result.due.isoformat())
         self.stdout.write(f"暂定: {'是' if result.provisional else '否'}")
+        if unit == wc.DeadlineUnit.NATURAL_DAYS:
+            self.stdout.write(f"期满: {wc.format_due(result.due, unit)}")
 
     # --- show --------------------------------------------------------------------------------------------
 

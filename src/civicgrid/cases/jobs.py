@@ -57,11 +57,16 @@ def release(name: str, owner: str) -> None:
     JobLock.objects.filter(name=name, owner=owner).update(locked_until=EPOCH, last_run_at=datetime.now(UTC))
 
 
-def _notify_light(case: Case, light: str) -> int:
-    kind = NotificationKind.RED if light == Light.RED else NotificationKind.YELLOW
+def light_text(case: Case, light: str) -> str:
+    """The reminder a yellow/red light sends (the job here, and the demo's set-based history)."""
     what = "已超时" if light == Light.RED else "即将超时"
     due = deadlines.due_label(case.due_at, case.limit_unit)
-    text = f"案件 {case.display_number}（{case.get_stage_display()}）{what}，到期时间 {due}：{case.title}"
+    return f"案件 {case.display_number}（{case.get_stage_display()}）{what}，到期时间 {due}：{case.title}"
+
+
+def _notify_light(case: Case, light: str) -> int:
+    kind = NotificationKind.RED if light == Light.RED else NotificationKind.YELLOW
+    text = light_text(case, light)
     users = department_members(case.department_id) if case.stage == "handle" else []
     users += users_with_roles(Role.DISPATCHER)
     if light == Light.RED:

@@ -850,12 +850,10 @@ class RecentEngine(BulkEngine):
             self._notify_light(sim, light, tick)
 
     def _notify_light(self, sim: _Sim, light: str, at: datetime) -> None:
-        from civicgrid.core import clock
+        from civicgrid.cases.jobs import light_text
 
         case = sim.case
-        what = "已超时" if light == "red" else "即将超时"
-        due = clock.to_local(case.due_at).strftime("%m-%d %H:%M") if case.due_at else ""
-        text = f"案件 {case.number}（{case.get_stage_display()}）{what}，到期时间 {due}：{case.title}"
+        text = light_text(case, light)
         users = list(self.by_department[case.department_id]) if case.stage == "handle" else []
         users += self.by_role["dispatcher"]
         if light == "red":

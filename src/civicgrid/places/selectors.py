@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from civicgrid.accounts.roles import STREET_ROLES, Role
 from civicgrid.core import revisions
 from civicgrid.core.errors import NotFound
 from civicgrid.core.revcache import RevisionCache
+from civicgrid.core.roles import STREET_ROLES, Role
 from civicgrid.core.scoping import register
 from civicgrid.places.addressindex import (  # noqa: F401  (ADDRESS_MIN_SCORE, normalise_address: public here)
     ADDRESS_MIN_SCORE,
@@ -248,3 +248,36 @@ def address_point(*, user, text: str) -> dict | None:
         "point": {"lng": round(lng, 6), "lat": round(lat, 6)},
         "point_source": source,
     }
+
+
+# --- the grid index (civicgrid.core.geoindex) reads the grids from here ----------------------------------
+
+
+def active_grid_shapes() -> tuple[list[int], list]:
+    """Every active grid as ``(ids, polygons)``, the most specific first (专属网格), then by code: in the index a
+    lower rank wins overlaps and shared edges. A grid whose geometry cannot be read is left out (logged)."""
+    import logging
+
+    import shapely
+    import shapely.geometry
+
+    from civicgrid.places.models import GridKind
+
+    rows = list(Grid.objects.filter(is_active=True).values_list("pk", "code", "kind", "geometry"))
+    rows.sort(key=lambda r: (0 if r[2] == GridKind.DEDICATED else 1, r[1]))
+    ids, polys = [], []
+    for pk, code, _kind, geometry in rows:
+        try:
+            geom = shapely.geometry.shape(geometry)
+        except Exception:  # noqa: BLE001 - a broken row must not take the lookup down
+            logging.getLogger("civicgrid.core.geoindex").warning(
+                "grid %s has an unreadable geometry; left out of the index", code
+            )
+            continue
+        if geom.is_empty:
+            continue
+        if not geom.is_valid:
+            geom = shapely.make_valid(geom)
+        ids.append(pk)
+        polys.append(geom)
+    return ids, polys

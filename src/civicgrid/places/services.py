@@ -18,9 +18,9 @@ from pyproj import Geod
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
-from civicgrid.accounts.roles import Role
 from civicgrid.core import audit, clock
 from civicgrid.core.errors import PermissionDenied, ValidationFailed
+from civicgrid.core.roles import Role
 from civicgrid.core.validation import short
 from civicgrid.places import importers, signals
 from civicgrid.places.importers import feature_error

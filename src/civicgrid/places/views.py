@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
+from django.shortcuts import render
 
 from civicgrid.core.errors import ValidationFailed
+from civicgrid.core.roles import Capability, has_capability
 from civicgrid.places import selectors
 
 
@@ -65,3 +67,19 @@ def lookup_address(request):
     if found is None:
         return JsonResponse({"q": q, "found": False, "grid": None, "building": None, "point": None})
     return JsonResponse({"q": q, "found": True, **found})
+
+
+@login_required
+def home(request):
+    """The start page: the grid map and counts of what the user may see (the 审计管理员 sees no map)."""
+    user = request.user
+    ctx = {"show_map": has_capability(user, Capability.MAP_VIEW)}
+    if ctx["show_map"]:
+        grids = selectors.visible_grids(user=user)
+        ctx.update(
+            grid_count=grids.count(),
+            community_count=selectors.visible_communities(user=user).count(),
+            building_count=selectors.visible_buildings(user=user).count(),
+            unit_count=selectors.visible_units(user=user).count(),
+        )
+    return render(request, "core/home.html", ctx)

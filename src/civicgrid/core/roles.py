@@ -32,7 +32,7 @@ BUSINESS_ROLES = frozenset(set(Role) - {Role.AUDIT_ADMIN})
 class Capability(ColoredChoices):
     """Named capabilities. The value is stable (templates and tests use it); the label is for people."""
 
-    MAP_VIEW = "map_view", "查看网格地图与业务数据"
+    BUSINESS_VIEW = "business_view", "查看业务数据（网格地图、工单、待办、通知）"
     STREET_WIDE_VIEW = "street_wide_view", "查看全街道数据"
     CASE_CREATE = "case_create", "上报/新建工单"
     CASE_DISPATCH = "case_dispatch", "受理、派遣、改派、结案、回访（指挥中心）"
@@ -52,7 +52,7 @@ class Capability(ColoredChoices):
 
 C = Capability
 _DESK = {C.CASE_DISPATCH, C.CASE_FOLLOWUP, C.DESK_INTAKE, C.IMPORT_HOTLINE, C.CASE_CHANGE_ANY}
-_BUSINESS = {C.MAP_VIEW, C.EXPORT_CASES}
+_BUSINESS = {C.BUSINESS_VIEW, C.EXPORT_CASES}
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.SYSTEM_ADMIN: frozenset(

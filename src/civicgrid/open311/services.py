@@ -19,6 +19,7 @@ from civicgrid.cases.channels import OPEN311_USERNAME_PREFIX
 from civicgrid.cases.models import Case, Source
 from civicgrid.core import audit, clock
 from civicgrid.core.errors import DomainError, PermissionDenied, ValidationFailed
+from civicgrid.core.roles import Capability, has_capability
 from civicgrid.open311 import catalog
 from civicgrid.open311.formats import BadRequest, Forbidden
 from civicgrid.open311.models import InboundUpdate, Open311Key, ServiceRequest
@@ -30,7 +31,7 @@ DEMO_KEY_NAME = "示范对接系统（演示密钥）"
 
 def _require_admin(actor) -> None:
     # actor None = the system itself (CLI, demo loader)
-    if actor is not None and getattr(actor, "role", None) != Role.SYSTEM_ADMIN:
+    if actor is not None and not has_capability(actor, Capability.SYSTEM_CONFIGURE):
         raise PermissionDenied("只有系统管理员可以管理 Open311 接口密钥")
 
 

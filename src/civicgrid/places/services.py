@@ -20,7 +20,7 @@ from shapely.geometry.base import BaseGeometry
 
 from civicgrid.core import audit, clock
 from civicgrid.core.errors import PermissionDenied, ValidationFailed
-from civicgrid.core.roles import Role
+from civicgrid.core.roles import Capability, has_capability
 from civicgrid.core.validation import short
 from civicgrid.places import importers, signals
 from civicgrid.places.importers import feature_error
@@ -82,7 +82,7 @@ def geodesic_area(geom: BaseGeometry | None) -> float:
 
 def _require_admin(actor) -> None:
     # actor None = the system itself (CLI, demo loader)
-    if actor is not None and getattr(actor, "role", None) != Role.SYSTEM_ADMIN:
+    if actor is not None and not has_capability(actor, Capability.SYSTEM_CONFIGURE):
         raise PermissionDenied("只有系统管理员可以导入网格和社区边界")
 
 

@@ -73,7 +73,7 @@ def lookup_address(request):
 def home(request):
     """The start page: the grid map and counts of what the user may see (the 审计管理员 sees no map)."""
     user = request.user
-    ctx = {"show_map": has_capability(user, Capability.MAP_VIEW)}
+    ctx = {"show_map": has_capability(user, Capability.BUSINESS_VIEW)}
     if ctx["show_map"]:
         grids = selectors.visible_grids(user=user)
         ctx.update(

@@ -109,7 +109,10 @@ ERROR_SCHEMA = {
     "title": "Error",
     "type": "object",
     "properties": {
-        "code": {"type": "string", "description": "机器可读的错误码，如 validation_failed、not_found"},
+        "code": {
+            "type": "string",
+            "description": "机器可读、长期稳定的错误码（见 docs/api-errors.md），如 validation_failed、not_found、cannot_dispatch",
+        },
         "detail": {"type": "string", "description": "中文说明"},
         "field": {"anyOf": [{"type": "string"}, {"type": "null"}], "description": "出错的字段"},
         "details": {"description": "逐条的错误明细（如导入时每个要素的问题）"},

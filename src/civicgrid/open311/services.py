@@ -267,7 +267,8 @@ def submit_request(*, key: Open311Key, data: RequestInput) -> ServiceRequest:
                 place_checked=True,  # point_in_street above: the key's 街道 is the jurisdiction
             )
         except DomainError as exc:
-            raise (Forbidden(exc.message) if exc.status == 403 else BadRequest(exc.message))
+            error = Forbidden if exc.status == 403 else BadRequest
+        raise error(exc.message, error_code=exc.code)
         sr = ServiceRequest.objects.create(
             service_request_id=srid,
             token=ServiceRequest.new_token(),
@@ -398,5 +399,6 @@ def post_update(*, key: Open311Key, case: Case, data: UpdateInput) -> InboundUpd
             raise
         return existing
     except DomainError as exc:
-        raise (Forbidden(exc.message) if exc.status == 403 else BadRequest(exc.message))
+        error = Forbidden if exc.status == 403 else BadRequest
+        raise error(exc.message, error_code=exc.code)
     return inbound

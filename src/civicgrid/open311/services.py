@@ -268,7 +268,7 @@ def submit_request(*, key: Open311Key, data: RequestInput) -> ServiceRequest:
             )
         except DomainError as exc:
             error = Forbidden if exc.status == 403 else BadRequest
-        raise error(exc.message, error_code=exc.code)
+            raise error(exc.message, error_code=exc.code)
         sr = ServiceRequest.objects.create(
             service_request_id=srid,
             token=ServiceRequest.new_token(),

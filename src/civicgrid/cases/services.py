@@ -890,7 +890,7 @@ def _perform_locked(*, actor, case: Case, move: str, version: int, now: datetime
 
         if not can_change(user=actor, case=locked):
             raise PermissionDenied(
-                f"该案件不在您可办理的范围内，不能执行「{m.label}」", code=CaseErrorCode.OUT_OF_JURISDICTION
+                f"该工单不在您可办理的范围内，不能执行「{m.label}」", code=CaseErrorCode.OUT_OF_JURISDICTION
             )
     from_state = locked.state
     before = audit.snapshot(locked)

@@ -11,26 +11,27 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from civicgrid.accounts.models import Department, User
-from civicgrid.accounts.roles import STREET_ROLES, Role
+from civicgrid.accounts.roles import Role
 from civicgrid.core.errors import NotFound
+from civicgrid.core.roles import Capability, has_capability
 from civicgrid.core.scoping import register
 from civicgrid.core.selectors import audit_log, get_audit_entry  # noqa: F401  (re-exported)
 
 
 @register(Department)
 def _department_scope(qs: QuerySet, user, action: str) -> QuerySet:
-    if user.role == Role.AUDIT_ADMIN:
+    if not has_capability(user, Capability.BUSINESS_VIEW):
         return qs.none()
     if action == "view":
         return qs
-    return qs if user.role == Role.SYSTEM_ADMIN else qs.none()
+    return qs if has_capability(user, Capability.SYSTEM_CONFIGURE) else qs.none()
 
 
 @register(User)
 def _user_scope(qs: QuerySet, user, action: str) -> QuerySet:
     if action != "view":
-        return qs if user.role == Role.SYSTEM_ADMIN else qs.filter(pk=user.pk)
-    if user.role in STREET_ROLES:
+        return qs if has_capability(user, Capability.SYSTEM_CONFIGURE) else qs.filter(pk=user.pk)
+    if has_capability(user, Capability.STREET_WIDE_VIEW):
         return qs
     if user.role == Role.DEPT_HANDLER and user.department_id:
         return qs.filter(Q(department_id=user.department_id) | Q(pk=user.pk))

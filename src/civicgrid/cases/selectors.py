@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db.models import Case as When_
 from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 
-from civicgrid.accounts.roles import STREET_ROLES, Role
+from civicgrid.accounts.roles import Role
 from civicgrid.cases.errors import CaseErrorCode
 from civicgrid.cases.models import (
     Attachment,
@@ -49,7 +49,7 @@ _ONE_DAY = timedelta(days=1)
 def _case_q(user) -> Q | None:
     """The Q limiting cases to ``user``'s scope; ``None`` = everything."""
     role = user.role
-    if role in STREET_ROLES:
+    if has_capability(user, Capability.STREET_WIDE_VIEW):
         return None
     if role == Role.DEPT_HANDLER:
         if not user.department_id:
@@ -90,7 +90,7 @@ def _case_change_q(user) -> Q | None:
 @register(Case)
 def _case_scope(qs: QuerySet, user, action: str) -> QuerySet:
     """``view``: what the user may read; ``change``: what they may alter (a subset of ``view``)."""
-    if user.role == Role.AUDIT_ADMIN:
+    if not has_capability(user, Capability.BUSINESS_VIEW):
         return qs.none()
     q = _case_q(user) if action == "view" else _case_change_q(user)
     return qs if q is None else qs.filter(q)
@@ -105,13 +105,13 @@ def _event_scope(qs: QuerySet, user, action: str) -> QuerySet:
 
 @register(Attachment)
 def _attachment_scope(qs: QuerySet, user, action: str) -> QuerySet:
-    if user.role == Role.AUDIT_ADMIN:
+    if not has_capability(user, Capability.BUSINESS_VIEW):
         return qs.none()
     return qs.filter(Q(case__in=Case.objects.restrict(user, "view")) | Q(case__isnull=True, uploaded_by=user))
 
 
 def _sees_categories(user) -> bool:
-    return user.role != Role.AUDIT_ADMIN
+    return has_capability(user, Capability.BUSINESS_VIEW)
 
 
 @register(Category)
@@ -120,7 +120,7 @@ def _category_scope(qs: QuerySet, user, action: str) -> QuerySet:
         return qs.none()
     if action == "view":
         return qs
-    return qs if user.role == Role.SYSTEM_ADMIN else qs.none()
+    return qs if has_capability(user, Capability.SYSTEM_CONFIGURE) else qs.none()
 
 
 # --- the category catalogue (a per-process copy; every case create reads it) --------------------------

@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from civicgrid.core import revisions
 from civicgrid.core.errors import NotFound
 from civicgrid.core.revcache import RevisionCache
-from civicgrid.core.roles import STREET_ROLES, Role
+from civicgrid.core.roles import Capability, Role, has_capability
 from civicgrid.core.scoping import register
 from civicgrid.places.addressindex import (  # noqa: F401  (ADDRESS_MIN_SCORE, normalise_address: public here)
     ADDRESS_MIN_SCORE,
@@ -24,11 +24,11 @@ from civicgrid.places.models import PLACES_REVISION, Building, Community, Grid, 
 
 def _sees_everything(user, action: str) -> bool | None:
     """True: all rows. False: none. None: scoped below."""
-    if user.role == Role.AUDIT_ADMIN:
+    if not has_capability(user, Capability.BUSINESS_VIEW):
         return False
     if action != "view":
-        return user.role == Role.SYSTEM_ADMIN
-    if user.role in STREET_ROLES or user.role == Role.DEPT_HANDLER:
+        return has_capability(user, Capability.SYSTEM_CONFIGURE)
+    if has_capability(user, Capability.STREET_WIDE_VIEW) or user.role == Role.DEPT_HANDLER:
         return True
     return None
 

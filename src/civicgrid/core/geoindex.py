@@ -216,12 +216,19 @@ def register_source(
     _source["read_revision"] = read_revision
 
 
+def _registered(name: str) -> Callable:
+    try:
+        return _source[name]
+    except KeyError:
+        raise RuntimeError("grid index has no source: the places app registers it at ready()") from None
+
+
 def _read_revision() -> int:
-    return _source["read_revision"]()
+    return _registered("read_revision")()
 
 
 def _load_from_db() -> GridIndex:
-    ids, polys = _source["load_grids"]()
+    ids, polys = _registered("load_grids")()
     return build_index(ids, polys)
 
 

@@ -16,7 +16,7 @@ export CIVICGRID_SKIP_REPORT := $(SKIP_REPORT)
 help:
 	@echo "make demo   — 安装、迁移、生成示范街道并在 http://127.0.0.1:$(PORT) 启动"
 	@echo "make test   — 全部测试 (SQLite，然后 PostgreSQL)"
-	@echo "make lint   — ruff 检查、格式检查、迁移检查"
+	@echo "make lint   — ruff 检查、格式检查、分层依赖检查、迁移检查"
 
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check
 
@@ -67,6 +67,7 @@ test-pg: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports  # layers: core <- places <- accounts <- cases <- intake | open311 | notify <- demo
 	$(BIN)/civicgrid makemigrations --check --dry-run
 
 fmt: install

@@ -107,7 +107,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "civicgrid.core.context_processors.platform",
                 "civicgrid.core.context_processors.calendar_banner",
-                "civicgrid.core.context_processors.basemap",
+                "civicgrid.places.context_processors.basemap",
                 "civicgrid.cases.context_processors.badges",
             ],
         },

@@ -3,13 +3,19 @@ from django.urls import include, path, re_path
 
 from civicgrid.core import views as core_views
 from civicgrid.core.api import api
+from civicgrid.places import views as place_views
+
+# the composition root wires the apps' API routers into the one API (core knows none of them)
+api.add_router("/accounts", "civicgrid.accounts.api.router")
+api.add_router("/places", "civicgrid.places.api.router")
+api.add_router("/cases", "civicgrid.cases.api.router")
 
 admin.site.site_header = "街道网格化治理平台 · 系统管理"
 admin.site.site_title = "CivicGrid 管理"
 admin.site.index_title = "系统管理"
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", place_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("metrics", core_views.metrics, name="metrics"),

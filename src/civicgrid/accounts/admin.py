@@ -6,19 +6,7 @@ from django.db import transaction
 from civicgrid.accounts.models import ApiToken, Department, User
 from civicgrid.accounts.roles import Role
 from civicgrid.core import audit
-from civicgrid.core.admin import AuditedAdmin
-
-
-class SystemAdminOnly:
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.role == "system_admin"
-
-    def has_view_permission(self, request, obj=None):
-        return self.has_module_permission(request)
-
-    has_add_permission = lambda self, request, *a: self.has_module_permission(request)  # noqa: E731
-    has_change_permission = lambda self, request, obj=None: self.has_module_permission(request)  # noqa: E731
-    has_delete_permission = lambda self, request, obj=None: self.has_module_permission(request)  # noqa: E731
+from civicgrid.core.admin import AuditedAdmin, SystemAdminOnly  # noqa: F401  (re-exported)
 
 
 @admin.register(Department)

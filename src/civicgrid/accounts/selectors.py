@@ -3,7 +3,7 @@
 - Departments: every business role sees the list (to dispatch, to know who handles a case).
 - Users: 街道 roles see all; a department handler their department; 社区 staff their community's staff and the
   grid workers of its grids; a grid worker only themself. The 审计管理员 sees only themself.
-- Audit log: the 审计管理员 only (三权分立: the 系统管理员 cannot read or erase their own trail).
+- Audit log: see :mod:`civicgrid.core.selectors` (re-exported here).
 """
 
 from __future__ import annotations
@@ -11,26 +11,27 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from civicgrid.accounts.models import Department, User
-from civicgrid.accounts.roles import STREET_ROLES, Role
+from civicgrid.accounts.roles import Role
 from civicgrid.core.errors import NotFound
-from civicgrid.core.models import AuditLog
+from civicgrid.core.roles import Capability, has_capability
 from civicgrid.core.scoping import register
+from civicgrid.core.selectors import audit_log, get_audit_entry  # noqa: F401  (re-exported)
 
 
 @register(Department)
 def _department_scope(qs: QuerySet, user, action: str) -> QuerySet:
-    if user.role == Role.AUDIT_ADMIN:
+    if not has_capability(user, Capability.BUSINESS_VIEW):
         return qs.none()
     if action == "view":
         return qs
-    return qs if user.role == Role.SYSTEM_ADMIN else qs.none()
+    return qs if has_capability(user, Capability.SYSTEM_CONFIGURE) else qs.none()
 
 
 @register(User)
 def _user_scope(qs: QuerySet, user, action: str) -> QuerySet:
     if action != "view":
-        return qs if user.role == Role.SYSTEM_ADMIN else qs.filter(pk=user.pk)
-    if user.role in STREET_ROLES:
+        return qs if has_capability(user, Capability.SYSTEM_CONFIGURE) else qs.filter(pk=user.pk)
+    if has_capability(user, Capability.STREET_WIDE_VIEW):
         return qs
     if user.role == Role.DEPT_HANDLER and user.department_id:
         return qs.filter(Q(department_id=user.department_id) | Q(pk=user.pk))
@@ -39,13 +40,6 @@ def _user_scope(qs: QuerySet, user, action: str) -> QuerySet:
             Q(community_id=user.community_id) | Q(grids__community_id=user.community_id) | Q(pk=user.pk)
         ).distinct()
     return qs.filter(pk=user.pk)
-
-
-@register(AuditLog)
-def _audit_scope(qs: QuerySet, user, action: str) -> QuerySet:
-    if user.role == Role.AUDIT_ADMIN and action == "view":
-        return qs
-    return qs.none()
 
 
 def visible_departments(*, user, active_only: bool = True) -> QuerySet[Department]:
@@ -62,23 +56,3 @@ def get_user(*, user, pk: int) -> User:
         return visible_users(user=user).get(pk=pk)
     except User.DoesNotExist:
         raise NotFound("用户不存在或无权查看")
-
-
-def audit_log(
-    *, user, object_type: str | None = None, object_id: str | None = None, actor: str | None = None
-) -> QuerySet[AuditLog]:
-    qs = AuditLog.objects.restrict(user, "view")
-    if object_type:
-        qs = qs.filter(object_type=object_type)
-    if object_id:
-        qs = qs.filter(object_id=str(object_id))
-    if actor:
-        qs = qs.filter(actor_username=actor)
-    return qs
-
-
-def get_audit_entry(*, user, pk: int) -> AuditLog:
-    try:
-        return audit_log(user=user).get(pk=pk)
-    except AuditLog.DoesNotExist:
-        raise NotFound("审计记录不存在或无权查看")

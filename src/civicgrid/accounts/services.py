@@ -17,11 +17,12 @@ from civicgrid.accounts.roles import Role
 from civicgrid.core import audit, clock, revisions
 from civicgrid.core.errors import PermissionDenied, ValidationFailed
 from civicgrid.core.revcache import RevisionCache
+from civicgrid.core.roles import Capability, has_capability
 
 
 def _require_admin(actor) -> None:
     # actor None = the system itself (CLI bootstrap, demo loader)
-    if actor is not None and getattr(actor, "role", None) != Role.SYSTEM_ADMIN:
+    if actor is not None and not has_capability(actor, Capability.SYSTEM_CONFIGURE):
         raise PermissionDenied("只有系统管理员可以管理账号和部门")
 
 

@@ -19,6 +19,7 @@ from civicgrid.accounts.models import Department
 from civicgrid.cases import attachments as attachment_files
 from civicgrid.cases import channels, selectors, services, workflow
 from civicgrid.cases.attachments import MAX_PHOTOS_PER_MOVE
+from civicgrid.cases.errors import CaseErrorCode
 from civicgrid.cases.models import (
     Attachment,
     AttachmentKind,
@@ -412,7 +413,7 @@ def _category(user, pk: int | None = None, code: str | None = None) -> Category 
         return None
     obj = selectors.category(user=user, pk=pk, code=code)
     if obj is None:
-        raise ValidationFailed("分类不存在", field="category")
+        raise ValidationFailed("分类不存在", field="category", code=CaseErrorCode.INVALID_INPUT)
     return obj
 
 
@@ -421,7 +422,7 @@ def _department(user, pk: int | None) -> Department | None:
         return None
     obj = Department.objects.restrict(user, "view").filter(pk=pk).first()
     if obj is None:
-        raise ValidationFailed("处置部门不存在", field="department")
+        raise ValidationFailed("处置部门不存在", field="department", code=CaseErrorCode.CANNOT_DISPATCH)
     return obj
 
 
@@ -432,7 +433,9 @@ def _attachments(user, ids) -> list[Attachment]:
     found = {a.pk: a for a in Attachment.objects.restrict(user, "view").filter(pk__in=ids)}
     missing = [i for i in ids if i not in found]
     if missing:
-        raise ValidationFailed(f"附件不存在：{missing}", field="attachment_ids")
+        raise ValidationFailed(
+            f"附件不存在：{missing}", field="attachment_ids", code=CaseErrorCode.ATTACHMENT_INVALID
+        )
     return [found[i] for i in ids]
 
 
@@ -440,11 +443,19 @@ def _parse_ids(text: str) -> list[int]:
     try:
         ids = [int(p) for p in text.replace(" ", "").split(",") if p]
     except ValueError:
-        raise ValidationFailed("附件编号须为以逗号分隔的整数", field="attachment_ids")
+        raise ValidationFailed(
+            "附件编号须为以逗号分隔的整数", field="attachment_ids", code=CaseErrorCode.ATTACHMENT_INVALID
+        )
     if len(ids) > MAX_IDS:
-        raise ValidationFailed(f"附件编号最多 {MAX_IDS} 个，收到 {len(ids)} 个", field="attachment_ids")
+        raise ValidationFailed(
+            f"附件编号最多 {MAX_IDS} 个，收到 {len(ids)} 个",
+            field="attachment_ids",
+            code=CaseErrorCode.ATTACHMENT_INVALID,
+        )
     if any(not 1 <= i <= MAX_DB_INT for i in ids):
-        raise ValidationFailed("附件编号超出范围", field="attachment_ids")
+        raise ValidationFailed(
+            "附件编号超出范围", field="attachment_ids", code=CaseErrorCode.ATTACHMENT_INVALID
+        )
     return ids
 
 
@@ -500,13 +511,15 @@ def create(request: HttpRequest, payload: CaseCreateIn):
     key = (request.headers.get("Idempotency-Key") or "").strip() or None
     if key is not None and (len(key) > 100 or has_control_chars(key)):
         raise ValidationFailed(
-            "请求头 Idempotency-Key 须为不超过 100 个字符的普通文本", field="Idempotency-Key"
+            "请求头 Idempotency-Key 须为不超过 100 个字符的普通文本",
+            field="Idempotency-Key",
+            code=CaseErrorCode.IDEMPOTENCY_KEY_INVALID,
         )
     grid = None
     if payload.grid is not None:
         grid = Grid.objects.restrict(user, "view").filter(pk=payload.grid).first()
         if grid is None:
-            raise ValidationFailed("网格不存在", field="grid")
+            raise ValidationFailed("网格不存在", field="grid", code=CaseErrorCode.INVALID_INPUT)
     case = services.create_case(
         actor=user,
         source=payload.source,
@@ -629,12 +642,18 @@ def finish(
     photos = list(photos or [])
     if len(photos) > MAX_PHOTOS_PER_MOVE:
         raise ValidationFailed(
-            f"一次最多上传 {MAX_PHOTOS_PER_MOVE} 张照片，收到 {len(photos)} 张", field="photos"
+            f"一次最多上传 {MAX_PHOTOS_PER_MOVE} 张照片，收到 {len(photos)} 张",
+            field="photos",
+            code=CaseErrorCode.ATTACHMENT_INVALID,
         )
     atts: list = _attachments(request.auth, _parse_ids(form.attachment_ids))
     atts += photos
     if len(atts) > MAX_IDS:
-        raise ValidationFailed(f"一次最多附 {MAX_IDS} 张照片，收到 {len(atts)} 张", field="photos")
+        raise ValidationFailed(
+            f"一次最多附 {MAX_IDS} 张照片，收到 {len(atts)} 张",
+            field="photos",
+            code=CaseErrorCode.ATTACHMENT_INVALID,
+        )
     return _move(request, case_id, "finish", version=form.version, note=form.note, attachments=atts)
 
 
@@ -725,7 +744,9 @@ def void(request: HttpRequest, case_id: Id, payload: ReasonIn):
 def merge(request: HttpRequest, case_id: Id, payload: MergeIn):
     target = selectors.visible_cases(user=request.auth).filter(pk=payload.target_case).first()
     if target is None:
-        raise ValidationFailed("要合并到的案件不存在", field="target_case")
+        raise ValidationFailed(
+            "要合并到的案件不存在", field="target_case", code=CaseErrorCode.MERGE_TARGET_INVALID
+        )
     return _move(request, case_id, "merge", version=payload.version, target_case=target, note=payload.note)
 
 

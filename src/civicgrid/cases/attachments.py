@@ -18,6 +18,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 
+from civicgrid.cases.errors import CaseErrorCode
 from civicgrid.cases.models import Attachment, AttachmentKind
 from civicgrid.core.errors import NotFound, ValidationFailed
 from civicgrid.core.images import open_bounded
@@ -63,14 +64,15 @@ def _save_once(path: str, data: bytes) -> str:
 def store_upload(*, file, kind: str = AttachmentKind.OTHER, actor=None, case=None, event=None) -> Attachment:
     """Validate ``file`` as a JPEG/PNG/WebP image, store it and a thumbnail, and return the saved row."""
     if kind not in AttachmentKind.values:
-        raise ValidationFailed(f"未知附件类型：{kind}", field="kind")
+        raise ValidationFailed(f"未知附件类型：{kind}", field="kind", code=CaseErrorCode.INVALID_INPUT)
     data, name = _read(file)
     if not data:
-        raise ValidationFailed("上传的文件为空", field="attachments")
+        raise ValidationFailed("上传的文件为空", field="attachments", code=CaseErrorCode.ATTACHMENT_INVALID)
     if len(data) > MAX_BYTES:
         raise ValidationFailed(
             f"照片「{(name or '未命名')[:60]}」超过 {MAX_BYTES // 1024 // 1024} MB，请压缩后再传",
             field="attachments",
+            code=CaseErrorCode.ATTACHMENT_INVALID,
         )
     label = f"照片「{(name or '未命名').rsplit('/', 1)[-1][:60]}」"
     not_image = ValidationFailed(f"{label}不是有效的图片（仅支持 JPEG/PNG/WebP）", field="attachments")
@@ -78,7 +80,11 @@ def store_upload(*, file, kind: str = AttachmentKind.OTHER, actor=None, case=Non
         data, label=label, field="attachments", target=max(THUMB_SIZE), not_image=not_image
     )
     if fmt not in FORMATS:
-        raise ValidationFailed(f"{label}格式不受支持：{fmt}（仅支持 JPEG/PNG/WebP）", field="attachments")
+        raise ValidationFailed(
+            f"{label}格式不受支持：{fmt}（仅支持 JPEG/PNG/WebP）",
+            field="attachments",
+            code=CaseErrorCode.ATTACHMENT_INVALID,
+        )
     content_type, ext = FORMATS[fmt]
     sha = hashlib.sha256(data).hexdigest()
     path = _save_once(_path(sha, ext), data)
@@ -124,7 +130,7 @@ def file_response(att: Attachment, *, thumb: bool = False, redirect_remote: bool
     content_type = "image/jpeg" if use_thumb else (att.content_type or mimetypes.guess_type(name or "")[0])
     storage = default_storage
     if not name:
-        raise NotFound("图片文件不存在")
+        raise NotFound("图片文件不存在", code=CaseErrorCode.NOT_FOUND)
     if redirect_remote and not _is_local(storage):
         try:
             url = storage.url(
@@ -136,7 +142,7 @@ def file_response(att: Attachment, *, thumb: bool = False, redirect_remote: bool
         response["Cache-Control"] = "private, no-store"
         return response
     if not storage.exists(name):
-        raise NotFound("图片文件不存在")
+        raise NotFound("图片文件不存在", code=CaseErrorCode.NOT_FOUND)
     response = FileResponse(storage.open(name, "rb"), content_type=content_type)
     response["Cache-Control"] = "private, max-age=86400"
     return response

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from civicgrid.accounts.roles import BUSINESS_ROLES
+from civicgrid.core.roles import Capability, has_capability
 
 
 def badges(request):
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated or user.role not in BUSINESS_ROLES:
+    if not has_capability(user, Capability.BUSINESS_VIEW):
         return {}
     from civicgrid.cases import selectors
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import tempfile
 
 from civicgrid.cases import selectors
+from civicgrid.cases.errors import CaseErrorCode
 from civicgrid.cases.models import CaseState, Light, Priority, Rating, Source
 from civicgrid.core import clock
 from civicgrid.core.xlsx import SheetWriter
@@ -135,19 +136,20 @@ def filtered_for(user, params: list[list[str]]):
     form = CaseFilterForm(query if query else None, user=user)
     if form.is_bound and not form.is_valid():
         raise ValidationFailed(
-            "筛选条件不合法：" + "；".join(e for errs in form.errors.values() for e in errs)
+            "筛选条件不合法：" + "；".join(e for errs in form.errors.values() for e in errs),
+            code=CaseErrorCode.INVALID_FILTER,
         )
     return selectors.filter_cases(user=user, **(form.filters() if form.is_bound else {}))
 
 
 def run_background_export(job, path, progress) -> tuple[int, str]:
     """The exporter of ``kind="cases"``: the requester's filters and scope, as at the time of the request."""
-    from civicgrid.accounts.roles import BUSINESS_ROLES
     from civicgrid.core.errors import PermissionDenied
+    from civicgrid.core.roles import Capability, has_capability
 
     user = job.created_by
-    if user.role not in BUSINESS_ROLES:
-        raise PermissionDenied("当前角色不能导出工单")
+    if not has_capability(user, Capability.EXPORT_CASES):
+        raise PermissionDenied("当前角色不能导出工单", code=CaseErrorCode.ROLE_NOT_ALLOWED)
     rows = write_cases(path, filtered_for(user, job.params), user=user, progress=progress)
     return rows, export_filename()
 

@@ -19,10 +19,10 @@ from civicgrid.cases.models import (
     Rating,
     Source,
 )
+from civicgrid.core.roles import Capability, has_capability
 from civicgrid.places import selectors as place_selectors
 
 # roles that register cases for others (they choose the source and may enter it on someone's behalf)
-DESK_ROLES = frozenset({Role.DISPATCHER, Role.SHIFT_LEADER})
 # which source a case gets when the role does not choose one
 DEFAULT_SOURCE = {
     Role.GRID_WORKER: Source.GRID_PATROL,
@@ -174,7 +174,7 @@ class CaseCreateForm(BootstrapMixin, forms.Form):
         self.fields["reporter_phone"].widget.attrs.update(inputmode="tel", autocomplete="off")
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
-        if user.role in DESK_ROLES:
+        if has_capability(user, Capability.CASE_DISPATCH):
             self.initial.setdefault("source", Source.HOTLINE_12345)
         else:
             # only the command centre picks the source and the reporter's reference

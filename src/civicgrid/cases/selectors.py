@@ -23,7 +23,8 @@ from django.conf import settings
 from django.db.models import Case as When_
 from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 
-from civicgrid.accounts.roles import STREET_ROLES, Role
+from civicgrid.accounts.roles import Role
+from civicgrid.cases.errors import CaseErrorCode
 from civicgrid.cases.models import (
     Attachment,
     Case,
@@ -39,6 +40,7 @@ from civicgrid.cases.models import (
 from civicgrid.core import clock, revisions
 from civicgrid.core.errors import NotFound, ValidationFailed
 from civicgrid.core.revcache import RevisionCache
+from civicgrid.core.roles import Capability, has_capability
 from civicgrid.core.scoping import register
 
 _ONE_DAY = timedelta(days=1)
@@ -47,7 +49,7 @@ _ONE_DAY = timedelta(days=1)
 def _case_q(user) -> Q | None:
     """The Q limiting cases to ``user``'s scope; ``None`` = everything."""
     role = user.role
-    if role in STREET_ROLES:
+    if has_capability(user, Capability.STREET_WIDE_VIEW):
         return None
     if role == Role.DEPT_HANDLER:
         if not user.department_id:
@@ -67,11 +69,30 @@ def _case_q(user) -> Q | None:
     return Q(pk__in=[])
 
 
+def _case_change_q(user) -> Q | None:
+    """The Q limiting cases to those ``user`` may change (make a move that alters them); ``None`` = every case.
+
+    The command centre (``CASE_CHANGE_ANY``) changes any case; a department handler only the cases *currently*
+    assigned to their department (a case reassigned away stays visible, read-only); 社区/网格员 their own patch,
+    as they see it; 领导 and 系统管理员 see the whole 街道 but change no case (领导's 督办 is an instruction, see
+    :data:`civicgrid.cases.services.OVERSIGHT_MOVES`).
+    """
+    if has_capability(user, Capability.CASE_CHANGE_ANY):
+        return None
+    role = user.role
+    if role == Role.DEPT_HANDLER:
+        return Q(department_id=user.department_id) if user.department_id else Q(pk__in=[])
+    if role in (Role.COMMUNITY_STAFF, Role.GRID_WORKER):
+        return _case_q(user)
+    return Q(pk__in=[])
+
+
 @register(Case)
 def _case_scope(qs: QuerySet, user, action: str) -> QuerySet:
-    if user.role == Role.AUDIT_ADMIN:
+    """``view``: what the user may read; ``change``: what they may alter (a subset of ``view``)."""
+    if not has_capability(user, Capability.BUSINESS_VIEW):
         return qs.none()
-    q = _case_q(user)
+    q = _case_q(user) if action == "view" else _case_change_q(user)
     return qs if q is None else qs.filter(q)
 
 
@@ -84,13 +105,13 @@ def _event_scope(qs: QuerySet, user, action: str) -> QuerySet:
 
 @register(Attachment)
 def _attachment_scope(qs: QuerySet, user, action: str) -> QuerySet:
-    if user.role == Role.AUDIT_ADMIN:
+    if not has_capability(user, Capability.BUSINESS_VIEW):
         return qs.none()
     return qs.filter(Q(case__in=Case.objects.restrict(user, "view")) | Q(case__isnull=True, uploaded_by=user))
 
 
 def _sees_categories(user) -> bool:
-    return user.role != Role.AUDIT_ADMIN
+    return has_capability(user, Capability.BUSINESS_VIEW)
 
 
 @register(Category)
@@ -99,7 +120,7 @@ def _category_scope(qs: QuerySet, user, action: str) -> QuerySet:
         return qs.none()
     if action == "view":
         return qs
-    return qs if user.role == Role.SYSTEM_ADMIN else qs.none()
+    return qs if has_capability(user, Capability.SYSTEM_CONFIGURE) else qs.none()
 
 
 # --- the category catalogue (a per-process copy; every case create reads it) --------------------------
@@ -147,13 +168,22 @@ def visible_cases(*, user) -> QuerySet[Case]:
     return Case.objects.restrict(user, "view")
 
 
+def changeable_cases(*, user) -> QuerySet[Case]:
+    """The cases ``user`` may change (``restrict(user, "change")``): a subset of :func:`visible_cases`."""
+    return Case.objects.restrict(user, "change")
+
+
+def can_change(*, user, case: Case) -> bool:
+    return changeable_cases(user=user).filter(pk=case.pk).exists()
+
+
 def get_case(*, user, pk: int) -> Case:
     try:
         return (
             visible_cases(user=user).select_related("category", "grid", "community", "department").get(pk=pk)
         )
     except (Case.DoesNotExist, ValueError, TypeError):
-        raise NotFound("案件不存在或无权查看")
+        raise NotFound("案件不存在或无权查看", code=CaseErrorCode.NOT_FOUND)
 
 
 def _day_start(d) -> datetime:
@@ -184,7 +214,9 @@ def filter_cases(
         states = [s for part in states for s in str(part).split(",") if s]
         bad = [s for s in states if s not in CaseState.values]
         if bad:
-            raise ValidationFailed(f"未知状态：{', '.join(bad)}", field="status")
+            raise ValidationFailed(
+                f"未知状态：{', '.join(bad)}", field="status", code=CaseErrorCode.INVALID_FILTER
+            )
         qs = qs.filter(state__in=states)
     if category:
         cat_q = Q(code=category) if not str(category).isdigit() else Q(pk=int(category))
@@ -198,7 +230,7 @@ def filter_cases(
         qs = qs.filter(source=source)
     if light:
         if light not in Light.values:
-            raise ValidationFailed(f"未知亮灯：{light}", field="light")
+            raise ValidationFailed(f"未知亮灯：{light}", field="light", code=CaseErrorCode.INVALID_FILTER)
         qs = qs.filter(light=light)
     if date_from:
         qs = qs.filter(created_at__gte=_day_start(date_from))
@@ -234,8 +266,12 @@ def inbox(*, user, tab: str = "all") -> QuerySet[Case]:
     - leader: red cases (to supervise); others: nothing.
     """
     if tab not in INBOX_TABS:
-        raise ValidationFailed(f"未知待办分组：{tab}（可选 active、followup、all）", field="tab")
-    if tab == "followup" and user.role not in (Role.DISPATCHER, Role.SHIFT_LEADER):
+        raise ValidationFailed(
+            f"未知待办分组：{tab}（可选 active、followup、all）",
+            field="tab",
+            code=CaseErrorCode.INVALID_FILTER,
+        )
+    if tab == "followup" and not has_capability(user, Capability.CASE_FOLLOWUP):
         return Case.objects.none()  # only the command centre makes follow-up calls (no query)
     qs = _inbox_all(user)
     if tab == "active":
@@ -327,7 +363,7 @@ def pending_extensions(*, user) -> QuerySet[ExtensionRequest]:
 def timeline(*, user, case: Case) -> QuerySet[CaseEvent]:
     """The case's events in order (raises NotFound when the case is out of scope)."""
     if not visible_cases(user=user).filter(pk=case.pk).exists():
-        raise NotFound("案件不存在或无权查看")
+        raise NotFound("案件不存在或无权查看", code=CaseErrorCode.NOT_FOUND)
     return (
         CaseEvent.objects.restrict(user, "view")
         .filter(case_id=case.pk)
@@ -345,7 +381,7 @@ def get_attachment(*, user, pk: int) -> Attachment:
     try:
         return Attachment.objects.restrict(user, "view").get(pk=pk)
     except (Attachment.DoesNotExist, ValueError, TypeError):
-        raise NotFound("附件不存在或无权查看")
+        raise NotFound("附件不存在或无权查看", code=CaseErrorCode.NOT_FOUND)
 
 
 def category_tree(*, user, enabled_only: bool = True) -> list[dict]:
@@ -501,4 +537,8 @@ def public_text() -> PublicText:
 
 def reporter_phone(*, user, case: Case) -> str:
     """The reporter's phone as this user may see it: in full for 街道 roles, masked for everyone else."""
-    return case.reporter_phone if user.role in STREET_ROLES else mask_phone(case.reporter_phone)
+    return (
+        case.reporter_phone
+        if has_capability(user, Capability.SEE_FULL_PHONE)
+        else mask_phone(case.reporter_phone)
+    )

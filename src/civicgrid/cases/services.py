@@ -27,6 +27,7 @@ from civicgrid.accounts.models import Department, User
 from civicgrid.accounts.roles import Role
 from civicgrid.cases import deadlines, workflow
 from civicgrid.cases.attachments import store_upload
+from civicgrid.cases.errors import CaseErrorCode
 from civicgrid.cases.models import (
     PRIORITY_ORDER,
     TERMINAL_STATES,
@@ -57,14 +58,16 @@ from civicgrid.cases.notifications import (
 from civicgrid.core import audit, clock
 from civicgrid.core.bulk import SetBasedInserter
 from civicgrid.core.errors import NotFound, PermissionDenied, StaleVersion, ValidationFailed
+from civicgrid.core.roles import Capability, has_capability, roles_with
 from civicgrid.places.models import Building, Grid
 
 log = logging.getLogger(__name__)
 
 # who may report (上报) a case at all
-CREATOR_ROLES = frozenset(
-    {Role.DISPATCHER, Role.SHIFT_LEADER, Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.LEADER}
-)
+CREATOR_ROLES = roles_with(Capability.CASE_CREATE)
+# moves a user may make on any case they can see, without being able to change it: 督办 (an instruction from
+# the 值班长 or 领导; the case's handling stays with whoever has it)
+OVERSIGHT_MOVES = frozenset({"supervise"})
 
 _CASE_FIELDS = [f for f in Case._meta.concrete_fields if not f.primary_key]
 
@@ -112,7 +115,7 @@ def facts_for(case: Case, user) -> workflow.Facts:
 
 def _require(value, field: str, message: str):
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise ValidationFailed(message, field=field)
+        raise ValidationFailed(message, field=field, code=CaseErrorCode.FIELD_REQUIRED)
     return value.strip() if isinstance(value, str) else value
 
 
@@ -185,7 +188,11 @@ def allocate_numbers(days: list[date]) -> list[str]:
     next_seq: dict[date, int] = {}
     for d, n in wanted.items():
         if last[d] > 99999:
-            raise ValidationFailed(f"{d:%Y-%m-%d} 当日案件编号已用尽（99999）", field="number")
+            raise ValidationFailed(
+                f"{d:%Y-%m-%d} 当日案件编号已用尽（99999）",
+                field="number",
+                code=CaseErrorCode.NUMBERS_EXHAUSTED,
+            )
         next_seq[d] = last[d] - n
     out = []
     for d in days:
@@ -216,12 +223,14 @@ def _resolve_place(
     *, lng: float | None, lat: float | None, address: str, grid: Grid | None
 ) -> tuple[float | None, float | None, Grid | None]:
     if (lng is None) != (lat is None):
-        raise ValidationFailed("经度和纬度须同时提供", field="lng" if lng is None else "lat")
+        raise ValidationFailed(
+            "经度和纬度须同时提供", field="lng" if lng is None else "lat", code=CaseErrorCode.INVALID_LOCATION
+        )
     if lng is not None:
         if not (-180 <= lng <= 180):
-            raise ValidationFailed("经度超出范围", field="lng")
+            raise ValidationFailed("经度超出范围", field="lng", code=CaseErrorCode.INVALID_LOCATION)
         if not (-90 <= lat <= 90):
-            raise ValidationFailed("纬度超出范围", field="lat")
+            raise ValidationFailed("纬度超出范围", field="lat", code=CaseErrorCode.INVALID_LOCATION)
     if grid is None and lng is not None:
         grid_id = _locate_grid_id(lng, lat)
         if grid_id is not None:
@@ -279,14 +288,24 @@ def _check_place_in_patch(
     if point is not None:
         located_id = grid.pk if given_grid is None and grid is not None else _locate_grid_id(*point)
         if located_id is None:
-            raise ValidationFailed("经纬度：该位置不在任何网格内，请在网格范围内选点", field="lng")
+            raise ValidationFailed(
+                "经纬度：该位置不在任何网格内，请在网格范围内选点",
+                field="lng",
+                code=CaseErrorCode.NOT_IN_ANY_GRID,
+            )
         if not _in_patch(actor, located_id, _grid_community_id(grid, located_id)):
-            raise PermissionDenied(f"经纬度：该位置{outside}", field="lng")
+            raise PermissionDenied(
+                f"经纬度：该位置{outside}", field="lng", code=CaseErrorCode.OUT_OF_JURISDICTION
+            )
     if given_grid is not None:
         if not _in_patch(actor, given_grid.pk, given_grid.community_id):
-            raise PermissionDenied(f"网格：所选网格{outside}", field="grid")
+            raise PermissionDenied(
+                f"网格：所选网格{outside}", field="grid", code=CaseErrorCode.OUT_OF_JURISDICTION
+            )
     elif point is None and grid is not None and not _in_patch(actor, grid.pk, grid.community_id):
-        raise PermissionDenied(f"地址：该地址所在网格{outside}", field="address")
+        raise PermissionDenied(
+            f"地址：该地址所在网格{outside}", field="address", code=CaseErrorCode.OUT_OF_JURISDICTION
+        )
 
 
 def _locate_grid_id(lng: float, lat: float) -> int | None:
@@ -304,9 +323,13 @@ def _store_attachments(
     for item in attachments or ():
         if isinstance(item, Attachment):
             if item.case_id not in (None, case.pk):
-                raise ValidationFailed("附件属于其他案件", field="attachments")
+                raise ValidationFailed(
+                    "附件属于其他案件", field="attachments", code=CaseErrorCode.ATTACHMENT_INVALID
+                )
             if item.uploaded_by_id not in (None, getattr(actor, "pk", None)):
-                raise ValidationFailed("只能使用自己上传的附件", field="attachments")
+                raise ValidationFailed(
+                    "只能使用自己上传的附件", field="attachments", code=CaseErrorCode.ATTACHMENT_INVALID
+                )
             item.case = case
             item.event = event
             if item.kind == AttachmentKind.OTHER and kind != AttachmentKind.OTHER:
@@ -393,24 +416,36 @@ def create_case(
     so a caller can answer with the case without reading it back (``None`` when ``auto_accept`` also moved it).
     """
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
-        raise PermissionDenied("请先登录")
-    if actor.role not in CREATOR_ROLES:
-        raise PermissionDenied(f"「{actor.get_role_display()}」无权上报案件")
+        raise PermissionDenied("请先登录", code=CaseErrorCode.LOGIN_REQUIRED)
+    if not has_capability(actor, Capability.CASE_CREATE):
+        raise PermissionDenied(
+            f"「{actor.get_role_display()}」无权上报案件", code=CaseErrorCode.ROLE_NOT_ALLOWED
+        )
     key = (idempotency_key or "").strip() or None
     if key is not None and len(key) > 100:
-        raise ValidationFailed("幂等键不能超过 100 个字符", field="idempotency_key")
+        raise ValidationFailed(
+            "幂等键不能超过 100 个字符", field="idempotency_key", code=CaseErrorCode.IDEMPOTENCY_KEY_INVALID
+        )
     try:
         if source not in Source.values:
-            raise ValidationFailed(f"未知来源：{source}", field="source")
+            raise ValidationFailed(f"未知来源：{source}", field="source", code=CaseErrorCode.INVALID_INPUT)
         description = _require(description, "description", "请填写问题描述")
         if len(description) > 5000:
-            raise ValidationFailed("问题描述不能超过 5000 字", field="description")
+            raise ValidationFailed(
+                "问题描述不能超过 5000 字", field="description", code=CaseErrorCode.INVALID_INPUT
+            )
         if category is not None and not category.is_enabled:
-            raise ValidationFailed(f"分类「{category.name}」已停用", field="category")
+            raise ValidationFailed(
+                f"分类「{category.name}」已停用", field="category", code=CaseErrorCode.CATEGORY_DISABLED
+            )
         if category is not None and category.level != "minor":
-            raise ValidationFailed("请选择具体的小类", field="category")
+            raise ValidationFailed(
+                "请选择具体的小类", field="category", code=CaseErrorCode.CATEGORY_NOT_MINOR
+            )
         if occurred_at is not None and (occurred_at.tzinfo is None):
-            raise ValidationFailed("发生时间必须带时区", field="occurred_at")
+            raise ValidationFailed(
+                "发生时间必须带时区", field="occurred_at", code=CaseErrorCode.INVALID_INPUT
+            )
         address = (address or "").strip()[:200]
         given_grid, point = grid, ((lng, lat) if lng is not None and lat is not None else None)
         lng, lat, grid = _resolve_place(lng=lng, lat=lat, address=address, grid=grid)
@@ -543,6 +578,7 @@ def _bad_row(index: int, h: HistoricalCase, field: str, message: str) -> Validat
         f"第 {index + 1} 条（来源编号 {ref or '空'}）：{message}",
         field=field,
         details={"index": index, "source_ref": ref},
+        code=CaseErrorCode.IMPORT_ROW_INVALID,
     )
 
 
@@ -577,7 +613,12 @@ def _check_historical(rows: list[HistoricalCase]) -> None:
         if h.rating and h.rating not in Rating.values:
             raise _bad_row(i, h, "rating", f"未知回访评价：{h.rating}")
         if (h.lng is None) != (h.lat is None):
-            raise _bad_row(i, h, "lng" if h.lng is None else "lat", "经度和纬度须同时提供")
+            raise _bad_row(
+                i,
+                h,
+                "lng" if h.lng is None else "lat",
+                "经度和纬度须同时提供",
+            )
         if h.lng is not None and not (-180 <= h.lng <= 180):
             raise _bad_row(i, h, "lng", "经度超出范围")
         if h.lat is not None and not (-90 <= h.lat <= 90):
@@ -628,9 +669,9 @@ def _import_closed(
 ) -> tuple[list[dict], list[int]]:
     """The work of :func:`import_closed_cases`: the case rows written (dicts by attname) and their ids."""
     if actor is not None and not (getattr(actor, "is_authenticated", False) and actor.is_active):
-        raise PermissionDenied("请先登录")
+        raise PermissionDenied("请先登录", code=CaseErrorCode.LOGIN_REQUIRED)
     if source not in Source.values:
-        raise ValidationFailed(f"未知来源：{source}", field="source")
+        raise ValidationFailed(f"未知来源：{source}", field="source", code=CaseErrorCode.INVALID_INPUT)
     rows = list(rows)
     if not rows:
         return [], []
@@ -643,7 +684,9 @@ def _import_closed(
         if cat is None:
             raise _bad_row(i, h, "category", "案件分类不存在")
         if cat[2] != "minor" or not cat[3]:
-            raise _bad_row(i, h, "category", f"分类「{cat[0]}」不可用于立案")
+            raise _bad_row(
+                i, h, "category", f"分类「{cat[0]}」不可用于立案", code=CaseErrorCode.CATEGORY_DISABLED
+            )
         if h.grid_id is not None and h.grid_id not in grids:
             raise _bad_row(i, h, "grid", "网格不存在")
         if h.department_id is not None and h.department_id not in departments:
@@ -800,11 +843,11 @@ def perform(
     person at a desk.
     """
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
-        raise PermissionDenied("请先登录")
+        raise PermissionDenied("请先登录", code=CaseErrorCode.LOGIN_REQUIRED)
     from civicgrid.cases.selectors import visible_cases
 
     if not visible_cases(user=actor).filter(pk=case.pk).exists():
-        raise NotFound("案件不存在或无权查看")
+        raise NotFound("案件不存在或无权查看", code=CaseErrorCode.NOT_FOUND)
     with transaction.atomic():
         return _perform_locked(
             actor=actor,
@@ -832,11 +875,23 @@ def _perform_locked(*, actor, case: Case, move: str, version: int, now: datetime
     try:
         version = int(version)
     except (TypeError, ValueError):
-        raise ValidationFailed("版本号必须是整数", field="version")
+        raise ValidationFailed("版本号必须是整数", field="version", code=CaseErrorCode.INVALID_VERSION)
     locked = Case.objects.select_for_update(of=("self",)).select_related("category", "grid").get(pk=case.pk)
     if locked.version != version:
-        raise StaleVersion(details={"current_version": locked.version, "state": locked.state})
+        raise StaleVersion(
+            details={"current_version": locked.version, "state": locked.state},
+            code=CaseErrorCode.STALE_VERSION,
+        )
     workflow.check(locked.state, m, actor.role, facts_for(locked, actor))
+    # second guard: the workflow table says which role may make the move, the scope which cases this user may
+    # change at all (e.g. 领导 change none, a department only what is assigned to it now)
+    if m.name not in OVERSIGHT_MOVES:
+        from civicgrid.cases.selectors import can_change
+
+        if not can_change(user=actor, case=locked):
+            raise PermissionDenied(
+                f"该工单不在您可办理的范围内，不能执行「{m.label}」", code=CaseErrorCode.OUT_OF_JURISDICTION
+            )
     from_state = locked.state
     before = audit.snapshot(locked)
     handler = _HANDLERS[m.name]
@@ -851,7 +906,7 @@ def _perform_locked(*, actor, case: Case, move: str, version: int, now: datetime
     locked.updated_at = now
     values = {f.attname: getattr(locked, f.attname) for f in _CASE_FIELDS}
     if Case.objects.filter(pk=locked.pk, version=version).update(**values) != 1:
-        raise StaleVersion()
+        raise StaleVersion(code=CaseErrorCode.STALE_VERSION)
     note = (kw.get("note") or "").strip()
     reason = (kw.get("reason") or "").strip()
     event = _append_event(
@@ -931,13 +986,15 @@ def _dispatch_desk():
 
 def _check_department(dept) -> Department:
     if dept is None:
-        raise ValidationFailed("请选择处置部门", field="department")
+        raise ValidationFailed("请选择处置部门", field="department", code=CaseErrorCode.CANNOT_DISPATCH)
     if not isinstance(dept, Department):
         dept = Department.objects.filter(pk=dept).first()
         if dept is None:
-            raise ValidationFailed("处置部门不存在", field="department")
+            raise ValidationFailed("处置部门不存在", field="department", code=CaseErrorCode.CANNOT_DISPATCH)
     if not dept.is_active:
-        raise ValidationFailed(f"部门「{dept.name}」已停用", field="department")
+        raise ValidationFailed(
+            f"部门「{dept.name}」已停用", field="department", code=CaseErrorCode.CANNOT_DISPATCH
+        )
     return dept
 
 
@@ -991,14 +1048,18 @@ def _h_accept(ctx: _Ctx):
     case = ctx.case
     category = ctx.category or case.category
     if category is None:
-        raise ValidationFailed("立案前请选择案件分类", field="category")
+        raise ValidationFailed("立案前请选择案件分类", field="category", code=CaseErrorCode.FIELD_REQUIRED)
     if not category.is_enabled or category.level != "minor":
-        raise ValidationFailed(f"分类「{category.name}」不可用于立案", field="category")
+        raise ValidationFailed(
+            f"分类「{category.name}」不可用于立案", field="category", code=CaseErrorCode.CATEGORY_DISABLED
+        )
     if ctx.category is not None and ctx.actor.role == Role.GRID_WORKER and not category.grid_worker_can_file:
-        raise PermissionDenied("该分类不允许网格员自行立案")
+        raise PermissionDenied("该分类不允许网格员自行立案", code=CaseErrorCode.CATEGORY_NOT_FILEABLE)
     if ctx.priority:
         if ctx.priority not in Priority.values:
-            raise ValidationFailed(f"未知紧急程度：{ctx.priority}", field="priority")
+            raise ValidationFailed(
+                f"未知紧急程度：{ctx.priority}", field="priority", code=CaseErrorCode.INVALID_INPUT
+            )
         case.priority = ctx.priority
     elif case.category_id != category.pk:
         case.priority = category.priority
@@ -1023,12 +1084,14 @@ def _dispatch_limit(ctx: _Ctx) -> tuple[int, str] | None:
     try:
         amount = int(ctx.amount)
     except (TypeError, ValueError):
-        raise ValidationFailed("办理时限必须是正整数", field="amount")
+        raise ValidationFailed("办理时限必须是正整数", field="amount", code=CaseErrorCode.INVALID_LIMIT)
     if amount < 1 or amount > 10_000:
-        raise ValidationFailed("办理时限必须是 1 到 10000 之间的整数", field="amount")
+        raise ValidationFailed(
+            "办理时限必须是 1 到 10000 之间的整数", field="amount", code=CaseErrorCode.INVALID_LIMIT
+        )
     if ctx.unit not in DeadlineUnit.values:
         labels = "/".join(str(u.label) for u in DeadlineUnit)
-        raise ValidationFailed(f"请选择时限单位（{labels}）", field="unit")
+        raise ValidationFailed(f"请选择时限单位（{labels}）", field="unit", code=CaseErrorCode.INVALID_LIMIT)
     return amount, ctx.unit
 
 
@@ -1071,7 +1134,9 @@ def _h_return(ctx: _Ctx):
 def _h_reassign(ctx: _Ctx):
     dept = _check_department(ctx.department)
     if dept.pk == ctx.case.department_id:
-        raise ValidationFailed("改派的部门与当前部门相同", field="department")
+        raise ValidationFailed(
+            "改派的部门与当前部门相同", field="department", code=CaseErrorCode.CANNOT_DISPATCH
+        )
     case = ctx.case
     old = case.department
     # the new department gets a fresh clock to sign and handle; an extension approved for this 处置 stage stays
@@ -1089,7 +1154,7 @@ def _h_reassign(ctx: _Ctx):
 def _h_finish(ctx: _Ctx):
     _require(ctx.note, "note", "请填写处置情况反馈")
     if not ctx.attachments:
-        raise ValidationFailed("请上传处置后照片", field="attachments")
+        raise ValidationFailed("请上传处置后照片", field="attachments", code=CaseErrorCode.FIELD_REQUIRED)
     case = ctx.case
     case.handling_feedback = ctx.note
     case.handled_at = ctx.now
@@ -1124,12 +1189,16 @@ def _h_close(ctx: _Ctx):
 
 def _h_rate(ctx: _Ctx):
     if ctx.rating not in Rating.values:
-        raise ValidationFailed("请选择回访评价（满意/基本满意/不满意）", field="rating")
+        raise ValidationFailed(
+            "请选择回访评价（满意/基本满意/不满意）", field="rating", code=CaseErrorCode.FIELD_REQUIRED
+        )
     case = ctx.case
     case.rating = ctx.rating
     if ctx.redo:
         if ctx.rating != Rating.DISSATISFIED:
-            raise ValidationFailed("只有「不满意」的案件可以重办", field="redo")
+            raise ValidationFailed(
+                "只有「不满意」的案件可以重办", field="redo", code=CaseErrorCode.REDO_NOT_ALLOWED
+            )
         dept = _check_department(ctx.department or case.department)
         case.redo_count += 1
         case.closed_at = None
@@ -1145,12 +1214,14 @@ def _h_request_extension(ctx: _Ctx):
     try:
         amount = int(ctx.amount)
     except (TypeError, ValueError):
-        raise ValidationFailed("请填写延期时长（正整数）", field="amount")
+        raise ValidationFailed("请填写延期时长（正整数）", field="amount", code=CaseErrorCode.INVALID_LIMIT)
     if amount <= 0:
-        raise ValidationFailed("延期时长必须大于 0", field="amount")
+        raise ValidationFailed("延期时长必须大于 0", field="amount", code=CaseErrorCode.INVALID_LIMIT)
     if ctx.unit != case.limit_unit:
         raise ValidationFailed(
-            f"延期单位须与当前时限单位一致（{case.get_limit_unit_display()}）", field="unit"
+            f"延期单位须与当前时限单位一致（{case.get_limit_unit_display()}）",
+            field="unit",
+            code=CaseErrorCode.EXTENSION_MISMATCH,
         )
     ctx.require_reason("延期理由")
     req = ExtensionRequest.objects.create(
@@ -1180,7 +1251,11 @@ def _decide_extension(ctx: _Ctx, approve: bool):
     req.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
     if approve:
         if req.stage != case.stage or req.unit != case.limit_unit:
-            raise ValidationFailed("延期申请与当前时限环节不一致，请驳回后重新申请", field="amount")
+            raise ValidationFailed(
+                "延期申请与当前时限环节不一致，请驳回后重新申请",
+                field="amount",
+                code=CaseErrorCode.EXTENSION_MISMATCH,
+            )
         deadlines.add_extension(case, req.amount)
     requester_id = req.requested_by_id
     verdict = "已批准" if approve else "未批准"
@@ -1227,15 +1302,19 @@ def _h_merge(ctx: _Ctx):
 
     target = ctx.target_case
     if target is None:
-        raise ValidationFailed("请选择合并到的案件", field="target_case")
+        raise ValidationFailed("请选择合并到的案件", field="target_case", code=CaseErrorCode.FIELD_REQUIRED)
     if not isinstance(target, Case):
         target = Case.objects.filter(pk=target).first()
     if target is None or not visible_cases(user=ctx.actor).filter(pk=target.pk).exists():
-        raise ValidationFailed("要合并到的案件不存在", field="target_case")
+        raise ValidationFailed(
+            "要合并到的案件不存在", field="target_case", code=CaseErrorCode.MERGE_TARGET_INVALID
+        )
     if target.pk == ctx.case.pk:
-        raise ValidationFailed("不能合并到自身", field="target_case")
+        raise ValidationFailed("不能合并到自身", field="target_case", code=CaseErrorCode.MERGE_TARGET_INVALID)
     if target.state in TERMINAL_STATES:
-        raise ValidationFailed("目标案件已办结或作废，不能合并", field="target_case")
+        raise ValidationFailed(
+            "目标案件已办结或作废，不能合并", field="target_case", code=CaseErrorCode.MERGE_TARGET_INVALID
+        )
     ctx.case.duplicate_of = target
     ctx.case.closed_at = ctx.now
     deadlines.stop_clock(ctx.case)
@@ -1299,10 +1378,10 @@ def add_public_note(*, actor, case: Case, note: str, data: dict | None = None) -
     jurisdiction. Write, timeline entry and audit row commit together.
     """
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
-        raise PermissionDenied("请先登录")
+        raise PermissionDenied("请先登录", code=CaseErrorCode.LOGIN_REQUIRED)
     note = (note or "").strip()
     if not note:
-        raise ValidationFailed("公开回复内容不能为空", field="note")
+        raise ValidationFailed("公开回复内容不能为空", field="note", code=CaseErrorCode.FIELD_REQUIRED)
     now = clock.now()
     with transaction.atomic():
         locked = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
@@ -1325,9 +1404,9 @@ def add_public_note(*, actor, case: Case, note: str, data: dict | None = None) -
 def upload_attachment(*, actor, file, kind: str = AttachmentKind.OTHER) -> Attachment:
     """Upload a photo before a move (``POST /cases/attachments``); attach it by id in the move."""
     if actor is None or not getattr(actor, "is_authenticated", False):
-        raise PermissionDenied("请先登录")
-    if actor.role in (Role.AUDIT_ADMIN, Role.SYSTEM_ADMIN):
-        raise PermissionDenied("当前角色不能上传案件附件")
+        raise PermissionDenied("请先登录", code=CaseErrorCode.LOGIN_REQUIRED)
+    if not has_capability(actor, Capability.ATTACHMENT_UPLOAD):
+        raise PermissionDenied("当前角色不能上传案件附件", code=CaseErrorCode.ROLE_NOT_ALLOWED)
     with transaction.atomic():
         att = store_upload(file=file, kind=kind, actor=actor)
         audit.record(actor=actor, action="cases.attachment.upload", obj=att, after={"sha256": att.sha256})

@@ -18,7 +18,6 @@ from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_http_methods
 
-from civicgrid.accounts.roles import BUSINESS_ROLES
 from civicgrid.cases import attachments as attachment_files
 from civicgrid.cases import channels, exports, selectors, services, workflow
 from civicgrid.cases.forms import FIELD_ALIASES, CaseCreateForm, CaseFilterForm, form_for
@@ -44,6 +43,7 @@ from civicgrid.core.errors import (
     StaleVersion,
     ValidationFailed,
 )
+from civicgrid.core.roles import Capability, has_capability
 
 STALE_MESSAGE = "该工单已被他人处理，请刷新后重试"
 PAGE_SIZE = 20
@@ -55,7 +55,7 @@ def business_only(view):
     @login_required
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        if request.user.role not in BUSINESS_ROLES:
+        if not has_capability(request.user, Capability.BUSINESS_VIEW):
             return HttpResponseForbidden("当前角色不能查看工单")
         try:
             return view(request, *args, **kwargs)
@@ -140,7 +140,7 @@ def inbox(request):
         "tab": tab,
         "tab_label": INBOX_TABS[tab],
         "counts": counts,
-        "can_create": user.role in services.CREATOR_ROLES,
+        "can_create": has_capability(user, Capability.CASE_CREATE),
     }
     if request.htmx and not request.htmx.boosted:
         return render(request, "cases/_inbox_list.html", ctx)
@@ -177,7 +177,7 @@ def case_list(request):
         "form": form,
         "page": page,
         "query": query.urlencode(),
-        "can_create": request.user.role in services.CREATOR_ROLES,
+        "can_create": has_capability(request.user, Capability.CASE_CREATE),
     }
     if request.htmx and not request.htmx.boosted:
         return render(request, "cases/_table.html", ctx)
@@ -390,7 +390,7 @@ def attachment(request, pk: int, thumb: bool = False):
 @business_only
 def create(request):
     user = request.user
-    if user.role not in services.CREATOR_ROLES:
+    if not has_capability(user, Capability.CASE_CREATE):
         return HttpResponseForbidden("当前角色不能上报工单")
     if request.method == "GET":
         return render(request, "cases/create.html", {"form": CaseCreateForm(user=user)})

@@ -11,6 +11,9 @@ the user's grids/community, the category lets a grid worker file it, an extensio
 - :class:`~civicgrid.core.errors.PermissionDenied` (403) when the state allows it but the role (or the role's
   condition) does not.
 
+each with a :class:`~civicgrid.cases.errors.CaseErrorCode` (``illegal_transition``, ``extension_pending``,
+``forbidden``, ``out_of_jurisdiction`` …) that the API returns as ``code``.
+
 Life cycle::
 
     reported ─accept→ accepted ─dispatch→ dispatched ─sign→ handling ─finish→ handled ─verify_pass→ verified
@@ -26,6 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from civicgrid.accounts.roles import Role
+from civicgrid.cases.errors import CaseErrorCode
 from civicgrid.cases.models import CaseState as S
 from civicgrid.core.errors import IllegalTransition, PermissionDenied
 
@@ -229,7 +233,7 @@ def get_move(name: str) -> Move:
     try:
         return MOVES[name.replace("-", "_")]
     except KeyError:
-        raise IllegalTransition(f"未知操作：{name}", field="move", code="unknown_move")
+        raise IllegalTransition(f"未知操作：{name}", field="move", code=CaseErrorCode.UNKNOWN_MOVE)
 
 
 def check(case_state: str, move: str | Move, role: str, facts: Facts | None = None) -> Move:
@@ -239,17 +243,28 @@ def check(case_state: str, move: str | Move, role: str, facts: Facts | None = No
     if case_state not in m.sources:
         # the label only for the message (building S.values per call cost a sixth of a bulk replay's checks)
         state_label = S(case_state).label if case_state in S._value2member_map_ else case_state
-        raise IllegalTransition(f"案件当前状态为「{state_label}」，不能执行「{m.label}」")
+        raise IllegalTransition(
+            f"案件当前状态为「{state_label}」，不能执行「{m.label}」", code=CaseErrorCode.ILLEGAL_TRANSITION
+        )
     if m.needs == EXTENSION_PENDING and not facts.extension_pending:
-        raise IllegalTransition(f"没有待审批的延期申请，不能执行「{m.label}」")
+        raise IllegalTransition(
+            f"没有待审批的延期申请，不能执行「{m.label}」", code=CaseErrorCode.NO_PENDING_EXTENSION
+        )
     if m.needs == NO_EXTENSION_PENDING and facts.extension_pending:
-        raise IllegalTransition("已有待审批的延期申请，请等待值班长审批")
+        raise IllegalTransition(
+            "已有待审批的延期申请，请等待值班长审批", code=CaseErrorCode.EXTENSION_PENDING
+        )
     if role not in m.roles:
         role_label = Role(role).label if role in Role.values else role
-        raise PermissionDenied(f"「{role_label}」无权执行「{m.label}」")
+        raise PermissionDenied(f"「{role_label}」无权执行「{m.label}」", code=CaseErrorCode.ROLE_NOT_ALLOWED)
     condition = m.roles[role]
     if not facts.holds(condition):
-        raise PermissionDenied(f"{_CONDITION_TEXT[condition]}，不能执行「{m.label}」")
+        code = (
+            CaseErrorCode.CATEGORY_NOT_FILEABLE
+            if condition == CAN_FILE
+            else CaseErrorCode.OUT_OF_JURISDICTION
+        )
+        raise PermissionDenied(f"{_CONDITION_TEXT[condition]}，不能执行「{m.label}」", code=code)
     return m
 
 

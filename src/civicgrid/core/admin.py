@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 from civicgrid.core import auditlabels
 from civicgrid.core.adminsite import AuditedAdmin
 from civicgrid.core.models import AuditLog
+from civicgrid.core.roles import Capability, has_capability
 
 # Authorisation is by role (accounts.roles); Django's permission groups are not used, and an editable group
 # admin would only be a way around the roles.
@@ -95,9 +96,22 @@ class AuditLogAdmin(admin.ModelAdmin):
 
 
 # --- working-time calendar ------------------------------------------------------------------------------
-# Imported here, not at the top: accounts.admin itself imports AuditedAdmin from this module.
-from civicgrid.accounts.admin import SystemAdminOnly  # noqa: E402
 from civicgrid.core.models import CalendarOverride, CalendarYear  # noqa: E402
+
+
+class SystemAdminOnly:
+    """Admin pages only the 系统管理员 may open (``Capability.SYSTEM_CONFIGURE``)."""
+
+    def has_module_permission(self, request):
+        return has_capability(request.user, Capability.SYSTEM_CONFIGURE)
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    has_add_permission = lambda self, request, *a: self.has_module_permission(request)  # noqa: E731
+    has_change_permission = lambda self, request, obj=None: self.has_module_permission(request)  # noqa: E731
+    has_delete_permission = lambda self, request, obj=None: self.has_module_permission(request)  # noqa: E731
+
 
 _WEEKDAYS = "一二三四五六日"
 

@@ -1,4 +1,5 @@
-"""The JSON API (``/api/v1/``): one NinjaAPI, one router per app, domain errors mapped to HTTP.
+"""The JSON API (``/api/v1/``): one NinjaAPI, one router per app (added in ``civicgrid/urls.py``), domain
+errors mapped to HTTP.
 
 Auth: ``Authorization: Bearer cg_…`` machine tokens, or the browser session (CSRF-checked); the same for the
 description (``/api/v1/openapi.json``, ``/api/v1/docs``): see :func:`docs_access`.
@@ -8,6 +9,7 @@ Errors always look like ``{"code": "...", "detail": "中文说明", "field": "..
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import RequestDataTooBig
@@ -23,11 +25,25 @@ from civicgrid.core import observability
 from civicgrid.core.errors import DomainError
 from civicgrid.core.validation import short
 
+# ``(key) -> user | None``: who a bearer key belongs to. The accounts app (which owns the tokens) fills it in at
+# ready(); core only knows that a key is checked there.
+_token_authenticator: Callable[[str], object | None] | None = None
+
+
+def register_token_authenticator(fn: Callable[[str], object | None]) -> None:
+    global _token_authenticator
+    _token_authenticator = fn
+
+
+def authenticate_token(key: str):
+    """The active user a bearer key belongs to, or None (also when no authenticator is registered)."""
+    if _token_authenticator is None:
+        return None
+    return _token_authenticator(key)
+
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str):
-        from civicgrid.accounts.services import authenticate_token
-
         user = authenticate_token(token)
         if user is not None:
             request.user = user
@@ -67,8 +83,6 @@ def docs_access(view):
         header = request.headers.get("Authorization", "")
         scheme, _, key = header.partition(" ")
         if scheme.lower() == "bearer":
-            from civicgrid.accounts.services import authenticate_token
-
             user = authenticate_token(key.strip())
             if user is None:
                 return _unauthorized()
@@ -95,7 +109,10 @@ ERROR_SCHEMA = {
     "title": "Error",
     "type": "object",
     "properties": {
-        "code": {"type": "string", "description": "机器可读的错误码，如 validation_failed、not_found"},
+        "code": {
+            "type": "string",
+            "description": "机器可读、长期稳定的错误码（见 docs/api-errors.md），如 validation_failed、not_found、cannot_dispatch",
+        },
         "detail": {"type": "string", "description": "中文说明"},
         "field": {"anyOf": [{"type": "string"}, {"type": "null"}], "description": "出错的字段"},
         "details": {"description": "逐条的错误明细（如导入时每个要素的问题）"},
@@ -207,7 +224,4 @@ def _validation_error(request, exc: NinjaValidationError):
     )
 
 
-api.add_router("/accounts", "civicgrid.accounts.api.router")
-api.add_router("/places", "civicgrid.places.api.router")
-api.add_router("/cases", "civicgrid.cases.api.router")
-# further routers are added by their apps below (one line each)
+# The apps' routers are added by the composition root (civicgrid/urls.py): core does not know the apps above it.

@@ -15,6 +15,7 @@ class CoreConfig(AppConfig):
         from civicgrid.core import (
             checks,  # noqa: F401  (deployment checks)
             exports,  # noqa: F401  (registers the export job kind with the runner)
+            selectors,  # noqa: F401  (the audit log's scope rule)
         )
         from civicgrid.core.auditchain import register_sqlite_functions
 

@@ -67,16 +67,21 @@ PREFIX_LABELS = {
 }
 
 
+# labels the apps above core add at ready() (e.g. one per workflow move: ``cases.case.dispatch`` → 工单：派遣)
+_REGISTERED: dict[str, str] = {}
+
+
+def register_action_labels(labels: dict[str, str]) -> None:
+    """Add labels for audit action codes (an app's :meth:`AppConfig.ready`); the fixed table above wins."""
+    _REGISTERED.update(labels)
+
+
 def action_label(action: str) -> str:
     """``cases.case.dispatch`` → ``工单：派遣``; unknown codes fall back to their area (``账号：xxx``)."""
     if action in ACTION_LABELS:
         return ACTION_LABELS[action]
-    if action.startswith("cases.case."):
-        from civicgrid.cases.workflow import MOVES
-
-        move = MOVES.get(action.removeprefix("cases.case."))
-        if move is not None:
-            return f"工单：{move.label}"
+    if action in _REGISTERED:
+        return _REGISTERED[action]
     for prefix, label in PREFIX_LABELS.items():
         if action.startswith(prefix):
             return f"{label}：{action.removeprefix(prefix)}"
@@ -84,7 +89,7 @@ def action_label(action: str) -> str:
 
 
 def role_label(role: str) -> str:
-    from civicgrid.accounts.roles import Role
+    from civicgrid.core.roles import Role
 
     if not role:
         return "—"

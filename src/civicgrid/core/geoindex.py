@@ -26,7 +26,7 @@ Two layers:
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import shapely
@@ -204,31 +204,31 @@ def build_index(
 # --- the per-process cache over the database ---------------------------------------------------------
 
 
-def _read_revision() -> int:
-    from civicgrid.places.signals import current_revision
+# Where the grids come from: the places app (which owns them) registers at ready() a function returning the
+# active grids as ``(ids, polygons)`` in rank order, and one returning its revision counter.
+_source: dict[str, Callable] = {}
 
-    return current_revision()
+
+def register_source(
+    *, load_grids: Callable[[], tuple[list[int], list[BaseGeometry]]], read_revision: Callable[[], int]
+):
+    _source["load_grids"] = load_grids
+    _source["read_revision"] = read_revision
+
+
+def _registered(name: str) -> Callable:
+    try:
+        return _source[name]
+    except KeyError:
+        raise RuntimeError("grid index has no source: the places app registers it at ready()") from None
+
+
+def _read_revision() -> int:
+    return _registered("read_revision")()
 
 
 def _load_from_db() -> GridIndex:
-    from civicgrid.places.models import Grid, GridKind
-
-    rows = list(Grid.objects.filter(is_active=True).values_list("pk", "code", "kind", "geometry"))
-    # the most specific first (专属网格), then by code: lower rank wins overlaps and shared edges
-    rows.sort(key=lambda r: (0 if r[2] == GridKind.DEDICATED else 1, r[1]))
-    ids, polys = [], []
-    for pk, code, _kind, geometry in rows:
-        try:
-            geom = shapely.geometry.shape(geometry)
-        except Exception:  # noqa: BLE001 - a broken row must not take the lookup down
-            logger.warning("grid %s has an unreadable geometry; left out of the index", code)
-            continue
-        if geom.is_empty:
-            continue
-        if not geom.is_valid:
-            geom = shapely.make_valid(geom)
-        ids.append(pk)
-        polys.append(geom)
+    ids, polys = _registered("load_grids")()
     return build_index(ids, polys)
 
 

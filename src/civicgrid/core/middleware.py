@@ -4,6 +4,7 @@ import functools
 import ipaddress
 import logging
 import re
+from collections.abc import Callable
 
 from civicgrid.core import audit, observability
 
@@ -151,39 +152,43 @@ class SecurityHeadersMiddleware:
 MB = 1024 * 1024
 
 
+# Route limits the apps register at ready() (they know their upload sizes); core only applies them.
+_ROUTE_LIMITS: dict[str, tuple[re.Pattern, int]] = {}
+# Path prefixes whose other routes take small bodies only (JSON/form posts): the API, Open311.
+_PREFIX_LIMITS: list[tuple[str, int]] = [("/api/", MB)]
+# Path prefixes with their own error format for the 413 answer: ``(prefix, render(request, detail))``.
+_TOO_LARGE_RENDERERS: dict[str, Callable] = {}
+
+
+def register_body_limit(pattern: str, limit: int) -> None:
+    """Requests whose path matches ``pattern`` (a regex, anchored at the start) may send ``limit`` bytes."""
+    _ROUTE_LIMITS[pattern] = (re.compile(pattern), int(limit))
+
+
+def register_small_body_prefix(prefix: str, limit: int = MB) -> None:
+    """Every other route under ``prefix`` accepts at most ``limit`` bytes."""
+    if (prefix, limit) not in _PREFIX_LIMITS:
+        _PREFIX_LIMITS.append((prefix, int(limit)))
+
+
+def register_too_large_renderer(prefix: str, render: Callable) -> None:
+    """Answer a too-large request under ``prefix`` with ``render(request, detail)`` (its own error format)."""
+    _TOO_LARGE_RENDERERS[prefix] = render
+
+
 def body_limit(path: str) -> int | None:
     """The largest request body (bytes) ``path`` accepts, or None for no limit of ours (Django's apply).
 
-    JSON and form posts to the API and Open311 are small; the upload routes allow their photos (10 MB each)
-    or their boundary file, plus room for the multipart framing.
+    JSON and form posts to the API and Open311 are small; the upload routes (registered by their apps: the
+    cases' photos, 随手拍, the boundary file import) allow their files plus room for the multipart framing.
     """
-    from civicgrid.cases.attachments import MAX_BYTES as PHOTO_BYTES
-    from civicgrid.cases.attachments import MAX_PHOTOS_PER_MOVE
-    from civicgrid.intake.photos import MAX_PHOTOS
-    from civicgrid.places.importers import MAX_FILE_BYTES
-
-    if path.startswith("/api/"):
-        for pattern, limit in (
-            (_API_PHOTO, PHOTO_BYTES + MB),
-            (_API_FINISH, MAX_PHOTOS_PER_MOVE * PHOTO_BYTES + MB),
-            (_API_IMPORT, MAX_FILE_BYTES + MB),
-        ):
-            if pattern.match(path):
-                return limit
-        return MB
-    if path.startswith("/open311/"):
-        return MB
-    if path in ("/s/", "/field/"):  # 随手拍 and the grid worker's report: photos of one report
-        return MAX_PHOTOS * PHOTO_BYTES + MB
-    if _WEB_CASE_FORM.match(path):  # 上报 and the action forms on a case's page
-        return MAX_PHOTOS_PER_MOVE * PHOTO_BYTES + MB
+    for pattern, limit in _ROUTE_LIMITS.values():
+        if pattern.match(path):
+            return limit
+    for prefix, limit in _PREFIX_LIMITS:
+        if path.startswith(prefix):
+            return limit
     return None
-
-
-_API_PHOTO = re.compile(r"^/api/v1/cases/attachments/?$")
-_API_FINISH = re.compile(r"^/api/v1/cases/\d+/finish/?$")
-_API_IMPORT = re.compile(r"^/api/v1/places/import/?$")
-_WEB_CASE_FORM = re.compile(r"^/cases/(new|\d+)/$")
 
 
 def _size(n: int) -> str:
@@ -215,11 +220,9 @@ def too_large_response(request, length: int, limit: int):
 
     detail = f"请求体过大（{_size(length)}），此接口最多接受 {_size(limit)}"
     path = request.path_info
-    if path.startswith("/open311/"):
-        from civicgrid.open311.formats import Open311Error, render_error
-
-        fmt = "xml" if path.endswith(".xml") else "json"
-        return render_error(fmt, Open311Error(413, detail))
+    for prefix, render in _TOO_LARGE_RENDERERS.items():
+        if path.startswith(prefix):
+            return render(request, detail)
     wants_json = path.startswith("/api/") or "json" in request.META.get("HTTP_ACCEPT", "")
     if wants_json:
         return JsonResponse({"code": "payload_too_large", "detail": detail}, status=413)

@@ -19,6 +19,7 @@ import os
 import re
 import time
 import uuid
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -114,6 +115,15 @@ def observe(request, status: int, seconds: float) -> None:
     histogram.labels(*labels).observe(seconds)
 
 
+# Database gauges the apps add at ready(): name -> a function yielding prometheus metric families.
+_GAUGE_SOURCES: dict[str, Callable[[], Iterable]] = {}
+
+
+def register_gauges(name: str, families: Callable[[], Iterable]) -> None:
+    """Add an app's database gauges to ``/metrics`` (read at scrape time, in registration order)."""
+    _GAUGE_SOURCES[name] = families
+
+
 class DatabaseCollector:
     """Gauges read from the database at scrape time (a failure yields ``civicgrid_db_scrape_ok 0``)."""
 
@@ -133,66 +143,12 @@ class DatabaseCollector:
         yield from families
 
     def _families(self):
-        from django.db.models import Count, Min
         from prometheus_client.core import GaugeMetricFamily
 
-        from civicgrid.cases.models import OPEN_STATES, Case, Light
-        from civicgrid.core import clock, heartbeat
-        from civicgrid.intake.models import ImportJob, JobStatus
-        from civicgrid.notify.models import DeliveryStatus, WebhookDelivery
+        from civicgrid.core import heartbeat
 
-        now = clock.now()
-        light = GaugeMetricFamily(
-            "civicgrid_open_cases", "Open (not yet closed) cases by light", labels=["light"]
-        )
-        by_light = dict(
-            Case.objects.filter(state__in=list(OPEN_STATES))
-            .values_list("light")
-            .annotate(n=Count("id"))
-            .values_list("light", "n")
-        )
-        for value in [*Light.values, ""]:
-            light.add_metric([value or "none"], by_light.get(value, 0))
-        yield light
-
-        jobs = GaugeMetricFamily("civicgrid_import_jobs", "12345 import jobs by status", labels=["status"])
-        by_status = dict(
-            ImportJob.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n")
-        )
-        for value in JobStatus.values:
-            jobs.add_metric([value], by_status.get(value, 0))
-        yield jobs
-        oldest = ImportJob.objects.filter(status=JobStatus.QUEUED).aggregate(t=Min("created_at"))["t"]
-        yield GaugeMetricFamily(
-            "civicgrid_import_job_lag_seconds",
-            "Age of the oldest queued import job (0: none waiting)",
-            value=max(0.0, (now - oldest).total_seconds()) if oldest else 0.0,
-        )
-        stale = ImportJob.objects.filter(status=JobStatus.RUNNING).aggregate(t=Min("heartbeat_at"))["t"]
-        yield GaugeMetricFamily(
-            "civicgrid_import_job_heartbeat_age_seconds",
-            "Seconds since the oldest running import job last reported progress (0: none running)",
-            value=max(0.0, (now - stale).total_seconds()) if stale else 0.0,
-        )
-
-        deliveries = GaugeMetricFamily(
-            "civicgrid_webhook_deliveries", "Webhook deliveries by status", labels=["status"]
-        )
-        by_status = dict(
-            WebhookDelivery.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n")
-        )
-        for value in DeliveryStatus.values:
-            deliveries.add_metric([value], by_status.get(value, 0))
-        yield deliveries
-        pending = WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING).aggregate(
-            t=Min("created_at")
-        )["t"]
-        yield GaugeMetricFamily(
-            "civicgrid_webhook_lag_seconds",
-            "Age of the oldest pending webhook delivery (0: none pending)",
-            value=max(0.0, (now - pending).total_seconds()) if pending else 0.0,
-        )
-
+        for families in list(_GAUGE_SOURCES.values()):
+            yield from families()
         age = heartbeat.age_seconds()
         yield GaugeMetricFamily(
             "civicgrid_job_runner_heartbeat_age_seconds",

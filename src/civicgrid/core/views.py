@@ -10,10 +10,9 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
-from civicgrid.accounts import selectors as account_selectors
-from civicgrid.accounts.roles import Role
 from civicgrid.core import auditlabels, heartbeat, observability
-from civicgrid.places import selectors as place_selectors
+from civicgrid.core import selectors as core_selectors
+from civicgrid.core.roles import Capability, has_capability
 
 
 def healthz(request):
@@ -105,29 +104,14 @@ def metrics(request):
 
 
 @login_required
-def home(request):
-    user = request.user
-    ctx = {"show_map": user.role != Role.AUDIT_ADMIN}
-    if ctx["show_map"]:
-        grids = place_selectors.visible_grids(user=user)
-        ctx.update(
-            grid_count=grids.count(),
-            community_count=place_selectors.visible_communities(user=user).count(),
-            building_count=place_selectors.visible_buildings(user=user).count(),
-            unit_count=place_selectors.visible_units(user=user).count(),
-        )
-    return render(request, "core/home.html", ctx)
-
-
-@login_required
 def audit_list(request):
-    qs = account_selectors.audit_log(
+    qs = core_selectors.audit_log(
         user=request.user,
         object_type=request.GET.get("object_type") or None,
         object_id=request.GET.get("object_id") or None,
         actor=request.GET.get("actor") or None,
     )
-    if request.user.role != Role.AUDIT_ADMIN:
+    if not has_capability(request.user, Capability.AUDIT_READ):
         raise Http404("审计日志仅审计管理员可查看")
     action = request.GET.get("action")
     if action:

@@ -21,17 +21,16 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_http_methods
 
-from civicgrid.accounts.roles import Role
 from civicgrid.cases import selectors as case_selectors
 from civicgrid.cases.models import Case, Category, Source
 from civicgrid.cases.services import create_case
 from civicgrid.core import geoindex
 from civicgrid.core.errors import DomainError, NotFound
+from civicgrid.core.roles import Capability, has_capability
 from civicgrid.intake.photos import MAX_PHOTOS, clean_photos, gps_from_exif_bytes
 from civicgrid.places import selectors as place_selectors
 from civicgrid.places.models import Grid
 
-DESK_ROLES = frozenset({Role.DISPATCHER, Role.SHIFT_LEADER})
 DESK_SOURCES = [
     (Source.LEADER.value, "领导交办", "交办单号"),
     (Source.MEDIA.value, "媒体舆情", "舆情编号"),
@@ -240,7 +239,7 @@ def submit_patrol(request) -> Case:
 @require_http_methods(["GET", "POST"])
 def patrol(request):
     """网格员 phone report."""
-    if request.user.role != Role.GRID_WORKER:
+    if not has_capability(request.user, Capability.FIELD_PATROL):
         raise DjangoPermissionDenied("仅网格员可使用巡查上报")
     errors: dict = {}
     status = 200
@@ -361,7 +360,7 @@ def submit_desk(request) -> Case:
 @require_http_methods(["GET", "POST"])
 def desk(request):
     """领导交办 / 舆情 / 信访 登记 (指挥中心受理员、值班长)."""
-    if request.user.role not in DESK_ROLES:
+    if not has_capability(request.user, Capability.DESK_INTAKE):
         raise DjangoPermissionDenied("仅指挥中心受理员、值班长可登记领导交办、舆情、信访件")
     errors: dict = {}
     status = 200
@@ -398,6 +397,8 @@ def done(request, pk: int):
         {
             "case": case,
             "case_url": _case_url(case),
-            "again_url": reverse("field:patrol" if request.user.role == Role.GRID_WORKER else "field:desk"),
+            "again_url": reverse(
+                "field:patrol" if has_capability(request.user, Capability.FIELD_PATROL) else "field:desk"
+            ),
         },
     )

@@ -8,21 +8,16 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from civicgrid.accounts.roles import Role
 from civicgrid.core.errors import NotFound
+from civicgrid.core.roles import Capability, has_capability, roles_with
 from civicgrid.core.scoping import register
 from civicgrid.intake.models import ImportJob, ImportMapping, PlacementStatus, PlacementTask
 
-IMPORT_ROLES = frozenset({Role.DISPATCHER, Role.SHIFT_LEADER, Role.SYSTEM_ADMIN})
+IMPORT_ROLES = roles_with(Capability.IMPORT_HOTLINE)
 
 
 def can_import(user) -> bool:
-    return bool(
-        user is not None
-        and getattr(user, "is_authenticated", False)
-        and user.is_active
-        and getattr(user, "role", None) in IMPORT_ROLES
-    )
+    return has_capability(user, Capability.IMPORT_HOTLINE)
 
 
 def _desk_scope(qs: QuerySet, user, action: str) -> QuerySet:

@@ -10,3 +10,7 @@ class NotifyConfig(AppConfig):
         from civicgrid.notify import runner, signals  # noqa: F401  (connect the case-event receiver)
 
         runner.register_job()
+        from civicgrid.core import observability
+        from civicgrid.notify import metrics
+
+        observability.register_gauges("notify", metrics.families)

@@ -27,23 +27,29 @@ LIST_ITEM_TAGS = {
 }
 
 
+ERROR_CODE_HEADER = "X-CivicGrid-Error-Code"
+
+
 class Open311Error(Exception):
     """Answered as ``[{code, description}]`` with HTTP ``status`` (400 bad params, 403 key, 404 unknown)."""
 
-    def __init__(self, status: int, description: str):
+    def __init__(self, status: int, description: str, *, error_code: str = ""):
         super().__init__(description)
         self.status = status
         self.description = description
+        # the platform's machine code (docs/api-errors.md) when a domain rule refused the request; sent in the
+        # ``X-CivicGrid-Error-Code`` header, since the spec's error body has only ``code`` and ``description``
+        self.error_code = str(error_code or "")
 
 
 class BadRequest(Open311Error):
-    def __init__(self, description: str):
-        super().__init__(400, description)
+    def __init__(self, description: str, **kw):
+        super().__init__(400, description, **kw)
 
 
 class Forbidden(Open311Error):
-    def __init__(self, description: str = "api_key 无效或已吊销"):
-        super().__init__(403, description)
+    def __init__(self, description: str = "api_key 无效或已吊销", **kw):
+        super().__init__(403, description, **kw)
 
 
 class NotFound(Open311Error):
@@ -103,9 +109,12 @@ def render(fmt: str, root: str, data, *, status: int = 200) -> HttpResponse:
 
 def render_error(fmt: str, error: Open311Error) -> HttpResponse:
     fmt = fmt if fmt in FORMATS else "json"
-    return render(
+    response = render(
         fmt, "errors", [{"code": error.status, "description": error.description}], status=error.status
     )
+    if getattr(error, "error_code", ""):
+        response[ERROR_CODE_HEADER] = error.error_code
+    return response
 
 
 def check_format(fmt: str) -> str:

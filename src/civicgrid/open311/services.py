@@ -19,6 +19,7 @@ from civicgrid.cases.channels import OPEN311_USERNAME_PREFIX
 from civicgrid.cases.models import Case, Source
 from civicgrid.core import audit, clock
 from civicgrid.core.errors import DomainError, PermissionDenied, ValidationFailed
+from civicgrid.core.roles import Capability, has_capability
 from civicgrid.open311 import catalog
 from civicgrid.open311.formats import BadRequest, Forbidden
 from civicgrid.open311.models import InboundUpdate, Open311Key, ServiceRequest
@@ -30,7 +31,7 @@ DEMO_KEY_NAME = "示范对接系统（演示密钥）"
 
 def _require_admin(actor) -> None:
     # actor None = the system itself (CLI, demo loader)
-    if actor is not None and getattr(actor, "role", None) != Role.SYSTEM_ADMIN:
+    if actor is not None and not has_capability(actor, Capability.SYSTEM_CONFIGURE):
         raise PermissionDenied("只有系统管理员可以管理 Open311 接口密钥")
 
 
@@ -266,7 +267,8 @@ def submit_request(*, key: Open311Key, data: RequestInput) -> ServiceRequest:
                 place_checked=True,  # point_in_street above: the key's 街道 is the jurisdiction
             )
         except DomainError as exc:
-            raise (Forbidden(exc.message) if exc.status == 403 else BadRequest(exc.message))
+            error = Forbidden if exc.status == 403 else BadRequest
+            raise error(exc.message, error_code=exc.code)
         sr = ServiceRequest.objects.create(
             service_request_id=srid,
             token=ServiceRequest.new_token(),
@@ -397,5 +399,6 @@ def post_update(*, key: Open311Key, case: Case, data: UpdateInput) -> InboundUpd
             raise
         return existing
     except DomainError as exc:
-        raise (Forbidden(exc.message) if exc.status == 403 else BadRequest(exc.message))
+        error = Forbidden if exc.status == 403 else BadRequest
+        raise error(exc.message, error_code=exc.code)
     return inbound

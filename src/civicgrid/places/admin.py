@@ -1,7 +1,6 @@
 from django.contrib import admin
 
-from civicgrid.accounts.admin import SystemAdminOnly
-from civicgrid.core.admin import AuditedAdmin
+from civicgrid.core.admin import AuditedAdmin, SystemAdminOnly
 from civicgrid.places.models import Building, Community, Grid, Street, Unit
 
 

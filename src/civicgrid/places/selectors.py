@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
-from civicgrid.accounts.roles import STREET_ROLES, Role
 from civicgrid.core import revisions
 from civicgrid.core.errors import NotFound
 from civicgrid.core.revcache import RevisionCache
+from civicgrid.core.roles import Capability, Role, has_capability
 from civicgrid.core.scoping import register
 from civicgrid.places.addressindex import (  # noqa: F401  (ADDRESS_MIN_SCORE, normalise_address: public here)
     ADDRESS_MIN_SCORE,
@@ -26,11 +26,11 @@ from civicgrid.places.models import BASEMAP_REVISION, PLACES_REVISION, Building,
 
 def _sees_everything(user, action: str) -> bool | None:
     """True: all rows. False: none. None: scoped below."""
-    if user.role == Role.AUDIT_ADMIN:
+    if not has_capability(user, Capability.BUSINESS_VIEW):
         return False
     if action != "view":
-        return user.role == Role.SYSTEM_ADMIN
-    if user.role in STREET_ROLES or user.role == Role.DEPT_HANDLER:
+        return has_capability(user, Capability.SYSTEM_CONFIGURE)
+    if has_capability(user, Capability.STREET_WIDE_VIEW) or user.role == Role.DEPT_HANDLER:
         return True
     return None
 
@@ -297,3 +297,36 @@ def basemap_geojson() -> BasemapPayload:
 def has_basemap() -> bool:
     """Whether any base-map feature is stored (else the maps draw the grids on plain grey)."""
     return b'"Feature"' in _basemap.get().body
+
+
+# --- the grid index (civicgrid.core.geoindex) reads the grids from here ----------------------------------
+
+
+def active_grid_shapes() -> tuple[list[int], list]:
+    """Every active grid as ``(ids, polygons)``, the most specific first (专属网格), then by code: in the index a
+    lower rank wins overlaps and shared edges. A grid whose geometry cannot be read is left out (logged)."""
+    import logging
+
+    import shapely
+    import shapely.geometry
+
+    from civicgrid.places.models import GridKind
+
+    rows = list(Grid.objects.filter(is_active=True).values_list("pk", "code", "kind", "geometry"))
+    rows.sort(key=lambda r: (0 if r[2] == GridKind.DEDICATED else 1, r[1]))
+    ids, polys = [], []
+    for pk, code, _kind, geometry in rows:
+        try:
+            geom = shapely.geometry.shape(geometry)
+        except Exception:  # noqa: BLE001 - a broken row must not take the lookup down
+            logging.getLogger("civicgrid.core.geoindex").warning(
+                "grid %s has an unreadable geometry; left out of the index", code
+            )
+            continue
+        if geom.is_empty:
+            continue
+        if not geom.is_valid:
+            geom = shapely.make_valid(geom)
+        ids.append(pk)
+        polys.append(geom)
+    return ids, polys

@@ -18,9 +18,9 @@ from pyproj import Geod
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
-from civicgrid.accounts.roles import Role
 from civicgrid.core import audit, clock
 from civicgrid.core.errors import PermissionDenied, ValidationFailed
+from civicgrid.core.roles import Capability, has_capability
 from civicgrid.core.validation import short
 from civicgrid.places import importers, signals
 from civicgrid.places.importers import feature_error
@@ -82,7 +82,7 @@ def geodesic_area(geom: BaseGeometry | None) -> float:
 
 def _require_admin(actor) -> None:
     # actor None = the system itself (CLI, demo loader)
-    if actor is not None and getattr(actor, "role", None) != Role.SYSTEM_ADMIN:
+    if actor is not None and not has_capability(actor, Capability.SYSTEM_CONFIGURE):
         raise PermissionDenied("只有系统管理员可以导入网格和社区边界")
 
 
@@ -607,7 +607,7 @@ def replace_map_features(*, actor, source: str, features: list[dict]) -> int:
     from civicgrid.core import revisions
     from civicgrid.places.models import BASEMAP_REVISION, MapFeature
 
-    if actor is not None and getattr(actor, "role", None) != Role.SYSTEM_ADMIN:
+    if actor is not None and not has_capability(actor, Capability.SYSTEM_CONFIGURE):
         raise PermissionDenied("只有系统管理员可以更新底图")
     source = (source or "").strip()
     if not source or len(source) > 50:

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, HttpResponseNotModified, JsonResponse
+from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from civicgrid.core.errors import ValidationFailed
+from civicgrid.core.roles import Capability, has_capability
 from civicgrid.places import selectors
 
 
@@ -89,3 +91,19 @@ def basemap_geojson(request):
     response["Vary"] = "Accept-Encoding"
     response["Cache-Control"] = "public, no-cache"
     return response
+
+
+@login_required
+def home(request):
+    """The start page: the grid map and counts of what the user may see (the 审计管理员 sees no map)."""
+    user = request.user
+    ctx = {"show_map": has_capability(user, Capability.BUSINESS_VIEW)}
+    if ctx["show_map"]:
+        grids = selectors.visible_grids(user=user)
+        ctx.update(
+            grid_count=grids.count(),
+            community_count=selectors.visible_communities(user=user).count(),
+            building_count=selectors.visible_buildings(user=user).count(),
+            unit_count=selectors.visible_units(user=user).count(),
+        )
+    return render(request, "core/home.html", ctx)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from civicgrid.cases.models import CaseState, Light, LimitUnit, Stage
+from civicgrid.cases.models import CaseState, Light, Stage
 from civicgrid.cases.workflow import MOVES
 from civicgrid.core.roles import Role
 from civicgrid.core.workcalendar import DeadlineUnit
@@ -37,12 +37,8 @@ def test_each_enum_matches_its_table(heading, members):
     assert _rows(heading) == members
 
 
-def test_deadline_units_are_the_codes_and_the_coming_natural_days():
-    rows = _rows("## 时限单位")
-    assert {u.value: u.label for u in LimitUnit} == {u.value: u.label for u in DeadlineUnit}
-    coming = {"natural_days": "自然日"}
-    assert rows == {**{u.value: u.label for u in LimitUnit}, **coming}
-    assert all(v not in LimitUnit.values for v in coming)  # once it is in the code, move it out of "coming"
+def test_deadline_units_are_the_codes():
+    assert _rows("## 时限单位") == {u.value: u.label for u in DeadlineUnit}
 
 
 def test_every_rate_is_defined():

@@ -9,6 +9,8 @@ from datetime import timedelta
 
 import pytest
 
+from civicgrid.cases import services
+from civicgrid.cases.history import HistoryEngine, RecentHistoryEngine
 from civicgrid.demo import cases as demo_cases
 from civicgrid.demo.builder import build_demo
 
@@ -111,9 +113,9 @@ def test_bulk_engine_writes_what_the_services_write(db):
         twin = demo_cases.Spec(**{**spec.__dict__, "rng": random.Random(1000 + k)})
         spec.rng = random.Random(1000 + k)
         pairs.append((spec, twin))
-    bulk = demo_cases.BulkEngine()
+    bulk = HistoryEngine()
     year.play([s for s, _ in pairs], bulk)
-    bulk.write(demo_cases._templates(photos))
+    services.bulk_import_history(actor=None, engine=bulk, photos=photos)
     year.open_by_place.clear()
     year.play([t for _, t in pairs], demo_cases.LiveEngine(photos))
 
@@ -171,9 +173,9 @@ def test_recent_engine_leaves_the_audit_rows_and_notifications_the_services_leav
         spec.rng = random.Random(2000 + k)
         pairs.append((spec, twin))
 
-    recent = demo_cases.RecentEngine(tick_from=tick_from, now=now)
+    recent = RecentHistoryEngine(tick_from=tick_from, now=now)
     year.play([s for s, _ in pairs], recent)
-    written = recent.write(demo_cases._templates(photos))
+    written = services.bulk_import_history(actor=None, engine=recent, photos=photos)
     bulk_ids = set(Case.objects.values_list("pk", flat=True))
     year.open_by_place.clear()
 

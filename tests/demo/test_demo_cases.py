@@ -220,7 +220,7 @@ def test_recent_engine_leaves_the_audit_rows_and_notifications_the_services_leav
     def inbox_of(pk):
         number = Case.objects.get(pk=pk).number or ""
         return sorted(
-            (n.user_id, n.kind, n.text.replace(number, "№") if number else n.text, n.created_at)
+            (n.user_id, n.kind, n.text.replace(number, "№") if number else n.text, n.created_at, n.read_at)
             for n in Notification.objects.filter(case_id=pk)
         )
 
@@ -229,5 +229,5 @@ def test_recent_engine_leaves_the_audit_rows_and_notifications_the_services_leav
         assert audit_of(pk) == audit_of(twin)
         mine, theirs = inbox_of(pk), inbox_of(twin)
         assert mine == theirs, pk
-        kinds.update(k for _, k, _, _ in mine)
-    assert kinds["dispatched"] > 0 and kinds["yellow"] + kinds["red"] > 0, kinds
+        kinds.update(k for _, k, _, _, _ in mine)
+    assert kinds["dispatched"] > 0 and kinds["reassigned"] > 0 and kinds["yellow"] + kinds["red"] > 0, kinds

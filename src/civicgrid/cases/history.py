@@ -472,8 +472,9 @@ class RecentHistoryEngine(HistoryEngine):
     """The bulk engine for the recent weeks, which also leaves what the services and the light job leave.
 
     Besides the case rows: one audit row per move (``cases.case.<move>``, the before/after diff of the case as
-    :func:`civicgrid.cases.services.perform` records it), the in-app notifications each move sends (派遣, 退回,
-    返工, 延期申请/审批, 督办: same recipients and texts), and the yellow/red notifications of the light job
+    :func:`civicgrid.cases.services.perform` records it), the in-app notifications each move sends (派遣, 改派 —
+    the department that loses the case is told and its unread notices about it are cleared —, 退回, 返工,
+    延期申请/审批, 督办: same recipients, texts and read marks), and the yellow/red notifications of the light job
     (:func:`civicgrid.cases.jobs.refresh_lights`), which runs every two hours from ``tick_from``: a case is
     notified at the first run after it entered yellow or red in a stage. Everything is inserted set-based, so
     a couple of months of cases take seconds instead of a minute of one-by-one service calls.
@@ -507,6 +508,32 @@ class RecentHistoryEngine(HistoryEngine):
         ]
         self._encode = DjangoJSONEncoder().default
         self.notices: list = []  # (sim, users, kind, text, at)
+        self._notices_of: dict = defaultdict(list)  # id(sim) → indexes into self.notices
+        self.read_at: dict = {}  # (notice index, user id) → when it was marked read
+
+    def _add_notice(self, notice: tuple) -> None:
+        self._notices_of[id(notice[0])].append(len(self.notices))
+        self.notices.append(notice)
+
+    def _assign(self, sim: _Sim, dept, at: datetime, note: str, extension: int = 0) -> list[int]:
+        """As ``services._assign``: the departments that lose the case have their unread notices about it
+        cleared (their work items) and are told it went elsewhere."""
+        revoked = super()._assign(sim, dept, at, note, extension)
+        if revoked:
+            gone = set(revoked)
+            for idx in self._notices_of[id(sim)]:
+                for user in self.notices[idx][1]:
+                    if (
+                        user is not None
+                        and user.role == "dept_handler"
+                        and user.department_id in gone
+                        and (idx, user.pk) not in self.read_at
+                    ):
+                        self.read_at[(idx, user.pk)] = at
+            text = f"案件 {sim.case.number} 已改派给「{dept.name}」，贵部门不再办理"
+            users = [u for d in revoked for u in self.by_department[d]]
+            self._add_notice((sim, users, "reassigned", text, at))
+        return revoked
 
     # -- what the light job would have notified --
 
@@ -556,7 +583,7 @@ class RecentHistoryEngine(HistoryEngine):
         users += self.by_role["dispatcher"]
         if light == "red":
             users += self.by_role["shift_leader"]
-        self.notices.append((sim, users, light, text, at))
+        self._add_notice((sim, users, light, text, at))
 
     # -- hooks --
 
@@ -591,24 +618,24 @@ class RecentHistoryEngine(HistoryEngine):
         number = case.number
         reason = (kw.get("reason") or "").strip()
         if name in ("dispatch", "reassign") or (name == "rate" and kw.get("redo")):
-            self.notices.append((sim, dept_members, "dispatched", f"新派遣案件 {number}：{case.title}", at))
+            self._add_notice((sim, dept_members, "dispatched", f"新派遣案件 {number}：{case.title}", at))
         elif name == "return":
             text = f"案件 {number} 被「{data.get('department_name', '')}」退回：{reason}"
-            self.notices.append((sim, desk, "returned", text, at))
+            self._add_notice((sim, desk, "returned", text, at))
         elif name == "verify_fail":
             text = f"案件 {number} 核查未通过，请返工：{reason}"
-            self.notices.append((sim, dept_members, "rework", text, at))
+            self._add_notice((sim, dept_members, "rework", text, at))
         elif name == "request_extension":
             text = f"案件 {number} 申请延期 {kw['amount']} {case.get_limit_unit_display()}：{reason}"
-            self.notices.append((sim, self.by_role["shift_leader"], "extension_request", text, at))
+            self._add_notice((sim, self.by_role["shift_leader"], "extension_request", text, at))
         elif name in ("approve_extension", "deny_extension"):
             verdict = "已批准" if name == "approve_extension" else "未批准"
             requester = sim.extensions[-1].requested_by
             text = f"案件 {number} 的延期申请{verdict}"
-            self.notices.append((sim, [requester], "extension_decided", text, at))
+            self._add_notice((sim, [requester], "extension_decided", text, at))
         elif name == "supervise":
             text = f"案件 {number} 被督办：{note}"
-            self.notices.append((sim, dept_members + desk, "supervise", text, at))
+            self._add_notice((sim, dept_members + desk, "supervise", text, at))
 
     # -- insert --
 
@@ -644,7 +671,7 @@ class RecentHistoryEngine(HistoryEngine):
                 }
             )
         notices = []
-        for sim, users, kind, text, at in self.notices:
+        for idx, (sim, users, kind, text, at) in enumerate(self.notices):
             seen: set = set()
             for user in users:
                 if user is None or user.pk in seen:
@@ -657,6 +684,7 @@ class RecentHistoryEngine(HistoryEngine):
                         "kind": kind,
                         "text": text[:300],
                         "created_at": at,
+                        "read_at": self.read_at.get((idx, user.pk)),
                     }
                 )
         SetBasedInserter(AuditLog, take_ids=False).insert(audit_rows)

@@ -495,7 +495,7 @@ class RecentHistoryEngine(HistoryEngine):
         self.tick_from, self.now = tick_from, now
         self.by_role: dict = defaultdict(list)
         self.by_department: dict = defaultdict(list)
-        for user in User.objects.filter(is_active=True).order_by("pk"):
+        for user in User.objects.filter(is_active=True, is_system=False).order_by("pk"):
             self.by_role[user.role].append(user)
             if user.role == "dept_handler" and user.department_id:
                 self.by_department[user.department_id].append(user)

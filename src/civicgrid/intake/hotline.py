@@ -529,6 +529,15 @@ class HotlineHandler:
     # -- write (inside the engine's transaction) --
 
     def write_batch(self, rows: list[CleanRow]) -> list[Outcome]:
+        if self.actor is not None:
+            return self._write_batch(rows)
+        # no person behind this import (a server command): its audit rows name the channel
+        from civicgrid.cases import channels
+
+        with audit.acting_as(f"系统（{channels.import_label(SOURCE)}）"):
+            return self._write_batch(rows)
+
+    def _write_batch(self, rows: list[CleanRow]) -> list[Outcome]:
         outcomes: list[Outcome | None] = [None] * len(rows)
         # within a batch the last row of a 工单编号 wins; earlier ones count as updated by it
         last_index: dict[str, int] = {}

@@ -82,3 +82,13 @@ def test_system_actors_stay_out_of_notifications(system_actors):
 
     UserFactory(role=Role.COMMUNITY_STAFF)
     assert system_actors["resident"] not in users_with_roles(Role.COMMUNITY_STAFF)
+
+
+def test_admin_user_pickers_offer_people_only(client, system_actors):
+    admin = UserFactory(role=Role.SYSTEM_ADMIN, is_staff=True)
+    person = UserFactory(role=Role.DISPATCHER)
+    client.force_login(admin)
+    html = client.get("/admin/intake/importmapping/add/").content.decode()  # its 创建人 picker
+    assert f'<option value="{person.pk}">' in html
+    for account in system_actors.values():
+        assert f'<option value="{account.pk}"' not in html

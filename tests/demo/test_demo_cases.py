@@ -9,6 +9,8 @@ from datetime import timedelta
 
 import pytest
 
+from civicgrid.cases import services
+from civicgrid.cases.history import HistoryEngine, RecentHistoryEngine
 from civicgrid.demo import cases as demo_cases
 from civicgrid.demo.builder import build_demo
 
@@ -111,9 +113,9 @@ def test_bulk_engine_writes_what_the_services_write(db):
         twin = demo_cases.Spec(**{**spec.__dict__, "rng": random.Random(1000 + k)})
         spec.rng = random.Random(1000 + k)
         pairs.append((spec, twin))
-    bulk = demo_cases.BulkEngine()
+    bulk = HistoryEngine()
     year.play([s for s, _ in pairs], bulk)
-    bulk.write(demo_cases._templates(photos))
+    services.bulk_import_history(actor=None, engine=bulk, photos=photos)
     year.open_by_place.clear()
     year.play([t for _, t in pairs], demo_cases.LiveEngine(photos))
 
@@ -171,9 +173,9 @@ def test_recent_engine_leaves_the_audit_rows_and_notifications_the_services_leav
         spec.rng = random.Random(2000 + k)
         pairs.append((spec, twin))
 
-    recent = demo_cases.RecentEngine(tick_from=tick_from, now=now)
+    recent = RecentHistoryEngine(tick_from=tick_from, now=now)
     year.play([s for s, _ in pairs], recent)
-    written = recent.write(demo_cases._templates(photos))
+    written = services.bulk_import_history(actor=None, engine=recent, photos=photos)
     bulk_ids = set(Case.objects.values_list("pk", flat=True))
     year.open_by_place.clear()
 
@@ -227,5 +229,48 @@ def test_recent_engine_leaves_the_audit_rows_and_notifications_the_services_leav
         assert audit_of(pk) == audit_of(twin)
         mine, theirs = inbox_of(pk), inbox_of(twin)
         assert mine == theirs, pk
-        kinds.update(k for _, k, *_ in mine)
-    assert kinds["dispatched"] > 0 and kinds["yellow"] + kinds["red"] > 0 and kinds["reassigned"] > 0, kinds
+        kinds.update(k for _, k, _, _, _ in mine)
+    assert kinds["dispatched"] > 0 and kinds["reassigned"] > 0 and kinds["yellow"] + kinds["red"] > 0, kinds
+
+
+def test_a_supervised_recent_case_is_audited_as_the_service_audits_it(db):
+    """督办 in the recent weeks: the history engine's audit row carries the case's before/after like the
+    service's (it once overwrote the snapshot with the old priority and the demo stopped with an error)."""
+    from civicgrid.core import clock
+    from civicgrid.core.models import AuditLog
+
+    result = build_demo(with_cases=False)
+    actors = demo_cases._actors(result.staff)
+    now = clock.now()
+    year = demo_cases.Year(result.street, random.Random(3), actors, now=now, days=5, scale=1)
+    at = year.time.office(now - timedelta(days=3))
+    spec = year._spec("hotline_12345", at)
+    twin = demo_cases.Spec(**spec.__dict__)
+    dept = year._right_department(spec)
+    photos = demo_cases._photos(random.Random(1))
+
+    def script(eng, s):
+        case = eng.create(s, at, auto_accept=False)
+        eng.move(case, "accept", actors.dispatcher, at + timedelta(minutes=5))
+        eng.move(case, "dispatch", actors.dispatcher, at + timedelta(minutes=10), department=dept)
+        eng.move(
+            case, "supervise", actors.leader, at + timedelta(minutes=20), note="请加快处置进度，按时办结。"
+        )
+
+    recent = RecentHistoryEngine(tick_from=now - timedelta(days=5), now=now)
+    script(recent, spec)
+    services.bulk_import_history(actor=None, engine=recent, photos=photos)
+    script(demo_cases.LiveEngine(photos), twin)
+
+    rows = list(AuditLog.objects.filter(action="cases.case.supervise").order_by("pk"))
+    assert len(rows) == 2
+    noisy = {"id", "number", "title"}
+    mine, theirs = (
+        (r.actor_id, r.at, r.note, {k: v for k, v in r.before.items() if k not in noisy}, r.after)
+        for r in rows
+    )
+    assert mine[:4] == theirs[:4]
+    assert {k: v for k, v in mine[4].items() if k not in noisy} == {
+        k: v for k, v in theirs[4].items() if k not in noisy
+    }
+    assert mine[4]["supervise_count"] == 1

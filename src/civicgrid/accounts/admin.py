@@ -49,6 +49,10 @@ class UserAdmin(SystemAdminOnly, DjangoUserAdmin, AuditedAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # users are deactivated, never deleted: the audit trail points at them
 
+    def get_queryset(self, request):
+        # system actors (随手拍, Open311 keys, imports) are not people: not listed, not editable here
+        return super().get_queryset(request).filter(is_system=False)
+
     # --- 三权分立: the 系统管理员 manages accounts, but not the 审计管理员 who reads the 系统管理员's trail.
     # An auditor's account (password, role, active flag) changes only through ``civicgrid auditor`` on the
     # server; here it is read-only, and no one can be given the auditor role.

@@ -59,6 +59,14 @@ class CivicUserManager(UserManager.from_queryset(RestrictedQuerySet)):
     pass
 
 
+class SystemChannel(models.TextChoices):
+    """The channel a system actor stands for (a caller without a person: 随手拍, an Open311 client, an import)."""
+
+    RESIDENT = "resident", "居民随手拍"
+    OPEN311 = "open311", "Open311"
+    IMPORT = "import", "12345 导入"
+
+
 class User(AbstractUser):
     role = models.CharField(
         "角色", max_length=32, choices=Role.choices, default=Role.GRID_WORKER, db_index=True
@@ -82,6 +90,10 @@ class User(AbstractUser):
         related_name="staff",
     )
     grids = models.ManyToManyField("places.Grid", verbose_name="负责网格", blank=True, related_name="workers")
+    # a system actor: the account the case engine records for a caller without a person. Never listed with the
+    # users, never logs in; the audit log names its channel (see system_label)
+    is_system = models.BooleanField("系统账号", default=False, db_index=True)
+    system_channel = models.CharField("系统渠道", max_length=16, choices=SystemChannel.choices, blank=True)
 
     objects = CivicUserManager()
 
@@ -96,6 +108,19 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.full_name or self.username
+
+    @property
+    def system_label(self) -> str:
+        """How a system actor appears in the audit log: 系统（居民随手拍）, 系统（Open311：<密钥用途>）, 系统（12345 导入）."""
+        if not self.is_system:
+            return ""
+        if self.system_channel == SystemChannel.OPEN311:
+            key = getattr(self, "open311_key", None)
+            name = key.name if key is not None else self.full_name.removeprefix("Open311 接口").strip("（）")
+            return f"系统（Open311：{name}）" if name else "系统（Open311）"
+        if self.system_channel:
+            return f"系统（{SystemChannel(self.system_channel).label}）"
+        return "系统"
 
     @property
     def is_street_role(self) -> bool:
@@ -141,4 +166,5 @@ class ApiToken(models.Model):
             self.revoked_at is None
             and (self.expires_at is None or self.expires_at > now)
             and self.user.is_active
+            and not self.user.is_system
         )

@@ -48,7 +48,10 @@ def visible_departments(*, user, active_only: bool = True) -> QuerySet[Departmen
 
 
 def visible_users(*, user) -> QuerySet[User]:
-    return User.objects.restrict(user, "view").select_related("department", "community")
+    """People only: system actors (the accounts of 随手拍, Open311 keys, imports) are never listed."""
+    return (
+        User.objects.restrict(user, "view").filter(is_system=False).select_related("department", "community")
+    )
 
 
 def get_user(*, user, pk: int) -> User:

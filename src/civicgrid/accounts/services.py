@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import translation
 
-from civicgrid.accounts.models import ApiToken, Department, User
+from civicgrid.accounts.models import ApiToken, Department, SystemChannel, User
 from civicgrid.accounts.roles import Role
 from civicgrid.core import audit, clock, revisions
 from civicgrid.core.errors import PermissionDenied, ValidationFailed
@@ -57,7 +57,11 @@ def create_user(
     grids: Iterable = (),
     is_staff: bool = False,
     is_superuser: bool = False,
+    system_channel: str = "",
 ) -> User:
+    """A new account. With ``system_channel`` (:class:`~civicgrid.accounts.models.SystemChannel`) a *system
+    actor* instead: the account a channel without a person acts through; it has no password, never logs in and
+    is not listed with the users (``password`` is ignored)."""
     _require_admin(actor)
     _protect_auditor(actor, role=role)
     username = (username or "").strip()
@@ -81,8 +85,15 @@ def create_user(
         is_staff=is_staff or role in (Role.SYSTEM_ADMIN, Role.AUDIT_ADMIN),
         is_superuser=is_superuser,
     )
-    _check_password(password, user)
-    user.set_password(password)
+    if system_channel:
+        if system_channel not in SystemChannel.values:
+            raise ValidationFailed(f"未知系统渠道：{system_channel}", field="system_channel")
+        user.is_system, user.system_channel = True, system_channel
+        user.is_staff = user.is_superuser = False
+        user.set_unusable_password()
+    else:
+        _check_password(password, user)
+        user.set_password(password)
     with transaction.atomic():
         user.save()
         grids = list(grids)
@@ -96,10 +107,18 @@ def create_user(
     return user
 
 
+def _refuse_system(user: User) -> None:
+    if user.is_system:
+        raise ValidationFailed(
+            f"「{user.system_label}」是系统账号，不能登录，也不能设置密码或签发令牌", field="user"
+        )
+
+
 def set_password(*, actor, user: User, password: str) -> None:
     if actor is not None and actor.pk != user.pk:
         _require_admin(actor)
     _protect_auditor(actor, user)
+    _refuse_system(user)
     _check_password(password, user)
     with transaction.atomic():
         user.set_password(password)
@@ -178,6 +197,7 @@ def issue_token(*, actor, user: User, name: str, expires_at=None) -> tuple[ApiTo
     if actor is not None and actor.pk != user.pk:
         _require_admin(actor)
     _protect_auditor(actor, user)
+    _refuse_system(user)
     if not name.strip():
         raise ValidationFailed("请填写令牌用途", field="name")
     key = ApiToken.new_key()

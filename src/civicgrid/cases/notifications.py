@@ -23,11 +23,15 @@ case_event_committed = Signal()
 def department_members(department_id: int | None) -> list[User]:
     if not department_id:
         return []
-    return list(User.objects.filter(department_id=department_id, role=Role.DEPT_HANDLER, is_active=True))
+    return list(
+        User.objects.filter(
+            department_id=department_id, role=Role.DEPT_HANDLER, is_active=True, is_system=False
+        )
+    )
 
 
 def users_with_roles(*roles: str) -> list[User]:
-    return list(User.objects.filter(role__in=roles, is_active=True))
+    return list(User.objects.filter(role__in=roles, is_active=True, is_system=False))
 
 
 def notify(*, users: Iterable[User], case=None, kind: str, text: str) -> int:

@@ -530,7 +530,11 @@ def public_text() -> PublicText:
     accounts of the intake channels (``_resident_intake``, ``open311-…``) are not people."""
     from civicgrid.accounts.models import User
 
-    accounts = User.objects.exclude(username__startswith="_").exclude(username__startswith="open311-")
+    accounts = (
+        User.objects.filter(is_system=False)
+        .exclude(username__startswith="_")
+        .exclude(username__startswith="open311-")
+    )
     names = [n for pair in accounts.values_list("full_name", "username") for n in pair]
     return PublicText(names)
 

@@ -9,6 +9,10 @@ Each service writes the case, its timeline entry (:class:`CaseEvent`) and an aud
   ``UPDATE … WHERE id = ? AND version = ?`` — a changed version raises :class:`StaleVersion` (409).
 - :func:`import_closed_cases` — record many cases handled to the end elsewhere (:class:`HistoricalCase`, e.g.
   12345 历史工单) in their final state, set-based: numbers, one ``import`` timeline entry each, one audit row.
+- :func:`bulk_import_history` — many cases with their whole lives, played in memory by a
+  :mod:`civicgrid.cases.history` engine (same guard and clocks as :func:`perform`), inserted set-based.
+- :func:`update_imported_cases` — a changed import row refreshes its case (set-based, one timeline entry each).
+- :func:`relocate_case` — set a case's location (a click on the map), one timeline entry and one audit row.
 """
 
 from __future__ import annotations
@@ -1411,3 +1415,199 @@ def upload_attachment(*, actor, file, kind: str = AttachmentKind.OTHER) -> Attac
         att = store_upload(file=file, kind=kind, actor=actor)
         audit.record(actor=actor, action="cases.attachment.upload", obj=att, after={"sha256": att.sha256})
     return att
+
+
+# --- history, set-based -----------------------------------------------------------------------------
+
+
+def bulk_import_history(*, actor, engine, photos: list[bytes], audit_record: dict | None = None) -> dict:
+    """Insert everything a :mod:`civicgrid.cases.history` engine played (cases, timelines, photos, department
+    links, extension requests, number counters; for :class:`~civicgrid.cases.history.RecentHistoryEngine` also
+    the audit rows and notifications), set-based, in one transaction. Every move was checked by the workflow
+    guard when it was played. ``photos`` are the JPEG bytes the engine's photo indexes refer to: each is stored
+    once (content-addressed) and every photo row points at its file. ``audit_record`` (keyword arguments of
+    :func:`civicgrid.core.audit.record`) adds one summary audit row, e.g. for history written without per-move
+    audit. Returns the counts written."""
+    from civicgrid.cases.history import HistoryEngine
+
+    if not isinstance(engine, HistoryEngine):
+        raise TypeError("bulk_import_history needs a civicgrid.cases.history engine")
+    if actor is not None and not (getattr(actor, "is_authenticated", False) and actor.is_active):
+        raise PermissionDenied("请先登录")
+    with transaction.atomic():
+        templates = [
+            store_upload(file=(f"history{k + 1}.jpg", data), kind="after") for k, data in enumerate(photos)
+        ]
+        written = engine.write(templates)
+        for tpl in templates:
+            tpl.delete()  # the files stay: every photo row points at them
+        if audit_record:
+            after = {**(audit_record.get("after") or {}), **written}
+            audit.record(actor=actor, **{**audit_record, "after": after})
+    return written
+
+
+# --- imports: a changed row, a located case ------------------------------------------------------------
+
+# what an import may change on a case the workflow is running (its state and clocks belong to the workflow)
+IMPORT_DESCRIPTIVE_FIELDS = frozenset({"description", "reporter_name", "reporter_phone"})
+# what it may refresh on a case it wrote in its final state, untouched since
+IMPORT_FINAL_FIELDS = IMPORT_DESCRIPTIVE_FIELDS | {
+    "title",
+    "category_id",
+    "priority",
+    "state",
+    "lng",
+    "lat",
+    "address",
+    "grid_id",
+    "community_id",
+    "department_id",
+    "rating",
+    "handling_feedback",
+    "due_at",
+    "is_overdue",
+    "stage",
+    "light",
+    "created_at",
+    "accepted_at",
+    "dispatched_at",
+    "handled_at",
+    "closed_at",
+}
+
+
+@dataclasses.dataclass
+class ImportedCaseUpdate:
+    """A changed import row for one case: field values by attname, the timeline note and data."""
+
+    case: Case
+    changes: dict
+    note: str
+    data: dict = dataclasses.field(default_factory=dict)
+
+
+def imported_untouched_ids(case_ids: Iterable[int]) -> set[int]:
+    """Of ``case_ids``, the cases whose timeline holds only import entries (nobody has worked on them since)."""
+    ids = list(case_ids)
+    touched = set(
+        CaseEvent.objects.filter(case_id__in=ids)
+        .exclude(move__in=["import", "import_update"])
+        .values_list("case_id", flat=True)
+    )
+    return set(ids) - touched
+
+
+def update_imported_cases(*, actor, updates: list[ImportedCaseUpdate], channel: str = "import") -> list[Case]:
+    """Apply changed import rows to their cases, set-based: the fields, a version bump, one ``import_update``
+    timeline entry each (with the import's channel) and the department link, in one transaction.
+
+    A case the workflow is running (or anyone has worked on) takes only the descriptive fields (诉求内容, 诉求人,
+    电话); a case the import wrote in its final state and nobody touched since may be refreshed in full. Anything
+    else is refused (:class:`ValidationFailed` naming the field), so an import never moves a case's state."""
+    if actor is not None and not (getattr(actor, "is_authenticated", False) and actor.is_active):
+        raise PermissionDenied("请先登录")
+    updates = list(updates)
+    if not updates:
+        return []
+    untouched = imported_untouched_ids(u.case.pk for u in updates)
+    final = (CaseState.CLOSED, CaseState.RATED)
+    for u in updates:
+        allowed = IMPORT_FINAL_FIELDS
+        if u.case.state not in final or u.case.pk not in untouched:
+            allowed = IMPORT_DESCRIPTIVE_FIELDS
+        for name in u.changes:
+            if name not in allowed:
+                raise ValidationFailed(
+                    f"案件 {u.case.display_number} 正在办理，导入不能修改「{name}」", field=name
+                )
+    now = clock.now()
+    ids = [u.case.pk for u in updates]
+    last_seq = dict(
+        CaseEvent.objects.filter(case_id__in=ids)
+        .values("case_id")
+        .annotate(m=Max("seq"))
+        .values_list("case_id", "m")
+    )
+    actor_obj = actor if getattr(actor, "is_authenticated", False) else None
+    actor_name, actor_role = _actor_name(actor)[:150], getattr(actor, "role", "") or ""
+    changed = {"version", "updated_at"}
+    events, cases = [], []
+    with transaction.atomic():
+        for u in updates:
+            case = u.case
+            before_state = case.state
+            for name, value in u.changes.items():
+                setattr(case, name, value)
+                changed.add(name)
+            case.version += 1
+            case.updated_at = now
+            cases.append(case)
+            seq = last_seq.get(case.pk, 0) + 1
+            last_seq[case.pk] = seq
+            events.append(
+                CaseEvent(
+                    case_id=case.pk,
+                    seq=seq,
+                    move="import_update",
+                    from_state=before_state,
+                    to_state=case.state,
+                    actor=actor_obj,
+                    actor_name=actor_name,
+                    actor_role=actor_role,
+                    at=now,
+                    note=u.note,
+                    data={**u.data, "channel": channel} if channel else dict(u.data),
+                )
+            )
+        fields = sorted(f[:-3] if f.endswith("_id") else f for f in changed)
+        Case.objects.bulk_update(cases, fields)
+        CaseEvent.objects.bulk_create(events)
+        links = [
+            CaseDepartment(case_id=c.pk, department_id=c.department_id, first_assigned_at=c.created_at)
+            for c in cases
+            if c.department_id
+        ]
+        CaseDepartment.objects.bulk_create(links, ignore_conflicts=True)
+    return cases
+
+
+def relocate_case(
+    *, actor, case: Case, grid: Grid, lng: float, lat: float, note: str, data: dict | None = None
+) -> Case:
+    """Set where a case is (point, grid, community), e.g. an imported 工单 placed by a click on the map.
+
+    Optimistic like :func:`perform` (the row is locked and written only at the version read), one ``locate``
+    timeline entry; call inside the caller's ``transaction.atomic()`` (its audit row goes with it). A voided or
+    merged case is refused."""
+    from civicgrid.core.errors import Conflict
+
+    if not (getattr(actor, "is_authenticated", False) and actor.is_active):
+        raise PermissionDenied("请先登录")
+    now = clock.now()
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        if locked.state in (CaseState.VOIDED, CaseState.MERGED):
+            raise Conflict("案件已作废或已合并，无需定位")
+        version = locked.version
+        changed = Case.objects.filter(pk=case.pk, version=version).update(
+            lng=lng,
+            lat=lat,
+            grid_id=grid.pk,
+            community_id=grid.community_id,
+            version=version + 1,
+            updated_at=now,
+        )
+        if changed != 1:
+            raise Conflict("案件已被他人修改，请刷新后重试")
+        locked.refresh_from_db()
+        _append_event(
+            locked,
+            move="locate",
+            from_state=locked.state,
+            actor=actor,
+            note=note,
+            data={"lng": lng, "lat": lat, "grid": grid.pk, **(data or {})},
+            now=now,
+        )
+    return locked

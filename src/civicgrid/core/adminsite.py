@@ -32,6 +32,12 @@ class AuditedAdmin(admin.ModelAdmin):
         """The values recorded for ``obj`` (override to redact more fields)."""
         return audit.snapshot(obj)
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # user pickers offer people only: system actors (随手拍, Open311 keys, imports) are not users to pick
+        if getattr(db_field.related_model, "USERNAME_FIELD", None) and "queryset" not in kwargs:
+            kwargs["queryset"] = db_field.related_model._default_manager.filter(is_system=False)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def save_model(self, request, obj, form, change):
         with transaction.atomic():
             before = None

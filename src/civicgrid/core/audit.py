@@ -6,6 +6,7 @@ audit row commit together or not at all.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import ipaddress
 import json
@@ -21,6 +22,20 @@ from civicgrid.core.models import AuditLog
 current_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("civicgrid_current_ip", default=None)
 # who "the system" is when a write has no signed-in actor (a server command sets e.g. ``cli:root``)
 system_actor: contextvars.ContextVar[str] = contextvars.ContextVar("civicgrid_system_actor", default="system")
+
+# the role an audit row records for a system actor (its channel is in actor_username: 系统（居民随手拍） …)
+SYSTEM_ROLE = "system"
+
+
+@contextlib.contextmanager
+def acting_as(label: str):
+    """Name writes without a signed-in actor after ``label`` (e.g. 系统（12345 导入）) while the block runs."""
+    token = system_actor.set(label)
+    try:
+        yield
+    finally:
+        system_actor.reset(token)
+
 
 # secrets (and big geometry) never reach the audit log
 _SKIP_FIELDS = {"password", "geometry", "secret", "post_data", "get_data", "session_data"}
@@ -82,12 +97,16 @@ def record(
         object_id = obj.pk if object_id is None else object_id
         object_repr = object_repr if object_repr is not None else str(obj)
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
+    if authenticated and getattr(actor, "is_system", False):  # a channel without a person: named by it
+        username, role = actor.system_label, SYSTEM_ROLE
+    elif authenticated:
+        username, role = actor.get_username(), getattr(actor, "role", "") or ""
+    else:
+        username, role = (str(actor) if actor else system_actor.get()), ""
     row = AuditLog(
         actor=actor if authenticated else None,
-        actor_username=(
-            actor.get_username() if authenticated else (str(actor) if actor else system_actor.get())
-        )[:150],
-        actor_role=(getattr(actor, "role", "") or "") if authenticated else "",
+        actor_username=username[:150],
+        actor_role=role,
         action=action,
         object_type=object_type or "",
         object_id="" if object_id is None else str(object_id),

@@ -93,6 +93,8 @@ def role_label(role: str) -> str:
 
     if not role:
         return "—"
+    if role == "system":
+        return "系统"
     try:
         return Role(role).label
     except ValueError:

@@ -24,13 +24,11 @@ from datetime import datetime
 from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import Max
 from rapidfuzz import fuzz, process
 
 from civicgrid.accounts.models import Department
 from civicgrid.cases.models import (
     Case,
-    CaseDepartment,
     CaseEvent,
     CaseState,
     Category,
@@ -446,12 +444,6 @@ class HotlineHandler:
         self.categories = CategoryResolver()
         self.departments = DepartmentResolver()
         self.addresses = AddressResolver()
-        self._actor_name = (
-            (getattr(self.actor, "display_name", "") or self.actor.get_username())[:150]
-            if self.actor
-            else "系统"
-        )
-        self._actor_role = getattr(self.actor, "role", "") or ""
         self._since_analyze = 0
         self._inserters = {
             "record": SetBasedInserter(ImportedRecord, take_ids=False),
@@ -542,6 +534,15 @@ class HotlineHandler:
     # -- write (inside the engine's transaction) --
 
     def write_batch(self, rows: list[CleanRow]) -> list[Outcome]:
+        if self.actor is not None:
+            return self._write_batch(rows)
+        # no person behind this import (a server command): its audit rows name the channel
+        from civicgrid.cases import channels
+
+        with audit.acting_as(f"系统（{channels.import_label(SOURCE)}）"):
+            return self._write_batch(rows)
+
+    def _write_batch(self, rows: list[CleanRow]) -> list[Outcome]:
         outcomes: list[Outcome | None] = [None] * len(rows)
         # within a batch the last row of a 工单编号 wins; earlier ones count as updated by it
         last_index: dict[str, int] = {}
@@ -656,23 +657,6 @@ class HotlineHandler:
             "handled_at": closed_at,
             "closed_at": closed_at,
         }
-
-    def _event(
-        self, case_id: int, seq: int, move: str, from_state: str, to_state: str, now, note: str, data: dict
-    ):
-        return CaseEvent(
-            case_id=case_id,
-            seq=seq,
-            move=move,
-            from_state=from_state,
-            to_state=to_state,
-            actor=self.actor if getattr(self.actor, "is_authenticated", False) else None,
-            actor_name=self._actor_name,
-            actor_role=self._actor_role,
-            at=now,
-            note=note,
-            data=data,
-        )
 
     def _create_historical(self, items: list[tuple[int, CleanRow]], now) -> list[tuple[int, Outcome]]:
         """The cases through the engine's set-based :func:`~civicgrid.cases.services.import_closed_cases` (cases,
@@ -817,71 +801,54 @@ class HotlineHandler:
         """Changed rows. Cases this import wrote in their final state (closed/rated, not yet touched by anyone
         else) are refreshed in full; cases the engine is running get only the descriptive fields (诉求内容, 诉求人,
         电话) and a timeline note — their state belongs to the workflow."""
+        from civicgrid.cases import channels
+        from civicgrid.cases import services as case_services
+
         ids = [case_id for _, _, case_id, _ in items]
         cases = {c.pk: c for c in Case.objects.filter(pk__in=ids)}
-        touched = set(
-            CaseEvent.objects.filter(case_id__in=ids)
-            .exclude(move__in=["import", "import_update"])
-            .values_list("case_id", flat=True)
-        )
-        last_seq = dict(
-            CaseEvent.objects.filter(case_id__in=ids)
-            .values("case_id")
-            .annotate(m=Max("seq"))
-            .values_list("case_id", "m")
-        )
+        untouched = case_services.imported_untouched_ids(ids)
         open_tasks = set(
             PlacementTask.objects.filter(case_id__in=ids, status=PlacementStatus.OPEN).values_list(
                 "case_id", flat=True
             )
         )
         job_id = self.job.pk if self.job else None
-        full_fields = set()
-        to_save, events, records_new, records_upd, tasks, out = [], [], [], [], [], []
+        updates, records_new, records_upd, tasks, out = [], [], [], [], []
         for i, row, case_id, rec in items:
             case = cases.get(case_id)
             if case is None:
                 out.append((i, Outcome("error", "对应案件已不存在")))
                 continue
             v = row.values
-            before_state = case.state
             historical = (
                 rec is not None
                 and v.get("closed_at") is not None
                 and case.state in (CaseState.CLOSED, CaseState.RATED)
-                and case_id not in touched
+                and case_id in untouched
             )
             placement = False
             if historical:
-                for name, value in self._case_fields(v).items():
-                    setattr(case, name, value)
-                    full_fields.add(name)
+                changes = self._case_fields(v)
                 if v["grid_id"] is not None:
-                    case.grid_id, case.community_id = v["grid_id"], v["community_id"]
+                    changes["grid_id"], changes["community_id"] = v["grid_id"], v["community_id"]
                 elif case.grid_id is None and case_id not in open_tasks:
                     placement = True
                 note = "12345 热线工单重新导入：已更新"
             else:
-                case.description = v["description"]
-                case.reporter_name = v.get("reporter_name") or case.reporter_name
-                case.reporter_phone = v.get("reporter_phone") or case.reporter_phone
+                changes = {
+                    "description": v["description"],
+                    "reporter_name": v.get("reporter_name") or case.reporter_name,
+                    "reporter_phone": v.get("reporter_phone") or case.reporter_phone,
+                }
                 note = "12345 热线工单重新导入：已更新诉求内容"
                 if v.get("closed_at") is not None and case.state not in (CaseState.CLOSED, CaseState.RATED):
                     note += f"；12345 系统已于 {clock.to_local(v['closed_at']):%Y-%m-%d %H:%M} 办结，本案仍在办理中，请人工核对"
-            case.version += 1
-            case.updated_at = now
-            to_save.append(case)
-            seq = last_seq.get(case_id, 0) + 1
-            events.append(
-                self._event(
-                    case_id,
-                    seq,
-                    "import_update",
-                    before_state,
-                    case.state,
-                    now,
-                    note,
-                    {"job": job_id, "row": row.number, "source_ref": row.ref},
+            updates.append(
+                case_services.ImportedCaseUpdate(
+                    case=case,
+                    changes=changes,
+                    note=note,
+                    data={"job": job_id, "row": row.number, "source_ref": row.ref},
                 )
             )
             if rec is None:
@@ -903,21 +870,14 @@ class HotlineHandler:
                     PlacementTask(case_id=case_id, job_id=job_id, address=v["address"], created_at=now)
                 )
             out.append((i, Outcome("updated", placement=placement)))
-        fields = sorted(
-            {"description", "reporter_name", "reporter_phone", "version", "updated_at"}
-            | full_fields
-            | ({"grid_id", "community_id"} if full_fields else set())
-        )
-        fields = [f[:-3] if f.endswith("_id") else f for f in fields]
-        Case.objects.bulk_update(to_save, fields)
-        CaseEvent.objects.bulk_create(events)
+        try:
+            with clock.frozen(now):
+                case_services.update_imported_cases(
+                    actor=self.actor, updates=updates, channel=channels.IMPORT
+                )
+        except DomainError as exc:
+            raise RowError(f"案件引擎拒绝更新：{exc.message}") from exc
         ImportedRecord.objects.bulk_create(records_new)
         ImportedRecord.objects.bulk_update(records_upd, ["row_hash", "job", "imported_at"])
         PlacementTask.objects.bulk_create(tasks)
-        links = [
-            CaseDepartment(case_id=c.pk, department_id=c.department_id, first_assigned_at=c.created_at)
-            for c in to_save
-            if c.department_id
-        ]
-        CaseDepartment.objects.bulk_create(links, ignore_conflicts=True)
         return out

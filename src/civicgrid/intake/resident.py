@@ -31,7 +31,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from civicgrid.accounts.models import User
+from civicgrid.accounts.models import SystemChannel, User
 from civicgrid.accounts.roles import Role
 from civicgrid.cases import channels
 from civicgrid.cases import selectors as case_selectors
@@ -122,7 +122,9 @@ def intake_actor() -> User:
     """The service account the case engine records as the reporter of 随手拍 cases.
 
     ``create_case`` requires an authenticated actor in a reporting role; residents have no account. This
-    account cannot log in (unusable password) and, as 社区工作人员 without a community, sees no data.
+    account is a system actor: it cannot log in (unusable password, and the login refuses system actors), is not
+    listed with the users, and as 社区工作人员 without a community sees no data; the audit log shows it as
+    系统（居民随手拍）.
     """
     user = User.objects.filter(username=INTAKE_USERNAME).first()
     if user is not None:
@@ -130,7 +132,13 @@ def intake_actor() -> User:
     with transaction.atomic():
         user, created = User.objects.get_or_create(
             username=INTAKE_USERNAME,
-            defaults={"full_name": INTAKE_DISPLAY_NAME, "role": Role.COMMUNITY_STAFF, "is_active": True},
+            defaults={
+                "full_name": INTAKE_DISPLAY_NAME,
+                "role": Role.COMMUNITY_STAFF,
+                "is_active": True,
+                "is_system": True,
+                "system_channel": SystemChannel.RESIDENT,
+            },
         )
         if created:
             user.set_unusable_password()

@@ -12,7 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
-from civicgrid.cases.models import Case, CaseEvent, CaseState
+from civicgrid.cases.models import Case, CaseState
 from civicgrid.core import audit, clock
 from civicgrid.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
 from civicgrid.intake import hotline, importing
@@ -279,9 +279,11 @@ def rerun_job(*, actor, job: ImportJob) -> str:
 def place_case(*, actor, task: PlacementTask, lng: float, lat: float) -> PlacementTask:
     """Set the location of a case the import could not place, from a click on the map.
 
-    The case engine has no public service to change a case's location; until it does, this writes the location
-    the way its moves write a case (optimistic version bump, one timeline entry, one audit row, one transaction).
+    The case engine writes the location (:func:`civicgrid.cases.services.relocate_case`: optimistic version bump,
+    one timeline entry); this closes the task and records the audit row, in one transaction.
     """
+    from civicgrid.cases import services as case_services
+
     _require_importer(actor)
     from civicgrid.places.models import Grid
     from civicgrid.places.selectors import locate_grid_id
@@ -301,38 +303,16 @@ def place_case(*, actor, task: PlacementTask, lng: float, lat: float) -> Placeme
         locked = PlacementTask.objects.select_for_update().get(pk=task.pk)
         if locked.status != PlacementStatus.OPEN:
             raise Conflict("该工单已被他人定位")
-        case = Case.objects.select_for_update().get(pk=locked.case_id)
-        if case.state in (CaseState.VOIDED, CaseState.MERGED):
-            raise Conflict("案件已作废或已合并，无需定位")
+        case = Case.objects.get(pk=locked.case_id)
         before = audit.snapshot(case, ["lng", "lat", "grid", "community"])
-        version = case.version
-        changed = Case.objects.filter(pk=case.pk, version=version).update(
+        case = case_services.relocate_case(
+            actor=actor,
+            case=case,
+            grid=grid,
             lng=lng,
             lat=lat,
-            grid_id=grid.pk,
-            community_id=grid.community_id,
-            version=version + 1,
-            updated_at=now,
-        )
-        if changed != 1:
-            raise Conflict("案件已被他人修改，请刷新后重试")
-        case.refresh_from_db()
-        last = (
-            CaseEvent.objects.filter(case_id=case.pk).order_by("-seq").values_list("seq", flat=True).first()
-            or 0
-        )
-        CaseEvent.objects.create(
-            case_id=case.pk,
-            seq=last + 1,
-            move="locate",
-            from_state=case.state,
-            to_state=case.state,
-            actor=actor,
-            actor_name=(actor.display_name or actor.get_username())[:150],
-            actor_role=actor.role,
-            at=now,
             note=f"导入工单人工定位：{grid.name}",
-            data={"lng": lng, "lat": lat, "grid": grid.pk, "placement_task": locked.pk},
+            data={"placement_task": locked.pk},
         )
         locked.status = PlacementStatus.PLACED
         locked.placed_at = now

@@ -14,6 +14,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from shapely.geometry import Point, shape
 
+from civicgrid.accounts.models import SystemChannel
 from civicgrid.accounts.roles import Role
 from civicgrid.cases.channels import OPEN311_USERNAME_PREFIX
 from civicgrid.cases.models import Case, Source
@@ -44,17 +45,18 @@ def key_actor(key: Open311Key) -> str:
 
 
 def _service_user(*, actor, name: str, street: Street):
-    """The key's own account, the actor of the cases it creates (the case engine acts only for users). A grid
-    worker with no grids (sees only what it created) and a random password nobody is ever told."""
+    """The key's own account, the actor of the cases it creates (the case engine acts only for users): a system
+    actor (no password, never logs in, not listed with the users; the audit log shows 系统（Open311：<用途>）), a
+    grid worker with no grids (sees only what it created)."""
     from civicgrid.accounts import services as account_services
 
-    password = secrets.token_urlsafe(32) + "Aa1!"
     return account_services.create_user(
         actor=actor,
         username=f"{OPEN311_USERNAME_PREFIX}{secrets.token_hex(5)}",  # how the case timeline recognises it
-        password=password,
+        password="",
         role=Role.GRID_WORKER,
         full_name=f"Open311 接口（{name}）"[:50],
+        system_channel=SystemChannel.OPEN311,
     )
 
 

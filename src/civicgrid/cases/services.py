@@ -1433,7 +1433,7 @@ def bulk_import_history(*, actor, engine, photos: list[bytes], audit_record: dic
     if not isinstance(engine, HistoryEngine):
         raise TypeError("bulk_import_history needs a civicgrid.cases.history engine")
     if actor is not None and not (getattr(actor, "is_authenticated", False) and actor.is_active):
-        raise PermissionDenied("请先登录")
+        raise PermissionDenied("请先登录", code=CaseErrorCode.LOGIN_REQUIRED)
     with transaction.atomic():
         templates = [
             store_upload(file=(f"history{k + 1}.jpg", data), kind="after") for k, data in enumerate(photos)
@@ -1506,7 +1506,7 @@ def update_imported_cases(*, actor, updates: list[ImportedCaseUpdate], channel: 
     电话); a case the import wrote in its final state and nobody touched since may be refreshed in full. Anything
     else is refused (:class:`ValidationFailed` naming the field), so an import never moves a case's state."""
     if actor is not None and not (getattr(actor, "is_authenticated", False) and actor.is_active):
-        raise PermissionDenied("请先登录")
+        raise PermissionDenied("请先登录", code=CaseErrorCode.LOGIN_REQUIRED)
     updates = list(updates)
     if not updates:
         return []
@@ -1519,7 +1519,9 @@ def update_imported_cases(*, actor, updates: list[ImportedCaseUpdate], channel: 
         for name in u.changes:
             if name not in allowed:
                 raise ValidationFailed(
-                    f"案件 {u.case.display_number} 正在办理，导入不能修改「{name}」", field=name
+                    f"案件 {u.case.display_number} 正在办理，导入不能修改「{name}」",
+                    field=name,
+                    code=CaseErrorCode.IMPORT_ROW_INVALID,
                 )
     now = clock.now()
     ids = [u.case.pk for u in updates]
@@ -1583,12 +1585,12 @@ def relocate_case(
     from civicgrid.core.errors import Conflict
 
     if not (getattr(actor, "is_authenticated", False) and actor.is_active):
-        raise PermissionDenied("请先登录")
+        raise PermissionDenied("请先登录", code=CaseErrorCode.LOGIN_REQUIRED)
     now = clock.now()
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
         if locked.state in (CaseState.VOIDED, CaseState.MERGED):
-            raise Conflict("案件已作废或已合并，无需定位")
+            raise Conflict("案件已作废或已合并，无需定位", code=CaseErrorCode.ILLEGAL_TRANSITION)
         version = locked.version
         changed = Case.objects.filter(pk=case.pk, version=version).update(
             lng=lng,

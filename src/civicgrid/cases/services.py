@@ -1601,7 +1601,7 @@ def relocate_case(
             updated_at=now,
         )
         if changed != 1:
-            raise Conflict("案件已被他人修改，请刷新后重试")
+            raise Conflict("案件已被他人修改，请刷新后重试", code=CaseErrorCode.STALE_VERSION)
         locked.refresh_from_db()
         _append_event(
             locked,

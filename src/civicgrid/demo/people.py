@@ -89,7 +89,7 @@ def ensure_accounts(*, departments: dict[str, Department], community, worker_gri
             "网格员：" + "、".join(g.name for g in worker_grids),
             {"grids": list(worker_grids)},
         ),
-        ("lingdao", Role.LEADER, "吴建国", "街道领导：驾驶舱与统计（只读）", {}),
+        ("lingdao", Role.LEADER, "吴建国", "街道领导：查看全部工单与地图，督办", {}),
     ]
     existing = {u.username: u for u in User.objects.filter(username__in=[s[0] for s in specs])}
     accounts = []

@@ -45,7 +45,11 @@ def _slice(limit: Limit, now_ts: float) -> int:
 
 
 def _add(limit: Limit, identity: str, amount: int, bucket: int | None = None) -> int:
-    """Add ``amount`` to the current slice; returns the number of events in the window afterwards."""
+    """Add ``amount`` to the current slice; returns the number of events in the window afterwards.
+
+    The slice's new count comes back from the upsert itself (``RETURNING``): the row lock orders racing
+    increments, so each sees a distinct count (1, 2, 3 …) and a transient increment of a request that is about to
+    give its slot back never makes another request look over the limit. Older slices are added by a read."""
     now = clock.now()
     key = _key(limit.name, identity)
     current = _slice(limit, now.timestamp()) if bucket is None else bucket
@@ -54,15 +58,21 @@ def _add(limit: Limit, identity: str, amount: int, bucket: int | None = None) ->
         cur.execute(
             'INSERT INTO core_ratecounter ("key", bucket, count, expires_at) VALUES (%s, %s, %s, %s)'
             ' ON CONFLICT ("key", bucket) DO UPDATE SET count = core_ratecounter.count + excluded.count,'
-            " expires_at = excluded.expires_at",
+            " expires_at = excluded.expires_at RETURNING count",
             [key, current, amount, connection.ops.adapt_datetimefield_value(expires)],
         )
+        in_slice = int(cur.fetchone()[0])
         if random.random() < CLEANUP_CHANCE:
             cur.execute(
                 "DELETE FROM core_ratecounter WHERE expires_at < %s",
                 [connection.ops.adapt_datetimefield_value(now)],
             )
-    return _sum(limit, key, now.timestamp())
+        oldest = _slice(limit, now.timestamp()) - SLICES + 1
+        cur.execute(
+            'SELECT COALESCE(SUM(count), 0) FROM core_ratecounter WHERE "key" = %s AND bucket >= %s AND bucket <> %s',
+            [key, oldest, current],
+        )
+        return in_slice + int(cur.fetchone()[0])
 
 
 def _sum(limit: Limit, key: str, now_ts: float) -> int:

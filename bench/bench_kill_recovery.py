@@ -39,7 +39,7 @@ import uuid
 from pathlib import Path
 
 import requests
-from bench_import import generate
+from bench_import import HEADERS, generate
 from opslib import CLI, PASSWORD, REPO, Client, Site, case_body
 
 STALE_AFTER_S = (
@@ -101,7 +101,9 @@ def part_cli(site: Site, rows: int, timeout: float) -> dict:
         "from civicgrid.intake.models import ImportJob, JobStatus\n"
         f"job = ImportJob.objects.create(original_name='kill_cli.csv', file_path='imports/bench/kill_cli.csv', "
         f"file_format='csv', encoding='utf-8-sig', file_size={path.stat().st_size}, "
-        "mapping={f.name: f.label for f in FIELDS}, created_by_id=" + str(site.info["importer_id"]) + ", "
+        f"mapping={{f.name: f.label for f in FIELDS if f.label in {HEADERS!r}}}, created_by_id="
+        + str(site.info["importer_id"])
+        + ", "
         "status=JobStatus.QUEUED)\n"
         "print('JOB', job.pk)\n"
     )
@@ -116,8 +118,14 @@ def part_cli(site: Site, rows: int, timeout: float) -> dict:
     )
     try:
         row = wait_for(
-            site, pk, lambda r: r["processed"] >= rows // 3 or r["status"] == "done", 600, poll=0.05
+            site,
+            pk,
+            lambda r: r["processed"] >= rows // 3 or r["status"] in ("done", "failed"),
+            600,
+            poll=0.05,
         )
+        if row["status"] == "failed":
+            raise SystemExit(f"the import job failed before it could be killed: {row}")
         if row["status"] == "done":
             raise SystemExit("the import finished before it could be killed: use more rows (--rows)")
         os.killpg(runner.pid, signal.SIGKILL)

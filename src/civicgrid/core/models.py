@@ -183,7 +183,29 @@ class ExportStatus(models.TextChoices):
     FAILED = "failed", "失败"
 
 
-class ExportJob(models.Model):
+class BackgroundJob(models.Model):
+    """What :mod:`civicgrid.core.background` keeps on every job it runs (imports, exports): when it started and
+    finished, the running worker's heartbeat and token."""
+
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    heartbeat_at = models.DateTimeField("最近心跳", null=True, blank=True)
+    runner = models.CharField("运行进程", max_length=32, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_stale(self) -> bool:
+        """Running, but its worker has not been heard of for a while (it was killed)."""
+        from civicgrid.core.background import is_stale
+
+        return is_stale(self)
+
+
+class ExportJob(BackgroundJob):
     """A large spreadsheet export made in the background (see :mod:`civicgrid.core.exports`); only the user who
     asked for it sees it and may download the file."""
 
@@ -201,12 +223,6 @@ class ExportJob(models.Model):
         settings.AUTH_USER_MODEL, verbose_name="导出人", on_delete=models.CASCADE, related_name="+"
     )
     created_at = models.DateTimeField("申请时间", default=clock.now)
-    started_at = models.DateTimeField("开始时间", null=True, blank=True)
-    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
-    heartbeat_at = models.DateTimeField("最近心跳", null=True, blank=True)
-    runner = models.CharField("运行进程", max_length=32, blank=True)
-
-    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         verbose_name = "导出任务"
@@ -219,12 +235,6 @@ class ExportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (ExportStatus.DONE, ExportStatus.FAILED)
-
-    @property
-    def is_stale(self) -> bool:
-        from civicgrid.core.background import is_stale
-
-        return is_stale(self)
 
     @property
     def percent(self) -> int:

@@ -16,6 +16,7 @@ from django.db.models import Q
 
 from civicgrid.core import clock
 from civicgrid.core.choices import ColoredChoices
+from civicgrid.core.models import BackgroundJob
 from civicgrid.core.scoping import RestrictedQuerySet
 
 
@@ -64,7 +65,7 @@ class JobStatus(ColoredChoices):
 FINISHED_STATUSES = frozenset({JobStatus.DONE, JobStatus.PARTIAL, JobStatus.FAILED})
 
 
-class ImportJob(models.Model):
+class ImportJob(BackgroundJob):
     source = models.CharField(
         "来源", max_length=20, choices=ImportSource.choices, default=ImportSource.HOTLINE_12345
     )
@@ -104,12 +105,6 @@ class ImportJob(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField("上传时间", default=clock.now)
-    started_at = models.DateTimeField("开始时间", null=True, blank=True)
-    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
-    heartbeat_at = models.DateTimeField("最近心跳", null=True, blank=True)
-    runner = models.CharField("运行进程", max_length=32, blank=True)
-
-    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         verbose_name = "导入任务"
@@ -122,13 +117,6 @@ class ImportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in FINISHED_STATUSES
-
-    @property
-    def is_stale(self) -> bool:
-        """Running, but its worker has not been heard of for a while (it was killed)."""
-        from civicgrid.core.background import is_stale
-
-        return is_stale(self)
 
     @property
     def percent(self) -> int:

@@ -19,7 +19,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,9 +27,10 @@ import time
 import uuid
 from pathlib import Path
 
+from opslib import free_port, fresh_database
+
 REPO = Path(__file__).resolve().parent.parent
 CIVICGRID = str(REPO / ".venv" / "bin" / "civicgrid")
-PG = "postgres://postgres@127.0.0.1:5432"
 THREADS = 8
 
 SETUP = r"""
@@ -50,21 +50,6 @@ _, key = issue_token(actor=None, user=u, name="bench")
 print("CATEGORY", Category.objects.get(code="S06010").pk)
 print("TOKEN", key)
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def fresh_database(name: str) -> str:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return f"{PG}/{name}"
 
 
 def percentile(values: list[float], p: float) -> float:

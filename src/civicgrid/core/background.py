@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 5.0
 STALE_AFTER = timedelta(seconds=45)
 
-QUEUED, RUNNING = "queued", "running"
+QUEUED, RUNNING, FAILED = "queued", "running", "failed"
 
 
 class LostJob(Exception):  # noqa: N818
@@ -185,6 +185,14 @@ def beat(model, pk: int, token: str, **fields) -> None:
         != 1
     ):
         raise LostJob(pk)
+
+
+def fail(model, pk: int, token: str, exc: BaseException, *, prefix: str) -> None:
+    """Mark the job this worker runs as failed, with ``prefix`` and the error's own (Chinese) message."""
+    message = getattr(exc, "message", None) or str(exc) or exc.__class__.__name__
+    model.objects.filter(pk=pk, runner=token).update(
+        status=FAILED, finished_at=clock.now(), runner="", message=f"{prefix}{message}"[:2000]
+    )
 
 
 class Heartbeat:

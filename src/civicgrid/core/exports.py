@@ -113,13 +113,7 @@ def run_export(pk: int, token: str) -> None:
     except Exception as exc:
         log.exception("export job %s failed", pk)
         path.unlink(missing_ok=True)
-        message = getattr(exc, "message", None) or str(exc) or exc.__class__.__name__
-        ExportJob.objects.filter(pk=pk, runner=token).update(
-            status=ExportStatus.FAILED,
-            finished_at=clock.now(),
-            runner="",
-            message=f"导出失败：{message}"[:2000],
-        )
+        background.fail(ExportJob, pk, token, exc, prefix="导出失败：")
 
 
 def remove_old_files() -> int:

@@ -178,13 +178,7 @@ def run_job(
         raise
     except Exception as exc:
         log.exception("import job %s failed", pk)
-        message = getattr(exc, "message", None) or str(exc) or exc.__class__.__name__
-        ImportJob.objects.filter(pk=pk, runner=token).update(
-            status=JobStatus.FAILED,
-            finished_at=clock.now(),
-            runner="",
-            message=f"导入中断：{message}"[:2000],
-        )
+        background.fail(ImportJob, pk, token, exc, prefix="导入中断：")
         job.refresh_from_db()
     finally:
         if reader is not None:

@@ -173,6 +173,20 @@ class Procedure:
     def moves_for(self, state: str, role: str, facts: workflow.Facts | None = None) -> list[workflow.Move]:
         return [m for m in self.moves if workflow.guard_ok(state, m, role, facts, self.state_label)]
 
+    def inputs(self, m: workflow.Move) -> tuple[str, ...]:
+        """The inputs of ``m`` in this procedure: its fields, plus amount+unit where it chooses a stage limit."""
+        names = list(move_fields(m))
+        if self.chosen_at(m.name) is not None:
+            names += [n for n in ("amount", "unit") if n not in names]
+        return tuple(names)
+
+    def chosen_at(self, move: str) -> LimitBounds | None:
+        """The bounds of the stage limit chosen at ``move`` (``None``: the move chooses none)."""
+        rule = self.starts.get(move)
+        if rule is not None and rule.chosen is not None and rule.chosen.move == move:
+            return rule.chosen
+        return None
+
     def handler(self, name: str) -> Callable:
         return self.handlers.get(name, _no_op)
 
@@ -208,7 +222,7 @@ class Procedure:
                     "roles": {r: c for r, c in m.roles.items()},
                     "needs": m.needs,
                     "style": m.style,
-                    "fields": list(move_fields(m)),
+                    "fields": list(self.inputs(m)),
                     "required": list(m.required),
                     "detail_fields": list(m.detail_fields),
                 }

@@ -1444,9 +1444,9 @@ def _generic_before(ctx: _Ctx, proc) -> tuple[int, str] | None:
         case.rating = ctx.rating
         ctx.generic_data["rating"] = ctx.rating
     chosen = None
-    rule = proc.starts.get(m.name)
-    if rule is not None and rule.chosen is not None and rule.chosen.move == m.name:
-        chosen = rule.chosen.validate(ctx.amount, ctx.unit)
+    bounds = proc.chosen_at(m.name)
+    if bounds is not None:
+        chosen = bounds.validate(ctx.amount, ctx.unit)
         ctx.generic_data["limit"] = {"amount": chosen[0], "unit": chosen[1]}
     if proc.detail_model is not None and (ctx.detail or m.detail_fields):
         _write_detail(ctx, proc, detail_names)

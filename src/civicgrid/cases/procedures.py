@@ -301,6 +301,15 @@ def _validate(proc: Procedure) -> None:
         raise ImproperlyConfigured(f"procedure {proc.code!r}: {msg}")
 
     states = set(proc.state_map)
+    # the columns that hold them: Case.procedure 24, Case.state 16, Case.stage 10, CaseEvent.move 24
+    too_long = (
+        [proc.code] * (len(proc.code) > 24)
+        + [s for s in states if len(s) > 16]
+        + [s.code for s in proc.stages if len(s.code) > 10]
+        + [m.name for m in proc.moves if len(m.name) > 24]
+    )
+    if too_long:
+        bad(f"codes too long for their columns: {too_long}")
     if proc.initial not in states:
         bad(f"initial state {proc.initial!r} is not one of its states")
     for g in GROUPS:

@@ -35,6 +35,9 @@ class RectifyDetail(models.Model):
         app_label = "tests_procedures"
         db_table = "tests_rectify_detail"
 
+    def __str__(self):
+        return f"{self.case_id}: {self.hazard_level}"
+
 
 def sees_rectification(user) -> Q:
     """Only the command centre, 领导 and departments see 整改 cases — not the 网格员 of the grid."""
@@ -69,7 +72,13 @@ PROCEDURE = P.Procedure(
     handlers={"report_fixed": _report_fixed},
     moves=(
         W.define_move(
-            "assign_fix", "交办整改", ["found"], "assigned", DESK, fields=("department", "note"), required=("department",)
+            "assign_fix",
+            "交办整改",
+            ["found"],
+            "assigned",
+            DESK,
+            fields=("department", "note"),
+            required=("department",),
         ),
         W.define_move("start_fix", "开始整改", ["assigned"], "fixing", DEPT),
         W.define_move(
@@ -85,11 +94,24 @@ PROCEDURE = P.Procedure(
         ),
         W.define_move("sign_off", "复查销号", ["fixed"], "signed_off", DESK, style="success"),
         W.define_move(
-            "reject_fix", "复查不合格", ["fixed"], "fixing", DESK, fields=("reason",), required=("reason",), style="warning"
+            "reject_fix",
+            "复查不合格",
+            ["fixed"],
+            "fixing",
+            DESK,
+            fields=("reason",),
+            required=("reason",),
+            style="warning",
         ),
         W.define_move(
-            "drop", "撤销", ["found", "assigned"], "dropped", {Role.SHIFT_LEADER: W.ANY}, fields=("reason",),
-            required=("reason",), style="danger",
+            "drop",
+            "撤销",
+            ["found", "assigned"],
+            "dropped",
+            {Role.SHIFT_LEADER: W.ANY},
+            fields=("reason",),
+            required=("reason",),
+            style="danger",
         ),
     ),
     stages=(

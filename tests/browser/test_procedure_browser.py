@@ -45,5 +45,12 @@ def test_a_generated_button_moves_a_case_of_another_procedure(page, live_server,
     page.wait_for_selector("[data-testid=state]:text-is('已交办')")
     assert "已交办整改" in page.locator(".alert-success").inner_text()
     case.refresh_from_db()
-    assert (case.state, case.stage, case.limit_amount, case.department_id) == ("assigned", "rectify", 10, world.dept.pk)
-    RectifyDetail.objects.filter(case_id=case.pk).delete()  # its table is not flushed between transactional tests
+    assert (case.state, case.stage, case.limit_amount, case.department_id) == (
+        "assigned",
+        "rectify",
+        10,
+        world.dept.pk,
+    )
+    RectifyDetail.objects.filter(
+        case_id=case.pk
+    ).delete()  # its table is not flushed between transactional tests

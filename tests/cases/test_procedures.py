@@ -102,7 +102,9 @@ def test_the_registry_refuses_a_broken_table():
         label="坏程序",
         states=(procedures.StateDef("a", "甲"),),
         initial="a",
-        moves=(workflow.define_move("sign", "签收", ["a"], "a", {Role.DISPATCHER: None}, fields=("rating",)),),
+        moves=(
+            workflow.define_move("sign", "签收", ["a"], "a", {Role.DISPATCHER: None}, fields=("rating",)),
+        ),
     )
     with pytest.raises(ImproperlyConfigured, match="rename it"):
         procedures.register(reuse)
@@ -122,7 +124,9 @@ def test_the_story_with_a_chosen_and_a_fixed_natural_days_stage(world):
     with clock.frozen(at(2026, 9, 25, 9, 0)):
         c = move(c, "start_fix", world.handler)
     with clock.frozen(at(2026, 9, 30, 10, 0)):
-        c = move(c, "report_fixed", world.handler, note="已清理通道", detail={"measures": "清运杂物，设置禁停标志"})
+        c = move(
+            c, "report_fixed", world.handler, note="已清理通道", detail={"measures": "清运杂物，设置禁停标志"}
+        )
     # 复查时限 is the procedure's fixed 3 自然日: Wed 09-30 + 3 → Sat 10-03 (国庆) → Thu 10-08 24:00
     assert (c.state, c.stage, c.limit_amount, c.limit_unit) == ("fixed", "review", 3, "natural_days")
     assert c.due_at == at(2026, 10, 9, 0, 0)
@@ -135,7 +139,12 @@ def test_the_story_with_a_chosen_and_a_fixed_natural_days_stage(world):
     assert [e.move for e in events] == ["create", "assign_fix", "start_fix", "report_fixed", "sign_off"]
     assert events[1].data["limit"] == {"amount": 3, "unit": "natural_days"}
     assert events[3].data["detail"] == {"measures": "清运杂物，设置禁停标志"}
-    assert workflow.timeline_labels(events, PROCEDURE)[1:] == ["交办整改", "开始整改", "报告整改完成", "复查销号"]
+    assert workflow.timeline_labels(events, PROCEDURE)[1:] == [
+        "交办整改",
+        "开始整改",
+        "报告整改完成",
+        "复查销号",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -161,7 +170,9 @@ def test_a_missing_detail_field_is_refused_and_nothing_is_written(world):
         move(c, "report_fixed", world.handler, note="已清理", detail={"measures": "  "})
     assert blank.value.code == CaseErrorCode.DETAIL_REQUIRED
     with pytest.raises(ValidationFailed) as bad:
-        move(c, "report_fixed", world.handler, note="已清理", detail={"measures": "x", "hazard_level": "huge"})
+        move(
+            c, "report_fixed", world.handler, note="已清理", detail={"measures": "x", "hazard_level": "huge"}
+        )
     assert (bad.value.code, bad.value.field) == (CaseErrorCode.INVALID_INPUT, "hazard_level")
     c.refresh_from_db()
     assert c.state == "fixing" and not RectifyDetail.objects.filter(case=c).exists()
@@ -229,7 +240,9 @@ def test_allowed_moves_and_the_generated_endpoint(world, api_client):
         f"/cases/{c.pk}/assign-fix",
         {"version": 1, "department": world.dept.pk, "amount": 31, "unit": "natural_days"},
     )
-    assert r.status_code == 422 and r.json()["code"] == "limit_out_of_bounds" and r.json()["field"] == "amount"
+    assert (
+        r.status_code == 422 and r.json()["code"] == "limit_out_of_bounds" and r.json()["field"] == "amount"
+    )
     r = api_client.post(
         f"/cases/{c.pk}/assign-fix",
         {"version": 1, "department": world.dept.pk, "amount": 7, "unit": "natural_days", "note": "限期整改"},
@@ -245,7 +258,9 @@ def test_allowed_moves_and_the_generated_endpoint(world, api_client):
     assert api_client.post(f"/cases/{c.pk}/start-fix", {"version": 2}).status_code == 200
     r = api_client.post(f"/cases/{c.pk}/report-fixed", {"version": 3, "note": "已清理"})
     assert r.status_code == 422 and (r.json()["code"], r.json()["field"]) == ("detail_required", "measures")
-    r = api_client.post(f"/cases/{c.pk}/report-fixed", {"version": 3, "note": "已清理", "measures": "清运杂物"})
+    r = api_client.post(
+        f"/cases/{c.pk}/report-fixed", {"version": 3, "note": "已清理", "measures": "清运杂物"}
+    )
     assert r.status_code == 200 and r.json()["state"] == "fixed"
     assert r.json()["timeline"][-1]["move_label"] == "报告整改完成"
 
@@ -275,8 +290,17 @@ def test_get_procedures_describes_states_moves_stages_and_fields(api_client, wor
     test = by_code[CODE]
     stages = {s["code"]: s for s in test["stages"]}
     assert stages["rectify"]["rule"] == "chosen"
-    assert stages["rectify"]["chosen"] == {"move": "assign_fix", "minimum": 1, "maximum": 30, "unit": "natural_days"}
-    assert (stages["review"]["rule"], stages["review"]["amount"], stages["review"]["unit"]) == ("fixed", 3, "natural_days")
+    assert stages["rectify"]["chosen"] == {
+        "move": "assign_fix",
+        "minimum": 1,
+        "maximum": 30,
+        "unit": "natural_days",
+    }
+    assert (stages["review"]["rule"], stages["review"]["amount"], stages["review"]["unit"]) == (
+        "fixed",
+        3,
+        "natural_days",
+    )
     report = next(m for m in test["moves"] if m["name"] == "report_fixed")
     assert report["detail_fields"] == ["measures"] and report["required"] == ["note"]
     assert test["detail_fields"] == ["hazard_level", "measures"] and test["restricted"] is True
@@ -310,7 +334,8 @@ def test_the_web_form_is_generated_and_works(world, client):
     assert 'name="report_fixed-measures"' in page
     c.refresh_from_db()
     r = client.post(
-        f"/cases/{c.pk}/", {"move": "report_fixed", "report_fixed-version": c.version, "report_fixed-note": "好了"}
+        f"/cases/{c.pk}/",
+        {"move": "report_fixed", "report_fixed-version": c.version, "report_fixed-note": "好了"},
     )
     assert r.status_code == 422
     r = client.post(

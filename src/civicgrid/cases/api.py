@@ -25,7 +25,6 @@ from civicgrid.cases.models import (
     Attachment,
     AttachmentKind,
     Case,
-    CaseState,
     Category,
     DeadlineUnit,
     ExtensionStatus,
@@ -691,7 +690,9 @@ _STANDARD_ENDPOINTS_AFTER_FINISH = [
 ]
 
 for _name, _schema, _summary, _take, _doc in _STANDARD_ENDPOINTS:
-    _move_endpoint(_name, _schema, _summary, take=_take, description=_doc, operation=_name.replace("return", "return_"))
+    _move_endpoint(
+        _name, _schema, _summary, take=_take, description=_doc, operation=_name.replace("return", "return_")
+    )
 
 
 @router.post("/{case_id}/finish", response=CaseDetailOut, summary="处置完成（multipart：处置后照片）")
@@ -719,7 +720,6 @@ def finish(
     return _move(request, case_id, "finish", version=form.version, note=form.note, attachments=atts)
 
 
-
 for _name, _schema, _summary, _take, _doc in _STANDARD_ENDPOINTS_AFTER_FINISH:
     _move_endpoint(_name, _schema, _summary, take=_take, description=_doc)
 
@@ -744,7 +744,10 @@ def _detail_type(f) -> tuple:
 
     desc = str(f.verbose_name)
     if f.choices:
-        return (Literal[tuple(str(v) for v, _l in f.flatchoices)] | None, Field(default=None, description=desc))
+        return (
+            Literal[tuple(str(v) for v, _l in f.flatchoices)] | None,
+            Field(default=None, description=desc),
+        )
     if isinstance(f, dj.BooleanField):
         return (bool | None, Field(default=None, description=desc))
     if isinstance(f, dj.DateTimeField):
@@ -752,7 +755,10 @@ def _detail_type(f) -> tuple:
     if isinstance(f, dj.DateField):
         return (date | None, Field(default=None, description=desc))
     if isinstance(f, dj.DecimalField):
-        return (Decimal | None, Field(default=None, max_digits=f.max_digits, decimal_places=f.decimal_places, description=desc))
+        return (
+            Decimal | None,
+            Field(default=None, max_digits=f.max_digits, decimal_places=f.decimal_places, description=desc),
+        )
     if isinstance(f, dj.FloatField):
         return (float | None, Field(default=None, description=desc))
     if isinstance(f, dj.ForeignKey):
@@ -848,7 +854,9 @@ class ProcedureOut(Schema):
     restricted: bool
 
 
-@procedures_router.get("", response=list[ProcedureOut], summary="办理程序（状态、操作、时限环节、每个操作的输入）")
+@procedures_router.get(
+    "", response=list[ProcedureOut], summary="办理程序（状态、操作、时限环节、每个操作的输入）"
+)
 def list_procedures(request: HttpRequest):
     """Every registered 办理程序: its states and groups (open/closed/terminal/done/paused), its moves with roles,
     conditions and inputs (``fields``; ``detail_fields`` of its detail record required at that move), its stages

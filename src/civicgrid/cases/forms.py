@@ -9,7 +9,6 @@ from django import forms
 from civicgrid.accounts import selectors as account_selectors
 from civicgrid.accounts.roles import Role
 from civicgrid.cases import selectors
-from civicgrid.cases.procedures import INPUT_FIELDS
 from civicgrid.cases.models import (
     CaseState,
     Category,
@@ -20,6 +19,7 @@ from civicgrid.cases.models import (
     Rating,
     Source,
 )
+from civicgrid.cases.procedures import INPUT_FIELDS
 from civicgrid.core.roles import Capability, has_capability
 from civicgrid.places import selectors as place_selectors
 
@@ -467,7 +467,10 @@ def _generated_field(name: str, m, bounds) -> forms.Field:
         return forms.ChoiceField(label=label, choices=choices, required=required or bool(bounds))
     if name == "rating":
         return forms.ChoiceField(
-            label=label, choices=[(r.value, r.label) for r in Rating], widget=forms.RadioSelect, required=required
+            label=label,
+            choices=[(r.value, r.label) for r in Rating],
+            widget=forms.RadioSelect,
+            required=required,
         )
     if name == "attachments":
         return MultipleImageField(label=label, required=required)

@@ -385,7 +385,10 @@ def _rebuild() -> None:
         _UNIONS[g] = union
         # one IN list when every procedure sharing a state value agrees on its membership, else per procedure
         agree = all(
-            (v in members[p.code]) == (v in union) for p in _REGISTRY.values() for v in p.state_map if v in union
+            (v in members[p.code]) == (v in union)
+            for p in _REGISTRY.values()
+            for v in p.state_map
+            if v in union
         )
         if agree:
             _GROUP_Q[g] = Q(state__in=sorted(union))
@@ -404,9 +407,7 @@ def _rebuild() -> None:
         for role in Role.values:
             q = Q(pk__in=[])
             for p in others:
-                states = sorted(
-                    {s for m in p.moves if role in m.roles for s in m.sources} - p.terminal
-                )
+                states = sorted({s for m in p.moves if role in m.roles for s in m.sources} - p.terminal)
                 if states:
                     q |= Q(procedure=p.code, state__in=states)
             _INBOX_Q[role] = q
@@ -503,12 +504,13 @@ STANDARD = register(
                 stops=("finish",),
             ),
             StageRule(
-                Stage.VERIFY, Stage.VERIFY.label, starts=("finish",), stops=("close", "reject", "void", "merge")
+                Stage.VERIFY,
+                Stage.VERIFY.label,
+                starts=("finish",),
+                stops=("close", "reject", "void", "merge"),
             ),
         ),
-        open=frozenset(
-            {_S.ACCEPTED, _S.DISPATCHED, _S.HANDLING, _S.HANDLED, _S.VERIFIED, _S.SUSPENDED}
-        ),
+        open=frozenset({_S.ACCEPTED, _S.DISPATCHED, _S.HANDLING, _S.HANDLED, _S.VERIFIED, _S.SUSPENDED}),
         closed=frozenset({_S.CLOSED, _S.RATED, _S.REJECTED, _S.VOIDED, _S.MERGED}),
         terminal=frozenset({_S.REJECTED, _S.RATED, _S.VOIDED, _S.MERGED}),
         done=frozenset({_S.CLOSED, _S.RATED}),

@@ -327,7 +327,11 @@ def _inbox_all(user) -> QuerySet[Case]:
         output_field=IntegerField(),
     )
     if role == Role.DISPATCHER:
-        return qs.filter(procedures.inbox_q(role, desk)).annotate(urgency=urgency).order_by("urgency", "due_at", "created_at", "pk")
+        return (
+            qs.filter(procedures.inbox_q(role, desk))
+            .annotate(urgency=urgency)
+            .order_by("urgency", "due_at", "created_at", "pk")
+        )
     if role == Role.SHIFT_LEADER:
         return (
             qs.filter(
@@ -363,11 +367,13 @@ def _inbox_all(user) -> QuerySet[Case]:
             place = Q(grid_id__in=list(_own_grid_ids(user)))
         else:
             place = Q(community_id=user.community_id)
-        return qs.filter(procedures.inbox_q(role, place & Q(state=CaseState.HANDLED))).order_by("due_at", "pk")
-    if role == Role.LEADER:
-        return qs.filter(procedures.inbox_q(role, Q(light=Light.RED) & ~Q(state=CaseState.SUSPENDED))).order_by(
+        return qs.filter(procedures.inbox_q(role, place & Q(state=CaseState.HANDLED))).order_by(
             "due_at", "pk"
         )
+    if role == Role.LEADER:
+        return qs.filter(
+            procedures.inbox_q(role, Q(light=Light.RED) & ~Q(state=CaseState.SUSPENDED))
+        ).order_by("due_at", "pk")
     return qs.none()
 
 

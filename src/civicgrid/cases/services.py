@@ -1440,7 +1440,9 @@ def _generic_before(ctx: _Ctx, proc) -> tuple[int, str] | None:
         ctx.generic_data.update(department=dept.pk, department_name=dept.name)
     if "rating" in fields and ctx.rating not in (None, ""):
         if ctx.rating not in Rating.values:
-            raise ValidationFailed("请选择评价（满意/基本满意/不满意）", field="rating", code=CaseErrorCode.INVALID_INPUT)
+            raise ValidationFailed(
+                "请选择评价（满意/基本满意/不满意）", field="rating", code=CaseErrorCode.INVALID_INPUT
+            )
         case.rating = ctx.rating
         ctx.generic_data["rating"] = ctx.rating
     chosen = None
@@ -1477,7 +1479,9 @@ def _write_detail(ctx: _Ctx, proc, names: set[str]) -> None:
                 value = f.clean(value, record)
             except ValidationError as exc:
                 raise ValidationFailed(
-                    f"「{f.verbose_name}」{'；'.join(exc.messages)}", field=name, code=CaseErrorCode.INVALID_INPUT
+                    f"「{f.verbose_name}」{'；'.join(exc.messages)}",
+                    field=name,
+                    code=CaseErrorCode.INVALID_INPUT,
                 )
         setattr(record, f.attname, value)
         changed[name] = value

@@ -118,9 +118,7 @@ def inbox(request):
         "followup": selectors.inbox(user=user, tab="followup").count(),
         "red": sum(1 for _s, light, _d in rows if light == Light.RED),
         "yellow": sum(1 for _s, light, _d in rows if light == Light.YELLOW),
-        "overdue": sum(
-            1 for s, _l, due in rows if due and due < now and s in procedures.states_in("open")
-        ),
+        "overdue": sum(1 for s, _l, due in rows if due and due < now and s in procedures.states_in("open")),
         "states": [
             (procedures.all_states().get(s, s), _color(CaseState, s), n) for s, n in by_state.most_common()
         ],
@@ -351,7 +349,9 @@ def detail(request, pk: int):
     proc = procedures.for_case(case)
     if move not in proc.move_map:
         return HttpResponseBadRequest("未知操作")
-    form = move_form(case, proc.move_map[move])(request.POST, request.FILES, user=user, case=case, prefix=move)
+    form = move_form(case, proc.move_map[move])(
+        request.POST, request.FILES, user=user, case=case, prefix=move
+    )
     if not form.is_valid():
         return render(request, "cases/detail.html", _detail_context(request, case, bound=form), status=422)
     label = workflow.move_label(move, case)  # as the user saw it (a 派遣 of a returned case is a 改派)

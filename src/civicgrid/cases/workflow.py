@@ -273,7 +273,9 @@ def _standard_state_label(case_state: str) -> str:
     return S(case_state).label if case_state in S._value2member_map_ else case_state
 
 
-def guard(case_state: str, m: Move, role: str, facts: Facts | None, state_label=_standard_state_label) -> Move:
+def guard(
+    case_state: str, m: Move, role: str, facts: Facts | None, state_label=_standard_state_label
+) -> Move:
     """The guard of every procedure: raise unless ``role`` may make ``m`` from ``case_state``; return ``m``."""
     facts = facts or Facts()
     if case_state not in m.sources:
@@ -303,7 +305,9 @@ def guard(case_state: str, m: Move, role: str, facts: Facts | None, state_label=
     return m
 
 
-def guard_ok(case_state: str, m: Move, role: str, facts: Facts | None, state_label=_standard_state_label) -> bool:
+def guard_ok(
+    case_state: str, m: Move, role: str, facts: Facts | None, state_label=_standard_state_label
+) -> bool:
     try:
         guard(case_state, m, role, facts, state_label)
     except (IllegalTransition, PermissionDenied):
@@ -341,9 +345,8 @@ def moves_for(case_state: str, role: str, facts: Facts | None = None, *, names: 
 
 def allowed_moves(case, user) -> list[Move]:
     """Legal moves for ``user`` on ``case`` (for the UI's buttons). Reads the case's facts (may query)."""
-    from civicgrid.cases.services import facts_for
-
     from civicgrid.cases import procedures
+    from civicgrid.cases.services import facts_for
 
     if user is None or not getattr(user, "is_active", False):
         return []

@@ -17,6 +17,8 @@ from civicgrid.cases import metrics, procedures, selectors, services, workflow
 from civicgrid.cases.errors import CaseErrorCode
 from civicgrid.cases.models import Case, DeadlineUnit, Light
 from civicgrid.core import clock
+from civicgrid.core.auditlabels import action_label
+from civicgrid.core.models import AuditLog
 from civicgrid.core.errors import IllegalTransition, PermissionDenied, ValidationFailed
 from tests.procedure_app import CODE, PROCEDURE, RectifyDetail
 

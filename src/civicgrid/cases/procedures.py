@@ -362,6 +362,13 @@ def register(proc: Procedure) -> Procedure:
     _validate(proc)
     _REGISTRY[proc.code] = proc
     _rebuild()
+    if proc.code != DEFAULT_CODE:  # the audit log names its moves (the standard ones: CasesConfig.ready)
+        from civicgrid.core import auditlabels
+
+        std = _REGISTRY[DEFAULT_CODE].move_map
+        auditlabels.register_action_labels(
+            {f"cases.case.{m.name}": f"工单：{m.label}" for m in proc.moves if m.name not in std}
+        )
     return proc
 
 

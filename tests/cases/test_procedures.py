@@ -18,8 +18,8 @@ from civicgrid.cases.errors import CaseErrorCode
 from civicgrid.cases.models import Case, DeadlineUnit, Light
 from civicgrid.core import clock
 from civicgrid.core.auditlabels import action_label
-from civicgrid.core.models import AuditLog
 from civicgrid.core.errors import IllegalTransition, PermissionDenied, ValidationFailed
+from civicgrid.core.models import AuditLog
 from tests.procedure_app import CODE, PROCEDURE, RectifyDetail
 
 pytestmark = pytest.mark.django_db
@@ -147,6 +147,9 @@ def test_the_story_with_a_chosen_and_a_fixed_natural_days_stage(world):
         "报告整改完成",
         "复查销号",
     ]
+    # each move wrote its audit row, named in the audit log's own words
+    last = AuditLog.objects.filter(object_id=str(c.pk)).order_by("-pk").first()
+    assert (last.action, action_label(last.action)) == ("cases.case.sign_off", "工单：复查销号")
 
 
 @pytest.mark.parametrize(

@@ -298,10 +298,15 @@ class CategoryResolver:
 class DepartmentResolver:
     """承办单位 text → active department id: exact name or code, then fuzzy by name."""
 
-    def __init__(self):
+    def __init__(self, actor=None):
+        from civicgrid.accounts.selectors import in_user_tier
+
         self.exact: dict[str, int] = {}
         self.names: dict[int, str] = {}
-        for pk, code, name in Department.objects.filter(is_active=True).values_list("pk", "code", "name"):
+        depts = Department.objects.filter(is_active=True)
+        if actor is not None:  # the importer's tier: its 街道's departments and its 区's 区-level ones
+            depts = in_user_tier(depts, actor, district_level_rows=True)
+        for pk, code, name in depts.values_list("pk", "code", "name"):
             self.exact.setdefault(_norm(name), pk)
             self.exact.setdefault(_norm(code), pk)
             self.names[pk] = name
@@ -327,14 +332,19 @@ class DepartmentResolver:
 class AddressResolver:
     """事发地址 → (grid id, community id, lng, lat, label) as ``places.selectors.locate_by_address`` places it:
     the same per-process address index (:func:`civicgrid.places.addressindex.address_index`, no query per
-    address), with grid and building details loaded once per import, and an LRU cache per import."""
+    address), with grid and building details loaded once per import, and an LRU cache per import. With
+    ``street_ids``, only grids of those 街道 (the importer's tier) place an address."""
 
-    def __init__(self):
+    def __init__(self, street_ids: list[int] | None = None):
         from civicgrid.places.models import Building
 
+        self.street_ids = street_ids
+        self._grids_qs = Grid.objects.all()
+        if street_ids is not None:
+            self._grids_qs = self._grids_qs.filter(community__street_id__in=street_ids)
         self.grids: dict[int, tuple[str, int]] = {
             pk: (name, community_id)
-            for pk, name, community_id in Grid.objects.values_list("pk", "name", "community_id")
+            for pk, name, community_id in self._grids_qs.values_list("pk", "name", "community_id")
         }
         self._memo: OrderedDict[str, tuple | None] = OrderedDict()
         self._buildings: dict[int, tuple[str, float | None, float | None]] = {
@@ -350,7 +360,7 @@ class AddressResolver:
         if hit is None:
             return None
         if hit.grid_id not in self.grids:  # a grid saved since the import started
-            row = Grid.objects.filter(pk=hit.grid_id).values_list("name", "community_id").first()
+            row = self._grids_qs.filter(pk=hit.grid_id).values_list("name", "community_id").first()
             if row is None:
                 return None
             self.grids[hit.grid_id] = row
@@ -437,13 +447,19 @@ class HotlineHandler:
 
     def __init__(self, *, job: ImportJob | None = None, actor=None):
         from civicgrid.places.models import Street
+        from civicgrid.places.selectors import tier_street_ids
 
         self.job = job
-        self.streets = {_street_key(n): n for n in Street.objects.values_list("name", flat=True)}
         self.actor = actor if actor is not None else (job.created_by if job is not None else None)
+        # the importer's tier: rows of other 街道 are refused, addresses placed and departments found only in it
+        self.street_ids = tier_street_ids(self.actor) if self.actor is not None else None
+        streets = Street.objects.all()
+        if self.street_ids is not None:
+            streets = streets.filter(pk__in=self.street_ids)
+        self.streets = {_street_key(n): n for n in streets.values_list("name", flat=True)}
         self.categories = CategoryResolver()
-        self.departments = DepartmentResolver()
-        self.addresses = AddressResolver()
+        self.departments = DepartmentResolver(self.actor)
+        self.addresses = AddressResolver(self.street_ids)
         self._since_analyze = 0
         self._inserters = {
             "record": SetBasedInserter(ImportedRecord, take_ids=False),

@@ -58,7 +58,7 @@ class WebhookEndpointForm(forms.ModelForm):
 
     class Meta:
         model = WebhookEndpoint
-        fields = ("name", "kind", "url", "secret", "events", "department", "is_active")
+        fields = ("name", "kind", "url", "secret", "events", "street", "department", "is_active")
 
     def clean(self):
         data = super().clean()
@@ -75,7 +75,7 @@ class WebhookEndpointForm(forms.ModelForm):
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(SystemAdminOnly, AuditedAdmin):
     form = WebhookEndpointForm
-    list_display = ("name", "kind", "events_display", "department", "is_active", "created_at")
+    list_display = ("name", "kind", "events_display", "street", "department", "is_active", "created_at")
     list_filter = ("kind", "is_active")
     search_fields = ("name",)
     actions = ["send_test"]

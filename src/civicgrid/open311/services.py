@@ -57,6 +57,7 @@ def _service_user(*, actor, name: str, street: Street):
         role=Role.GRID_WORKER,
         full_name=f"Open311 接口（{name}）"[:50],
         system_channel=SystemChannel.OPEN311,
+        street=street,  # a key belongs to one 街道: its account too
     )
 
 

@@ -125,9 +125,11 @@ class UserFactory(factory.django.DjangoModelFactory):
     # the tier: the 街道 of the community / department (grids: see below), else the 示范街道. A 区-level account:
     # ``UserFactory(street=None, district=…)``
     street = factory.LazyAttribute(
-        lambda o: o.community.street
-        if o.community
-        else (o.department.street if o.department and o.department.street_id else StreetFactory())
+        lambda o: (
+            o.community.street
+            if o.community
+            else (o.department.street if o.department and o.department.street_id else StreetFactory())
+        )
     )
     district = factory.LazyAttribute(lambda o: o.street.district if o.street else None)
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)

@@ -11,8 +11,8 @@ from civicgrid.core.admin import AuditedAdmin, SystemAdminOnly  # noqa: F401  (r
 
 @admin.register(Department)
 class DepartmentAdmin(SystemAdminOnly, AuditedAdmin):
-    list_display = ("code", "name", "kind", "phone", "is_active", "sort_order")
-    list_filter = ("kind", "is_active")
+    list_display = ("code", "name", "kind", "street", "district", "phone", "is_active", "sort_order")
+    list_filter = ("kind", "is_active", "street")
     search_fields = ("code", "name")
 
     def has_delete_permission(self, request, obj=None):
@@ -32,14 +32,30 @@ class PasswordForm(AdminPasswordChangeForm):
 @admin.register(User)
 class UserAdmin(SystemAdminOnly, DjangoUserAdmin, AuditedAdmin):
     change_password_form = PasswordForm
-    list_display = ("username", "full_name", "role", "department", "community", "is_active", "last_login")
-    list_filter = ("role", "is_active", "department")
+    list_display = (
+        "username",
+        "full_name",
+        "role",
+        "tier",
+        "department",
+        "community",
+        "is_active",
+        "last_login",
+    )
+    list_filter = ("role", "is_active", "street", "district", "department")
     search_fields = ("username", "full_name", "phone")
     filter_horizontal = ("grids",)
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         ("基本信息", {"fields": ("full_name", "phone", "email")}),
-        ("角色与辖区", {"fields": ("role", "department", "community", "grids")}),
+        (
+            "角色与辖区",
+            {
+                "fields": ("role", "street", "district", "department", "community", "grids"),
+                "description": "街道账号填所属街道（所属区随街道自动填写）；区级账号（区指挥中心、区领导）"
+                "不填街道、只填所属区，可查看本区所有街道。",
+            },
+        ),
         ("状态", {"fields": ("is_active", "is_staff", "last_login", "date_joined")}),
     )
     add_fieldsets = (
@@ -48,6 +64,17 @@ class UserAdmin(SystemAdminOnly, DjangoUserAdmin, AuditedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # users are deactivated, never deleted: the audit trail points at them
+
+    @admin.display(description="所属街道/区", ordering="street__code")
+    def tier(self, obj):
+        return obj.tier_label
+
+    def save_model(self, request, obj, form, change):
+        # a new account made here belongs to the administrator's own 街道 unless one is chosen
+        if not change and obj.street_id is None and obj.district_id is None:
+            obj.street_id = getattr(request.user, "street_id", None)
+            obj.district_id = getattr(request.user, "district_id", None)
+        super().save_model(request, obj, form, change)
 
     def get_queryset(self, request):
         # system actors (随手拍, Open311 keys, imports) are not people: not listed, not editable here

@@ -182,7 +182,9 @@ class User(AbstractUser):
         if self.street_id is not None and (fields is None or "street" in fields or "street_id" in fields):
             from civicgrid.places.models import Street
 
-            district_id = Street.objects.filter(pk=self.street_id).values_list("district_id", flat=True).first()
+            district_id = (
+                Street.objects.filter(pk=self.street_id).values_list("district_id", flat=True).first()
+            )
             if district_id is not None and district_id != self.district_id:
                 self.district_id = district_id
                 if fields is not None:

@@ -16,25 +16,38 @@ from django.db.models import Q, QuerySet
 
 from civicgrid.accounts.models import Department, User
 from civicgrid.accounts.roles import Role
+from civicgrid.core import selectors as core_selectors
 from civicgrid.core.errors import NotFound
+from civicgrid.core.models import AuditLog
 from civicgrid.core.roles import Capability, has_capability
 from civicgrid.core.scoping import register
 from civicgrid.core.selectors import audit_log, get_audit_entry  # noqa: F401  (re-exported)
 from civicgrid.places.selectors import tier_q
 
 
-def tier_rows_q(user, *, district_level_rows: bool) -> Q | None:
+def tier_rows_q(user, *, district_level_rows: bool, prefix: str = "") -> Q | None:
     """Rows (departments or accounts, each with ``street`` and ``district``) in ``user``'s tier; ``None`` = all.
 
     A 区-level account also sees the 区-level rows of its 区; a 街道 account sees them only when
     ``district_level_rows`` (the 区's departments, which a 街道 may dispatch to)."""
-    q = tier_q(user)
+    q = tier_q(user, f"{prefix}street_id")
     if q is None:
         return None
     district_id = getattr(user, "district_id", None)
     if district_id is not None and (district_level_rows or getattr(user, "street_id", None) is None):
-        q |= Q(street__isnull=True, district_id=district_id)
+        q |= Q(**{f"{prefix}street__isnull": True, f"{prefix}district_id": district_id})
     return q
+
+
+@register(AuditLog)
+def _audit_scope(qs: QuerySet, user, action: str) -> QuerySet:
+    """The audit log (core's rule: the 审计管理员 only), narrowed to the auditor's tier: the entries of the
+    accounts of its 街道 (a 区-level auditor: of every 街道 of its 区 and of the 区 level). Entries without an
+    actor are the installation's own (the command line on the server, the demo loader, migrations): every
+    auditor reads them."""
+    qs = core_selectors._audit_scope(qs, user, action)
+    q = tier_rows_q(user, district_level_rows=False, prefix="actor__")
+    return qs if q is None else qs.filter(q | Q(actor__isnull=True))
 
 
 def in_user_tier(qs: QuerySet, user, *, district_level_rows: bool = False) -> QuerySet:

@@ -91,6 +91,13 @@ class NotificationAdmin(SystemAdminOnly, admin.ModelAdmin):
     list_display = ("created_at", "user", "kind", "text", "read_at")
     list_filter = ("kind",)
 
+    def get_queryset(self, request):
+        # the notifications of the people of the administrator's tier (not only its own, as the scope rule)
+        from civicgrid.accounts.selectors import visible_users
+
+        qs = admin.ModelAdmin.get_queryset(self, request)
+        return qs.filter(user__in=visible_users(user=request.user))
+
     def has_add_permission(self, request):
         return False
 

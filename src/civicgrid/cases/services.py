@@ -777,7 +777,9 @@ def _import_closed(
             address = (h.address or "").strip()
             where = address or (grid[0] if grid else "")
             due_at, closed_at, created_at = h.due_at, h.closed_at, h.created_at
-            street_id = h.street_id if h.street_id is not None else street_for_grid.get(h.grid_id, default_street)
+            street_id = (
+                h.street_id if h.street_id is not None else street_for_grid.get(h.grid_id, default_street)
+            )
             cases.append(
                 {
                     "number": number,

@@ -1,6 +1,6 @@
 """Reads for intake, scoped: imports are the dispatch desk's work (派遣员, 值班长) and the 系统管理员's.
 
-They see every import job, saved mapping and placement task of their tier (imports are shared desk work): a
+They see every saved column mapping (shared configuration), and every import job and placement task of their tier (imports are shared desk work): a
 街道's desk those of its own 街道 (made by its accounts / about its cases), the 区 level those of all its 街道;
 every other role sees none (fail closed).
 """
@@ -26,6 +26,8 @@ def _desk_scope(qs: QuerySet, user, action: str) -> QuerySet:
         return qs.none()
     from civicgrid.accounts.selectors import tier_rows_q
 
+    if qs.model is ImportMapping:
+        return qs  # column mappings (which column is which field) are shared configuration, not business rows
     if qs.model is PlacementTask:
         from civicgrid.cases.models import Case
 

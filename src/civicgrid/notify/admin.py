@@ -21,6 +21,7 @@ from civicgrid.notify.models import (
     WebhookEvent,
     WebhookKind,
 )
+from civicgrid.places.selectors import in_tier
 
 
 def redact_url(url: str) -> str:
@@ -80,6 +81,10 @@ class WebhookEndpointAdmin(SystemAdminOnly, AuditedAdmin):
     search_fields = ("name",)
     actions = ["send_test"]
 
+    def get_queryset(self, request):
+        # a 街道's pushes (and the installation-wide ones only for a platform-level administrator)
+        return in_tier(super().get_queryset(request), request.user)
+
     def audit_snapshot(self, obj):
         return _safe_snapshot(obj)
 
@@ -106,6 +111,9 @@ class WebhookEndpointAdmin(SystemAdminOnly, AuditedAdmin):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(SystemAdminOnly, admin.ModelAdmin):
+    def get_queryset(self, request):
+        return in_tier(super().get_queryset(request), request.user, "endpoint__street_id")
+
     list_display = (
         "created_at",
         "endpoint",

@@ -11,6 +11,7 @@ Changes to geography are for the 系统管理员 only.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -55,10 +56,8 @@ def tier_street_ids(user) -> list[int] | None:
     if cached is not None and cached[0] == district_id:
         return cached[1]
     ids = list(Street.objects.filter(district_id=district_id).values_list("pk", flat=True))
-    try:
+    with contextlib.suppress(AttributeError):  # an object that takes no attributes: no cache
         user._tier_streets = (district_id, ids)
-    except AttributeError:  # an object that takes no attributes: no cache
-        pass
     return ids
 
 

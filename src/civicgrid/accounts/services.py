@@ -219,7 +219,11 @@ def create_department(
     phone: str = "",
     community=None,
     sort_order: int = 100,
+    street=None,
+    district=None,
 ) -> Department:
+    """A 处置部门 of a 街道 (``street``; default: its community's, else the administrator's, else the only 街道),
+    or a 区-level one (``district`` without ``street``)."""
     _require_admin(actor)
     if not code.strip():
         raise ValidationFailed("部门编码不能为空", field="code")
@@ -230,8 +234,18 @@ def create_department(
     if Department.objects.filter(name=name).exists():
         raise ValidationFailed(f"部门名称 {name} 已存在", field="name")
     with transaction.atomic():
+        street, district = _account_tier(
+            actor, street=street, district=district, community=community, department=None, grids=[]
+        )
         dept = Department.objects.create(
-            code=code, name=name, kind=kind, phone=phone, community=community, sort_order=sort_order
+            code=code,
+            name=name,
+            kind=kind,
+            phone=phone,
+            community=community,
+            sort_order=sort_order,
+            street=street,
+            district=district,
         )
         audit.record(actor=actor, action="accounts.department.create", obj=dept, after=audit.snapshot(dept))
     return dept

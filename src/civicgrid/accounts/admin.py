@@ -12,7 +12,7 @@ from civicgrid.core.admin import AuditedAdmin, SystemAdminOnly  # noqa: F401  (r
 @admin.register(Department)
 class DepartmentAdmin(SystemAdminOnly, AuditedAdmin):
     list_display = ("code", "name", "kind", "street", "district", "phone", "is_active", "sort_order")
-    list_filter = ("kind", "is_active", "street")
+    list_filter = ("kind", "is_active", ("street", admin.RelatedOnlyFieldListFilter))
     search_fields = ("code", "name")
 
     def has_delete_permission(self, request, obj=None):
@@ -42,7 +42,14 @@ class UserAdmin(SystemAdminOnly, DjangoUserAdmin, AuditedAdmin):
         "is_active",
         "last_login",
     )
-    list_filter = ("role", "is_active", "street", "district", "department")
+    list_filter = (
+        "role",
+        "is_active",
+        # only the values present in the (tier-scoped) list: a filter must not name another 街道's rows
+        ("street", admin.RelatedOnlyFieldListFilter),
+        ("district", admin.RelatedOnlyFieldListFilter),
+        ("department", admin.RelatedOnlyFieldListFilter),
+    )
     search_fields = ("username", "full_name", "phone")
     filter_horizontal = ("grids",)
     fieldsets = (

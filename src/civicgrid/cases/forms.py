@@ -323,7 +323,9 @@ class DepartmentForm(MoveForm):
             return
         from civicgrid.cases.services import default_department
 
-        default = default_department(self.case.category) if self.case and self.case.category_id else None
+        default = (
+            default_department(self.case.category, self.case) if self.case and self.case.category_id else None
+        )
         if default is not None and any(c[0] == default.pk for c in self.fields["department"].choices):
             self.initial.setdefault("department", default.pk)
             self.fields["department"].help_text = f"已按分类预选默认处置部门「{default.name}」，可更改"

@@ -211,16 +211,21 @@ def _title(case: Case) -> str:
     return (f"{what} · {where}" if where else what)[:200]
 
 
-def default_department(category: Category | None) -> Department | None:
-    """The category's default 处置部门 (the one an administrator set, else the seed's department code), active."""
+def default_department(category: Category | None, case: Case | None = None) -> Department | None:
+    """The category's default 处置部门 (the one an administrator set, else the seed's department code), active.
+
+    With ``case``: only a department serving the case's 街道 (its own, or a 区-level one of its 区) — the
+    catalogue is shared by every 街道, its default department belongs to one of them."""
     if category is None:
         return None
+    dept = None
     if category.default_department_id:
-        dept = category.default_department
-        return dept if dept.is_active else None
-    if category.default_department_code:
-        return Department.objects.filter(code=category.default_department_code, is_active=True).first()
-    return None
+        dept = category.default_department if category.default_department.is_active else None
+    elif category.default_department_code:
+        dept = Department.objects.filter(code=category.default_department_code, is_active=True).first()
+    if dept is not None and case is not None and not _department_serves(dept, case.street_id):
+        return None
+    return dept
 
 
 def _resolve_place(
@@ -1187,7 +1192,7 @@ def _dispatch_limit(ctx: _Ctx) -> tuple[int, str] | None:
 
 
 def _h_dispatch(ctx: _Ctx):
-    dept = _check_department(ctx.department or default_department(ctx.case.category), ctx.case)
+    dept = _check_department(ctx.department or default_department(ctx.case.category, ctx.case), ctx.case)
     after_return = ctx.case.returned  # a department returned it: this 派遣 is a 改派
     limit = _dispatch_limit(ctx)
     revoked = _assign(ctx, dept, limit)

@@ -45,9 +45,7 @@ SECOND_SCALE = 0.045
 def write_second_street():
     """The street, its 3 communities and 9 grids (idempotent: an existing street is returned as it is).
     Returns ``(street, created)``."""
-    from civicgrid.places.models import Community, Grid, Street
-
-    from civicgrid.places.models import MapFeature
+    from civicgrid.places.models import Community, Grid, MapFeature, Street
 
     street = Street.objects.filter(code=SECOND_STREET_CODE).first()
     if street is not None:

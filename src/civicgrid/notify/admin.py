@@ -124,7 +124,7 @@ class WebhookDeliveryAdmin(SystemAdminOnly, admin.ModelAdmin):
         "next_attempt_at",
         "sent_at",
     )
-    list_filter = ("status", "event", "endpoint")
+    list_filter = ("status", "event", ("endpoint", admin.RelatedOnlyFieldListFilter))
     search_fields = ("case_number", "last_error")
     readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
     actions = ["retry_now"]

@@ -33,7 +33,7 @@ class Open311KeyAdmin(SystemAdminOnly, admin.ModelAdmin):
         "last_used_at",
         "revoked_at",
     )
-    list_filter = ("jurisdiction",)
+    list_filter = (("jurisdiction", admin.RelatedOnlyFieldListFilter),)
     search_fields = ("name", "key_prefix")
     actions = ["revoke_selected"]
 

@@ -22,7 +22,7 @@ class DistrictAdmin(SystemAdminOnly, AuditedAdmin):
 @admin.register(Street)
 class StreetAdmin(SystemAdminOnly, AuditedAdmin):
     list_display = ("code", "name", "division_code", "district")
-    list_filter = ("district",)
+    list_filter = (("district", admin.RelatedOnlyFieldListFilter),)
     search_fields = ("code", "name")
 
     def has_delete_permission(self, request, obj=None):
@@ -38,7 +38,7 @@ class CommunityAdmin(SystemAdminOnly, AuditedAdmin):
 @admin.register(Grid)
 class GridAdmin(SystemAdminOnly, AuditedAdmin):
     list_display = ("code", "name", "kind", "community", "parent", "area_m2", "is_active")
-    list_filter = ("kind", "community", "is_active")
+    list_filter = ("kind", ("community", admin.RelatedOnlyFieldListFilter), "is_active")
     search_fields = ("code", "name")
     # the bounding box is derived from the geometry; shown as one Chinese-labelled line
     exclude = ("min_lng", "min_lat", "max_lng", "max_lat")

@@ -313,6 +313,10 @@ class DepartmentForm(MoveForm):
 
     def setup(self):
         depts = list(account_selectors.visible_departments(user=self.user))
+        if self.case is not None:  # a 区 desk sees every 街道's departments: offer those serving this case
+            from civicgrid.cases.services import department_serves
+
+            depts = [d for d in depts if department_serves(d, self.case.street_id)]
         self.fields["department"].choices = [("", "请选择处置部门")] + [(d.pk, d.name) for d in depts]
         if self.prefix == "reassign":
             # 改派 goes elsewhere: the current department is not a choice

@@ -223,7 +223,7 @@ def default_department(category: Category | None, case: Case | None = None) -> D
         dept = category.default_department if category.default_department.is_active else None
     elif category.default_department_code:
         dept = Department.objects.filter(code=category.default_department_code, is_active=True).first()
-    if dept is not None and case is not None and not _department_serves(dept, case.street_id):
+    if dept is not None and case is not None and not department_serves(dept, case.street_id):
         return None
     return dept
 
@@ -1073,7 +1073,7 @@ def _check_department(dept, case: Case | None = None) -> Department:
         raise ValidationFailed(
             f"部门「{dept.name}」已停用", field="department", code=CaseErrorCode.CANNOT_DISPATCH
         )
-    if case is not None and not _department_serves(dept, case.street_id):
+    if case is not None and not department_serves(dept, case.street_id):
         raise ValidationFailed(
             f"部门「{dept.name}」不属于本案所在街道（或其所在区）",
             field="department",
@@ -1082,7 +1082,7 @@ def _check_department(dept, case: Case | None = None) -> Department:
     return dept
 
 
-def _department_serves(dept: Department, street_id: int | None) -> bool:
+def department_serves(dept: Department, street_id: int | None) -> bool:
     """A case goes to a department of its own 街道, or to a 区-level department of its 街道's 区. A department
     without a tier (a database of several 街道, not yet assigned) and a case without a 街道 are not checked."""
     if street_id is None or (dept.street_id is None and dept.district_id is None):

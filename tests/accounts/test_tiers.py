@@ -560,3 +560,21 @@ def test_accounts_and_departments_are_made_within_the_administrators_tier(tiers)
         )
     dept = account_services.create_department(actor=admin_a, code="NEWA", name="甲新部门")
     assert dept.street == tiers.a.street
+
+
+def test_the_district_desk_does_not_merge_across_streets(tiers):
+    a, b = tiers.a, tiers.b
+    again = case_services.create_case(
+        actor=b.users[Role.DISPATCHER], source="dispatcher", description="重复来电", grid=b.grid
+    )
+    with pytest.raises(ValidationFailed) as err:
+        case_services.perform(
+            actor=tiers.qu_dispatcher,
+            case=again,
+            move="merge",
+            version=again.version,
+            target_case=a.case,
+            note="重复",
+            reason="重复",
+        )
+    assert err.value.field == "target_case"

@@ -1407,6 +1407,10 @@ def _h_merge(ctx: _Ctx):
         )
     if target.pk == ctx.case.pk:
         raise ValidationFailed("不能合并到自身", field="target_case", code=CaseErrorCode.MERGE_TARGET_INVALID)
+    if target.street_id != ctx.case.street_id:  # (a 区 desk sees both): each 街道 keeps its own cases
+        raise ValidationFailed(
+            "不能合并到其他街道的案件", field="target_case", code=CaseErrorCode.MERGE_TARGET_INVALID
+        )
     if target.state in TERMINAL_STATES:
         raise ValidationFailed(
             "目标案件已办结或作废，不能合并", field="target_case", code=CaseErrorCode.MERGE_TARGET_INVALID

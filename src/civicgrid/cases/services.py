@@ -288,10 +288,14 @@ def _street_of_grid(grid_id: int | None) -> int | None:
     return Grid.objects.filter(pk=grid_id).values_list("community__street_id", flat=True).first()
 
 
-def case_street_id(*, actor, grid: Grid | None = None, grid_id: int | None = None) -> int | None:
-    """The 街道 a new case belongs to: its grid's; else the creating account's (a 街道 desk, a channel's system
-    actor); else the only 街道 of the account's 区, or of the database. ``None`` when none of these decides (a
-    case without a place filed by a 区-level account in a 区 of several 街道)."""
+def case_street_id(
+    *, actor, grid: Grid | None = None, grid_id: int | None = None, street_id: int | None = None
+) -> int | None:
+    """The 街道 a new case belongs to: its grid's; else ``street_id`` when given (an import row's 所属街道);
+    else the creating account's (a 街道 desk, a channel's system actor); else the only 街道 of the account's 区,
+    or of the database. ``None`` when none of these decides (a case without a place filed by a 区-level account
+    in a 区 of several 街道)."""
+    given = street_id
     if grid is not None:
         community = grid.community if Grid._meta.get_field("community").is_cached(grid) else None
         if community is not None:
@@ -301,6 +305,8 @@ def case_street_id(*, actor, grid: Grid | None = None, grid_id: int | None = Non
         street_id = _street_of_grid(grid_id)
         if street_id is not None:
             return street_id
+    if given is not None:
+        return given
     street_id = getattr(actor, "street_id", None)
     if street_id is not None:
         return street_id
@@ -465,12 +471,16 @@ def create_case(
     auto_accept: bool = False,
     channel: str = "",
     place_checked: bool = False,
+    street_id: int | None = None,
 ) -> Case:
     """上报 a case (state ``reported``; ``auto_accept`` also 立案 it in the same transaction).
 
     A 网格员 / 社区工作人员 may report only inside their own grids / community (:func:`_check_place_in_patch`).
     ``place_checked``: the caller is a public intake channel (居民随手拍, Open311) acting through a service account
     and has already checked the place against its own jurisdiction (the 街道); the account's patch does not apply.
+
+    The case belongs to a 街道 (:func:`case_street_id`: its grid's, else ``street_id``, else the actor's …), which
+    must lie in the actor's tier unless ``place_checked``.
 
     A retry with the same ``idempotency_key`` by the same actor returns the case created the first time (that
     instance carries ``idempotent_replay = True``). The first request pays no extra query for the key: the unique
@@ -516,7 +526,7 @@ def create_case(
         lng, lat, grid = _resolve_place(lng=lng, lat=lat, address=address, grid=grid)
         if not place_checked:
             _check_place_in_patch(actor, point=point, given_grid=given_grid, grid=grid)
-        street_id = case_street_id(actor=actor, grid=grid)
+        street_id = case_street_id(actor=actor, grid=grid, street_id=street_id)
         if not place_checked:
             _check_street_in_tier(
                 actor, street_id, field="grid" if given_grid is not None else ("lng" if point else "address")
@@ -766,6 +776,11 @@ def _import_closed(
 
     street_for_grid = {gid: _street_of_grid(gid) for gid in grids}
     default_street = case_street_id(actor=actor) if any(h.street_id is None for h in rows) else None
+    from civicgrid.places.selectors import same_tier
+
+    for i, h in enumerate(rows):
+        if h.street_id is not None and actor is not None and not same_tier(actor, h.street_id):
+            raise _bad_row(i, h, "street", "所属街道不在导入人的辖区内")
     now = clock.now()
     authenticated = actor is not None
     actor_id = actor.pk if authenticated else None
@@ -782,9 +797,7 @@ def _import_closed(
             address = (h.address or "").strip()
             where = address or (grid[0] if grid else "")
             due_at, closed_at, created_at = h.due_at, h.closed_at, h.created_at
-            street_id = (
-                h.street_id if h.street_id is not None else street_for_grid.get(h.grid_id, default_street)
-            )
+            street_id = street_for_grid.get(h.grid_id) or h.street_id or default_street
             cases.append(
                 {
                     "number": number,

@@ -456,7 +456,9 @@ class HotlineHandler:
         streets = Street.objects.all()
         if self.street_ids is not None:
             streets = streets.filter(pk__in=self.street_ids)
-        self.streets = {_street_key(n): n for n in streets.values_list("name", flat=True)}
+        named = list(streets.values_list("pk", "name"))
+        self.streets = {_street_key(n): n for _, n in named}
+        self.street_ids_by_key = {_street_key(n): pk for pk, n in named}
         self.categories = CategoryResolver()
         self.departments = DepartmentResolver(self.actor)
         self.addresses = AddressResolver(self.street_ids)
@@ -479,6 +481,17 @@ class HotlineHandler:
         raise RowError(
             f"所属街道为「{street[:30]}」，不属于本街道（{ours}），未导入；请退回 12345 平台转属地办理"
         )
+
+    def _row_street_id(self, street: str | None) -> int | None:
+        """The 街道 a row's 所属街道 names (one of the importer's tier), for a row whose address places it on
+        no grid: a 区-level import files it there."""
+        if not street:
+            return None
+        key = _street_key(street)
+        for k, pk in self.street_ids_by_key.items():
+            if key == k or (key and k and (key in k or k in key)):
+                return pk
+        return None
 
     def clean(self, number: int, values: dict) -> dict:
         ref = values["source_ref"]
@@ -526,6 +539,7 @@ class HotlineHandler:
             "lng": place[2] if place else None,
             "lat": place[3] if place else None,
             "place_label": place[4] if place else "",
+            "street_id": self._row_street_id(values.get("street")),
         }
         if closed_at is None and place is None:
             warnings.append("事发地址未匹配到本街道网格：已登记，待人工定位后再立案派遣（不计时）")
@@ -696,6 +710,7 @@ class HotlineHandler:
                     lng=v["lng"],
                     lat=v["lat"],
                     department_id=v["department_id"],
+                    street_id=v.get("street_id"),
                     reporter_name=v.get("reporter_name") or "",
                     reporter_phone=v.get("reporter_phone") or "",
                     due_at=v.get("due_at"),
@@ -774,6 +789,7 @@ class HotlineHandler:
                     source_ref=row.ref,
                     auto_accept=grid is not None,
                     channel=channels.IMPORT,
+                    street_id=v.get("street_id"),
                 )
                 if department is not None and case.grid_id is not None:
                     case = case_services.perform(

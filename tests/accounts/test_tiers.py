@@ -113,6 +113,11 @@ class Side:
         self.key, self.plain = open311_services.issue_key(
             actor=self.users[Role.SYSTEM_ADMIN], name=f"{self.tag}专属平台", street=self.street
         )
+        from civicgrid.accounts import services as account_services
+
+        self.token, _key = account_services.issue_token(
+            actor=dispatcher, user=dispatcher, name=f"{self.tag}专属令牌"
+        )
         self.webhook = WebhookEndpoint.objects.create(
             name=f"{self.tag}专属群", kind="wecom", url="https://example.com/hook", street=self.street
         )
@@ -136,6 +141,7 @@ class Side:
             self.placement.address,
             self.key.name,
             self.webhook.name,
+            self.token.name,
             *people,
         ]
 
@@ -384,6 +390,7 @@ def test_the_admin_of_a_street_administers_only_its_street(tiers, client):
         b.case,
         b.key,
         b.webhook,
+        b.token,
         b.import_job,
         b.placement,
     ]
@@ -578,3 +585,21 @@ def test_the_district_desk_does_not_merge_across_streets(tiers):
             reason="重复",
         )
     assert err.value.field == "target_case"
+
+
+def test_a_street_admin_imports_grids_only_into_its_street(tiers):
+    from civicgrid.places import services as place_services
+    from tests.places.helpers import collection, two_by_two
+
+    features = two_by_two()
+    for f in features:  # the other 街道's community
+        f["properties"]["community_code"] = tiers.b.community.code
+        f["properties"]["code"] = tiers.b.community.code + f["properties"]["code"][-3:]
+    data = collection(*features)
+    with pytest.raises(ValidationFailed) as err:
+        place_services.import_grids(actor=tiers.a.users[Role.SYSTEM_ADMIN], data=data, filename="g.geojson")
+    assert any(e["field"] == "community_code" for e in err.value.details)
+    result = place_services.import_grids(
+        actor=tiers.b.users[Role.SYSTEM_ADMIN], data=data, filename="g.geojson", dry_run=True
+    )
+    assert result.grids_created == 4

@@ -131,5 +131,11 @@ class ApiTokenAdmin(SystemAdminOnly, AuditedAdmin):
     # a token never changes hands: moving one whose key you hold to another account would be impersonation
     readonly_fields = ("user", "key_prefix", "key_hash", "created_at", "last_used_at")
 
+    def get_queryset(self, request):
+        # the tokens of the people of the administrator's tier
+        from civicgrid.accounts.selectors import visible_users
+
+        return super().get_queryset(request).filter(user__in=visible_users(user=request.user))
+
     def has_add_permission(self, request, *a):
         return False  # tokens are issued through the service so the key is shown once

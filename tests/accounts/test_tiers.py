@@ -603,3 +603,39 @@ def test_a_street_admin_imports_grids_only_into_its_street(tiers):
         actor=tiers.b.users[Role.SYSTEM_ADMIN], data=data, filename="g.geojson", dry_run=True
     )
     assert result.grids_created == 4
+
+
+def test_a_street_admin_cannot_make_a_district_level_account_in_the_admin(tiers, client):
+    sysadmin = tiers.a.users[Role.SYSTEM_ADMIN]
+    sysadmin.is_staff = True
+    sysadmin.save()
+    _login(client, sysadmin)
+    response = client.post(
+        "/admin/accounts/user/add/",
+        {
+            "username": "sneaky",
+            "usable_password": "true",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "role": Role.LEADER,
+            "full_name": "想看全区",
+            "street": "",
+            "district": tiers.district.pk,
+        },
+    )
+    assert response.status_code == 302, _text(response)[:2000]
+    made = User.objects.get(username="sneaky")
+    assert made.street == tiers.a.street  # not 区-level
+    # another 街道 is not even offered
+    response = client.post(
+        "/admin/accounts/user/add/",
+        {
+            "username": "sneaky2",
+            "usable_password": "true",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "role": Role.LEADER,
+            "street": tiers.b.street.pk,
+        },
+    )
+    assert response.status_code == 200 and not User.objects.filter(username="sneaky2").exists()

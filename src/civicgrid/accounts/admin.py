@@ -9,6 +9,20 @@ from civicgrid.core import audit
 from civicgrid.core.admin import AuditedAdmin, SystemAdminOnly  # noqa: F401  (re-exported)
 
 
+def _keep_in_tier(request, obj, change: bool) -> None:
+    """An account or department saved here stays in the administrator's tier: a new one without a tier gets
+    the administrator's; a 街道's administrator cannot make one 区-level (the pickers offer only its own 街道
+    and 区, so "no 街道" is the only way out, and it is closed here)."""
+    actor = request.user
+    if obj.street_id is None and (
+        getattr(actor, "street_id", None) is not None or (not change and obj.district_id is None)
+    ):
+        obj.street_id = getattr(actor, "street_id", None)
+        obj.district_id = getattr(actor, "district_id", None)
+    if obj.street_id is not None:
+        obj.district_id = obj.street.district_id
+
+
 @admin.register(Department)
 class DepartmentAdmin(SystemAdminOnly, AuditedAdmin):
     list_display = ("code", "name", "kind", "street", "district", "phone", "is_active", "sort_order")
@@ -17,6 +31,10 @@ class DepartmentAdmin(SystemAdminOnly, AuditedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # deactivate instead; cases keep pointing at it
+
+    def save_model(self, request, obj, form, change):
+        _keep_in_tier(request, obj, change)
+        super().save_model(request, obj, form, change)
 
 
 class PasswordForm(AdminPasswordChangeForm):
@@ -66,7 +84,14 @@ class UserAdmin(SystemAdminOnly, DjangoUserAdmin, AuditedAdmin):
         ("状态", {"fields": ("is_active", "is_staff", "last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("username", "password1", "password2", "role", "full_name")}),
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "password1", "password2", "role", "full_name", "street", "district"),
+                "description": "所属街道留空时为您本人所在的街道；区级账号不填街道、只填所属区。",
+            },
+        ),
     )
 
     def has_delete_permission(self, request, obj=None):
@@ -77,10 +102,7 @@ class UserAdmin(SystemAdminOnly, DjangoUserAdmin, AuditedAdmin):
         return obj.tier_label
 
     def save_model(self, request, obj, form, change):
-        # a new account made here belongs to the administrator's own 街道 unless one is chosen
-        if not change and obj.street_id is None and obj.district_id is None:
-            obj.street_id = getattr(request.user, "street_id", None)
-            obj.district_id = getattr(request.user, "district_id", None)
+        _keep_in_tier(request, obj, change)
         super().save_model(request, obj, form, change)
 
     def get_queryset(self, request):

@@ -144,11 +144,11 @@ def _account_tier(actor, *, street, district, community, department, grids) -> t
         ids = tier_street_ids(actor)
         if ids is not None:
             if street is not None and street.pk not in ids:
-                raise ValidationFailed("不能在其他街道创建账号", field="street")
+                raise ValidationFailed("不能在其他街道创建账号或部门", field="street")
             if street is None and (getattr(actor, "street_id", None) is not None or district is None):
-                raise ValidationFailed("只有区级或平台系统管理员可以创建区级账号", field="district")
+                raise ValidationFailed("只有区级或平台系统管理员可以创建区级账号或部门", field="district")
             if street is None and district is not None and district.pk != actor.district_id:
-                raise ValidationFailed("不能在其他区创建账号", field="district")
+                raise ValidationFailed("不能在其他区创建账号或部门", field="district")
     return street, district
 
 

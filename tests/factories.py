@@ -7,7 +7,7 @@ from shapely.geometry import box, mapping
 
 from civicgrid.accounts.models import Department, User
 from civicgrid.accounts.roles import Role
-from civicgrid.places.models import Building, Community, Grid, Street, Unit
+from civicgrid.places.models import Building, Community, District, Grid, Street, Unit
 
 PASSWORD = "Test-Passw0rd!"
 
@@ -20,7 +20,18 @@ def square(col: int, row: int, size: float = STEP) -> dict:
     return mapping(box(x0, y0, x0 + size, y0 + size))
 
 
+class DistrictFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = District
+        django_get_or_create = ("code",)
+
+    name = "西湖区"
+    code = "330106"
+
+
 class StreetFactory(factory.django.DjangoModelFactory):
+    """The 示范街道 by default (get-or-create by code); its 区 follows from ``division_code``."""
+
     class Meta:
         model = Street
         django_get_or_create = ("code",)
@@ -91,6 +102,10 @@ class DepartmentFactory(factory.django.DjangoModelFactory):
     code = factory.Sequence(lambda n: f"D{n + 1:03d}")
     name = factory.Sequence(lambda n: f"测试部门{n + 1}")
     kind = "other"
+    community = None
+    # the 街道 of its community, else the 示范街道; pass street=None, district=… for a 区-level department
+    street = factory.LazyAttribute(lambda o: o.community.street if o.community else StreetFactory())
+    district = factory.LazyAttribute(lambda o: o.street.district if o.street else None)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -107,12 +122,26 @@ class UserFactory(factory.django.DjangoModelFactory):
     community = factory.LazyAttribute(
         lambda o: CommunityFactory() if o.role == Role.COMMUNITY_STAFF else None
     )
+    # the tier: the 街道 of the community / department (grids: see below), else the 示范街道. A 区-level account:
+    # ``UserFactory(street=None, district=…)``
+    street = factory.LazyAttribute(
+        lambda o: (
+            o.community.street
+            if o.community
+            else (o.department.street if o.department and o.department.street_id else StreetFactory())
+        )
+    )
+    district = factory.LazyAttribute(lambda o: o.street.district if o.street else None)
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation
     def grids(self, create, extracted, **kwargs):
         if create and extracted:
             self.grids.set(extracted)
+            if self.street_id is not None and not self.community_id:
+                # a grid worker belongs to the 街道 of their grids
+                self.street = extracted[0].community.street
+                self.district_id = self.street.district_id
         if create:
             self.save()
 

@@ -33,7 +33,8 @@ def test_a_year_of_cases_in_every_state(year):
 
     info = year.cases
     assert info["bulk"] > 30 and info["live"] > 10
-    cases = Case.objects.all()
+    # the demo 区 holds two 街道 (tiers): 示范街道's cases here, the smaller 西溪街道's in test_demo_tiers.py
+    cases = Case.objects.filter(street=year.street)
     assert cases.count() == info["cases"]
     states = Counter(cases.values_list("state", flat=True))
     for state in OPEN_STATES:
@@ -80,8 +81,10 @@ def test_history_is_audited_once_and_recent_moves_one_by_one(year):
     from civicgrid.cases.models import CaseEvent
     from civicgrid.core.models import AuditLog
 
-    rows = AuditLog.objects.filter(action="demo.cases")
+    # one per 街道 of the demo 区 (tiers): 示范街道's and 西溪街道's
+    rows = AuditLog.objects.filter(action="demo.cases", object_id=str(year.street.pk))
     assert rows.count() == 1 and rows.get().after["cases"] == year.cases["bulk"]
+    assert AuditLog.objects.filter(action="demo.cases", object_id=str(year.second_street.pk)).count() == 1
     live_moves = AuditLog.objects.filter(action__startswith="cases.case.").count()
     assert 0 < live_moves < CaseEvent.objects.count()
 

@@ -84,22 +84,30 @@ def test_plan_tiles_the_street_for_any_seed(seed):
 # --- the database ----------------------------------------------------------------------------------
 
 
+# the demo 区 holds two 街道 (tiers): these tests look at 示范街道; tests/demo/test_demo_tiers.py at the other
+MAIN = "330106001"
+
+
+def _main(model, path: str):
+    return model.objects.filter(**{path: MAIN})
+
+
 def test_counts_and_codes(demo):
     street = Street.objects.get(code="330106001")
     assert street.name == "示范街道" and street.division_code == "330106"
     assert 120.09 < street.center_lng < 120.17 and 30.24 < street.center_lat < 30.31
-    communities = list(Community.objects.order_by("code"))
+    communities = list(_main(Community, "street__code").order_by("code"))
     assert len(communities) == 8
     assert [c.code for c in communities] == [f"330106001{n:03d}" for n in range(1, 9)]
     assert {c.kind for c in communities} == {"community", "village"}
-    ordinary = Grid.objects.filter(kind="ordinary")
-    dedicated = Grid.objects.filter(kind="dedicated")
+    ordinary = _main(Grid, "community__street__code").filter(kind="ordinary")
+    dedicated = _main(Grid, "community__street__code").filter(kind="dedicated")
     assert 55 <= ordinary.count() <= 65
     assert 3 <= dedicated.count() <= 5
-    codes = list(Grid.objects.values_list("code", flat=True))
+    codes = list(_main(Grid, "community__street__code").values_list("code", flat=True))
     assert len(set(codes)) == len(codes)
     assert all(re.fullmatch(r"330106001\d{6}", c) for c in codes)
-    for g in Grid.objects.select_related("community"):
+    for g in _main(Grid, "community__street__code").select_related("community"):
         assert g.code.startswith(g.community.code)
         assert g.name.startswith(g.community.name) or g.kind == "dedicated"
     assert 360 <= Building.objects.count() <= 460
@@ -113,8 +121,8 @@ def test_counts_and_codes(demo):
 
 
 def test_grids_tile_the_street_exactly(demo):
-    street = shape(Street.objects.get().geometry)
-    grids = {g.code: g for g in Grid.objects.all()}
+    street = shape(Street.objects.get(code=MAIN).geometry)
+    grids = {g.code: g for g in _main(Grid, "community__street__code")}
     ordinary = [shape(g.geometry) for g in grids.values() if g.kind == "ordinary"]
     union = unary_union(ordinary)
     assert abs(union.area - street.area) <= 1e-9 * street.area
@@ -122,7 +130,7 @@ def test_grids_tile_the_street_exactly(demo):
     for a, b in itertools.combinations(ordinary, 2):
         assert a.intersection(b).area == 0
     # communities are the unions of their grids
-    for comm in Community.objects.all():
+    for comm in _main(Community, "street__code"):
         mine = [
             shape(g.geometry) for g in grids.values() if g.community_id == comm.pk and g.kind == "ordinary"
         ]
@@ -164,7 +172,7 @@ def test_every_building_and_unit_lies_inside_its_grid(demo):
 def test_departments(demo):
     codes = set(Department.objects.values_list("code", flat=True))
     assert {code for code, *_ in STREET_DEPARTMENTS} <= codes
-    for comm in Community.objects.all():
+    for comm in _main(Community, "street__code"):
         dept = Department.objects.get(code=f"SQ{comm.code[-3:]}")
         assert dept.kind == "community" and dept.community_id == comm.pk
     # the categories a 街道 uses most have their default department, so 派遣 pre-selects it
@@ -227,7 +235,7 @@ def test_same_seed_same_database(db):
     """The database holds exactly the seeded plan (so two runs with one seed agree, whatever the process)."""
     run_demo("--seed", "42")
     plan = plan_street(random.Random("42:geography"))
-    assert {g.code: g.geometry for g in Grid.objects.all()} == {
+    assert {g.code: g.geometry for g in _main(Grid, "community__street__code")} == {
         g.code: geojson(g.polygon) for g in plan.grids
     }
     buildings, units = plan_places(plan, random.Random("42:places"))

@@ -127,7 +127,10 @@ def test_state_changes_are_public_updates_without_staff_names(o311, place, submi
     assert "赵六" not in text and "13800000001" not in text and "王小明" not in text
 
     # internal moves that keep the state (督办) are not public updates
-    leader = type(place.dispatcher).objects.create(username="leader1", role="leader", full_name="领导甲")
+    # tiers: every account belongs to a 街道 (this database holds two; an account without one sees nothing)
+    leader = type(place.dispatcher).objects.create(
+        username="leader1", role="leader", full_name="领导甲", street=place.street
+    )
     case_services.perform(actor=leader, case=case, move="supervise", version=case.version, note="抓紧")
     again = [
         u

@@ -41,6 +41,24 @@ class Department(models.Model):
         on_delete=models.PROTECT,
         help_text="社区作为处置单位时填写",
     )
+    # the tier: a 街道's department, or (street empty, district set) a 区-level department (区城管局 …)
+    street = models.ForeignKey(
+        "places.Street",
+        verbose_name="所属街道",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="departments",
+        help_text="区级部门不填街道、只填所属区",
+    )
+    district = models.ForeignKey(
+        "places.District",
+        verbose_name="所属区",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="departments",
+    )
     is_active = models.BooleanField("启用", default=True)
     sort_order = models.PositiveIntegerField("排序", default=100)
 
@@ -90,6 +108,25 @@ class User(AbstractUser):
         related_name="staff",
     )
     grids = models.ManyToManyField("places.Grid", verbose_name="负责网格", blank=True, related_name="workers")
+    # the tier: every account belongs to one 街道 (sees only it), or to the 区 level (district set, street empty:
+    # sees every 街道 of the 区). Neither: a 系统管理员 is the platform's (every 区); anyone else sees nothing.
+    street = models.ForeignKey(
+        "places.Street",
+        verbose_name="所属街道",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accounts",
+        help_text="区级账号（区指挥中心、区领导）不填街道、只填所属区",
+    )
+    district = models.ForeignKey(
+        "places.District",
+        verbose_name="所属区",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accounts",
+    )
     # a system actor: the account the case engine records for a caller without a person. Never listed with the
     # users, never logs in; the audit log names its channel (see system_label)
     is_system = models.BooleanField("系统账号", default=False, db_index=True)
@@ -125,6 +162,34 @@ class User(AbstractUser):
     @property
     def is_street_role(self) -> bool:
         return self.role in STREET_ROLES
+
+    @property
+    def is_district_level(self) -> bool:
+        """A 区-level account (区指挥中心, 区领导 …): a district and no street."""
+        return self.street_id is None and self.district_id is not None
+
+    @property
+    def tier_label(self) -> str:
+        if self.street_id is not None:
+            return str(self.street)
+        if self.district_id is not None:
+            return f"{self.district}（区级）"
+        return "平台（全部）" if self.role == Role.SYSTEM_ADMIN else "未分配"
+
+    def save(self, *args, **kwargs):
+        # a street account's district follows its street (so "the district of a user" is always one column)
+        fields = kwargs.get("update_fields")
+        if self.street_id is not None and (fields is None or "street" in fields or "street_id" in fields):
+            from civicgrid.places.models import Street
+
+            district_id = (
+                Street.objects.filter(pk=self.street_id).values_list("district_id", flat=True).first()
+            )
+            if district_id is not None and district_id != self.district_id:
+                self.district_id = district_id
+                if fields is not None:
+                    kwargs["update_fields"] = {*fields, "district"}
+        super().save(*args, **kwargs)
 
     def has_role(self, *roles: str) -> bool:
         return self.is_active and self.role in roles

@@ -58,10 +58,17 @@ def create_user(
     is_staff: bool = False,
     is_superuser: bool = False,
     system_channel: str = "",
+    street=None,
+    district=None,
 ) -> User:
     """A new account. With ``system_channel`` (:class:`~civicgrid.accounts.models.SystemChannel`) a *system
     actor* instead: the account a channel without a person acts through; it has no password, never logs in and
-    is not listed with the users (``password`` is ignored)."""
+    is not listed with the users (``password`` is ignored).
+
+    Tier: ``street`` (a 街道 account), or ``district`` without ``street`` (a 区-level account). Without either,
+    the 街道 of the community, department or grids given, else the creating administrator's 街道, else the only
+    街道 of the database; a 系统管理员 created with none of these is the platform's (sees every 区). An
+    administrator creates accounts only within its own tier."""
     _require_admin(actor)
     _protect_auditor(actor, role=role)
     username = (username or "").strip()
@@ -75,7 +82,13 @@ def create_user(
         raise ValidationFailed("社区工作人员必须指定所属社区", field="community")
     if User.objects.filter(username=username).exists():
         raise ValidationFailed(f"账号 {username} 已存在", field="username")
+    grids = list(grids)
+    street, district = _account_tier(
+        actor, street=street, district=district, community=community, department=department, grids=grids
+    )
     user = User(
+        street=street,
+        district=district,
         username=username,
         role=role,
         full_name=full_name,
@@ -96,7 +109,6 @@ def create_user(
         user.set_password(password)
     with transaction.atomic():
         user.save()
-        grids = list(grids)
         if grids:
             if role != Role.GRID_WORKER:
                 raise ValidationFailed("只有网格员可以分配负责网格", field="grids")
@@ -105,6 +117,39 @@ def create_user(
         after["grids"] = [g.code for g in grids]
         audit.record(actor=actor, action="accounts.user.create", obj=user, after=after)
     return user
+
+
+def _account_tier(actor, *, street, district, community, department, grids) -> tuple:
+    """(street, district) for a new account: see :func:`create_user`. Refuses a tier outside the actor's."""
+    from civicgrid.places.models import Street
+    from civicgrid.places.selectors import only_street_id, tier_street_ids
+
+    if street is None:
+        if community is not None:
+            street = community.street
+        elif department is not None and department.street_id is not None:
+            street = department.street
+        elif grids:
+            street = grids[0].community.street
+        elif district is None and getattr(actor, "street_id", None) is not None:
+            street = actor.street
+        elif district is None and getattr(actor, "district_id", None) is not None:
+            district = actor.district
+        elif district is None:
+            only = only_street_id()
+            street = Street.objects.get(pk=only) if only is not None else None
+    if street is not None:
+        district = street.district
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        ids = tier_street_ids(actor)
+        if ids is not None:
+            if street is not None and street.pk not in ids:
+                raise ValidationFailed("不能在其他街道创建账号或部门", field="street")
+            if street is None and (getattr(actor, "street_id", None) is not None or district is None):
+                raise ValidationFailed("只有区级或平台系统管理员可以创建区级账号或部门", field="district")
+            if street is None and district is not None and district.pk != actor.district_id:
+                raise ValidationFailed("不能在其他区创建账号或部门", field="district")
+    return street, district
 
 
 def _refuse_system(user: User) -> None:
@@ -174,7 +219,11 @@ def create_department(
     phone: str = "",
     community=None,
     sort_order: int = 100,
+    street=None,
+    district=None,
 ) -> Department:
+    """A 处置部门 of a 街道 (``street``; default: its community's, else the administrator's, else the only 街道),
+    or a 区-level one (``district`` without ``street``)."""
     _require_admin(actor)
     if not code.strip():
         raise ValidationFailed("部门编码不能为空", field="code")
@@ -185,8 +234,18 @@ def create_department(
     if Department.objects.filter(name=name).exists():
         raise ValidationFailed(f"部门名称 {name} 已存在", field="name")
     with transaction.atomic():
+        street, district = _account_tier(
+            actor, street=street, district=district, community=community, department=None, grids=[]
+        )
         dept = Department.objects.create(
-            code=code, name=name, kind=kind, phone=phone, community=community, sort_order=sort_order
+            code=code,
+            name=name,
+            kind=kind,
+            phone=phone,
+            community=community,
+            sort_order=sort_order,
+            street=street,
+            district=district,
         )
         audit.record(actor=actor, action="accounts.department.create", obj=dept, after=audit.snapshot(dept))
     return dept

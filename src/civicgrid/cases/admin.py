@@ -9,6 +9,22 @@ def category_in_use(category: Category) -> bool:
     return category.cases.exists() or category.children.exists()
 
 
+class DefaultDepartmentFilter(admin.SimpleListFilter):
+    """The catalogue is shared by every 街道: offer only the departments the administrator may see."""
+
+    title = "默认处置部门"
+    parameter_name = "default_department"
+
+    def lookups(self, request, model_admin):
+        from civicgrid.accounts.models import Department
+
+        return [(str(d.pk), d.name) for d in Department.objects.restrict(request.user, "view")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(default_department_id=value) if value and value.isdigit() else queryset
+
+
 @admin.register(Category)
 class CategoryAdmin(SystemAdminOnly, AuditedAdmin):
     """Categories are data: edit limits/departments, disable instead of deleting one in use."""
@@ -19,7 +35,7 @@ class CategoryAdmin(SystemAdminOnly, AuditedAdmin):
         "kind",
         "level",
         "parent",
-        "default_department",
+        "default_department_shown",
         "priority",
         "handle_limit_amount",
         "handle_limit_unit",
@@ -34,11 +50,31 @@ class CategoryAdmin(SystemAdminOnly, AuditedAdmin):
         "is_public",
         "priority",
         "grid_worker_can_file",
-        "default_department",
+        DefaultDepartmentFilter,
     )
+    list_select_related = ("parent", "default_department")
     search_fields = ("code", "std_code", "name", "synonyms")
     list_editable = ("is_enabled", "is_public")
     raw_id_fields = ("parent",)
+
+    def get_queryset(self, request):
+        from django.db.models import Exists, OuterRef
+
+        from civicgrid.accounts.models import Department
+
+        visible = Department.objects.restrict(request.user, "view").filter(
+            pk=OuterRef("default_department_id")
+        )
+        return super().get_queryset(request).annotate(default_department_visible=Exists(visible))
+
+    @admin.display(description="默认处置部门", ordering="default_department__code")
+    def default_department_shown(self, obj):
+        """Another 街道's department is not named to this administrator (the catalogue is shared)."""
+        if not obj.default_department_id:
+            return "-"
+        if getattr(obj, "default_department_visible", True):
+            return obj.default_department.name
+        return "（其他街道的部门）"
 
     def has_delete_permission(self, request, obj=None):
         if not self.has_module_permission(request):
@@ -109,6 +145,13 @@ class CaseAdmin(SystemAdminOnly, admin.ModelAdmin):
 class NotificationAdmin(SystemAdminOnly, admin.ModelAdmin):
     list_display = ("created_at", "user", "kind", "text", "read_at")
     list_filter = ("kind",)
+
+    def get_queryset(self, request):
+        # the notifications of the people of the administrator's tier (not only its own, as the scope rule)
+        from civicgrid.accounts.selectors import visible_users
+
+        qs = admin.ModelAdmin.get_queryset(self, request)
+        return qs.filter(user__in=visible_users(user=request.user))
 
     def has_add_permission(self, request):
         return False

@@ -314,6 +314,10 @@ class DepartmentForm(MoveForm):
 
     def setup(self):
         depts = list(account_selectors.visible_departments(user=self.user))
+        if self.case is not None:  # a 区 desk sees every 街道's departments: offer those serving this case
+            from civicgrid.cases.services import department_serves
+
+            depts = [d for d in depts if department_serves(d, self.case.street_id)]
         self.fields["department"].choices = [("", "请选择处置部门")] + [(d.pk, d.name) for d in depts]
         if self.prefix == "reassign":
             # 改派 goes elsewhere: the current department is not a choice
@@ -324,7 +328,9 @@ class DepartmentForm(MoveForm):
             return
         from civicgrid.cases.services import default_department
 
-        default = default_department(self.case.category) if self.case and self.case.category_id else None
+        default = (
+            default_department(self.case.category, self.case) if self.case and self.case.category_id else None
+        )
         if default is not None and any(c[0] == default.pk for c in self.fields["department"].choices):
             self.initial.setdefault("department", default.pk)
             self.fields["department"].help_text = f"已按分类预选默认处置部门「{default.name}」，可更改"

@@ -162,6 +162,7 @@ class HistoryEngine:
             address=spec.address[:200],
             grid=spec.grid,
             community_id=spec.grid.community_id,
+            street_id=self.services.case_street_id(actor=spec.creator, grid=spec.grid),
             reporter_name=spec.reporter_name[:50],
             reporter_phone=spec.reporter_phone[:30],
             created_by=spec.creator,
@@ -668,12 +669,16 @@ class RecentHistoryEngine(HistoryEngine):
                     "ip": None,
                 }
             )
+        from civicgrid.places.selectors import same_tier
+
         notices = []
         for idx, (sim, users, kind, text, at) in enumerate(self.notices):
             seen: set = set()
             for user in users:
                 if user is None or user.pk in seen:
                     continue
+                if not same_tier(user, sim.case.street_id):
+                    continue  # as cases.notifications.notify: only the case's tier hears of it
                 seen.add(user.pk)
                 notices.append(
                     {

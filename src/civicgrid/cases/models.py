@@ -232,6 +232,16 @@ class Case(models.Model):
         on_delete=models.PROTECT,
         related_name="cases",
     )
+    # the 街道 the case belongs to (the tier it is scoped by): from its grid/community, else the creating
+    # account's / channel's 街道; kept in step by relocate and import updates (cases.services only)
+    street = models.ForeignKey(
+        "places.Street",
+        verbose_name="街道",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
 
     # who
     department = models.ForeignKey(

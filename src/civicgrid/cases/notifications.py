@@ -35,12 +35,20 @@ def users_with_roles(*roles: str) -> list[User]:
 
 
 def notify(*, users: Iterable[User], case=None, kind: str, text: str) -> int:
-    """Create one notification per distinct active user; returns how many were written."""
+    """Create one notification per distinct active user; returns how many were written.
+
+    About a case, only people whose tier holds the case's 街道 are told (a 街道's desk never hears of another
+    街道's cases; the 区 level hears of all of its 街道)."""
+    from civicgrid.places.selectors import same_tier
+
     seen: set[int] = set()
     rows = []
     now = clock.now()
+    street_id = getattr(case, "street_id", None) if case is not None else None
     for u in users:
         if u is None or u.pk in seen or not u.is_active:
+            continue
+        if case is not None and not same_tier(u, street_id):
             continue
         seen.add(u.pk)
         rows.append(Notification(user=u, case=case, kind=kind, text=text[:300], created_at=now))

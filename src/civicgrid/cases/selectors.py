@@ -1,6 +1,11 @@
 """Every read of cases, already scoped to the user (``Case.objects.restrict(user, action)``).
 
-Scope (view):
+Every scope is first narrowed to the user's tier on ``Case.street`` (``places.selectors.tier_q``): a 街道
+account sees only its 街道's cases, a 区-level account those of every 街道 of its 区 (a case without a 街道 only a
+platform-level 系统管理员). Within the tier, the same role rules apply at both levels (a 区指挥中心 dispatcher is a
+``dispatcher`` whose account has a 区 and no 街道; a 区领导 a ``leader`` so placed).
+
+Scope (view), within the tier:
 
 - 街道 roles (dispatcher, shift_leader, leader, system_admin): every case;
 - dept_handler: cases currently assigned to their department, or returned by it and not yet assigned to another
@@ -43,6 +48,7 @@ from civicgrid.core.errors import NotFound, ValidationFailed
 from civicgrid.core.revcache import RevisionCache
 from civicgrid.core.roles import Capability, has_capability
 from civicgrid.core.scoping import register
+from civicgrid.places.selectors import tier_q
 
 _ONE_DAY = timedelta(days=1)
 
@@ -90,15 +96,19 @@ def _case_change_q(user) -> Q | None:
 
 @register(Case)
 def _case_scope(qs: QuerySet, user, action: str) -> QuerySet:
-    """``view``: what the user may read; ``change``: what they may alter (a subset of ``view``)."""
+    """``view``: what the user may read; ``change``: what they may alter (a subset of ``view``); both within
+    the user's tier (the 区 level changes what its roles may change, in every 街道 of the 区)."""
     if not has_capability(user, Capability.BUSINESS_VIEW):
         return qs.none()
+    tier = tier_q(user)
     q = _case_q(user) if action == "view" else _case_change_q(user)
     # a procedure with a visibility rule (信访: its desk, leaders, the case's 包案领导) shows its cases only where
     # the rule holds too, on top of the jurisdiction above
     extra = procedures.visibility_q(user)
     if extra is not None:
         q = extra if q is None else q & extra
+    if tier is not None:
+        qs = qs.filter(tier)
     return qs if q is None else qs.filter(q)
 
 

@@ -210,16 +210,21 @@ def _title(case: Case) -> str:
     return (f"{what} · {where}" if where else what)[:200]
 
 
-def default_department(category: Category | None) -> Department | None:
-    """The category's default 处置部门 (the one an administrator set, else the seed's department code), active."""
+def default_department(category: Category | None, case: Case | None = None) -> Department | None:
+    """The category's default 处置部门 (the one an administrator set, else the seed's department code), active.
+
+    With ``case``: only a department serving the case's 街道 (its own, or a 区-level one of its 区) — the
+    catalogue is shared by every 街道, its default department belongs to one of them."""
     if category is None:
         return None
+    dept = None
     if category.default_department_id:
-        dept = category.default_department
-        return dept if dept.is_active else None
-    if category.default_department_code:
-        return Department.objects.filter(code=category.default_department_code, is_active=True).first()
-    return None
+        dept = category.default_department if category.default_department.is_active else None
+    elif category.default_department_code:
+        dept = Department.objects.filter(code=category.default_department_code, is_active=True).first()
+    if dept is not None and case is not None and not department_serves(dept, case.street_id):
+        return None
+    return dept
 
 
 def _resolve_place(
@@ -268,6 +273,68 @@ def _grid_community_id(grid: Grid | None, grid_id: int | None) -> int | None:
     if card is not None:
         return card.community_id
     return Grid.objects.filter(pk=grid_id).values_list("community_id", flat=True).first()
+
+
+def _street_of_grid(grid_id: int | None) -> int | None:
+    """The 街道 of a grid, from the per-process grid cards (no query); a grid newer than them is read."""
+    if grid_id is None:
+        return None
+    from civicgrid.places.selectors import grid_card
+
+    card = grid_card(grid_id)
+    if card is not None:
+        return card.community.street_id
+    return Grid.objects.filter(pk=grid_id).values_list("community__street_id", flat=True).first()
+
+
+def case_street_id(
+    *, actor, grid: Grid | None = None, grid_id: int | None = None, street_id: int | None = None
+) -> int | None:
+    """The 街道 a new case belongs to: its grid's; else ``street_id`` when given (an import row's 所属街道);
+    else the creating account's (a 街道 desk, a channel's system actor); else the only 街道 of the account's 区,
+    or of the database. ``None`` when none of these decides (a case without a place filed by a 区-level account
+    in a 区 of several 街道)."""
+    given = street_id
+    if grid is not None:
+        community = grid.community if Grid._meta.get_field("community").is_cached(grid) else None
+        if community is not None:
+            return community.street_id
+        grid_id = grid.pk
+    if grid_id is not None:
+        street_id = _street_of_grid(grid_id)
+        if street_id is not None:
+            return street_id
+    if given is not None:
+        return given
+    street_id = getattr(actor, "street_id", None)
+    if street_id is not None:
+        return street_id
+    from civicgrid.places.selectors import only_street_id, tier_street_ids
+
+    if getattr(actor, "district_id", None) is not None:
+        ids = tier_street_ids(actor)
+        return ids[0] if ids and len(ids) == 1 else None
+    return only_street_id()
+
+
+def _check_street_in_tier(actor, street_id: int | None, *, field: str) -> None:
+    """A case is filed only in the actor's tier: a 街道 desk in its 街道, the 区 level in its 区."""
+    from civicgrid.places.selectors import same_tier, tier_street_ids
+
+    if street_id is None:
+        if tier_street_ids(actor) is None:
+            return
+        raise ValidationFailed(
+            "无法确定工单所属街道：请标注位置或选择网格",
+            field=field,
+            code=CaseErrorCode.INVALID_LOCATION,
+        )
+    if not same_tier(actor, street_id):
+        raise PermissionDenied(
+            "该位置不在您所属街道（区）的辖区内，不能在此上报或立案",
+            field=field,
+            code=CaseErrorCode.OUT_OF_JURISDICTION,
+        )
 
 
 def _in_patch(actor, grid_id: int | None, community_id: int | None) -> bool:
@@ -404,12 +471,16 @@ def create_case(
     channel: str = "",
     place_checked: bool = False,
     procedure: str = procedures.DEFAULT_CODE,
+    street_id: int | None = None,
 ) -> Case:
     """上报 a case (state ``reported``; ``auto_accept`` also 立案 it in the same transaction).
 
     A 网格员 / 社区工作人员 may report only inside their own grids / community (:func:`_check_place_in_patch`).
     ``place_checked``: the caller is a public intake channel (居民随手拍, Open311) acting through a service account
     and has already checked the place against its own jurisdiction (the 街道); the account's patch does not apply.
+
+    The case belongs to a 街道 (:func:`case_street_id`: its grid's, else ``street_id``, else the actor's …), which
+    must lie in the actor's tier unless ``place_checked``.
 
     A retry with the same ``idempotency_key`` by the same actor returns the case created the first time (that
     instance carries ``idempotent_replay = True``). The first request pays no extra query for the key: the unique
@@ -463,6 +534,11 @@ def create_case(
         lng, lat, grid = _resolve_place(lng=lng, lat=lat, address=address, grid=grid)
         if not place_checked:
             _check_place_in_patch(actor, point=point, given_grid=given_grid, grid=grid)
+        street_id = case_street_id(actor=actor, grid=grid, street_id=street_id)
+        if not place_checked:
+            _check_street_in_tier(
+                actor, street_id, field="grid" if given_grid is not None else ("lng" if point else "address")
+            )
     except ValidationFailed:
         # a retry of a request that was accepted earlier answers with that case even if its input would be
         # refused now (a category disabled since, say)
@@ -483,6 +559,7 @@ def create_case(
                 lat=lat,
                 address=address,
                 grid=grid,
+                street_id=street_id,
                 reporter_name=(reporter_name or "")[:50],
                 reporter_phone=(reporter_phone or "")[:30],
                 created_by=actor,
@@ -566,6 +643,7 @@ class HistoricalCase:
     lng: float | None = None
     lat: float | None = None
     department_id: int | None = None
+    street_id: int | None = None  # the 街道; default: the grid's, else the importing account's
     reporter_name: str = ""
     reporter_phone: str = ""
     due_at: datetime | None = None  # 办理时限: the case counts as overdue when closed after it
@@ -708,6 +786,13 @@ def _import_closed(
         if h.department_id is not None and h.department_id not in departments:
             raise _bad_row(i, h, "department", "处置部门不存在")
 
+    street_for_grid = {gid: _street_of_grid(gid) for gid in grids}
+    default_street = case_street_id(actor=actor) if any(h.street_id is None for h in rows) else None
+    from civicgrid.places.selectors import same_tier
+
+    for i, h in enumerate(rows):
+        if h.street_id is not None and actor is not None and not same_tier(actor, h.street_id):
+            raise _bad_row(i, h, "street", "所属街道不在导入人的辖区内")
     now = clock.now()
     authenticated = actor is not None
     actor_id = actor.pk if authenticated else None
@@ -724,6 +809,7 @@ def _import_closed(
             address = (h.address or "").strip()
             where = address or (grid[0] if grid else "")
             due_at, closed_at, created_at = h.due_at, h.closed_at, h.created_at
+            street_id = street_for_grid.get(h.grid_id) or h.street_id or default_street
             cases.append(
                 {
                     "number": number,
@@ -740,6 +826,7 @@ def _import_closed(
                     "address": address,
                     "grid_id": h.grid_id,
                     "community_id": grid[1] if grid else None,
+                    "street_id": street_id,
                     "department_id": h.department_id,
                     "reporter_name": h.reporter_name or "",
                     "reporter_phone": h.reporter_phone or "",
@@ -1013,7 +1100,7 @@ def _dispatch_desk():
     return users_with_roles(Role.DISPATCHER, Role.SHIFT_LEADER)
 
 
-def _check_department(dept) -> Department:
+def _check_department(dept, case: Case | None = None) -> Department:
     if dept is None:
         raise ValidationFailed("请选择处置部门", field="department", code=CaseErrorCode.CANNOT_DISPATCH)
     if not isinstance(dept, Department):
@@ -1024,7 +1111,25 @@ def _check_department(dept) -> Department:
         raise ValidationFailed(
             f"部门「{dept.name}」已停用", field="department", code=CaseErrorCode.CANNOT_DISPATCH
         )
+    if case is not None and not department_serves(dept, case.street_id):
+        raise ValidationFailed(
+            f"部门「{dept.name}」不属于本案所在街道（或其所在区）",
+            field="department",
+            code=CaseErrorCode.CANNOT_DISPATCH,
+        )
     return dept
+
+
+def department_serves(dept: Department, street_id: int | None) -> bool:
+    """A case goes to a department of its own 街道, or to a 区-level department of its 街道's 区. A department
+    without a tier (a database of several 街道, not yet assigned) and a case without a 街道 are not checked."""
+    if street_id is None or (dept.street_id is None and dept.district_id is None):
+        return True
+    if dept.street_id is not None:
+        return dept.street_id == street_id
+    from civicgrid.places.models import Street
+
+    return Street.objects.filter(pk=street_id, district_id=dept.district_id).exists()
 
 
 def _assign(
@@ -1125,7 +1230,7 @@ def _dispatch_limit(ctx: _Ctx) -> tuple[int, str] | None:
 
 
 def _h_dispatch(ctx: _Ctx):
-    dept = _check_department(ctx.department or default_department(ctx.case.category))
+    dept = _check_department(ctx.department or default_department(ctx.case.category, ctx.case), ctx.case)
     after_return = ctx.case.returned  # a department returned it: this 派遣 is a 改派
     limit = _dispatch_limit(ctx)
     revoked = _assign(ctx, dept, limit)
@@ -1161,7 +1266,7 @@ def _h_return(ctx: _Ctx):
 
 
 def _h_reassign(ctx: _Ctx):
-    dept = _check_department(ctx.department)
+    dept = _check_department(ctx.department, ctx.case)
     if dept.pk == ctx.case.department_id:
         raise ValidationFailed(
             "改派的部门与当前部门相同", field="department", code=CaseErrorCode.CANNOT_DISPATCH
@@ -1228,7 +1333,7 @@ def _h_rate(ctx: _Ctx):
             raise ValidationFailed(
                 "只有「不满意」的案件可以重办", field="redo", code=CaseErrorCode.REDO_NOT_ALLOWED
             )
-        dept = _check_department(ctx.department or case.department)
+        dept = _check_department(ctx.department or case.department, case)
         case.redo_count += 1
         case.closed_at = None
         case.handled_at = None
@@ -1340,6 +1445,10 @@ def _h_merge(ctx: _Ctx):
         )
     if target.pk == ctx.case.pk:
         raise ValidationFailed("不能合并到自身", field="target_case", code=CaseErrorCode.MERGE_TARGET_INVALID)
+    if target.street_id != ctx.case.street_id:  # (a 区 desk sees both): each 街道 keeps its own cases
+        raise ValidationFailed(
+            "不能合并到其他街道的案件", field="target_case", code=CaseErrorCode.MERGE_TARGET_INVALID
+        )
     if target.state in procedures.for_case(target).terminal:
         raise ValidationFailed(
             "目标案件已办结或作废，不能合并", field="target_case", code=CaseErrorCode.MERGE_TARGET_INVALID
@@ -1607,6 +1716,7 @@ IMPORT_FINAL_FIELDS = IMPORT_DESCRIPTIVE_FIELDS | {
     "address",
     "grid_id",
     "community_id",
+    "street_id",
     "department_id",
     "rating",
     "handling_feedback",
@@ -1687,6 +1797,12 @@ def update_imported_cases(*, actor, updates: list[ImportedCaseUpdate], channel: 
             for name, value in u.changes.items():
                 setattr(case, name, value)
                 changed.add(name)
+            if "grid_id" in u.changes and case.grid_id is not None:
+                # a case moved to another grid follows it to that grid's 街道
+                street_id = _street_of_grid(case.grid_id)
+                if street_id is not None and street_id != case.street_id:
+                    case.street_id = street_id
+                    changed.add("street_id")
             case.version += 1
             case.updated_at = now
             cases.append(case)
@@ -1742,6 +1858,7 @@ def relocate_case(
             lat=lat,
             grid_id=grid.pk,
             community_id=grid.community_id,
+            street_id=_street_of_grid(grid.pk),
             version=version + 1,
             updated_at=now,
         )

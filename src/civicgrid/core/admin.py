@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.models import Group
 
-from civicgrid.core import auditlabels
+from civicgrid.core import auditlabels, scoping
 from civicgrid.core.adminsite import AuditedAdmin
 from civicgrid.core.models import AuditLog
 from civicgrid.core.roles import Capability, has_capability
@@ -76,6 +76,10 @@ class AuditLogAdmin(admin.ModelAdmin):
     def action_label(self, obj):
         return f"{auditlabels.action_label(obj.action)}（{obj.action}）"
 
+    def get_queryset(self, request):
+        # the scope rule (narrowed to the auditor's tier by accounts.selectors)
+        return AuditLog.objects.restrict(request.user, "view")
+
     def _is_auditor(self, request):
         return request.user.is_active and getattr(request.user, "role", None) == "audit_admin"
 
@@ -111,6 +115,30 @@ class SystemAdminOnly:
     has_add_permission = lambda self, request, *a: self.has_module_permission(request)  # noqa: E731
     has_change_permission = lambda self, request, obj=None: self.has_module_permission(request)  # noqa: E731
     has_delete_permission = lambda self, request, obj=None: self.has_module_permission(request)  # noqa: E731
+
+    # Tiers: a 街道's 系统管理员 lists and edits only its own 街道's rows (streets, communities, grids, accounts,
+    # departments …), and picks only those in forms — the models' ``change``/``view`` scope rules decide, as
+    # everywhere else. A platform-level 系统管理员 (no 街道, no 区) sees every row.
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if scoping.has_rule(self.model):
+            qs = qs.filter(pk__in=self.model._default_manager.restrict(request.user, "view").values("pk"))
+        return qs
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        model = db_field.related_model
+        if "queryset" not in kwargs and scoping.has_rule(model):
+            kwargs["queryset"] = model._default_manager.restrict(request.user, "view")
+            if getattr(model, "USERNAME_FIELD", None):
+                kwargs["queryset"] = kwargs["queryset"].filter(is_system=False)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        model = db_field.related_model
+        if "queryset" not in kwargs and scoping.has_rule(model):
+            kwargs["queryset"] = model._default_manager.restrict(request.user, "view")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
 _WEEKDAYS = "一二三四五六日"

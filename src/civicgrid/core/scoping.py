@@ -23,6 +23,10 @@ def register(model: type[models.Model]) -> Callable[[ScopeRule], ScopeRule]:
     return deco
 
 
+def has_rule(model: type[models.Model]) -> bool:
+    return model in _rules
+
+
 class RestrictedQuerySet(models.QuerySet):
     def restrict(self, user, action: str = "view") -> models.QuerySet:
         if (

@@ -1,4 +1,6 @@
-"""Build 示范街道: geography, buildings, units, departments, accounts (and a year of cases when available).
+"""Build the demo 区: 示范街道 (geography, buildings, units, departments, accounts, a year of cases when
+available), a second, smaller 街道 (西溪街道, :mod:`civicgrid.demo.tiers`) with its own accounts and a few hundred
+cases, and the 区-level accounts (区指挥中心, 区领导) that see both.
 
 Idempotent: the street is found by its code; if it exists its geography is left alone, and departments and
 accounts are upserted by code / username. Everything for the places runs in one transaction with one
@@ -17,6 +19,7 @@ from django.db import transaction
 from civicgrid.core import audit
 from civicgrid.demo import basemap as demo_basemap
 from civicgrid.demo import names
+from civicgrid.demo import tiers as demo_tiers
 from civicgrid.demo.buildings import plan_places, write_places
 from civicgrid.demo.geography import plan_street, write_geography
 from civicgrid.demo.people import DemoAccount, Staff, ensure_accounts, ensure_departments, ensure_staff
@@ -34,6 +37,8 @@ class DemoResult:
     seconds: dict[str, float] = field(default_factory=dict)
     staff: Staff | None = None
     cases: dict | None = None  # what load_cases reported (None: skipped)
+    second_street: object = None  # 西溪街道
+    second_cases: dict | None = None
 
 
 def counts_for(street) -> dict[str, int]:
@@ -102,17 +107,39 @@ def build_demo(
 
         communities = list(street.communities.order_by("code"))
         phone_rng = random.Random(f"{seed}:phones")
-        departments = ensure_departments(communities, lambda code: names.landline(phone_rng))
+        departments = ensure_departments(communities, lambda code: names.landline(phone_rng), street=street)
         first = communities[0]
         worker_grids = list(
             Grid.objects.filter(community=first, kind="ordinary").order_by("code")[:WORKER_GRID_COUNT]
         )
-        accounts = ensure_accounts(departments=departments, community=first, worker_grids=worker_grids)
-        staff = ensure_staff(
+        accounts = ensure_accounts(
+            departments=departments, community=first, worker_grids=worker_grids, street=street
+        )
+        ensure_staff(
             departments=departments,
             communities=communities,
             grids=list(Grid.objects.filter(community__street=street).order_by("code")),
             rng=random.Random(f"{seed}:staff"),
+            street=street,
+        )
+
+        # the 区: a second, smaller 街道 with its own departments and accounts, and the 区-level accounts
+        second, second_created = demo_tiers.write_second_street()
+        if second_created:
+            _bump_places_revision()
+            log(f"已生成{second.name}（{second.code}）：3 个社区/村，9 个网格。")
+        second_departments = demo_tiers.ensure_second_departments(
+            second, lambda code: names.landline(phone_rng)
+        )
+        accounts += demo_tiers.ensure_second_accounts(second, second_departments)
+        accounts += demo_tiers.ensure_district_accounts(street.district)
+        staff = ensure_staff(
+            departments=second_departments,
+            communities=list(second.communities.order_by("code")),
+            grids=list(Grid.objects.filter(community__street=second).order_by("code")),
+            rng=demo_tiers.rng_for(seed, "staff"),
+            street=second,
+            prefix="xx_",
         )
         from civicgrid.open311.services import ensure_demo_key
 
@@ -132,7 +159,13 @@ def build_demo(
     seconds["accounts"] = time.perf_counter() - t0 - seconds["places"]
 
     result = DemoResult(
-        created=created, street=street, accounts=accounts, counts=counts, seconds=seconds, staff=staff
+        created=created,
+        street=street,
+        accounts=accounts,
+        counts=counts,
+        seconds=seconds,
+        staff=staff,
+        second_street=second,
     )
     if with_cases:
         from civicgrid.demo import cases as demo_cases
@@ -141,6 +174,19 @@ def build_demo(
             t1 = time.perf_counter()
             result.cases = demo_cases.load_cases(
                 street, random.Random(f"{seed}:cases"), staff=staff, log=log, **(cases_options or {})
+            )
+            options = dict(cases_options or {})
+            options["scale"] = options.get("scale", 1.0) * demo_tiers.SECOND_SCALE
+            options["showcase"] = min(options.get("showcase", 2), 1)
+            log(f"正在生成{second.name}的演示案件……")
+            result.second_cases = demo_cases.load_cases(
+                second,
+                demo_tiers.rng_for(seed, "cases"),
+                staff=staff,
+                log=log,
+                prefix="xx_",
+                dept_prefix=demo_tiers.SECOND_PREFIX,
+                **options,
             )
             seconds["cases"] = time.perf_counter() - t1
         else:

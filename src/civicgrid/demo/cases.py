@@ -358,7 +358,17 @@ def _photos(rng: random.Random, n: int = 8) -> list[bytes]:
 class Year:
     """Generates the specs and plays every case's life on an engine, in global time order."""
 
-    def __init__(self, street, rng: random.Random, actors: Actors, *, now: datetime, days: int, scale: float):
+    def __init__(
+        self,
+        street,
+        rng: random.Random,
+        actors: Actors,
+        *,
+        now: datetime,
+        days: int,
+        scale: float,
+        dept_prefix: str = "",
+    ):
         from civicgrid.cases.models import Category
         from civicgrid.places.models import Building, Grid, Unit
 
@@ -393,7 +403,14 @@ class Year:
         self.grid_weights = [3.0 + weight[g.pk] * (0.5 if g.kind == "dedicated" else 1.0) for g in self.grids]
         from civicgrid.accounts.models import Department
 
-        self.departments = {d.code: d for d in Department.objects.filter(is_active=True)}
+        # the street's own departments, by their code without the street's prefix (CGZD …)
+        self.street = street
+        self.dept_prefix = dept_prefix
+        self.departments = {
+            d.code.removeprefix(dept_prefix): d
+            for d in Department.objects.filter(is_active=True, street=street)
+            if d.code.startswith(dept_prefix)
+        }
         self.community_dept = {d.community_id: d for d in self.departments.values() if d.community_id}
         self.open_by_place: dict = defaultdict(list)
         self.index = 0
@@ -526,6 +543,8 @@ class Year:
 
     def _right_department(self, spec: Spec):
         dept = spec.category.default_department
+        if dept is not None and dept.street_id != self.street.pk:
+            dept = self.departments.get(dept.code.removeprefix(self.dept_prefix))  # this street's own
         if dept is None and spec.category.default_department_code:
             dept = self.departments.get(spec.category.default_department_code)
         if spec.category.code.startswith(("J91", "J94")) and spec.rng.random() < 0.4:
@@ -533,7 +552,8 @@ class Year:
         return dept or self.departments.get("CGZD")
 
     def _wrong_department(self, right):
-        code = CONFUSED_WITH.get(right.code, "CGZD" if right.code != "CGZD" else "ZJB")
+        base = right.code.removeprefix(self.dept_prefix)
+        code = CONFUSED_WITH.get(base, "CGZD" if base != "CGZD" else "ZJB")
         return self.departments.get(code)
 
     def life(self, spec: Spec, eng) -> Generator[datetime, None, None]:
@@ -723,16 +743,15 @@ class Year:
             counter += 1
 
 
-def _actors(staff) -> Actors:
+def _actors(staff, prefix: str = "") -> Actors:
     from civicgrid.accounts.models import User
 
-    users = {
-        u.username: u for u in User.objects.filter(username__in=["dispatcher", "zhibanzhang", "lingdao"])
-    }
+    wanted = [prefix + name for name in ("dispatcher", "zhibanzhang", "lingdao")]
+    users = {u.username: u for u in User.objects.filter(username__in=wanted)}
     return Actors(
-        dispatcher=users["dispatcher"],
-        shift_leader=users["zhibanzhang"],
-        leader=users["lingdao"],
+        dispatcher=users[wanted[0]],
+        shift_leader=users[wanted[1]],
+        leader=users[wanted[2]],
         handlers=staff.handlers,
         workers=staff.workers,
         community_staff=staff.community_staff,
@@ -749,6 +768,8 @@ def load_cases(
     live_days: int = LIVE_DAYS,
     scale: float = 1.0,
     showcase: int = 2,
+    prefix: str = "",
+    dept_prefix: str = "",
 ) -> dict | None:
     """A year of cases ending now. Returns counts, or None when the demo cases already exist."""
     import time as _time
@@ -760,13 +781,13 @@ def load_cases(
 
     if (
         AuditLog.objects.filter(action="demo.cases", object_id=str(street.pk)).exists()
-        or Case.objects.filter(community__street=street).exists()
+        or Case.objects.filter(street=street).exists()
     ):
         log("演示案件已存在，跳过。")
         return None
     now = clock.now()
-    actors = _actors(staff)
-    year = Year(street, rng, actors, now=now, days=days, scale=scale)
+    actors = _actors(staff, prefix)
+    year = Year(street, rng, actors, now=now, days=days, scale=scale, dept_prefix=dept_prefix)
     photos = _photos(random.Random(rng.random()))
     live_days = min(live_days, days)
     t0 = _time.perf_counter()
@@ -807,7 +828,7 @@ def load_cases(
     live = LiveEngine(photos)
 
     # 3. a few cases standing in every open state right now
-    counts = Counter(Case.objects.filter(community__street=street).values_list("state", flat=True))
+    counts = Counter(Case.objects.filter(street=street).values_list("state", flat=True))
     extra = []
     for state in (
         "reported",
@@ -843,7 +864,7 @@ def load_cases(
         f"{recent_written['audit']} 条审计记录，{recent_written['notifications']} 条通知（{t2 - t1:.1f} 秒）。"
     )
 
-    qs = Case.objects.filter(community__street=street)
+    qs = Case.objects.filter(street=street)
     by_state = Counter(qs.values_list("state", flat=True))
     total = sum(by_state.values())
     overdue = qs.filter(is_overdue=True).count()

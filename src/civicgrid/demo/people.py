@@ -48,7 +48,7 @@ def community_department_code(community) -> str:
     return f"SQ{community.code[-3:]}"
 
 
-def ensure_departments(communities, phone_for) -> dict[str, Department]:
+def ensure_departments(communities, phone_for, *, street=None) -> dict[str, Department]:
     """Street departments plus one per 社区/村. ``phone_for(code)`` gives a fictional phone. Returns by code."""
     wanted = [(code, name, kind, order, None) for code, name, kind, order in STREET_DEPARTMENTS]
     for n, comm in enumerate(communities, start=1):
@@ -67,12 +67,15 @@ def ensure_departments(communities, phone_for) -> dict[str, Department]:
                 phone=phone_for(code),
                 community=comm,
                 sort_order=order,
+                street=street,
             )
         out[code] = dept
     return out
 
 
-def ensure_accounts(*, departments: dict[str, Department], community, worker_grids) -> list[DemoAccount]:
+def ensure_accounts(
+    *, departments: dict[str, Department], community, worker_grids, street=None
+) -> list[DemoAccount]:
     """One account per role. ``community``: the 社区 of ``shequ``; ``worker_grids``: ``wangge``'s grids."""
     handler_dept = departments["CGZD"]
     specs = [
@@ -91,6 +94,8 @@ def ensure_accounts(*, departments: dict[str, Department], community, worker_gri
         ),
         ("lingdao", Role.LEADER, "吴建国", "街道领导：查看全部工单与地图，督办", {}),
     ]
+    if street is not None:  # every account belongs to the 街道 (the tier it sees)
+        specs = [(u, r, n, note, {"street": street, **extra}) for u, r, n, note, extra in specs]
     existing = {u.username: u for u in User.objects.filter(username__in=[s[0] for s in specs])}
     accounts = []
     for username, role, full_name, note, extra in specs:
@@ -130,12 +135,15 @@ class Staff:
     created: int = 0
 
 
-def ensure_staff(*, departments: dict[str, Department], communities, grids, rng) -> Staff:
+def ensure_staff(
+    *, departments: dict[str, Department], communities, grids, rng, street=None, prefix: str = ""
+) -> Staff:
     """A 网格员 for every ordinary grid, a 社区工作人员 for every 社区 and a handler for every department.
 
     The eight role accounts go through ``services.create_user`` one by one; these ~80 colleagues share the same
     (already validated) demo password, so they are inserted in bulk with one password hash (argon2 is slow on
-    purpose) and each still gets its ``accounts.user.create`` audit row.
+    purpose) and each still gets its ``accounts.user.create`` audit row. They belong to ``street``; ``prefix``
+    starts the login names of a second 街道's staff (``xx_sq002`` …).
     """
     from django.contrib.auth.hashers import make_password
 
@@ -146,14 +154,18 @@ def ensure_staff(*, departments: dict[str, Department], communities, grids, rng)
 
     def want(username: str, **fields) -> None:
         grid_list = fields.pop("grids", [])
+        if not username.startswith("cz_"):  # a handler's name carries its department's (unique) code
+            username = prefix + username
         if username not in by_name:
+            if street is not None:
+                fields.update(street=street, district_id=street.district_id)
             wanted.append((User(username=username, **fields), grid_list))
 
     for code, dept in departments.items():
         if code == "CGZD":
             want("handler2", role=Role.DEPT_HANDLER, department=dept, full_name=_name(rng))
         else:
-            want(f"cz_{code.lower()}", role=Role.DEPT_HANDLER, department=dept, full_name=_name(rng))
+            want(f"cz_{dept.code.lower()}", role=Role.DEPT_HANDLER, department=dept, full_name=_name(rng))
     for comm in communities:
         if comm.code[-3:] != "001":
             want(f"sq{comm.code[-3:]}", role=Role.COMMUNITY_STAFF, community=comm, full_name=_name(rng))

@@ -329,7 +329,10 @@ def submit_desk(request) -> Case:
         key = data.get("idempotency_key") or None
         retry = existing is not None and existing.created_by_id == request.user.pk and key is not None
         if existing is not None and not (retry and existing.idempotency_key == key):
-            errors["source_ref"] = f"来源编号：该编号已登记（案件 {existing.display_number}），请勿重复登记"
+            # another 街道's case is not named (tiers: its number is not ours to see)
+            seen = case_selectors.visible_cases(user=request.user).filter(pk=existing.pk).exists()
+            which = f"（案件 {existing.display_number}）" if seen else "（其他街道）"
+            errors["source_ref"] = f"来源编号：该编号已登记{which}，请勿重复登记"
     photos, _gps = _photos_and_gps(request, errors)
     lng, lat = data.get("lng"), data.get("lat")
     if "location" not in errors and (lng is None) != (lat is None):

@@ -298,10 +298,15 @@ class CategoryResolver:
 class DepartmentResolver:
     """承办单位 text → active department id: exact name or code, then fuzzy by name."""
 
-    def __init__(self):
+    def __init__(self, actor=None):
+        from civicgrid.accounts.selectors import in_user_tier
+
         self.exact: dict[str, int] = {}
         self.names: dict[int, str] = {}
-        for pk, code, name in Department.objects.filter(is_active=True).values_list("pk", "code", "name"):
+        depts = Department.objects.filter(is_active=True)
+        if actor is not None:  # the importer's tier: its 街道's departments and its 区's 区-level ones
+            depts = in_user_tier(depts, actor, district_level_rows=True)
+        for pk, code, name in depts.values_list("pk", "code", "name"):
             self.exact.setdefault(_norm(name), pk)
             self.exact.setdefault(_norm(code), pk)
             self.names[pk] = name
@@ -327,14 +332,19 @@ class DepartmentResolver:
 class AddressResolver:
     """事发地址 → (grid id, community id, lng, lat, label) as ``places.selectors.locate_by_address`` places it:
     the same per-process address index (:func:`civicgrid.places.addressindex.address_index`, no query per
-    address), with grid and building details loaded once per import, and an LRU cache per import."""
+    address), with grid and building details loaded once per import, and an LRU cache per import. With
+    ``street_ids``, only grids of those 街道 (the importer's tier) place an address."""
 
-    def __init__(self):
+    def __init__(self, street_ids: list[int] | None = None):
         from civicgrid.places.models import Building
 
+        self.street_ids = street_ids
+        self._grids_qs = Grid.objects.all()
+        if street_ids is not None:
+            self._grids_qs = self._grids_qs.filter(community__street_id__in=street_ids)
         self.grids: dict[int, tuple[str, int]] = {
             pk: (name, community_id)
-            for pk, name, community_id in Grid.objects.values_list("pk", "name", "community_id")
+            for pk, name, community_id in self._grids_qs.values_list("pk", "name", "community_id")
         }
         self._memo: OrderedDict[str, tuple | None] = OrderedDict()
         self._buildings: dict[int, tuple[str, float | None, float | None]] = {
@@ -350,7 +360,7 @@ class AddressResolver:
         if hit is None:
             return None
         if hit.grid_id not in self.grids:  # a grid saved since the import started
-            row = Grid.objects.filter(pk=hit.grid_id).values_list("name", "community_id").first()
+            row = self._grids_qs.filter(pk=hit.grid_id).values_list("name", "community_id").first()
             if row is None:
                 return None
             self.grids[hit.grid_id] = row
@@ -437,13 +447,21 @@ class HotlineHandler:
 
     def __init__(self, *, job: ImportJob | None = None, actor=None):
         from civicgrid.places.models import Street
+        from civicgrid.places.selectors import tier_street_ids
 
         self.job = job
-        self.streets = {_street_key(n): n for n in Street.objects.values_list("name", flat=True)}
         self.actor = actor if actor is not None else (job.created_by if job is not None else None)
+        # the importer's tier: rows of other 街道 are refused, addresses placed and departments found only in it
+        self.street_ids = tier_street_ids(self.actor) if self.actor is not None else None
+        streets = Street.objects.all()
+        if self.street_ids is not None:
+            streets = streets.filter(pk__in=self.street_ids)
+        named = list(streets.values_list("pk", "name"))
+        self.streets = {_street_key(n): n for _, n in named}
+        self.street_ids_by_key = {_street_key(n): pk for pk, n in named}
         self.categories = CategoryResolver()
-        self.departments = DepartmentResolver()
-        self.addresses = AddressResolver()
+        self.departments = DepartmentResolver(self.actor)
+        self.addresses = AddressResolver(self.street_ids)
         self._since_analyze = 0
         self._inserters = {
             "record": SetBasedInserter(ImportedRecord, take_ids=False),
@@ -463,6 +481,17 @@ class HotlineHandler:
         raise RowError(
             f"所属街道为「{street[:30]}」，不属于本街道（{ours}），未导入；请退回 12345 平台转属地办理"
         )
+
+    def _row_street_id(self, street: str | None) -> int | None:
+        """The 街道 a row's 所属街道 names (one of the importer's tier), for a row whose address places it on
+        no grid: a 区-level import files it there."""
+        if not street:
+            return None
+        key = _street_key(street)
+        for k, pk in self.street_ids_by_key.items():
+            if key == k or (key and k and (key in k or k in key)):
+                return pk
+        return None
 
     def clean(self, number: int, values: dict) -> dict:
         ref = values["source_ref"]
@@ -510,6 +539,7 @@ class HotlineHandler:
             "lng": place[2] if place else None,
             "lat": place[3] if place else None,
             "place_label": place[4] if place else "",
+            "street_id": self._row_street_id(values.get("street")),
         }
         if closed_at is None and place is None:
             warnings.append("事发地址未匹配到本街道网格：已登记，待人工定位后再立案派遣（不计时）")
@@ -680,6 +710,7 @@ class HotlineHandler:
                     lng=v["lng"],
                     lat=v["lat"],
                     department_id=v["department_id"],
+                    street_id=v.get("street_id"),
                     reporter_name=v.get("reporter_name") or "",
                     reporter_phone=v.get("reporter_phone") or "",
                     due_at=v.get("due_at"),
@@ -758,6 +789,7 @@ class HotlineHandler:
                     source_ref=row.ref,
                     auto_accept=grid is not None,
                     channel=channels.IMPORT,
+                    street_id=v.get("street_id"),
                 )
                 if department is not None and case.grid_id is not None:
                     case = case_services.perform(

@@ -138,6 +138,9 @@ def intake_actor() -> User:
                 "is_active": True,
                 "is_system": True,
                 "system_channel": SystemChannel.RESIDENT,
+                # the channel's 街道 (the one the public page centres on): a report it cannot place on a grid
+                # belongs there; a located report belongs to its grid's 街道
+                "street": _street(),
             },
         )
         if created:

@@ -1,7 +1,8 @@
 """Reads for intake, scoped: imports are the dispatch desk's work (派遣员, 值班长) and the 系统管理员's.
 
-They see every import job, saved mapping and placement task of the 街道 (imports are shared desk work); every
-other role sees none (fail closed).
+They see every saved column mapping (shared configuration), and every import job and placement task of their tier (imports are shared desk work): a
+街道's desk those of its own 街道 (made by its accounts / about its cases), the 区 level those of all its 街道;
+every other role sees none (fail closed).
 """
 
 from __future__ import annotations
@@ -21,7 +22,20 @@ def can_import(user) -> bool:
 
 
 def _desk_scope(qs: QuerySet, user, action: str) -> QuerySet:
-    return qs if can_import(user) else qs.none()
+    if not can_import(user):
+        return qs.none()
+    from civicgrid.accounts.selectors import tier_rows_q
+
+    if qs.model is ImportMapping:
+        return qs  # column mappings (which column is which field) are shared configuration, not business rows
+    if qs.model is PlacementTask:
+        from civicgrid.cases.models import Case
+
+        return qs.filter(case__in=Case.objects.restrict(user, "view"))
+    from civicgrid.accounts.models import User
+
+    q = tier_rows_q(user, district_level_rows=False)
+    return qs if q is None else qs.filter(created_by__in=User.objects.filter(q))
 
 
 register(ImportJob)(_desk_scope)

@@ -21,6 +21,7 @@ from civicgrid.notify.models import (
     WebhookEvent,
     WebhookKind,
 )
+from civicgrid.places.selectors import in_tier
 
 
 def redact_url(url: str) -> str:
@@ -58,7 +59,7 @@ class WebhookEndpointForm(forms.ModelForm):
 
     class Meta:
         model = WebhookEndpoint
-        fields = ("name", "kind", "url", "secret", "events", "department", "is_active")
+        fields = ("name", "kind", "url", "secret", "events", "street", "department", "is_active")
 
     def clean(self):
         data = super().clean()
@@ -75,10 +76,14 @@ class WebhookEndpointForm(forms.ModelForm):
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(SystemAdminOnly, AuditedAdmin):
     form = WebhookEndpointForm
-    list_display = ("name", "kind", "events_display", "department", "is_active", "created_at")
+    list_display = ("name", "kind", "events_display", "street", "department", "is_active", "created_at")
     list_filter = ("kind", "is_active")
     search_fields = ("name",)
     actions = ["send_test"]
+
+    def get_queryset(self, request):
+        # a 街道's pushes (and the installation-wide ones only for a platform-level administrator)
+        return in_tier(super().get_queryset(request), request.user)
 
     def audit_snapshot(self, obj):
         return _safe_snapshot(obj)
@@ -106,6 +111,9 @@ class WebhookEndpointAdmin(SystemAdminOnly, AuditedAdmin):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(SystemAdminOnly, admin.ModelAdmin):
+    def get_queryset(self, request):
+        return in_tier(super().get_queryset(request), request.user, "endpoint__street_id")
+
     list_display = (
         "created_at",
         "endpoint",
@@ -116,7 +124,7 @@ class WebhookDeliveryAdmin(SystemAdminOnly, admin.ModelAdmin):
         "next_attempt_at",
         "sent_at",
     )
-    list_filter = ("status", "event", "endpoint")
+    list_filter = ("status", "event", ("endpoint", admin.RelatedOnlyFieldListFilter))
     search_fields = ("case_number", "last_error")
     readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
     actions = ["retry_now"]

@@ -58,6 +58,15 @@ class WebhookEndpoint(models.Model):
         related_name="webhooks",
         help_text="填写后只推送当前处置部门为该部门的案件；留空推送全部案件",
     )
+    street = models.ForeignKey(
+        "places.Street",
+        verbose_name="所属街道",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="webhooks",
+        help_text="只推送该街道的案件；留空则推送所有街道的案件（仅适合只有一个街道或区级的群）",
+    )
     is_active = models.BooleanField("启用", default=True)
     created_at = models.DateTimeField("创建时间", default=clock.now)
 

@@ -119,7 +119,9 @@ def _endpoints_for(event: str, case: Case) -> list[WebhookEndpoint]:
     return [
         ep
         for ep in WebhookEndpoint.objects.filter(is_active=True)
-        if ep.wants(event) and (ep.department_id is None or ep.department_id == case.department_id)
+        if ep.wants(event)
+        and (ep.department_id is None or ep.department_id == case.department_id)
+        and (ep.street_id is None or ep.street_id == case.street_id)
     ]
 
 

@@ -5,6 +5,7 @@ from civicgrid.accounts.admin import SystemAdminOnly
 from civicgrid.core.errors import DomainError
 from civicgrid.open311 import services
 from civicgrid.open311.models import InboundUpdate, Open311Key, ServiceRequest
+from civicgrid.places.selectors import in_tier
 
 
 class Open311KeyForm(forms.ModelForm):
@@ -19,6 +20,10 @@ class Open311KeyAdmin(SystemAdminOnly, admin.ModelAdmin):
     with the list action; they are never edited or deleted (requests point at them)."""
 
     form = Open311KeyForm
+
+    def get_queryset(self, request):
+        return in_tier(super().get_queryset(request), request.user, "jurisdiction_id")
+
     list_display = (
         "name",
         "key_prefix",
@@ -28,7 +33,7 @@ class Open311KeyAdmin(SystemAdminOnly, admin.ModelAdmin):
         "last_used_at",
         "revoked_at",
     )
-    list_filter = ("jurisdiction",)
+    list_filter = (("jurisdiction", admin.RelatedOnlyFieldListFilter),)
     search_fields = ("name", "key_prefix")
     actions = ["revoke_selected"]
 
@@ -79,6 +84,9 @@ class Open311KeyAdmin(SystemAdminOnly, admin.ModelAdmin):
 
 
 class ReadOnlyAdmin(SystemAdminOnly, admin.ModelAdmin):
+    def get_queryset(self, request):
+        return in_tier(super().get_queryset(request), request.user, "case__street_id")
+
     def has_add_permission(self, request, *a):
         return False
 

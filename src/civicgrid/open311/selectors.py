@@ -64,11 +64,9 @@ def states_for_status(status: str) -> list[str]:
 def jurisdiction_q(street: Street | None, prefix: str = "") -> Q:
     if street is None:
         return Q()
-    return (
-        Q(**{f"{prefix}community__street": street})
-        | Q(**{f"{prefix}grid__community__street": street})
-        | Q(**{f"{prefix}open311_request__jurisdiction": street})
-    )
+    # Case.street is the case's 街道 (from its grid, else its channel's); a request filed with this key's
+    # jurisdiction counts too
+    return Q(**{f"{prefix}street": street}) | Q(**{f"{prefix}open311_request__jurisdiction": street})
 
 
 def public_cases(*, street: Street | None) -> QuerySet[Case]:

@@ -57,6 +57,7 @@ def _service_user(*, actor, name: str, street: Street):
         role=Role.GRID_WORKER,
         full_name=f"Open311 接口（{name}）"[:50],
         system_channel=SystemChannel.OPEN311,
+        street=street,  # a key belongs to one 街道: its account too
     )
 
 
@@ -86,6 +87,10 @@ def issue_key(*, actor, name: str, street: Street) -> tuple[Open311Key, str]:
         raise ValidationFailed("请填写密钥用途（对接系统名称）", field="name")
     if street is None:
         raise ValidationFailed("请选择密钥所属街道", field="jurisdiction")
+    from civicgrid.places.selectors import same_tier
+
+    if actor is not None and not same_tier(actor, street.pk):
+        raise PermissionDenied("不能为其他街道创建接口密钥", field="jurisdiction")
     plain = Open311Key.new_key()
     with transaction.atomic():
         key = _create_key(

@@ -1,12 +1,32 @@
 from django.contrib import admin
 
 from civicgrid.core.admin import AuditedAdmin, SystemAdminOnly
-from civicgrid.places.models import Building, Community, Grid, Street, Unit
+from civicgrid.places.models import Building, Community, District, Grid, Street, Unit
+
+
+@admin.register(District)
+class DistrictAdmin(SystemAdminOnly, AuditedAdmin):
+    """区: holds the 街道; its 区-level accounts (区指挥中心, 区领导) see every 街道 of it."""
+
+    list_display = ("code", "name", "street_count")
+    search_fields = ("code", "name")
+
+    @admin.display(description="街道数")
+    def street_count(self, obj):
+        return obj.streets.count()
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # streets and accounts point at it
 
 
 @admin.register(Street)
 class StreetAdmin(SystemAdminOnly, AuditedAdmin):
-    list_display = ("code", "name", "division_code")
+    list_display = ("code", "name", "division_code", "district")
+    list_filter = (("district", admin.RelatedOnlyFieldListFilter),)
+    search_fields = ("code", "name")
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # communities, accounts and cases point at it
 
 
 @admin.register(Community)
@@ -18,7 +38,7 @@ class CommunityAdmin(SystemAdminOnly, AuditedAdmin):
 @admin.register(Grid)
 class GridAdmin(SystemAdminOnly, AuditedAdmin):
     list_display = ("code", "name", "kind", "community", "parent", "area_m2", "is_active")
-    list_filter = ("kind", "community", "is_active")
+    list_filter = ("kind", ("community", admin.RelatedOnlyFieldListFilter), "is_active")
     search_fields = ("code", "name")
     # the bounding box is derived from the geometry; shown as one Chinese-labelled line
     exclude = ("min_lng", "min_lat", "max_lng", "max_lat")

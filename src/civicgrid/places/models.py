@@ -1,4 +1,7 @@
-"""Geography: 街道 → 社区/村 → 网格 (→ 专属网格), plus buildings and units that belong to grids.
+"""Geography: 区 → 街道 → 社区/村 → 网格 (→ 专属网格), plus buildings and units that belong to grids.
+
+The 区 (:class:`District`) and 街道 (:class:`Street`) are the tiers accounts and cases are scoped by (see
+``places.selectors.tier_street_ids``): a 街道 account sees its own 街道, a 区-level account every 街道 of its 区.
 
 Polygons are stored as GeoJSON geometry objects in WGS84 (EPSG:4326, lon/lat) in a JSON column so the same
 schema works on SQLite and PostgreSQL; point→grid lookups use an in-memory shapely STRtree
@@ -17,9 +20,58 @@ division_code_validator = RegexValidator(r"^\d{6}$", "行政区划代码应为 6
 grid_code_validator = RegexValidator(r"^\d{15}$", "网格编码应为 15 位数字")
 
 
-class Street(models.Model):
-    """街道 (sub-district)."""
+# the 区 of the division codes the project knows; any other code is named "<code>区" until edited in admin
+KNOWN_DISTRICTS = {
+    "330102": "上城区",
+    "330105": "拱墅区",
+    "330106": "西湖区",
+    "330108": "滨江区",
+    "330109": "萧山区",
+    "330110": "余杭区",
+    "110101": "东城区",
+    "110102": "西城区",
+    "110105": "朝阳区",
+    "110108": "海淀区",
+    "310101": "黄浦区",
+    "310104": "徐汇区",
+    "310115": "浦东新区",
+    "440106": "天河区",
+    "440305": "南山区",
+}
 
+
+def district_name_for(code: str) -> str:
+    return KNOWN_DISTRICTS.get(code, f"{code}区")
+
+
+class District(models.Model):
+    """区 (county-level district): holds several 街道; its 区-level accounts see all of them."""
+
+    name = models.CharField("区名称", max_length=100)
+    code = models.CharField(
+        "行政区划代码", max_length=6, unique=True, validators=[division_code_validator], help_text="6 位数字"
+    )
+    geometry = models.JSONField("边界", null=True, blank=True)
+    center_lng = models.FloatField("中心经度", null=True, blank=True)
+    center_lat = models.FloatField("中心纬度", null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "区"
+        verbose_name_plural = "区"
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class Street(models.Model):
+    """街道 (sub-district). Its 区 defaults to the one of its ``division_code`` (created when missing)."""
+
+    district = models.ForeignKey(
+        District, verbose_name="所属区", on_delete=models.PROTECT, related_name="streets"
+    )
     name = models.CharField("街道名称", max_length=100)
     division_code = models.CharField("行政区划代码", max_length=6, validators=[division_code_validator])
     code = models.CharField("街道编码", max_length=9, unique=True, help_text="行政区划代码 + 3 位街道序号")
@@ -36,6 +88,13 @@ class Street(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        if self.district_id is None and self.division_code:
+            self.district, _ = District.objects.get_or_create(
+                code=self.division_code, defaults={"name": district_name_for(self.division_code)}
+            )
+        super().save(*args, **kwargs)
 
 
 class CommunityKind(models.TextChoices):

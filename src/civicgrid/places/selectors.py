@@ -1,12 +1,17 @@
 """Every read of geography goes through here, already scoped to what the user may see.
 
-Scope (view): 街道 roles and 处置部门 see the whole 街道 (they need the map to locate cases); 社区工作人员 their
+Tiers (区 → 街道) come first: :func:`tier_street_ids` names the 街道 an account works in (its own 街道; every
+街道 of its 区 for a 区-level account; every 街道 for a platform-level 系统管理员, i.e. one with neither); every
+scope rule of every app narrows to those 街道 before anything else (:func:`tier_q`).
+
+Scope (view), within the tier: 街道 roles and 处置部门 see the whole 街道 (they need the map to locate cases); 社区工作人员 their
 community; 网格员 their own grids (with the 专属网格 inside them); the 审计管理员 sees none (三权分立).
 Changes to geography are for the 系统管理员 only.
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -21,11 +26,77 @@ from civicgrid.places.addressindex import (  # noqa: F401  (ADDRESS_MIN_SCORE, n
     address_index,
     normalise_address,
 )
-from civicgrid.places.models import BASEMAP_REVISION, PLACES_REVISION, Building, Community, Grid, Street, Unit
+from civicgrid.places.models import (
+    BASEMAP_REVISION,
+    PLACES_REVISION,
+    Building,
+    Community,
+    District,
+    Grid,
+    Street,
+    Unit,
+)
+
+# --- tiers ------------------------------------------------------------------------------------------
+
+
+def tier_street_ids(user) -> list[int] | None:
+    """The ids of the 街道 ``user`` works in; ``None`` = every 街道 (a platform-level 系统管理员: no 街道, no 区).
+
+    A 街道 account: its 街道. A 区-level account (区 set, no 街道): every 街道 of its 区 (one query, kept on the
+    user instance for the request). Any other account without a tier: none (fail closed).
+    """
+    street_id = getattr(user, "street_id", None)
+    district_id = getattr(user, "district_id", None)
+    if street_id is not None:
+        return [street_id]
+    if district_id is None:
+        return None if getattr(user, "role", None) == Role.SYSTEM_ADMIN else []
+    cached = getattr(user, "_tier_streets", None)
+    if cached is not None and cached[0] == district_id:
+        return cached[1]
+    ids = list(Street.objects.filter(district_id=district_id).values_list("pk", flat=True))
+    with contextlib.suppress(AttributeError):  # an object that takes no attributes: no cache
+        user._tier_streets = (district_id, ids)
+    return ids
+
+
+def tier_q(user, field: str = "street_id") -> Q | None:
+    """The Q limiting rows whose 街道 is ``field`` (a lookup path, e.g. ``grid__community__street_id``) to the
+    user's tier; ``None`` when the user sees every 街道."""
+    ids = tier_street_ids(user)
+    if ids is None:
+        return None
+    if len(ids) == 1:
+        return Q(**{field: ids[0]})
+    return Q(**{f"{field}__in": ids})
+
+
+def in_tier(qs: QuerySet, user, field: str = "street_id") -> QuerySet:
+    q = tier_q(user, field)
+    return qs if q is None else qs.filter(q)
+
+
+def same_tier(user, street_id: int | None) -> bool:
+    """Whether the 街道 ``street_id`` lies in the user's tier (a row without a 街道: platform level only)."""
+    ids = tier_street_ids(user)
+    return ids is None or (street_id is not None and street_id in ids)
+
+
+def user_street(user) -> Street | None:
+    """The 街道 a (街道-level) account works in, or ``None`` (区 level, platform level, no tier)."""
+    street_id = getattr(user, "street_id", None)
+    return Street.objects.filter(pk=street_id).first() if street_id is not None else None
+
+
+def only_street_id() -> int | None:
+    """The id of the one 街道 when the database holds exactly one (a single-街道 installation), else ``None``."""
+    ids = list(Street.objects.values_list("pk", flat=True)[:2])
+    return ids[0] if len(ids) == 1 else None
 
 
 def _sees_everything(user, action: str) -> bool | None:
-    """True: all rows. False: none. None: scoped below."""
+    """True: all rows (of the tier). False: none. None: scoped below."""
     if not has_capability(user, Capability.BUSINESS_VIEW):
         return False
     if action != "view":
@@ -47,19 +118,33 @@ def grid_filter(user, prefix: str = "") -> Q:
     return Q(pk__in=[])
 
 
+@register(District)
+def _district_scope(qs: QuerySet, user, action: str) -> QuerySet:
+    every = _sees_everything(user, action)
+    if every is False or (every is None and action != "view"):
+        return qs.none()
+    ids = tier_street_ids(user)
+    if ids is None:
+        return qs
+    if action != "view" and getattr(user, "street_id", None) is not None:
+        return qs.none()  # a 街道's administrator does not edit the 区
+    return qs.filter(streets__pk__in=ids).distinct()
+
+
 @register(Street)
 def _street_scope(qs: QuerySet, user, action: str) -> QuerySet:
     every = _sees_everything(user, action)
-    if every is None:
-        return qs if action == "view" else qs.none()
-    return qs if every else qs.none()
+    if every is False or (every is None and action != "view"):
+        return qs.none()
+    return in_tier(qs, user, "pk")
 
 
 @register(Community)
 def _community_scope(qs: QuerySet, user, action: str) -> QuerySet:
     every = _sees_everything(user, action)
     if every is not None:
-        return qs if every else qs.none()
+        return in_tier(qs, user) if every else qs.none()
+    qs = in_tier(qs, user)
     if user.role == Role.COMMUNITY_STAFF:
         return qs.filter(pk=user.community_id)
     if user.role == Role.GRID_WORKER:
@@ -70,16 +155,17 @@ def _community_scope(qs: QuerySet, user, action: str) -> QuerySet:
 @register(Grid)
 def _grid_scope(qs: QuerySet, user, action: str) -> QuerySet:
     every = _sees_everything(user, action)
-    if every is not None:
-        return qs if every else qs.none()
-    return qs.filter(grid_filter(user))
+    if every is False:
+        return qs.none()
+    qs = in_tier(qs, user, "community__street_id")
+    return qs if every else qs.filter(grid_filter(user))
 
 
 @register(Building)
 def _building_scope(qs: QuerySet, user, action: str) -> QuerySet:
     every = _sees_everything(user, action)
     if every is not None:
-        return qs if every else qs.none()
+        return in_tier(qs, user, "grid__community__street_id") if every else qs.none()
     return qs.filter(grid__in=Grid.objects.restrict(user, "view"))
 
 
@@ -87,7 +173,7 @@ def _building_scope(qs: QuerySet, user, action: str) -> QuerySet:
 def _unit_scope(qs: QuerySet, user, action: str) -> QuerySet:
     every = _sees_everything(user, action)
     if every is not None:
-        return qs if every else qs.none()
+        return in_tier(qs, user, "grid__community__street_id") if every else qs.none()
     return qs.filter(grid__in=Grid.objects.restrict(user, "view"))
 
 
@@ -189,11 +275,14 @@ def locate_grid(*, user, lng: float, lat: float) -> Grid | None:
     return visible_grids(user=user).select_related("parent").filter(pk=grid_id).first()
 
 
-def locate_by_address(*, text: str, user=None) -> tuple[Grid | None, Building | None, float]:
+def locate_by_address(
+    *, text: str, user=None, street_ids: list[int] | None = None
+) -> tuple[Grid | None, Building | None, float]:
     """Match a free-text address against buildings (address, name, aliases) and units (address, name).
 
     Returns ``(grid, building, score)`` with score 0–100; ``(None, None, best score)`` when nothing reaches
-    :data:`ADDRESS_MIN_SCORE`. With ``user``, a match in a grid the user may not see is answered as no match.
+    :data:`ADDRESS_MIN_SCORE`. With ``user``, a match in a grid the user may not see is answered as no match;
+    with ``street_ids``, likewise a match outside those 街道 (an import into one 街道).
     The candidates come from the per-process :func:`~civicgrid.places.addressindex.address_index` (rebuilt when
     places data changes); only the matched grid and building are read from the database.
     """
@@ -202,6 +291,8 @@ def locate_by_address(*, text: str, user=None) -> tuple[Grid | None, Building | 
         return None, None, match.score
     grid_id, building_id, best = match
     grids = visible_grids(user=user) if user is not None else Grid.objects.all()
+    if street_ids is not None:
+        grids = grids.filter(community__street_id__in=street_ids)
     grid = grids.select_related("community", "parent").filter(pk=grid_id).first()
     if grid is None:
         return None, None, best

@@ -376,6 +376,26 @@ def _validate(items: list[_Item], errors: _Errors) -> _Plan:
     return _Plan(communities=communities, grids=grids, db_communities=db_communities, db_grids=db_grids)
 
 
+def _check_tier(actor, plan: _Plan, errors: _Errors) -> None:
+    """A 街道's administrator imports only into its own 街道 (a 区-level one: its 区's 街道)."""
+    from civicgrid.places.selectors import same_tier
+
+    codes = {c.street_code for c in plan.communities if c.street_code}
+    street_of = dict(Street.objects.filter(code__in=codes).values_list("code", "pk"))
+    file_community_street = {c.code: street_of.get(c.street_code) for c in plan.communities if c.code}
+    for c in plan.communities:
+        street_id = street_of.get(c.street_code)
+        if street_id is not None and not same_tier(actor, street_id):
+            errors.add(c, "street_code", f"所属街道 {c.street_code} 不在您的辖区内")
+    for g in plan.grids:
+        community = plan.db_communities.get(g.community_code)
+        street_id = (
+            community.street_id if community is not None else file_community_street.get(g.community_code)
+        )
+        if street_id is not None and not same_tier(actor, street_id):
+            errors.add(g, "community_code", f"所属社区 {g.community_code} 不在您的辖区内")
+
+
 def _check_dedicated_inside(grids, file_grids, db_grids, errors: _Errors) -> None:
     for g in grids:
         if g.kind != GridKind.DEDICATED or g.geom is None or not g.parent_code:
@@ -548,6 +568,8 @@ def import_grids(
     errors = _Errors(parsed.errors)
     items = _items_from(parsed, default_level, errors)
     plan = _validate(items, errors)
+    if actor is not None:
+        _check_tier(actor, plan, errors)
     if errors:
         errors.sort(key=lambda e: (e["index"] or 0, e["field"] or ""))
         failed = ValidationFailed(

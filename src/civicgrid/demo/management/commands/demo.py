@@ -60,6 +60,13 @@ class Command(BaseCommand):
             f"（另有 {c['dedicated_grids']} 个专属网格），{c['buildings']} 栋楼宇/小区/楼栋，"
             f"{c['units']} 家企业/商户/单位，{c['departments']} 个处置部门。"
         )
+        if result.second_street is not None:
+            second = result.second_street
+            self.stdout.write(
+                f"同属{second.district.name}的{second.name}（{second.code}）："
+                f"{second.communities.count()} 个社区/村；区级账号 qu_dispatcher（区指挥中心）、qu_lingdao（区领导）"
+                "可查看两个街道。"
+            )
         parts = {"places": "地理与楼宇", "accounts": "部门与账号", "cases": "案件"}
         spent = "，".join(
             f"{label} {result.seconds[k]:.1f} 秒" for k, label in parts.items() if k in result.seconds
@@ -71,7 +78,7 @@ class Command(BaseCommand):
         if result.staff is not None:
             self.stdout.write(
                 f"另有 {len(result.staff.workers)} 个网格的网格员（账号 wg+社区序号+网格序号，如 wg001004）、"
-                f"各社区工作人员（sq002…）和各处置部门人员（cz_zjb、cz_sq001…），密码同上。"
+                f"各社区工作人员（sq002…）和各处置部门人员（cz_zjb、cz_sq001…），西溪街道的以 xx_ 开头，密码同上。"
             )
         from civicgrid.open311.services import DEMO_KEY
 

@@ -1,0 +1,641 @@
+"""Tiers (区 → 街道): two 街道 in one 区 share a database and never see each other's rows.
+
+The story: 西湖区 holds 甲街道 (A) and 乙街道 (B). Each has a community, a grid, a building, a unit, a department,
+a person in every role, a case (with a photo, dispatched to its own department) and the bookkeeping around it (a
+notification, an import job, a placement task, an export job, an Open311 key and a 群机器人 push). A's people walk
+every URL of the project — discovered from the URL conf, so a new endpoint is covered or this test fails naming
+it — and never meet B's rows (by number, name or code, in HTML, JSON, GeoJSON or Excel); B's detail pages answer
+them 404. The 区 level (区指挥中心, 区领导) sees both 街道. Service-level tests pin down what each tier may change.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import zipfile
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from civicgrid.accounts.models import User
+from civicgrid.accounts.roles import Role
+from civicgrid.cases import selectors as case_selectors
+from civicgrid.cases import services as case_services
+from civicgrid.cases.models import Case, Notification
+from civicgrid.core.errors import NotFound, PermissionDenied, ValidationFailed
+from civicgrid.places.models import District
+from tests.cases.factories import CategoryFactory, photo
+from tests.factories import (
+    PASSWORD,
+    BuildingFactory,
+    CommunityFactory,
+    DepartmentFactory,
+    GridFactory,
+    StreetFactory,
+    UnitFactory,
+    UserFactory,
+)
+
+ROLES = [r for r in Role if r != Role.AUDIT_ADMIN] + [Role.AUDIT_ADMIN]
+
+
+class Side:
+    """One 街道 with everything in it. ``tag`` (甲/乙) marks every name, so a leak is visible as text."""
+
+    def __init__(self, *, tag: str, code: str, col: int, category):
+        self.tag = tag
+        self.street = StreetFactory(code=code, name=f"{tag}街道", division_code="330106")
+        self.community = CommunityFactory(street=self.street, name=f"{tag}专属社区")
+        self.grid = GridFactory(
+            community=self.community, col=col, name=f"{tag}专属网格", code=f"{code}{col:06d}"
+        )
+        self.building = BuildingFactory(grid=self.grid, name=f"{tag}专属大厦", address=f"{tag}专属路1号")
+        self.unit = UnitFactory(grid=self.grid, name=f"{tag}专属商户", address=f"{tag}专属路2号")
+        self.dept = DepartmentFactory(code=f"DEPT{tag}X", name=f"{tag}专属城管", street=self.street)
+        self.users = {}
+        for role in Role:
+            extra = {}
+            if role == Role.DEPT_HANDLER:
+                extra["department"] = self.dept
+            if role == Role.COMMUNITY_STAFF:
+                extra["community"] = self.community
+            if role == Role.GRID_WORKER:
+                extra["grids"] = [self.grid]
+            self.users[role] = UserFactory(
+                username=f"u{code}_{role}",
+                full_name=f"{tag}专属{Role(role).label[:4]}",
+                role=role,
+                street=self.street,
+                **extra,
+            )
+        dispatcher = self.users[Role.DISPATCHER]
+        case = case_services.create_case(
+            actor=dispatcher,
+            source="dispatcher",
+            description=f"{tag}专属诉求内容",
+            category=category,
+            grid=self.grid,
+            attachments=[photo(f"{tag}.png")],
+        )
+        case = case_services.perform(actor=dispatcher, case=case, move="accept", version=case.version)
+        self.case = case_services.perform(
+            actor=dispatcher, case=case, move="dispatch", version=case.version, department=self.dept
+        )
+        self.attachment = self.case.attachments.first()
+        from civicgrid.cases.notifications import (
+            notify,
+        )  # (on commit in the services; the test never commits)
+
+        notify(
+            users=[self.users[Role.DEPT_HANDLER]], case=self.case, kind="dispatched", text=f"{tag}专属通知"
+        )
+        self.notification = Notification.objects.get(user=self.users[Role.DEPT_HANDLER], case=self.case)
+        self._bookkeeping(dispatcher, code)
+
+    def _bookkeeping(self, dispatcher, code: str) -> None:
+        from civicgrid.core.models import ExportJob
+        from civicgrid.intake.models import ImportJob, PlacementTask
+        from civicgrid.notify.models import WebhookEndpoint
+        from civicgrid.open311 import services as open311_services
+
+        self.import_job = ImportJob.objects.create(
+            source="hotline_12345",
+            original_name=f"{self.tag}专属导入.xlsx",
+            file_path="imports/none.xlsx",
+            file_format="xlsx",
+            created_by=dispatcher,
+        )
+        self.placement = PlacementTask.objects.create(
+            case=self.case, job=self.import_job, address=f"{self.tag}专属待定位地址"
+        )
+        self.export_job = ExportJob.objects.create(kind="cases", params=[], total=1, created_by=dispatcher)
+        self.key, self.plain = open311_services.issue_key(
+            actor=self.users[Role.SYSTEM_ADMIN], name=f"{self.tag}专属平台", street=self.street
+        )
+        from civicgrid.accounts import services as account_services
+
+        self.token, _key = account_services.issue_token(
+            actor=dispatcher, user=dispatcher, name=f"{self.tag}专属令牌"
+        )
+        self.webhook = WebhookEndpoint.objects.create(
+            name=f"{self.tag}专属群", kind="wecom", url="https://example.com/hook", street=self.street
+        )
+
+    @property
+    def markers(self) -> list[str]:
+        """What of this 街道 another 街道 must never read."""
+        people = [u.username for u in self.users.values()] + [u.full_name for u in self.users.values()]
+        return [
+            self.street.name,
+            self.community.name,
+            self.grid.name,
+            self.grid.code,
+            self.building.name,
+            self.unit.name,
+            self.dept.name,
+            self.dept.code,
+            self.case.number,
+            self.case.description,
+            self.import_job.original_name,
+            self.placement.address,
+            self.key.name,
+            self.webhook.name,
+            self.token.name,
+            *people,
+        ]
+
+
+class Tiers:
+    def __init__(self):
+        category = CategoryFactory()
+        self.a = Side(tag="甲", code="330106001", col=0, category=category)
+        self.b = Side(tag="乙", code="330106002", col=4, category=category)
+        self.district = District.objects.get(code="330106")
+        assert self.a.street.district == self.b.street.district == self.district
+        self.qu_dispatcher = UserFactory(
+            username="qu_dispatcher", role=Role.DISPATCHER, street=None, district=self.district
+        )
+        self.qu_leader = UserFactory(
+            username="qu_leader", role=Role.LEADER, street=None, district=self.district
+        )
+
+
+@pytest.fixture
+def tiers(db) -> Tiers:
+    return Tiers()
+
+
+def _text(response) -> str:
+    """Everything a response carries as text: HTML/JSON/GeoJSON bodies, the strings of an Excel file, a download."""
+    if getattr(response, "streaming", False):
+        body = b"".join(response.streaming_content)
+    else:
+        body = response.content
+    if body[:2] == b"PK":  # an .xlsx: its shared strings and sheets
+        with zipfile.ZipFile(io.BytesIO(body)) as z:
+            return "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist() if n.endswith(".xml"))
+    text = body.decode("utf-8", "replace")
+    if response.get("Content-Type", "").startswith("application/json"):
+        with contextlib.suppress(ValueError):  # JSON escapes non-ASCII text: compare its decoded form too
+            text += json.dumps(json.loads(text), ensure_ascii=False)
+    return text
+
+
+def _leaks(response, side: Side) -> list[str]:
+    text = _text(response)
+    return [m for m in side.markers if m and m in text]
+
+
+# --- the URL conf, discovered -------------------------------------------------------------------------
+
+
+def _walk(patterns, prefix: str = "", ns: str | None = None):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            inner = ns
+            if p.namespace:
+                inner = f"{ns}:{p.namespace}" if ns else p.namespace
+            yield from _walk(p.url_patterns, prefix + str(p.pattern), inner)
+        elif isinstance(p, URLPattern):
+            label = p.name or f"<{p.pattern}>"  # an unnamed pattern (e.g. the admin's redirects) still counts
+            name = f"{ns}:{label}" if ns else label
+            yield name, p
+
+
+def endpoints():
+    return list(_walk(get_resolver().url_patterns))
+
+
+# endpoints that hold no street's business rows: public pages, login, health, the API's own documentation, the
+# public base map (streets and buildings of the map, nothing about people or cases; one per installation),
+# the public 随手拍 and tracking pages (a tracking code is the secret) and Open311 (scoped by its key: see
+# test_open311_keys_see_only_their_street)
+PUBLIC = {
+    "healthz",
+    "readyz",
+    "metrics",
+    "<^api/>",
+    "api-v1:openapi-json",
+    "api-v1:openapi-view",
+    "api-v1:api-root",
+    "accounts:login",
+    "accounts:logout",
+    "places:basemap",
+}
+PUBLIC_NAMESPACES = ("resident:", "open311:")
+
+# the object each parameterised endpoint is about (by URL name; ninja routes by their parameter name)
+OBJECT_OF = {
+    "cases:detail": "case",
+    "cases:notification_read": "notification",
+    "cases:photo": "attachment",
+    "cases:photo_thumb": "attachment",
+    "exports:job": "export_job",
+    "exports:progress": "export_job",
+    "exports:download": "export_job",
+    "intake:mapping": "import_job",
+    "intake:header_row": "import_job",
+    "intake:preview": "import_job",
+    "intake:start": "import_job",
+    "intake:job": "import_job",
+    "intake:job_progress": "import_job",
+    "intake:error_report": "import_job",
+    "intake:place": "placement",
+    "field:done": "case",
+}
+NINJA_PARAMS = {"case_id": "case", "grid_id": "grid", "attachment_id": "attachment"}
+
+
+def _params(pattern: URLPattern) -> list[str]:
+    return list(pattern.pattern.regex.groupindex)
+
+
+def _reverse(name: str, kwargs: dict | None = None) -> str:
+    from django.urls import reverse
+
+    return reverse(name, kwargs=kwargs or None)
+
+
+def _classify():
+    """(no-argument endpoints, endpoints about one object: (name, {param: object kind}), admin endpoints,
+    endpoints nobody told this test about)."""
+    plain, about, admin_names, unknown = [], [], [], []
+    for name, pattern in endpoints():
+        params = _params(pattern)
+        if name.startswith("admin:"):
+            admin_names.append((name, params))
+            continue
+        if name in PUBLIC or name.startswith(PUBLIC_NAMESPACES):
+            continue
+        if not params:
+            plain.append(name)
+            continue
+        if name in OBJECT_OF:
+            about.append((name, {params[0]: OBJECT_OF[name]}))
+        elif all(p in NINJA_PARAMS for p in params):
+            about.append((name, {p: NINJA_PARAMS[p] for p in params}))
+        else:
+            unknown.append(name)
+    return plain, about, admin_names, unknown
+
+
+def test_every_endpoint_is_known_to_the_tier_walk():
+    """A new endpoint must be added to the walk (OBJECT_OF / NINJA_PARAMS) or, if it holds no business rows of a
+    街道, to PUBLIC — this test names it."""
+    _plain, _about, _admin, unknown = _classify()
+    assert unknown == [], f"endpoints not covered by the tier walk: {unknown}"
+
+
+def _login(client, user):
+    client.force_login(user)
+    return client
+
+
+def _get_or_post(client, url: str):
+    response = client.get(url)
+    if response.status_code == 405:
+        response = client.post(url, data="{}", content_type="application/json")
+    return response
+
+
+def test_street_people_never_see_the_other_street_anywhere(tiers, client):
+    plain, about, _admin, _unknown = _classify()
+    a, b = tiers.a, tiers.b
+    for role in ROLES:
+        user = a.users[role]
+        _login(client, user)
+        for name in plain:
+            url = _reverse(name)
+            response = client.get(url)
+            assert response.status_code < 500, (role, url, response.status_code)
+            assert not _leaks(response, b), (role, url, _leaks(response, b))
+        # the Excel export of the list, and the list filtered by B's grid and department
+        for url in (
+            "/cases/export.xlsx",
+            f"/cases/?grid={b.grid.pk}",
+            f"/api/v1/cases?department={b.dept.pk}",
+        ):
+            response = client.get(url)
+            assert response.status_code < 500 and not _leaks(response, b), (role, url)
+        for name, kinds in about:
+            url = _reverse(name, {p: getattr(b, kind).pk for p, kind in kinds.items()})
+            response = _get_or_post(client, url)
+            assert response.status_code in (302, 400, 403, 404, 405, 422), (role, url, response.status_code)
+            assert not _leaks(response, b), (role, url, _leaks(response, b))
+        client.logout()
+
+
+def test_a_street_desk_still_sees_its_own_street(tiers, client):
+    """The walk above is not vacuous: A's desk reads A's list, detail, map, export and API."""
+    a = tiers.a
+    _login(client, a.users[Role.DISPATCHER])
+    assert a.case.number in _text(client.get("/cases/"))
+    assert client.get(f"/cases/{a.case.pk}/").status_code == 200
+    assert a.grid.code in _text(client.get("/places/grids.geojson"))
+    assert a.case.number in _text(client.get("/cases/export.xlsx"))
+    assert a.case.number in _text(client.get("/api/v1/cases"))
+    assert a.dept.name in _text(client.get("/api/v1/accounts/departments"))
+
+
+@pytest.mark.parametrize("who", ["qu_dispatcher", "qu_leader"])
+def test_the_district_level_sees_every_street_of_its_district(tiers, client, who):
+    user = getattr(tiers, who)
+    _login(client, user)
+    for side in (tiers.a, tiers.b):
+        assert side.case.number in _text(client.get("/cases/"))
+        assert side.case.number in _text(client.get("/api/v1/cases"))
+        assert side.case.number in _text(client.get("/cases/export.xlsx"))
+        assert client.get(f"/cases/{side.case.pk}/").status_code == 200
+        assert client.get(f"/api/v1/cases/{side.case.pk}").status_code == 200
+        assert side.grid.code in _text(client.get("/places/grids.geojson"))
+        assert client.get(f"/api/v1/places/grids/{side.grid.pk}").status_code == 200
+    # …and nothing of another 区
+    other = StreetFactory(code="330108001", name="滨江某街道", division_code="330108")
+    grid = GridFactory(community=CommunityFactory(street=other), col=9, name="别区网格")
+    assert other.district.code == "330108"
+    assert "别区网格" not in _text(client.get("/places/grids.geojson"))
+    assert client.get(f"/api/v1/places/grids/{grid.pk}").status_code == 404
+
+
+def test_the_admin_of_a_street_administers_only_its_street(tiers, client):
+    """The 系统管理员 of A: every admin list and form (no other 街道's rows, none offered in a picker), and
+    B's rows answer as if they did not exist."""
+    from django.contrib import admin as django_admin
+
+    a, b = tiers.a, tiers.b
+    sysadmin = a.users[Role.SYSTEM_ADMIN]
+    sysadmin.is_staff = True
+    sysadmin.save()
+    _login(client, sysadmin)
+    _plain, _about, admin_names, _unknown = _classify()
+    for name, params in admin_names:
+        if params:
+            continue
+        url = _reverse(name)
+        response = client.get(url)
+        assert response.status_code < 500, (url, response.status_code)
+        assert not _leaks(response, b), (url, _leaks(response, b))
+    for label in {m._meta.app_label for m in django_admin.site._registry}:
+        response = client.get(_reverse("admin:app_list", {"app_label": label}))
+        assert not _leaks(response, b), label
+    b_rows = [
+        b.street,
+        b.community,
+        b.grid,
+        b.building,
+        b.unit,
+        b.dept,
+        b.users[Role.DISPATCHER],
+        b.case,
+        b.key,
+        b.webhook,
+        b.token,
+        b.import_job,
+        b.placement,
+    ]
+    for obj in b_rows:
+        meta = obj._meta
+        url = _reverse(f"admin:{meta.app_label}_{meta.model_name}_change", {"object_id": obj.pk})
+        response = client.get(url)
+        assert response.status_code in (302, 404), (url, response.status_code)
+        assert not _leaks(response, b), (url, _leaks(response, b))
+    # its own rows it does edit
+    url = _reverse("admin:places_grid_change", {"object_id": a.grid.pk})
+    assert client.get(url).status_code == 200
+
+
+def test_the_auditor_of_a_street_reads_its_street_trail(tiers):
+    from civicgrid.accounts.selectors import audit_log
+
+    mine = audit_log(user=tiers.a.users[Role.AUDIT_ADMIN])
+    assert mine.filter(actor=tiers.a.users[Role.DISPATCHER]).exists()
+    assert not mine.filter(actor=tiers.b.users[Role.DISPATCHER]).exists()
+
+
+def test_open311_keys_see_only_their_street(tiers, client):
+    from civicgrid.open311.models import ServiceRequest  # noqa: F401  (the requests a key filed)
+
+    a, b = tiers.a, tiers.b
+    listed = _text(client.get("/open311/v2/requests.json", {"api_key": a.plain}))
+    assert b.case.number not in listed
+    detail = client.get(f"/open311/v2/requests/{b.case.number}.json", {"api_key": a.plain})
+    assert detail.status_code == 404 and b.case.description not in _text(detail)
+
+
+# --- what each tier may change (services) --------------------------------------------------------------
+
+
+def test_cases_carry_their_street_from_the_grid_the_desk_or_the_channel(tiers):
+    a, b = tiers.a, tiers.b
+    assert a.case.street == a.street and b.case.street == b.street
+    # desk intake without a place: the desk's 街道
+    desk = case_services.create_case(
+        actor=b.users[Role.DISPATCHER], source="dispatcher", description="来电反映，无具体位置"
+    )
+    assert desk.street == b.street
+    assert desk in case_selectors.visible_cases(user=b.users[Role.DISPATCHER])
+    assert desk not in case_selectors.visible_cases(user=a.users[Role.DISPATCHER])
+    # the 区 desk must say where (its 区 has two 街道)
+    with pytest.raises(ValidationFailed):
+        case_services.create_case(actor=tiers.qu_dispatcher, source="dispatcher", description="无位置")
+    # …and files in any 街道 of its 区 by the grid
+    qu_case = case_services.create_case(
+        actor=tiers.qu_dispatcher, source="dispatcher", description="区里登记", grid=b.grid
+    )
+    assert qu_case.street == b.street
+
+
+def test_a_street_cannot_file_or_dispatch_into_another_street(tiers):
+    a, b = tiers.a, tiers.b
+    with pytest.raises(PermissionDenied):
+        case_services.create_case(
+            actor=a.users[Role.DISPATCHER], source="dispatcher", description="越界", grid=b.grid
+        )
+    case = case_services.create_case(
+        actor=a.users[Role.DISPATCHER],
+        source="dispatcher",
+        description="本街道",
+        grid=a.grid,
+        category=a.case.category,
+    )
+    case = case_services.perform(
+        actor=a.users[Role.DISPATCHER], case=case, move="accept", version=case.version
+    )
+    with pytest.raises(ValidationFailed) as err:
+        case_services.perform(
+            actor=a.users[Role.DISPATCHER],
+            case=case,
+            move="dispatch",
+            version=case.version,
+            department=b.dept,
+        )
+    assert err.value.field == "department"
+
+
+def test_a_street_cannot_touch_another_streets_case(tiers):
+    a, b = tiers.a, tiers.b
+    for role in (Role.DISPATCHER, Role.SHIFT_LEADER, Role.LEADER):
+        move = "supervise" if role != Role.DISPATCHER else "suspend"
+        with pytest.raises(NotFound):
+            case_services.perform(
+                actor=a.users[role],
+                case=b.case,
+                move=move,
+                version=b.case.version,
+                note="越界",
+                reason="越界",
+            )
+    with pytest.raises(NotFound):
+        case_selectors.get_case(user=a.users[Role.LEADER], pk=b.case.pk)
+
+
+def test_the_district_supervises_and_dispatches_across_its_streets(tiers):
+    """区领导: 督办 in every 街道 of the 区 (an instruction; it changes no case otherwise). 区指挥中心: the desk
+    work (受理, 派遣 to the case's own 街道's departments or the 区's, 改派, 结案) in every 街道 of the 区."""
+    a, b = tiers.a, tiers.b
+    for side in (a, b):
+        case = Case.objects.get(pk=side.case.pk)
+        case = case_services.perform(
+            actor=tiers.qu_leader, case=case, move="supervise", version=case.version, note="区领导督办"
+        )
+        assert case.supervise_count == 1
+    assert not case_selectors.can_change(user=tiers.qu_leader, case=b.case)
+    assert case_selectors.can_change(user=tiers.qu_dispatcher, case=b.case)
+    case = case_services.create_case(
+        actor=b.users[Role.GRID_WORKER],
+        source="grid_patrol",
+        description="网格员上报",
+        grid=b.grid,
+        category=b.case.category,
+    )
+    case = case_services.perform(actor=tiers.qu_dispatcher, case=case, move="accept", version=case.version)
+    # a 区-level department serves every 街道 of the 区; another 街道's department does not
+    qu_dept = DepartmentFactory(code="QUCG", name="区城管局", street=None, district=tiers.district)
+    with pytest.raises(ValidationFailed):
+        case_services.perform(
+            actor=tiers.qu_dispatcher, case=case, move="dispatch", version=case.version, department=a.dept
+        )
+    case = case_services.perform(
+        actor=tiers.qu_dispatcher, case=case, move="dispatch", version=case.version, department=qu_dept
+    )
+    assert case.department == qu_dept and case.street == b.street
+
+
+def test_relocating_a_case_moves_it_to_the_grids_street(tiers):
+    a, b = tiers.a, tiers.b
+    case = case_services.create_case(
+        actor=tiers.qu_dispatcher, source="hotline_12345", description="待定位", grid=a.grid
+    )
+    moved = case_services.relocate_case(
+        actor=tiers.qu_dispatcher, case=case, grid=b.grid, lng=120.12, lat=30.25, note="定位"
+    )
+    assert moved.street == b.street
+    assert moved in case_selectors.visible_cases(user=b.users[Role.DISPATCHER])
+    assert moved not in case_selectors.visible_cases(user=a.users[Role.DISPATCHER])
+
+
+def test_notifications_stay_in_the_cases_street(tiers):
+    a, b = tiers.a, tiers.b
+    case = case_services.create_case(
+        actor=b.users[Role.GRID_WORKER], source="grid_patrol", description="上报", grid=b.grid
+    )
+    from civicgrid.cases.notifications import notify
+
+    everyone = list(User.objects.filter(role__in=[Role.DISPATCHER, Role.SHIFT_LEADER]))
+    notify(users=everyone, case=case, kind="reported", text="新上报")
+    told = set(Notification.objects.filter(case=case).values_list("user_id", flat=True))
+    assert b.users[Role.DISPATCHER].pk in told and tiers.qu_dispatcher.pk in told
+    assert a.users[Role.DISPATCHER].pk not in told and a.users[Role.SHIFT_LEADER].pk not in told
+
+
+def test_accounts_and_departments_are_made_within_the_administrators_tier(tiers):
+    from civicgrid.accounts import services as account_services
+
+    admin_a = tiers.a.users[Role.SYSTEM_ADMIN]
+    made = account_services.create_user(
+        actor=admin_a, username="new_a", password=PASSWORD, role=Role.DISPATCHER, full_name="新人"
+    )
+    assert made.street == tiers.a.street and made.district == tiers.district
+    with pytest.raises(ValidationFailed):
+        account_services.create_user(
+            actor=admin_a, username="new_b", password=PASSWORD, role=Role.DISPATCHER, street=tiers.b.street
+        )
+    with pytest.raises(ValidationFailed):
+        account_services.create_user(
+            actor=admin_a, username="new_qu", password=PASSWORD, role=Role.LEADER, district=tiers.district
+        )
+    dept = account_services.create_department(actor=admin_a, code="NEWA", name="甲新部门")
+    assert dept.street == tiers.a.street
+
+
+def test_the_district_desk_does_not_merge_across_streets(tiers):
+    a, b = tiers.a, tiers.b
+    again = case_services.create_case(
+        actor=b.users[Role.DISPATCHER], source="dispatcher", description="重复来电", grid=b.grid
+    )
+    with pytest.raises(ValidationFailed) as err:
+        case_services.perform(
+            actor=tiers.qu_dispatcher,
+            case=again,
+            move="merge",
+            version=again.version,
+            target_case=a.case,
+            note="重复",
+            reason="重复",
+        )
+    assert err.value.field == "target_case"
+
+
+def test_a_street_admin_imports_grids_only_into_its_street(tiers):
+    from civicgrid.places import services as place_services
+    from tests.places.helpers import collection, two_by_two
+
+    features = two_by_two()
+    for f in features:  # the other 街道's community
+        f["properties"]["community_code"] = tiers.b.community.code
+        f["properties"]["code"] = tiers.b.community.code + f["properties"]["code"][-3:]
+    data = collection(*features)
+    with pytest.raises(ValidationFailed) as err:
+        place_services.import_grids(actor=tiers.a.users[Role.SYSTEM_ADMIN], data=data, filename="g.geojson")
+    assert any(e["field"] == "community_code" for e in err.value.details)
+    result = place_services.import_grids(
+        actor=tiers.b.users[Role.SYSTEM_ADMIN], data=data, filename="g.geojson", dry_run=True
+    )
+    assert result.grids_created == 4
+
+
+def test_a_street_admin_cannot_make_a_district_level_account_in_the_admin(tiers, client):
+    sysadmin = tiers.a.users[Role.SYSTEM_ADMIN]
+    sysadmin.is_staff = True
+    sysadmin.save()
+    _login(client, sysadmin)
+    response = client.post(
+        "/admin/accounts/user/add/",
+        {
+            "username": "sneaky",
+            "usable_password": "true",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "role": Role.LEADER,
+            "full_name": "想看全区",
+            "street": "",
+            "district": tiers.district.pk,
+        },
+    )
+    assert response.status_code == 302, _text(response)[:2000]
+    made = User.objects.get(username="sneaky")
+    assert made.street == tiers.a.street  # not 区-level
+    # another 街道 is not even offered
+    response = client.post(
+        "/admin/accounts/user/add/",
+        {
+            "username": "sneaky2",
+            "usable_password": "true",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "role": Role.LEADER,
+            "street": tiers.b.street.pk,
+        },
+    )
+    assert response.status_code == 200 and not User.objects.filter(username="sneaky2").exists()

@@ -179,3 +179,61 @@ class SetBasedInserter:
                 marks = ", ".join(["%s"] * len(columns))
                 cur.executemany(f"INSERT INTO {qn(self.table)} ({cols}) VALUES ({marks})", tuples)
         return ids
+
+
+# --- one row, written as part of a bigger statement -------------------------------------------------------------
+
+_sequences: dict[tuple[str, str], str] = {}
+_insert_plans: dict[tuple[type, str], tuple[str, list]] = {}
+
+
+def take_ids(*models) -> list[int]:
+    """PostgreSQL: one new id from each model's pk sequence, in one query (the caller links rows by them)."""
+    from django.db import connection
+
+    names = []
+    with connection.cursor() as cur:
+        for model in models:
+            key = (connection.alias, model._meta.db_table)
+            if key not in _sequences:
+                cur.execute(
+                    "SELECT pg_get_serial_sequence(%s, %s)", [model._meta.db_table, model._meta.pk.column]
+                )
+                _sequences[key] = cur.fetchone()[0]
+            names.append(_sequences[key])
+        cur.execute("SELECT " + ", ".join(["nextval(%s::regclass)"] * len(names)), names)
+        return list(cur.fetchone())
+
+
+def insert_statement(obj) -> tuple[str, list]:
+    """``INSERT INTO <table> (<every column>) SELECT %s, …`` and its parameters for the unsaved
+    instance ``obj`` whose pk is set: the values ``save()`` would write (each field's ``pre_save`` value prepared
+    for the database), to run as part of a bigger statement (see :func:`civicgrid.core.auditchain.append`).
+    No ``save()``: the caller sends ``pre_save``/``post_save`` if the model has receivers and marks the instance
+    saved (:func:`mark_saved`)."""
+    from django.db import connection
+
+    model = type(obj)
+    key = (model, connection.alias)
+    plan = _insert_plans.get(key)
+    if plan is None:
+        qn = connection.ops.quote_name
+        fields = list(model._meta.concrete_fields)
+        plan = _insert_plans[key] = (
+            f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+            f"SELECT {', '.join(['%s'] * len(fields))}",
+            fields,
+        )
+    sql, fields = plan
+    if obj.pk is None:
+        raise ValueError("insert_statement() needs the pk set (take_ids)")
+    return sql, [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+
+
+def mark_saved(*objs) -> None:
+    """The instances were written by :func:`insert_statement`: they are now loaded rows, as after ``save()``."""
+    from django.db import connection
+
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias

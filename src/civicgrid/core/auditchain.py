@@ -153,16 +153,20 @@ def append(row, *, together: Sequence[tuple[str, list]] = ()) -> None:
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     values = [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields]
     one_statement = bool(together) and connection.vendor == "postgresql"
+    if one_statement:
+        from civicgrid.core.bulk import prepared_cursor, typed_placeholders
+
+        # the same text every time: prepared once per connection (parsed and planned once)
+        marks, cursor = typed_placeholders(fields, connection), prepared_cursor
+    else:
+        marks, cursor = ["%s"] * len(fields), connection.cursor
     sql = _insert_sql(
-        connection,
-        columns,
-        ", ".join(["%s"] * len(fields)),
-        [t[0] for t in together] if one_statement else [],
+        connection, columns, ", ".join(marks), [t[0] for t in together] if one_statement else []
     )
     params = [*values, content_digest(row_content(row)), HEAD_PK]
     if one_statement:
         params = [p for stmt_sql, stmt_params in together for p in (*stmt_params, HEAD_PK)] + params
-    with connection.cursor() as cur:
+    with cursor() as cur:
         if together and not one_statement:
             for stmt_sql, stmt_params in together:
                 cur.execute(stmt_sql, stmt_params)

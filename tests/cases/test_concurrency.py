@@ -115,6 +115,33 @@ def test_idempotent_create_concurrent_same_key(world):
     assert Case.objects.filter(idempotency_key="retry-42").count() == 1
 
 
+def test_many_dispatchers_filing_at_once_keep_the_audit_chain_whole(world):
+    """Plain creates (one statement each on PostgreSQL) and creates that also 立案 (a transaction of several
+    statements) interleave: every case has its timeline and its audit row, and the chain verifies."""
+    from civicgrid.core import auditchain
+    from civicgrid.core.models import AuditLog
+
+    def go(i):
+        return services.create_case(
+            actor=world.dispatcher,
+            source="hotline_12345",
+            description=f"同时上报 {i}",
+            category=world.category,
+            grid=world.grid,
+            auto_accept=i % 3 == 0,
+            idempotency_key=f"burst-{i}",
+        ).pk
+
+    pks = _parallel(12, go)
+    assert all(isinstance(p, int) for p in pks), pks
+    assert len(set(pks)) == 12
+    for case in Case.objects.filter(pk__in=pks):
+        assert case.events.filter(move="create").count() == 1
+    created = AuditLog.objects.filter(action="cases.case.create").values_list("object_id", flat=True)
+    assert sorted(int(x) for x in created) == sorted(pks)
+    assert auditchain.verify().ok
+
+
 def test_idempotent_create_concurrent_via_api(world):
     from django.test import Client
 

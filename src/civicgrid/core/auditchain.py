@@ -136,6 +136,10 @@ def _insert_sql(connection, columns: str, marks: str, together: list[str] = ()) 
     )
 
 
+# (alias, vendor, statements written together) -> (AuditLog fields, the INSERT), computed once
+_PLANS: dict[tuple, tuple[list, str]] = {}
+
+
 def append(row, *, together: Sequence[tuple[str, list]] = ()) -> None:
     """Insert an unsaved AuditLog ``row`` as the next link of the chain (one statement; see the module doc).
     Must run inside the writer's transaction — except on PostgreSQL with ``together``.
@@ -145,24 +149,31 @@ def append(row, *, together: Sequence[tuple[str, list]] = ()) -> None:
     atomic by itself; elsewhere they run just before the row, in the caller's transaction."""
     from django.db import OperationalError, connection, transaction
 
-    from civicgrid.core.models import AuditLog
-
-    fields = [
-        f for f in AuditLog._meta.concrete_fields if f.attname not in ("id", "seq", "prev_hash", "row_hash")
-    ]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    values = [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields]
     one_statement = bool(together) and connection.vendor == "postgresql"
+    key = (connection.alias, connection.vendor, tuple(t[0] for t in together) if one_statement else ())
+    plan = _PLANS.get(key)
+    if plan is None:
+        from civicgrid.core.bulk import typed_placeholders
+        from civicgrid.core.models import AuditLog
+
+        fields = [
+            f
+            for f in AuditLog._meta.concrete_fields
+            if f.attname not in ("id", "seq", "prev_hash", "row_hash")
+        ]
+        # the one-statement form is prepared (server-side binding): its parameters carry their column types
+        marks = typed_placeholders(fields, connection) if one_statement else ["%s"] * len(fields)
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        plan = _PLANS[key] = (fields, _insert_sql(connection, columns, ", ".join(marks), list(key[2])))
+    fields, sql = plan
     if one_statement:
-        from civicgrid.core.bulk import prepared_cursor, typed_placeholders
+        from civicgrid.core.bulk import prepared_cursor
 
         # the same text every time: prepared once per connection (parsed and planned once)
-        marks, cursor = typed_placeholders(fields, connection), prepared_cursor
+        cursor = prepared_cursor
     else:
-        marks, cursor = ["%s"] * len(fields), connection.cursor
-    sql = _insert_sql(
-        connection, columns, ", ".join(marks), [t[0] for t in together] if one_statement else []
-    )
+        cursor = connection.cursor
+    values = [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields]
     params = [*values, content_digest(row_content(row)), HEAD_PK]
     if one_statement:
         params = [p for stmt_sql, stmt_params in together for p in (*stmt_params, HEAD_PK)] + params

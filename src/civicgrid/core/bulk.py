@@ -224,6 +224,11 @@ def prepared_cursor():
                 kwargs.setdefault("prepare", True if _prepare_enabled() else None)
                 return super().execute(query, params, **kwargs)
 
+            def _convert_query(self, query, params=None):
+                # what Django's query log reads (``_query.query``), which a prepared execution does not set
+                self._query = super()._convert_query(query, params)
+                return self._query
+
         _prepared_cursor_class = PreparedCursor
     connection.close_if_health_check_failed()
     connection.ensure_connection()

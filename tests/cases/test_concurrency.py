@@ -199,3 +199,34 @@ def test_simultaneous_claims_exactly_one_wins(db):
 
     owners = _parallel(8, lambda i: claim("race", ttl_seconds=60, owner=f"runner-{i}"))
     assert len([o for o in owners if o]) == 1, owners
+
+
+def test_a_case_filed_on_a_connection_the_database_dropped_is_written_on_a_new_one(world):
+    """The first query of a request doubles as the connection health check: when the server dropped the
+    connection (a restart, an idle timeout), the case is still filed, on a fresh connection."""
+    import psycopg
+
+    services.create_case(
+        actor=world.dispatcher, source="hotline_12345", description="先上报一件", grid=world.grid
+    )
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        pid = cur.fetchone()[0]
+    connection.close_if_unusable_or_obsolete()  # what Django does when the next request starts
+    assert connection.health_check_enabled and not connection.health_check_done
+    url = connection.settings_dict
+    with psycopg.connect(
+        dbname=url["NAME"],
+        user=url["USER"],
+        host=url["HOST"],
+        port=url["PORT"] or 5432,
+        password=url["PASSWORD"],
+    ) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    case = services.create_case(
+        actor=world.dispatcher, source="hotline_12345", description="连接断开后的一件", grid=world.grid
+    )
+    assert Case.objects.filter(pk=case.pk, description="连接断开后的一件").exists()
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        assert cur.fetchone()[0] != pid

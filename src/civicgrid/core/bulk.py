@@ -277,7 +277,31 @@ def _prepare_enabled() -> bool:
 
 
 def take_ids(*models) -> list[int]:
-    """PostgreSQL: one new id from each model's pk sequence, in one query (the caller links rows by them)."""
+    """PostgreSQL: one new id from each model's pk sequence, in one query (the caller links rows by them).
+
+    As a request's first query it doubles as Django's connection health check (``CONN_HEALTH_CHECKS``, whose
+    ``SELECT 1`` would otherwise cost a round trip of its own): answered, the connection is usable; failed on a
+    connection that turns out unusable, the connection is replaced and the query runs once more — what the check
+    would have done."""
+    from django.db import InterfaceError, OperationalError, connection
+
+    if (
+        connection.connection is not None
+        and connection.health_check_enabled
+        and not connection.health_check_done
+        and not connection.in_atomic_block
+    ):
+        connection.health_check_done = True
+        try:
+            return _take_ids(models)
+        except (InterfaceError, OperationalError):
+            if connection.is_usable():
+                raise
+            connection.close()
+    return _take_ids(models)
+
+
+def _take_ids(models) -> list[int]:
     from django.db import connection
 
     names = []

@@ -3,6 +3,8 @@ category catalogue and the grid cards that spare it queries (yet follow every ch
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from django.db import connection
 
@@ -197,3 +199,34 @@ def test_a_case_located_in_a_brand_new_grid_still_gets_it(world):
         lat=ORIGIN_LAT + STEP / 2,
     )
     assert case.grid_id == fresh.pk and case.community_id == fresh.community_id
+
+
+def test_the_create_answer_of_a_case_accepted_at_once_is_what_reading_it_gives(api_client, world):
+    _t, key = issue_token(actor=None, user=world.dispatcher, name="hotline")
+    api = api_client.token(key)
+    created = _post(api, world, key="k-accept", auto_accept=True)
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["state"] == "accepted" and body["number"]
+    assert [e["move"] for e in body["timeline"]] == ["create", "accept"]
+    read = api.get(f"/cases/{body['id']}").json()
+    # the deadline just computed is in Beijing time, the one read back in UTC: the same instant
+    assert datetime.fromisoformat(read.pop("due_at")) == datetime.fromisoformat(body.pop("due_at"))
+    assert read == body
+
+
+def test_a_detail_body_built_without_validation_equals_the_validated_one(world):
+    """The create answer skips validating its body (it built it itself): for a case with every part filled —
+    a handled timeline, a pending extension, a department — the result is what validation gives."""
+    from civicgrid.cases import api as cases_api
+
+    case = world.to_state("handling")
+    world.move(
+        case, "request_extension", actor=world.handler, amount=5, unit="natural_hours", reason="待配件"
+    )
+    case = selectors.get_case(user=world.dispatcher, pk=case.pk)
+    body = cases_api._detail(case, world.dispatcher)
+    assert body["pending_extension"] and body["department"] and len(body["timeline"]) > 3
+    built = cases_api._as_built(cases_api.CaseDetailOut, body)
+    assert isinstance(built.timeline[0], cases_api.EventOut) and isinstance(built.department, cases_api.Ref)
+    assert built.model_dump() == cases_api.CaseDetailOut.model_validate(body).model_dump()

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from django.db import transaction
 
 from civicgrid.accounts.roles import Role
-from civicgrid.cases import deadlines
+from civicgrid.cases import deadlines, procedures
 from civicgrid.cases.models import Case, CaseState, JobLock, Light, NotificationKind
 from civicgrid.cases.notifications import department_members, notify, users_with_roles
 from civicgrid.core import clock
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 LIGHT_RANK = {"": 0, Light.GREEN: 0, Light.YELLOW: 1, Light.RED: 2}
+# the standard procedure's states in which a stage clock runs (the job asks procedures.group_q("running"))
 RUNNING_STATES = [
     CaseState.ACCEPTED,
     CaseState.DISPATCHED,
@@ -103,7 +104,7 @@ def refresh_lights(now: datetime | None = None, *, batch_size: int = 500) -> dic
     try:
         now = now or clock.now()
         qs = (
-            Case.objects.filter(state__in=RUNNING_STATES, paused_since__isnull=True)
+            Case.objects.filter(procedures.group_q("running"), paused_since__isnull=True)
             .exclude(stage="")
             .select_related("category")
             .order_by("pk")

@@ -492,11 +492,12 @@ def create_case(
             return existing
         raise
     now = clock.now()
-    # PostgreSQL, a case without photos or 立案: case, timeline entry and audit row are written as one statement
-    # (_insert_created), atomic by itself — no transaction of its own unless the caller already has one
+    # PostgreSQL, a case without photos, 立案 or a number to allocate: case, timeline entry and audit row are written
+    # as one statement (_insert_created), atomic by itself — no transaction of its own unless the caller has one
     one_statement = (
         connection.vendor == "postgresql"
         and not auto_accept
+        and (proc is None or not proc.number_at_create)
         and isinstance(attachments, list | tuple)
         and not attachments
     )

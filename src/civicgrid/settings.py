@@ -283,6 +283,10 @@ CIVICGRID = {
     # Open311 reads (services, requests, updates, tokens) need an api_key too; discovery stays open
     "OPEN311_READ_REQUIRES_KEY": os.environ.get("CIVICGRID_OPEN311_READ_REQUIRES_KEY", "0").strip().lower()
     in ("1", "true", "yes", "on"),
+    # PostgreSQL: hot statements (filing a case) are prepared once per connection (psycopg server-side binding);
+    # CIVICGRID_PG_PREPARE=0 for a pooler in transaction mode (pgbouncer < 1.21) that cannot keep them
+    "PREPARE_STATEMENTS": os.environ.get("CIVICGRID_PG_PREPARE", "1").strip().lower()
+    not in ("0", "false", "no", "off"),
     # a case export of more rows than this is made in the background (progress page, download when done)
     "EXPORT_SYNC_MAX_ROWS": int(os.environ.get("CIVICGRID_EXPORT_SYNC_MAX_ROWS", "2000")),
 }

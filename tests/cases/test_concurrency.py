@@ -115,6 +115,33 @@ def test_idempotent_create_concurrent_same_key(world):
     assert Case.objects.filter(idempotency_key="retry-42").count() == 1
 
 
+def test_many_dispatchers_filing_at_once_keep_the_audit_chain_whole(world):
+    """Plain creates (one statement each on PostgreSQL) and creates that also 立案 (a transaction of several
+    statements) interleave: every case has its timeline and its audit row, and the chain verifies."""
+    from civicgrid.core import auditchain
+    from civicgrid.core.models import AuditLog
+
+    def go(i):
+        return services.create_case(
+            actor=world.dispatcher,
+            source="hotline_12345",
+            description=f"同时上报 {i}",
+            category=world.category,
+            grid=world.grid,
+            auto_accept=i % 3 == 0,
+            idempotency_key=f"burst-{i}",
+        ).pk
+
+    pks = _parallel(12, go)
+    assert all(isinstance(p, int) for p in pks), pks
+    assert len(set(pks)) == 12
+    for case in Case.objects.filter(pk__in=pks):
+        assert case.events.filter(move="create").count() == 1
+    created = AuditLog.objects.filter(action="cases.case.create").values_list("object_id", flat=True)
+    assert sorted(int(x) for x in created) == sorted(pks)
+    assert auditchain.verify().ok
+
+
 def test_idempotent_create_concurrent_via_api(world):
     from django.test import Client
 
@@ -172,3 +199,34 @@ def test_simultaneous_claims_exactly_one_wins(db):
 
     owners = _parallel(8, lambda i: claim("race", ttl_seconds=60, owner=f"runner-{i}"))
     assert len([o for o in owners if o]) == 1, owners
+
+
+def test_a_case_filed_on_a_connection_the_database_dropped_is_written_on_a_new_one(world):
+    """The first query of a request doubles as the connection health check: when the server dropped the
+    connection (a restart, an idle timeout), the case is still filed, on a fresh connection."""
+    import psycopg
+
+    services.create_case(
+        actor=world.dispatcher, source="hotline_12345", description="先上报一件", grid=world.grid
+    )
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        pid = cur.fetchone()[0]
+    connection.close_if_unusable_or_obsolete()  # what Django does when the next request starts
+    assert connection.health_check_enabled and not connection.health_check_done
+    url = connection.settings_dict
+    with psycopg.connect(
+        dbname=url["NAME"],
+        user=url["USER"],
+        host=url["HOST"],
+        port=url["PORT"] or 5432,
+        password=url["PASSWORD"],
+    ) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    case = services.create_case(
+        actor=world.dispatcher, source="hotline_12345", description="连接断开后的一件", grid=world.grid
+    )
+    assert Case.objects.filter(pk=case.pk, description="连接断开后的一件").exists()
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        assert cur.fetchone()[0] != pid

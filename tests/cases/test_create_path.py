@@ -3,11 +3,16 @@ category catalogue and the grid cards that spare it queries (yet follow every ch
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
+from django.db import connection
 
 from civicgrid.accounts.services import issue_token
 from civicgrid.cases import selectors, services
-from civicgrid.cases.models import Case, Category
+from civicgrid.cases.models import Case, CaseEvent, Category
+from civicgrid.core import auditchain
+from civicgrid.core.models import AuditLog
 from civicgrid.places import selectors as place_selectors
 from tests.factories import ORIGIN_LAT, ORIGIN_LNG, STEP, bump_on_another_server
 
@@ -60,12 +65,66 @@ def test_the_create_answer_with_a_photo_lists_it_on_the_timeline(api_client, wor
 
 
 def test_filing_a_located_case_costs_only_its_writes(api_client, world, django_assert_max_num_queries):
-    """Token, category and grid come from the per-process copies once warm: BEGIN, three INSERTs, COMMIT."""
+    """Token, category and grid come from the per-process copies once warm: BEGIN, three INSERTs, COMMIT — on
+    PostgreSQL the ids, then case, timeline entry and audit row as one statement (here inside the test's
+    transaction, so within a savepoint)."""
     _t, key = issue_token(actor=None, user=world.dispatcher, name="hotline")
     api = api_client.token(key)
     _post(api, world, key="warm-up")
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(5 if connection.vendor == "sqlite" else 4):
         assert _post(api, world, key="measured").status_code == 201
+
+
+def test_a_filed_case_has_its_timeline_entry_and_audit_row_in_the_chain(api_client, world):
+    _t, key = issue_token(actor=None, user=world.dispatcher, name="hotline")
+    api = api_client.token(key)
+    body = _post(api, world, key="k-chain", reporter_name="张三").json()
+    case = Case.objects.get(pk=body["id"])
+    assert (
+        case.reporter_name == "张三"
+        and case.grid_id == world.grid.pk
+        and case.created_by_id == world.dispatcher.pk
+    )
+    assert list(case.events.values_list("seq", "move", "actor_id")) == [(1, "create", world.dispatcher.pk)]
+    row = AuditLog.objects.get(action="cases.case.create", object_id=str(case.pk))
+    assert row.actor_id == world.dispatcher.pk and row.after["reporter_name"] == "张三"
+    assert row.after["id"] == case.pk and row.object_repr == str(case)
+    assert auditchain.verify().ok
+
+
+def test_a_refused_retry_writes_nothing(api_client, world):
+    """The second request with the same key answers with the first case; no second timeline entry or audit row."""
+    _t, key = issue_token(actor=None, user=world.dispatcher, name="hotline")
+    api = api_client.token(key)
+    first = _post(api, world, key="once")
+    again = _post(api, world, key="once", description="换了描述的重试")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"]
+    assert Case.objects.count() == 1
+    assert CaseEvent.objects.count() == 1
+    assert AuditLog.objects.filter(action="cases.case.create").count() == 1
+    assert auditchain.verify().ok
+
+
+def test_a_case_filed_after_the_audit_anchor_was_lost_still_joins_the_chain(world):
+    """An emptied anchor row (a restored or hand-emptied database) is rebuilt from the log; the case, its timeline
+    entry and its audit row are written once."""
+    services.create_case(
+        actor=world.dispatcher, source="hotline_12345", description="第一件", grid=world.grid
+    )
+    with connection.cursor() as cur:
+        cur.execute(
+            "DELETE FROM core_auditchainhead"
+            if connection.vendor == "sqlite"
+            else "TRUNCATE core_auditchainhead"  # the row itself refuses DELETE
+        )
+    case = services.create_case(
+        actor=world.dispatcher, source="hotline_12345", description="锚点丢失后的一件", grid=world.grid
+    )
+    assert Case.objects.filter(description="锚点丢失后的一件").count() == 1
+    assert case.events.count() == 1
+    assert AuditLog.objects.filter(action="cases.case.create", object_id=str(case.pk)).count() == 1
+    assert auditchain.verify().ok
 
 
 def test_a_retry_answers_with_the_first_case_even_if_its_category_was_disabled_since(api_client, world):
@@ -140,3 +199,34 @@ def test_a_case_located_in_a_brand_new_grid_still_gets_it(world):
         lat=ORIGIN_LAT + STEP / 2,
     )
     assert case.grid_id == fresh.pk and case.community_id == fresh.community_id
+
+
+def test_the_create_answer_of_a_case_accepted_at_once_is_what_reading_it_gives(api_client, world):
+    _t, key = issue_token(actor=None, user=world.dispatcher, name="hotline")
+    api = api_client.token(key)
+    created = _post(api, world, key="k-accept", auto_accept=True)
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["state"] == "accepted" and body["number"]
+    assert [e["move"] for e in body["timeline"]] == ["create", "accept"]
+    read = api.get(f"/cases/{body['id']}").json()
+    # the deadline just computed is in Beijing time, the one read back in UTC: the same instant
+    assert datetime.fromisoformat(read.pop("due_at")) == datetime.fromisoformat(body.pop("due_at"))
+    assert read == body
+
+
+def test_a_detail_body_built_without_validation_equals_the_validated_one(world):
+    """The create answer skips validating its body (it built it itself): for a case with every part filled —
+    a handled timeline, a pending extension, a department — the result is what validation gives."""
+    from civicgrid.cases import api as cases_api
+
+    case = world.to_state("handling")
+    world.move(
+        case, "request_extension", actor=world.handler, amount=5, unit="natural_hours", reason="待配件"
+    )
+    case = selectors.get_case(user=world.dispatcher, pk=case.pk)
+    body = cases_api._detail(case, world.dispatcher)
+    assert body["pending_extension"] and body["department"] and len(body["timeline"]) > 3
+    built = cases_api._as_built(cases_api.CaseDetailOut, body)
+    assert isinstance(built.timeline[0], cases_api.EventOut) and isinstance(built.department, cases_api.Ref)
+    assert built.model_dump() == cases_api.CaseDetailOut.model_validate(body).model_dump()

@@ -107,6 +107,9 @@ def test_bulk_agrees_with_naive_on_irregular_tiling():
     bulk = index.locate_many(px, py)
     assert bulk == [index.locate_naive(x, y) for x, y in zip(px, py, strict=True)]
     assert None not in bulk[5000:]
+    # one point at a time (what a request does) gives the same answers as the bulk lookup
+    assert [index.locate(float(x), float(y)) for x, y in zip(px, py, strict=True)] == bulk
+    assert index.locate(float("nan"), 1.0) is None
     # brute force over every polygon for a sample
     for x, y, got in list(zip(px, py, bulk, strict=True))[:300]:
         hits = [i for i, p in enumerate(polys) if p.intersects(shapely.Point(x, y))]

@@ -6,6 +6,9 @@ Errors (``{"code", "detail", "field"?}``): 409 ``illegal_transition`` / ``stale_
 
 from __future__ import annotations
 
+import enum
+import functools
+import typing
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
@@ -315,6 +318,33 @@ def _detail(c: Case, user, *, trusted: bool = False) -> dict:
     }
 
 
+def _as_built(schema: type[Schema], body: dict) -> Schema:
+    """``body`` — built by this module from model fields, so already of the declared types — as an instance of
+    ``schema`` without validating it field by field (ninja answers an instance of the response schema as it is;
+    validating a detail body costs about a third of a millisecond). Nested schemas are built the same way."""
+    nested = _NESTED.get(schema)
+    if nested is None:
+        nested = {}
+        for name, field in schema.model_fields.items():
+            args = typing.get_args(field.annotation) or (field.annotation,)
+            inner = [a for a in args if isinstance(a, type) and issubclass(a, Schema | enum.Enum)]
+            if inner:
+                nested[name] = (inner[0], typing.get_origin(field.annotation) is list)
+        _NESTED[schema] = nested
+    values = dict(body)
+    for name, (inner, many) in nested.items():
+        value = values.get(name)
+        if value is None:
+            continue
+        build = inner if issubclass(inner, enum.Enum) else functools.partial(_as_built, inner)
+        values[name] = [build(v) for v in value] if many else build(value)
+    return schema.model_construct(**values)
+
+
+# schema -> its fields that hold a schema (built the same way) or an enum (a stored value made a member again)
+_NESTED: dict[type, dict[str, tuple[type, bool]]] = {}
+
+
 # --- input schemas --------------------------------------------------------------------------------
 
 
@@ -545,7 +575,7 @@ def create(request: HttpRequest, payload: CaseCreateIn):
         auto_accept=payload.auto_accept,
     )
     replay = getattr(case, "idempotent_replay", False)
-    return Status(200 if replay else 201, _detail(case, user, trusted=True))
+    return Status(200 if replay else 201, _as_built(CaseDetailOut, _detail(case, user, trusted=True)))
 
 
 @router.get("", response=CaseListOut, summary="案件列表（筛选 + 分页）")

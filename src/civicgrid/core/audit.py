@@ -10,6 +10,7 @@ import contextlib
 import contextvars
 import ipaddress
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -86,9 +87,15 @@ def record(
     before: dict | None = None,
     after: dict | None = None,
     note: str = "",
+    together: Sequence[tuple[str, list]] = (),
 ) -> AuditLog:
-    """Append one audit row. Must run inside the writer's atomic block."""
-    if not transaction.get_connection().in_atomic_block:
+    """Append one audit row. Must run inside the writer's atomic block.
+
+    ``together``: the writer's own ``INSERT … SELECT`` statements (:func:`civicgrid.core.bulk.insert_statement`),
+    written with the row in one statement (:func:`civicgrid.core.auditchain.append`); on PostgreSQL that statement
+    is atomic by itself and may run outside a transaction."""
+    conn = transaction.get_connection()
+    if not conn.in_atomic_block and not (together and conn.vendor == "postgresql"):
         raise RuntimeError(
             "audit.record() must be called inside transaction.atomic() together with the write"
         )
@@ -116,5 +123,5 @@ def record(
         note=note,
         ip=_normalized_ip(current_ip.get()),
     )
-    auditchain.append(row)
+    auditchain.append(row, together=together)
     return row

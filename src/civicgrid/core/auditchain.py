@@ -14,6 +14,10 @@ commits (PostgreSQL: concurrent writers on several app servers queue for it; SQL
 ``IMMEDIATE``, one writer at a time), so sequence numbers are gap-free in commit order. On SQLite the hash
 function is registered on each connection (:func:`register_sqlite_functions`).
 
+A hot path may hand :func:`append` the INSERTs it writes with the row (``together``): on PostgreSQL they become
+data-modifying CTEs of that one statement, so the write and its audit row commit together without a transaction
+of their own (no BEGIN/COMMIT round trips; the anchor is locked only while that statement runs).
+
 This module is imported by migrations: keep :func:`digest` stable, or existing chains stop verifying.
 """
 
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -109,7 +114,7 @@ def register_sqlite_functions(sender=None, connection=None, **kwargs) -> None:
         connection.connection.create_function("cg_sha256", 1, _sqlite_sha256, deterministic=True)
 
 
-def _insert_sql(connection, columns: str, marks: str) -> str:
+def _insert_sql(connection, columns: str, marks: str, together: list[str] = ()) -> str:
     if connection.vendor == "postgresql":
         row_hash = (
             "encode(sha256(convert_to((h.seq + 1)::text || ':' || h.hash || ':' || %s, 'UTF8')), 'hex')"
@@ -118,28 +123,64 @@ def _insert_sql(connection, columns: str, marks: str) -> str:
     else:
         row_hash = "cg_sha256((h.seq + 1) || ':' || h.hash || ':' || %s)"
         lock = ""
+    # each statement written together runs only if the anchor exists: without it nothing is written, the anchor is
+    # rebuilt and the whole statement runs again
+    ctes = ", ".join(
+        f"w{i} AS ({stmt} WHERE EXISTS (SELECT 1 FROM core_auditchainhead WHERE id = %s))"
+        for i, stmt in enumerate(together)
+    )
     return (
-        f"INSERT INTO core_auditlog ({columns}, seq, prev_hash, row_hash)"
+        (f"WITH {ctes} " if ctes else "") + f"INSERT INTO core_auditlog ({columns}, seq, prev_hash, row_hash)"
         f" SELECT {marks}, h.seq + 1, h.hash, {row_hash} FROM core_auditchainhead h WHERE h.id = %s{lock}"
         " RETURNING id, seq, prev_hash, row_hash"
     )
 
 
-def append(row) -> None:
+# (alias, vendor, statements written together) -> (AuditLog fields, the INSERT), computed once
+_PLANS: dict[tuple, tuple[list, str]] = {}
+
+
+def append(row, *, together: Sequence[tuple[str, list]] = ()) -> None:
     """Insert an unsaved AuditLog ``row`` as the next link of the chain (one statement; see the module doc).
-    Must run inside the writer's transaction."""
-    from django.db import OperationalError, connection
+    Must run inside the writer's transaction — except on PostgreSQL with ``together``.
 
-    from civicgrid.core.models import AuditLog
+    ``together``: ``(sql, params)`` of ``INSERT … SELECT %s, …`` statements (no WHERE;
+    :func:`civicgrid.core.bulk.insert_statement`) to write with the row. PostgreSQL: parts of the same statement,
+    atomic by itself; elsewhere they run just before the row, in the caller's transaction."""
+    from django.db import OperationalError, connection, transaction
 
-    fields = [
-        f for f in AuditLog._meta.concrete_fields if f.attname not in ("id", "seq", "prev_hash", "row_hash")
-    ]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    one_statement = bool(together) and connection.vendor == "postgresql"
+    key = (connection.alias, connection.vendor, tuple(t[0] for t in together) if one_statement else ())
+    plan = _PLANS.get(key)
+    if plan is None:
+        from civicgrid.core.bulk import typed_placeholders
+        from civicgrid.core.models import AuditLog
+
+        fields = [
+            f
+            for f in AuditLog._meta.concrete_fields
+            if f.attname not in ("id", "seq", "prev_hash", "row_hash")
+        ]
+        # the one-statement form is prepared (server-side binding): its parameters carry their column types
+        marks = typed_placeholders(fields, connection) if one_statement else ["%s"] * len(fields)
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        plan = _PLANS[key] = (fields, _insert_sql(connection, columns, ", ".join(marks), list(key[2])))
+    fields, sql = plan
+    if one_statement:
+        from civicgrid.core.bulk import prepared_cursor
+
+        # the same text every time: prepared once per connection (parsed and planned once)
+        cursor = prepared_cursor
+    else:
+        cursor = connection.cursor
     values = [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields]
-    sql = _insert_sql(connection, columns, ", ".join(["%s"] * len(fields)))
     params = [*values, content_digest(row_content(row)), HEAD_PK]
-    with connection.cursor() as cur:
+    if one_statement:
+        params = [p for stmt_sql, stmt_params in together for p in (*stmt_params, HEAD_PK)] + params
+    with cursor() as cur:
+        if together and not one_statement:
+            for stmt_sql, stmt_params in together:
+                cur.execute(stmt_sql, stmt_params)
         try:
             cur.execute(sql, params)
         except OperationalError as exc:  # a SQLite connection opened before the app registry was ready
@@ -149,9 +190,10 @@ def append(row) -> None:
             cur.execute(sql, params)
         inserted = cur.fetchone()
         if inserted is None:  # no anchor row (an emptied database): make it, then insert
-            _rebuild_head()
-            cur.execute(sql, params)
-            inserted = cur.fetchone()
+            with transaction.atomic():  # the one-statement form may run outside the caller's transaction
+                _rebuild_head()
+                cur.execute(sql, params)
+                inserted = cur.fetchone()
     row.pk, row.seq, row.prev_hash, row.row_hash = inserted
     row._state.adding = False
     row._state.db = connection.alias

@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-PG_URL = "postgres://postgres@127.0.0.1:5432/cg_bench_import"
+PG_URL = "postgres://postgres@127.0.0.1:5432/" + os.environ.get("CIVICGRID_BENCH_PG_DB", "cg_bench_import")
 
 HEADERS = ["工单编号", "来电时间", "诉求人", "联系电话", "诉求内容", "问题分类", "事发地址", "承办单位", "办理时限",
            "办结时间", "办理结果", "回访满意度"]  # fmt: skip
@@ -100,8 +100,9 @@ def prepare_database(db: str, data_dir: Path) -> None:
         import psycopg
 
         with psycopg.connect(PG_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS cg_bench_import WITH (FORCE)")
-            conn.execute("CREATE DATABASE cg_bench_import")
+            pg_db = PG_URL.rsplit("/", 1)[1]
+            conn.execute(f"DROP DATABASE IF EXISTS {pg_db} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {pg_db}")
         os.environ["DATABASE_URL"] = PG_URL
     else:
         os.environ.pop("DATABASE_URL", None)

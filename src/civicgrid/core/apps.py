@@ -21,6 +21,14 @@ class CoreConfig(AppConfig):
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="civicgrid.core.sqlite_sha256")
 
+        from civicgrid.core import background, importer, periodic
+
+        importer.register_run_kind()  # imports of every spec without a job table of its own
+
+        # background jobs whose worker died are requeued (and queued ones started) by one server per round
+        periodic.register(background.RECOVER_JOB, background.recover)
+        periodic.maybe_start()  # the scheduler thread (server processes only); apps register jobs at ready()
+
         # third-party apps whose names show as section titles in the admin
         if apps.is_installed("axes"):
             apps.get_app_config("axes").verbose_name = "登录锁定"

@@ -77,8 +77,8 @@ def test_admin_index_names_the_lockout_section_in_chinese(admin_client):
 
 def test_field_labels_in_our_admin_pages_are_chinese(admin_client):
     from civicgrid.accounts import services
-    from civicgrid.core.models import JobLock
     from civicgrid.core import clock
+    from civicgrid.core.models import JobLock
     from tests.factories import GridFactory
 
     grid = GridFactory()

@@ -13,6 +13,7 @@ class CoreConfig(AppConfig):
         from django.db.backends.signals import connection_created
 
         from civicgrid.core import (
+            calendar_import,  # noqa: F401  (registers the 工作日历调整 import spec)
             checks,  # noqa: F401  (deployment checks)
             exports,  # noqa: F401  (registers the export job kind with the runner)
             selectors,  # noqa: F401  (the audit log's scope rule)

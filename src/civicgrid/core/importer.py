@@ -804,11 +804,24 @@ def run_rows(
     last = resume_after
 
     def flush():
-        with transaction.atomic():
-            if batch:
-                _write(batch, handler, stats, rejected)
-            if on_batch:
-                on_batch(stats, rejected, last)
+        # first the whole batch in one transaction (no savepoint: nothing precedes it in the transaction, so
+        # a failing batch rolls the transaction back); only when that fails, every row alone in a savepoint
+        try:
+            with transaction.atomic():
+                if batch:
+                    try:
+                        outcomes = handler.write_batch(batch)
+                    except Exception as exc:
+                        raise _BatchFailed from exc
+                    _count(outcomes, batch, stats, rejected)
+                if on_batch:
+                    on_batch(stats, rejected, last)
+        except _BatchFailed as failed:
+            log.info("import batch of %d rows failed (%r); retrying row by row", len(batch), failed.__cause__)
+            with transaction.atomic():
+                _write_rows(batch, handler, stats, rejected)
+                if on_batch:
+                    on_batch(stats, rejected, last)
         batch.clear()
         rejected.clear()
 
@@ -860,27 +873,26 @@ def _count(outcomes: list[Outcome], rows: list[CleanRow], stats: RunStats, rejec
             rejected.append(RejectedRow(row.number, row.ref, "；".join(row.warnings), "warning"))
 
 
-def _write(batch: list[CleanRow], handler: RowHandler, stats: RunStats, rejected: list[RejectedRow]) -> None:
-    try:
-        with transaction.atomic():
-            outcomes = handler.write_batch(batch)
-    except Exception as exc:
-        # isolate the culprit: every row alone, each in its own savepoint
-        log.info("intake batch of %d rows failed (%r); retrying row by row", len(batch), exc)
-        for row in batch:
-            try:
-                with transaction.atomic():
-                    outcome = handler.write_batch([row])[0]
-            except RowError as row_exc:
-                outcome = Outcome("error", str(row_exc))
-            except DatabaseError as row_exc:
-                outcome = Outcome("error", f"写入数据库失败：{str(row_exc).splitlines()[0][:200]}")
-            except Exception as row_exc:
-                log.exception("intake row %s failed while writing", row.number)
-                outcome = Outcome("error", unexpected_reason(row_exc))
-            _count([outcome], [row], stats, rejected)
-        return
-    _count(outcomes, batch, stats, rejected)
+class _BatchFailed(Exception):
+    """The batch writer raised: the batch is retried row by row."""
+
+
+def _write_rows(
+    batch: list[CleanRow], handler: RowHandler, stats: RunStats, rejected: list[RejectedRow]
+) -> None:
+    """Every row alone, each in its own savepoint, so the culprit is isolated and the others are written."""
+    for row in batch:
+        try:
+            with transaction.atomic():
+                outcome = handler.write_batch([row])[0]
+        except RowError as row_exc:
+            outcome = Outcome("error", str(row_exc))
+        except DatabaseError as row_exc:
+            outcome = Outcome("error", f"写入数据库失败：{str(row_exc).splitlines()[0][:200]}")
+        except Exception as row_exc:
+            log.exception("import row %s failed while writing", row.number)
+            outcome = Outcome("error", unexpected_reason(row_exc))
+        _count([outcome], [row], stats, rejected)
 
 
 # --- error report ---------------------------------------------------------------------------------

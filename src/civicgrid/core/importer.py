@@ -308,6 +308,7 @@ class XlsxReader:
         from openpyxl.utils.datetime import from_excel
 
         shared, date_styles = self._shared, self._date_styles
+        columns: dict[str, int] = {}  # "AB" → 27, once per column letter
         done: list[tuple[int, tuple]] = []
         row: list = []
         text: list[str] = []
@@ -319,7 +320,14 @@ class XlsxReader:
                 cell["t"] = attrs.get("t")
                 cell["s"] = int(attrs.get("s", 0))
                 ref = attrs.get("r")
-                cell["col"] = _column_index(ref) if ref else len(row)
+                if ref:
+                    letters = ref.rstrip("0123456789")
+                    col = columns.get(letters)
+                    if col is None:
+                        col = columns[letters] = _column_index(letters)
+                    cell["col"] = col
+                else:
+                    cell["col"] = len(row)
                 text.clear()
             elif name == "v" or name == "t":
                 cell["on"] = True

@@ -36,19 +36,20 @@ from civicgrid.cases.models import (
     Source,
 )
 from civicgrid.core import audit, clock
+from civicgrid.core.bulk import SetBasedInserter
 from civicgrid.core.errors import DomainError
-from civicgrid.core.importer import ImportSpec, register_spec
-from civicgrid.intake.importing import (
+from civicgrid.core.importer import (
     WARNINGS_KEY,
     CellError,
     CellWarning,
     CleanRow,
     Field,
+    ImportSpec,
     Outcome,
     RowError,
-    SetBasedInserter,
     as_text,
     parse_datetime,
+    register_spec,
 )
 from civicgrid.intake.models import ImportedRecord, ImportJob, PlacementStatus, PlacementTask
 from civicgrid.places.models import Grid

@@ -39,6 +39,7 @@ from xml.parsers import expat
 from django.db import DatabaseError, transaction
 from rapidfuzz import fuzz, process
 
+from civicgrid.core import clock
 from civicgrid.core.bulk import SetBasedInserter  # noqa: F401 (re-exported: intake's ledger rows use it)
 from civicgrid.core.clock import SHANGHAI
 from civicgrid.core.errors import ValidationFailed
@@ -1262,18 +1263,25 @@ class LedgerHandler:
                 with transaction.atomic():
                     ids.append(spec.apply_row(rows[i].values, self.ctx))
         job_id = getattr(self.ctx.job, "pk", None) if isinstance(self.ctx.job, _run_model()) else None
+        now = clock.now()
         new_entries: dict[str, ImportLedger] = {}
         for i, object_id in zip(todo, ids, strict=True):
             key, entry = keys[i], known.get(keys[i])
             object_id = "" if object_id is None else str(object_id)[:64]
             if entry is None and key not in new_entries:
                 new_entries[key] = ImportLedger(
-                    spec=spec.name, key=key, object_id=object_id, row_hash=hashes[i], job_id=job_id
+                    spec=spec.name,
+                    key=key,
+                    object_id=object_id,
+                    row_hash=hashes[i],
+                    job_id=job_id,
+                    imported_at=now,
                 )
                 outcomes[i] = Outcome("created")
             else:
                 entry = entry or new_entries[key]
                 entry.object_id, entry.row_hash, entry.job_id = object_id, hashes[i], job_id
+                entry.imported_at = now
                 if entry.pk:
                     entry.save(update_fields=["object_id", "row_hash", "job", "imported_at"])
                 outcomes[i] = Outcome("updated")
@@ -1329,8 +1337,6 @@ def store_upload(*, upload, fields: Sequence[Field]) -> dict[str, Any]:
     import uuid
 
     from django.conf import settings
-
-    from civicgrid.core import clock
 
     name = Path(getattr(upload, "name", "") or "upload").name[:200]
     suffix = Path(name).suffix.lower()
@@ -1680,7 +1686,6 @@ def _run_spec_job(pk: int, token: str):
 
 def requeued_message(job) -> str:
     """The message stored on an import job requeued after its worker died."""
-    from civicgrid.core import clock
 
     seen = clock.to_local(job.heartbeat_at).strftime("%H:%M:%S") if job.heartbeat_at else "未知"
     where = f"，从第 {job.checkpoint_row + 1} 行继续" if job.checkpoint_row else ""

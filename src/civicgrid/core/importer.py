@@ -1225,7 +1225,10 @@ class LedgerHandler:
         self.ref_field = spec.key_field
 
     def clean(self, number: int, values: dict[str, Any]) -> dict[str, Any]:
-        return self.spec.clean(number, values) if self.spec.clean else values
+        values = self.spec.clean(number, values) if self.spec.clean else values
+        if values.get(self.spec.key_field) in (None, ""):  # the row key identifies the row across files
+            raise RowError(f"{_label_of(self.spec, self.spec.key_field)}为空")
+        return values
 
     def describe(self, values: dict[str, Any]) -> dict[str, str]:
         return self.spec.describe(values) if self.spec.describe else {}
@@ -1234,9 +1237,7 @@ class LedgerHandler:
         from civicgrid.core.models import ImportLedger
 
         spec = self.spec
-        keys = [str(row.values.get(spec.key_field) or "") for row in rows]
-        if any(not k for k in keys):
-            raise RowError(f"{_label_of(spec, spec.key_field)}为空")
+        keys = [str(row.values[spec.key_field])[:200] for row in rows]
         known = {
             e.key: e
             for e in ImportLedger.objects.filter(spec=spec.name, key__in=set(keys)).select_for_update()

@@ -4,7 +4,8 @@
     .venv/bin/python bench/bench_import.py --quick    # 20,000 rows per format (< 1 min)
     .venv/bin/python bench/bench_import.py --db sqlite --rows 200000
 
-The database is dropped and re-created (PostgreSQL ``cg_bench_import``, or a fresh SQLite file) and migrated.
+The database is dropped and re-created (PostgreSQL ``cg_bench_import``, or ``$CIVICGRID_BENCH_PG_DB``; or a fresh
+SQLite file) and migrated.
 Synthetic rows are historical (办结) 12345 工单 spread over four years, over 2,000 buildings in 40 grids, with 30
 category texts (names, synonyms, a path form and a fuzzy variant), ~3 % unmatched addresses (→ placement queue).
 Files are generated in a child process so the peak RSS reported is the import's own. Each format imports

@@ -13,6 +13,21 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("CIVICGRID_SHARED_DIR") or REPO.parent / "shared")
 CHROMIUM = os.environ.get("CIVICGRID_CHROMIUM", "/usr/bin/chromium")
 
+# a second 办理程序 for the whole session (tests/procedure_app.py), registered before any URLconf is loaded — as
+# an app does from its AppConfig.ready() — so its API endpoints are generated and every test runs beside it
+from tests import procedure_app  # noqa: E402
+
+procedure_app.register()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test procedure's detail table (its model belongs to no installed app, so no migration makes it)."""
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.schema_editor() as editor:
+        editor.create_model(procedure_app.RectifyDetail)
+
 
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):

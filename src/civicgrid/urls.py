@@ -9,6 +9,7 @@ from civicgrid.places import views as place_views
 api.add_router("/accounts", "civicgrid.accounts.api.router")
 api.add_router("/places", "civicgrid.places.api.router")
 api.add_router("/cases", "civicgrid.cases.api.router")
+api.add_router("/procedures", "civicgrid.cases.api.procedures_router")
 
 admin.site.site_header = "街道网格化治理平台 · 系统管理"
 admin.site.site_title = "CivicGrid 管理"

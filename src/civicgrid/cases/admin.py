@@ -64,14 +64,33 @@ class CaseEventInline(admin.TabularInline):
         return False
 
 
+class CaseStateFilter(admin.SimpleListFilter):
+    """状态 of every registered procedure, by label."""
+
+    title = "状态"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        from civicgrid.cases import procedures
+
+        return list(procedures.all_states().items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(state=self.value()) if self.value() else queryset
+
+
 @admin.register(Case)
 class CaseAdmin(SystemAdminOnly, admin.ModelAdmin):
     """Read-only: cases change only through the workflow (services.perform)."""
 
-    list_display = ("number", "title", "state", "source", "department", "grid", "light", "created_at")
-    list_filter = ("state", "source", "light", "priority")
+    list_display = ("number", "title", "state_label", "source", "department", "grid", "light", "created_at")
+    list_filter = (CaseStateFilter, "procedure", "source", "light", "priority")
     search_fields = ("number", "title", "description", "address")
     inlines = [CaseEventInline]
+
+    @admin.display(description="状态", ordering="state")
+    def state_label(self, obj):
+        return obj.get_state_display()  # in the case's own procedure (Case.state has no fixed choices)
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]

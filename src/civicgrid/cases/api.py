@@ -7,32 +7,34 @@ Errors (``{"code", "detail", "field"?}``): 409 ``illegal_transition`` / ``stale_
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Literal
 
 from django.http import HttpRequest
 from django.urls import reverse
 from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
-from pydantic import Field
+from pydantic import Field, create_model
 
 from civicgrid.accounts.models import Department
 from civicgrid.cases import attachments as attachment_files
-from civicgrid.cases import channels, selectors, services, workflow
+from civicgrid.cases import channels, procedures, selectors, services, workflow
 from civicgrid.cases.attachments import MAX_PHOTOS_PER_MOVE
 from civicgrid.cases.errors import CaseErrorCode
 from civicgrid.cases.models import (
     Attachment,
     AttachmentKind,
     Case,
-    CaseState,
     Category,
     DeadlineUnit,
     ExtensionStatus,
     Light,
     Priority,
+    Rating,
     Source,
 )
-from civicgrid.core.errors import ValidationFailed
+from civicgrid.core.errors import PermissionDenied, ValidationFailed
+from civicgrid.core.roles import Capability, has_capability
 from civicgrid.core.validation import MAX_DB_INT, MAX_IDS, MAX_OFFSET, Id, Text, has_control_chars
 from civicgrid.places.models import Grid
 
@@ -63,6 +65,7 @@ class CaseOut(Schema):
     state: str
     state_label: str
     state_color: str
+    procedure: str = "standard"
     source: str
     source_label: str
     source_ref: str
@@ -132,6 +135,7 @@ class MoveOut(Schema):
     label: str
     style: str
     required: list[str]
+    fields: list[str] = []
 
 
 class ExtensionOut(Schema):
@@ -177,8 +181,9 @@ def _case_out(c: Case, user) -> dict:
         "number": c.number,
         "title": c.title,
         "state": c.state,
-        "state_label": CaseState(c.state).label,
-        "state_color": CaseState(c.state).color,
+        "state_label": (proc := procedures.for_case(c)).state_label(c.state),
+        "state_color": proc.state_color(c.state),
+        "procedure": c.procedure,
         "source": c.source,
         "source_label": Source(c.source).label,
         "source_ref": c.source_ref,
@@ -252,7 +257,8 @@ def _detail(c: Case, user, *, trusted: bool = False) -> dict:
             e.timeline_attachments = list(e.attachments.all())
     seq_by_event = {e.pk: e.seq for e in events}
     pending = None
-    if c.state in (CaseState.DISPATCHED, CaseState.HANDLING):
+    proc = procedures.for_case(c)
+    if c.state in proc.extension_states:
         pending = c.extension_requests.filter(status=ExtensionStatus.PENDING).first()
     return {
         **_case_out(c, user),
@@ -281,7 +287,7 @@ def _detail(c: Case, user, *, trusted: bool = False) -> dict:
                 "clock": e.clock,
                 "attachments": [a.pk for a in e.timeline_attachments],
             }
-            for e, label in zip(events, workflow.timeline_labels(events), strict=True)
+            for e, label in zip(events, workflow.timeline_labels(events, proc), strict=True)
         ],
         "attachments": [_att_out(a, seq_by_event.get(a.event_id)) for a in attachments],
         "allowed_moves": [
@@ -291,6 +297,7 @@ def _detail(c: Case, user, *, trusted: bool = False) -> dict:
                 "label": workflow.move_label(m, c),
                 "style": m.style,
                 "required": list(m.required),
+                "fields": list(proc.inputs(m)) + list(m.detail_fields),
             }
             for m in workflow.allowed_moves(c, user)
         ],
@@ -579,56 +586,112 @@ def _move(request, case_id: Id, move: str, **kw) -> dict:
     return _detail(selectors.get_case(user=user, pk=case_id), user)
 
 
-@router.post("/{case_id}/accept", response=CaseDetailOut, summary="受理立案")
-def accept(request: HttpRequest, case_id: Id, payload: AcceptIn):
-    return _move(
-        request,
-        case_id,
-        "accept",
-        version=payload.version,
-        note=payload.note,
-        category=_category(request.auth, payload.category),
-        priority=payload.priority,
-    )
+# --- one POST per move, generated: the standard procedure's with their published bodies, every other
+# procedure's from its table (procedures.INPUT_FIELDS + its detail model), typed per move for the OpenAPI ---
 
 
-@router.post("/{case_id}/reject", response=CaseDetailOut, summary="不予受理")
-def reject(request: HttpRequest, case_id: Id, payload: ReasonIn):
-    return _move(
-        request, case_id, "reject", version=payload.version, reason=payload.reason, note=payload.note
-    )
+def _move_kwargs(user, payload: Schema, take: tuple[str, ...] | None) -> dict:
+    """The service arguments of a move body: ``take`` (the standard endpoints: exactly what they always passed)
+    or every field that was sent; what is not an input of :data:`procedures.INPUT_FIELDS` is a detail field."""
+    sent = payload.model_fields_set
+    names = take if take is not None else [n for n in type(payload).model_fields if n != "version"]
+    kw: dict = {"version": payload.version}
+    detail = {}
+    for name in names:
+        value = getattr(payload, name)
+        if name == "department":
+            kw["department"] = _department(user, value)
+        elif name == "category":
+            kw["category"] = _category(user, value)
+        elif name == "attachment_ids":
+            kw["attachments"] = _attachments(user, value)
+        elif name == "target_case":
+            if value is None:
+                continue
+            target = selectors.visible_cases(user=user).filter(pk=value).first()
+            if target is None:
+                raise ValidationFailed(
+                    "要合并到的案件不存在", field="target_case", code=CaseErrorCode.MERGE_TARGET_INVALID
+                )
+            kw["target_case"] = target
+        elif name in _SERVICE_ARGS:
+            kw[name] = value
+        elif name in sent:
+            detail[name] = value
+    if detail:
+        kw["detail"] = detail
+    return kw
 
 
-@router.post("/{case_id}/dispatch", response=CaseDetailOut, summary="派遣（被退回的案件即改派）")
-def dispatch(request: HttpRequest, case_id: Id, payload: DispatchIn):
-    """``department`` may be omitted when the category has a default 处置部门: the case goes there."""
-    dept = _department(request.auth, payload.department)
-    return _move(request, case_id, "dispatch", version=payload.version, note=payload.note, department=dept)
+_SERVICE_ARGS = frozenset({"note", "reason", "amount", "unit", "rating", "redo", "priority"})
 
 
-@router.post("/{case_id}/sign", response=CaseDetailOut, summary="签收")
-def sign(request: HttpRequest, case_id: Id, payload: NoteIn):
-    return _move(request, case_id, "sign", version=payload.version, note=payload.note)
+def _move_endpoint(
+    name: str,
+    schema: type[Schema],
+    summary: str,
+    *,
+    take: tuple[str, ...] | None = None,
+    description: str | None = None,
+    operation: str | None = None,
+):
+    """``POST /cases/{id}/{name with -}`` making move ``name`` with body ``schema``."""
+
+    def endpoint(request, case_id, payload):
+        return _move(request, case_id, name, **_move_kwargs(request.auth, payload, take))
+
+    endpoint.__annotations__ = {"request": HttpRequest, "case_id": Id, "payload": schema}
+    endpoint.__name__ = operation or name
+    endpoint.__doc__ = description
+    router.post(
+        f"/{{case_id}}/{name.replace('_', '-')}",
+        response=CaseDetailOut,
+        summary=summary,
+        operation_id=f"civicgrid_cases_api_{operation or name}",
+    )(endpoint)
+    return endpoint
 
 
-@router.post("/{case_id}/return", response=CaseDetailOut, summary="退回")
-def return_(request: HttpRequest, case_id: Id, payload: ReasonIn):
-    return _move(
-        request, case_id, "return", version=payload.version, reason=payload.reason, note=payload.note
-    )
+_STANDARD_ENDPOINTS = [
+    # name, body, summary, the body fields passed on, description
+    ("accept", AcceptIn, "受理立案", ("note", "category", "priority"), None),
+    ("reject", ReasonIn, "不予受理", ("reason", "note"), None),
+    (
+        "dispatch",
+        DispatchIn,
+        "派遣（被退回的案件即改派）",
+        ("note", "department"),
+        "``department`` may be omitted when the category has a default 处置部门: the case goes there.",
+    ),
+    ("sign", NoteIn, "签收", ("note",), None),
+    ("return", ReasonIn, "退回", ("reason", "note"), None),
+    ("reassign", ReassignIn, "改派", ("department", "note", "reason"), None),
+]
+_STANDARD_ENDPOINTS_AFTER_FINISH = [
+    ("verify_pass", VerifyIn, "核查通过", ("note", "attachment_ids"), None),
+    ("verify_fail", VerifyIn, "核查不通过（返工）", ("reason", "note", "attachment_ids"), None),
+    ("close", NoteIn, "结案", ("note",), None),
+    ("rate", RateIn, "回访评价（不满意可重办）", ("rating", "note", "redo", "department"), None),
+    ("request_extension", ExtensionIn, "申请延期", ("amount", "unit", "reason"), None),
+    ("approve_extension", NoteIn, "批准延期", ("note",), None),
+    ("deny_extension", ReasonIn, "驳回延期", ("note", "reason"), None),
+    ("suspend", ReasonIn, "挂账（暂停计时）", ("reason", "note"), None),
+    ("resume", NoteIn, "恢复", ("note",), None),
+    ("void", ReasonIn, "作废", ("reason", "note"), None),
+    ("merge", MergeIn, "合并到另一案件", ("target_case", "note"), None),
+    (
+        "supervise",
+        NoteIn,
+        "督办（紧急程度提升一级）",
+        ("note",),
+        "督办 notifies the department and the command centre and raises 紧急程度 one step (普通 → 紧急 → 特急); the\n"
+        "timeline entry's data records ``priority_from`` → ``priority``.",
+    ),
+]
 
-
-@router.post("/{case_id}/reassign", response=CaseDetailOut, summary="改派")
-def reassign(request: HttpRequest, case_id: Id, payload: ReassignIn):
-    dept = _department(request.auth, payload.department)
-    return _move(
-        request,
-        case_id,
-        "reassign",
-        version=payload.version,
-        department=dept,
-        note=payload.note,
-        reason=payload.reason,
+for _name, _schema, _summary, _take, _doc in _STANDARD_ENDPOINTS:
+    _move_endpoint(
+        _name, _schema, _summary, take=_take, description=_doc, operation=_name.replace("return", "return_")
     )
 
 
@@ -657,101 +720,148 @@ def finish(
     return _move(request, case_id, "finish", version=form.version, note=form.note, attachments=atts)
 
 
-@router.post("/{case_id}/verify-pass", response=CaseDetailOut, summary="核查通过")
-def verify_pass(request: HttpRequest, case_id: Id, payload: VerifyIn):
-    atts = _attachments(request.auth, payload.attachment_ids)
-    return _move(
-        request, case_id, "verify_pass", version=payload.version, note=payload.note, attachments=atts
-    )
+for _name, _schema, _summary, _take, _doc in _STANDARD_ENDPOINTS_AFTER_FINISH:
+    _move_endpoint(_name, _schema, _summary, take=_take, description=_doc)
 
 
-@router.post("/{case_id}/verify-fail", response=CaseDetailOut, summary="核查不通过（返工）")
-def verify_fail(request: HttpRequest, case_id: Id, payload: VerifyIn):
-    atts = _attachments(request.auth, payload.attachment_ids)
-    return _move(
-        request,
-        case_id,
-        "verify_fail",
-        version=payload.version,
-        reason=payload.reason,
-        note=payload.note,
-        attachments=atts,
-    )
+# --- the other procedures' moves ----------------------------------------------------------------------
+
+_INPUT_TYPES = {
+    "note": (Text, Field(default="", max_length=NOTE, description="备注")),
+    "reason": (Text, Field(default="", max_length=NOTE, description="原因")),
+    "department": (Id | None, Field(default=None, description="部门编号")),
+    "amount": (int | None, Field(default=None, ge=1, le=10_000, description="时限")),
+    "unit": (DeadlineUnit | None, Field(default=None, description="时限单位")),
+    "rating": (Rating | None, Field(default=None, description="评价")),
+    "attachments": (list[Id], Field(default_factory=list, max_length=MAX_IDS, description="附件编号")),
+    "target_case": (Id | None, Field(default=None, description="目标案件编号")),
+}
 
 
-@router.post("/{case_id}/close", response=CaseDetailOut, summary="结案")
-def close(request: HttpRequest, case_id: Id, payload: NoteIn):
-    return _move(request, case_id, "close", version=payload.version, note=payload.note)
+def _detail_type(f) -> tuple:
+    """A detail-model field as a typed, optional body field (the service says which are required)."""
+    from django.db import models as dj
 
-
-@router.post("/{case_id}/rate", response=CaseDetailOut, summary="回访评价（不满意可重办）")
-def rate(request: HttpRequest, case_id: Id, payload: RateIn):
-    return _move(
-        request,
-        case_id,
-        "rate",
-        version=payload.version,
-        rating=payload.rating,
-        note=payload.note,
-        redo=payload.redo,
-        department=_department(request.auth, payload.department),
-    )
-
-
-@router.post("/{case_id}/request-extension", response=CaseDetailOut, summary="申请延期")
-def request_extension(request: HttpRequest, case_id: Id, payload: ExtensionIn):
-    return _move(
-        request,
-        case_id,
-        "request_extension",
-        version=payload.version,
-        amount=payload.amount,
-        unit=payload.unit,
-        reason=payload.reason,
-    )
-
-
-@router.post("/{case_id}/approve-extension", response=CaseDetailOut, summary="批准延期")
-def approve_extension(request: HttpRequest, case_id: Id, payload: NoteIn):
-    return _move(request, case_id, "approve_extension", version=payload.version, note=payload.note)
-
-
-@router.post("/{case_id}/deny-extension", response=CaseDetailOut, summary="驳回延期")
-def deny_extension(request: HttpRequest, case_id: Id, payload: ReasonIn):
-    return _move(
-        request, case_id, "deny_extension", version=payload.version, note=payload.note, reason=payload.reason
-    )
-
-
-@router.post("/{case_id}/suspend", response=CaseDetailOut, summary="挂账（暂停计时）")
-def suspend(request: HttpRequest, case_id: Id, payload: ReasonIn):
-    return _move(
-        request, case_id, "suspend", version=payload.version, reason=payload.reason, note=payload.note
-    )
-
-
-@router.post("/{case_id}/resume", response=CaseDetailOut, summary="恢复")
-def resume(request: HttpRequest, case_id: Id, payload: NoteIn):
-    return _move(request, case_id, "resume", version=payload.version, note=payload.note)
-
-
-@router.post("/{case_id}/void", response=CaseDetailOut, summary="作废")
-def void(request: HttpRequest, case_id: Id, payload: ReasonIn):
-    return _move(request, case_id, "void", version=payload.version, reason=payload.reason, note=payload.note)
-
-
-@router.post("/{case_id}/merge", response=CaseDetailOut, summary="合并到另一案件")
-def merge(request: HttpRequest, case_id: Id, payload: MergeIn):
-    target = selectors.visible_cases(user=request.auth).filter(pk=payload.target_case).first()
-    if target is None:
-        raise ValidationFailed(
-            "要合并到的案件不存在", field="target_case", code=CaseErrorCode.MERGE_TARGET_INVALID
+    desc = str(f.verbose_name)
+    if f.choices:
+        return (
+            Literal[tuple(str(v) for v, _l in f.flatchoices)] | None,
+            Field(default=None, description=desc),
         )
-    return _move(request, case_id, "merge", version=payload.version, target_case=target, note=payload.note)
+    if isinstance(f, dj.BooleanField):
+        return (bool | None, Field(default=None, description=desc))
+    if isinstance(f, dj.DateTimeField):
+        return (datetime | None, Field(default=None, description=desc))
+    if isinstance(f, dj.DateField):
+        return (date | None, Field(default=None, description=desc))
+    if isinstance(f, dj.DecimalField):
+        return (
+            Decimal | None,
+            Field(default=None, max_digits=f.max_digits, decimal_places=f.decimal_places, description=desc),
+        )
+    if isinstance(f, dj.FloatField):
+        return (float | None, Field(default=None, description=desc))
+    if isinstance(f, dj.ForeignKey):
+        return (Id | None, Field(default=None, description=desc))
+    if isinstance(f, dj.IntegerField):
+        low = 0 if isinstance(f, dj.PositiveIntegerField | dj.PositiveSmallIntegerField) else -MAX_DB_INT
+        return (int | None, Field(default=None, ge=low, le=MAX_DB_INT, description=desc))
+    return (Text | None, Field(default=None, max_length=f.max_length or 5000, description=desc))
 
 
-@router.post("/{case_id}/supervise", response=CaseDetailOut, summary="督办（紧急程度提升一级）")
-def supervise(request: HttpRequest, case_id: Id, payload: NoteIn):
-    """督办 notifies the department and the command centre and raises 紧急程度 one step (普通 → 紧急 → 特急); the
-    timeline entry's data records ``priority_from`` → ``priority``."""
-    return _move(request, case_id, "supervise", version=payload.version, note=payload.note)
+def _move_schema(name: str, defs: list) -> type[Schema]:
+    """The body of ``POST /cases/{id}/{name}`` for every procedure with a move ``name`` (their inputs merged)."""
+    fields: dict = {"version": (int, Field(ge=1, le=MAX_DB_INT))}
+    for proc, m in defs:
+        for n in proc.inputs(m):
+            fields["attachment_ids" if n == "attachments" else n] = _INPUT_TYPES[n]
+        for d in m.detail_fields:
+            fields.setdefault(d, _detail_type(proc.detail_model._meta.get_field(d)))
+    camel = "".join(p.title() for p in name.split("_"))
+    return create_model(f"{camel}MoveIn", __base__=Schema, **fields)
+
+
+def _generate_procedure_endpoints() -> list[str]:
+    """One endpoint per move name of the registered procedures that has none yet (called at import, after
+    every app's ``ready()`` registered its procedures)."""
+    taken = set(workflow.MOVES)
+    by_name: dict[str, list] = {}
+    for proc in procedures.all_procedures():
+        for m in proc.moves:
+            if m.name not in taken:
+                by_name.setdefault(m.name, []).append((proc, m))
+    for name, defs in by_name.items():
+        labels = "；".join(dict.fromkeys(f"{p.label}：{m.label}" for p, m in defs))
+        _move_endpoint(name, _move_schema(name, defs), labels, operation=f"move_{name}")
+    return list(by_name)
+
+
+GENERATED_MOVES = _generate_procedure_endpoints()
+
+
+# --- /api/v1/procedures ---------------------------------------------------------------------------
+
+procedures_router = Router(tags=["办理程序"])
+
+
+class StateDefOut(Schema):
+    value: str
+    label: str
+    color: str
+
+
+class MoveDefOut(Schema):
+    name: str
+    path: str
+    label: str
+    sources: list[str]
+    target: str
+    roles: dict[str, str | None]
+    needs: str | None
+    style: str
+    fields: list[str]
+    required: list[str]
+    detail_fields: list[str]
+
+
+class BoundsOut(Schema):
+    move: str
+    minimum: int
+    maximum: int
+    unit: str
+
+
+class StageRuleOut(Schema):
+    code: str
+    label: str
+    starts: list[str]
+    stops: list[str]
+    rule: Literal["fixed", "chosen", "category"]
+    amount: int | None
+    unit: str | None
+    chosen: BoundsOut | None
+
+
+class ProcedureOut(Schema):
+    code: str
+    label: str
+    initial: str
+    states: list[StateDefOut]
+    groups: dict[str, list[str]]
+    moves: list[MoveDefOut]
+    stages: list[StageRuleOut]
+    detail_fields: list[str]
+    restricted: bool
+
+
+@procedures_router.get(
+    "", response=list[ProcedureOut], summary="办理程序（状态、操作、时限环节、每个操作的输入）"
+)
+def list_procedures(request: HttpRequest):
+    """Every registered 办理程序: its states and groups (open/closed/terminal/done/paused), its moves with roles,
+    conditions and inputs (``fields``; ``detail_fields`` of its detail record required at that move), its stages
+    with their deadline rule (``fixed`` amount+unit, ``chosen`` on the case within bounds, or the ``category``'s).
+    A move is made with ``POST /api/v1/cases/{id}/{path}``."""
+    if not has_capability(request.auth, Capability.BUSINESS_VIEW):
+        raise PermissionDenied("当前角色不能查看办理程序", code=CaseErrorCode.ROLE_NOT_ALLOWED)
+    return [p.describe() for p in procedures.all_procedures()]

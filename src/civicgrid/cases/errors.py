@@ -42,6 +42,11 @@ class CaseErrorCode(StrEnum):
     INVALID_FILTER = "invalid_filter"  # unknown state / light / inbox tab / export filter
     IDEMPOTENCY_KEY_INVALID = "invalid_idempotency_key"  # longer than 100 characters or not plain text
     NUMBERS_EXHAUSTED = "case_numbers_exhausted"  # 99999 cases numbered on one day
+    LIMIT_OUT_OF_BOUNDS = (
+        "limit_out_of_bounds"  # a stage limit chosen at a move is outside the procedure's bounds
+    )
+    DETAIL_REQUIRED = "detail_required"  # a field of the procedure's detail record (``field``) is missing
+    UNKNOWN_PROCEDURE = "unknown_procedure"  # no such 办理程序
     IMPORT_ROW_INVALID = (
         "import_row_invalid"  # a row of a closed-case import (``details``: index, source_ref)
     )

@@ -10,7 +10,7 @@ import tempfile
 
 from civicgrid.cases import selectors
 from civicgrid.cases.errors import CaseErrorCode
-from civicgrid.cases.models import CaseState, Light, Priority, Rating, Source
+from civicgrid.cases.models import Light, Priority, Rating, Source
 from civicgrid.core import clock
 from civicgrid.core.xlsx import SheetWriter
 
@@ -20,7 +20,7 @@ MAX_ROWS = 100_000
 COLUMNS = [
     ("案件编号", 18, lambda c: c.number or f"#{c.pk}"),
     ("标题", 36, lambda c: c.title),
-    ("状态", 14, lambda c: _label(CaseState, c.state)),
+    ("状态", 14, lambda c: c.get_state_display()),  # in the case's own procedure
     ("来源", 12, lambda c: _label(Source, c.source)),
     ("来源编号", 16, lambda c: c.source_ref),
     ("大类", 16, lambda c: c.category.parent.name if c.category_id and c.category.parent_id else ""),

@@ -19,6 +19,7 @@ from civicgrid.cases.models import (
     Rating,
     Source,
 )
+from civicgrid.cases.procedures import INPUT_FIELDS
 from civicgrid.core.roles import Capability, has_capability
 from civicgrid.places import selectors as place_selectors
 
@@ -438,3 +439,109 @@ def form_for(move: str) -> type[MoveForm]:
 
 # service error field → form field (where they differ)
 FIELD_ALIASES = {"target_case": "target_number", "photos": "attachments"}
+
+
+# --- forms generated from a procedure's move table (every procedure but the standard one) -------------------
+
+
+def _generated_field(name: str, m, bounds) -> forms.Field:
+    required = name in m.required
+    label = INPUT_FIELDS[name]
+    if name in ("note", "reason"):
+        return forms.CharField(
+            label=label, required=required, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        )
+    if name == "department":
+        return forms.TypedChoiceField(label=label, coerce=int, required=required, empty_value=None)
+    if name == "amount":
+        if bounds is not None:
+            unit = DeadlineUnit(bounds.unit).label
+            return forms.IntegerField(
+                label=f"时限（{unit}）",
+                required=True,
+                help_text=f"{bounds.minimum}–{bounds.maximum} 个{unit}",
+            )
+        return forms.IntegerField(label=label, required=required, min_value=1, max_value=10_000)
+    if name == "unit":
+        choices = [(bounds.unit, DeadlineUnit(bounds.unit).label)] if bounds else DeadlineUnit.choices
+        return forms.ChoiceField(label=label, choices=choices, required=required or bool(bounds))
+    if name == "rating":
+        return forms.ChoiceField(
+            label=label,
+            choices=[(r.value, r.label) for r in Rating],
+            widget=forms.RadioSelect,
+            required=required,
+        )
+    if name == "attachments":
+        return MultipleImageField(label=label, required=required)
+    if name == "target_case":
+        return forms.CharField(label="目标案件编号", max_length=20, required=required)
+    raise ValueError(name)
+
+
+class GeneratedMoveForm(MoveForm):
+    """A move form built from the move's declared inputs and detail fields (see :func:`generated_form`)."""
+
+    detail_names: tuple[str, ...] = ()
+    move_def = None
+
+    def setup(self):
+        if "department" in self.fields:
+            depts = list(account_selectors.visible_departments(user=self.user))
+            self.fields["department"].choices = [("", "请选择部门")] + [(d.pk, d.name) for d in depts]
+        if self.case is not None and self.detail_names:
+            from civicgrid.cases import procedures
+
+            record = procedures.for_case(self.case).detail_of(self.case)
+            if record is not None:
+                for name in self.detail_names:
+                    self.initial.setdefault(name, getattr(record, name))
+
+    def clean_target_case(self):
+        number = (self.cleaned_data.get("target_case") or "").strip().upper()
+        if not number:
+            return None
+        target = selectors.visible_cases(user=self.user).filter(number=number).first()
+        if target is None:
+            raise forms.ValidationError("找不到该编号的案件（或您无权查看）")
+        return target
+
+    def service_kwargs(self) -> dict:
+        kw = super().service_kwargs()
+        detail = {n: self.cleaned_data.get(n) for n in self.detail_names if n in self.cleaned_data}
+        if detail:
+            kw["detail"] = detail
+        return kw
+
+
+_GENERATED: dict[tuple[str, str], type[MoveForm]] = {}
+
+
+def generated_form(proc, m) -> type[MoveForm]:
+    """The form of move ``m`` of procedure ``proc``, built once from the table: its inputs
+    (:data:`civicgrid.cases.procedures.INPUT_FIELDS`) and the detail-model fields it requires."""
+    key = (proc.code, m.name)
+    cls = _GENERATED.get(key)
+    if cls is not None and cls.move_def is m:
+        return cls
+    bounds = proc.chosen_at(m.name)
+    names = list(proc.inputs(m))
+    attrs: dict = {n: _generated_field(n, m, bounds) for n in names}
+    for name in m.detail_fields:
+        f = proc.detail_model._meta.get_field(name).formfield()
+        f.required = True
+        attrs[name] = f
+    attrs.update(args=tuple(names), detail_names=tuple(m.detail_fields), move_def=m)
+    cls = type(f"{proc.code.title()}{m.name.title().replace('_', '')}Form", (GeneratedMoveForm,), attrs)
+    _GENERATED[key] = cls
+    return cls
+
+
+def move_form(case, m) -> type[MoveForm]:
+    """The action form of move ``m`` on ``case``: the standard procedure's own classes, else generated."""
+    from civicgrid.cases import procedures
+
+    proc = procedures.for_case(case)
+    if proc.handlers_own_rules:
+        return form_for(m.name)
+    return generated_form(proc, m)

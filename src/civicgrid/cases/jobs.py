@@ -14,7 +14,7 @@ from datetime import datetime
 from django.db import transaction
 
 from civicgrid.accounts.roles import Role
-from civicgrid.cases import deadlines
+from civicgrid.cases import deadlines, procedures
 from civicgrid.cases.models import Case, CaseState, Light, NotificationKind
 from civicgrid.cases.notifications import department_members, notify, users_with_roles
 from civicgrid.core import clock, periodic
@@ -23,6 +23,7 @@ from civicgrid.core.periodic import EPOCH, claim, release  # noqa: F401 (re-expo
 log = logging.getLogger(__name__)
 
 LIGHT_RANK = {"": 0, Light.GREEN: 0, Light.YELLOW: 1, Light.RED: 2}
+# the standard procedure's states in which a stage clock runs (the job asks procedures.group_q("running"))
 RUNNING_STATES = [
     CaseState.ACCEPTED,
     CaseState.DISPATCHED,
@@ -84,7 +85,7 @@ def _refresh_lights(now: datetime | None = None, *, batch_size: int = 500) -> di
     counts = {"checked": 0, "changed": 0, "yellow": 0, "red": 0, "notified": 0, "skipped": False}
     now = now or clock.now()
     qs = (
-        Case.objects.filter(state__in=RUNNING_STATES, paused_since__isnull=True)
+        Case.objects.filter(procedures.group_q("running"), paused_since__isnull=True)
         .exclude(stage="")
         .select_related("category")
         .order_by("pk")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db.models import Count
 from prometheus_client.core import GaugeMetricFamily
 
-from civicgrid.cases.models import OPEN_STATES, Case, Light
+from civicgrid.cases import procedures
+from civicgrid.cases.models import Case, Light
 
 
 def families():
@@ -13,7 +14,7 @@ def families():
         "civicgrid_open_cases", "Open (not yet closed) cases by light", labels=["light"]
     )
     by_light = dict(
-        Case.objects.filter(state__in=list(OPEN_STATES))
+        Case.objects.filter(procedures.group_q("open"))  # open in its own procedure
         .values_list("light")
         .annotate(n=Count("id"))
         .values_list("light", "n")

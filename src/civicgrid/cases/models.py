@@ -205,7 +205,10 @@ class Case(models.Model):
         related_name="cases",
     )
     priority = models.CharField("紧急程度", max_length=10, choices=Priority.choices, default=Priority.NORMAL)
-    state = models.CharField("状态", max_length=16, choices=CaseState.choices, default=CaseState.REPORTED)
+    # the 办理程序 (civicgrid.cases.procedures): its states, moves and stages; ``state`` and ``stage`` hold the
+    # procedure's own values (no fixed choices: each procedure labels them)
+    procedure = models.CharField("办理程序", max_length=24, default="standard", db_index=True)
+    state = models.CharField("状态", max_length=16, default=CaseState.REPORTED)
     version = models.PositiveIntegerField("版本", default=1)
     suspended_from = models.CharField("挂账前状态", max_length=16, blank=True)
     returned = models.BooleanField("被退回待改派", default=False)
@@ -275,7 +278,7 @@ class Case(models.Model):
     handling_feedback = models.TextField("处置反馈", blank=True)
 
     # current stage clock (see civicgrid.cases.deadlines)
-    stage = models.CharField("当前时限环节", max_length=10, choices=Stage.choices, blank=True)
+    stage = models.CharField("当前时限环节", max_length=10, blank=True)
     clock_started_at = models.DateTimeField("计时开始", null=True, blank=True)
     limit_amount = models.PositiveIntegerField("时限", null=True, blank=True)
     limit_unit = models.CharField("时限单位", max_length=16, choices=DeadlineUnit.choices, blank=True)
@@ -330,10 +333,29 @@ class Case(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.state in OPEN_STATES
+        from civicgrid.cases import procedures
+
+        return self.state in procedures.for_case(self).open
+
+    def get_state_display(self) -> str:
+        from civicgrid.cases import procedures
+
+        return procedures.for_case(self).state_label(self.state)
 
     def get_state_color(self) -> str:
-        return CaseState(self.state).color
+        from civicgrid.cases import procedures
+
+        return procedures.for_case(self).state_color(self.state)
+
+    def get_stage_display(self) -> str:
+        from civicgrid.cases import procedures
+
+        return procedures.for_case(self).stage_label(self.stage) if self.stage else ""
+
+    def get_procedure_display(self) -> str:
+        from civicgrid.cases import procedures
+
+        return procedures.for_case(self).label
 
 
 class CaseDepartment(models.Model):

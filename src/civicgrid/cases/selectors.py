@@ -24,6 +24,7 @@ from django.db.models import Case as When_
 from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 
 from civicgrid.accounts.roles import Role
+from civicgrid.cases import procedures
 from civicgrid.cases.errors import CaseErrorCode
 from civicgrid.cases.models import (
     Attachment,
@@ -93,6 +94,11 @@ def _case_scope(qs: QuerySet, user, action: str) -> QuerySet:
     if not has_capability(user, Capability.BUSINESS_VIEW):
         return qs.none()
     q = _case_q(user) if action == "view" else _case_change_q(user)
+    # a procedure with a visibility rule (信访: its desk, leaders, the case's 包案领导) shows its cases only where
+    # the rule holds too, on top of the jurisdiction above
+    extra = procedures.visibility_q(user)
+    if extra is not None:
+        q = extra if q is None else q & extra
     return qs if q is None else qs.filter(q)
 
 
@@ -212,7 +218,8 @@ def filter_cases(
     if status:
         states = [status] if isinstance(status, str) else list(status)
         states = [s for part in states for s in str(part).split(",") if s]
-        bad = [s for s in states if s not in CaseState.values]
+        known = procedures.all_states()
+        bad = [s for s in states if s not in known]
         if bad:
             raise ValidationFailed(
                 f"未知状态：{', '.join(bad)}", field="status", code=CaseErrorCode.INVALID_FILTER
@@ -274,10 +281,12 @@ def inbox(*, user, tab: str = "all") -> QuerySet[Case]:
     if tab == "followup" and not has_capability(user, Capability.CASE_FOLLOWUP):
         return Case.objects.none()  # only the command centre makes follow-up calls (no query)
     qs = _inbox_all(user)
+    # 回访: closed (handled to the end) but not final yet — for the standard procedure: 已结案
+    followup = procedures.group_q("followup")
     if tab == "active":
-        return qs.exclude(state=CaseState.CLOSED)
+        return qs.exclude(followup)
     if tab == "followup":
-        return qs.filter(state=CaseState.CLOSED)
+        return qs.filter(followup)
     return qs
 
 
@@ -318,20 +327,27 @@ def _inbox_all(user) -> QuerySet[Case]:
         output_field=IntegerField(),
     )
     if role == Role.DISPATCHER:
-        return qs.filter(desk).annotate(urgency=urgency).order_by("urgency", "due_at", "created_at", "pk")
+        return (
+            qs.filter(procedures.inbox_q(role, desk))
+            .annotate(urgency=urgency)
+            .order_by("urgency", "due_at", "created_at", "pk")
+        )
     if role == Role.SHIFT_LEADER:
         return (
             qs.filter(
-                desk
-                | Q(pending_ext)
-                | Q(
-                    light=Light.RED,
-                    state__in=[
-                        CaseState.DISPATCHED,
-                        CaseState.HANDLING,
-                        CaseState.HANDLED,
-                        CaseState.ACCEPTED,
-                    ],
+                procedures.inbox_q(
+                    role,
+                    desk
+                    | Q(pending_ext)
+                    | Q(
+                        light=Light.RED,
+                        state__in=[
+                            CaseState.DISPATCHED,
+                            CaseState.HANDLING,
+                            CaseState.HANDLED,
+                            CaseState.ACCEPTED,
+                        ],
+                    ),
                 )
             )
             .annotate(urgency=urgency)
@@ -339,7 +355,10 @@ def _inbox_all(user) -> QuerySet[Case]:
         )
     if role == Role.DEPT_HANDLER:
         return qs.filter(
-            department_id=user.department_id, state__in=[CaseState.DISPATCHED, CaseState.HANDLING]
+            procedures.inbox_q(
+                role,
+                Q(department_id=user.department_id, state__in=[CaseState.DISPATCHED, CaseState.HANDLING]),
+            )
         ).order_by("due_at", "pk")
     if role in (Role.GRID_WORKER, Role.COMMUNITY_STAFF):
         from civicgrid.cases.services import _own_grid_ids
@@ -348,9 +367,13 @@ def _inbox_all(user) -> QuerySet[Case]:
             place = Q(grid_id__in=list(_own_grid_ids(user)))
         else:
             place = Q(community_id=user.community_id)
-        return qs.filter(place, state=CaseState.HANDLED).order_by("due_at", "pk")
+        return qs.filter(procedures.inbox_q(role, place & Q(state=CaseState.HANDLED))).order_by(
+            "due_at", "pk"
+        )
     if role == Role.LEADER:
-        return qs.filter(light=Light.RED).exclude(state=CaseState.SUSPENDED).order_by("due_at", "pk")
+        return qs.filter(
+            procedures.inbox_q(role, Q(light=Light.RED) & ~Q(state=CaseState.SUSPENDED))
+        ).order_by("due_at", "pk")
     return qs.none()
 
 

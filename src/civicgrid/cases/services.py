@@ -29,12 +29,11 @@ from django.db.models.base import ModelState
 
 from civicgrid.accounts.models import Department, User
 from civicgrid.accounts.roles import Role
-from civicgrid.cases import deadlines, workflow
+from civicgrid.cases import deadlines, procedures, workflow
 from civicgrid.cases.attachments import store_upload
 from civicgrid.cases.errors import CaseErrorCode
 from civicgrid.cases.models import (
     PRIORITY_ORDER,
-    TERMINAL_STATES,
     Attachment,
     AttachmentKind,
     Case,
@@ -98,7 +97,7 @@ def facts_for(case: Case, user) -> workflow.Facts:
         and case.category.grid_worker_can_file
         and (own_grid or (case.created_by_id is not None and case.created_by_id == user.pk))
     )
-    pending = case.state in (CaseState.DISPATCHED, CaseState.HANDLING) and (
+    pending = case.state in procedures.for_case(case).extension_states and (
         ExtensionRequest.objects.filter(case_id=case.pk, status=ExtensionStatus.PENDING).exists()
     )
     return workflow.Facts(
@@ -404,6 +403,7 @@ def create_case(
     auto_accept: bool = False,
     channel: str = "",
     place_checked: bool = False,
+    procedure: str = procedures.DEFAULT_CODE,
 ) -> Case:
     """上报 a case (state ``reported``; ``auto_accept`` also 立案 it in the same transaction).
 
@@ -418,7 +418,15 @@ def create_case(
 
     A new case carries ``created_events``: the timeline entries this call wrote, each with ``stored_attachments``,
     so a caller can answer with the case without reading it back (``None`` when ``auto_accept`` also moved it).
+
+    ``procedure``: the 办理程序 the case follows (:mod:`civicgrid.cases.procedures`); it starts in that
+    procedure's initial state and, unless the procedure numbers at a move, gets its number now.
     """
+    proc = procedures.get(procedure) if procedure != procedures.DEFAULT_CODE else None
+    if proc is not None and auto_accept:
+        raise ValidationFailed(
+            f"「{proc.label}」没有立案操作", field="auto_accept", code=CaseErrorCode.INVALID_INPUT
+        )
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         raise PermissionDenied("请先登录", code=CaseErrorCode.LOGIN_REQUIRED)
     if not has_capability(actor, Capability.CASE_CREATE):
@@ -489,6 +497,10 @@ def create_case(
                     case.community = grid.community
                 else:
                     case.community_id = grid.community_id
+            if proc is not None:
+                case.procedure, case.state = proc.code, proc.initial
+                if proc.number_at_create:
+                    case.number = allocate_number(now)
             case.title = _title(case)
             case.save()
             event = _append_event(
@@ -835,8 +847,10 @@ def perform(
     priority: str | None = None,
     redo: bool = False,
     channel: str = "",
+    detail: dict | None = None,
 ) -> Case:
-    """Make ``move`` on ``case`` (any name of :data:`civicgrid.cases.workflow.MOVES`, ``-`` or ``_``).
+    """Make ``move`` on ``case`` (any move of the case's procedure, :mod:`civicgrid.cases.procedures`; the
+    standard one's are :data:`civicgrid.cases.workflow.MOVES`; ``-`` or ``_``).
 
     Raises NotFound (out of scope), StaleVersion (``version`` is not the current one), IllegalTransition (not
     legal from the current state), PermissionDenied (the role may not), ValidationFailed (naming the field).
@@ -844,7 +858,7 @@ def perform(
     the 处置 limit instead of the category's (a 12345 工单 brings its own 办理时限); ``redo`` with a 不满意
     ``rating`` sends the case back to the department (重办); ``channel`` (:mod:`civicgrid.cases.channels`:
     ``import`` …) records on the timeline entry that it came through an import or an interface rather than a
-    person at a desk.
+    person at a desk. ``detail``: values of the procedure's detail record (its fields by name).
     """
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         raise PermissionDenied("请先登录", code=CaseErrorCode.LOGIN_REQUIRED)
@@ -871,11 +885,13 @@ def perform(
             priority=priority,
             redo=redo,
             channel=channel,
+            detail=detail,
         )
 
 
 def _perform_locked(*, actor, case: Case, move: str, version: int, now: datetime, **kw) -> Case:
-    m = workflow.get_move(move)
+    proc = procedures.for_case(case)  # a case never changes its procedure
+    m = proc.get_move(move)
     try:
         version = int(version)
     except (TypeError, ValueError):
@@ -886,7 +902,7 @@ def _perform_locked(*, actor, case: Case, move: str, version: int, now: datetime
             details={"current_version": locked.version, "state": locked.state},
             code=CaseErrorCode.STALE_VERSION,
         )
-    workflow.check(locked.state, m, actor.role, facts_for(locked, actor))
+    proc.check(locked.state, m, actor.role, facts_for(locked, actor))
     # second guard: the workflow table says which role may make the move, the scope which cases this user may
     # change at all (e.g. 领导 change none, a department only what is assigned to it now)
     if m.name not in OVERSIGHT_MOVES:
@@ -898,13 +914,18 @@ def _perform_locked(*, actor, case: Case, move: str, version: int, now: datetime
             )
     from_state = locked.state
     before = audit.snapshot(locked)
-    handler = _HANDLERS[m.name]
     ctx = _Ctx(actor=actor, case=locked, move=m, now=now, **kw)
-    data = handler(ctx) or {}
+    if proc.handlers_own_rules:
+        data = proc.handler(m.name)(ctx) or {}
+    else:
+        chosen = _generic_before(ctx, proc)
+        data = {**ctx.generic_data, **(proc.handler(m.name)(ctx) or {})}
     if m.target != workflow.STAY:
         locked.state = workflow.target_state(m, from_state, locked.suspended_from)
     if ctx.override_state:
         locked.state = ctx.override_state
+    if not proc.handlers_own_rules:
+        _generic_after(ctx, proc, from_state, chosen)
     deadlines.refresh(locked, now)
     locked.version = version + 1
     locked.updated_at = now
@@ -963,8 +984,12 @@ class _Ctx:
         priority=None,
         redo=False,
         channel="",
+        detail=None,
     ):
         self.actor, self.case, self.move, self.now = actor, case, move, now
+        self.detail = dict(detail or {})
+        self.detail_record = None
+        self.generic_data: dict = {}
         self.channel = channel
         self.note = (note or "").strip()
         self.department, self.reason = department, (reason or "").strip()
@@ -1315,7 +1340,7 @@ def _h_merge(ctx: _Ctx):
         )
     if target.pk == ctx.case.pk:
         raise ValidationFailed("不能合并到自身", field="target_case", code=CaseErrorCode.MERGE_TARGET_INVALID)
-    if target.state in TERMINAL_STATES:
+    if target.state in procedures.for_case(target).terminal:
         raise ValidationFailed(
             "目标案件已办结或作废，不能合并", field="target_case", code=CaseErrorCode.MERGE_TARGET_INVALID
         )
@@ -1370,6 +1395,126 @@ _HANDLERS = {
     "supervise": _h_supervise,
 }
 assert set(_HANDLERS) == set(workflow.MOVES), "every move needs a handler"
+procedures.STANDARD.handlers.update(_HANDLERS)
+
+
+# --- the engine's rules for every other procedure (procedures.Procedure.handlers_own_rules = False) ---------
+
+_CTX_INPUT = {
+    "note": "note",
+    "reason": "reason",
+    "department": "department",
+    "amount": "amount",
+    "unit": "unit",
+    "rating": "rating",
+    "attachments": "attachments",
+    "target_case": "target_case",
+}
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip()) or value == []
+
+
+def _generic_before(ctx: _Ctx, proc) -> tuple[int, str] | None:
+    """Before the move's handler: required input, the department, the rating, a stage limit chosen at this move
+    (within the procedure's bounds) and the detail record. Returns the chosen limit."""
+    m, case = ctx.move, ctx.case
+    detail_names = set(procedures.detail_field_names(proc))
+    for f in m.required:
+        if f in detail_names:
+            continue
+        if _blank(getattr(ctx, _CTX_INPUT[f])):
+            label = procedures.INPUT_FIELDS[f]
+            raise ValidationFailed(f"请填写{label}", field=f, code=CaseErrorCode.FIELD_REQUIRED)
+    fields = procedures.move_fields(m)
+    if "department" in fields and ctx.department is not None:
+        dept = _check_department(ctx.department)
+        case.department = dept
+        link, created = CaseDepartment.objects.get_or_create(
+            case=case, department=dept, defaults={"first_assigned_at": ctx.now}
+        )
+        if not created and link.revoked_at is not None:
+            link.revoked_at = None
+            link.save(update_fields=["revoked_at"])
+        ctx.generic_data.update(department=dept.pk, department_name=dept.name)
+    if "rating" in fields and ctx.rating not in (None, ""):
+        if ctx.rating not in Rating.values:
+            raise ValidationFailed(
+                "请选择评价（满意/基本满意/不满意）", field="rating", code=CaseErrorCode.INVALID_INPUT
+            )
+        case.rating = ctx.rating
+        ctx.generic_data["rating"] = ctx.rating
+    chosen = None
+    bounds = proc.chosen_at(m.name)
+    if bounds is not None:
+        chosen = bounds.validate(ctx.amount, ctx.unit)
+        ctx.generic_data["limit"] = {"amount": chosen[0], "unit": chosen[1]}
+    if proc.detail_model is not None and (ctx.detail or m.detail_fields):
+        _write_detail(ctx, proc, detail_names)
+    return chosen
+
+
+def _write_detail(ctx: _Ctx, proc, names: set[str]) -> None:
+    from django.core.exceptions import ValidationError
+
+    unknown = sorted(set(ctx.detail) - names)
+    if unknown:
+        raise ValidationFailed(
+            f"未知明细字段：{', '.join(unknown)}", field=unknown[0], code=CaseErrorCode.INVALID_INPUT
+        )
+    model = proc.detail_model
+    record = proc.detail_of(ctx.case) or model(case=ctx.case)
+    changed = {}
+    for name, value in ctx.detail.items():
+        f = model._meta.get_field(name)
+        if isinstance(value, str):
+            value = value.strip()
+        if _blank(value):
+            value = None if f.null else ("" if f.empty_strings_allowed else None)
+            if value is None and not f.null:
+                continue  # left blank: the requirement below decides
+        else:
+            try:
+                value = f.clean(value, record)
+            except ValidationError as exc:
+                raise ValidationFailed(
+                    f"「{f.verbose_name}」{'；'.join(exc.messages)}",
+                    field=name,
+                    code=CaseErrorCode.INVALID_INPUT,
+                )
+        setattr(record, f.attname, value)
+        changed[name] = value
+    for name in ctx.move.detail_fields:
+        if _blank(getattr(record, model._meta.get_field(name).attname)):
+            f = model._meta.get_field(name)
+            raise ValidationFailed(f"请填写{f.verbose_name}", field=name, code=CaseErrorCode.DETAIL_REQUIRED)
+    record.save()
+    ctx.detail_record = record
+    if changed:
+        ctx.generic_data["detail"] = changed
+
+
+def _generic_after(ctx: _Ctx, proc, from_state: str, chosen: tuple[int, str] | None) -> None:
+    """After the state changed: stage clocks (stop, start with the rule's limit), pause/unpause in the
+    procedure's ``paused`` states, ``closed_at`` on entering/leaving its ``closed`` states."""
+    case, name, now = ctx.case, ctx.move.name, ctx.now
+    to_state = case.state
+    if to_state in proc.paused and from_state not in proc.paused:
+        case.suspended_from = from_state
+        deadlines.pause(case, now)
+    elif from_state in proc.paused and to_state not in proc.paused:
+        case.suspended_from = ""
+        deadlines.unpause(case, now)
+    if name in proc.stops or to_state in proc.closed:
+        deadlines.stop_clock(case)
+    rule = proc.starts.get(name)
+    if rule is not None:
+        deadlines.start_stage(case, rule.code, now, proc.limit_for(case, rule.code, chosen=chosen))
+    if to_state in proc.closed and from_state not in proc.closed:
+        case.closed_at = now
+    elif from_state in proc.closed and to_state not in proc.closed:
+        case.closed_at = None
 
 
 # --- notifications and attachments for the API/UI -------------------------------------------------

@@ -19,10 +19,9 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_http_methods
 
 from civicgrid.cases import attachments as attachment_files
-from civicgrid.cases import channels, exports, selectors, services, workflow
-from civicgrid.cases.forms import FIELD_ALIASES, CaseCreateForm, CaseFilterForm, form_for
+from civicgrid.cases import channels, exports, procedures, selectors, services, workflow
+from civicgrid.cases.forms import FIELD_ALIASES, CaseCreateForm, CaseFilterForm, move_form
 from civicgrid.cases.models import (
-    OPEN_STATES,
     AttachmentKind,
     CaseState,
     Category,
@@ -83,8 +82,9 @@ def _decorate(cases, now=None):
     """Add display attributes used by the row/due templates (no queries)."""
     now = now or clock.now()
     for c in cases:
-        c.state_label = _label(CaseState, c.state)
-        c.state_color = _color(CaseState, c.state)
+        proc = procedures.for_case(c)
+        c.state_label = proc.state_label(c.state)
+        c.state_color = proc.state_color(c.state)
         c.priority_label = _label(Priority, c.priority)
         c.priority_color = _color(Priority, c.priority)
         c.source_label = _label(Source, c.source)
@@ -118,8 +118,10 @@ def inbox(request):
         "followup": selectors.inbox(user=user, tab="followup").count(),
         "red": sum(1 for _s, light, _d in rows if light == Light.RED),
         "yellow": sum(1 for _s, light, _d in rows if light == Light.YELLOW),
-        "overdue": sum(1 for s, _l, due in rows if due and due < now and s in OPEN_STATES),
-        "states": [(_label(CaseState, s), _color(CaseState, s), n) for s, n in by_state.most_common()],
+        "overdue": sum(1 for s, _l, due in rows if due and due < now and s in procedures.states_in("open")),
+        "states": [
+            (procedures.all_states().get(s, s), _color(CaseState, s), n) for s, n in by_state.most_common()
+        ],
     }
     page = Paginator(selectors.inbox(user=user, tab=tab), INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
     items = _decorate(list(page.object_list), now)
@@ -214,13 +216,13 @@ def export(request):
 # --- 详情 + 操作 ----------------------------------------------------------------------------------
 
 
-def _clock_view(snapshot: dict) -> dict | None:
+def _clock_view(snapshot: dict, proc=None) -> dict | None:
     if not snapshot or not snapshot.get("stage"):
         return None
     unit = snapshot.get("unit") or ""
     hours = 3600.0
     return {
-        "stage": _label(Stage, snapshot["stage"]),
+        "stage": proc.stage_label(snapshot["stage"]) if proc else _label(Stage, snapshot["stage"]),
         "limit": snapshot.get("limit"),
         "extension": snapshot.get("extension") or 0,
         "unit": _label(DeadlineUnit, unit) if unit else "",
@@ -282,13 +284,14 @@ def _timeline(user, case):
     category_names = dict(
         Category.objects.restrict(user, "view").filter(code__in=codes).values_list("code", "name")
     )
-    for e, label in zip(events, workflow.timeline_labels(events), strict=True):
+    proc = procedures.for_case(case)
+    for e, label in zip(events, workflow.timeline_labels(events, proc), strict=True):
         e.move_label = label
-        e.from_label = _label(CaseState, e.from_state) if e.from_state else ""
-        e.to_label = _label(CaseState, e.to_state)
-        e.to_color = _color(CaseState, e.to_state)
+        e.from_label = proc.state_label(e.from_state) if e.from_state else ""
+        e.to_label = proc.state_label(e.to_state)
+        e.to_color = proc.state_color(e.to_state)
         e.who, e.role_label = channels.actor_labels(e, source=case.source)
-        e.clock_view = _clock_view(e.clock)
+        e.clock_view = _clock_view(e.clock, proc)
         e.facts = _event_facts(e, category_names)
         e.photos = list(e.attachments.all())
     return events
@@ -304,7 +307,7 @@ def _detail_context(request, case, *, bound=None, conflict: str = "", error: str
         if bound is not None and bound.prefix == m.name:
             form = bound
         else:
-            form = form_for(m.name)(user=user, case=case, prefix=m.name, initial={"version": case.version})
+            form = move_form(case, m)(user=user, case=case, prefix=m.name, initial={"version": case.version})
         actions.append(
             {
                 "move": m,
@@ -326,7 +329,8 @@ def _detail_context(request, case, *, bound=None, conflict: str = "", error: str
         "reporter_phone": selectors.reporter_phone(user=user, case=case),
         "pending_extension": pending,
         "limit_unit_label": _label(DeadlineUnit, case.limit_unit) if case.limit_unit else "",
-        "stage_label": _label(Stage, case.stage) if case.stage else "",
+        "stage_label": case.get_stage_display(),
+        "procedure": procedures.for_case(case),
         "rating_label": _label(Rating, case.rating) if case.rating else "",
         "conflict": conflict,
         "error": error,
@@ -342,9 +346,12 @@ def detail(request, pk: int):
         return render(request, "cases/detail.html", _detail_context(request, case))
 
     move = (request.POST.get("move") or "").replace("-", "_")
-    if move not in workflow.MOVES:
+    proc = procedures.for_case(case)
+    if move not in proc.move_map:
         return HttpResponseBadRequest("未知操作")
-    form = form_for(move)(request.POST, request.FILES, user=user, case=case, prefix=move)
+    form = move_form(case, proc.move_map[move])(
+        request.POST, request.FILES, user=user, case=case, prefix=move
+    )
     if not form.is_valid():
         return render(request, "cases/detail.html", _detail_context(request, case, bound=form), status=422)
     label = workflow.move_label(move, case)  # as the user saw it (a 派遣 of a returned case is a 改派)
@@ -369,9 +376,7 @@ def detail(request, pk: int):
         field = FIELD_ALIASES.get(exc.field, exc.field)
         form.add_error(field if field in form.fields else None, exc.message)
         return render(request, "cases/detail.html", _detail_context(request, case, bound=form), status=422)
-    messages.success(
-        request, f"已{label}：{case.display_number}（当前状态：{_label(CaseState, case.state)}）"
-    )
+    messages.success(request, f"已{label}：{case.display_number}（当前状态：{proc.state_label(case.state)}）")
     return redirect("cases:detail", pk=case.pk)
 
 

@@ -69,6 +69,10 @@ class Move:
     needs: str | None = None  # a state precondition
     required: tuple[str, ...] = ()  # input fields the service requires (for the UI/API)
     style: str = "primary"
+    # the inputs the move takes (procedures.INPUT_FIELDS; default: a note + the required ones) and the fields of
+    # the procedure's detail record this move requires (see civicgrid.cases.procedures)
+    fields: tuple[str, ...] = ()
+    detail_fields: tuple[str, ...] = ()
 
     def __str__(self):
         return self.name
@@ -76,6 +80,34 @@ class Move:
 
 def _m(name, label, sources, target, roles, *, needs=None, required=(), style="primary") -> Move:
     return Move(name, label, frozenset(sources), target, dict(roles), needs, tuple(required), style)
+
+
+def define_move(
+    name: str,
+    label: str,
+    sources: Iterable[str],
+    target: str,
+    roles: dict[str, str | None],
+    *,
+    needs: str | None = None,
+    required: Iterable[str] = (),
+    fields: Iterable[str] = (),
+    detail_fields: Iterable[str] = (),
+    style: str = "primary",
+) -> Move:
+    """A :class:`Move` for a procedure's table (``required`` may name inputs and detail fields)."""
+    return Move(
+        name,
+        label,
+        frozenset(sources),
+        target,
+        dict(roles),
+        needs,
+        tuple(required),
+        style,
+        tuple(fields),
+        tuple(detail_fields),
+    )
 
 
 _DISPATCH_DESK = {D: ANY, SL: ANY}
@@ -236,15 +268,20 @@ def get_move(name: str) -> Move:
         raise IllegalTransition(f"未知操作：{name}", field="move", code=CaseErrorCode.UNKNOWN_MOVE)
 
 
-def check(case_state: str, move: str | Move, role: str, facts: Facts | None = None) -> Move:
-    """Raise unless ``role`` may make ``move`` from ``case_state``; return the :class:`Move`."""
-    m = move if isinstance(move, Move) else get_move(move)
+def _standard_state_label(case_state: str) -> str:
+    # the label only for the message (building S.values per call cost a sixth of a bulk replay's checks)
+    return S(case_state).label if case_state in S._value2member_map_ else case_state
+
+
+def guard(
+    case_state: str, m: Move, role: str, facts: Facts | None, state_label=_standard_state_label
+) -> Move:
+    """The guard of every procedure: raise unless ``role`` may make ``m`` from ``case_state``; return ``m``."""
     facts = facts or Facts()
     if case_state not in m.sources:
-        # the label only for the message (building S.values per call cost a sixth of a bulk replay's checks)
-        state_label = S(case_state).label if case_state in S._value2member_map_ else case_state
         raise IllegalTransition(
-            f"案件当前状态为「{state_label}」，不能执行「{m.label}」", code=CaseErrorCode.ILLEGAL_TRANSITION
+            f"案件当前状态为「{state_label(case_state)}」，不能执行「{m.label}」",
+            code=CaseErrorCode.ILLEGAL_TRANSITION,
         )
     if m.needs == EXTENSION_PENDING and not facts.extension_pending:
         raise IllegalTransition(
@@ -266,6 +303,23 @@ def check(case_state: str, move: str | Move, role: str, facts: Facts | None = No
         )
         raise PermissionDenied(f"{_CONDITION_TEXT[condition]}，不能执行「{m.label}」", code=code)
     return m
+
+
+def guard_ok(
+    case_state: str, m: Move, role: str, facts: Facts | None, state_label=_standard_state_label
+) -> bool:
+    try:
+        guard(case_state, m, role, facts, state_label)
+    except (IllegalTransition, PermissionDenied):
+        return False
+    return True
+
+
+def check(case_state: str, move: str | Move, role: str, facts: Facts | None = None) -> Move:
+    """Raise unless ``role`` may make ``move`` from ``case_state`` (the standard procedure's table); return the
+    :class:`Move`. Another procedure's guard: :meth:`civicgrid.cases.procedures.Procedure.check`."""
+    m = move if isinstance(move, Move) else get_move(move)
+    return guard(case_state, m, role, facts)
 
 
 def is_allowed(case_state: str, move: str | Move, role: str, facts: Facts | None = None) -> bool:
@@ -291,11 +345,15 @@ def moves_for(case_state: str, role: str, facts: Facts | None = None, *, names: 
 
 def allowed_moves(case, user) -> list[Move]:
     """Legal moves for ``user`` on ``case`` (for the UI's buttons). Reads the case's facts (may query)."""
+    from civicgrid.cases import procedures
     from civicgrid.cases.services import facts_for
 
     if user is None or not getattr(user, "is_active", False):
         return []
-    return moves_for(case.state, user.role, facts_for(case, user))
+    proc = procedures.for_case(case)
+    if proc.code == procedures.DEFAULT_CODE:
+        return moves_for(case.state, user.role, facts_for(case, user))
+    return proc.moves_for(case.state, user.role, facts_for(case, user))
 
 
 # timeline entries that are not workflow moves: the case was filed, imported, located, or got a public note
@@ -308,8 +366,10 @@ EVENT_LABELS = {
 }
 
 
-def event_label(move: str) -> str:
-    """The Chinese label of a timeline entry's move (workflow moves and the entries above)."""
+def event_label(move: str, procedure=None) -> str:
+    """The Chinese label of a timeline entry's move (workflow moves, ``procedure``'s moves, the entries above)."""
+    if procedure is not None and move in procedure.move_map:
+        return procedure.move_map[move].label
     if move in MOVES:
         return MOVES[move].label
     return EVENT_LABELS.get(move, move)
@@ -321,14 +381,23 @@ REDISPATCH_LABEL = "改派"
 def move_label(move: Move | str, case=None) -> str:
     """The label a user sees for ``move`` on ``case``: a 派遣 of a case a department returned is a 改派 (the
     badge says 被退回待改派), everything else its own label."""
-    m = move if isinstance(move, Move) else get_move(move)
+    if isinstance(move, Move):
+        m = move
+    elif case is not None and getattr(case, "procedure", "standard") != "standard":
+        from civicgrid.cases import procedures
+
+        m = procedures.for_case(case).get_move(move)
+    else:
+        m = get_move(move)
     if m.name == "dispatch" and case is not None and getattr(case, "returned", False):
         return REDISPATCH_LABEL
     return m.label
 
 
-def timeline_labels(events) -> list[str]:
+def timeline_labels(events, procedure=None) -> list[str]:
     """The labels of a case's timeline entries, in order: a 派遣 that follows a 退回 reads 改派."""
+    if procedure is not None and not procedure.handlers_own_rules:
+        return [event_label(e.move, procedure) for e in events]
     labels, returned = [], False
     for e in events:
         data = e.data if isinstance(e.data, dict) else {}

@@ -30,7 +30,7 @@ def copy_back(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0031_other_category_synonyms"),
+        ("cases", "0032_case_procedure"),
         ("core", "0015_joblock"),
     ]
 

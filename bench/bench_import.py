@@ -4,17 +4,24 @@
     .venv/bin/python bench/bench_import.py --quick    # 20,000 rows per format (< 1 min)
     .venv/bin/python bench/bench_import.py --db sqlite --rows 200000
 
-The database is dropped and re-created (PostgreSQL ``cg_bench_import``, or a fresh SQLite file) and migrated.
+The database is dropped and re-created (PostgreSQL ``cg_bench_import``, or ``$CIVICGRID_BENCH_PG_DB``; or a fresh
+SQLite file) and migrated.
 Synthetic rows are historical (办结) 12345 工单 spread over four years, over 2,000 buildings in 40 grids, with 30
 category texts (names, synonyms, a path form and a fuzzy variant), ~3 % unmatched addresses (→ placement queue).
 Files are generated in a child process so the peak RSS reported is the import's own. Each format imports
 distinct 工单编号, so both runs create cases. The raw baseline inserts the same rows, already parsed, with
 a set-based insert (PostgreSQL COPY, SQLite executemany; batches of 1,000, one transaction each) — no file
 reading, no parsing, no lookups, no timeline/ledger/link rows. ``Case.objects.bulk_create`` of up to 100,000 of the
-same rows is printed for reference, and so is a raw
-set-based insert of everything the import stores per row (case, timeline entry, department link, ledger row).
+same rows is printed for reference. The *stored-rows* baseline is a raw
+set-based insert of everything the import stores per row (case, timeline entry, department link, ledger row), of
+the same number of rows, run before, between and after the imports (its mean is used: on a shared machine the load
+moves, and so both sides see the same load).
 
-The last line is ``RESULT rows_per_s=N raw_ratio=R peak_rss_mb=N db=NAME`` (both formats together).
+The last line is ``RESULT rows_per_s=N raw_ratio=R stored_ratio=S peak_rss_mb=N db=NAME`` (both formats
+together): ``raw_ratio`` against the raw insert of the case rows alone, ``stored_ratio`` against the raw insert of
+everything the import stores per row (the goal is ≥ 0.5).
+
+``--profile FILE`` writes a cProfile of the import runs (``python -m pstats FILE``).
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-PG_URL = "postgres://postgres@127.0.0.1:5432/cg_bench_import"
+PG_URL = "postgres://postgres@127.0.0.1:5432/" + os.environ.get("CIVICGRID_BENCH_PG_DB", "cg_bench_import")
 
 HEADERS = ["工单编号", "来电时间", "诉求人", "联系电话", "诉求内容", "问题分类", "事发地址", "承办单位", "办理时限",
            "办结时间", "办理结果", "回访满意度"]  # fmt: skip
@@ -100,8 +107,9 @@ def prepare_database(db: str, data_dir: Path) -> None:
         import psycopg
 
         with psycopg.connect(PG_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS cg_bench_import WITH (FORCE)")
-            conn.execute("CREATE DATABASE cg_bench_import")
+            pg_db = PG_URL.rsplit("/", 1)[1]
+            conn.execute(f"DROP DATABASE IF EXISTS {pg_db} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {pg_db}")
         os.environ["DATABASE_URL"] = PG_URL
     else:
         os.environ.pop("DATABASE_URL", None)
@@ -242,7 +250,7 @@ def run_raw_copy(user, n: int, batch: int) -> float:
     return time.perf_counter() - t0
 
 
-def run_raw_copy_stored(user, n: int, batch: int) -> float:
+def run_raw_copy_stored(user, n: int, batch: int, prefix: str = "RS") -> float:
     """For reference: a raw set-based insert of everything the import stores per row — the case, its timeline
     entry, its department link and the import ledger row — one transaction per batch (still no file reading,
     parsing, lookups, checks or case numbering)."""
@@ -304,7 +312,7 @@ def run_raw_copy_stored(user, n: int, batch: int) -> float:
 
     t0 = time.perf_counter()
     buf = []
-    for r in raw_rows(user, n, "RS", 11):
+    for r in raw_rows(user, n, prefix, 11):
         buf.append(r)
         if len(buf) >= batch:
             flush(buf)
@@ -337,6 +345,7 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="20,000 rows per format")
     p.add_argument("--formats", default="csv,xlsx")
     p.add_argument("--batch", type=int, default=1000)
+    p.add_argument("--profile", metavar="FILE", help="write a cProfile of the import runs to FILE")
     p.add_argument("--generate", nargs=4, metavar=("KIND", "PATH", "N", "PREFIX"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.generate:
@@ -368,8 +377,25 @@ def main(argv=None) -> int:
 
     db_name = f"{connection.vendor}"
     total_rows, total_time = 0, 0.0
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+    # the stored-rows baseline is sampled before, between and after the imports (same run, same database), so a
+    # load that comes and goes on a shared machine weighs on both sides alike
+    stored_samples: list[float] = []
+
+    def sample_stored() -> None:
+        stored_samples.append(run_raw_copy_stored(user, n, args.batch, prefix=f"RS{len(stored_samples)}"))
+
+    sample_stored()
     for kind, path in files.items():
+        if profiler:
+            profiler.enable()
         job, elapsed = run_import(user, path, kind, args.batch)
+        if profiler:
+            profiler.disable()
         rate = job.processed / elapsed
         print(
             f"import {kind}: {job.processed:,} rows in {elapsed:.1f}s = {rate:,.0f} rows/s "
@@ -377,16 +403,18 @@ def main(argv=None) -> int:
         )
         total_rows += job.processed
         total_time += elapsed
+        sample_stored()
     raw_time = run_raw_copy(user, n, args.batch)
     raw_rate = n / raw_time
     print(
         f"raw set-based insert (COPY/executemany) into cases_case: {n:,} rows in {raw_time:.1f}s = {raw_rate:,.0f} rows/s"
     )
-    stored_time = run_raw_copy_stored(user, n, args.batch)
+    stored_time = sum(stored_samples) / len(stored_samples)
     stored_rate = n / stored_time
     print(
         f"raw set-based insert of all the import stores per row (case + timeline entry + department link + "
-        f"import record), for reference: {n:,} rows in {stored_time:.1f}s = {stored_rate:,.0f} rows/s; "
+        f"import record): {n:,} rows in {stored_time:.1f}s = {stored_rate:,.0f} rows/s (mean of "
+        f"{len(stored_samples)} runs: {', '.join(f'{t:.1f}s' for t in stored_samples)}); "
         f"import / that = {total_rows / total_time / stored_rate:.2f}"
     )
     orm_n = min(n, 100_000)
@@ -394,10 +422,13 @@ def main(argv=None) -> int:
     print(
         f"raw Case.objects.bulk_create (reference): {orm_n:,} rows in {orm_time:.1f}s = {orm_n / orm_time:,.0f} rows/s"
     )
+    if profiler:
+        profiler.dump_stats(args.profile)
     rate = total_rows / total_time
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
-        f"RESULT rows_per_s={rate:.0f} raw_ratio={rate / raw_rate:.2f} peak_rss_mb={peak_mb:.0f} db={db_name}"
+        f"RESULT rows_per_s={rate:.0f} raw_ratio={rate / raw_rate:.2f} stored_ratio={rate / stored_rate:.2f} "
+        f"peak_rss_mb={peak_mb:.0f} db={db_name}"
     )
     return 0
 

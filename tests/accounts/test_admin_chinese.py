@@ -77,8 +77,8 @@ def test_admin_index_names_the_lockout_section_in_chinese(admin_client):
 
 def test_field_labels_in_our_admin_pages_are_chinese(admin_client):
     from civicgrid.accounts import services
-    from civicgrid.cases.models import JobLock
     from civicgrid.core import clock
+    from civicgrid.core.models import JobLock
     from tests.factories import GridFactory
 
     grid = GridFactory()
@@ -87,7 +87,7 @@ def test_field_labels_in_our_admin_pages_are_chinese(admin_client):
     pages = {
         f"/admin/places/grid/{grid.pk}/change/": ("外接矩形", ("min lng", "max lat")),
         f"/admin/accounts/apitoken/{token.pk}/change/": ("密钥哈希", ("key hash",)),
-        "/admin/cases/joblock/": ("锁定至", ("locked until", "last run at", "Owner")),
+        "/admin/core/joblock/": ("锁定至", ("locked until", "last run at", "Owner")),
     }
     for url, (chinese, english) in pages.items():
         resp = admin_client.get(url)

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from civicgrid.accounts.admin import SystemAdminOnly
-from civicgrid.cases.models import Case, CaseEvent, Category, JobLock, Notification
+from civicgrid.cases.models import Case, CaseEvent, Category, Notification
 from civicgrid.core.admin import AuditedAdmin
 
 
@@ -157,39 +157,4 @@ class NotificationAdmin(SystemAdminOnly, admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(JobLock)
-class JobLockAdmin(SystemAdminOnly, admin.ModelAdmin):
-    """Read-only: the scheduler takes and releases these leases itself. (Labels are given here because the
-    model's fields carry no Chinese verbose names.)"""
-
-    list_display = ("job", "holder", "until", "last_run")
-    fields = ("job", "holder", "until", "last_run")
-    readonly_fields = fields
-
-    @admin.display(description="任务", ordering="name")
-    def job(self, obj):
-        return obj.name
-
-    @admin.display(description="持有者（服务器/进程）", ordering="owner")
-    def holder(self, obj):
-        return obj.owner or "—"
-
-    @admin.display(description="锁定至", ordering="locked_until")
-    def until(self, obj):
-        return obj.locked_until
-
-    @admin.display(description="上次运行", ordering="last_run_at")
-    def last_run(self, obj):
-        return obj.last_run_at
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False

@@ -9,7 +9,6 @@ class CasesConfig(AppConfig):
     def ready(self):
         from civicgrid.cases import exports, selectors, signals  # noqa: F401  (scope rules, catalogue refresh, exporter)
         from civicgrid.cases.attachments import MAX_BYTES, MAX_PHOTOS_PER_MOVE
-        from civicgrid.cases.scheduler import maybe_start
         from civicgrid.cases.workflow import MOVES
         from civicgrid.core import auditlabels
         from civicgrid.core.middleware import MB, register_body_limit
@@ -22,7 +21,9 @@ class CasesConfig(AppConfig):
             {f"cases.case.{name}": f"工单：{m.label}" for name, m in MOVES.items()}
         )
 
-        maybe_start()
+        from civicgrid.cases import jobs
+
+        jobs.register()  # the deadline-light round, run by core's periodic runner
         from civicgrid.cases import metrics
         from civicgrid.core import observability
 

@@ -13,6 +13,7 @@ from django.db.models import Q
 
 from civicgrid.core import clock
 from civicgrid.core.choices import ColoredChoices, DeadlineUnit, Light  # noqa: F401 (re-exported)
+from civicgrid.core.models import JobLock  # noqa: F401 (moved to core; re-exported)
 from civicgrid.core.scoping import RestrictedQuerySet
 
 # --- choice sets ----------------------------------------------------------------------------------
@@ -567,19 +568,3 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.text
-
-
-class JobLock(models.Model):
-    """A named lease: one runner at a time claims it with an atomic UPDATE … WHERE locked_until < now."""
-
-    name = models.CharField(max_length=50, primary_key=True)
-    owner = models.CharField(max_length=100, blank=True)
-    locked_until = models.DateTimeField()
-    last_run_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = "定时任务锁"
-        verbose_name_plural = "定时任务锁"
-
-    def __str__(self):
-        return self.name

@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group
 
 from civicgrid.core import auditlabels, scoping
 from civicgrid.core.adminsite import AuditedAdmin
-from civicgrid.core.models import AuditLog
+from civicgrid.core.models import AuditLog, JobLock
 from civicgrid.core.roles import Capability, has_capability
 
 # Authorisation is by role (accounts.roles); Django's permission groups are not used, and an editable group
@@ -180,3 +180,41 @@ class CalendarYearAdmin(SystemAdminOnly, AuditedAdmin):
     @admin.display(description="已录入调整天数")
     def override_count(self, obj):
         return CalendarOverride.objects.filter(date__year=obj.year).count()
+
+
+@admin.register(JobLock)
+class JobLockAdmin(SystemAdminOnly, admin.ModelAdmin):
+    """Read-only: the periodic runner (:mod:`civicgrid.core.periodic`) takes and releases these leases itself."""
+
+    list_display = ("job", "holder", "until", "last_run", "next_run")
+    fields = ("job", "holder", "until", "last_run", "next_run")
+    readonly_fields = fields
+
+    @admin.display(description="任务", ordering="name")
+    def job(self, obj):
+        return obj.name
+
+    @admin.display(description="持有者（服务器/进程）", ordering="owner")
+    def holder(self, obj):
+        return obj.owner or "—"
+
+    @admin.display(description="锁定至", ordering="locked_until")
+    def until(self, obj):
+        return obj.locked_until
+
+    @admin.display(description="上次运行", ordering="last_run_at")
+    def last_run(self, obj):
+        return obj.last_run_at
+
+    @admin.display(description="下次运行", ordering="next_run_at")
+    def next_run(self, obj):
+        return obj.next_run_at
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -230,6 +230,20 @@ class Heartbeat:
         return False
 
 
+RECOVER_JOB = "background.recover"
+
+
+def recover() -> dict[str, int]:
+    """The periodic round (:mod:`civicgrid.core.periodic`): requeue every kind's jobs whose worker died and start
+    a runner for every kind with queued jobs. Returns ``{kind: requeued}``."""
+    requeued: dict[str, int] = {}
+    for name, k in list(_kinds.items()):
+        requeued[name] = len(requeue_stale(name))
+        if k.model.objects.filter(status=QUEUED).exists():
+            launch(name)
+    return requeued
+
+
 def recover_if_stale(job) -> bool:
     """Called where a user looks at a job: a job whose worker died is requeued and a runner started now.
     Returns whether that happened."""

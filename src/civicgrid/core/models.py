@@ -6,6 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from civicgrid.core import clock
+from civicgrid.core.choices import ColoredChoices
 from civicgrid.core.scoping import RestrictedQuerySet
 
 
@@ -205,6 +206,145 @@ class BackgroundJob(models.Model):
         return is_stale(self)
 
 
+# --- imports (see civicgrid.core.importer) -------------------------------------------------------------
+
+
+class ImportStatus(ColoredChoices):
+    DRAFT = "draft", ("待确认", "secondary")
+    QUEUED = "queued", ("排队中", "info")
+    RUNNING = "running", ("导入中", "primary")
+    DONE = "done", ("已完成", "success")
+    PARTIAL = "partial", ("已完成（有错误行）", "warning")
+    FAILED = "failed", ("失败", "danger")
+
+
+IMPORT_FINISHED = frozenset({ImportStatus.DONE, ImportStatus.PARTIAL, ImportStatus.FAILED})
+
+
+class ImportJobBase(BackgroundJob):
+    """What :mod:`civicgrid.core.importer` keeps on every import job: the stored file, its header and mapping,
+    the counters, the checkpoint (last committed row) and the error report. Concrete models: the 12345 import's
+    ``intake.ImportJob`` and core's :class:`ImportRun` for every other :class:`~civicgrid.core.importer.ImportSpec`."""
+
+    status = models.CharField(
+        "状态", max_length=10, choices=ImportStatus.choices, default=ImportStatus.DRAFT, db_index=True
+    )
+    original_name = models.CharField("原文件名", max_length=200)
+    file_path = models.CharField("文件路径", max_length=300, help_text="相对于 DATA_DIR 的路径")
+    file_format = models.CharField("格式", max_length=8)  # xlsx | xls | csv
+    encoding = models.CharField("编码", max_length=20, blank=True)
+    file_size = models.PositiveBigIntegerField("文件大小", default=0)
+    header_row = models.PositiveIntegerField("表头所在行", default=0, help_text="0 = 第一个非空行")
+    head_rows = models.JSONField(
+        "文件前几行", default=list, help_text="[[行号, [单元格文本…]], …]，供选择表头行"
+    )
+    headers = models.JSONField("表头", default=list)
+    mapping = models.JSONField("字段对应", default=dict)
+
+    total = models.PositiveIntegerField("总行数", default=0)
+    processed = models.PositiveIntegerField("已处理", default=0)
+    succeeded = models.PositiveIntegerField("成功", default=0)
+    created_count = models.PositiveIntegerField("新建", default=0)
+    updated_count = models.PositiveIntegerField("更新", default=0)
+    unchanged_count = models.PositiveIntegerField("未变化", default=0)
+    failed = models.PositiveIntegerField("失败", default=0)
+    warning_count = models.PositiveIntegerField("有提示", default=0)
+    checkpoint_row = models.PositiveIntegerField("已提交到第几行", default=0)
+    message = models.TextField("说明", blank=True)
+    error_report_path = models.CharField("错误报告", max_length=300, blank=True)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="导入人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("上传时间", default=clock.now)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in IMPORT_FINISHED
+
+    @property
+    def percent(self) -> int:
+        if self.status in (ImportStatus.DONE, ImportStatus.PARTIAL):
+            return 100
+        if not self.total:
+            return 0
+        return min(100, int(self.processed * 100 / self.total))
+
+    def get_status_color(self) -> str:
+        return ImportStatus(self.status).color
+
+
+class ImportRowErrorBase(models.Model):
+    """One reported row of an import job: rejected (``error``) or imported with a cell ignored (``warning``)."""
+
+    row_number = models.PositiveIntegerField("行号")
+    reason = models.TextField("原因")
+    kind = models.CharField(
+        "类型", max_length=8, choices=[("error", "错误"), ("warning", "提示")], default="error"
+    )
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"第{self.row_number}行 {self.source_ref}：{self.reason}"
+
+
+class ImportRun(ImportJobBase):
+    """An import job of any :class:`~civicgrid.core.importer.ImportSpec` that has no job table of its own."""
+
+    spec = models.CharField("导入类型", max_length=60, db_index=True)
+
+    class Meta:
+        verbose_name = "数据导入任务"
+        verbose_name_plural = "数据导入任务"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"导入#{self.pk} {self.original_name}"
+
+
+class ImportRunError(ImportRowErrorBase):
+    job = models.ForeignKey(
+        ImportRun, verbose_name="导入任务", on_delete=models.CASCADE, related_name="errors"
+    )
+    source_ref = models.CharField("编号", max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = "数据导入错误行"
+        verbose_name_plural = "数据导入错误行"
+        ordering = ["job", "row_number", "id"]
+
+
+class ImportLedger(models.Model):
+    """The idempotency ledger of :mod:`civicgrid.core.importer`: one row per (spec, row key) → the object it
+    became and a hash of the row, so re-importing the same file changes nothing and a changed row updates."""
+
+    spec = models.CharField("导入类型", max_length=60)
+    key = models.CharField("行键", max_length=200)
+    object_id = models.CharField("对象", max_length=64, blank=True)
+    row_hash = models.CharField("内容摘要", max_length=32)
+    job = models.ForeignKey(
+        ImportRun, verbose_name="最近导入任务", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    imported_at = models.DateTimeField("导入时间", default=clock.now)
+
+    class Meta:
+        verbose_name = "导入台账"
+        verbose_name_plural = "导入台账"
+        constraints = [models.UniqueConstraint(fields=["spec", "key"], name="core_importledger_spec_key")]
+
+    def __str__(self):
+        return f"{self.spec}:{self.key} → {self.object_id}"
+
+
 class ExportJob(BackgroundJob):
     """A large spreadsheet export made in the background (see :mod:`civicgrid.core.exports`); only the user who
     asked for it sees it and may download the file."""
@@ -259,3 +399,23 @@ class Heartbeat(models.Model):
 
     def __str__(self):
         return f"{self.name} {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+
+class JobLock(models.Model):
+    """A named lease for one periodic job (see :mod:`civicgrid.core.periodic`): a runner claims a round with an
+    atomic ``UPDATE … WHERE name = ? AND locked_until < now AND next_run_at <= now``, so one runner at a time
+    across all servers does the work, and a runner that died frees the lease when ``locked_until`` passes.
+    Uses the real wall clock: it guards real processes, even while a test freezes the platform clock."""
+
+    name = models.CharField("任务", max_length=50, primary_key=True)
+    owner = models.CharField("持有者", max_length=100, blank=True)
+    locked_until = models.DateTimeField("锁定至")
+    last_run_at = models.DateTimeField("上次运行", null=True, blank=True)
+    next_run_at = models.DateTimeField("下次运行", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "定时任务锁"
+        verbose_name_plural = "定时任务锁"
+
+    def __str__(self):
+        return self.name

@@ -168,3 +168,29 @@ def export_download(request, pk: int):
         filename=job.file_name or f"导出_{job.pk}.xlsx",
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
+
+
+# --- import error reports (core.importer's runs) ----------------------------------------------------
+
+
+@login_required
+def import_errors(request, pk: int):
+    """The xlsx error report of an import run (行号, 编号, 错误原因, 类型): only for those who may run its spec."""
+    from django.http import FileResponse
+
+    from civicgrid.core import importer
+    from civicgrid.core.errors import NotFound
+
+    try:
+        job = importer.get_run(user=request.user, pk=pk)
+    except NotFound as exc:
+        raise Http404(exc.message)
+    path = importer.error_report_file(job)
+    if path is None:
+        raise Http404("该导入任务没有错误报告")
+    return FileResponse(
+        open(path, "rb"),  # noqa: SIM115 (FileResponse closes it)
+        as_attachment=True,
+        filename=f"导入错误报告_{job.pk}.xlsx",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )

@@ -36,18 +36,20 @@ from civicgrid.cases.models import (
     Source,
 )
 from civicgrid.core import audit, clock
+from civicgrid.core.bulk import SetBasedInserter
 from civicgrid.core.errors import DomainError
-from civicgrid.intake.importing import (
+from civicgrid.core.importer import (
     WARNINGS_KEY,
     CellError,
     CellWarning,
     CleanRow,
     Field,
+    ImportSpec,
     Outcome,
     RowError,
-    SetBasedInserter,
     as_text,
     parse_datetime,
+    register_spec,
 )
 from civicgrid.intake.models import ImportedRecord, ImportJob, PlacementStatus, PlacementTask
 from civicgrid.places.models import Grid
@@ -913,3 +915,23 @@ class HotlineHandler:
         ImportedRecord.objects.bulk_update(records_upd, ["row_hash", "job", "imported_at"])
         PlacementTask.objects.bulk_create(tasks)
         return out
+
+
+def _can_import(user) -> bool:
+    from civicgrid.intake.selectors import can_import
+
+    return can_import(user)
+
+
+# the 12345 import as a core import spec: its own handler (own ledger ImportedRecord, own job table ImportJob)
+SPEC = register_spec(
+    ImportSpec(
+        name="intake.hotline_12345",
+        label="12345工单",
+        fields=FIELDS,
+        key_field="source_ref",
+        key_label="工单编号",
+        handler=HotlineHandler,
+        can_import=_can_import,
+    )
+)

@@ -16,7 +16,7 @@ from django.db.models import Q
 
 from civicgrid.core import clock
 from civicgrid.core.choices import ColoredChoices
-from civicgrid.core.models import BackgroundJob
+from civicgrid.core.models import IMPORT_FINISHED, ImportJobBase, ImportRowErrorBase, ImportStatus
 from civicgrid.core.scoping import RestrictedQuerySet
 
 
@@ -53,58 +53,17 @@ class ImportMapping(models.Model):
         return f"{self.get_source_display()} · {self.name}"
 
 
-class JobStatus(ColoredChoices):
-    DRAFT = "draft", ("待确认", "secondary")
-    QUEUED = "queued", ("排队中", "info")
-    RUNNING = "running", ("导入中", "primary")
-    DONE = "done", ("已完成", "success")
-    PARTIAL = "partial", ("已完成（有错误行）", "warning")
-    FAILED = "failed", ("失败", "danger")
+JobStatus = ImportStatus  # the import job's states are core's (civicgrid.core.importer)
+FINISHED_STATUSES = IMPORT_FINISHED
 
 
-FINISHED_STATUSES = frozenset({JobStatus.DONE, JobStatus.PARTIAL, JobStatus.FAILED})
+class ImportJob(ImportJobBase):
+    """One uploaded 12345 file and its background run; the generic fields are core's (:class:`ImportJobBase`)."""
 
-
-class ImportJob(BackgroundJob):
     source = models.CharField(
         "来源", max_length=20, choices=ImportSource.choices, default=ImportSource.HOTLINE_12345
     )
-    status = models.CharField(
-        "状态", max_length=10, choices=JobStatus.choices, default=JobStatus.DRAFT, db_index=True
-    )
-    original_name = models.CharField("原文件名", max_length=200)
-    file_path = models.CharField("文件路径", max_length=300, help_text="相对于 DATA_DIR 的路径")
-    file_format = models.CharField("格式", max_length=8)  # xlsx | csv
-    encoding = models.CharField("编码", max_length=20, blank=True)
-    file_size = models.PositiveBigIntegerField("文件大小", default=0)
-    header_row = models.PositiveIntegerField("表头所在行", default=0, help_text="0 = 第一个非空行")
-    head_rows = models.JSONField(
-        "文件前几行", default=list, help_text="[[行号, [单元格文本…]], …]，供选择表头行"
-    )
-    headers = models.JSONField("表头", default=list)
-    mapping = models.JSONField("字段对应", default=dict)
-
-    total = models.PositiveIntegerField("总行数", default=0)
-    processed = models.PositiveIntegerField("已处理", default=0)
-    succeeded = models.PositiveIntegerField("成功", default=0)
-    created_count = models.PositiveIntegerField("新建", default=0)
-    updated_count = models.PositiveIntegerField("更新", default=0)
-    unchanged_count = models.PositiveIntegerField("未变化", default=0)
-    failed = models.PositiveIntegerField("失败", default=0)
     placement_count = models.PositiveIntegerField("待定位", default=0)
-    warning_count = models.PositiveIntegerField("有提示", default=0)
-    checkpoint_row = models.PositiveIntegerField("已提交到第几行", default=0)
-    message = models.TextField("说明", blank=True)
-    error_report_path = models.CharField("错误报告", max_length=300, blank=True)
-
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name="导入人",
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    created_at = models.DateTimeField("上传时间", default=clock.now)
 
     class Meta:
         verbose_name = "导入任务"
@@ -114,40 +73,17 @@ class ImportJob(BackgroundJob):
     def __str__(self):
         return f"导入#{self.pk} {self.original_name}"
 
-    @property
-    def is_finished(self) -> bool:
-        return self.status in FINISHED_STATUSES
 
-    @property
-    def percent(self) -> int:
-        if self.status in (JobStatus.DONE, JobStatus.PARTIAL):
-            return 100
-        if not self.total:
-            return 0
-        return min(100, int(self.processed * 100 / self.total))
-
-    def get_status_color(self) -> str:
-        return JobStatus(self.status).color
-
-
-class ImportRowError(models.Model):
+class ImportRowError(ImportRowErrorBase):
     job = models.ForeignKey(
         ImportJob, verbose_name="导入任务", on_delete=models.CASCADE, related_name="errors"
     )
-    row_number = models.PositiveIntegerField("行号")
     source_ref = models.CharField("工单编号", max_length=100, blank=True)
-    reason = models.TextField("原因")
-    kind = models.CharField(
-        "类型", max_length=8, choices=[("error", "错误"), ("warning", "提示")], default="error"
-    )
 
     class Meta:
         verbose_name = "导入错误行"
         verbose_name_plural = "导入错误行"
         ordering = ["job", "row_number", "id"]
-
-    def __str__(self):
-        return f"第{self.row_number}行 {self.source_ref}：{self.reason}"
 
 
 class ImportedRecord(models.Model):

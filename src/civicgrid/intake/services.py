@@ -6,14 +6,10 @@ transaction. The import itself runs in the background (:mod:`civicgrid.intake.ta
 
 from __future__ import annotations
 
-import uuid
-from pathlib import Path
-
-from django.conf import settings
 from django.db import transaction
 
 from civicgrid.cases.models import Case, CaseState
-from civicgrid.core import audit, clock
+from civicgrid.core import audit, clock, importer
 from civicgrid.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
 from civicgrid.intake import hotline, importing
 from civicgrid.intake.models import (
@@ -26,22 +22,26 @@ from civicgrid.intake.models import (
 )
 from civicgrid.intake.selectors import can_import
 
-MAX_UPLOAD_BYTES = 512 * 1024 * 1024
-ALLOWED_SUFFIXES = {".xlsx", ".xls", ".csv", ".txt"}
+MAX_UPLOAD_BYTES = importer.MAX_UPLOAD_BYTES
+ALLOWED_SUFFIXES = importer.ALLOWED_SUFFIXES
 
-# source → module with FIELDS and a handler class
-HANDLERS = {ImportSource.HOTLINE_12345: (hotline.FIELDS, hotline.HotlineHandler)}
+# source → the core import spec its files go through (the 12345 import is core's importer's first client)
+SPECS = {ImportSource.HOTLINE_12345: hotline.SPEC}
 
 
-def fields_for(source: str):
+def spec_for(source: str) -> importer.ImportSpec:
     try:
-        return HANDLERS[source][0]
+        return SPECS[source]
     except KeyError:
         raise ValidationFailed(f"未知导入来源：{source}", field="source")
 
 
+def fields_for(source: str):
+    return spec_for(source).fields
+
+
 def handler_for(job: ImportJob, *, actor=None):
-    return HANDLERS[job.source][1](job=job, actor=actor)
+    return spec_for(job.source).row_handler(job=job, actor=actor)
 
 
 def _require_importer(actor) -> None:
@@ -49,76 +49,18 @@ def _require_importer(actor) -> None:
         raise PermissionDenied("只有派遣员、值班长和系统管理员可以导入工单")
 
 
-def imports_dir() -> Path:
-    d = Path(settings.DATA_DIR) / "imports"
-    d.mkdir(parents=True, exist_ok=True)
-    return d
-
-
-def job_file(job: ImportJob) -> Path:
-    return Path(settings.DATA_DIR) / job.file_path
-
-
-def open_job_table(job: ImportJob, *, engine: str = "fast") -> importing.TableReader:
-    return importing.open_table(
-        job_file(job),
-        file_format=job.file_format,
-        encoding=job.encoding or None,
-        engine=engine,
-        header_row=job.header_row,
-    )
+imports_dir = importer.imports_dir
+job_file = importer.job_file
+open_job_table = importer.open_job_table
 
 
 def create_job(*, actor, upload, source: str = ImportSource.HOTLINE_12345) -> ImportJob:
     """Store the uploaded file under DATA_DIR/imports, read its header row, suggest a mapping (status 待确认)."""
     _require_importer(actor)
     fields = fields_for(source)
-    name = Path(getattr(upload, "name", "") or "upload").name[:200]
-    suffix = Path(name).suffix.lower()
-    if suffix not in ALLOWED_SUFFIXES:
-        raise ValidationFailed("请上传 .xlsx、.xls 或 .csv 文件", field="file")
-    if upload.size > MAX_UPLOAD_BYTES:
-        raise ValidationFailed("文件过大（上限 512 MB）", field="file")
-    rel = Path("imports") / f"{clock.local_now():%Y%m}" / f"{uuid.uuid4().hex}{suffix}"
-    path = Path(settings.DATA_DIR) / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
-    try:
-        file_format = importing.detect_format(path, name)
-        encoding = importing.detect_encoding(path) if file_format == "csv" else ""
-        reader = importing.open_table(path, file_format=file_format, encoding=encoding or None)
-        try:
-            head = importing.head_rows(reader)
-        finally:
-            reader.close()
-        # a title row (or several) above the header: take the row that best matches the known column names
-        header_row = importing.detect_header_row(head, fields) or (head[0][0] if head else 0)
-        headers = next((texts for number, texts in head if number == header_row), [])
-    except ValidationFailed:
-        path.unlink(missing_ok=True)
-        raise
-    except Exception as exc:  # a damaged workbook, unparsable XML …
-        path.unlink(missing_ok=True)
-        raise ValidationFailed(f"无法读取文件：{exc}", field="file") from exc
-    if not any(headers):
-        path.unlink(missing_ok=True)
-        raise ValidationFailed("文件中没有表头行", field="file")
+    values = importer.store_upload(upload=upload, fields=fields)
     with transaction.atomic():
-        job = ImportJob.objects.create(
-            source=source,
-            original_name=name,
-            file_path=str(rel),
-            file_format=file_format,
-            encoding=encoding,
-            file_size=path.stat().st_size,
-            header_row=header_row,
-            head_rows=[[n, texts[:60]] for n, texts in head],
-            headers=headers,
-            mapping=importing.suggest_mapping(headers, fields),
-            created_by=actor,
-        )
+        job = ImportJob.objects.create(source=source, created_by=actor, **values)
         audit.record(
             actor=actor,
             action="intake.job.upload",
@@ -175,9 +117,8 @@ def _editable(job: ImportJob) -> None:
 def set_mapping(*, actor, job: ImportJob, mapping: dict[str, str]) -> ImportJob:
     _require_importer(actor)
     _editable(job)
-    fields = fields_for(job.source)
-    clean = {f.name: mapping[f.name] for f in fields if mapping.get(f.name)}
-    importing.Binding.bind(clean, job.headers, fields)  # raises ValidationFailed naming what is missing
+    # raises ValidationFailed naming what is missing
+    clean = importer.clean_mapping(mapping, job.headers, fields_for(job.source))
     with transaction.atomic():
         before = job.mapping
         job.mapping = clean

@@ -14,14 +14,10 @@ in the calling thread.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
-from django.conf import settings
-from django.db import transaction
-
-from civicgrid.core import audit, background, clock
+from civicgrid.core import background, importer
 from civicgrid.intake import importing
-from civicgrid.intake.models import ImportJob, ImportRowError, JobStatus
+from civicgrid.intake.models import ImportJob, ImportRowError
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +25,7 @@ KIND = "intake.import"
 STALE_AFTER = background.STALE_AFTER
 
 
-def _requeued_message(job: ImportJob) -> str:
-    seen = clock.to_local(job.heartbeat_at).strftime("%H:%M:%S") if job.heartbeat_at else "未知"
-    where = f"，从第 {job.checkpoint_row + 1} 行继续" if job.checkpoint_row else ""
-    return (
-        f"上次导入中断（最后心跳 {seen}），已于 {clock.local_now():%Y-%m-%d %H:%M:%S} 自动恢复{where}"
-        "（已导入的行不会重复）"
-    )
+_requeued_message = importer.requeued_message
 
 
 def launch() -> None:
@@ -57,133 +47,29 @@ def run_pending(*, recycle_connections: bool = False) -> int:
     return background.run_pending(KIND, recycle_connections=recycle_connections)
 
 
-def _stats_of(job: ImportJob) -> importing.RunStats:
-    return importing.RunStats(
-        processed=job.processed,
-        created=job.created_count,
-        updated=job.updated_count,
-        unchanged=job.unchanged_count,
-        failed=job.failed,
-        placements=job.placement_count,
-        warnings=job.warning_count,
-    )
-
-
 def run_job(
     pk: int, token: str = "", *, batch_size: int = importing.DEFAULT_BATCH_SIZE, engine: str = "fast"
 ) -> ImportJob:
-    """Run one claimed (``running``) job to the end, resuming after its checkpoint. Bad rows never fail the job
-    (they end it ``partial``); only what stops the whole file (unreadable, mapping gone) marks it ``failed``."""
+    """Run one claimed (``running``) job to the end, resuming after its checkpoint, through core's importer
+    (:func:`civicgrid.core.importer.run_job`). Bad rows never fail the job (they end it ``partial``); only what
+    stops the whole file (unreadable, mapping gone) marks it ``failed``."""
     from civicgrid.intake import services
 
-    job = ImportJob.objects.select_related("created_by").get(pk=pk)
-    token = token or job.runner
-    reader = None
-    try:
-        reader = services.open_job_table(job, engine=engine)
-        fields = services.fields_for(job.source)
-        binding = importing.Binding.bind(job.mapping, reader.headers, fields)
-        resume_after = job.checkpoint_row
-        if resume_after:
-            # rows after the checkpoint may have been reported by the run that died: drop those reports
-            ImportRowError.objects.filter(job_id=pk, row_number__gt=resume_after).delete()
-            stats = _stats_of(job)
-        else:
-            ImportRowError.objects.filter(job_id=pk).delete()
-            stats = importing.RunStats()
-            total = reader.count_rows() or 0
-            background.beat(ImportJob, pk, token, total=total)
-        handler = services.handler_for(job, actor=job.created_by)
-
-        def on_batch(stats: importing.RunStats, rejected: list[importing.RejectedRow], last_row: int) -> None:
-            # inside the batch's transaction: the rows, their reports, the counters and the checkpoint together
-            background.beat(
-                ImportJob,
-                pk,
-                token,
-                processed=stats.processed,
-                succeeded=stats.succeeded,
-                created_count=stats.created,
-                updated_count=stats.updated,
-                unchanged_count=stats.unchanged,
-                failed=stats.failed,
-                placement_count=stats.placements,
-                warning_count=stats.warnings,
-                checkpoint_row=last_row,
-            )
-            if rejected:
-                ImportRowError.objects.bulk_create(
-                    [
-                        ImportRowError(
-                            job_id=pk,
-                            row_number=r.number,
-                            source_ref=r.ref[:100],
-                            reason=r.reason,
-                            kind=r.kind,
-                        )
-                        for r in rejected
-                    ]
-                )
-
-        stats = importing.run_rows(
-            reader,
-            binding,
-            handler,
-            batch_size=batch_size,
-            on_batch=on_batch,
-            resume_after=resume_after,
-            stats=stats,
-        )
-        report = ""
-        if stats.failed or stats.warnings:
-            report_path = services.imports_dir() / "reports" / f"job{pk}_errors.xlsx"
-            kinds = {"error": "错误", "warning": "提示"}
-            importing.write_error_report(
-                report_path,
-                (
-                    (n, ref, reason, kinds.get(kind, kind))
-                    for n, ref, reason, kind in ImportRowError.objects.filter(job_id=pk)
-                    .order_by("row_number", "id")
-                    .values_list("row_number", "source_ref", "reason", "kind")
-                    .iterator(chunk_size=5000)
-                ),
-            )
-            report = str(report_path.relative_to(Path(settings.DATA_DIR)))
-        with transaction.atomic():
-            done = ImportJob.objects.filter(pk=pk, runner=token, status=JobStatus.RUNNING).update(
-                status=JobStatus.PARTIAL if stats.failed else JobStatus.DONE,
-                total=stats.processed,
-                finished_at=clock.now(),
-                error_report_path=report,
-                runner="",
-            )
-            if done != 1:
-                raise background.LostJob(pk)
-            job.refresh_from_db()
-            audit.record(
-                actor=job.created_by,
-                action="intake.job.finish",
-                obj=job,
-                after={
-                    "processed": stats.processed,
-                    "created": stats.created,
-                    "updated": stats.updated,
-                    "unchanged": stats.unchanged,
-                    "failed": stats.failed,
-                    "warnings": stats.warnings,
-                    "placements": stats.placements,
-                },
-            )
-    except background.LostJob:
-        raise
-    except Exception as exc:
-        log.exception("import job %s failed", pk)
-        background.fail(ImportJob, pk, token, exc, prefix="导入中断：")
-        job.refresh_from_db()
-    finally:
-        if reader is not None:
-            reader.close()
-    return job
+    source = ImportJob.objects.filter(pk=pk).values_list("source", flat=True).get()
+    spec = services.spec_for(source)
+    return importer.run_job(
+        ImportJob,
+        ImportRowError,
+        pk,
+        token,
+        fields=spec.fields,
+        handler_for=lambda job: services.handler_for(job, actor=job.created_by),
+        audit_action="intake.job.finish",
+        key_label=spec.key_label,
+        batch_size=batch_size,
+        engine=engine,
+        extra_counters=lambda stats: {"placement_count": stats.placements},
+    )
 
 
 background.register(

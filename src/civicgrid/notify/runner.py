@@ -2,8 +2,9 @@
 
 - In a server process with the scheduler enabled (``civicgrid serve``): a daemon sender thread, started on the
   first enqueue and woken at once by every new delivery (:func:`kick`), polling every 30 s for retries.
-- The case engine's periodic job runner (``civicgrid.cases.jobs.JOBS``, run by its in-process scheduler and by
-  ``civicgrid run-jobs``) also runs :func:`run_once`: the due deliveries (retries included).
+- Core's periodic runner (:mod:`civicgrid.core.periodic`: its in-process scheduler and ``civicgrid run-jobs``)
+  runs :func:`run_once` as the job ``send_webhooks`` every :data:`~civicgrid.notify.sender.POLL_SECONDS`: the
+  due deliveries (retries included), one server at a time. The sender thread goes through the same lease.
 - ``civicgrid send_webhooks`` runs :func:`run_once` by hand or from cron.
 """
 
@@ -29,10 +30,8 @@ def run_once(now=None) -> dict:
 
 
 def _server_process() -> bool:
-    try:
-        from civicgrid.cases.scheduler import is_server_process
-    except ImportError:
-        return False
+    from civicgrid.core.periodic import is_server_process
+
     return is_server_process()
 
 
@@ -44,12 +43,11 @@ def kick() -> None:
     sender.wake()
 
 
+JOB_NAME = "send_webhooks"
+
+
 def register_job() -> None:
-    """Add :func:`run_once` to the case engine's periodic jobs, if it exposes its job table."""
-    try:
-        from civicgrid.cases import jobs
-    except ImportError:
-        return
-    table = getattr(jobs, "JOBS", None)
-    if isinstance(table, dict):
-        table.setdefault("send_webhooks", run_once)
+    """Register :func:`run_once` with core's periodic runner."""
+    from civicgrid.core import periodic
+
+    periodic.register(JOB_NAME, run_once, interval_seconds=sender.POLL_SECONDS, ttl_seconds=300)

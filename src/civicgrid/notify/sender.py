@@ -1,6 +1,8 @@
 """Send due :class:`WebhookDelivery` rows: WeCom / DingTalk group-robot markdown, retries with backoff.
 
-``deliver_due()`` claims each due row with a conditional UPDATE (so several processes never send one row twice),
+``deliver_due()`` runs as core's periodic job ``send_webhooks`` (:mod:`civicgrid.notify.runner`; one runner at a
+time across servers), and claims each due row with a conditional UPDATE too (so a manual ``send_webhooks`` never
+sends a row the job is sending),
 POSTs it outside any transaction with a 5 s timeout and records the outcome. A failure schedules the next try
 1, 2, 4, 8, 16 minutes later; after :data:`MAX_ATTEMPTS` tries the row is ``failed``. Nothing here raises into
 its caller: the case engine never waits for, or fails because of, a robot.
@@ -162,12 +164,16 @@ def wake() -> None:
 
 
 def _loop() -> None:
+    from civicgrid.core import periodic
+    from civicgrid.notify.runner import JOB_NAME
+
     while True:
         _wake.wait(POLL_SECONDS)
         _wake.clear()
         try:
             close_old_connections()
-            deliver_due()
+            # through core's lease: one sender at a time across servers (rows are still claimed one by one)
+            periodic.run_now(JOB_NAME)
         except Exception:
             log.exception("webhook sender loop")
         finally:

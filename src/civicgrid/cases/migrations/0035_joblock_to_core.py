@@ -30,7 +30,7 @@ def copy_back(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0032_case_procedure"),
+        ("cases", "0034_case_street"),
         ("core", "0015_joblock"),
     ]
 

@@ -14,6 +14,7 @@ import contextlib
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -110,6 +111,7 @@ class Side:
             case=self.case, job=self.import_job, address=f"{self.tag}专属待定位地址"
         )
         self.export_job = ExportJob.objects.create(kind="cases", params=[], total=1, created_by=dispatcher)
+        self.import_run = self._import_run(code)
         self.key, self.plain = open311_services.issue_key(
             actor=self.users[Role.SYSTEM_ADMIN], name=f"{self.tag}专属平台", street=self.street
         )
@@ -120,6 +122,25 @@ class Side:
         )
         self.webhook = WebhookEndpoint.objects.create(
             name=f"{self.tag}专属群", kind="wecom", url="https://example.com/hook", street=self.street
+        )
+
+    def _import_run(self, code: str):
+        """A 工作日历调整 import (core importer) started by this 街道's administrator, with its error report."""
+        from django.conf import settings
+
+        from civicgrid.core.models import ImportRun
+
+        report = f"imports/tier-{code}-errors.xlsx"
+        path = Path(settings.DATA_DIR) / report
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"PK-not-read")
+        return ImportRun.objects.create(
+            spec="core.calendar_overrides",
+            original_name=f"{self.tag}专属日历调整.xlsx",
+            file_path="imports/none.xlsx",
+            file_format="xlsx",
+            error_report_path=report,
+            created_by=self.users[Role.SYSTEM_ADMIN],
         )
 
     @property
@@ -138,6 +159,7 @@ class Side:
             self.case.number,
             self.case.description,
             self.import_job.original_name,
+            self.import_run.original_name,
             self.placement.address,
             self.key.name,
             self.webhook.name,
@@ -241,6 +263,7 @@ OBJECT_OF = {
     "intake:job": "import_job",
     "intake:job_progress": "import_job",
     "intake:error_report": "import_job",
+    "exports:import_errors": "import_run",
     "intake:place": "placement",
     "field:done": "case",
 }
@@ -639,3 +662,18 @@ def test_a_street_admin_cannot_make_a_district_level_account_in_the_admin(tiers,
         },
     )
     assert response.status_code == 200 and not User.objects.filter(username="sneaky2").exists()
+
+
+def test_an_import_run_belongs_to_the_street_of_who_started_it(tiers, client):
+    """Core importer runs (here 工作日历调整, a spec every 系统管理员 may run): each 街道's administrator lists and
+    downloads only the runs started in its own 街道; the 区 level sees both."""
+    from civicgrid.core import importer
+
+    a, b = tiers.a, tiers.b
+    admin_a = a.users[Role.SYSTEM_ADMIN]
+    assert list(importer.visible_runs(user=admin_a)) == [a.import_run]
+    _login(client, admin_a)
+    assert client.get(f"/exports/imports/{a.import_run.pk}/errors/").status_code == 200
+    assert client.get(f"/exports/imports/{b.import_run.pk}/errors/").status_code == 404
+    qu_admin = UserFactory(username="qu_admin", role=Role.SYSTEM_ADMIN, street=None, district=tiers.district)
+    assert set(importer.visible_runs(user=qu_admin)) == {a.import_run, b.import_run}

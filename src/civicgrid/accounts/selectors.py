@@ -18,7 +18,7 @@ from civicgrid.accounts.models import Department, User
 from civicgrid.accounts.roles import Role
 from civicgrid.core import selectors as core_selectors
 from civicgrid.core.errors import NotFound
-from civicgrid.core.models import AuditLog
+from civicgrid.core.models import AuditLog, ImportRun
 from civicgrid.core.roles import Capability, has_capability
 from civicgrid.core.scoping import register
 from civicgrid.core.selectors import audit_log, get_audit_entry  # noqa: F401  (re-exported)
@@ -48,6 +48,16 @@ def _audit_scope(qs: QuerySet, user, action: str) -> QuerySet:
     qs = core_selectors._audit_scope(qs, user, action)
     q = tier_rows_q(user, district_level_rows=False, prefix="actor__")
     return qs if q is None else qs.filter(q | Q(actor__isnull=True))
+
+
+@register(ImportRun)
+def _import_run_scope(qs: QuerySet, user, action: str) -> QuerySet:
+    """Core's rule (the runs of the specs the user may run), narrowed to the user's tier: a run belongs to the
+    街道 (or 区 level) of the account that started it, so one 街道 never reads another's file names or row
+    errors."""
+    qs = core_selectors._import_run_scope(qs, user, action)
+    q = tier_rows_q(user, district_level_rows=False, prefix="created_by__")
+    return qs if q is None else qs.filter(q)
 
 
 def in_user_tier(qs: QuerySet, user, *, district_level_rows: bool = False) -> QuerySet:

@@ -1639,11 +1639,11 @@ def start_run(*, actor, job):
 
 
 def visible_runs(*, user, spec: str | None = None):
-    """The import runs ``user`` may see: those of the specs they may run."""
+    """The import runs ``user`` may see (:func:`civicgrid.core.selectors._import_run_scope`: the runs of the specs
+    they may run, narrowed by the accounts app to the 街道 of their tier)."""
     from civicgrid.core.models import ImportRun
 
-    names = [s.name for s in SPECS.values() if s.handler is None and s.can_import(user)]
-    qs = ImportRun.objects.filter(spec__in=names)
+    qs = ImportRun.objects.restrict(user, "view")
     return qs.filter(spec=spec) if spec else qs
 
 

@@ -302,6 +302,8 @@ class ImportRun(ImportJobBase):
 
     spec = models.CharField("导入类型", max_length=60, db_index=True)
 
+    objects = RestrictedQuerySet.as_manager()
+
     class Meta:
         verbose_name = "数据导入任务"
         verbose_name_plural = "数据导入任务"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from civicgrid.core.errors import NotFound
-from civicgrid.core.models import AuditLog
+from civicgrid.core.models import AuditLog, ImportRun
 from civicgrid.core.roles import Capability, has_capability
 from civicgrid.core.scoping import register
 
@@ -16,6 +16,16 @@ def _audit_scope(qs: QuerySet, user, action: str) -> QuerySet:
     if action == "view" and has_capability(user, Capability.AUDIT_READ):
         return qs
     return qs.none()
+
+
+@register(ImportRun)
+def _import_run_scope(qs: QuerySet, user, action: str) -> QuerySet:
+    """Import runs of :mod:`civicgrid.core.importer`: those of the specs ``user`` may run (each spec's
+    ``can_import``). The accounts app narrows this to the user's tier."""
+    from civicgrid.core.importer import SPECS
+
+    names = [s.name for s in SPECS.values() if s.handler is None and s.can_import(user)]
+    return qs.filter(spec__in=names)
 
 
 def audit_log(

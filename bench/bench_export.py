@@ -47,9 +47,13 @@ def main() -> None:
     from civicgrid.cases import services as case_services
     from civicgrid.cases.models import Case, Category
     from civicgrid.core import clock
+    from civicgrid.places.models import Street
 
-    dept = Department.objects.create(code="CGZD", name="城管中队")
-    user = User.objects.create(username="bench_dispatcher", role="dispatcher", full_name="压测受理员")
+    street = Street.objects.create(name="压测街道", division_code="330106", code="330106001")
+    dept = Department.objects.create(code="CGZD", name="城管中队", street=street)
+    user = User.objects.create(
+        username="bench_dispatcher", role="dispatcher", full_name="压测受理员", street=street
+    )
     category = Category.objects.filter(level="minor", is_enabled=True).first()
     start = clock.aware(datetime(2026, 1, 5, 9, 0))
     rows = []

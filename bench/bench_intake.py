@@ -44,8 +44,8 @@ comm = Community.objects.create(street=street, code="330106001001", name="压测
 Grid.objects.create(community=comm, code="330106001001001", name="压测网格",
     geometry=mapping(box(120.10, 30.25, 120.12, 30.27)), area_m2=1, min_lng=120.10, min_lat=30.25,
     max_lng=120.12, max_lat=30.27)
-Department.objects.create(code="CGZD", name="城管中队")
-u = User.objects.create(username="bench_dispatcher", role="dispatcher", full_name="压测受理员")
+Department.objects.create(code="CGZD", name="城管中队", street=street)
+u = User.objects.create(username="bench_dispatcher", role="dispatcher", full_name="压测受理员", street=street)
 _, key = issue_token(actor=None, user=u, name="bench")
 print("CATEGORY", Category.objects.get(code="S06010").pk)
 print("TOKEN", key)

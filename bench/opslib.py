@@ -37,7 +37,8 @@ out = {{"grid": [g.min_lng, g.min_lat, g.max_lng, g.max_lat], "category": Catego
        "department": Department.objects.get(code="CGZD").pk, "tokens": [], "importer": importer.username,
        "importer_id": importer.pk}}
 for i in range({n_tokens}):
-    u = User.objects.create(username=f"bench_api_{{i}}", role="dispatcher", full_name=f"压测派遣员{{i}}")
+    u = User.objects.create(username=f"bench_api_{{i}}", role="dispatcher", full_name=f"压测派遣员{{i}}",
+                            street=importer.street)
     _, key = issue_token(actor=None, user=u, name="bench")
     out["tokens"].append([u.pk, key])
 print("SETUP", json.dumps(out))

@@ -91,15 +91,18 @@ def scores(*, user, rule: ColorRule | None = None) -> dict:
             if community:
                 by_community[community].defects += d
                 by_community[community].points += d * rule.defect_points
-    total = {pk: _Tally() for pk in buildings}
+    base = {pk: _Tally() for pk in buildings}  # a building with its own units
     for pk, t in own.items():
-        total[pk].add(t)
+        base[pk].add(t)
     for u in units:
-        if u.building_id in total:
-            total[u.building_id].add(by_unit[u.pk])
-    for b in buildings.values():  # a 小区 counts its 楼栋
+        if u.building_id in base:
+            base[u.building_id].add(by_unit[u.pk])
+    total = {pk: _Tally() for pk in buildings}
+    for pk, t in base.items():
+        total[pk].add(t)
+    for b in buildings.values():  # a 小区 counts its 楼栋 (with their units)
         if b.parent_id in total:
-            total[b.parent_id].add(own[b.pk])
+            total[b.parent_id].add(base[b.pk])
     out = []
 
     def row(kind, obj, t, **extra):

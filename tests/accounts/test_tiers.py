@@ -96,9 +96,11 @@ class Side:
 
     def _hazards(self, code: str) -> None:
         """A 安全隐患 inspection of the unit with one hazard, and the building's 消防设施 register."""
+        from civicgrid.hazards import defaults
         from civicgrid.hazards import services as hazard_services
         from civicgrid.hazards.models import Checklist
 
+        defaults.ensure()
         worker = self.users[Role.GRID_WORKER]
         checklist = Checklist.objects.first()
         item = checklist.items.first()

@@ -69,7 +69,12 @@ def test_june_figures(june):
     assert f.closed_on_time == 1
     assert f.fix_rate == round(100 * 2 / 3, 1) and f.on_time_rate == 50.0
     # open at the end of June (06-30 24:00): the 重大 one (20 days) and c (10 days)
-    assert {r["label"]: r["count"] for r in f.open_by_age} == {"7天以内": 0, "8–30天": 2, "31–90天": 0, "90天以上": 0}
+    assert {r["label"]: r["count"] for r in f.open_by_age} == {
+        "7天以内": 0,
+        "8–30天": 2,
+        "31–90天": 0,
+        "90天以上": 0,
+    }
 
 
 def test_an_empty_period_has_zeros_and_no_rates(june):

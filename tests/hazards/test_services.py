@@ -31,7 +31,9 @@ def inspect_shop(hw, *, major=False, actor=None):
     i = hw.items
     findings = [Finding(passed=True, item=it) for it in i[2:]]
     findings += [
-        Finding(passed=False, item=i[0], hazard=True, level="general", note="灭火器过期", photos=[photo("a.png")]),
+        Finding(
+            passed=False, item=i[0], hazard=True, level="general", note="灭火器过期", photos=[photo("a.png")]
+        ),
         Finding(
             passed=False,
             item=i[1],
@@ -60,7 +62,12 @@ def test_one_inspection_submit_records_the_checklist_and_creates_its_hazards(hw)
     assert (fire.procedure, fire.state, fire.get_state_display()) == ("hazard", "found", "发现")
     assert fire.number and fire.grid == hw.grid
     d = fire.hazard_detail
-    assert (d.level, d.category, d.target_unit, d.inspection) == ("general", hw.items[0].category, hw.shop, inspection)
+    assert (d.level, d.category, d.target_unit, d.inspection) == (
+        "general",
+        hw.items[0].category,
+        hw.shop,
+        inspection,
+    )
     assert d.responsible_unit == "示范小吃店" and d.responsible_person == "王老板"
     assert fire.description == "灭火器过期" and gas.description == "后厨液化气瓶与灶具未隔离"
     assert fire.attachments.count() == 1
@@ -86,7 +93,9 @@ def test_a_bad_hazard_rolls_back_the_whole_inspection(hw):
         Finding(passed=False, item=hw.items[1], hazard=True, level="huge", note="y"),
     ]
     with pytest.raises(ValidationFailed) as exc:
-        services.record_inspection(actor=hw.grid_worker, target=target, checklist=hw.checklist, findings=findings)
+        services.record_inspection(
+            actor=hw.grid_worker, target=target, checklist=hw.checklist, findings=findings
+        )
     assert exc.value.field == "items.1.level"
     assert not Inspection.objects.exists() and not HazardDetail.objects.exists()
 
@@ -110,7 +119,12 @@ def test_the_life_cycle_with_a_failed_review_back_to_rectification(hw):
     with clock.frozen(at(2026, 6, 1, 9, 0)):  # Monday
         fire, _gas = inspect_shop(hw).new_hazards
         fire = move(fire, "assign_fix", hw.dispatcher, department=hw.dept, amount=10, unit="natural_days")
-    assert (fire.state, fire.get_state_display(), fire.stage, fire.limit_amount) == ("fixing", "整改中", "rectify", 10)
+    assert (fire.state, fire.get_state_display(), fire.stage, fire.limit_amount) == (
+        "fixing",
+        "整改中",
+        "rectify",
+        10,
+    )
     assert fire.department == hw.dept and fire.due_at is not None
     due = fire.due_at
     with clock.frozen(at(2026, 6, 5, 9, 0)):
@@ -122,7 +136,12 @@ def test_the_life_cycle_with_a_failed_review_back_to_rectification(hw):
             attachments=[photo("after.png")],
             detail={"measures": "更换 4 具 4kg 干粉灭火器"},
         )
-    assert (fire.state, fire.stage, fire.limit_amount, fire.limit_unit) == ("review", "review", 3, "working_days")
+    assert (fire.state, fire.stage, fire.limit_amount, fire.limit_unit) == (
+        "review",
+        "review",
+        3,
+        "working_days",
+    )
     d = HazardDetail.objects.get(case=fire)
     assert d.rectify_due_at == due and d.fixed_at == at(2026, 6, 5, 9, 0) and d.fixed_on_time
     assert fire.attachments.filter(kind=AttachmentKind.AFTER).count() == 1
@@ -141,7 +160,11 @@ def test_the_life_cycle_with_a_failed_review_back_to_rectification(hw):
         move(fire, "sign_off", hw.grid_worker)
     with clock.frozen(at(2026, 6, 9, 9, 0)):
         fire = move(fire, "sign_off", hw.dispatcher)
-    assert (fire.state, fire.get_state_display(), fire.closed_at) == ("closed", "已销号", at(2026, 6, 9, 9, 0))
+    assert (fire.state, fire.get_state_display(), fire.closed_at) == (
+        "closed",
+        "已销号",
+        at(2026, 6, 9, 9, 0),
+    )
     assert [e.move for e in fire.events.order_by("seq")] == [
         "create",
         "assign_fix",
@@ -155,8 +178,14 @@ def test_the_life_cycle_with_a_failed_review_back_to_rectification(hw):
 
 @pytest.mark.parametrize(
     "level, amount, ok",
-    [("general", 30, True), ("general", 31, False), ("serious", 15, True), ("serious", 16, False),
-     ("major", 7, True), ("major", 8, False)],
+    [
+        ("general", 30, True),
+        ("general", 31, False),
+        ("serious", 15, True),
+        ("serious", 16, False),
+        ("major", 7, True),
+        ("major", 8, False),
+    ],
 )
 def test_the_rectification_limit_is_bounded_by_the_level(hw, level, amount, ok):
     fire, _ = inspect_shop(hw).new_hazards

@@ -105,7 +105,9 @@ def test_the_generated_case_endpoints_drive_a_hazard(hw, api_client):
     r = api_client.post(f"/cases/{c.pk}/list-supervise", {"version": 2, "note": "挂牌"})
     assert r.status_code == 200
     api_client.login(hw.handler)
-    r = api_client.post(f"/cases/{c.pk}/report-fixed", {"version": 3, "note": "已清退住人", "measures": "清退"})
+    r = api_client.post(
+        f"/cases/{c.pk}/report-fixed", {"version": 3, "note": "已清退住人", "measures": "清退"}
+    )
     assert r.status_code == 200 and r.json()["state"] == "review"
     api_client.login(hw.grid_worker)
     assert api_client.post(f"/cases/{c.pk}/review-pass", {"version": 4}).status_code == 200
@@ -126,7 +128,13 @@ def test_the_hazards_api_figures_map_and_inspection(hw, api_client):
             "checklist": hw.checklist.pk,
             "items": [
                 {"item": hw.items[0].pk, "passed": True},
-                {"item": hw.items[5].pk, "passed": False, "hazard": True, "level": "serious", "description": "楼道充电"},
+                {
+                    "item": hw.items[5].pk,
+                    "passed": False,
+                    "hazard": True,
+                    "level": "serious",
+                    "description": "楼道充电",
+                },
             ],
         },
     )
@@ -157,7 +165,10 @@ def test_four_colours_follow_the_rule_and_the_fire_register(hw):
         findings=[Finding(passed=False, item=hw.items[3], hazard=True, level="major", note="三合一")],
     )
     services.save_fire_register(
-        actor=hw.grid_worker, building=hw.estate, smoke_detectors=Equipment.MISSING, extinguishers=Equipment.FAULTY
+        actor=hw.grid_worker,
+        building=hw.estate,
+        smoke_detectors=Equipment.MISSING,
+        extinguishers=Equipment.FAULTY,
     )
     out = fourcolor.scores(user=hw.dispatcher, rule=rule)
     places = {(p["kind"], p["id"]): p for p in out["places"]}
@@ -175,11 +186,19 @@ def test_four_colours_follow_the_rule_and_the_fire_register(hw):
 
 def test_the_pages_render_for_the_desk(hw, client):
     client.force_login(hw.dispatcher)
-    for url in ("/hazards/", "/hazards/inspections/", "/hazards/figures/", "/hazards/map/", "/hazards/map.json"):
+    for url in (
+        "/hazards/",
+        "/hazards/inspections/",
+        "/hazards/figures/",
+        "/hazards/map/",
+        "/hazards/map.json",
+    ):
         assert client.get(url).status_code == 200, url
     page = client.get("/hazards/map/").content.decode()
     assert "分值 ≥ 10" in page and "<script>" not in page
-    r = client.post(f"/hazards/fire/{hw.block.pk}/", {"smoke_detectors": "missing", "extinguishers": "ok",
-                                                     "sprinklers": "na", "fire_lane": "ok"})
+    r = client.post(
+        f"/hazards/fire/{hw.block.pk}/",
+        {"smoke_detectors": "missing", "extinguishers": "ok", "sprinklers": "na", "fire_lane": "ok"},
+    )
     assert r.status_code == 302 and hw.block.fire_register.smoke_detectors == "missing"
     assert client.get("/hazards/figures/?start=2030-01-01&end=2020-01-01").status_code == 200

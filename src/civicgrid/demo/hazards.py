@@ -25,7 +25,13 @@ DEPT_BY_CATEGORY = {
     "other": "CGZD",
 }
 DESCRIPTIONS = {
-    "fire_facility": ["灭火器压力不足", "灭火器过期未更换", "疏散通道堆放杂物", "安全出口指示灯损坏", "烟感报警器缺失"],
+    "fire_facility": [
+        "灭火器压力不足",
+        "灭火器过期未更换",
+        "疏散通道堆放杂物",
+        "安全出口指示灯损坏",
+        "烟感报警器缺失",
+    ],
     "three_in_one": ["仓库内设置员工宿舍", "店铺阁楼住人", "生产区与住宿区未分隔"],
     "gas": ["液化气瓶与灶具距离不足", "未安装燃气泄漏报警装置", "液化气瓶存放在地下室", "燃气软管老化"],
     "ebike": ["电动车在楼道内充电", "飞线充电", "电动车停放堵塞疏散通道"],
@@ -41,7 +47,9 @@ def _at(day, hour: float, tz) -> datetime:
     return datetime.combine(day, time(h, int((hour - h) * 60)), tzinfo=tz)
 
 
-def load_hazards(street, rng: random.Random, *, staff, log: Callable[[str], None] = lambda m: None) -> dict | None:
+def load_hazards(
+    street, rng: random.Random, *, staff, log: Callable[[str], None] = lambda m: None
+) -> dict | None:
     from civicgrid.accounts.models import Department, User
     from civicgrid.cases import services as case_services
     from civicgrid.cases.errors import CaseErrorCode  # noqa: F401  (import order: cases before hazards)
@@ -54,16 +62,23 @@ def load_hazards(street, rng: random.Random, *, staff, log: Callable[[str], None
     if Inspection.objects.filter(street=street).exists():
         log("演示安全检查已存在，跳过。")
         return None
+    from civicgrid.hazards import defaults
+
+    defaults.ensure()
     checklist = Checklist.objects.filter(is_active=True).prefetch_related("items__category").first()
     if checklist is None:
         return None
     items = list(checklist.items.all())
     cats = {c.code: c for c in HazardCategory.objects.all()}
-    depts = {d.code: d for d in Department.objects.filter(street=street, code__in=set(DEPT_BY_CATEGORY.values()))}
+    depts = {
+        d.code: d for d in Department.objects.filter(street=street, code__in=set(DEPT_BY_CATEGORY.values()))
+    }
     desk = User.objects.get(username="dispatcher")
     units = list(Unit.objects.filter(grid__community__street=street).select_related("grid"))
     buildings = list(
-        Building.objects.filter(grid__community__street=street, kind__in=["estate", "tower"]).select_related("grid")
+        Building.objects.filter(grid__community__street=street, kind__in=["estate", "tower"]).select_related(
+            "grid"
+        )
     )
 
     def worker_for(grid):
@@ -117,8 +132,10 @@ def load_hazards(street, rng: random.Random, *, staff, log: Callable[[str], None
                 )
             with clock.frozen(at):
                 target = services.resolve_target(
-                    actor=worker, kind="unit" if on_unit else "building",
-                    unit_id=obj.pk if on_unit else None, building_id=None if on_unit else obj.pk,
+                    actor=worker,
+                    kind="unit" if on_unit else "building",
+                    unit_id=obj.pk if on_unit else None,
+                    building_id=None if on_unit else obj.pk,
                 )
                 inspection = services.record_inspection(
                     actor=worker, target=target, checklist=checklist, findings=findings, inspected_at=at
@@ -126,7 +143,9 @@ def load_hazards(street, rng: random.Random, *, staff, log: Callable[[str], None
             counts["inspections"] += 1
             for case in inspection.new_hazards:
                 counts["hazards"] += 1
-                counts["closed"] += _life(case, rng, at, worker, desk, depts, staff, LEVEL_BOUNDS, move, counts)
+                counts["closed"] += _life(
+                    case, rng, at, worker, desk, depts, staff, LEVEL_BOUNDS, move, counts
+                )
     # 消防设施 registers for about half the 小区/楼宇
     for b in buildings:
         if rng.random() < 0.5:
@@ -159,17 +178,20 @@ def _life(case, rng, found_at, worker, desk, depts, staff, bounds, move, counts)
     low, high = bounds[d.level]
     limit = rng.randint(max(low, min(3, high)), high)
     t = found_at + timedelta(hours=rng.uniform(2, 30))
-    if d.level == "major" and rng.random() < 0.7:
-        if move(case, "list_supervise", desk, t, note="街道安委办挂牌督办"):
-            counts["supervised"] += 1
+    if d.level == "major" and rng.random() < 0.7 and move(case, "list_supervise", desk, t, note="挂牌督办"):
+        counts["supervised"] += 1
     if rng.random() < 0.02:
         move(case, "void", desk, t, reason="重复录入")
         return 0
-    if not move(case, "assign_fix", desk, t, department=dept, amount=limit, unit="natural_days", note="请限期整改"):
+    if not move(
+        case, "assign_fix", desk, t, department=dept, amount=limit, unit="natural_days", note="请限期整改"
+    ):
         return 0
     late = rng.random() < 0.12
     t += timedelta(days=limit * (rng.uniform(1.1, 1.8) if late else rng.uniform(0.2, 0.9)))
-    if not move(case, "report_fixed", handler, t, note="已按要求整改", detail={"measures": "责令整改并现场督促落实"}):
+    if not move(
+        case, "report_fixed", handler, t, note="已按要求整改", detail={"measures": "责令整改并现场督促落实"}
+    ):
         return 0
     t += timedelta(hours=rng.uniform(4, 60))
     if rng.random() < 0.1:

@@ -136,7 +136,9 @@ def create_inspection(request, body: InspectionIn):
     findings = []
     for n, it in enumerate(body.items):
         if it.item not in items:
-            raise ValidationFailed("检查项不属于所选检查表", field=f"items.{n}.item", code="hazard_checklist_item_unknown")
+            raise ValidationFailed(
+                "检查项不属于所选检查表", field=f"items.{n}.item", code="hazard_checklist_item_unknown"
+            )
         findings.append(
             services.Finding(
                 passed=it.passed,
@@ -159,5 +161,7 @@ def create_inspection(request, body: InspectionIn):
         address=body.address,
         name=body.target_name,
     )
-    i = services.record_inspection(actor=user, target=target, checklist=checklist, findings=findings, note=body.note)
+    i = services.record_inspection(
+        actor=user, target=target, checklist=checklist, findings=findings, note=body.note
+    )
     return _out(i, i.new_hazards)

@@ -28,7 +28,11 @@ COLUMNS = [
     ("交办部门", 14, lambda d: d.case.department.name if d.case.department_id else ""),
     ("整改责任单位", 18, lambda d: d.responsible_unit),
     ("整改责任人", 10, lambda d: d.responsible_person),
-    ("整改期限", 17, lambda d: _local(d.rectify_due_at or (d.case.due_at if d.case.stage == "rectify" else None))),
+    (
+        "整改期限",
+        17,
+        lambda d: _local(d.rectify_due_at or (d.case.due_at if d.case.stage == "rectify" else None)),
+    ),
     ("整改措施", 30, lambda d: d.measures),
     ("整改完成时间", 17, lambda d: _local(d.fixed_at)),
     ("是否按期", 8, lambda d: {True: "是", False: "否", None: ""}[d.fixed_on_time]),
@@ -52,7 +56,7 @@ def write_ledger_xlsx(rows) -> tuple:
     totals[9] = f"已销号 {closed}"
     totals[18] = f"{supervised}"
     sheet.append(totals)
-    fh = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    fh = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115  (the response closes it)
     sheet.save(fh)
     fh.seek(0)
     return fh, f"隐患台账_{clock.local_now():%Y%m%d_%H%M}.xlsx"

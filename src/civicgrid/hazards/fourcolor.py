@@ -14,7 +14,12 @@ from civicgrid.core import clock
 from civicgrid.hazards import selectors
 from civicgrid.hazards.models import ColorRule
 
-COLORS = {"red": ("红", "#d62728"), "orange": ("橙", "#ff7f0e"), "yellow": ("黄", "#f2c500"), "blue": ("蓝", "#1f77b4")}
+COLORS = {
+    "red": ("红", "#d62728"),
+    "orange": ("橙", "#ff7f0e"),
+    "yellow": ("黄", "#f2c500"),
+    "blue": ("蓝", "#1f77b4"),
+}
 
 
 def legend(rule: ColorRule) -> dict:

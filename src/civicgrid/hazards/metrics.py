@@ -101,8 +101,10 @@ def figures(*, user, start: date, end: date) -> Figures:
 def open_by_age(*, user, at: datetime) -> list[dict]:
     """Hazards open at ``at`` (found before it, not closed by then), by days since 发现."""
     open_states = procedures.get(CODE).open
-    qs = selectors.visible_hazards(user=user).filter(created_at__lt=at).filter(
-        Q(state__in=open_states) | Q(closed_at__gt=at)
+    qs = (
+        selectors.visible_hazards(user=user)
+        .filter(created_at__lt=at)
+        .filter(Q(state__in=open_states) | Q(closed_at__gt=at))
     )
     rows = []
     for low, high, label in AGE_BUCKETS:

@@ -56,7 +56,9 @@ class Checklist(models.Model):
 
 
 class ChecklistItem(models.Model):
-    checklist = models.ForeignKey(Checklist, verbose_name="检查表", on_delete=models.CASCADE, related_name="items")
+    checklist = models.ForeignKey(
+        Checklist, verbose_name="检查表", on_delete=models.CASCADE, related_name="items"
+    )
     order = models.PositiveSmallIntegerField("序号", default=0)
     text = models.CharField("检查内容", max_length=200)
     category = models.ForeignKey(
@@ -87,7 +89,9 @@ class Inspection(models.Model):
 
     street = models.ForeignKey(Street, verbose_name="街道", on_delete=models.PROTECT, related_name="+")
     target_kind = models.CharField("检查对象类型", max_length=10, choices=TargetKind.choices)
-    unit = models.ForeignKey(Unit, verbose_name="企业/商户/单位", null=True, blank=True, on_delete=models.PROTECT)
+    unit = models.ForeignKey(
+        Unit, verbose_name="企业/商户/单位", null=True, blank=True, on_delete=models.PROTECT
+    )
     building = models.ForeignKey(
         Building, verbose_name="楼宇/小区/楼栋", null=True, blank=True, on_delete=models.PROTECT
     )
@@ -150,7 +154,9 @@ class HazardDetail(models.Model):
     :mod:`civicgrid.hazards.services` and the procedure's handlers.
     """
 
-    case = models.OneToOneField(Case, verbose_name="案件", on_delete=models.CASCADE, related_name="hazard_detail")
+    case = models.OneToOneField(
+        Case, verbose_name="案件", on_delete=models.CASCADE, related_name="hazard_detail"
+    )
     category = models.ForeignKey(
         HazardCategory, verbose_name="隐患类别", null=True, blank=True, on_delete=models.PROTECT
     )
@@ -173,7 +179,12 @@ class HazardDetail(models.Model):
         Unit, verbose_name="企业/商户/单位", null=True, blank=True, on_delete=models.SET_NULL, editable=False
     )
     target_building = models.ForeignKey(
-        Building, verbose_name="楼宇/小区/楼栋", null=True, blank=True, on_delete=models.SET_NULL, editable=False
+        Building,
+        verbose_name="楼宇/小区/楼栋",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        editable=False,
     )
     target_name = models.CharField("隐患单位/部位", max_length=150, blank=True, editable=False)
     responsible_person = models.CharField("整改责任人", max_length=50, blank=True)

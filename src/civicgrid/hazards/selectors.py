@@ -23,7 +23,6 @@ from civicgrid.hazards.workflow import CODE
 from civicgrid.places import selectors as place_selectors
 from civicgrid.places.models import Building
 
-
 # --- scope rules (the admin and ``restrict`` use them) ---------------------------------------------------
 
 
@@ -132,15 +131,13 @@ def map_places(*, user) -> dict:
     """The places of the 四色地图 the user sees: communities, buildings (with their register) and units."""
     return {
         "communities": list(place_selectors.visible_communities(user=user).only("pk", "name", "geometry")),
-        "buildings": list(
-            place_selectors.visible_buildings(user=user).select_related("fire_register")
-        ),
+        "buildings": list(place_selectors.visible_buildings(user=user).select_related("fire_register")),
         "units": list(
-            place_selectors.visible_units(user=user).only("pk", "name", "lng", "lat", "building_id", "grid_id")
+            place_selectors.visible_units(user=user).only(
+                "pk", "name", "lng", "lat", "building_id", "grid_id"
+            )
         ),
-        "grid_community": dict(
-            place_selectors.visible_grids(user=user).values_list("pk", "community_id")
-        ),
+        "grid_community": dict(place_selectors.visible_grids(user=user).values_list("pk", "community_id")),
     }
 
 
@@ -149,5 +146,6 @@ def open_hazards_for_map(*, user) -> QuerySet[HazardDetail]:
 
     return HazardDetail.objects.filter(
         case__in=visible_hazards(user=user).filter(state__in=procedures.get(CODE).open)
-    ).values("level", "target_unit_id", "target_building_id", "case__community_id", "case__due_at", "case__stage")
-
+    ).values(
+        "level", "target_unit_id", "target_building_id", "case__community_id", "case__due_at", "case__stage"
+    )

@@ -88,22 +88,41 @@ def resolve_target(
 ) -> Target:
     """The 检查对象 as the actor may see it (404-like ``TARGET_NOT_FOUND`` otherwise)."""
     if kind not in TargetKind.values:
-        raise ValidationFailed("请选择检查对象类型", field="target_kind", code=HazardErrorCode.TARGET_REQUIRED)
+        raise ValidationFailed(
+            "请选择检查对象类型", field="target_kind", code=HazardErrorCode.TARGET_REQUIRED
+        )
     wanted = {"unit": unit_id, "building": building_id, "community": community_id}.get(kind)
     if kind != TargetKind.POINT and wanted in (None, ""):
         raise ValidationFailed("请选择检查对象", field=kind, code=HazardErrorCode.TARGET_REQUIRED)
     obj = selectors.target_object(user=actor, kind=kind, pk=wanted) if kind != TargetKind.POINT else None
     if kind != TargetKind.POINT and obj is None:
-        raise ValidationFailed("检查对象不存在或不在您的辖区", field=kind, code=HazardErrorCode.TARGET_NOT_FOUND)
+        raise ValidationFailed(
+            "检查对象不存在或不在您的辖区", field=kind, code=HazardErrorCode.TARGET_NOT_FOUND
+        )
     if kind == TargetKind.UNIT:
         return Target(
-            kind, obj.name, obj.grid.community.street_id, grid=obj.grid, unit=obj, building=obj.building,
-            community=obj.grid.community, address=obj.address, lng=obj.lng, lat=obj.lat,
+            kind,
+            obj.name,
+            obj.grid.community.street_id,
+            grid=obj.grid,
+            unit=obj,
+            building=obj.building,
+            community=obj.grid.community,
+            address=obj.address,
+            lng=obj.lng,
+            lat=obj.lat,
         )
     if kind == TargetKind.BUILDING:
         return Target(
-            kind, obj.name, obj.grid.community.street_id, grid=obj.grid, building=obj,
-            community=obj.grid.community, address=obj.address, lng=obj.lng, lat=obj.lat,
+            kind,
+            obj.name,
+            obj.grid.community.street_id,
+            grid=obj.grid,
+            building=obj,
+            community=obj.grid.community,
+            address=obj.address,
+            lng=obj.lng,
+            lat=obj.lat,
         )
     if kind == TargetKind.COMMUNITY:
         return Target(kind, obj.name, obj.street_id, community=obj, address=address)
@@ -116,8 +135,14 @@ def resolve_target(
         raise ValidationFailed("无法确定该点所属街道", field="lng", code=HazardErrorCode.NO_STREET)
     name = (name or address or "街面点位").strip()[:150]
     return Target(
-        kind, name, street_id, grid=grid, community=grid.community if grid else None,
-        address=(address or "").strip()[:200], lng=lng, lat=lat,
+        kind,
+        name,
+        street_id,
+        grid=grid,
+        community=grid.community if grid else None,
+        address=(address or "").strip()[:200],
+        lng=lng,
+        lat=lat,
     )
 
 
@@ -138,7 +163,9 @@ def record_inspection(
     if len(findings) > MAX_ITEMS:
         raise ValidationFailed("检查项过多", field="items", code=CaseErrorCode.INVALID_INPUT)
     if not selectors.street_in_tier(user=actor, street_id=target.street_id):
-        raise ValidationFailed("检查对象不在您的辖区", field=target.kind, code=HazardErrorCode.TARGET_NOT_FOUND)
+        raise ValidationFailed(
+            "检查对象不在您的辖区", field=target.kind, code=HazardErrorCode.TARGET_NOT_FOUND
+        )
     for i, f in enumerate(findings):
         if f.item is not None and checklist is not None and f.item.checklist_id != checklist.pk:
             raise ValidationFailed(
@@ -146,7 +173,9 @@ def record_inspection(
             )
         if f.hazard and not f.passed:
             if f.level not in HazardLevel.values:
-                raise ValidationFailed("请选择隐患等级", field=f"items.{i}.level", code=HazardErrorCode.LEVEL_INVALID)
+                raise ValidationFailed(
+                    "请选择隐患等级", field=f"items.{i}.level", code=HazardErrorCode.LEVEL_INVALID
+                )
             if not (f.description or f.note or (f.item and f.item.text)):
                 raise ValidationFailed(
                     "请描述隐患", field=f"items.{i}.description", code=HazardErrorCode.DESCRIPTION_REQUIRED
@@ -225,11 +254,18 @@ def report_hazard(
     if level not in HazardLevel.values:
         raise ValidationFailed("请选择隐患等级", field="level", code=HazardErrorCode.LEVEL_INVALID)
     if not selectors.street_in_tier(user=actor, street_id=target.street_id):
-        raise ValidationFailed("检查对象不在您的辖区", field=target.kind, code=HazardErrorCode.TARGET_NOT_FOUND)
+        raise ValidationFailed(
+            "检查对象不在您的辖区", field=target.kind, code=HazardErrorCode.TARGET_NOT_FOUND
+        )
     with transaction.atomic():
         return _create_hazard(
-            actor=actor, target=target, inspection=None, level=level, category=category,
-            description=description, photos=photos,
+            actor=actor,
+            target=target,
+            inspection=None,
+            level=level,
+            category=category,
+            description=description,
+            photos=photos,
         )
 
 
@@ -272,11 +308,15 @@ def _create_hazard(*, actor, target: Target, inspection, level, category, descri
     return case
 
 
-def save_fire_register(*, actor, building, checked_at=None, note: str = "", **status: str) -> FireSafetyRegister:
+def save_fire_register(
+    *, actor, building, checked_at=None, note: str = "", **status: str
+) -> FireSafetyRegister:
     """The 消防设施 register of ``building`` (烟感, 灭火器, 喷淋, 消防通道: 完好/损坏/缺失/不适用)."""
     _can_inspect(actor)
     if selectors.target_object(user=actor, kind="building", pk=building.pk) is None:
-        raise ValidationFailed("楼宇不存在或不在您的辖区", field="building", code=HazardErrorCode.TARGET_NOT_FOUND)
+        raise ValidationFailed(
+            "楼宇不存在或不在您的辖区", field="building", code=HazardErrorCode.TARGET_NOT_FOUND
+        )
     for name, value in status.items():
         if name not in FireSafetyRegister.FIELDS:
             raise ValidationFailed(f"未知设施：{name}", field=name, code=CaseErrorCode.INVALID_INPUT)

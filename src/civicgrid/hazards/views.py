@@ -263,4 +263,3 @@ def fire_register(request, building_id: int):
         },
         status=status,
     )
-

@@ -123,7 +123,9 @@ PROCEDURE = P.Procedure(
             detail_fields=("measures",),
             style="success",
         ),
-        W.define_move("review_pass", "复查合格", ["review"], "passed", REVIEWERS, fields=("note",), style="success"),
+        W.define_move(
+            "review_pass", "复查合格", ["review"], "passed", REVIEWERS, fields=("note",), style="success"
+        ),
         W.define_move(
             "review_fail",
             "复查不合格",

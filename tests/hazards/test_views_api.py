@@ -104,6 +104,10 @@ def test_the_generated_case_endpoints_drive_a_hazard(hw, api_client):
     assert r.status_code == 200 and r.json()["state_label"] == "整改中"
     r = api_client.post(f"/cases/{c.pk}/list-supervise", {"version": 2, "note": "挂牌"})
     assert r.status_code == 200
+    # the case page shows the hazard's detail record: level, category, 挂牌督办
+    page = api_client.c.get(f"/cases/{c.pk}/").content.decode()
+    assert 'data-testid="detail-level">重大<' in page and 'data-testid="detail-supervised">是<' in page
+    assert 'data-testid="detail-category">三合一<' in page
     api_client.login(hw.handler)
     r = api_client.post(
         f"/cases/{c.pk}/report-fixed", {"version": 3, "note": "已清退住人", "measures": "清退"}

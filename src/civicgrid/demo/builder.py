@@ -193,8 +193,14 @@ def build_demo(
             from civicgrid.demo import hazards as demo_hazards
 
             t2 = time.perf_counter()
+            opts = cases_options or {}
             result.hazards = demo_hazards.load_hazards(
-                street, random.Random(f"{seed}:hazards"), staff=staff, log=log
+                street,
+                random.Random(f"{seed}:hazards"),
+                staff=staff,
+                log=log,
+                days=opts.get("days", demo_hazards.DAYS),
+                scale=opts.get("scale", 1.0),
             )
             seconds["hazards"] = time.perf_counter() - t2
         else:

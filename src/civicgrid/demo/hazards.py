@@ -48,7 +48,13 @@ def _at(day, hour: float, tz) -> datetime:
 
 
 def load_hazards(
-    street, rng: random.Random, *, staff, log: Callable[[str], None] = lambda m: None
+    street,
+    rng: random.Random,
+    *,
+    staff,
+    log: Callable[[str], None] = lambda m: None,
+    days: int = DAYS,
+    scale: float = 1.0,
 ) -> dict | None:
     from civicgrid.accounts.models import Department, User
     from civicgrid.cases import services as case_services
@@ -101,11 +107,11 @@ def load_hazards(
         return True
 
     log("正在生成一年的安全检查与隐患（经由隐患服务与工单引擎）……")
-    for back in range(DAYS, 0, -1):
+    for back in range(days, 0, -1):
         day = today - timedelta(days=back)
         if not workcalendar.is_workday(day):
             continue
-        for _ in range(rng.randint(*PER_DAY)):
+        for _ in range(max(1, round(rng.randint(*PER_DAY) * scale))):
             on_unit = rng.random() < 0.75 or not buildings
             obj = rng.choice(units) if on_unit else rng.choice(buildings)
             worker = worker_for(obj.grid)

@@ -248,3 +248,40 @@ def test_the_fire_register_is_kept_per_building(hw):
     assert reg.defects() == 2
     with pytest.raises(ValidationFailed):
         services.save_fire_register(actor=hw.grid_worker, building=hw.block, smoke_detectors="broken")
+
+
+def test_co_inspectors_and_the_inspection_time(hw):
+    target = services.resolve_target(actor=hw.dispatcher, kind="unit", unit_id=hw.shop.pk)
+    findings = [Finding(passed=True, item=it) for it in hw.items]
+    with clock.frozen(at(2026, 6, 10, 15, 0)):
+        i = services.record_inspection(
+            actor=hw.dispatcher,
+            target=target,
+            checklist=hw.checklist,
+            findings=findings,
+            inspectors=[hw.grid_worker, hw.community_staff],
+            inspected_at=at(2026, 6, 9, 10, 0),  # entered the next day
+        )
+        assert set(i.inspectors.all()) == {hw.dispatcher, hw.grid_worker, hw.community_staff}
+        assert i.inspected_at == at(2026, 6, 9, 10, 0)
+        for when in (at(2026, 6, 11, 10, 0), at(2026, 4, 1, 10, 0)):  # tomorrow; beyond 30 days back
+            with pytest.raises(ValidationFailed) as exc:
+                services.record_inspection(
+                    actor=hw.dispatcher,
+                    target=target,
+                    checklist=hw.checklist,
+                    findings=findings,
+                    inspected_at=when,
+                )
+            assert exc.value.field == "inspected_at"
+        # a 网格员 cannot name people they do not see (another 网格员 elsewhere)
+        mine = services.resolve_target(actor=hw.grid_worker, kind="unit", unit_id=hw.shop.pk)
+        with pytest.raises(ValidationFailed) as exc:
+            services.record_inspection(
+                actor=hw.grid_worker,
+                target=mine,
+                checklist=hw.checklist,
+                findings=findings,
+                inspectors=[hw.other_worker],
+            )
+        assert exc.value.field == "inspectors"

@@ -52,6 +52,15 @@ def test_the_phone_checklist_records_the_inspection_and_its_hazard(hw, client):
     assert d.case.number in page and "当场整改" in page
 
 
+def test_the_desk_records_an_inspection_with_a_co_inspector(hw, client):
+    client.force_login(hw.dispatcher)
+    page = client.get("/hazards/inspect/").content.decode()
+    assert f'<option value="{hw.grid_worker.pk}">' in page
+    r = submit(client, hw, inspectors=[hw.grid_worker.pk])
+    assert r.status_code == 302
+    assert set(Inspection.objects.get().inspectors.all()) == {hw.dispatcher, hw.grid_worker}
+
+
 def test_the_form_answers_a_missing_target_with_422_and_keeps_nothing(hw, client):
     client.force_login(hw.grid_worker)
     r = submit(client, hw, unit="")

@@ -123,6 +123,8 @@ class InspectionIn(Schema):
     checklist: Id
     items: list[ItemIn] = Field(..., max_length=services.MAX_ITEMS)
     note: Text = Field("", max_length=2000)
+    inspected_at: datetime | None = Field(None, description="检查时间（带时区；默认现在，最近 30 天内）")
+    inspectors: list[Id] = Field([], max_length=20, description="同行检查人员（本人自动计入）")
 
 
 @router.post("/inspections", response=InspectionOut, summary="录入一次检查（不合格项可同时登记隐患）")

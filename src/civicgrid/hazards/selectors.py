@@ -71,6 +71,28 @@ def target_choices(*, user, limit: int = 500) -> dict:
     }
 
 
+def colleagues(*, user):
+    """People the user may name as co-inspectors (the people the user sees; not system accounts)."""
+    from civicgrid.accounts import selectors as account_selectors
+
+    return (
+        account_selectors.visible_users(user=user)
+        .filter(is_active=True, role__in=INSPECTOR_ROLES)
+        .exclude(pk=user.pk)
+        .order_by("role", "username")
+    )
+
+
+INSPECTOR_ROLES = (
+    Role.GRID_WORKER,
+    Role.COMMUNITY_STAFF,
+    Role.DISPATCHER,
+    Role.SHIFT_LEADER,
+    Role.DEPT_HANDLER,
+    Role.LEADER,
+)
+
+
 def checklists() -> QuerySet[Checklist]:
     return Checklist.objects.filter(is_active=True).prefetch_related("items__category")
 

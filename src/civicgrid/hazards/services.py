@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 
@@ -34,6 +34,7 @@ from civicgrid.hazards.models import (
 from civicgrid.hazards.workflow import CODE
 
 MAX_ITEMS = 200
+MAX_BACKDATE_DAYS = 30  # an inspection entered afterwards
 
 
 @dataclass
@@ -181,6 +182,22 @@ def record_inspection(
                     "请描述隐患", field=f"items.{i}.description", code=HazardErrorCode.DESCRIPTION_REQUIRED
                 )
     now = clock.now()
+    when = inspected_at or now
+    if when > now + timedelta(minutes=5) or when < now - timedelta(days=MAX_BACKDATE_DAYS):
+        raise ValidationFailed(
+            f"检查时间须在最近 {MAX_BACKDATE_DAYS} 天内且不晚于现在",
+            field="inspected_at",
+            code=CaseErrorCode.INVALID_INPUT,
+        )
+    people = {u.pk: u for u in inspectors}
+    people.pop(actor.pk, None)
+    if people:
+        known = set(selectors.colleagues(user=actor).filter(pk__in=list(people)).values_list("pk", flat=True))
+        if known != set(people):
+            raise ValidationFailed(
+                "同行检查人员不存在或不在您的辖区", field="inspectors", code=CaseErrorCode.INVALID_INPUT
+            )
+    people[actor.pk] = actor
     with transaction.atomic():
         inspection = Inspection.objects.create(
             street_id=target.street_id,
@@ -194,13 +211,11 @@ def record_inspection(
             lng=target.lng,
             lat=target.lat,
             checklist=checklist,
-            inspected_at=inspected_at or now,
+            inspected_at=when,
             note=(note or "").strip(),
             created_by=actor,
             created_at=now,
         )
-        people = {u.pk: u for u in inspectors}
-        people.setdefault(actor.pk, actor)
         inspection.inspectors.set(list(people.values()))
         InspectionResult.objects.bulk_create(
             [

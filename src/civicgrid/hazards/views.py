@@ -14,7 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponseForbidden, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils.dateparse import parse_date
+from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.http import require_GET, require_http_methods
 
 from civicgrid.accounts.roles import Capability, has_capability
@@ -118,6 +118,23 @@ def _float(value):
         raise ValidationFailed("经纬度必须是数字", field="lng")
 
 
+def _when(value):
+    if not value:
+        return None
+    parsed = parse_datetime(value)
+    if parsed is None:
+        raise ValidationFailed("检查时间格式不正确", field="inspected_at")
+    return clock.aware(parsed)
+
+
+def _people(request) -> list:
+    ids = [v for v in request.POST.getlist("inspectors")[:20] if v.isdigit()]
+    found = list(selectors.colleagues(user=request.user).filter(pk__in=ids))
+    if len(found) != len(set(ids)):
+        raise ValidationFailed("同行检查人员不存在或不在您的辖区", field="inspectors")
+    return found
+
+
 @require_http_methods(["GET", "POST"])
 @business_only
 def inspect(request):
@@ -148,6 +165,8 @@ def inspect(request):
                 checklist=checklist,
                 findings=_findings(request, checklist),
                 note=request.POST.get("note", "")[:2000],
+                inspected_at=_when(request.POST.get("inspected_at")),
+                inspectors=_people(request),
             )
         except (ValidationFailed, DomainError) as exc:
             errors.append(exc.message)
@@ -165,6 +184,8 @@ def inspect(request):
             "checklist": checklist,
             "items": list(checklist.items.all()) if checklist else [],
             "targets": selectors.target_choices(user=request.user),
+            "colleagues": list(selectors.colleagues(user=request.user)[:300]),
+            "now": clock.local_now().strftime("%Y-%m-%dT%H:%M"),
             "target_kinds": TargetKind.choices,
             "levels": HazardLevel.choices,
             "categories": selectors.categories(),

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "civicgrid.intake",
     "civicgrid.open311",
     "civicgrid.notify",
+    "civicgrid.hazards",
     "civicgrid.demo",
 ]
 

@@ -10,6 +10,7 @@ api.add_router("/accounts", "civicgrid.accounts.api.router")
 api.add_router("/places", "civicgrid.places.api.router")
 api.add_router("/cases", "civicgrid.cases.api.router")
 api.add_router("/procedures", "civicgrid.cases.api.procedures_router")
+api.add_router("/hazards", "civicgrid.hazards.api.router")
 
 admin.site.site_header = "街道网格化治理平台 · 系统管理"
 admin.site.site_title = "CivicGrid 管理"
@@ -29,6 +30,7 @@ urlpatterns = [
     path("audit/", include("civicgrid.core.urls")),
     path("exports/", include("civicgrid.core.export_urls")),
     path("intake/", include("civicgrid.intake.urls")),
+    path("hazards/", include("civicgrid.hazards.urls")),
     path("s/", include("civicgrid.intake.resident_urls")),
     path("field/", include("civicgrid.intake.field_urls")),
     path("open311/v2/", include("civicgrid.open311.urls")),

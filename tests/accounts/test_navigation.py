@@ -19,6 +19,7 @@ EXPECTED = {
         "nav-desk",
         "nav-import",
         "nav-placements",
+        "nav-hazards",
         "nav-bell",
     },
     Role.SHIFT_LEADER: {
@@ -28,10 +29,11 @@ EXPECTED = {
         "nav-desk",
         "nav-import",
         "nav-placements",
+        "nav-hazards",
         "nav-bell",
     },
-    Role.GRID_WORKER: {"nav-inbox", "nav-cases", "nav-new-case", "nav-field", "nav-bell"},
-    Role.DEPT_HANDLER: {"nav-inbox", "nav-cases", "nav-bell"},
+    Role.GRID_WORKER: {"nav-inbox", "nav-cases", "nav-new-case", "nav-field", "nav-hazards", "nav-bell"},
+    Role.DEPT_HANDLER: {"nav-inbox", "nav-cases", "nav-hazards", "nav-bell"},
     Role.AUDIT_ADMIN: set(),
 }
 

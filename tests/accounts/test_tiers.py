@@ -93,6 +93,34 @@ class Side:
         )
         self.notification = Notification.objects.get(user=self.users[Role.DEPT_HANDLER], case=self.case)
         self._bookkeeping(dispatcher, code)
+        self._hazards(code)
+
+    def _hazards(self, code: str) -> None:
+        """A 安全隐患 inspection of the unit with one hazard, and the building's 消防设施 register."""
+        from civicgrid.hazards import defaults
+        from civicgrid.hazards import services as hazard_services
+        from civicgrid.hazards.models import Checklist
+
+        defaults.ensure()
+        worker = self.users[Role.GRID_WORKER]
+        checklist = Checklist.objects.first()
+        item = checklist.items.first()
+        target = hazard_services.resolve_target(actor=worker, kind="unit", unit_id=self.unit.pk)
+        self.inspection = hazard_services.record_inspection(
+            actor=worker,
+            target=target,
+            checklist=checklist,
+            findings=[
+                hazard_services.Finding(
+                    passed=False, item=item, hazard=True, level="major", description=f"{self.tag}专属隐患描述"
+                )
+            ],
+            note=f"{self.tag}专属检查备注",
+        )
+        self.hazard = self.inspection.new_hazards[0]
+        self.fire_register = hazard_services.save_fire_register(
+            actor=worker, building=self.building, smoke_detectors="missing", note=f"{self.tag}专属消防登记"
+        )
 
     def _bookkeeping(self, dispatcher, code: str) -> None:
         from civicgrid.core.models import ExportJob
@@ -164,6 +192,10 @@ class Side:
             self.key.name,
             self.webhook.name,
             self.token.name,
+            self.hazard.number,
+            self.hazard.description,
+            self.inspection.note,
+            self.fire_register.note,
             *people,
         ]
 
@@ -266,6 +298,8 @@ OBJECT_OF = {
     "exports:import_errors": "import_run",
     "intake:place": "placement",
     "field:done": "case",
+    "hazards:inspection": "inspection",
+    "hazards:fire_register": "building",
 }
 NINJA_PARAMS = {"case_id": "case", "grid_id": "grid", "attachment_id": "attachment"}
 
@@ -359,6 +393,12 @@ def test_a_street_desk_still_sees_its_own_street(tiers, client):
     assert a.case.number in _text(client.get("/cases/export.xlsx"))
     assert a.case.number in _text(client.get("/api/v1/cases"))
     assert a.dept.name in _text(client.get("/api/v1/accounts/departments"))
+    # the 安全隐患 ledger, its Excel, the inspection, the 四色地图 and the register of A
+    assert a.hazard.number in _text(client.get("/hazards/"))
+    assert a.hazard.number in _text(client.get("/hazards/export.xlsx"))
+    assert a.inspection.note in _text(client.get(f"/hazards/inspections/{a.inspection.pk}/"))
+    assert a.building.name in _text(client.get("/hazards/map.json"))
+    assert client.get(f"/hazards/fire/{a.building.pk}/").status_code == 200
 
 
 @pytest.mark.parametrize("who", ["qu_dispatcher", "qu_leader"])
@@ -416,6 +456,8 @@ def test_the_admin_of_a_street_administers_only_its_street(tiers, client):
         b.token,
         b.import_job,
         b.placement,
+        b.inspection,
+        b.fire_register,
     ]
     for obj in b_rows:
         meta = obj._meta

@@ -7,6 +7,7 @@ and turn domain errors into form errors, messages and HTTP statuses.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 from functools import wraps
 
 from django.contrib import messages
@@ -297,6 +298,28 @@ def _timeline(user, case):
     return events
 
 
+def _detail_rows(proc, case) -> list[tuple[str, str, object]]:
+    """The filled-in fields of the procedure's detail record as (name, label, value) for the detail page."""
+    record = proc.detail_of(case)
+    if record is None:
+        return []
+    rows = []
+    for f in record._meta.concrete_fields:
+        if f.primary_key or f.name == "case":
+            continue
+        value = getattr(record, f.name)
+        if value in (None, "", False):
+            continue
+        if f.choices:
+            value = getattr(record, f"get_{f.name}_display")()
+        elif value is True:
+            value = "是"
+        elif isinstance(value, datetime):
+            value = clock.to_local(value).strftime("%Y-%m-%d %H:%M")
+        rows.append((f.name, str(f.verbose_name), value))
+    return rows
+
+
 def _detail_context(request, case, *, bound=None, conflict: str = "", error: str = ""):
     """Everything the detail page shows; ``bound`` is a submitted (invalid) action form to show again."""
     user = request.user
@@ -331,6 +354,7 @@ def _detail_context(request, case, *, bound=None, conflict: str = "", error: str
         "limit_unit_label": _label(DeadlineUnit, case.limit_unit) if case.limit_unit else "",
         "stage_label": case.get_stage_display(),
         "procedure": procedures.for_case(case),
+        "detail_rows": _detail_rows(procedures.for_case(case), case),
         "rating_label": _label(Rating, case.rating) if case.rating else "",
         "conflict": conflict,
         "error": error,

@@ -39,6 +39,7 @@ class DemoResult:
     cases: dict | None = None  # what load_cases reported (None: skipped)
     second_street: object = None  # 西溪街道
     second_cases: dict | None = None
+    hazards: dict | None = None  # what load_hazards reported (None: skipped)
 
 
 def counts_for(street) -> dict[str, int]:
@@ -189,6 +190,19 @@ def build_demo(
                 **options,
             )
             seconds["cases"] = time.perf_counter() - t1
+            from civicgrid.demo import hazards as demo_hazards
+
+            t2 = time.perf_counter()
+            opts = cases_options or {}
+            result.hazards = demo_hazards.load_hazards(
+                street,
+                random.Random(f"{seed}:hazards"),
+                staff=staff,
+                log=log,
+                days=opts.get("days", demo_hazards.DAYS),
+                scale=opts.get("scale", 1.0),
+            )
+            seconds["hazards"] = time.perf_counter() - t2
         else:
             log("案件引擎尚未就绪，跳过演示案件。")
     return result

@@ -1,0 +1,25 @@
+from django.apps import AppConfig
+
+
+class HazardsConfig(AppConfig):
+    name = "civicgrid.hazards"
+    label = "hazards"
+    verbose_name = "安全隐患"
+
+    def ready(self):
+        # the 安全隐患 procedure is registered before the URLconf loads (cases.api generates its move endpoints)
+        from civicgrid.cases.attachments import MAX_BYTES
+        from civicgrid.core import auditlabels
+        from civicgrid.core.middleware import MB, register_body_limit
+        from civicgrid.hazards import selectors, workflow  # noqa: F401  (scope rules)
+
+        workflow.register()
+        # the phone checklist: a few photos per failed item
+        register_body_limit(r"^/hazards/inspect/\Z", 12 * MAX_BYTES + MB)
+        auditlabels.register_action_labels(
+            {
+                "hazards.inspection.create": "录入安全检查",
+                "hazards.hazard.create": "登记安全隐患",
+                "hazards.fire_register.save": "登记消防设施",
+            }
+        )

@@ -75,6 +75,7 @@ class CaseOut(Schema):
     category: Ref | None
     priority: str
     priority_label: str
+    street: Ref | None = None  # the case's 街道 (Case.street)
     grid: Ref | None
     community: Ref | None
     department: Ref | None
@@ -193,6 +194,7 @@ def _case_out(c: Case, user) -> dict:
         "category": _ref(c.category),
         "priority": c.priority,
         "priority_label": Priority(c.priority).label,
+        "street": _ref(c.street) if c.street_id else None,
         "grid": _ref(c.grid),
         "community": _ref(c.community),
         "department": _ref(c.department),
@@ -366,6 +368,8 @@ class CaseCreateIn(Schema):
     occurred_at: datetime | None = None
     attachment_ids: list[Id] = Field(default_factory=list, max_length=MAX_IDS)
     auto_accept: bool = False
+    # the 办理程序 (GET /api/v1/procedures); unknown: 422 unknown_procedure, a role it does not allow: 403
+    procedure: Text = Field(default=procedures.DEFAULT_CODE, min_length=1, max_length=24)
 
 
 class CaseFilters(Schema):
@@ -573,6 +577,7 @@ def create(request: HttpRequest, payload: CaseCreateIn):
         idempotency_key=key,
         attachments=_attachments(user, payload.attachment_ids),
         auto_accept=payload.auto_accept,
+        procedure=payload.procedure,
     )
     replay = getattr(case, "idempotent_replay", False)
     return Status(200 if replay else 201, _as_built(CaseDetailOut, _detail(case, user, trusted=True)))

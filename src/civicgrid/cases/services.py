@@ -521,9 +521,13 @@ def create_case(
         )
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         raise PermissionDenied("请先登录", code=CaseErrorCode.LOGIN_REQUIRED)
-    if not has_capability(actor, Capability.CASE_CREATE):
+    if proc is None and not has_capability(actor, Capability.CASE_CREATE):
         raise PermissionDenied(
             f"「{actor.get_role_display()}」无权上报案件", code=CaseErrorCode.ROLE_NOT_ALLOWED
+        )
+    if proc is not None and not proc.may_create(actor):
+        raise PermissionDenied(
+            f"「{actor.get_role_display()}」无权新建「{proc.label}」工单", code=CaseErrorCode.ROLE_NOT_ALLOWED
         )
     key = (idempotency_key or "").strip() or None
     if key is not None and len(key) > 100:

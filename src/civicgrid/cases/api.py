@@ -887,6 +887,9 @@ class ProcedureOut(Schema):
     stages: list[StageRuleOut]
     detail_fields: list[str]
     restricted: bool
+    # the roles that may create its cases (POST /api/v1/cases with ``procedure``); null: those that may create
+    # standard cases
+    create_roles: list[str] | None = None
 
 
 @procedures_router.get(

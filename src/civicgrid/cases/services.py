@@ -1743,10 +1743,13 @@ def bulk_import_history(*, actor, engine, photos: list[bytes], audit_record: dic
     once (content-addressed) and every photo row points at its file. ``audit_record`` (keyword arguments of
     :func:`civicgrid.core.audit.record`) adds one summary audit row, e.g. for history written without per-move
     audit. Returns the counts written."""
+    from civicgrid.cases import history
     from civicgrid.cases.history import HistoryEngine
 
     if not isinstance(engine, HistoryEngine):
         raise TypeError("bulk_import_history needs a civicgrid.cases.history engine")
+    for sim in engine.sims:  # the engines play the standard procedure only
+        history.check_standard(sim.case.procedure)
     if actor is not None and not (getattr(actor, "is_authenticated", False) and actor.is_active):
         raise PermissionDenied("请先登录", code=CaseErrorCode.LOGIN_REQUIRED)
     with transaction.atomic():

@@ -256,3 +256,27 @@ def test_the_case_page_shows_its_street_and_the_district_to_a_district_account(w
     client.force_login(UserFactory(role=Role.LEADER, street=None, district=street.district))
     page = client.get(f"/cases/{case.pk}/").content.decode()
     assert f'data-testid="case-street">{street.district.name} · {street.name}</dd>' in page
+
+
+def test_the_new_case_form_offers_the_procedures_the_user_may_create(world, client, extra_procedures):
+    client.force_login(world.shift_leader)
+    html = client.get("/cases/new/").content.decode()
+    assert 'name="procedure"' in html and f'value="{CODE}"' in html and 'value="standard"' in html
+    assert f'value="{DESK_CODE}"' not in html  # only the 值班员 may create those
+    r = client.post(
+        "/cases/new/",
+        {
+            "procedure": CODE,
+            "category": world.category.pk,
+            "description": "楼道堆放杂物",
+            "address": "示范路3号",
+            "source": "hotline_12345",
+            "idempotency_key": "form-procedure-1",
+        },
+    )
+    case = Case.objects.get(description="楼道堆放杂物")
+    assert r.status_code == 302 and r["Location"] == f"/cases/{case.pk}/"
+    assert (case.procedure, case.state) == (CODE, "found")
+    # the 值班员 is offered the desk-only procedure as well
+    client.force_login(world.dispatcher)
+    assert f'value="{DESK_CODE}"' in client.get("/cases/new/").content.decode()

@@ -20,7 +20,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from civicgrid.cases import attachments as attachment_files
 from civicgrid.cases import channels, exports, procedures, selectors, services, workflow
-from civicgrid.cases.forms import FIELD_ALIASES, CaseCreateForm, CaseFilterForm, move_form
+from civicgrid.cases.forms import (
+    FIELD_ALIASES,
+    CaseCreateForm,
+    CaseFilterForm,
+    creatable_procedures,
+    move_form,
+)
 from civicgrid.cases.models import (
     AttachmentKind,
     CaseState,
@@ -395,7 +401,7 @@ def attachment(request, pk: int, thumb: bool = False):
 @business_only
 def create(request):
     user = request.user
-    if not has_capability(user, Capability.CASE_CREATE):
+    if not creatable_procedures(user):
         return HttpResponseForbidden("当前角色不能上报工单")
     if request.method == "GET":
         return render(request, "cases/create.html", {"form": CaseCreateForm(user=user)})
@@ -418,13 +424,14 @@ def create(request):
                 idempotency_key=data["idempotency_key"],
                 attachments=data.get("photos") or (),
                 auto_accept=bool(data.get("auto_accept")),
+                procedure=data.get("procedure") or procedures.DEFAULT_CODE,
             )
         except DomainError as exc:
             field = {"attachments": "photos"}.get(exc.field, exc.field)
             form.add_error(field if field in form.fields else None, exc.message)
         else:
             messages.success(
-                request, f"已上报：{case.display_number}（当前状态：{_label(CaseState, case.state)}）"
+                request, f"已上报：{case.display_number}（当前状态：{case.get_state_display()}）"
             )
             return redirect(reverse("cases:detail", args=[case.pk]))
     return render(request, "cases/create.html", {"form": form}, status=422)

@@ -35,7 +35,9 @@ DESK_CODE = "rectify_desk"  # only the command centre's 值班员 may create its
 @pytest.fixture
 def extra_procedures():
     procedures.register(dataclasses.replace(PROCEDURE, code=OPEN_CODE, visibility=None))
-    procedures.register(dataclasses.replace(PROCEDURE, code=DESK_CODE, create_roles=frozenset({Role.DISPATCHER})))
+    procedures.register(
+        dataclasses.replace(PROCEDURE, code=DESK_CODE, create_roles=frozenset({Role.DISPATCHER}))
+    )
     yield
     procedures.unregister(OPEN_CODE)
     procedures.unregister(DESK_CODE)
@@ -186,10 +188,20 @@ def test_the_standard_wording_is_unchanged(world):
 
 def test_an_extension_request_stores_another_procedures_stage(world):
     case = move(
-        create(world, CODE), "assign_fix", world.dispatcher, department=world.dept, amount=5, unit="natural_days"
+        create(world, CODE),
+        "assign_fix",
+        world.dispatcher,
+        department=world.dept,
+        amount=5,
+        unit="natural_days",
     )
     ext = ExtensionRequest(
-        case=case, stage=case.stage, amount=2, unit=DeadlineUnit.NATURAL_DAYS, reason="材料未到", requested_by=world.handler
+        case=case,
+        stage=case.stage,
+        amount=2,
+        unit=DeadlineUnit.NATURAL_DAYS,
+        reason="材料未到",
+        requested_by=world.handler,
     )
     ext.full_clean()
     ext.save()
@@ -240,7 +252,11 @@ def test_the_api_shows_the_cases_street_in_detail_and_list(world, api_client):
 def test_me_shows_the_street_and_district_of_the_account(world, api_client):
     street = world.grid.community.street
     me = api_client.login(world.dispatcher).get("/accounts/me").json()
-    assert (me["street"], me["district"], me["tier_label"]) == (street.name, street.district.name, street.name)
+    assert (me["street"], me["district"], me["tier_label"]) == (
+        street.name,
+        street.district.name,
+        street.name,
+    )
     qu = UserFactory(role=Role.LEADER, street=None, district=street.district)
     me = api_client.login(qu).get("/accounts/me").json()
     assert (me["street"], me["district"]) == (None, street.district.name)

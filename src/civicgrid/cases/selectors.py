@@ -196,7 +196,9 @@ def can_change(*, user, case: Case) -> bool:
 def get_case(*, user, pk: int) -> Case:
     try:
         return (
-            visible_cases(user=user).select_related("category", "grid", "community", "department", "street").get(pk=pk)
+            visible_cases(user=user)
+            .select_related("category", "grid", "community", "department", "street")
+            .get(pk=pk)
         )
     except (Case.DoesNotExist, ValueError, TypeError):
         raise NotFound("案件不存在或无权查看", code=CaseErrorCode.NOT_FOUND)

@@ -247,6 +247,11 @@ def test_the_api_shows_the_cases_street_in_detail_and_list(world, api_client):
     }
     items = api_client.get("/cases").json()["items"]
     assert [i["street"]["name"] for i in items if i["id"] == case.pk] == [street.name]
+    # the answer to a create names it too (from the per-process street cards), renamed at once
+    assert api_client.post("/cases", body(world)).json()["street"]["name"] == street.name
+    street.name = "更名街道"
+    street.save()
+    assert api_client.post("/cases", body(world)).json()["street"]["name"] == "更名街道"
 
 
 def test_me_shows_the_street_and_district_of_the_account(world, api_client):

@@ -40,6 +40,7 @@ from civicgrid.core.errors import PermissionDenied, ValidationFailed
 from civicgrid.core.roles import Capability, has_capability
 from civicgrid.core.validation import MAX_DB_INT, MAX_IDS, MAX_OFFSET, Id, Text, has_control_chars
 from civicgrid.places.models import Grid
+from civicgrid.places.selectors import street_card
 
 try:  # django-ninja >= 1.5
     from ninja import Status
@@ -178,6 +179,15 @@ def _ref(obj, code_attr: str | None = "code") -> dict | None:
     return {"id": obj.pk, "name": obj.name, "code": getattr(obj, code_attr, None) if code_attr else None}
 
 
+def _street_ref(c: Case) -> dict | None:
+    """The case's 街道 (loaded with the case, else from the per-process street cards: no query)."""
+    if c.street_id is None:
+        return None
+    if Case._meta.get_field("street").is_cached(c):
+        return _ref(c.street)
+    return _ref(street_card(c.street_id) or c.street)
+
+
 def _case_out(c: Case, user) -> dict:
     phone = selectors.reporter_phone(user=user, case=c)
     return {
@@ -194,7 +204,7 @@ def _case_out(c: Case, user) -> dict:
         "category": _ref(c.category),
         "priority": c.priority,
         "priority_label": Priority(c.priority).label,
-        "street": _ref(c.street) if c.street_id else None,
+        "street": _street_ref(c),
         "grid": _ref(c.grid),
         "community": _ref(c.community),
         "department": _ref(c.department),

@@ -301,3 +301,13 @@ def test_the_new_case_form_offers_the_procedures_the_user_may_create(world, clie
     # the 值班员 is offered the desk-only procedure as well
     client.force_login(world.dispatcher)
     assert f'value="{DESK_CODE}"' in client.get("/cases/new/").content.decode()
+
+
+def test_the_list_filter_offers_and_finds_another_procedures_state(world, client):
+    case = create(world, CODE)
+    standard = world.report()
+    client.force_login(world.dispatcher)
+    html = client.get("/cases/").content.decode()
+    assert '<option value="found">发现隐患</option>' in html
+    html = client.get("/cases/?status=found").content.decode()
+    assert case.display_number in html and standard.display_number not in html

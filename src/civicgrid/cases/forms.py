@@ -124,6 +124,8 @@ class CaseFilterForm(BootstrapMixin, forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["text"].widget.attrs["placeholder"] = "编号 / 标题 / 描述 / 地址"
+        # every registered procedure's states (the standard ones first, as before)
+        self.fields["status"].choices = [("", "全部"), *procedures.all_states().items()]
         cats = [("", "全部")]
         for major in selectors.category_tree(user=user):
             cats.append((str(major["id"]), f"【{major['name']}】全部"))

@@ -506,7 +506,7 @@ class RecentHistoryEngine(HistoryEngine):
 
     name = "recent"
     LIGHT_RANK = {"": 0, "green": 0, "yellow": 1, "red": 2}
-    RUNNING = ("accepted", "dispatched", "handling", "handled", "verified")
+    RUNNING = _RUNNING
 
     def __init__(self, *, tick_from: datetime, now: datetime):
         super().__init__()

@@ -29,7 +29,6 @@ from civicgrid.cases.forms import (
 )
 from civicgrid.cases.models import (
     AttachmentKind,
-    CaseState,
     Category,
     DeadlineUnit,
     Light,
@@ -75,6 +74,14 @@ def _label(enum, value, default=""):
         return enum(value).label
     except ValueError:
         return default or value
+
+
+def _state_color(value: str) -> str:
+    """The colour of a state value in the first procedure that has it (the standard one first)."""
+    for proc in procedures.all_procedures():
+        if value in proc.state_map:
+            return proc.state_color(value)
+    return "secondary"
 
 
 def _color(enum, value):
@@ -126,7 +133,7 @@ def inbox(request):
         "yellow": sum(1 for _s, light, _d in rows if light == Light.YELLOW),
         "overdue": sum(1 for s, _l, due in rows if due and due < now and s in procedures.states_in("open")),
         "states": [
-            (procedures.all_states().get(s, s), _color(CaseState, s), n) for s, n in by_state.most_common()
+            (procedures.all_states().get(s, s), _state_color(s), n) for s, n in by_state.most_common()
         ],
     }
     page = Paginator(selectors.inbox(user=user, tab=tab), INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -280,7 +287,7 @@ def _event_facts(e, category_names: dict[str, str]) -> list[tuple[str, str]]:
     if d.get("source") and e.move == "create":
         facts.append(("来源", _label(Source, d["source"])))
     if d.get("resumed_to"):
-        facts.append(("恢复到", _label(CaseState, d["resumed_to"])))
+        facts.append(("恢复到", procedures.all_states().get(d["resumed_to"], d["resumed_to"])))
     return facts
 
 

@@ -1,6 +1,6 @@
 """A case of another 办理程序 (tests/procedure_app.py: 测试整改) in a real browser: its detail page shows the
 buttons generated from its table; 交办整改 opens a generated form (department + 整改期限 within bounds) and moves
-the case, with no view code of its own."""
+the case, with no view code of its own. The header names the case's 街道."""
 
 from __future__ import annotations
 
@@ -29,6 +29,8 @@ def test_a_generated_button_moves_a_case_of_another_procedure(page, live_server,
     page.goto(f"{live_server.url}/cases/{case.pk}/")
     page.wait_for_selector("[data-testid=state]:text-is('发现隐患')")
     assert page.locator("[data-testid=procedure]").inner_text() == "测试整改程序"
+    # the header names the case's 街道
+    assert page.locator("[data-testid=case-street]").inner_text() == world.grid.community.street.name
 
     page.click("[data-testid=action-assign_fix]")
     form = page.locator("details[data-move=assign_fix] form")

@@ -16,6 +16,9 @@ class MeOut(Schema):
     department: str | None = None
     community: str | None = None
     grids: list[str]
+    street: str | None = None  # the account's 街道 (empty for a 区-level account)
+    district: str | None = None  # its 区 (a 街道 account's follows its 街道)
+    tier_label: str = ""  # 「某街道」 or 「某区（区级）」
 
 
 class DepartmentOut(Schema):
@@ -38,6 +41,9 @@ def me(request):
         department=u.department.name if u.department_id else None,
         community=u.community.name if u.community_id else None,
         grids=list(u.grids.values_list("code", flat=True)),
+        street=u.street.name if u.street_id else None,
+        district=u.district.name if u.district_id else None,
+        tier_label=u.tier_label,
     )
 
 

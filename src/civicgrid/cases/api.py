@@ -40,6 +40,7 @@ from civicgrid.core.errors import PermissionDenied, ValidationFailed
 from civicgrid.core.roles import Capability, has_capability
 from civicgrid.core.validation import MAX_DB_INT, MAX_IDS, MAX_OFFSET, Id, Text, has_control_chars
 from civicgrid.places.models import Grid
+from civicgrid.places.selectors import street_card
 
 try:  # django-ninja >= 1.5
     from ninja import Status
@@ -75,6 +76,7 @@ class CaseOut(Schema):
     category: Ref | None
     priority: str
     priority_label: str
+    street: Ref | None = None  # the case's 街道 (Case.street)
     grid: Ref | None
     community: Ref | None
     department: Ref | None
@@ -177,6 +179,15 @@ def _ref(obj, code_attr: str | None = "code") -> dict | None:
     return {"id": obj.pk, "name": obj.name, "code": getattr(obj, code_attr, None) if code_attr else None}
 
 
+def _street_ref(c: Case) -> dict | None:
+    """The case's 街道 (loaded with the case, else from the per-process street cards: no query)."""
+    if c.street_id is None:
+        return None
+    if Case._meta.get_field("street").is_cached(c):
+        return _ref(c.street)
+    return _ref(street_card(c.street_id) or c.street)
+
+
 def _case_out(c: Case, user) -> dict:
     phone = selectors.reporter_phone(user=user, case=c)
     return {
@@ -193,6 +204,7 @@ def _case_out(c: Case, user) -> dict:
         "category": _ref(c.category),
         "priority": c.priority,
         "priority_label": Priority(c.priority).label,
+        "street": _street_ref(c),
         "grid": _ref(c.grid),
         "community": _ref(c.community),
         "department": _ref(c.department),
@@ -366,6 +378,8 @@ class CaseCreateIn(Schema):
     occurred_at: datetime | None = None
     attachment_ids: list[Id] = Field(default_factory=list, max_length=MAX_IDS)
     auto_accept: bool = False
+    # the 办理程序 (GET /api/v1/procedures); unknown: 422 unknown_procedure, a role it does not allow: 403
+    procedure: Text = Field(default=procedures.DEFAULT_CODE, min_length=1, max_length=24)
 
 
 class CaseFilters(Schema):
@@ -573,6 +587,7 @@ def create(request: HttpRequest, payload: CaseCreateIn):
         idempotency_key=key,
         attachments=_attachments(user, payload.attachment_ids),
         auto_accept=payload.auto_accept,
+        procedure=payload.procedure,
     )
     replay = getattr(case, "idempotent_replay", False)
     return Status(200 if replay else 201, _as_built(CaseDetailOut, _detail(case, user, trusted=True)))
@@ -882,6 +897,9 @@ class ProcedureOut(Schema):
     stages: list[StageRuleOut]
     detail_fields: list[str]
     restricted: bool
+    # the roles that may create its cases (POST /api/v1/cases with ``procedure``); null: those that may create
+    # standard cases
+    create_roles: list[str] | None = None
 
 
 @procedures_router.get(

@@ -14,16 +14,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from civicgrid.cases.models import CaseState, Light, Stage
+from civicgrid.cases.models import Light
 from civicgrid.core import workcalendar as wc
-
-STATE_STAGE = {
-    CaseState.ACCEPTED: Stage.DISPATCH,
-    CaseState.DISPATCHED: Stage.HANDLE,
-    CaseState.HANDLING: Stage.HANDLE,
-    CaseState.HANDLED: Stage.VERIFY,
-    CaseState.VERIFIED: Stage.VERIFY,
-}
 
 
 def _budget(case) -> float:

@@ -8,7 +8,7 @@ from django import forms
 
 from civicgrid.accounts import selectors as account_selectors
 from civicgrid.accounts.roles import Role
-from civicgrid.cases import selectors
+from civicgrid.cases import procedures, selectors
 from civicgrid.cases.models import (
     CaseState,
     Category,
@@ -124,6 +124,8 @@ class CaseFilterForm(BootstrapMixin, forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["text"].widget.attrs["placeholder"] = "编号 / 标题 / 描述 / 地址"
+        # every registered procedure's states (the standard ones first, as before)
+        self.fields["status"].choices = [("", "全部"), *procedures.all_states().items()]
         cats = [("", "全部")]
         for major in selectors.category_tree(user=user):
             cats.append((str(major["id"]), f"【{major['name']}】全部"))
@@ -152,7 +154,14 @@ class CaseFilterForm(BootstrapMixin, forms.Form):
 # --- create ---------------------------------------------------------------------------------------
 
 
+def creatable_procedures(user) -> list:
+    """The 办理程序 whose cases ``user`` may create (:meth:`Procedure.may_create`), the standard one first."""
+    return [p for p in procedures.all_procedures() if p.may_create(user)]
+
+
 class CaseCreateForm(BootstrapMixin, forms.Form):
+    # shown only when the user may create cases of another 办理程序 too (Procedure.create_roles)
+    procedure = forms.ChoiceField(label="办理程序", required=False)
     category = forms.TypedChoiceField(label="问题分类", coerce=int, required=False, empty_value=None)
     description = forms.CharField(label="问题描述", max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
     address = forms.CharField(label="地址", max_length=200, required=False)
@@ -170,6 +179,12 @@ class CaseCreateForm(BootstrapMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["category"].choices = category_choices(user)
+        codes = creatable_procedures(user)
+        if codes and codes != [procedures.default()]:
+            self.fields["procedure"].choices = [(p.code, p.label) for p in codes]
+            self.initial.setdefault("procedure", codes[0].code)
+        else:
+            del self.fields["procedure"]
         self.fields["description"].widget.attrs["placeholder"] = "发生了什么问题？在什么位置？"
         self.fields["address"].widget.attrs["placeholder"] = "如：示范路 18 号东侧"
         self.fields["reporter_phone"].widget.attrs.update(inputmode="tel", autocomplete="off")

@@ -16,6 +16,11 @@ A script drives an engine through ``create(spec, at, auto_accept=…)`` (``spec`
 source_ref, category, lng, lat, address, grid, reporter_name, reporter_phone, creator, occurred_at, photo) and
 ``move(sim, move, actor, at, photo=…, **kw)``; photos are indexes into the list given to the entry. The demo
 (:mod:`civicgrid.demo.cases`) is its user.
+
+Only the **standard** procedure (:data:`civicgrid.cases.procedures.STANDARD`) can be played: the engines replay its
+handlers' rules move by move. A spec naming another procedure (``spec.procedure``) is refused with
+``ValidationFailed`` (code ``invalid_input``, field ``procedure``), and so is a write of a case that follows
+another one; such cases are created and moved one by one through :mod:`civicgrid.cases.services`.
 """
 
 from __future__ import annotations
@@ -26,9 +31,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from civicgrid.cases import procedures
+from civicgrid.cases.errors import CaseErrorCode
+from civicgrid.core.errors import ValidationFailed
+
 JOB_EVERY = timedelta(hours=2)  # the light job's period (see civicgrid.cases.scheduler)
 
-_RUNNING = ("accepted", "dispatched", "handling", "handled", "verified")  # the light job's states
+# the light job's states: the standard procedure's running group (open and not paused)
+_RUNNING = tuple(sorted(procedures.STANDARD.open - procedures.STANDARD.paused))
+
+
+def check_standard(code: str | None) -> None:
+    """Refuse a procedure other than the standard one: the bulk engines replay only its rules."""
+    if code in (None, "", procedures.DEFAULT_CODE):
+        return
+    label = procedures.get(code).label
+    raise ValidationFailed(
+        f"批量历史导入只支持标准流程，「{label}」的工单请逐件新建和办理",
+        field="procedure",
+        code=CaseErrorCode.INVALID_INPUT,
+    )
 
 
 class _Ref:
@@ -151,6 +173,7 @@ class HistoryEngine:
         return len(sim.events) - 1
 
     def create(self, spec, at: datetime, *, auto_accept: bool) -> _Sim:
+        check_standard(getattr(spec, "procedure", None))
         case = self.Case(
             description=spec.description,
             source=spec.source,
@@ -483,7 +506,7 @@ class RecentHistoryEngine(HistoryEngine):
 
     name = "recent"
     LIGHT_RANK = {"": 0, "green": 0, "yellow": 1, "red": 2}
-    RUNNING = ("accepted", "dispatched", "handling", "handled", "verified")
+    RUNNING = _RUNNING
 
     def __init__(self, *, tick_from: datetime, now: datetime):
         super().__init__()

@@ -15,7 +15,7 @@ from django.db import transaction
 
 from civicgrid.accounts.roles import Role
 from civicgrid.cases import deadlines, procedures
-from civicgrid.cases.models import Case, CaseState, Light, NotificationKind
+from civicgrid.cases.models import Case, Light, NotificationKind
 from civicgrid.cases.notifications import department_members, notify, users_with_roles
 from civicgrid.core import clock, periodic
 from civicgrid.core.periodic import EPOCH, claim, release  # noqa: F401 (re-exported)
@@ -23,14 +23,6 @@ from civicgrid.core.periodic import EPOCH, claim, release  # noqa: F401 (re-expo
 log = logging.getLogger(__name__)
 
 LIGHT_RANK = {"": 0, Light.GREEN: 0, Light.YELLOW: 1, Light.RED: 2}
-# the standard procedure's states in which a stage clock runs (the job asks procedures.group_q("running"))
-RUNNING_STATES = [
-    CaseState.ACCEPTED,
-    CaseState.DISPATCHED,
-    CaseState.HANDLING,
-    CaseState.HANDLED,
-    CaseState.VERIFIED,
-]
 
 
 def light_text(case: Case, light: str) -> str:

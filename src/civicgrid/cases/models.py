@@ -34,18 +34,7 @@ class CaseState(ColoredChoices):
     MERGED = "merged", ("已合并", "dark")
 
 
-TERMINAL_STATES = frozenset({CaseState.REJECTED, CaseState.RATED, CaseState.VOIDED, CaseState.MERGED})
-# states in which a stage clock runs (or is paused: suspended)
-OPEN_STATES = frozenset(
-    {
-        CaseState.ACCEPTED,
-        CaseState.DISPATCHED,
-        CaseState.HANDLING,
-        CaseState.HANDLED,
-        CaseState.VERIFIED,
-        CaseState.SUSPENDED,
-    }
-)
+# the state groups (open / closed / terminal / done / paused) are the procedure's: civicgrid.cases.procedures
 
 
 class Source(ColoredChoices):
@@ -495,7 +484,8 @@ class ExtensionStatus(ColoredChoices):
 
 class ExtensionRequest(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="extension_requests")
-    stage = models.CharField("环节", max_length=10, choices=Stage.choices)
+    # the stage code of the case's procedure (its StageRule codes; the standard procedure's are Stage)
+    stage = models.CharField("环节", max_length=10)
     amount = models.PositiveIntegerField("延期时长")
     unit = models.CharField("单位", max_length=16, choices=DeadlineUnit.choices)
     reason = models.TextField("理由")
@@ -524,6 +514,12 @@ class ExtensionRequest(models.Model):
 
     def __str__(self):
         return f"{self.case_id} +{self.amount} {self.unit} ({self.status})"
+
+    def get_stage_display(self) -> str:
+        """The stage's label in the case's procedure (``stage`` has no choices: any procedure's codes)."""
+        from civicgrid.cases import procedures
+
+        return procedures.for_case(self.case).stage_label(self.stage) if self.stage else ""
 
 
 class NotificationKind(ColoredChoices):

@@ -137,6 +137,8 @@ class Procedure:
     detail_related_name: str = ""  # its reverse accessor on Case (default: the model's)
     handlers_own_rules: bool = False  # the standard procedure: handlers check input and run the clocks
     number_at_create: bool = True  # a case number from the start (the standard procedure numbers at 立案)
+    # the roles that may create its cases (None: those that may create standard cases, Capability.CASE_CREATE)
+    create_roles: frozenset[str] | None = None
     # derived at register()
     move_map: dict = field(default_factory=dict, hash=False, compare=False, repr=False)
     state_map: dict = field(default_factory=dict, hash=False, compare=False, repr=False)
@@ -198,6 +200,14 @@ class Procedure:
             return chosen
         return case.category.limit_for(stage)
 
+    def may_create(self, user) -> bool:
+        """Whether ``user`` (an active account) may create cases of this procedure (:attr:`create_roles`)."""
+        if self.create_roles is None:
+            from civicgrid.core.roles import Capability, has_capability
+
+            return has_capability(user, Capability.CASE_CREATE)
+        return getattr(user, "role", None) in self.create_roles
+
     def detail_of(self, case):
         """The case's detail record, or ``None`` (no detail model or none written yet)."""
         if self.detail_model is None or case.pk is None:
@@ -252,6 +262,7 @@ class Procedure:
             ],
             "detail_fields": detail_field_names(self),
             "restricted": self.visibility is not None,
+            "create_roles": sorted(self.create_roles) if self.create_roles is not None else None,
         }
 
 

@@ -196,7 +196,9 @@ def can_change(*, user, case: Case) -> bool:
 def get_case(*, user, pk: int) -> Case:
     try:
         return (
-            visible_cases(user=user).select_related("category", "grid", "community", "department").get(pk=pk)
+            visible_cases(user=user)
+            .select_related("category", "grid", "community", "department", "street")
+            .get(pk=pk)
         )
     except (Case.DoesNotExist, ValueError, TypeError):
         raise NotFound("案件不存在或无权查看", code=CaseErrorCode.NOT_FOUND)
@@ -224,7 +226,7 @@ def filter_cases(
     """Scoped list with filters. ``category`` matches the category or any 小类 under a 大类 (id or code);
     ``date_from``/``date_to`` bound ``created_at`` (dates are whole Asia/Shanghai days, ``date_to`` inclusive);
     ``text`` searches number, title, description and address."""
-    qs = visible_cases(user=user).select_related("category", "grid", "community", "department")
+    qs = visible_cases(user=user).select_related("category", "grid", "community", "department", "street")
     if status:
         states = [status] if isinstance(status, str) else list(status)
         states = [s for part in states for s in str(part).split(",") if s]
@@ -315,7 +317,7 @@ URGENCY_LABELS = {
 
 
 def _inbox_all(user) -> QuerySet[Case]:
-    qs = visible_cases(user=user).select_related("category", "grid", "department")
+    qs = visible_cases(user=user).select_related("category", "grid", "department", "street")
     role = user.role
     pending_ext = Exists(
         ExtensionRequest.objects.filter(case_id=OuterRef("pk"), status=ExtensionStatus.PENDING)

@@ -521,9 +521,13 @@ def create_case(
         )
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         raise PermissionDenied("请先登录", code=CaseErrorCode.LOGIN_REQUIRED)
-    if not has_capability(actor, Capability.CASE_CREATE):
+    if proc is None and not has_capability(actor, Capability.CASE_CREATE):
         raise PermissionDenied(
             f"「{actor.get_role_display()}」无权上报案件", code=CaseErrorCode.ROLE_NOT_ALLOWED
+        )
+    if proc is not None and not proc.may_create(actor):
+        raise PermissionDenied(
+            f"「{actor.get_role_display()}」无权新建「{proc.label}」工单", code=CaseErrorCode.ROLE_NOT_ALLOWED
         )
     key = (idempotency_key or "").strip() or None
     if key is not None and len(key) > 100:
@@ -1739,10 +1743,13 @@ def bulk_import_history(*, actor, engine, photos: list[bytes], audit_record: dic
     once (content-addressed) and every photo row points at its file. ``audit_record`` (keyword arguments of
     :func:`civicgrid.core.audit.record`) adds one summary audit row, e.g. for history written without per-move
     audit. Returns the counts written."""
+    from civicgrid.cases import history
     from civicgrid.cases.history import HistoryEngine
 
     if not isinstance(engine, HistoryEngine):
         raise TypeError("bulk_import_history needs a civicgrid.cases.history engine")
+    for sim in engine.sims:  # the engines play the standard procedure only
+        history.check_standard(sim.case.procedure)
     if actor is not None and not (getattr(actor, "is_authenticated", False) and actor.is_active):
         raise PermissionDenied("请先登录", code=CaseErrorCode.LOGIN_REQUIRED)
     with transaction.atomic():

@@ -21,10 +21,15 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from civicgrid.cases import attachments as attachment_files
 from civicgrid.cases import channels, exports, procedures, selectors, services, workflow
-from civicgrid.cases.forms import FIELD_ALIASES, CaseCreateForm, CaseFilterForm, move_form
+from civicgrid.cases.forms import (
+    FIELD_ALIASES,
+    CaseCreateForm,
+    CaseFilterForm,
+    creatable_procedures,
+    move_form,
+)
 from civicgrid.cases.models import (
     AttachmentKind,
-    CaseState,
     Category,
     DeadlineUnit,
     Light,
@@ -70,6 +75,14 @@ def _label(enum, value, default=""):
         return enum(value).label
     except ValueError:
         return default or value
+
+
+def _state_color(value: str) -> str:
+    """The colour of a state value in the first procedure that has it (the standard one first)."""
+    for proc in procedures.all_procedures():
+        if value in proc.state_map:
+            return proc.state_color(value)
+    return "secondary"
 
 
 def _color(enum, value):
@@ -121,7 +134,7 @@ def inbox(request):
         "yellow": sum(1 for _s, light, _d in rows if light == Light.YELLOW),
         "overdue": sum(1 for s, _l, due in rows if due and due < now and s in procedures.states_in("open")),
         "states": [
-            (procedures.all_states().get(s, s), _color(CaseState, s), n) for s, n in by_state.most_common()
+            (procedures.all_states().get(s, s), _state_color(s), n) for s, n in by_state.most_common()
         ],
     }
     page = Paginator(selectors.inbox(user=user, tab=tab), INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -275,7 +288,7 @@ def _event_facts(e, category_names: dict[str, str]) -> list[tuple[str, str]]:
     if d.get("source") and e.move == "create":
         facts.append(("来源", _label(Source, d["source"])))
     if d.get("resumed_to"):
-        facts.append(("恢复到", _label(CaseState, d["resumed_to"])))
+        facts.append(("恢复到", procedures.all_states().get(d["resumed_to"], d["resumed_to"])))
     return facts
 
 
@@ -419,7 +432,7 @@ def attachment(request, pk: int, thumb: bool = False):
 @business_only
 def create(request):
     user = request.user
-    if not has_capability(user, Capability.CASE_CREATE):
+    if not creatable_procedures(user):
         return HttpResponseForbidden("当前角色不能上报工单")
     if request.method == "GET":
         return render(request, "cases/create.html", {"form": CaseCreateForm(user=user)})
@@ -442,13 +455,14 @@ def create(request):
                 idempotency_key=data["idempotency_key"],
                 attachments=data.get("photos") or (),
                 auto_accept=bool(data.get("auto_accept")),
+                procedure=data.get("procedure") or procedures.DEFAULT_CODE,
             )
         except DomainError as exc:
             field = {"attachments": "photos"}.get(exc.field, exc.field)
             form.add_error(field if field in form.fields else None, exc.message)
         else:
             messages.success(
-                request, f"已上报：{case.display_number}（当前状态：{_label(CaseState, case.state)}）"
+                request, f"已上报：{case.display_number}（当前状态：{case.get_state_display()}）"
             )
             return redirect(reverse("cases:detail", args=[case.pk]))
     return render(request, "cases/create.html", {"form": form}, status=422)

@@ -33,7 +33,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from civicgrid.accounts.models import SystemChannel, User
 from civicgrid.accounts.roles import Role
-from civicgrid.cases import channels
+from civicgrid.cases import channels, procedures
 from civicgrid.cases import selectors as case_selectors
 from civicgrid.cases.models import Attachment, AttachmentKind, Case, CaseState, Category, Source
 from civicgrid.cases.services import create_case
@@ -452,25 +452,43 @@ PUBLIC_STATE = {
     CaseState.VOIDED: ("已撤销", "dark"),
     CaseState.MERGED: ("已与同一问题的其他反映合并处理", "info"),
 }
-DONE_STATES = {CaseState.CLOSED, CaseState.RATED}
+
+
+def public_state(case: Case) -> tuple[str, str]:
+    """The label and colour a resident sees: the wording above for a standard case, else the state's label in
+    the case's procedure."""
+    if case.procedure == procedures.DEFAULT_CODE and case.state in PUBLIC_STATE:
+        return PUBLIC_STATE[case.state]
+    proc = procedures.for_case(case)
+    return proc.state_label(case.state), proc.state_color(case.state)
+
+
+def result_states(case: Case) -> frozenset[str]:
+    """States in which the handling result is published: the ``done`` group of the case's procedure, and for a
+    standard case also 核查通过 (verified, about to be closed)."""
+    proc = procedures.for_case(case)
+    return proc.done | {CaseState.VERIFIED} if proc.code == procedures.DEFAULT_CODE else proc.done
 
 
 def _steps(case: Case) -> list[dict]:
-    """The four steps a resident understands, with the date each was reached."""
+    """The four steps a resident understands, with the date each was reached (办结: the ``done`` group of the
+    case's procedure; ended otherwise: its other ``terminal`` states)."""
     s = case.state
-    rejected = s in (CaseState.REJECTED, CaseState.VOIDED, CaseState.MERGED)
+    proc = procedures.for_case(case)
+    done = s in proc.done
+    rejected = s in proc.terminal and not done
     steps = [
         {"label": "已提交", "at": case.created_at, "done": True},
         {"label": "已受理", "at": case.accepted_at, "done": bool(case.accepted_at)},
         {"label": "处理中", "at": case.dispatched_at, "done": bool(case.dispatched_at)},
         {
             "label": "已办结",
-            "at": case.closed_at if s in DONE_STATES else None,
-            "done": s in DONE_STATES,
+            "at": case.closed_at if done else None,
+            "done": done,
         },
     ]
     if rejected:
-        label = PUBLIC_STATE[s][0]
+        label = public_state(case)[0]
         reached = [st for st in steps if st["done"]]
         return [
             *reached,
@@ -484,7 +502,8 @@ def _steps(case: Case) -> list[dict]:
 
 def _replies(case: Case, public_text) -> list[dict]:
     replies = []
-    if case.state == CaseState.REJECTED:
+    standard = case.procedure == procedures.DEFAULT_CODE
+    if standard and case.state == CaseState.REJECTED:
         ev = case.events.filter(move="reject").order_by("-seq").first()
         reason = public_text((ev.data or {}).get("reason") or ev.note) if ev else ""
         replies.append(
@@ -494,11 +513,11 @@ def _replies(case: Case, public_text) -> list[dict]:
                 "at": case.closed_at,
             }
         )
-    if case.state in (CaseState.VERIFIED, CaseState.CLOSED, CaseState.RATED) and case.handling_feedback:
+    if case.state in result_states(case) and case.handling_feedback:
         replies.append(
             {"title": "处理结果", "text": public_text(case.handling_feedback), "at": case.handled_at}
         )
-    if case.state == CaseState.MERGED:
+    if standard and case.state == CaseState.MERGED:
         replies.append(
             {
                 "title": "说明",
@@ -539,7 +558,7 @@ def track(request, code: str):
             {"error": error, "code": code, "street_name": _street_name()},
             status=status,
         )
-    state_label, state_color = PUBLIC_STATE.get(case.state, (case.get_state_display(), "secondary"))
+    state_label, state_color = public_state(case)
     public_text = case_selectors.public_text()  # the free text shown here is scrubbed like Open311's
     kind = KIND_BY_CODE.get(case.category.code) if case.category_id else None
     own_photos, result_photos = public_photos(case)
@@ -570,9 +589,6 @@ def track(request, code: str):
     return response
 
 
-RESULT_STATES = {CaseState.VERIFIED, CaseState.CLOSED, CaseState.RATED}
-
-
 def public_photos(case: Case) -> tuple[list[Attachment], list[Attachment]]:
     """The photos the tracking page shows: the resident's own (sent with the report) and, once the result is
     published (核查通过 / 办结, as for 处理结果), the department's 处置后照片. Nothing else staff uploaded."""
@@ -585,7 +601,7 @@ def public_photos(case: Case) -> tuple[list[Attachment], list[Attachment]]:
     own = [a for a in rows if a.event_id and a.event.move == "create"]
     after = (
         [a for a in rows if a.kind == AttachmentKind.AFTER and a not in own]
-        if case.state in RESULT_STATES
+        if case.state in result_states(case)
         else []
     )
     return own, after

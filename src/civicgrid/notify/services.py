@@ -34,7 +34,6 @@ DISPATCH_MOVES = {"dispatch", "reassign"}
 LIGHT_MOVES = {"light_yellow": WebhookEvent.LIGHT_YELLOW, "light_red": WebhookEvent.LIGHT_RED}
 LIGHT_EVENT = {Light.YELLOW: WebhookEvent.LIGHT_YELLOW, Light.RED: WebhookEvent.LIGHT_RED}
 LIGHT_RANK = {"": 0, Light.GREEN: 0, Light.YELLOW: 1, Light.RED: 2}
-RUNNING_STATES = ("accepted", "dispatched", "handling", "handled", "verified")
 
 HEADLINE = {
     WebhookEvent.DISPATCH: "新派遣",

@@ -21,6 +21,7 @@ from datetime import datetime
 
 from django.db.models import F, Q, QuerySet
 
+from civicgrid.cases import procedures
 from civicgrid.cases.models import Case, CaseEvent, CaseState, Source
 from civicgrid.cases.selectors import PublicText
 from civicgrid.open311.catalog import public_category_q
@@ -28,15 +29,12 @@ from civicgrid.open311.formats import iso
 from civicgrid.open311.models import InboundUpdate, Open311Key, ServiceRequest
 from civicgrid.places.models import Street
 
-CLOSED_STATES = frozenset(
-    {CaseState.CLOSED, CaseState.RATED, CaseState.REJECTED, CaseState.VOIDED, CaseState.MERGED}
-)
 MAX_ROWS = 1000
 # channels whose cases are never public, whatever their category: 信访 and 舆情
 PRIVATE_SOURCES = (Source.PETITION, Source.MEDIA)
 DESCRIPTION_MAX = 4000
 
-# the public sentence for an event that moved the case into a state
+# the public sentence for an event that moved a standard case into a state (other procedures: the state's label)
 _STATE_SENTENCE = {
     CaseState.REPORTED: "已收到您反映的问题，等待受理。",
     CaseState.ACCEPTED: "问题已受理立案，等待派遣处置部门。",
@@ -52,13 +50,24 @@ _STATE_SENTENCE = {
 }
 
 
-def status_of(state: str) -> str:
-    return "closed" if state in CLOSED_STATES else "open"
+def status_of(state: str, case: Case | None = None) -> str:
+    """Open311 ``status``: ``closed`` when ``state`` is in the ``closed`` group of the case's procedure (the
+    standard procedure's without a case), else ``open``."""
+    proc = procedures.for_case(case) if case is not None else procedures.default()
+    return "closed" if state in proc.closed else "open"
 
 
-def states_for_status(status: str) -> list[str]:
-    closed = [s for s in CaseState.values if s in CLOSED_STATES]
-    return closed if status == "closed" else [s for s in CaseState.values if s not in CLOSED_STATES]
+def status_q(statuses: Iterable[str]) -> Q:
+    """Cases with one of ``statuses`` (``closed``; anything else means ``open``), each case by its procedure."""
+    statuses = set(statuses)
+    want_closed, want_open = "closed" in statuses, bool(statuses - {"closed"})
+    if want_closed and want_open:
+        return Q()
+    return procedures.group_q("closed") if want_closed else ~procedures.group_q("closed")
+
+
+def state_label(case: Case, state: str) -> str:
+    return procedures.for_case(case).state_label(state)
 
 
 def jurisdiction_q(street: Street | None, prefix: str = "") -> Q:
@@ -75,6 +84,8 @@ def public_cases(*, street: Street | None) -> QuerySet[Case]:
         .filter(public_category_q("category__"))
         .exclude(source__in=PRIVATE_SOURCES)
         .exclude(state=CaseState.VOIDED)
+        # a procedure that restricts who may see its cases (信访-like) is never public either
+        .exclude(procedure__in=procedures.restricted_codes())
         .filter(Q(number__isnull=False) | Q(open311_request__isnull=False))
         .filter(jurisdiction_q(street))
         .select_related("category", "department", "open311_request")
@@ -129,8 +140,7 @@ def find_requests(
     if service_codes:
         qs = qs.filter(category__code__in=service_codes)
     if statuses:
-        states = sorted({s for status in statuses for s in states_for_status(status)})
-        qs = qs.filter(state__in=states)
+        qs = qs.filter(status_q(statuses))
     if start is not None:
         qs = qs.filter(created_at__gte=start)
     if end is not None:
@@ -153,13 +163,12 @@ def get_request(
 def request_dict(case: Case, *, text: PublicText) -> dict:
     """One service request with public fields only; free text scrubbed by ``text``."""
     link = case.open311_request if _has_link(case) else None
-    state_label = CaseState(case.state).label if case.state in CaseState.values else case.state
-    status = status_of(case.state)
+    status = status_of(case.state, case)
     names = [case.reporter_name]
     return {
         "service_request_id": link.service_request_id if link else case.number,
         "status": status,
-        "status_notes": text(state_label, names=names),
+        "status_notes": text(state_label(case, case.state), names=names),
         "service_name": case.category.name,
         "service_code": case.category.code,
         "description": text((case.description or "")[:DESCRIPTION_MAX], names=names) or None,
@@ -178,7 +187,7 @@ def request_dict(case: Case, *, text: PublicText) -> dict:
 
 
 def service_notice(case: Case) -> str | None:
-    if status_of(case.state) == "closed":
+    if status_of(case.state, case) == "closed":
         return None
     if case.due_at:
         return f"当前环节预计于 {iso(case.due_at)[:16].replace('T', ' ')} 前办理完毕。"
@@ -250,9 +259,8 @@ def _event_update(ev: CaseEvent, inbound: InboundUpdate | None) -> Update:
     if ev.move in PUBLIC_NOTE_MOVES or data.get("public_note"):
         note = data.get("public_note") or ev.note
         return Update(str(ev.pk), ev.case, ev.at, ev.to_state, str(note), str(data.get("media_url") or ""))
-    sentence = _STATE_SENTENCE.get(ev.to_state) or (
-        CaseState(ev.to_state).label if ev.to_state in CaseState.values else ev.to_state
-    )
+    standard = ev.case.procedure == procedures.DEFAULT_CODE
+    sentence = (_STATE_SENTENCE.get(ev.to_state) if standard else None) or state_label(ev.case, ev.to_state)
     return Update(str(ev.pk), ev.case, ev.at, ev.to_state, sentence)
 
 
@@ -260,7 +268,7 @@ def update_dict(update: Update, *, text: PublicText) -> dict:
     return {
         "update_id": update.update_id,
         "service_request_id": public_id(update.case),
-        "status": status_of(update.state),
+        "status": status_of(update.state, update.case),
         "updated_datetime": iso(update.at),
         "description": text(update.description, names=[update.case.reporter_name]),
         "media_url": update.media_url or None,

@@ -246,6 +246,22 @@ _grid_cards: RevisionCache[dict[int, tuple[tuple, tuple]]] = revisions.cached(
 )
 
 
+# every 街道's id, 区, code and name, per process: what a case's answer names (bumped by places.signals)
+STREETS_REVISION = "streets"
+_STREET_CARD = ("id", "district_id", "code", "name")
+_street_cards: RevisionCache[dict[int, tuple]] = revisions.cached(
+    STREETS_REVISION,
+    lambda: {s.pk: revisions.freeze(s, _STREET_CARD) for s in Street.objects.only(*_STREET_CARD)},
+)
+
+
+def street_card(street_id: int) -> Street | None:
+    """Unscoped, for answers naming a case's 街道: the street with id, district id, code and name loaded, from a
+    per-process copy (no query once warm; a fresh instance each call). ``None`` for an unknown id."""
+    row = _street_cards.get().get(street_id)
+    return revisions.thaw(Street, row, _STREET_CARD) if row is not None else None
+
+
 def grid_card(grid_id: int) -> Grid | None:
     """Unscoped, for services: the grid with only id, code, name and its community (id, code, name) loaded.
 

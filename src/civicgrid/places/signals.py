@@ -19,7 +19,7 @@ from django.dispatch import receiver
 
 from civicgrid.core import geoindex, revisions
 from civicgrid.places import addressindex
-from civicgrid.places.models import PLACES_REVISION, Building, Community, Grid, Unit
+from civicgrid.places.models import PLACES_REVISION, Building, Community, Grid, Street, Unit
 
 _batching: contextvars.ContextVar[bool] = contextvars.ContextVar("civicgrid_places_batching", default=False)
 
@@ -59,3 +59,12 @@ def _places_changed(sender, instance, **kwargs) -> None:
     if _batching.get():
         return
     bump_revision()
+
+
+@receiver(post_save, sender=Street, dispatch_uid="places.street_saved")
+@receiver(post_delete, sender=Street, dispatch_uid="places.street_deleted")
+def _street_changed(sender, instance, **kwargs) -> None:
+    """A 街道 renamed, added or removed: the per-process street cards (:func:`selectors.street_card`) rebuild."""
+    from civicgrid.places.selectors import STREETS_REVISION
+
+    revisions.bump(STREETS_REVISION)

@@ -215,3 +215,31 @@ def test_the_pages_render_for_the_desk(hw, client):
     )
     assert r.status_code == 302 and hw.block.fire_register.smoke_detectors == "missing"
     assert client.get("/hazards/figures/?start=2030-01-01&end=2020-01-01").status_code == 200
+
+
+def test_a_hazard_is_filed_through_an_inspection_not_the_generic_create(hw, api_client, client):
+    """A 安全隐患 needs its level, place and inspection from the start: the generic 新建工单 (API and page) refuses
+    the procedure and says where to file it, and writes nothing."""
+    from civicgrid.cases.models import Case
+
+    before = Case.objects.count()
+    api_client.login(hw.dispatcher)
+    r = api_client.post(
+        "/cases",
+        {
+            "source": "dispatcher",
+            "description": "楼道堆放电动车",
+            "procedure": "hazard",
+            "lng": 120.105,
+            "lat": 30.255,
+        },
+    )
+    assert r.status_code == 422, r.content
+    assert (r.json()["code"], r.json()["field"]) == ("validation_failed", "procedure")
+    assert "安全检查" in r.json()["detail"]
+    assert Case.objects.count() == before
+    procs = {p["code"]: p for p in api_client.get("/procedures").json()}
+    assert "安全检查" in procs["hazard"]["filed_elsewhere"] and procs["standard"]["filed_elsewhere"] == ""
+    client.force_login(hw.dispatcher)
+    page = client.get("/cases/new/").content.decode()
+    assert 'value="hazard"' not in page

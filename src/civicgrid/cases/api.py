@@ -587,10 +587,23 @@ def create(request: HttpRequest, payload: CaseCreateIn):
         idempotency_key=key,
         attachments=_attachments(user, payload.attachment_ids),
         auto_accept=payload.auto_accept,
-        procedure=payload.procedure,
+        procedure=_generic_procedure(payload.procedure),
     )
     replay = getattr(case, "idempotent_replay", False)
     return Status(200 if replay else 201, _as_built(CaseDetailOut, _detail(case, user, trusted=True)))
+
+
+def _generic_procedure(code: str) -> str:
+    """``code`` when its cases may be filed here; a procedure filed elsewhere (its ledger's own form) is refused
+    with the hint where (422 ``invalid_input``, field ``procedure``); an unknown one 422 ``unknown_procedure``."""
+    proc = procedures.get(code)
+    if proc.filed_elsewhere:
+        raise ValidationFailed(
+            f"「{proc.label}」工单不能在此新建：{proc.filed_elsewhere}",
+            field="procedure",
+            code=CaseErrorCode.INVALID_INPUT,
+        )
+    return code
 
 
 @router.get("", response=CaseListOut, summary="案件列表（筛选 + 分页）")
@@ -900,6 +913,8 @@ class ProcedureOut(Schema):
     # the roles that may create its cases (POST /api/v1/cases with ``procedure``); null: those that may create
     # standard cases
     create_roles: list[str] | None = None
+    # non-empty: its cases are filed in its own ledger (this says where), not through POST /api/v1/cases
+    filed_elsewhere: str = ""
 
 
 @procedures_router.get(

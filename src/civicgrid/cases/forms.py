@@ -156,7 +156,7 @@ class CaseFilterForm(BootstrapMixin, forms.Form):
 
 def creatable_procedures(user) -> list:
     """The 办理程序 whose cases ``user`` may create (:meth:`Procedure.may_create`), the standard one first."""
-    return [p for p in procedures.all_procedures() if p.may_create(user)]
+    return [p for p in procedures.all_procedures() if not p.filed_elsewhere and p.may_create(user)]
 
 
 class CaseCreateForm(BootstrapMixin, forms.Form):

@@ -139,6 +139,9 @@ class Procedure:
     number_at_create: bool = True  # a case number from the start (the standard procedure numbers at 立案)
     # the roles that may create its cases (None: those that may create standard cases, Capability.CASE_CREATE)
     create_roles: frozenset[str] | None = None
+    # where its cases are filed when not through the generic 新建工单 form / POST /cases (a ledger whose cases
+    # need their detail record from the start, e.g. 安全隐患 through an inspection): the hint those refusals show
+    filed_elsewhere: str = ""
     # derived at register()
     move_map: dict = field(default_factory=dict, hash=False, compare=False, repr=False)
     state_map: dict = field(default_factory=dict, hash=False, compare=False, repr=False)
@@ -263,6 +266,7 @@ class Procedure:
             "detail_fields": detail_field_names(self),
             "restricted": self.visibility is not None,
             "create_roles": sorted(self.create_roles) if self.create_roles is not None else None,
+            "filed_elsewhere": self.filed_elsewhere,
         }
 
 
@@ -292,7 +296,7 @@ def detail_field_names(proc: Procedure) -> list[str]:
 _REGISTRY: dict[str, Procedure] = {}
 _UNIONS: dict[str, frozenset[str]] = {}
 _GROUP_Q: dict[str, Q] = {}
-_ALL_STATES: dict[str, str] = {}  # value -> label (first registered wins)
+_ALL_STATES: dict[str, str] = {}  # value -> label ("a／b" when procedures label one value differently)
 _RESTRICTED: list[Procedure] = []
 
 
@@ -396,7 +400,11 @@ def _rebuild() -> None:
     _ALL_STATES.clear()
     for p in _REGISTRY.values():
         for s in p.states:
-            _ALL_STATES.setdefault(s.value, s.label)
+            known = _ALL_STATES.get(s.value)
+            if known is None:
+                _ALL_STATES[s.value] = s.label
+            elif s.label not in known.split("／"):
+                _ALL_STATES[s.value] = f"{known}／{s.label}"
     for g in (*GROUPS, *DERIVED):
         members = {p.code: (DERIVED[g](p) if g in DERIVED else getattr(p, g)) for p in _REGISTRY.values()}
         union = frozenset(s for m in members.values() for s in m)

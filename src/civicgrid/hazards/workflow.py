@@ -87,6 +87,8 @@ def _list_supervise(ctx) -> dict:
 PROCEDURE = P.Procedure(
     code=CODE,
     label="安全隐患",
+    # a hazard needs its detail record (level, place, inspection) from the start: filed through an inspection
+    filed_elsewhere="安全隐患请通过「安全检查」登记（/hazards/inspect/），每条隐患随检查一并提交",
     states=(
         P.StateDef("found", "发现", "secondary"),
         P.StateDef("fixing", "整改中", "warning"),

@@ -78,7 +78,9 @@ def test_the_template_has_one_header_per_field_and_the_upload_maps_it_at_once(ad
     assert job.mapping == {"date": "日期", "is_workday": "上班/放假", "name": "名称", "note": "备注"}
 
 
-def test_upload_mapping_preview_start_and_result(admin_client, admin_user, django_capture_on_commit_callbacks):
+def test_upload_mapping_preview_start_and_result(
+    admin_client, admin_user, django_capture_on_commit_callbacks
+):
     job = _upload(admin_client, xlsx_upload(NOTICE))
     assert job.status == ImportStatus.DRAFT and job.header_row == 2
 

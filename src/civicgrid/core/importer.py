@@ -1691,7 +1691,9 @@ def importable_specs(*, user) -> list[ImportSpec]:
     """The specs without a job table of their own (``handler is None``) that ``user`` may run, by label."""
     if user is None or not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return []
-    return sorted((s for s in SPECS.values() if s.handler is None and s.can_import(user)), key=lambda s: s.label)
+    return sorted(
+        (s for s in SPECS.values() if s.handler is None and s.can_import(user)), key=lambda s: s.label
+    )
 
 
 def template_workbook(spec: ImportSpec, target) -> None:

@@ -251,3 +251,51 @@ def test_unknown_specs_and_runs_are_404(admin_client):
 def test_anonymous_users_are_sent_to_login(client):
     response = client.get(f"/imports/{SPEC}/new/")
     assert response.status_code == 302 and "/accounts/login/" in response.url
+
+
+def test_any_spec_without_a_job_table_gets_the_same_pages(
+    client, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A second client (a register kept by the desk, here only counted) is served by the same wizard, for the
+    people its ``can_import`` names; its label may hold characters a sheet name cannot."""
+    seen: list[str] = []
+
+    def clean(number, values):
+        if values["age"] > 120:
+            raise importer.RowError(f"年龄不合理：{values['age']}")
+        return values
+
+    def apply(values, ctx):
+        seen.append(values["name"])
+        return values["name"]
+
+    spec = importer.ImportSpec(
+        name="test.register",
+        label="人员/名册",
+        fields=(
+            importer.text_field("name", "姓名", ("名字",), required=True),
+            importer.integer_field("age", "年龄", required=True),
+        ),
+        key_field="name",
+        key_label="姓名",
+        clean=clean,
+        apply_row=apply,
+        can_import=lambda user: user.role == "dispatcher",
+    )
+    monkeypatch.setitem(importer.SPECS, spec.name, spec)
+    client.force_login(UserFactory(role="dispatcher"))
+    assert "人员/名册" in client.get("/imports/").content.decode()
+    template = openpyxl.load_workbook(BytesIO(client.get("/imports/test.register/template.xlsx").content))
+    assert template.sheetnames[0] == "人员名册"
+    assert client.get(f"/imports/{SPEC}/new/").status_code == 403  # the calendar stays the admins'
+
+    body = "名字,年龄\r\n张三,30\r\n李四,300\r\n王五,abc\r\n".encode()
+    response = client.post("/imports/test.register/new/", {"file": SimpleUploadedFile("名册.csv", body)})
+    job = ImportRun.objects.get(pk=int(response.url.rstrip("/").rsplit("/", 1)[1]))
+    page = client.get(f"/imports/runs/{job.pk}/").content.decode()
+    assert "年龄不合理" in page and "第 4 行" in page and 'data-testid="preview-bad">2<' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/imports/runs/{job.pk}/start/")
+    job.refresh_from_db()
+    assert (job.created_count, job.failed) == (1, 2) and seen == ["张三"]
+    assert list(job.errors.values_list("row_number", "source_ref")) == [(3, "李四"), (4, "王五")]

@@ -1702,7 +1702,8 @@ def template_workbook(spec: ImportSpec, target) -> None:
     column names that are recognised and the field's help."""
     from civicgrid.core.xlsx import SheetWriter
 
-    writer = SheetWriter(spec.label, [(f.label, max(12, 2.2 * len(f.label) + 4)) for f in spec.fields])
+    title = re.sub(r"[\\/*?:\[\]]", "", spec.label) or "数据"  # characters a sheet name may not hold
+    writer = SheetWriter(title, [(f.label, max(12, 2.2 * len(f.label) + 4)) for f in spec.fields])
     notes = writer.workbook.create_sheet("填写说明")
     notes.append(["列名", "是否必填", "也可用的列名", "说明"])
     for f in spec.fields:

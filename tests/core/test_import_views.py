@@ -115,6 +115,7 @@ def test_upload_mapping_preview_start_and_result(
     assert f"/exports/imports/{job.pk}/errors/" in result
     progress = admin_client.get(f"/imports/runs/{job.pk}/progress/").content.decode()
     assert "hx-get" not in progress and "导入完成，3 行有错误未导入" in progress
+    assert "日期格式错误：2026-13-01" in progress  # the last poll brings the error rows too
     assert admin_client.get(f"/exports/imports/{job.pk}/errors/").status_code == 200
 
     # pressing start again, or changing the mapping now, changes nothing

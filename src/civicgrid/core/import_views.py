@@ -185,7 +185,7 @@ def _preview(request, job) -> tuple[list, list, str]:
 @require_GET
 def run(request, pk: int):
     job, spec = _run(request, pk)
-    context = {"job": job, "spec": spec, "errors": job.errors.all()[:50]}
+    context = {"job": job, "spec": spec, "errors": _errors(job)}
     if job.status == ImportStatus.DRAFT:
         _require(spec, request.user)
         form = MappingForm(fields=spec.fields, headers=job.headers, initial_mapping=job.mapping)
@@ -258,4 +258,9 @@ def start(request, pk: int):
 @require_GET
 def progress(request, pk: int):
     job, spec = _run(request, pk)
-    return render(request, "core/imports/_progress.html", {"job": job, "spec": spec})
+    return render(request, "core/imports/_progress.html", {"job": job, "spec": spec, "errors": _errors(job)})
+
+
+def _errors(job) -> list:
+    """The first reported rows of a finished run (shown with the result; the report has them all)."""
+    return list(job.errors.all()[:50]) if job.is_finished else []

@@ -29,6 +29,7 @@ urlpatterns = [
     path("cases/", include("civicgrid.cases.urls")),
     path("audit/", include("civicgrid.core.urls")),
     path("exports/", include("civicgrid.core.export_urls")),
+    path("imports/", include("civicgrid.core.import_urls")),
     path("intake/", include("civicgrid.intake.urls")),
     path("hazards/", include("civicgrid.hazards.urls")),
     path("s/", include("civicgrid.intake.resident_urls")),

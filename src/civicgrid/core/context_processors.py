@@ -12,7 +12,15 @@ def platform(request):
         "caps": frozenset(str(c) for c in capabilities(getattr(user, "role", None)))
         if user is not None and user.is_authenticated and user.is_active
         else frozenset(),
+        # the generic import's menu entry (civicgrid.core.import_views): asked only when a menu is drawn
+        "importable_specs": lambda: _importable_specs(user),
     }
+
+
+def _importable_specs(user) -> list:
+    from civicgrid.core.importer import importable_specs
+
+    return importable_specs(user=user)
 
 
 def calendar_banner(request):

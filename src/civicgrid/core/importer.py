@@ -17,8 +17,10 @@ same file change nothing) or a full :class:`RowHandler` of its own (the 12345 im
 - recording rejected rows and writing the downloadable error report (xlsx: 行号, 编号, 原因);
 - the job around it (:func:`store_upload`, :func:`run_job`: background run with progress, checkpoint and resume
   through :mod:`civicgrid.core.background`), and for specs without a job table of their own the services over
-  :class:`~civicgrid.core.models.ImportRun` (:func:`create_run`, :func:`set_run_mapping`, :func:`preview_run`,
-  :func:`start_run`, :func:`error_report_file`).
+  :class:`~civicgrid.core.models.ImportRun` (:func:`create_run`, :func:`set_run_header_row`,
+  :func:`set_run_mapping`, :func:`preview_run`, :func:`start_run`, :func:`error_report_file`), the specs a user
+  may run (:func:`importable_specs`) and each spec's blank template (:func:`template_workbook`). Their web pages
+  are :mod:`civicgrid.core.import_views` (``/imports/``).
 """
 
 from __future__ import annotations
@@ -1609,6 +1611,44 @@ def set_run_mapping(*, actor, job, mapping: dict[str, str]):
     return job
 
 
+def set_run_header_row(*, actor, job, header_row):
+    """Mapping step: use another row of the file as the header (a title row was taken for it); its column names
+    are re-read and the mapping suggested afresh."""
+    from civicgrid.core import audit
+
+    spec = get_spec(job.spec)
+    _require(spec, actor)
+    _editable(job)
+    try:
+        header_row = int(header_row)
+    except (TypeError, ValueError):
+        raise ValidationFailed("请选择表头所在行", field="header_row") from None
+    if header_row < 1:
+        raise ValidationFailed("表头行号必须大于 0", field="header_row")
+    reader = open_job_table_at(job, header_row)
+    try:
+        headers = reader.headers
+    finally:
+        reader.close()
+    if not any(headers):
+        raise ValidationFailed(f"第 {header_row} 行是空行，不能作为表头", field="header_row")
+    with transaction.atomic():
+        before = {"header_row": job.header_row, "headers": job.headers}
+        job.header_row = header_row
+        job.headers = headers
+        job.mapping = suggest_mapping(headers, spec.fields)
+        job.save(update_fields=["header_row", "headers", "mapping"])
+        audit.record(actor=actor, action="core.import.header_row", obj=job, before=before,
+                     after={"header_row": header_row, "headers": headers})  # fmt: skip
+    return job
+
+
+def open_job_table_at(job, header_row: int) -> TableReader:
+    return open_table(
+        job_file(job), file_format=job.file_format, encoding=job.encoding or None, header_row=header_row
+    )
+
+
 def preview_run(*, actor, job, limit: int = 20) -> list[PreviewRow]:
     """Preview step: the first rows parsed and cleaned, each with its problems (nothing is written)."""
     spec = get_spec(job.spec)
@@ -1645,6 +1685,33 @@ def visible_runs(*, user, spec: str | None = None):
 
     qs = ImportRun.objects.restrict(user, "view")
     return qs.filter(spec=spec) if spec else qs
+
+
+def importable_specs(*, user) -> list[ImportSpec]:
+    """The specs without a job table of their own (``handler is None``) that ``user`` may run, by label."""
+    if user is None or not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return []
+    return sorted(
+        (s for s in SPECS.values() if s.handler is None and s.can_import(user)), key=lambda s: s.label
+    )
+
+
+def template_workbook(spec: ImportSpec, target) -> None:
+    """The blank spreadsheet users fill in: the first sheet has one header per field (its label, which the
+    mapping recognises at once); a second sheet 填写说明 lists each column, whether it is required, the other
+    column names that are recognised and the field's help."""
+    from civicgrid.core.xlsx import SheetWriter
+
+    title = re.sub(r"[\\/*?:\[\]]", "", spec.label) or "数据"  # characters a sheet name may not hold
+    writer = SheetWriter(title, [(f.label, max(12, 2.2 * len(f.label) + 4)) for f in spec.fields])
+    notes = writer.workbook.create_sheet("填写说明")
+    notes.append(["列名", "是否必填", "也可用的列名", "说明"])
+    for f in spec.fields:
+        notes.append([f.label, "必填" if f.required else "选填", "、".join(f.aliases), f.help])
+    notes.append([])
+    notes.append(["第一张表的第一行是表头，从第二行起每行一条；表头上方可以有标题行。"])
+    notes.append([f"同一{spec.key_label}重复导入只会更新，内容相同的行不会重复写入。"])
+    writer.save(target)
 
 
 def get_run(*, user, pk: int):

@@ -17,6 +17,7 @@ unchanged row is skipped by its hash, a changed one updates the case (see :meth:
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
 import unicodedata
 from collections import OrderedDict
@@ -62,6 +63,7 @@ ANALYZE_EVERY = 200_000
 
 # --- cell parsers ---------------------------------------------------------------------------------
 
+_ISO_SECONDS = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\Z", re.ASCII)
 _PHONE_CLEAN = re.compile(r"[\s\-—－()（）]+")
 _PHONE_OK = re.compile(
     r"^(?:\+?86)?(?:1[3-9]\d{9}|1\d{2}\*{4}\d{4}|0\d{2,3}\d{7,8}(?:转\d{1,6})?|[2-9]\d{6,7}|400\d{7}|800\d{7}|95\d{3,6}|1[0-2]\d{3})$"
@@ -149,6 +151,10 @@ def parse_due(value):
     """办理时限: a deadline (date/time) or a duration (:class:`Limit`); anything else is ignored with a warning
     (the case then gets its category's limit)."""
     if isinstance(value, str):
+        if len(value) == 19 and _ISO_SECONDS.match(
+            value
+        ):  # a timestamp as exports write it: never a duration
+            return parse_datetime(value, label="办理时限", end_of_day=True)
         limit = parse_limit(value)
         if limit is not None:
             return limit
@@ -416,11 +422,16 @@ def _street_key(name: str) -> str:
     return key
 
 
+_hashed_values = operator.itemgetter(*_HASHED)
+
+
 def row_hash(values: dict) -> str:
     """md5 of the row's clean values (their repr: exact and deterministic for str, int, aware datetimes)."""
-    return hashlib.md5(
-        repr(tuple(values.get(k) for k in _HASHED)).encode("utf-8"), usedforsecurity=False
-    ).hexdigest()
+    try:
+        key = _hashed_values(values)  # every key present (a clean row): one C call instead of 13 lookups
+    except KeyError:
+        key = tuple(values.get(k) for k in _HASHED)
+    return hashlib.md5(repr(key).encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
 def _rows_by_ref(model, fields: tuple[str, ...], refs: list[str]) -> list[tuple]:

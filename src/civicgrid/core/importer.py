@@ -983,6 +983,8 @@ def parse_datetime(value, *, label: str, end_of_day: bool = False, tz=None) -> d
 
 
 def as_text(value) -> str:
+    if type(value) is str:  # the common case first
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():

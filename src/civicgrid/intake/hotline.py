@@ -504,6 +504,11 @@ def _ledger_and_cases_by_ref(refs: list[str]) -> tuple[list[tuple], list[tuple]]
     return [r[1:] for r in rows if r[0] == 0], [(r[1], r[3]) for r in rows if r[0] == 1]
 
 
+# the outcomes of a historical row (read only by the importer: shared, not one per row)
+_CREATED = Outcome("created")
+_CREATED_PLACED = Outcome("created", placement=True)
+
+
 class HotlineHandler:
     fields = FIELDS
     ref_field = "source_ref"
@@ -821,7 +826,7 @@ class HotlineHandler:
                         "created_at": now,
                     }
                 )
-            out.append((i, Outcome("created", placement=placement)))
+            out.append((i, _CREATED_PLACED if placement else _CREATED))
         self._inserters["record"].insert(records)
         self._inserters["task"].insert(tasks)
         return out

@@ -175,8 +175,10 @@ def allocate_numbers(days: list[date]) -> list[str]:
             )
             last.update(cur.fetchall())
         else:
-            CaseNumberCounter.objects.bulk_create(
-                [CaseNumberCounter(day=d, last=0) for d in ordered], ignore_conflicts=True
+            # what bulk_create(ignore_conflicts=True) writes, without a model instance per day
+            cur.executemany(
+                f"INSERT OR IGNORE INTO {table} (day, last) VALUES (%s, 0)",
+                [(d.isoformat(),) for d in ordered],
             )
             for start in range(0, len(ordered), 400):  # stay under SQLite's bound-parameter limit
                 chunk = ordered[start : start + 400]

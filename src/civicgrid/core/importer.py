@@ -147,7 +147,10 @@ def _header_text(value) -> str:
 
 
 def _blank(values: Sequence) -> bool:
-    return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
+    for v in values:  # noqa: SIM110 (a plain loop: once per row, no generator; the first cell usually decides)
+        if v is not None and (not isinstance(v, str) or v.strip()):
+            return False
+    return True
 
 
 def _take_header(reader, numbered: Iterator[tuple[int, Sequence]], header_row: int) -> None:

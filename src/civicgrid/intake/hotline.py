@@ -59,7 +59,6 @@ SOURCE = Source.HOTLINE_12345
 CATEGORY_FUZZY_CUTOFF = 85.0
 DEPARTMENT_FUZZY_CUTOFF = 80.0
 ADDRESS_CACHE_SIZE = 20_000
-ANALYZE_FIRST = 2_000
 ANALYZE_EVERY = 200_000
 
 # --- cell parsers ---------------------------------------------------------------------------------
@@ -532,8 +531,6 @@ class HotlineHandler:
         self.departments = DepartmentResolver(self.actor)
         self.addresses = AddressResolver(self.street_ids)
         self._since_analyze = 0
-        self._added = 0  # new cases of this import so far
-        self._next_analyze = ANALYZE_FIRST
         self._inserters = {
             "record": SetBasedInserter(ImportedRecord, take_ids=False),
             "task": SetBasedInserter(PlacementTask, take_ids=False),
@@ -722,20 +719,11 @@ class HotlineHandler:
         return outcomes  # type: ignore[return-value]
 
     def _maybe_analyze(self, adding: int) -> None:
-        """PostgreSQL: refresh the statistics of the tables an import grows — when its new rows reach ANALYZE_FIRST,
-        then each time they double, then every ANALYZE_EVERY.
-
-        Stale statistics (a young table, or one that grew much since its last ANALYZE) make the planner look up a
-        batch's 工单编号 by ``source`` alone and filter every row of the source: each batch then reads the whole
-        table. Refreshed early and on a doubling schedule (a handful of ANALYZEs for any import), the lookups
-        probe the (source, source_ref) index."""
+        """PostgreSQL: refresh the statistics of the tables a long import grows, every ANALYZE_EVERY new rows."""
         self._since_analyze += adding
-        self._added += adding
-        due = self._added >= self._next_analyze or self._since_analyze >= ANALYZE_EVERY
-        if not due or connection.vendor != "postgresql":
+        if self._since_analyze < ANALYZE_EVERY or connection.vendor != "postgresql":
             return
         self._since_analyze = 0
-        self._next_analyze = min(self._added * 2, self._added + ANALYZE_EVERY)
         with connection.cursor() as cur:
             for model in (Case, CaseEvent, ImportedRecord):
                 cur.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")

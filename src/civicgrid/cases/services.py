@@ -175,8 +175,10 @@ def allocate_numbers(days: list[date]) -> list[str]:
             )
             last.update(cur.fetchall())
         else:
-            CaseNumberCounter.objects.bulk_create(
-                [CaseNumberCounter(day=d, last=0) for d in ordered], ignore_conflicts=True
+            # what bulk_create(ignore_conflicts=True) writes, without a model instance per day
+            cur.executemany(
+                f"INSERT OR IGNORE INTO {table} (day, last) VALUES (%s, 0)",
+                [(d.isoformat(),) for d in ordered],
             )
             for start in range(0, len(ordered), 400):  # stay under SQLite's bound-parameter limit
                 chunk = ordered[start : start + 400]
@@ -737,6 +739,9 @@ def _bad_row(index: int, h: HistoricalCase, field: str, message: str) -> Validat
     )
 
 
+_RATING_VALUES = frozenset(Rating.values)  # Choices.values builds a new list on every access
+
+
 def _check_historical(rows: list[HistoricalCase]) -> None:
     """Field checks that need no database (the ids are checked against it once per batch)."""
     seen: set[str] = set()
@@ -757,15 +762,16 @@ def _check_historical(rows: list[HistoricalCase]) -> None:
             raise _bad_row(i, h, "description", "问题描述不能超过 5000 字")
         if h.category_id is None:
             raise _bad_row(i, h, "category", "缺少案件分类")
-        for name in ("created_at", "closed_at", "due_at"):
-            value = getattr(h, name)
-            if value is None and name == "due_at":
-                continue
-            if not isinstance(value, datetime) or value.tzinfo is None:
-                raise _bad_row(i, h, name, "时间缺失或不带时区")
+        created_at, closed_at, due_at = h.created_at, h.closed_at, h.due_at
+        if not isinstance(created_at, datetime) or created_at.tzinfo is None:
+            raise _bad_row(i, h, "created_at", "时间缺失或不带时区")
+        if not isinstance(closed_at, datetime) or closed_at.tzinfo is None:
+            raise _bad_row(i, h, "closed_at", "时间缺失或不带时区")
+        if due_at is not None and (not isinstance(due_at, datetime) or due_at.tzinfo is None):
+            raise _bad_row(i, h, "due_at", "时间缺失或不带时区")
         if h.closed_at < h.created_at:
             raise _bad_row(i, h, "closed_at", "办结时间早于上报时间")
-        if h.rating and h.rating not in Rating.values:
+        if h.rating and h.rating not in _RATING_VALUES:
             raise _bad_row(i, h, "rating", f"未知回访评价：{h.rating}")
         if (h.lng is None) != (h.lat is None):
             raise _bad_row(

@@ -149,7 +149,10 @@ def _header_text(value) -> str:
 
 
 def _blank(values: Sequence) -> bool:
-    return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
+    for v in values:  # noqa: SIM110 (a plain loop: once per row, no generator; the first cell usually decides)
+        if v is not None and (not isinstance(v, str) or v.strip()):
+            return False
+    return True
 
 
 def _take_header(reader, numbered: Iterator[tuple[int, Sequence]], header_row: int) -> None:
@@ -642,29 +645,38 @@ class Binding:
         raw: dict[str, Any] = {}
         warnings: dict[str, str] = {}
         n = len(values)
-        for f, i in self.columns:
+        control = _CONTROL.search
+        # once per row: (name, column, required, label, parser) per field, not the Field attributes per cell
+        plan = self.__dict__.get("_plan")
+        if plan is None:
+            plan = self.__dict__["_plan"] = [
+                (f.name, i, f.required, f.label, f.parse) for f, i in self.columns
+            ]
+        for name, i, required, label, parse in plan:
             value = values[i] if i < n else None
             if isinstance(value, str):
-                value = strip_controls(value.strip())
+                value = value.strip()
                 if not value:
                     value = None
-            raw[f.name] = value
+                elif control(value):  # strip_controls(), without a second search
+                    value = _CONTROL.sub("", value) or None
+            raw[name] = value
             if value is None:
-                if f.required:
-                    problems[f.name] = f"{f.label}为空"
-                parsed[f.name] = None
+                if required:
+                    problems[name] = f"{label}为空"
+                parsed[name] = None
                 continue
-            if f.parse is None:
-                parsed[f.name] = value
+            if parse is None:
+                parsed[name] = value
                 continue
             try:
-                parsed[f.name] = f.parse(value)
+                parsed[name] = parse(value)
             except CellError as exc:
-                problems[f.name] = str(exc)
-                parsed[f.name] = None
+                problems[name] = str(exc)
+                parsed[name] = None
             except CellWarning as exc:
-                warnings[f.name] = str(exc)
-                parsed[f.name] = exc.value
+                warnings[name] = str(exc)
+                parsed[name] = exc.value
         return parsed, problems, raw, warnings
 
 
@@ -976,6 +988,8 @@ def parse_datetime(value, *, label: str, end_of_day: bool = False, tz=None) -> d
 
 
 def as_text(value) -> str:
+    if type(value) is str:  # the common case first
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():

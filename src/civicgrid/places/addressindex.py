@@ -6,7 +6,8 @@ Two layers, the same way :mod:`civicgrid.core.geoindex` is built:
   strings (building address, name and aliases; unit address and name), who owns each one
   ``(building id, grid id)``, each candidate's (road, house number) pairs and an index from those pairs to the
   candidates. :meth:`AddressIndex.best` / :meth:`AddressIndex.locate` match one free-text address: WRatio
-  top 30 (≥ 40) plus every candidate carrying the query's exact road and house number, scored by
+  top 30 (≥ 40, among the candidates sharing a character bigram with it) plus every candidate carrying the
+  query's exact road and house number, scored by
   :func:`address_score`, accepted at :data:`ADDRESS_MIN_SCORE`. A query that carries a known (road, house
   number) or equals a candidate scores the maximum (100) without any fuzzy scoring (the same answer, ~100×
   cheaper).
@@ -34,6 +35,11 @@ ADDRESS_MIN_SCORE = 80.0
 
 # fuzzy answers remembered per index (see AddressIndex.best)
 FUZZY_MEMO_SIZE = 20_000
+
+# the fuzzy shortlist is taken among the candidates sharing a character bigram with the query (see
+# AddressIndex._pool), unless the query is shorter than this or the pool holds more than this share of them all
+POOL_MIN_QUERY = 4
+POOL_MAX_SHARE = 0.6
 
 # seconds between two revision checks in one process
 CHECK_INTERVAL = 1.0
@@ -145,6 +151,8 @@ class AddressIndex:
         # normalised query → answer of the fuzzy scan (~2 ms each over a few thousand candidates); the index is
         # immutable, so an answer never goes stale; bounded (emptied when full) so memory stays flat
         self._fuzzy_memo: dict[str, AddressMatch] = {}
+        # character bigram → candidates carrying it (ascending), built on the first fuzzy lookup
+        self._by_bigram: dict[str, list[int]] | None = None
 
     def __len__(self) -> int:
         return len(self.strings)
@@ -174,14 +182,21 @@ class AddressIndex:
         return found
 
     def _fuzzy_best(self, query: str, query_roads: set[tuple[str, str]]) -> AddressMatch:
+        """WRatio top 30 (≥ 40) plus the candidates carrying the query's exact road and number, scored by
+        :func:`address_score`; the top 30 are taken among the candidates sharing a character bigram with the
+        query (:meth:`_pool`), not all of them — see :data:`POOL_MAX_SHARE`."""
         from rapidfuzz import fuzz, process
 
-        shortlist = {
-            i
-            for _s, _score, i in process.extract(
-                query, self.strings, scorer=fuzz.WRatio, limit=30, score_cutoff=40
+        pool = self._pool(query)
+        if pool is None:
+            hits = process.extract(query, self.strings, scorer=fuzz.WRatio, limit=30, score_cutoff=40)
+            shortlist = {i for _s, _score, i in hits}
+        else:
+            strings = self.strings
+            hits = process.extract(
+                query, [strings[i] for i in pool], scorer=fuzz.WRatio, limit=30, score_cutoff=40
             )
-        }
+            shortlist = {pool[j] for _s, _score, j in hits}
         for road in query_roads:  # the exact road + number, wherever the fuzzy shortlist put it
             shortlist.update(self.by_road.get(road, ()))
         best_i, best = None, 0.0
@@ -193,6 +208,31 @@ class AddressIndex:
             return AddressMatch(None, None, round(best, 1))
         building_id, grid_id = self.owners[best_i]
         return AddressMatch(grid_id, building_id, round(best, 1))
+
+    def _pool(self, query: str) -> list[int] | None:
+        """The candidates (ascending) that share at least one character bigram with ``query``, or ``None`` to
+        scan them all (a short query, or a pool too large to be worth it).
+
+        A candidate that shares no two adjacent characters with the query is at most a weak WRatio neighbour,
+        never the place an address names: the scan over this pool answers every address the full scan matched
+        with the same building (``tests/places/test_address_fuzzy_pool.py`` compares both on the demo's addresses
+        and typo'd variants). An address matching nothing may report a lower best score than the full scan did
+        (its best weak neighbour may lie outside the pool); the score of a match is the same."""
+        if len(query) < POOL_MIN_QUERY:
+            return None
+        by_bigram = self._by_bigram
+        if by_bigram is None:
+            grams: dict[str, list[int]] = {}
+            for i, s in enumerate(self.strings):
+                for g in {s[k : k + 2] for k in range(len(s) - 1)}:
+                    grams.setdefault(g, []).append(i)
+            by_bigram = self._by_bigram = grams
+        found: set[int] = set()
+        for g in {query[k : k + 2] for k in range(len(query) - 1)}:
+            found.update(by_bigram.get(g, ()))
+        if len(found) > POOL_MAX_SHARE * len(self.strings):
+            return None
+        return sorted(found)
 
     def locate(self, text: str) -> AddressMatch | None:
         """The match for ``text`` (ids and score), or ``None`` when nothing reaches :data:`ADDRESS_MIN_SCORE`.

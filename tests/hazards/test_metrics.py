@@ -67,7 +67,9 @@ def test_june_figures(june):
     assert f.major == 1 and f.by_level == {"general": 2, "serious": 0, "major": 1}
     assert f.closed == 2  # the May one and a, both 销号 in June
     assert f.closed_on_time == 1
-    assert f.fix_rate == round(100 * 2 / 3, 1) and f.on_time_rate == 50.0
+    # 整改率 is one cohort: of a, the 重大 one and c (found in June) only a was 销号 by the end of June
+    assert f.found_closed == 1
+    assert f.fix_rate == round(100 * 1 / 3, 1) and f.on_time_rate == 50.0
     # open at the end of June (06-30 24:00): the 重大 one (20 days) and c (10 days)
     assert {r["label"]: r["count"] for r in f.open_by_age} == {
         "7天以内": 0,

@@ -46,7 +46,8 @@ class FiguresOut(Schema):
     found: int = Field(description="发现隐患数（按发现日期，不含作废）")
     closed: int = Field(description="销号数（按销号日期）")
     closed_on_time: int
-    fix_rate: float | None = Field(description="整改率 % = 销号数 / 发现隐患数")
+    found_closed: int = Field(0, description="期内发现且到期末已销号的隐患数")
+    fix_rate: float | None = Field(description="整改率 % = 期内发现且到期末已销号 / 发现隐患数")
     on_time_rate: float | None = Field(description="按期整改率 % = 按期销号数 / 销号数")
     major: int = Field(description="重大隐患数")
     by_level: dict[str, int]

@@ -4,7 +4,9 @@ inspections the user sees.
 - 检查家次: inspections whose 检查时间 falls in the period;
 - 发现隐患数: hazards whose 发现日期 (the case's creation) falls in the period, 作废 excluded;
 - 销号数: hazards 已销号 whose 销号日期 (``closed_at``) falls in the period;
-- 整改率 = 销号数 / 发现隐患数; 按期整改率 = 按期销号数 / 销号数 (按期: 整改完成时间 ≤ 交办时确定的整改期限);
+- 整改率 = 期内发现且在期末前已销号的隐患 / 发现隐患数 (one cohort, so never above 100%: the 销号数 above
+  also counts hazards found before the period); 按期整改率 = 按期销号数 / 销号数 (按期: 整改完成时间 ≤
+  交办时确定的整改期限);
 - 重大隐患数: of 发现隐患数, level 重大;
 - open hazards by age (days since 发现, at the end of the period or now, whichever is earlier).
 A rate with a zero denominator is ``None`` (shown “—”).
@@ -33,6 +35,7 @@ class Figures:
     inspections: int = 0
     found: int = 0
     closed: int = 0
+    found_closed: int = 0  # of ``found``, 销号 by the end of the period
     closed_on_time: int = 0
     major: int = 0
     by_level: dict = field(default_factory=dict)
@@ -40,7 +43,7 @@ class Figures:
 
     @property
     def fix_rate(self) -> float | None:
-        return round(100 * self.closed / self.found, 1) if self.found else None
+        return round(100 * self.found_closed / self.found, 1) if self.found else None
 
     @property
     def on_time_rate(self) -> float | None:
@@ -53,6 +56,7 @@ class Figures:
             "inspections": self.inspections,
             "found": self.found,
             "closed": self.closed,
+            "found_closed": self.found_closed,
             "closed_on_time": self.closed_on_time,
             "fix_rate": self.fix_rate,
             "on_time_rate": self.on_time_rate,
@@ -84,6 +88,7 @@ def figures(*, user, start: date, end: date) -> Figures:
         major=Count("pk", filter=Q(level=HazardLevel.MAJOR)),
     )
     out.found, out.major = counts["n"], counts["major"]
+    out.found_closed = found.filter(case__state="closed", case__closed_at__lt=hi).count()
     out.by_level = {lv: counts[lv] for lv in HazardLevel.values}
     closed = details.filter(case__state="closed", case__closed_at__gte=lo, case__closed_at__lt=hi)
     agg = closed.aggregate(

@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 # PostgreSQL used by `make test` (the test database is test_<name>); trust auth on the local machine
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/civicgrid
-PYTEST_ARGS ?=
+# two workers (pytest-xdist; each gets its own test database); PYTEST_ARGS="-n 0" runs in one process
+PYTEST_ARGS ?= -n 2
 # tests/conftest.py appends "<database> <count>" here when browser tests were skipped (Chromium missing)
 SKIP_REPORT := $(CURDIR)/var/browser-tests-skipped.txt
 export CIVICGRID_SKIP_REPORT := $(SKIP_REPORT)

@@ -223,6 +223,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 
     With ``CIVICGRID_SKIP_REPORT=FILE`` (set by ``make test``) the count is also appended to FILE, so the
     Makefile repeats the banner after all runs."""
+    if hasattr(config, "workerinput"):  # a pytest-xdist worker: the controller reports for the whole run
+        return
     skipped = _skipped_browser_tests(terminalreporter)
     if not skipped:
         return

@@ -8,9 +8,9 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from civicgrid.cases import jobs, scheduler
-from civicgrid.cases.models import JobLock
-from civicgrid.core import clock
+from civicgrid.cases import jobs
+from civicgrid.core import clock, periodic
+from civicgrid.core.models import JobLock
 
 pytestmark = pytest.mark.django_db
 
@@ -62,4 +62,4 @@ def test_run_jobs_once_command(world):
 
 def test_scheduler_not_started_in_tests(settings):
     assert settings.CIVICGRID["SCHEDULER_ENABLED"] is False
-    assert scheduler.maybe_start() is None
+    assert periodic.maybe_start() is None

@@ -35,7 +35,7 @@ from civicgrid.cases import procedures
 from civicgrid.cases.errors import CaseErrorCode
 from civicgrid.core.errors import ValidationFailed
 
-JOB_EVERY = timedelta(hours=2)  # the light job's period (see civicgrid.cases.scheduler)
+JOB_EVERY = timedelta(hours=2)  # the light job's period (registered with civicgrid.core.periodic)
 
 # the light job's states: the standard procedure's running group (open and not paused)
 _RUNNING = tuple(sorted(procedures.STANDARD.open - procedures.STANDARD.paused))

@@ -13,7 +13,6 @@ from django.db.models import Q
 
 from civicgrid.core import clock
 from civicgrid.core.choices import ColoredChoices, DeadlineUnit, Light  # noqa: F401 (re-exported)
-from civicgrid.core.models import JobLock  # noqa: F401 (moved to core; re-exported)
 from civicgrid.core.scoping import RestrictedQuerySet
 
 # --- choice sets ----------------------------------------------------------------------------------

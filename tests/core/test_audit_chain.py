@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, connections, transaction
 
-from civicgrid.core import audit
+from civicgrid.core import audit, auditchain
 from civicgrid.core.models import AuditChainHead, AuditLog
 
 pytestmark = pytest.mark.django_db
@@ -116,7 +116,7 @@ def test_the_anchor_cannot_be_moved_back():
     write(3)
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cur:
         cur.execute("UPDATE core_auditchainhead SET seq = 0")
-    assert AuditChainHead.objects.get().seq >= 3
+    assert AuditChainHead.objects.get(pk=1).seq >= 3
 
 
 def test_a_row_inserted_behind_the_systems_back_is_reported():
@@ -132,8 +132,9 @@ def test_a_row_inserted_behind_the_systems_back_is_reported():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_writers_keep_one_unbroken_chain():
-    """Four app-server threads write at once: sequence numbers stay gap-free and the chain verifies."""
+def test_concurrent_writers_keep_every_chain_unbroken():
+    """Four app-server threads write at once: within each chain the sequence numbers stay gap-free, and the log
+    verifies."""
     if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith("file:memorydb"):
         pytest.skip("the in-memory SQLite test database is one connection; PostgreSQL runs this test")
     errors: list[BaseException] = []
@@ -154,10 +155,92 @@ def test_concurrent_writers_keep_one_unbroken_chain():
     for t in threads:
         t.join()
     assert not errors
-    seqs = sorted(AuditLog.objects.filter(action__startswith="test.thread").values_list("seq", flat=True))
-    assert len(seqs) == 40 and len(set(seqs)) == 40
+    assert AuditLog.objects.filter(action__startswith="test.thread").count() == 40
+    for chain in set(AuditLog.objects.values_list("chain", flat=True)):
+        seqs = list(AuditLog.objects.filter(chain=chain).order_by("seq").values_list("seq", flat=True))
+        assert seqs == list(range(1, len(seqs) + 1)), f"chain {chain} has gaps"
     code, out, err = verify()
     assert code == 0, err
+
+
+def _write_while_chain_one_is_held() -> AuditLog:
+    """A long transaction holds chain 1's anchor (it wrote an audit row and has not committed); meanwhile another
+    app server writes. Returns that other writer's row."""
+    auditchain.ensure_heads()  # as after migrate (this test's database is emptied between tests)
+    holding, release, written = threading.Event(), threading.Event(), []
+
+    def long_transaction() -> None:
+        try:
+            with transaction.atomic():
+                audit.record(actor=None, action="test.long", object_type="x", object_id=1)
+                holding.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    def other_writer() -> None:
+        try:
+            with transaction.atomic():
+                written.append(audit.record(actor=None, action="test.other", object_type="x", object_id=2))
+        finally:
+            connections.close_all()
+
+    t = threading.Thread(target=long_transaction)
+    t.start()
+    assert holding.wait(30)
+    other = threading.Thread(target=other_writer)
+    other.start()
+    other.join(20)
+    finished_while_held = not other.is_alive()
+    release.set()
+    t.join(30)
+    other.join(30)
+    assert finished_while_held, "the second writer waited for the first one's transaction"
+    return written[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_long_transaction_does_not_hold_up_other_writers():
+    """PostgreSQL: while one transaction holds chain 1, another writer takes the next free chain at once (before,
+    every audited write of the installation queued for the one anchor, through each commit's disk flush)."""
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "SQLite writes one transaction at a time; the chains spread PostgreSQL's concurrent writers"
+        )
+    other = _write_while_chain_one_is_held()
+    assert other.chain != 1 and other.seq == 1
+    assert AuditChainHead.objects.get(pk=other.chain).seq == 1
+    code, out, err = verify()
+    assert code == 0, err
+    assert "2 条链" in out and f"链 {other.chain} 最后序号 1" in out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tampering_in_a_second_chain_is_reported_with_its_chain():
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "SQLite writes one transaction at a time; the chains spread PostgreSQL's concurrent writers"
+        )
+    other = _write_while_chain_one_is_held()
+    with tampering() as cur:
+        cur.execute("UPDATE core_auditlog SET note = 'changed' WHERE id = %s", [other.pk])
+    code, _, err = verify()
+    assert code == 1 and f"链 {other.chain}，序号 1，id={other.pk}" in err and "内容被修改" in err
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_truncated_second_chain_is_reported():
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "SQLite writes one transaction at a time; the chains spread PostgreSQL's concurrent writers"
+        )
+    other = _write_while_chain_one_is_held()
+    with tampering() as cur:
+        cur.execute("ALTER TABLE core_auditlog DISABLE TRIGGER ALL")
+        cur.execute("DELETE FROM core_auditlog WHERE id = %s", [other.pk])
+        cur.execute("ALTER TABLE core_auditlog ENABLE TRIGGER ALL")
+    code, _, err = verify()
+    assert code == 1 and f"链 {other.chain}" in err and "末尾被截断" in err
 
 
 def test_rows_created_through_the_orm_join_the_chain_too():

@@ -1,24 +1,32 @@
-"""The audit log's hash chain: each row stores the hash of the row before it and the hash of its own content.
+"""The audit log's hash chains: each row stores the hash of the row before it in its chain and the hash of its own
+content.
 
 ``row_hash = sha256("{seq}:{prev_hash}:{content_digest}")`` with ``content_digest = sha256(canonical JSON of
-{at, actor, action, object, before, after, note, ip})``, where ``prev_hash`` is the previous row's ``row_hash``
-(64 zeros for the first row). A separate anchor row
-(:class:`~civicgrid.core.models.AuditChainHead`) holds the last sequence number and hash, so altering a row,
-deleting one or cutting off the tail (``DELETE … WHERE id > N``, ``TRUNCATE``) all break the chain and are
-found by ``civicgrid audit verify``.
+{at, actor, action, object, before, after, note, ip})``, where ``prev_hash`` is the previous row's ``row_hash`` in
+the same chain (the chain's genesis hash for its first row: 64 zeros for chain 1). An anchor row per chain
+(:class:`~civicgrid.core.models.AuditChainHead`, pk = the chain's number) holds its last sequence number and hash,
+so altering a row, deleting one or cutting off a chain's tail (``DELETE … WHERE id > N``, ``TRUNCATE``) all break
+a chain and are found by ``civicgrid audit verify``.
+
+Why several chains: an anchor stays locked until the writer's transaction commits, and a commit waits for its WAL
+flush. With one anchor every audited write of the installation queued for it, one flush after the other — about
+400 writes a second on a disk whose flush takes 2.5 ms, however many app servers. With :data:`CHAINS` anchors a
+PostgreSQL writer takes the first anchor nobody holds (``FOR UPDATE SKIP LOCKED``, its connection's last chain
+first, so a transaction never holds two), and concurrent commits share their flushes. Sequence numbers stay
+gap-free, in commit order, within each chain; a single writer (and every SQLite writer: transactions start
+``IMMEDIATE``, one at a time) stays on chain 1.
 
 Appending is one statement, as cheap as the plain INSERT it replaces: ``INSERT … SELECT`` from the anchor row
-``FOR UPDATE`` computes ``seq``, ``prev_hash`` and ``row_hash`` in the database (the content digest comes from
-Python), and an ``AFTER INSERT`` trigger moves the anchor. The anchor stays locked until the writer's transaction
-commits (PostgreSQL: concurrent writers on several app servers queue for it; SQLite: transactions already start
-``IMMEDIATE``, one writer at a time), so sequence numbers are gap-free in commit order. On SQLite the hash
-function is registered on each connection (:func:`register_sqlite_functions`).
+computes ``chain``, ``seq``, ``prev_hash`` and ``row_hash`` in the database (the content digest comes from
+Python), and an ``AFTER INSERT`` trigger moves the anchor. On SQLite the hash function is registered on each
+connection (:func:`register_sqlite_functions`).
 
 A hot path may hand :func:`append` the INSERTs it writes with the row (``together``): on PostgreSQL they become
 data-modifying CTEs of that one statement, so the write and its audit row commit together without a transaction
 of their own (no BEGIN/COMMIT round trips; the anchor is locked only while that statement runs).
 
-This module is imported by migrations: keep :func:`digest` stable, or existing chains stop verifying.
+This module is imported by migrations: keep :func:`digest` and :func:`genesis` stable, or existing chains stop
+verifying.
 """
 
 from __future__ import annotations
@@ -26,14 +34,15 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 
 GENESIS = "0" * 64
-HEAD_PK = 1
+HEAD_PK = 1  # chain 1: the only chain before there were several, and the one SQLite writes
+CHAINS = 16  # anchors 1 … CHAINS (created by migration core 0016)
 CONTENT_FIELDS = (
     "at",
     "actor_id",
@@ -90,6 +99,13 @@ def content_digest(content: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def genesis(chain: int) -> str:
+    """The ``prev_hash`` of a chain's first row (chain 1: 64 zeros, as when there was one chain)."""
+    if int(chain) == HEAD_PK:
+        return GENESIS
+    return hashlib.sha256(f"civicgrid-audit-chain:{int(chain)}".encode()).hexdigest()
+
+
 def link(seq: int, prev_hash: str, content_hash: str) -> str:
     """The row hash: the link to the previous row. (The SQL in :func:`append` computes the same.)"""
     return hashlib.sha256(f"{int(seq)}:{prev_hash}:{content_hash}".encode()).hexdigest()
@@ -114,7 +130,10 @@ def register_sqlite_functions(sender=None, connection=None, **kwargs) -> None:
         connection.connection.create_function("cg_sha256", 1, _sqlite_sha256, deterministic=True)
 
 
-def _insert_sql(connection, columns: str, marks: str, together: list[str] = ()) -> str:
+def _insert_sql(connection, columns: str, marks: str, together: list[str] = (), *, pick: bool = False) -> str:
+    """The append statement. ``pick`` (PostgreSQL): take the first anchor nobody holds, the connection's last
+    chain first (parameters: CHAINS, that chain); it inserts nothing when every anchor is held. Otherwise: wait
+    for the anchor whose number is the last parameter."""
     if connection.vendor == "postgresql":
         row_hash = (
             "encode(sha256(convert_to((h.seq + 1)::text || ':' || h.hash || ':' || %s, 'UTF8')), 'hex')"
@@ -123,34 +142,34 @@ def _insert_sql(connection, columns: str, marks: str, together: list[str] = ()) 
     else:
         row_hash = "cg_sha256((h.seq + 1) || ':' || h.hash || ':' || %s)"
         lock = ""
-    # each statement written together runs only if the anchor exists: without it nothing is written, the anchor is
-    # rebuilt and the whole statement runs again
-    ctes = ", ".join(
-        f"w{i} AS ({stmt} WHERE EXISTS (SELECT 1 FROM core_auditchainhead WHERE id = %s))"
-        for i, stmt in enumerate(together)
-    )
+    # each statement written together runs only if an anchor was taken: without one nothing is written, and the
+    # whole statement runs again (waiting for an anchor, or after rebuilding a missing one)
+    if pick:
+        taken = "SELECT 1 FROM h"
+        ctes = [
+            "h AS (SELECT id, seq, hash FROM core_auditchainhead WHERE id BETWEEN 1 AND %s::integer"
+            " ORDER BY id = %s::integer DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED)"
+        ]
+        source = " FROM h"
+    else:
+        taken = "SELECT 1 FROM core_auditchainhead WHERE id = %s"
+        ctes = []
+        source = f" FROM core_auditchainhead h WHERE h.id = %s{lock}"
+    ctes += [f"w{i} AS ({stmt} WHERE EXISTS ({taken}))" for i, stmt in enumerate(together)]
     return (
-        (f"WITH {ctes} " if ctes else "") + f"INSERT INTO core_auditlog ({columns}, seq, prev_hash, row_hash)"
-        f" SELECT {marks}, h.seq + 1, h.hash, {row_hash} FROM core_auditchainhead h WHERE h.id = %s{lock}"
-        " RETURNING id, seq, prev_hash, row_hash"
+        (f"WITH {', '.join(ctes)} " if ctes else "")
+        + f"INSERT INTO core_auditlog ({columns}, chain, seq, prev_hash, row_hash)"
+        f" SELECT {marks}, h.id, h.seq + 1, h.hash, {row_hash}{source}"
+        " RETURNING id, chain, seq, prev_hash, row_hash"
     )
 
 
-# (alias, vendor, statements written together) -> (AuditLog fields, the INSERT), computed once
+# (alias, vendor, statements written together, pick) -> (AuditLog fields, the INSERT), computed once
 _PLANS: dict[tuple, tuple[list, str]] = {}
 
 
-def append(row, *, together: Sequence[tuple[str, list]] = ()) -> None:
-    """Insert an unsaved AuditLog ``row`` as the next link of the chain (one statement; see the module doc).
-    Must run inside the writer's transaction — except on PostgreSQL with ``together``.
-
-    ``together``: ``(sql, params)`` of ``INSERT … SELECT %s, …`` statements (no WHERE;
-    :func:`civicgrid.core.bulk.insert_statement`) to write with the row. PostgreSQL: parts of the same statement,
-    atomic by itself; elsewhere they run just before the row, in the caller's transaction."""
-    from django.db import OperationalError, connection, transaction
-
-    one_statement = bool(together) and connection.vendor == "postgresql"
-    key = (connection.alias, connection.vendor, tuple(t[0] for t in together) if one_statement else ())
+def _plan(connection, together_sql: tuple, *, one_statement: bool, pick: bool) -> tuple[list, str]:
+    key = (connection.alias, connection.vendor, together_sql, pick)
     plan = _PLANS.get(key)
     if plan is None:
         from civicgrid.core.bulk import typed_placeholders
@@ -159,13 +178,28 @@ def append(row, *, together: Sequence[tuple[str, list]] = ()) -> None:
         fields = [
             f
             for f in AuditLog._meta.concrete_fields
-            if f.attname not in ("id", "seq", "prev_hash", "row_hash")
+            if f.attname not in ("id", "chain", "seq", "prev_hash", "row_hash")
         ]
         # the one-statement form is prepared (server-side binding): its parameters carry their column types
         marks = typed_placeholders(fields, connection) if one_statement else ["%s"] * len(fields)
         columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-        plan = _PLANS[key] = (fields, _insert_sql(connection, columns, ", ".join(marks), list(key[2])))
-    fields, sql = plan
+        sql = _insert_sql(connection, columns, ", ".join(marks), list(together_sql), pick=pick)
+        plan = _PLANS[key] = (fields, sql)
+    return plan
+
+
+def append(row, *, together: Sequence[tuple[str, list]] = ()) -> None:
+    """Insert an unsaved AuditLog ``row`` as the next link of a chain (one statement; see the module doc).
+    Must run inside the writer's transaction — except on PostgreSQL with ``together``.
+
+    ``together``: ``(sql, params)`` of ``INSERT … SELECT %s, …`` statements (no WHERE;
+    :func:`civicgrid.core.bulk.insert_statement`) to write with the row. PostgreSQL: parts of the same statement,
+    atomic by itself; elsewhere they run just before the row, in the caller's transaction."""
+    from django.db import OperationalError, connection, transaction
+
+    postgres = connection.vendor == "postgresql"
+    one_statement = bool(together) and postgres
+    together_sql = tuple(t[0] for t in together) if one_statement else ()
     if one_statement:
         from civicgrid.core.bulk import prepared_cursor
 
@@ -173,42 +207,82 @@ def append(row, *, together: Sequence[tuple[str, list]] = ()) -> None:
         cursor = prepared_cursor
     else:
         cursor = connection.cursor
+    # the chain this connection wrote last: held until its transaction ends, so a transaction stays on one chain
+    preferred = getattr(connection, "_civicgrid_audit_chain", HEAD_PK)
+    fields, sql = _plan(connection, together_sql, one_statement=one_statement, pick=postgres)
     values = [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields]
-    params = [*values, content_digest(row_content(row)), HEAD_PK]
-    if one_statement:
-        params = [p for stmt_sql, stmt_params in together for p in (*stmt_params, HEAD_PK)] + params
+    content = content_digest(row_content(row))
+
+    def params_for(pick: bool, chain: int) -> list:
+        if not one_statement:
+            return [*([CHAINS, chain] if pick else []), *values, content, *([] if pick else [chain])]
+        stmts = [p for _, stmt_params in together for p in (*stmt_params, *(() if pick else (chain,)))]
+        return [*([CHAINS, chain] if pick else []), *stmts, *values, content, *([] if pick else [chain])]
+
     with cursor() as cur:
         if together and not one_statement:
             for stmt_sql, stmt_params in together:
                 cur.execute(stmt_sql, stmt_params)
         try:
-            cur.execute(sql, params)
+            cur.execute(sql, params_for(postgres, preferred))
         except OperationalError as exc:  # a SQLite connection opened before the app registry was ready
             if "cg_sha256" not in str(exc):
                 raise
             register_sqlite_functions(connection=connection)
-            cur.execute(sql, params)
+            cur.execute(sql, params_for(postgres, preferred))
         inserted = cur.fetchone()
+        if inserted is None and postgres and ensure_heads():  # anchors were missing (an emptied database)
+            cur.execute(sql, params_for(True, preferred))
+            inserted = cur.fetchone()
+        if inserted is None and postgres:  # every anchor is held: wait for ours
+            _, sql = _plan(connection, together_sql, one_statement=one_statement, pick=False)
+            cur.execute(sql, params_for(False, preferred))
+            inserted = cur.fetchone()
         if inserted is None:  # no anchor row (an emptied database): make it, then insert
             with transaction.atomic():  # the one-statement form may run outside the caller's transaction
-                _rebuild_head()
-                cur.execute(sql, params)
+                _rebuild_head(preferred)
+                if postgres:
+                    _, sql = _plan(connection, together_sql, one_statement=one_statement, pick=False)
+                cur.execute(sql, params_for(False, preferred))
                 inserted = cur.fetchone()
-    row.pk, row.seq, row.prev_hash, row.row_hash = inserted
+    row.pk, row.chain, row.seq, row.prev_hash, row.row_hash = inserted
+    connection._civicgrid_audit_chain = row.chain
     row._state.adding = False
     row._state.db = connection.alias
 
 
-def _rebuild_head() -> tuple[int, str]:
-    """The anchor row is missing (an emptied database, or someone deleted it): start it from the last chained
-    row. ``verify`` still checks every row; only a truncation made together with deleting the anchor goes
-    unnoticed."""
+def ensure_heads() -> bool:
+    """Make the anchors that are missing, each from its chain's last row; True if one was made."""
+    from civicgrid.core.models import AuditChainHead
+
+    have = set(AuditChainHead.objects.values_list("pk", flat=True))
+    missing = [chain for chain in range(1, CHAINS + 1) if chain not in have]
+    for chain in missing:
+        _head_from_log(chain)
+    return bool(missing)
+
+
+def _head_from_log(chain: int) -> None:
     from civicgrid.core.models import AuditChainHead, AuditLog
 
-    last = AuditLog.objects.filter(seq__isnull=False).order_by("-seq").values_list("seq", "row_hash").first()
-    seq, hash_ = last if last else (0, GENESIS)
-    AuditChainHead.objects.get_or_create(pk=HEAD_PK, defaults={"seq": seq, "hash": hash_})
-    return AuditChainHead.objects.select_for_update().filter(pk=HEAD_PK).values_list("seq", "hash").get()
+    last = (
+        AuditLog.objects.filter(chain=chain, seq__isnull=False)
+        .order_by("-seq")
+        .values_list("seq", "row_hash")
+        .first()
+    )
+    seq, hash_ = last if last else (0, genesis(chain))
+    AuditChainHead.objects.get_or_create(pk=chain, defaults={"seq": seq, "hash": hash_})
+
+
+def _rebuild_head(chain: int = HEAD_PK) -> tuple[int, str]:
+    """A chain's anchor row is missing (an emptied database, or someone deleted it): start it from the chain's
+    last row. ``verify`` still checks every row; only a truncation made together with deleting the anchor goes
+    unnoticed."""
+    from civicgrid.core.models import AuditChainHead
+
+    _head_from_log(chain)
+    return AuditChainHead.objects.select_for_update().filter(pk=chain).values_list("seq", "hash").get()
 
 
 # --- verification ----------------------------------------------------------------------------------------
@@ -219,9 +293,10 @@ class Problem:
     seq: int | None
     row_id: int | None
     message: str
+    chain: int = HEAD_PK
 
     def __str__(self) -> str:
-        where = []
+        where = [] if self.chain == HEAD_PK else [f"链 {self.chain}"]
         if self.seq is not None:
             where.append(f"序号 {self.seq}")
         if self.row_id is not None:
@@ -232,8 +307,9 @@ class Problem:
 @dataclass(frozen=True)
 class Report:
     checked: int
-    last_seq: int
+    last_seq: int  # chain 1's last sequence number (the chain checked last, when a problem was found)
     problem: Problem | None
+    chains: dict = field(default_factory=dict)  # chain -> last sequence number, for every chain with rows
 
     @property
     def ok(self) -> bool:
@@ -241,26 +317,52 @@ class Report:
 
 
 def verify(*, chunk_size: int = 2000) -> Report:
-    """Walk the chain in sequence order; stop at the first broken row."""
+    """Walk every chain in sequence order; stop at the first broken row."""
     from civicgrid.core.models import AuditChainHead, AuditLog
 
     unchained = AuditLog.objects.filter(seq__isnull=True).order_by("id").values_list("id", flat=True).first()
     if unchained is not None:
         return Report(0, 0, Problem(None, unchained, "该行没有链序号（绕过系统直接插入）"))
-    expected_seq, prev = 1, GENESIS
+    heads = {pk: (seq, hash_) for pk, seq, hash_ in AuditChainHead.objects.values_list("pk", "seq", "hash")}
+    in_use = set(AuditLog.objects.order_by().values_list("chain", flat=True).distinct())
+    checked, lasts = 0, {}
+    for chain in sorted(in_use | set(heads)):
+        n, last_seq, problem = _verify_chain(chain, heads.get(chain), chunk_size)
+        checked += n
+        if problem is not None:
+            return Report(checked, last_seq, problem, lasts)
+        if last_seq:
+            lasts[chain] = last_seq
+    return Report(checked, lasts.get(HEAD_PK, 0), None, lasts)
+
+
+def _verify_chain(
+    chain: int, head: tuple[int, str] | None, chunk_size: int
+) -> tuple[int, int, Problem | None]:
+    """(rows checked, last good sequence number, the first problem) of one chain."""
+    from civicgrid.core.models import AuditLog
+
+    def problem(seq, row_id, message):
+        return Problem(seq, row_id, message, chain)
+
+    expected_seq, prev = 1, genesis(chain)
     checked = 0
     fields = ("id", "seq", "prev_hash", "row_hash", *CONTENT_FIELDS)
     last_seen = 0
     while True:
-        rows = list(AuditLog.objects.filter(seq__gt=last_seen).order_by("seq").values(*fields)[:chunk_size])
+        rows = list(
+            AuditLog.objects.filter(chain=chain, seq__gt=last_seen)
+            .order_by("seq")
+            .values(*fields)[:chunk_size]
+        )
         if not rows:
             break
         for r in rows:
             if r["seq"] != expected_seq:
-                return Report(
+                return (
                     checked,
                     expected_seq - 1,
-                    Problem(
+                    problem(
                         expected_seq,
                         None,
                         f"缺少序号 {expected_seq}"
@@ -269,42 +371,39 @@ def verify(*, chunk_size: int = 2000) -> Report:
                     ),
                 )
             if r["prev_hash"] != prev:
-                return Report(
-                    checked, expected_seq - 1, Problem(r["seq"], r["id"], "前一条记录的哈希不符（链被改动）")
+                return (
+                    checked,
+                    expected_seq - 1,
+                    problem(r["seq"], r["id"], "前一条记录的哈希不符（链被改动）"),
                 )
             content = {name: r[name] for name in CONTENT_FIELDS}
             if digest(seq=r["seq"], prev_hash=r["prev_hash"], content=content) != r["row_hash"]:
-                return Report(
-                    checked, expected_seq - 1, Problem(r["seq"], r["id"], "记录内容被修改（哈希不符）")
-                )
+                return checked, expected_seq - 1, problem(r["seq"], r["id"], "记录内容被修改（哈希不符）")
             prev = r["row_hash"]
             expected_seq += 1
             checked += 1
         last_seen = rows[-1]["seq"]
     last_seq = expected_seq - 1
-    head = AuditChainHead.objects.filter(pk=HEAD_PK).values_list("seq", "hash").first()
     if head is None:
         if last_seq:
-            return Report(
-                checked, last_seq, Problem(None, None, "锚点记录缺失（无法确认日志末尾是否被截断）")
-            )
-        return Report(checked, last_seq, None)
+            return checked, last_seq, problem(None, None, "锚点记录缺失（无法确认日志末尾是否被截断）")
+        return checked, last_seq, None
     if head[0] > last_seq:
-        return Report(
+        return (
             checked,
             last_seq,
-            Problem(
+            problem(
                 last_seq + 1,
                 None,
                 f"日志末尾被截断：锚点记录最后序号为 {head[0]}，日志只到序号 {last_seq}",
             ),
         )
     if head[0] < last_seq or head[1] != prev:
-        return Report(
+        return (
             checked,
             last_seq,
-            Problem(
+            problem(
                 head[0] + 1 if head[0] < last_seq else last_seq, None, "锚点记录与日志末尾不符（链尾被改动）"
             ),
         )
-    return Report(checked, last_seq, None)
+    return checked, last_seq, None

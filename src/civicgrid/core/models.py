@@ -41,8 +41,10 @@ class AuditLog(models.Model):
     after = models.JSONField("修改后", null=True, blank=True, encoder=DjangoJSONEncoder)
     note = models.TextField("说明", blank=True)
     ip = models.GenericIPAddressField("IP", null=True, blank=True)
-    # hash chain (see civicgrid.core.auditchain): gap-free sequence, previous row's hash, this row's hash
-    seq = models.PositiveBigIntegerField("链序号", null=True, blank=True, unique=True)
+    # hash chains (see civicgrid.core.auditchain): the chain, its gap-free sequence, previous row's hash, this row's
+    # hash
+    chain = models.PositiveSmallIntegerField("链", default=1, db_default=1)
+    seq = models.PositiveBigIntegerField("链序号", null=True, blank=True)
     prev_hash = models.CharField("前一条哈希", max_length=64, blank=True)
     row_hash = models.CharField("本条哈希", max_length=64, blank=True)
 
@@ -55,6 +57,7 @@ class AuditLog(models.Model):
         default_permissions = ("view",)
         # one index for "the history of this object" instead of four (two columns, each with a LIKE twin)
         indexes = [models.Index(fields=["object_type", "object_id"], name="core_audit_object")]
+        constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="core_auditlog_chain_seq")]
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.action} {self.object_type}#{self.object_id}"
@@ -71,8 +74,9 @@ class AuditLog(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """The anchor of the audit hash chain: the last sequence number and hash. Kept apart from the log so that
-    cutting rows off the end of the log is detectable (``civicgrid audit verify``). One row, pk=1."""
+    """The anchor of one audit hash chain: its last sequence number and hash. Kept apart from the log so that
+    cutting rows off the end of the log is detectable (``civicgrid audit verify``). One row per chain, pk = the
+    chain's number (1 … :data:`civicgrid.core.auditchain.CHAINS`)."""
 
     seq = models.PositiveBigIntegerField("最后序号", default=0)
     hash = models.CharField("最后哈希", max_length=64)

@@ -25,9 +25,17 @@ class Command(BaseCommand):
             raise CommandError("用法：civicgrid audit verify")
         report = auditchain.verify()
         if report.ok:
-            self.stdout.write(
-                self.style.SUCCESS(f"审计日志完整：{report.checked} 条记录，最后序号 {report.last_seq}")
-            )
+            if len(report.chains) > 1:  # concurrent writers used several chains (civicgrid.core.auditchain)
+                tails = "，".join(f"链 {c} 最后序号 {n}" for c, n in sorted(report.chains.items()))
+                self.stdout.write(
+                    self.style.SUCCESS(
+                        f"审计日志完整：{report.checked} 条记录，{len(report.chains)} 条链（{tails}）"
+                    )
+                )
+            else:
+                self.stdout.write(
+                    self.style.SUCCESS(f"审计日志完整：{report.checked} 条记录，最后序号 {report.last_seq}")
+                )
             return
         self.stderr.write(
             self.style.ERROR(

@@ -711,7 +711,10 @@ class RowHandler(Protocol):
         """Human-readable resolution of a clean row for the preview (e.g. ``{"grid": "第3网格"}``)."""
 
     def write_batch(self, rows: list[CleanRow]) -> list[Outcome]:
-        """Write clean rows (inside the caller's transaction); one outcome per row, in order."""
+        """Write clean rows (inside the caller's transaction); one outcome per row, in order.
+
+        A handler whose ``pipelined`` attribute is true lets :func:`run_rows` call ``write_batch`` from a writer
+        thread while ``clean`` runs on the next rows: ``write_batch`` must then read nothing ``clean`` changes."""
 
 
 # --- preview --------------------------------------------------------------------------------------
@@ -819,62 +822,157 @@ def run_rows(
     ``on_batch(stats, rejected, last_row_number)`` which records progress, the rejected rows and the checkpoint —
     commits in one transaction, so a run killed at any point resumes exactly: pass the last checkpoint as
     ``resume_after`` (rows up to that number are skipped) and the totals recorded with it as ``stats``.
+
+    PostgreSQL, a handler that allows it (``pipelined``) and a run that owns its transactions (not inside an
+    atomic block): the batches are written by a writer thread, in order, while this thread reads and cleans the
+    next batch — the database's work and the file's parsing overlap. At most one batch waits, so memory stays
+    bounded; the first error in the writer stops the run and is raised here.
     """
+    from django.db import connection
+
     stats = stats if stats is not None else RunStats()
     batch: list[CleanRow] = []
     rejected: list[RejectedRow] = []
     ref_field = handler.ref_field
     last = resume_after
+    processed = failed = 0  # rows of the batch being gathered; counted into ``stats`` when it is written
 
-    def flush():
+    def write(package: _Package) -> None:
+        stats.processed += package.processed
+        stats.failed += package.failed
+        rows, rows_rejected = package.rows, package.rejected
         # first the whole batch in one transaction (no savepoint: nothing precedes it in the transaction, so
         # a failing batch rolls the transaction back); only when that fails, every row alone in a savepoint
         try:
             with transaction.atomic():
-                if batch:
+                if rows:
                     try:
-                        outcomes = handler.write_batch(batch)
+                        outcomes = handler.write_batch(rows)
                     except Exception as exc:
                         raise _BatchFailed from exc
-                    _count(outcomes, batch, stats, rejected)
+                    _count(outcomes, rows, stats, rows_rejected)
                 if on_batch:
-                    on_batch(stats, rejected, last)
-        except _BatchFailed as failed:
-            log.info("import batch of %d rows failed (%r); retrying row by row", len(batch), failed.__cause__)
+                    on_batch(stats, rows_rejected, package.last)
+        except _BatchFailed as failed_batch:
+            log.info(
+                "import batch of %d rows failed (%r); retrying row by row", len(rows), failed_batch.__cause__
+            )
             with transaction.atomic():
-                _write_rows(batch, handler, stats, rejected)
+                _write_rows(rows, handler, stats, rows_rejected)
                 if on_batch:
-                    on_batch(stats, rejected, last)
-        batch.clear()
-        rejected.clear()
+                    on_batch(stats, rows_rejected, package.last)
 
-    for number, values in reader.rows():
-        if number <= resume_after:
-            continue
-        last = number
-        stats.processed += 1
-        ref = ""
-        try:
-            parsed, problems, raw, warnings = binding.parse(values)
-            ref = raw.get(ref_field)
-            ref = "" if ref is None else str(ref)
-            if problems:
-                raise RowError(_join_problems(problems))
-            clean = handler.clean(number, parsed)
-        except RowError as exc:
-            stats.failed += 1
-            rejected.append(RejectedRow(number, ref, str(exc)))
-        except Exception as exc:
-            log.exception("intake row %s failed", number)
-            stats.failed += 1
-            rejected.append(RejectedRow(number, ref, unexpected_reason(exc)))
+    pipelined = (
+        bool(getattr(handler, "pipelined", False))
+        and connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+    )
+    writer = _Writer(write) if pipelined else None
+
+    def flush():
+        nonlocal batch, rejected, processed, failed
+        package = _Package(batch, rejected, last, processed, failed)
+        batch, rejected, processed, failed = [], [], 0, 0
+        if writer is not None:
+            writer.put(package)
         else:
-            row_warnings = list(warnings.values()) + list(clean.get(WARNINGS_KEY) or [])
-            batch.append(CleanRow(number, ref, clean, row_warnings))
-        if len(batch) >= batch_size or len(rejected) >= batch_size:
-            flush()
-    flush()
+            write(package)
+
+    try:
+        for number, values in reader.rows():
+            if number <= resume_after:
+                continue
+            last = number
+            processed += 1
+            ref = ""
+            try:
+                parsed, problems, raw, warnings = binding.parse(values)
+                ref = raw.get(ref_field)
+                ref = "" if ref is None else str(ref)
+                if problems:
+                    raise RowError(_join_problems(problems))
+                clean = handler.clean(number, parsed)
+            except RowError as exc:
+                failed += 1
+                rejected.append(RejectedRow(number, ref, str(exc)))
+            except Exception as exc:
+                log.exception("intake row %s failed", number)
+                failed += 1
+                rejected.append(RejectedRow(number, ref, unexpected_reason(exc)))
+            else:
+                row_warnings = list(warnings.values()) + list(clean.get(WARNINGS_KEY) or [])
+                batch.append(CleanRow(number, ref, clean, row_warnings))
+            if len(batch) >= batch_size or len(rejected) >= batch_size:
+                flush()
+        flush()
+    finally:
+        if writer is not None:
+            writer.close()  # waits for the batches handed over; raises the writer's error, if any
     return stats
+
+
+@dataclass
+class _Package:
+    """One batch on its way to the database, with the counts of the rows read for it."""
+
+    rows: list[CleanRow]
+    rejected: list[RejectedRow]
+    last: int
+    processed: int
+    failed: int
+
+
+class _Writer:
+    """The writer thread of a pipelined :func:`run_rows`: writes the packages it is handed, one at a time, in
+    order, each in its own transaction on the thread's own connection (closed at the end)."""
+
+    def __init__(self, write: Callable[[_Package], None]):
+        import contextvars
+        import queue
+        import threading
+
+        self._write = write
+        self._queue: queue.Queue = queue.Queue(maxsize=1)
+        self.error: BaseException | None = None
+        # the caller's context (the acting user, the request id in the log) goes with the writes
+        context = contextvars.copy_context()
+        self._thread = threading.Thread(
+            target=context.run, args=(self._run,), name="import-writer", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self) -> None:
+        from django.db import connections
+
+        failed = False
+        try:
+            while True:
+                package = self._queue.get()
+                if package is None:
+                    return
+                if failed:  # after an error nothing more is written; the reader stops at its next hand-over
+                    continue
+                try:
+                    self._write(package)
+                except BaseException as exc:  # handed to the reading thread, which raises it
+                    self.error, failed = exc, True
+        finally:
+            connections.close_all()
+
+    def put(self, package: _Package) -> None:
+        self._raise_error()
+        self._queue.put(package)
+
+    def close(self) -> None:
+        """Wait for what was handed over; raise the writer's error (once)."""
+        self._queue.put(None)
+        self._thread.join()
+        self._raise_error()
+
+    def _raise_error(self) -> None:
+        error, self.error = self.error, None
+        if error is not None:
+            raise error
 
 
 def _count(outcomes: list[Outcome], rows: list[CleanRow], stats: RunStats, rejected: list[RejectedRow]):

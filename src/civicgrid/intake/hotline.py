@@ -512,6 +512,9 @@ _CREATED_PLACED = Outcome("created", placement=True)
 class HotlineHandler:
     fields = FIELDS
     ref_field = "source_ref"
+    # write_batch reads only what __init__ built (names, priorities); clean's memos are its own: the importer may
+    # write one batch while it cleans the next (core.importer.run_rows)
+    pipelined = True
 
     def __init__(self, *, job: ImportJob | None = None, actor=None):
         from civicgrid.places.models import Street

@@ -18,6 +18,14 @@ from civicgrid.core.errors import PermissionDenied, ValidationFailed
 from civicgrid.core.validation import Id, Text
 from civicgrid.gridwork import metrics, selectors, services
 
+try:  # django-ninja >= 1.5
+    from ninja import Status
+except ImportError:  # pragma: no cover - older ninja takes a (status, body) tuple
+
+    def Status(status_code, value):  # noqa: N802
+        return status_code, value
+
+
 router = Router(tags=["巡访打卡"])
 
 
@@ -70,7 +78,7 @@ class StartIn(Schema):
 @router.post("/patrols/start", response={200: PatrolOut, 201: PatrolOut}, summary="开始巡查")
 def start(request, body: StartIn):
     p = services.start_patrol(actor=_user(request), client_id=body.client_id, started_at=body.started_at)
-    return (200 if p.replayed else 201), _patrol(p)
+    return Status(200 if p.replayed else 201, _patrol(p))
 
 
 class FixIn(Schema):
@@ -255,7 +263,7 @@ def check(request, body: CheckIn):
         "case": c.case_id,
         "case_number": c.case.display_number if c.case_id else None,
     }
-    return (200 if c.replayed else 201), out
+    return Status(200 if c.replayed else 201, out)
 
 
 class MonthQuery(Schema):

@@ -41,12 +41,12 @@
       body: JSON.stringify(body),
     });
   }
-  function locate(done, fail) {
+  function locate(done, fail, maxAge) {
     if (!navigator.geolocation) { if (fail) fail(); return; }
     navigator.geolocation.getCurrentPosition(
       function (pos) { done(pos.coords); },
       function () { if (fail) fail(); },
-      { enableHighAccuracy: true, timeout: 15000, maximumAge: 5000 }
+      { enableHighAccuracy: true, timeout: 15000, maximumAge: maxAge === undefined ? 5000 : maxAge }
     );
   }
 
@@ -136,6 +136,7 @@
       locate(function (c) {
         el("gw-fix").textContent = "已定位（±" + Math.round(c.accuracy || 0) + " 米）";
         sortPoints(c);
+        panel.dataset.lastLng = String(Math.round(c.longitude * 1e6) / 1e6);
         if (state && !state.stopping) {
           var queue = load(QUEUE, []);
           queue.push({
@@ -149,7 +150,7 @@
       }, function () {
         el("gw-fix").textContent = "定位失败，请允许定位权限";
         flush();
-      });
+      }, Math.min(5000, interval / 2));
     };
 
     var ensureStarted = function () {

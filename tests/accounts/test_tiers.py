@@ -134,13 +134,22 @@ class Side:
         g = self.grid
         lng, lat = (g.min_lng + g.max_lng) / 2, (g.min_lat + g.max_lat) / 2
         self.patrol_point = PatrolPoint.objects.create(
-            street=self.street, grid=g, kind=PointType.objects.get(code="river"), name=f"{self.tag}专属河道点位",
-            lng=lng, lat=lat,
+            street=self.street,
+            grid=g,
+            kind=PointType.objects.get(code="river"),
+            name=f"{self.tag}专属河道点位",
+            lng=lng,
+            lat=lat,
         )
         self.patrol = gridwork_services.start_patrol(actor=worker, client_id=f"tier-patrol-{code}")
         gridwork_services.check_in(
-            actor=worker, point=self.patrol_point, client_id=f"tier-check-{code}", lng=lng, lat=lat,
-            patrol=self.patrol, findings=f"{self.tag}专属巡查发现",
+            actor=worker,
+            point=self.patrol_point,
+            client_id=f"tier-check-{code}",
+            lng=lng,
+            lat=lat,
+            patrol=self.patrol,
+            findings=f"{self.tag}专属巡查发现",
         )
 
     def _bookkeeping(self, dispatcher, code: str) -> None:

@@ -19,7 +19,9 @@ def _sent(page) -> int:
     return int(page.locator("[data-testid=gw-sent]").inner_text())
 
 
-def test_phone_patrol_check_in_finding_to_case_and_the_leaders_replay(browser, page, live_server, browser_login):
+def test_phone_patrol_check_in_finding_to_case_and_the_leaders_replay(
+    browser, page, live_server, browser_login
+):
     from tests.gridwork.conftest import PatrolWorld, inside
 
     pw = PatrolWorld()
@@ -48,8 +50,8 @@ def test_phone_patrol_check_in_finding_to_case_and_the_leaders_replay(browser, p
         # walking towards the market: the list sorts it first and offers the check-in
         ctx.set_geolocation({"longitude": pw.market.lng - 0.0004, "latitude": pw.market.lat, "accuracy": 10})
         phone.wait_for_function(
-            "() => document.querySelector('#gw-points li').dataset.testid === 'gw-point-%d'"
-            " && document.querySelector('#gw-points li').classList.contains('gw-near')" % pw.market.pk
+            f"() => document.querySelector('#gw-points li').dataset.testid === 'gw-point-{pw.market.pk}'"
+            " && document.querySelector('#gw-points li').classList.contains('gw-near')"
         )
         sent = _sent(phone)
         phone.wait_for_function(f"() => +document.getElementById('gw-sent').textContent >= {sent + 2}")
@@ -75,7 +77,9 @@ def test_phone_patrol_check_in_finding_to_case_and_the_leaders_replay(browser, p
         phone.wait_for_selector("[data-testid=gw-status]:text-is('巡查中')")
         out = inside(1)
         ctx.set_geolocation({"longitude": out[0], "latitude": out[1], "accuracy": 10})
-        phone.wait_for_function(f"() => document.getElementById('gw-panel').dataset.lastLng === '{round(out[0], 6)}'")
+        phone.wait_for_function(
+            f"() => document.getElementById('gw-panel').dataset.lastLng === '{round(out[0], 6)}'"
+        )
         sent = _sent(phone)
         phone.wait_for_function(f"() => +document.getElementById('gw-sent').textContent >= {sent + 3}")
         phone.click("[data-testid=gw-stop]")
@@ -94,7 +98,9 @@ def test_phone_patrol_check_in_finding_to_case_and_the_leaders_replay(browser, p
     browser_login(page, pw.leader)
     page.goto(f"{live_server.url}/gridwork/patrols/")
     page.click(f"[data-testid=replay-{patrol.pk}]")
-    page.wait_for_function("() => document.getElementById('gw-replay-map').dataset.loaded === '%d'" % len(points))
+    page.wait_for_function(
+        f"() => document.getElementById('gw-replay-map').dataset.loaded === '{len(points)}'"
+    )
     assert "示范农贸市场" in page.locator("[data-testid=replay-checks]").inner_text()
     page.click("[data-testid=replay-play]")
     page.wait_for_function("() => document.getElementById('gw-replay-map').dataset.played === '1'")

@@ -30,7 +30,11 @@ class PatrolWorld(World):
         from tests.factories import square
 
         self.dedicated = GridFactory(
-            col=0, community=self.community, kind="dedicated", parent=self.grid, name="示范专属网格",
+            col=0,
+            community=self.community,
+            kind="dedicated",
+            parent=self.grid,
+            name="示范专属网格",
             geometry=square(0, 0, STEP / 5),
         )
         self.worker2 = UserFactory(role=Role.GRID_WORKER, grids=[self.grid2], full_name="李四")
@@ -40,23 +44,36 @@ class PatrolWorld(World):
         self.river = self.point("示范河东岸", "river", col=0, dx=0.3, period="day", times=1)
         self.market = self.point("示范农贸市场", "market", col=0, dx=0.7, period="week", times=2)
         self.relic = self.point("古桥（文物）", "relic", col=0, dx=0.5, dy=0.8, period="month", times=1)
-        self.far_point = self.point("别社区垃圾房", "refuse", col=5, period="day", times=1, grid=self.other_grid)
+        self.far_point = self.point(
+            "别社区垃圾房", "refuse", col=5, period="day", times=1, grid=self.other_grid
+        )
 
     def point(self, name, kind, *, col, dx=0.5, dy=0.5, period="day", times=1, grid=None) -> PatrolPoint:
         lng, lat = inside(col, dx, dy)
         grid = grid or self.grid
         return PatrolPoint.objects.create(
-            street_id=grid.community.street_id, grid=grid, kind=self.types[kind], name=name,
-            lng=lng, lat=lat, period=period, times=times, radius_m=150,
+            street_id=grid.community.street_id,
+            grid=grid,
+            kind=self.types[kind],
+            name=name,
+            lng=lng,
+            lat=lat,
+            period=period,
+            times=times,
+            radius_m=150,
         )
 
-    def walk(self, worker, start: datetime, positions: list[tuple[float, float]], *, every_s: int = 300, stop=True):
+    def walk(
+        self, worker, start: datetime, positions: list[tuple[float, float]], *, every_s: int = 300, stop=True
+    ):
         """A patrol by ``worker`` from ``start`` with one fix per ``every_s`` seconds at ``positions``, stopped at
         the last fix (clock frozen at each step, as on the phone)."""
         with clock.frozen(start):
             patrol = services.start_patrol(actor=worker, client_id=f"p-{worker.pk}-{start:%Y%m%d%H%M}")
         fixes = [
-            services.Fix(client_id=f"f-{patrol.pk}-{i:04d}", at=start + timedelta(seconds=i * every_s), lng=x, lat=y)
+            services.Fix(
+                client_id=f"f-{patrol.pk}-{i:04d}", at=start + timedelta(seconds=i * every_s), lng=x, lat=y
+            )
             for i, (x, y) in enumerate(positions)
         ]
         end = start + timedelta(seconds=(len(positions) - 1) * every_s)

@@ -96,7 +96,15 @@ def test_the_weights_and_the_valid_patrol_rule_are_configurable(pw, october):
 def test_grid_and_community_rows_add_up_their_grid_workers(pw, october):
     grids = {r.key: r for r in metrics.by_grid(user=pw.dispatcher, period=october)}
     g = grids[pw.grid.pk]
-    assert (g.workers, g.workdays, g.attended, g.points, g.covered, g.reports, g.accepted) == (1, 18, 2, 3, 2, 4, 2)
+    assert (g.workers, g.workdays, g.attended, g.points, g.covered, g.reports, g.accepted) == (
+        1,
+        18,
+        2,
+        3,
+        2,
+        4,
+        2,
+    )
     assert grids[pw.grid2.pk].workers == 1 and grids[pw.grid2.pk].attended == 0
     comms = {r.key: r for r in metrics.by_community(user=pw.dispatcher, period=october)}
     c = comms[pw.community.pk]
@@ -117,5 +125,9 @@ def test_each_role_sees_the_figures_of_its_own_scope(pw, october):
 
 def test_the_running_month_ends_today_and_a_future_month_has_no_figures():
     p = metrics.month_period(2025, 10, today=date(2025, 10, 11))
-    assert (p.start, p.end, len(p.workdays)) == (date(2025, 10, 1), date(2025, 10, 11), 3)  # 9, 10, 11 October
+    assert (p.start, p.end, len(p.workdays)) == (
+        date(2025, 10, 1),
+        date(2025, 10, 11),
+        3,
+    )  # 9, 10, 11 October
     assert metrics.month_period(2025, 11, today=date(2025, 10, 9)) is None

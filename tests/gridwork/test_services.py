@@ -40,7 +40,10 @@ def test_each_fix_knows_whether_it_lies_in_the_workers_own_grid(pw):
     assert patrol.inside_rate == 50.0
     assert patrol.duration_s == 240 and patrol.ended_at == start + timedelta(minutes=4)
     # the other 网格员's own grid is grid 1
-    assert services.locate_own(pw.worker2, [inside(0), inside(1)]) == [(pw.grid.pk, False), (pw.grid2.pk, True)]
+    assert services.locate_own(pw.worker2, [inside(0), inside(1)]) == [
+        (pw.grid.pk, False),
+        (pw.grid2.pk, True),
+    ]
 
 
 def test_summarise_counts_gaps_longer_than_the_limit_as_neither_tracked_nor_inside():
@@ -90,8 +93,14 @@ def test_bad_fixes_are_refused_by_field_and_nothing_of_the_batch_is_stored(pw):
     good = services.Fix(client_id="good-fix-0001", at=now, lng=inside(0)[0], lat=inside(0)[1])
     cases = [
         (services.Fix(client_id="bad-fix-00001", at=now, lng=200.0, lat=30.0), "points.1.lng"),
-        (services.Fix(client_id="bad-fix-00002", at=now + timedelta(hours=1), lng=120.1, lat=30.2), "points.1.t"),
-        (services.Fix(client_id="bad-fix-00003", at=now - timedelta(days=8), lng=120.1, lat=30.2), "points.1.t"),
+        (
+            services.Fix(client_id="bad-fix-00002", at=now + timedelta(hours=1), lng=120.1, lat=30.2),
+            "points.1.t",
+        ),
+        (
+            services.Fix(client_id="bad-fix-00003", at=now - timedelta(days=8), lng=120.1, lat=30.2),
+            "points.1.t",
+        ),
         (services.Fix(client_id="x", at=now, lng=120.1, lat=30.2), "points.1.id"),
     ]
     for bad, field in cases:
@@ -109,29 +118,53 @@ def test_bad_fixes_are_refused_by_field_and_nothing_of_the_batch_is_stored(pw):
 
 def test_a_check_in_is_valid_within_the_points_radius_and_knows_the_own_grid(pw):
     near = services.check_in(
-        actor=pw.grid_worker, point=pw.river, client_id="check-near-001",
-        lng=pw.river.lng + 0.0005, lat=pw.river.lat, score=90,
+        actor=pw.grid_worker,
+        point=pw.river,
+        client_id="check-near-001",
+        lng=pw.river.lng + 0.0005,
+        lat=pw.river.lat,
+        score=90,
     )
-    assert near.valid and near.inside and 40 <= near.distance_m <= 60 and near.score == 90 and near.case is None
+    assert (
+        near.valid and near.inside and 40 <= near.distance_m <= 60 and near.score == 90 and near.case is None
+    )
     far = services.check_in(
-        actor=pw.grid_worker, point=pw.river, client_id="check-far-0001", lng=inside(1)[0], lat=inside(1)[1],
+        actor=pw.grid_worker,
+        point=pw.river,
+        client_id="check-far-0001",
+        lng=inside(1)[0],
+        lat=inside(1)[1],
     )
     assert not far.valid and not far.inside and far.distance_m > 150
-    blind = services.check_in(actor=pw.grid_worker, point=pw.river, client_id="check-blind-01", lng=None, lat=None)
+    blind = services.check_in(
+        actor=pw.grid_worker, point=pw.river, client_id="check-blind-01", lng=None, lat=None
+    )
     assert not blind.valid and blind.distance_m is None
     # a point of another grid is not the worker's
     with pytest.raises(NotFound):
-        services.check_in(actor=pw.grid_worker, point=pw.far_point, client_id="check-other-01", lng=None, lat=None)
+        services.check_in(
+            actor=pw.grid_worker, point=pw.far_point, client_id="check-other-01", lng=None, lat=None
+        )
     with pytest.raises(ValidationFailed) as e:
-        services.check_in(actor=pw.grid_worker, point=pw.river, client_id="check-score-01", lng=None, lat=None, score=101)
+        services.check_in(
+            actor=pw.grid_worker, point=pw.river, client_id="check-score-01", lng=None, lat=None, score=101
+        )
     assert e.value.field == "score"
 
 
 def test_a_finding_becomes_a_grid_patrol_case_in_the_same_check_in_once(pw):
     patrol = services.start_patrol(actor=pw.grid_worker, client_id="report-patrol-1")
     kw = dict(
-        actor=pw.grid_worker, point=pw.market, client_id="check-report-01", lng=pw.market.lng, lat=pw.market.lat,
-        patrol=patrol, score=60, findings="市场门口占道经营，堆放杂物", report=True, category=pw.minor,
+        actor=pw.grid_worker,
+        point=pw.market,
+        client_id="check-report-01",
+        lng=pw.market.lng,
+        lat=pw.market.lat,
+        patrol=patrol,
+        score=60,
+        findings="市场门口占道经营，堆放杂物",
+        report=True,
+        category=pw.minor,
     )
     c = services.check_in(**kw)
     case = c.case

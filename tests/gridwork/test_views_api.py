@@ -50,7 +50,8 @@ def test_start_upload_twice_and_stop_store_every_fix_once(pw, client):
     assert first.status_code == 200 and (first.json()["accepted"], first.json()["duplicates"]) == (10, 0)
     # the answer was lost on a bad network: the phone sends the same batch again, plus new fixes outside
     again = post(
-        client, f"{API}/patrols/{pid}/points",
+        client,
+        f"{API}/patrols/{pid}/points",
         {"points": batch + fixes(5, t0 + timedelta(minutes=5), prefix="more", where=OUTSIDE)},
     )
     body = again.json()
@@ -71,7 +72,11 @@ def test_start_upload_twice_and_stop_store_every_fix_once(pw, client):
 def test_bad_input_is_422_naming_the_field_and_other_peoples_patrols_are_404(pw, client):
     client.force_login(pw.grid_worker)
     pid = post(client, f"{API}/patrols/start", {"client_id": "phone-patrol-0002"}).json()["id"]
-    r = post(client, f"{API}/patrols/{pid}/points", {"points": [{"id": "abcdefgh", "t": "yesterday", "lng": 1, "lat": 2}]})
+    r = post(
+        client,
+        f"{API}/patrols/{pid}/points",
+        {"points": [{"id": "abcdefgh", "t": "yesterday", "lng": 1, "lat": 2}]},
+    )
     assert r.status_code == 422
     old = fixes(1, clock.now() - timedelta(days=9))
     r = post(client, f"{API}/patrols/{pid}/points", {"points": old})
@@ -94,8 +99,13 @@ def test_bad_input_is_422_naming_the_field_and_other_peoples_patrols_are_404(pw,
 def test_check_in_through_the_api_with_a_finding_filed_as_a_case(pw, client):
     client.force_login(pw.grid_worker)
     body = {
-        "client_id": "api-check-00001", "point": pw.river.pk, "lng": pw.river.lng, "lat": pw.river.lat,
-        "score": 75, "findings": "河面漂浮垃圾约5平方米", "report": True,
+        "client_id": "api-check-00001",
+        "point": pw.river.pk,
+        "lng": pw.river.lng,
+        "lat": pw.river.lat,
+        "score": 75,
+        "findings": "河面漂浮垃圾约5平方米",
+        "report": True,
     }
     r = post(client, f"{API}/checks", body)
     assert r.status_code == 201, r.content
@@ -120,15 +130,24 @@ def test_the_phone_page_and_the_check_in_form(pw, client):
     assert "打卡并上报问题" in form and pw.minor.name in form
     r = client.post(
         f"/gridwork/points/{pw.market.pk}/check/",
-        {"client_id": "form-check-0001", "lng": pw.market.lng, "lat": pw.market.lat, "score": "90",
-         "findings": "摊位占道经营", "action": "report", "category": pw.minor.pk},
+        {
+            "client_id": "form-check-0001",
+            "lng": pw.market.lng,
+            "lat": pw.market.lat,
+            "score": "90",
+            "findings": "摊位占道经营",
+            "action": "report",
+            "category": pw.minor.pk,
+        },
     )
     assert r.status_code == 302 and r["Location"] == "/gridwork/"
     c = PointCheck.objects.get()
     assert c.valid and c.score == 90 and c.case.source == "grid_patrol" and c.case.state == "accepted"
     page = client.get("/gridwork/").content.decode()
     assert "已上报工单" in page
-    r = client.post(f"/gridwork/points/{pw.market.pk}/check/", {"client_id": "form-check-0002", "action": "report"})
+    r = client.post(
+        f"/gridwork/points/{pw.market.pk}/check/", {"client_id": "form-check-0002", "action": "report"}
+    )
     assert r.status_code == 422 and "请描述发现的问题" in r.content.decode()
     assert client.get(f"/gridwork/points/{pw.far_point.pk}/check/").status_code == 404
 

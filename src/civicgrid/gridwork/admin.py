@@ -19,7 +19,19 @@ class PatrolPointAdmin(SystemAdminOnly, AuditedAdmin):
     list_display = ("name", "kind", "grid", "frequency_label", "radius_m", "is_active")
     list_filter = ("kind", "period", "is_active")
     search_fields = ("name", "address", "grid__name")
-    fields = ("name", "kind", "grid", "address", "lng", "lat", "radius_m", "period", "times", "note", "is_active")
+    fields = (
+        "name",
+        "kind",
+        "grid",
+        "address",
+        "lng",
+        "lat",
+        "radius_m",
+        "period",
+        "times",
+        "note",
+        "is_active",
+    )
 
     @admin.display(description="频次")
     def frequency_label(self, obj):
@@ -32,7 +44,14 @@ class PatrolPointAdmin(SystemAdminOnly, AuditedAdmin):
 
 @admin.register(GridworkRule)
 class GridworkRuleAdmin(SystemAdminOnly, AuditedAdmin):
-    list_display = ("__str__", "valid_minutes", "gps_seconds", "report_target", "weight_attendance", "weight_inside")
+    list_display = (
+        "__str__",
+        "valid_minutes",
+        "gps_seconds",
+        "report_target",
+        "weight_attendance",
+        "weight_inside",
+    )
 
     def has_add_permission(self, request):
         return super().has_add_permission(request) and not GridworkRule.objects.exists()

@@ -107,7 +107,9 @@ def upload(request, patrol_id: int, body: PointsIn):
     r = services.upload_points(
         actor=user,
         patrol=patrol,
-        fixes=[services.Fix(client_id=f.id, at=f.t, lng=f.lng, lat=f.lat, accuracy=f.acc) for f in body.points],
+        fixes=[
+            services.Fix(client_id=f.id, at=f.t, lng=f.lng, lat=f.lat, accuracy=f.acc) for f in body.points
+        ],
     )
     patrol.refresh_from_db()
     return {"accepted": r.accepted, "duplicates": r.duplicates, "inside": r.inside, "patrol": _patrol(patrol)}
@@ -143,9 +145,7 @@ def track(request, patrol_id: int) -> dict:
 
 def track_payload(patrol) -> dict:
     points = list(patrol.points.order_by("at", "pk").values_list("at", "lng", "lat", "inside"))
-    checks = list(
-        patrol.checks.select_related("point__kind", "case").order_by("at")
-    )
+    checks = list(patrol.checks.select_related("point__kind", "case").order_by("at"))
     return {
         "patrol": {
             "id": patrol.pk,

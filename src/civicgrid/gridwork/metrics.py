@@ -217,7 +217,12 @@ def _facts(*, user, period: Period) -> _Facts:
         .values_list("point_id", "n")
     )
     point_rows = [
-        (p.pk, p.grid_id, valid_checks.get(p.pk, 0) >= required_visits(p, period, workdays), valid_checks.get(p.pk, 0))
+        (
+            p.pk,
+            p.grid_id,
+            valid_checks.get(p.pk, 0) >= required_visits(p, period, workdays),
+            valid_checks.get(p.pk, 0),
+        )
         for p in points.only("pk", "grid_id", "period", "times")
     ]
     cases = Case.objects.filter(
@@ -277,8 +282,12 @@ def by_worker(*, user, period: Period) -> list[Row]:
     facts = _facts(user=user, period=period)
     from civicgrid.places.models import Grid
 
-    grids = {g.pk: g for g in Grid.objects.filter(pk__in={g for s in facts.worker_grids.values() for g in s})
-             .select_related("community")}
+    grids = {
+        g.pk: g
+        for g in Grid.objects.filter(
+            pk__in={g for s in facts.worker_grids.values() for g in s}
+        ).select_related("community")
+    }
     rows = []
     for w in facts.workers:
         own = facts.worker_grids.get(w.pk, set())
@@ -318,7 +327,9 @@ def by_community(*, user, period: Period) -> list[Row]:
     for c in selectors.visible_communities(user=user).order_by("code"):
         grid_ids = set(Grid.objects.filter(community=c).values_list("pk", flat=True))
         row = Row(key=c.pk, name=c.name, community=c.name)
-        _add_patrols(row, facts, [w.pk for w in facts.workers if facts.worker_grids.get(w.pk, set()) & grid_ids])
+        _add_patrols(
+            row, facts, [w.pk for w in facts.workers if facts.worker_grids.get(w.pk, set()) & grid_ids]
+        )
         _add_points(row, facts, grid_ids)
         for gid in grid_ids:
             n, a = facts.reports_by_grid.get(gid, (0, 0))

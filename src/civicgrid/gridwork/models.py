@@ -156,7 +156,9 @@ class PointCheck(models.Model):
     a score (0–100) and findings; a finding may have become a case (source 网格员巡查)."""
 
     street = models.ForeignKey(Street, verbose_name="街道", on_delete=models.PROTECT, related_name="+")
-    point = models.ForeignKey(PatrolPoint, verbose_name="点位", on_delete=models.PROTECT, related_name="checks")
+    point = models.ForeignKey(
+        PatrolPoint, verbose_name="点位", on_delete=models.PROTECT, related_name="checks"
+    )
     patrol = models.ForeignKey(
         Patrol, verbose_name="巡查", null=True, blank=True, on_delete=models.SET_NULL, related_name="checks"
     )

@@ -14,7 +14,7 @@ from civicgrid.accounts.models import User
 from civicgrid.accounts.roles import Capability, Role, has_capability
 from civicgrid.core import scoping
 from civicgrid.core.errors import NotFound
-from civicgrid.gridwork.models import PatrolPoint, Patrol, PointCheck, PointType
+from civicgrid.gridwork.models import Patrol, PatrolPoint, PointCheck, PointType
 from civicgrid.places import selectors as place_selectors
 from civicgrid.places.models import Community, Grid
 

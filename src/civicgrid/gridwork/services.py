@@ -188,7 +188,9 @@ def start_patrol(*, actor, client_id: str, started_at: datetime | None = None) -
                 started_at=when,
                 created_at=now,
             )
-            audit.record(actor=actor, action="gridwork.patrol.start", obj=patrol, after={"client_id": client_id})
+            audit.record(
+                actor=actor, action="gridwork.patrol.start", obj=patrol, after={"client_id": client_id}
+            )
     except IntegrityError:  # a concurrent retry of the same start won the insert
         patrol = Patrol.objects.get(worker=actor, client_id=client_id)
         patrol.replayed = True
@@ -232,12 +234,16 @@ def upload_points(*, actor, patrol: Patrol, fixes: Iterable[Fix]) -> UploadResul
         if f.at < patrol.started_at - timedelta(minutes=1):
             raise ValidationFailed("轨迹点早于巡查开始时间", field=f"points.{i}.t", code=E.TIME_INVALID)
         if patrol.ended_at is not None and f.at > patrol.ended_at + timedelta(minutes=1):
-            raise ValidationFailed("巡查已结束，不能再上传轨迹点", field=f"points.{i}.t", code=E.PATROL_CLOSED)
+            raise ValidationFailed(
+                "巡查已结束，不能再上传轨迹点", field=f"points.{i}.t", code=E.PATROL_CLOSED
+            )
         seen.setdefault(cid, f)
     with transaction.atomic():
         patrol = Patrol.objects.select_for_update().get(pk=patrol.pk)
         stored = set(
-            TrackPoint.objects.filter(patrol=patrol, client_id__in=list(seen)).values_list("client_id", flat=True)
+            TrackPoint.objects.filter(patrol=patrol, client_id__in=list(seen)).values_list(
+                "client_id", flat=True
+            )
         )
         new = [f for cid, f in seen.items() if cid not in stored]
         where = locate_own(actor, [(f.lng, f.lat) for f in new])
@@ -288,7 +294,11 @@ def stop_patrol(*, actor, patrol: Patrol, ended_at: datetime | None = None) -> P
             actor=actor,
             action="gridwork.patrol.stop",
             obj=patrol,
-            after={"duration_s": patrol.duration_s, "points": patrol.point_count, "inside_s": patrol.inside_s},
+            after={
+                "duration_s": patrol.duration_s,
+                "points": patrol.point_count,
+                "inside_s": patrol.inside_s,
+            },
         )
     return patrol
 
@@ -331,7 +341,9 @@ def check_in(
     if len(findings) > 2000:
         raise ValidationFailed("发现问题不能超过 2000 字", field="findings", code=CaseErrorCode.INVALID_INPUT)
     if report and len(findings) < 4:
-        raise ValidationFailed("上报工单请描述发现的问题（至少 4 个字）", field="findings", code=E.FINDINGS_REQUIRED)
+        raise ValidationFailed(
+            "上报工单请描述发现的问题（至少 4 个字）", field="findings", code=E.FINDINGS_REQUIRED
+        )
     if patrol is not None and patrol.worker_id != actor.pk:
         raise NotFound("巡查记录不存在", code=E.PATROL_NOT_FOUND)
     grid_id, inside, distance = None, False, None

@@ -91,7 +91,9 @@ def check(request, pk: int):
         return HttpResponseForbidden("仅网格员可以打卡")
     point = selectors.get_point(user=request.user, pk=pk)
     errors, status = {}, 200
-    categories = Category.objects.filter(level="minor", is_enabled=True).order_by("-grid_worker_can_file", "code")
+    categories = Category.objects.filter(level="minor", is_enabled=True).order_by(
+        "-grid_worker_can_file", "code"
+    )
     if request.method == "POST":
         try:
             raw_score = request.POST.get("score", "")
@@ -196,9 +198,7 @@ def points(request):
         .annotate(n=Count("pk"))
         .values_list("point_id", "n")
     )
-    rows = [
-        (p, counts.get(p.pk, 0), metrics.required_visits(p, period, workdays)) for p in page
-    ]
+    rows = [(p, counts.get(p.pk, 0), metrics.required_visits(p, period, workdays)) for p in page]
     return render(
         request,
         "gridwork/points.html",
@@ -237,7 +237,12 @@ def scores(request):
     return render(
         request,
         "gridwork/scores.html",
-        {"rows": rows, "period": period, "rule": rule, "can_export": has_capability(request.user, Capability.EXPORT_CASES)},
+        {
+            "rows": rows,
+            "period": period,
+            "rule": rule,
+            "can_export": has_capability(request.user, Capability.EXPORT_CASES),
+        },
     )
 
 

@@ -47,6 +47,14 @@ def test_phone_patrol_check_in_finding_to_case_and_the_leaders_replay(
         phone.click("[data-testid=gw-start]")
         phone.wait_for_selector("[data-testid=gw-status]:text-is('巡查中')")
         phone.wait_for_function("() => +document.getElementById('gw-sent').textContent >= 3")
+        # a dead spot: the fixes queue on the phone and go up when the network is back, each stored once
+        ctx.set_offline(True)
+        phone.wait_for_function("() => +document.getElementById('gw-queue').textContent >= 3")
+        queued = phone.evaluate("() => JSON.parse(localStorage.getItem('cg.gw.queue')).map((f) => f.id)")
+        ctx.set_offline(False)
+        phone.wait_for_function("() => +document.getElementById('gw-queue').textContent === 0")
+        stored = set(TrackPoint.objects.filter(client_id__in=queued).values_list("client_id", flat=True))
+        assert stored == set(queued)
         # walking towards the market: the list sorts it first and offers the check-in
         ctx.set_geolocation({"longitude": pw.market.lng - 0.0004, "latitude": pw.market.lat, "accuracy": 10})
         phone.wait_for_function(
@@ -75,11 +83,11 @@ def test_phone_patrol_check_in_finding_to_case_and_the_leaders_replay(
 
         # 3. back on the patrol page the patrol goes on (restored from localStorage); out of the grid, then stop
         phone.wait_for_selector("[data-testid=gw-status]:text-is('巡查中')")
-        out = inside(1)
-        ctx.set_geolocation({"longitude": out[0], "latitude": out[1], "accuracy": 10})
-        phone.wait_for_function(
-            f"() => document.getElementById('gw-panel').dataset.lastLng === '{round(out[0], 6)}'"
-        )
+        for out in (inside(1, 0.3, 0.6), inside(1, 0.6, 0.7)):
+            ctx.set_geolocation({"longitude": out[0], "latitude": out[1], "accuracy": 10})
+            phone.wait_for_function(
+                f"() => document.getElementById('gw-panel').dataset.lastLng === '{round(out[0], 6)}'"
+            )
         sent = _sent(phone)
         phone.wait_for_function(f"() => +document.getElementById('gw-sent').textContent >= {sent + 3}")
         phone.click("[data-testid=gw-stop]")

@@ -32,7 +32,11 @@ def may_patrol(user) -> bool:
     return has_capability(user, Capability.FIELD_PATROL) and user.role == Role.GRID_WORKER
 
 
-def _scoped(qs: QuerySet, user, *, street: str, worker: str | None, community: str) -> QuerySet:
+def _scoped(
+    qs: QuerySet, user, *, street: str, worker: str | None, community: str, grid: str = ""
+) -> QuerySet:
+    """Tier, then role: ``worker`` (the row's 网格员, for a 网格员) or, without it, ``grid`` (the prefix of the row's
+    grid, for a 网格员: their grids and the 专属网格 inside); ``community`` for a 社区工作人员."""
     if not may_view(user):
         return qs.none()
     tier = place_selectors.tier_q(user, street)
@@ -41,7 +45,7 @@ def _scoped(qs: QuerySet, user, *, street: str, worker: str | None, community: s
     if user.role == Role.GRID_WORKER:
         if worker is not None:
             return qs.filter(**{worker: user.pk})
-        return qs.filter(place_selectors.grid_filter(user, community.removesuffix("community_id")))
+        return qs.filter(place_selectors.grid_filter(user, grid))
     if user.role == Role.COMMUNITY_STAFF:
         if not user.community_id:
             return qs.none()
@@ -69,7 +73,7 @@ def _point_scope(qs: QuerySet, user, action: str) -> QuerySet:
         if not has_capability(user, Capability.SYSTEM_CONFIGURE):
             return qs.none()
         return place_selectors.in_tier(qs, user, "street_id")
-    return _scoped(qs, user, street="street_id", worker=None, community="grid__community_id")
+    return _scoped(qs, user, street="street_id", worker=None, community="grid__community_id", grid="grid__")
 
 
 def visible_patrols(*, user) -> QuerySet[Patrol]:

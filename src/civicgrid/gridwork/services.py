@@ -20,7 +20,7 @@ from civicgrid.cases import services as case_services
 from civicgrid.cases.errors import CaseErrorCode
 from civicgrid.cases.models import Category, Source
 from civicgrid.core import audit, clock, geoindex
-from civicgrid.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from civicgrid.core.errors import NotFound, PermissionDenied, ValidationFailed
 from civicgrid.gridwork import selectors
 from civicgrid.gridwork.errors import GridworkErrorCode as E
 from civicgrid.gridwork.models import GridworkRule, Patrol, PatrolPoint, PointCheck, TrackPoint
@@ -346,9 +346,9 @@ def check_in(
         )
     if patrol is not None and patrol.worker_id != actor.pk:
         raise NotFound("巡查记录不存在", code=E.PATROL_NOT_FOUND)
-    grid_id, inside, distance = None, False, None
+    inside, distance = False, None
     if pos is not None:
-        ((grid_id, inside),) = locate_own(actor, [pos])
+        ((_grid_id, inside),) = locate_own(actor, [pos])
         distance = round(metres(pos[0], pos[1], point.lng, point.lat))
     try:
         with transaction.atomic():
@@ -398,14 +398,11 @@ def check_in(
                     "case": case.number if case is not None and case.number else (case.pk if case else None),
                 },
             )
-    except IntegrityError:
+    except IntegrityError:  # a concurrent retry of the same check-in won the insert
         check = PointCheck.objects.filter(worker=actor, client_id=client_id).first()
         if check is None:
             raise
         check.replayed = True
         return check
-    except DomainError:
-        raise
     check.replayed = False
-    check.grid_id_at = grid_id
     return check

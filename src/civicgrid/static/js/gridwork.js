@@ -102,7 +102,10 @@
 
     var flush = function () {
       if (sending) return;
-      var queue = load(QUEUE, []);
+      // fixes older than a week are refused by the server: let them go
+      var weekAgo = Date.now() - 7 * 86400000;
+      var queue = load(QUEUE, []).filter(function (f) { return new Date(f.t).getTime() > weekAgo; });
+      save(QUEUE, queue);
       var known = load("cg.gw.ids", {});
       var batch = [], pid = null;
       for (var i = 0; i < queue.length && batch.length < BATCH; i++) {
@@ -154,7 +157,7 @@
     };
 
     var ensureStarted = function () {
-      if (!state || state.id || state.stopping) return;
+      if (!state || state.id) return;
       post(api + "/patrols/start", { client_id: state.clientId, started_at: state.started })
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (p) {
@@ -188,7 +191,7 @@
 
     var finishStop = function () {
       if (!state || !state.stopping) return;
-      if (!state.id) { state = null; save(STATE, null); show(); return; }
+      if (!state.id) { ensureStarted(); setTimeout(finishStop, interval); return; } // the start first (offline start)
       // the queued fixes go first, then the stop (retried until it arrives)
       var pending = load(QUEUE, []).filter(function (f) { return f.patrol === state.clientId; });
       if (pending.length) { flush(); setTimeout(finishStop, 1000); return; }

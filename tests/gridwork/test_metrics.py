@@ -131,3 +131,16 @@ def test_the_running_month_ends_today_and_a_future_month_has_no_figures():
         3,
     )  # 9, 10, 11 October
     assert metrics.month_period(2025, 11, today=date(2025, 10, 9)) is None
+
+
+def test_a_point_in_a_dedicated_grid_inside_the_workers_grid_is_theirs(pw):
+    pw.point("专属网格内垃圾房", "refuse", col=0, dx=0.1, dy=0.1, grid=pw.dedicated, period="month")
+    period = metrics.month_period(2025, 10, today=date(2026, 1, 5))
+    a = next(r for r in metrics.by_worker(user=pw.dispatcher, period=period) if r.key == pw.grid_worker.pk)
+    assert a.points == 4
+    assert (
+        next(
+            r for r in metrics.by_community(user=pw.dispatcher, period=period) if r.key == pw.community.pk
+        ).points
+        == 4
+    )

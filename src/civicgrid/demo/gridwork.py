@@ -6,7 +6,8 @@ grid's points; the demo's 网格员巡查 cases become the findings of a check-i
 Cheap on purpose (bulk inserts, one vectorised grid lookup): each patrol's track is walked at one fix per
 :data:`FIX_EVERY` seconds and summarised exactly as the phone's upload is (``services.summarise``: 有轨迹时长, 在格时长,
 里程); the fixes of the last :data:`FULL_DAYS` days are stored in full for the replay, older tracks are stored
-thinned to every :data:`THIN`-th fix (the summary still describes the walked track).
+thinned to every :data:`THIN`-th fix (the summary still describes the walked track). Rows go in with the core
+set-based inserter (COPY on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from collections.abc import Callable
 from datetime import datetime, time, timedelta
 
 DAYS = 365
-FIX_EVERY = 300  # seconds between two fixes of the walked track
+FIX_EVERY = 600  # seconds between two fixes of the walked track (the rule's default 轨迹断点: still counted)
 FULL_DAYS = 14  # the fixes of the recent patrols are all stored
-THIN = 6  # of older patrols, every 6th fix (and the last)
+THIN = 4  # of older patrols, every 4th fix (and the last)
 POINT_KINDS = [  # (type, name pattern, period, times, weight)
     ("river", "{}河道段", "week", 3, 3),
     ("market", "{}农贸市场", "week", 3, 2),
@@ -40,8 +41,11 @@ def load_gridwork(
     days: int = DAYS,
     scale: float = 1.0,
 ) -> dict | None:
+    from django.db import transaction
+
     from civicgrid.cases.models import Case
     from civicgrid.core import clock, geoindex, workcalendar
+    from civicgrid.core.bulk import SetBasedInserter
     from civicgrid.gridwork import defaults, services
     from civicgrid.gridwork.models import GridworkRule, Patrol, PatrolPoint, PointCheck, PointType, TrackPoint
     from civicgrid.places.models import Grid
@@ -146,98 +150,109 @@ def load_gridwork(
     all_fixes = [f for *_rest, fixes in walks for f in fixes]
     where = geoindex.locate_many([f[1] for f in all_fixes], [f[2] for f in all_fixes])
 
-    patrols, tracks, j = [], [], 0
+    # --- check-ins at the grid's points during the patrol; the day's 网格员巡查 cases as their findings ------
+    cases: dict[tuple[int, object], list] = {}
+    for pk, uid, created, desc in Case.objects.filter(
+        street=street, source="grid_patrol", procedure="standard"
+    ).values_list("pk", "created_by_id", "created_at", "description"):
+        cases.setdefault((uid, clock.to_local(created).date()), []).append((pk, desc))
+
+    patrols, tracks, checks, j = [], [], [], 0
     recent = now - timedelta(days=FULL_DAYS)
-    for g, worker, start, fixes in walks:
+    for n, (g, worker, start, fixes) in enumerate(walks):
         own = own_of[worker.pk]
         gids = where[j : j + len(fixes)]
         j += len(fixes)
         rows = [(t, x, y, gid in own) for (t, x, y), gid in zip(fixes, gids, strict=True)]
         s = services.summarise(rows, max_gap_s=rule.max_gap_seconds)
         end = fixes[-1][0]
-        patrols.append(
-            Patrol(
-                street=street,
-                community=g.community,
-                grid=g,
-                worker=worker,
-                client_id=f"demo-{worker.pk}-{start:%Y%m%d%H%M}",
-                started_at=start,
-                ended_at=end,
-                duration_s=int((end - start).total_seconds()),
-                tracked_s=s.tracked_s,
-                inside_s=s.inside_s,
-                distance_m=s.distance_m,
-                point_count=s.count,
-                created_at=start,
-            )
-        )
+        duration = int((end - start).total_seconds())
         keep = range(len(rows)) if start >= recent else sorted({*range(0, len(rows), THIN), len(rows) - 1})
         tracks.append([(k, rows[k], gids[k]) for k in keep])
-    Patrol.objects.bulk_create(patrols, batch_size=2000)
-    saved = {p.client_id: p for p in Patrol.objects.filter(street=street).only("pk", "client_id")}
-    points_rows = []
-    for p, track in zip(patrols, tracks, strict=True):
-        pid = saved[p.client_id].pk
-        for k, (t, x, y, inside), gid in track:
-            points_rows.append(
-                TrackPoint(
-                    patrol_id=pid, client_id=f"d{pid}-{k}", at=t, lng=x, lat=y, grid_id=gid, inside=inside
-                )
-            )
-    TrackPoint.objects.bulk_create(points_rows, batch_size=5000)
-
-    # --- check-ins at the grid's points during the patrol; the day's 网格员巡查 cases as their findings ------
-    cases: dict[tuple[int, object], list] = {}
-    for pk, uid, created, desc in Case.objects.filter(
-        street=street, source="grid_patrol", procedure="standard"
-    ).values_list("pk", "created_by_id", "created_at", "description"):
-        cases.setdefault((uid, clock.to_local(created).date()), []).append((pk, created, desc))
-    checks, check_counts = [], {}
-    for p in patrols:
-        pid = saved[p.client_id].pk
-        day_cases = cases.pop((p.worker_id, clock.to_local(p.started_at).date()), [])
-        for pt in (pt for gid in own_of[p.worker_id] for pt in points_by_grid.get(gid, ())):
+        day_cases = cases.pop((worker.pk, start.date()), [])
+        made = 0
+        for pt in (pt for gid in own for pt in points_by_grid.get(gid, ())):
             chance = 0.97 if pt.period == "day" else min(0.95, pt.times / 5 * 1.3)
             if rng.random() > chance:
                 continue
-            at = p.started_at + timedelta(seconds=rng.uniform(0.1, 0.9) * max(60, p.duration_s))
             near = rng.random() < 0.93
             dx = rng.uniform(-0.0006, 0.0006) if near else rng.uniform(0.003, 0.005)
-            lng, lat = pt.lng + dx, pt.lat + rng.uniform(-0.0004, 0.0004)
+            lng, lat = round(pt.lng + dx, 6), round(pt.lat + rng.uniform(-0.0004, 0.0004), 6)
             case = day_cases.pop() if day_cases else None
-            findings = (case[2][:300] if case else "") or (
+            findings = (case[1][:300] if case else "") or (
                 rng.choice(FINDINGS) if rng.random() < 0.05 else ""
             )
             distance = round(services.metres(lng, lat, pt.lng, pt.lat))
             checks.append(
-                PointCheck(
-                    street=street,
-                    point=pt,
-                    patrol_id=pid,
-                    worker_id=p.worker_id,
-                    client_id=f"demo-check-{pid}-{pt.pk}",
-                    at=at,
-                    lng=round(lng, 6),
-                    lat=round(lat, 6),
-                    distance_m=distance,
-                    inside=near,
-                    valid=distance <= pt.radius_m,
-                    score=rng.choice(SCORES) if not findings else rng.choice([60, 75]),
-                    findings=findings,
-                    case_id=case[0] if case else None,
-                )
+                {
+                    "street_id": street.pk,
+                    "point_id": pt.pk,
+                    "patrol_id": n,  # the patrol's position for now; its id once inserted
+                    "worker_id": worker.pk,
+                    "client_id": f"demo-check-{n}-{pt.pk}",
+                    "at": start + timedelta(seconds=rng.uniform(0.1, 0.9) * max(60, duration)),
+                    "lng": lng,
+                    "lat": lat,
+                    "distance_m": distance,
+                    "valid": distance <= pt.radius_m,
+                    "score": rng.choice(SCORES) if not findings else rng.choice([60, 75]),
+                    "findings": findings,
+                    "case_id": case[0] if case else None,
+                    "_own": own,
+                }
             )
-            check_counts[pid] = check_counts.get(pid, 0) + 1
-    PointCheck.objects.bulk_create(checks, batch_size=5000)
-    for n in set(check_counts.values()):
-        Patrol.objects.filter(pk__in=[pid for pid, c in check_counts.items() if c == n]).update(check_count=n)
+            made += 1
+        patrols.append(
+            {
+                "street_id": street.pk,
+                "community_id": g.community_id,
+                "grid_id": g.pk,
+                "worker_id": worker.pk,
+                "client_id": f"demo-{worker.pk}-{start:%Y%m%d%H%M}",
+                "started_at": start,
+                "ended_at": end,
+                "auto_closed": False,
+                "duration_s": duration,
+                "tracked_s": s.tracked_s,
+                "inside_s": s.inside_s,
+                "distance_m": s.distance_m,
+                "point_count": s.count,
+                "check_count": made,
+                "created_at": start,
+            }
+        )
+    located = geoindex.locate_many([c["lng"] for c in checks], [c["lat"] for c in checks])
+    for c, gid in zip(checks, located, strict=True):
+        c["inside"] = gid is not None and gid in c.pop("_own")
+
+    # --- one set-based insert per table (COPY on PostgreSQL) -------------------------------------------------
+    with transaction.atomic():
+        ids = SetBasedInserter(Patrol).insert(patrols)
+        points_rows = [
+            {
+                "patrol_id": ids[n],
+                "client_id": f"d{ids[n]}-{k}",
+                "at": t,
+                "lng": x,
+                "lat": y,
+                "accuracy": None,
+                "grid_id": gid,
+                "inside": inside,
+            }
+            for n, track in enumerate(tracks)
+            for k, (t, x, y, inside), gid in track
+        ]
+        SetBasedInserter(TrackPoint, take_ids=False).insert(points_rows)
+        for c in checks:
+            c["patrol_id"] = ids[c["patrol_id"]]
+            c["client_id"] = f"demo-check-{c['patrol_id']}-{c['point_id']}"
+        SetBasedInserter(PointCheck, take_ids=False).insert(checks)
     counts = {
         "points": len(points),
         "patrols": len(patrols),
         "track_points": len(points_rows),
         "checks": len(checks),
-        "reports": sum(1 for c in checks if c.case_id),
+        "reports": sum(1 for c in checks if c["case_id"]),
     }
     log(
         f"巡查点位 {counts['points']} 个，巡查 {counts['patrols']} 次（轨迹点 {counts['track_points']} 个），"

@@ -288,6 +288,9 @@ def by_worker(*, user, period: Period) -> list[Row]:
             pk__in={g for s in facts.worker_grids.values() for g in s}
         ).select_related("community")
     }
+    children: dict[int, set[int]] = defaultdict(set)  # the 专属网格 inside a worker's grids count as theirs
+    for pk, parent in Grid.objects.filter(parent_id__in=list(grids)).values_list("pk", "parent_id"):
+        children[parent].add(pk)
     rows = []
     for w in facts.workers:
         own = facts.worker_grids.get(w.pk, set())
@@ -299,7 +302,7 @@ def by_worker(*, user, period: Period) -> list[Row]:
             community="、".join(sorted({g.community.name for g in names})),
         )
         _add_patrols(row, facts, [w.pk])
-        with_children = own | {g.pk for g in grids.values() if g.parent_id in own}
+        with_children = own | {c for g in own for c in children.get(g, ())}
         _add_points(row, facts, with_children)
         row.reports, row.accepted = facts.reports_by_worker.get(w.pk, (0, 0))
         row.score, row.parts = score(row, facts.rule)

@@ -14,6 +14,7 @@ class GridworkConfig(AppConfig):
             {
                 "gridwork.patrol.start": "开始巡查",
                 "gridwork.patrol.stop": "结束巡查",
+                "gridwork.track.upload": "上传巡查轨迹",
                 "gridwork.point_check.create": "点位打卡",
             }
         )

@@ -20,6 +20,7 @@ EXPECTED = {
         "nav-import",
         "nav-placements",
         "nav-hazards",
+        "nav-gridwork",
         "nav-bell",
     },
     Role.SHIFT_LEADER: {
@@ -30,9 +31,18 @@ EXPECTED = {
         "nav-import",
         "nav-placements",
         "nav-hazards",
+        "nav-gridwork",
         "nav-bell",
     },
-    Role.GRID_WORKER: {"nav-inbox", "nav-cases", "nav-new-case", "nav-field", "nav-hazards", "nav-bell"},
+    Role.GRID_WORKER: {
+        "nav-inbox",
+        "nav-cases",
+        "nav-new-case",
+        "nav-field",
+        "nav-hazards",
+        "nav-gridwork",
+        "nav-bell",
+    },
     Role.DEPT_HANDLER: {"nav-inbox", "nav-cases", "nav-hazards", "nav-bell"},
     Role.AUDIT_ADMIN: set(),
 }

@@ -94,6 +94,7 @@ class Side:
         self.notification = Notification.objects.get(user=self.users[Role.DEPT_HANDLER], case=self.case)
         self._bookkeeping(dispatcher, code)
         self._hazards(code)
+        self._gridwork(code)
 
     def _hazards(self, code: str) -> None:
         """A 安全隐患 inspection of the unit with one hazard, and the building's 消防设施 register."""
@@ -120,6 +121,35 @@ class Side:
         self.hazard = self.inspection.new_hazards[0]
         self.fire_register = hazard_services.save_fire_register(
             actor=worker, building=self.building, smoke_detectors="missing", note=f"{self.tag}专属消防登记"
+        )
+
+    def _gridwork(self, code: str) -> None:
+        """A 巡查点位 in the grid and a patrol of the 网格员 with a check-in there."""
+        from civicgrid.gridwork import defaults as gridwork_defaults
+        from civicgrid.gridwork import services as gridwork_services
+        from civicgrid.gridwork.models import PatrolPoint, PointType
+
+        gridwork_defaults.ensure()
+        worker = self.users[Role.GRID_WORKER]
+        g = self.grid
+        lng, lat = (g.min_lng + g.max_lng) / 2, (g.min_lat + g.max_lat) / 2
+        self.patrol_point = PatrolPoint.objects.create(
+            street=self.street,
+            grid=g,
+            kind=PointType.objects.get(code="river"),
+            name=f"{self.tag}专属河道点位",
+            lng=lng,
+            lat=lat,
+        )
+        self.patrol = gridwork_services.start_patrol(actor=worker, client_id=f"tier-patrol-{code}")
+        gridwork_services.check_in(
+            actor=worker,
+            point=self.patrol_point,
+            client_id=f"tier-check-{code}",
+            lng=lng,
+            lat=lat,
+            patrol=self.patrol,
+            findings=f"{self.tag}专属巡查发现",
         )
 
     def _bookkeeping(self, dispatcher, code: str) -> None:
@@ -196,6 +226,8 @@ class Side:
             self.hazard.description,
             self.inspection.note,
             self.fire_register.note,
+            self.patrol_point.name,
+            self.patrol.client_id,
             *people,
         ]
 
@@ -305,8 +337,11 @@ OBJECT_OF = {
     "field:done": "case",
     "hazards:inspection": "inspection",
     "hazards:fire_register": "building",
+    "gridwork:check": "patrol_point",
+    "gridwork:replay": "patrol",
+    "gridwork:track": "patrol",
 }
-NINJA_PARAMS = {"case_id": "case", "grid_id": "grid", "attachment_id": "attachment"}
+NINJA_PARAMS = {"case_id": "case", "grid_id": "grid", "attachment_id": "attachment", "patrol_id": "patrol"}
 # endpoints whose parameter names a kind of thing, not a row: walked like the plain ones with these arguments
 FIXED_PARAMS = {
     "imports:new": {"spec": "core.calendar_overrides"},
@@ -409,6 +444,11 @@ def test_a_street_desk_still_sees_its_own_street(tiers, client):
     assert a.inspection.note in _text(client.get(f"/hazards/inspections/{a.inspection.pk}/"))
     assert a.building.name in _text(client.get("/hazards/map.json"))
     assert client.get(f"/hazards/fire/{a.building.pk}/").status_code == 200
+    # 巡访打卡: the patrol, its replay and track, the point
+    assert a.patrol.client_id in _text(client.get("/api/v1/gridwork/patrols"))
+    assert client.get(f"/gridwork/patrols/{a.patrol.pk}/").status_code == 200
+    assert a.patrol_point.name in _text(client.get(f"/gridwork/patrols/{a.patrol.pk}/track.json"))
+    assert a.patrol_point.name in _text(client.get("/gridwork/points/"))
 
 
 @pytest.mark.parametrize("who", ["qu_dispatcher", "qu_leader"])
@@ -423,6 +463,8 @@ def test_the_district_level_sees_every_street_of_its_district(tiers, client, who
         assert client.get(f"/api/v1/cases/{side.case.pk}").status_code == 200
         assert side.grid.code in _text(client.get("/places/grids.geojson"))
         assert client.get(f"/api/v1/places/grids/{side.grid.pk}").status_code == 200
+        assert side.patrol.client_id in _text(client.get("/api/v1/gridwork/patrols"))
+        assert client.get(f"/gridwork/patrols/{side.patrol.pk}/").status_code == 200
     # …and nothing of another 区
     other = StreetFactory(code="330108001", name="滨江某街道", division_code="330108")
     grid = GridFactory(community=CommunityFactory(street=other), col=9, name="别区网格")

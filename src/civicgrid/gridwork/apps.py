@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+
+
+class GridworkConfig(AppConfig):
+    name = "civicgrid.gridwork"
+    label = "gridwork"
+    verbose_name = "巡访打卡"
+
+    def ready(self):
+        from civicgrid.core import auditlabels
+        from civicgrid.gridwork import selectors  # noqa: F401  (scope rules)
+
+        auditlabels.register_action_labels(
+            {
+                "gridwork.patrol.start": "开始巡查",
+                "gridwork.patrol.stop": "结束巡查",
+                "gridwork.track.upload": "上传巡查轨迹",
+                "gridwork.point_check.create": "点位打卡",
+            }
+        )

@@ -19,7 +19,7 @@ LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 EXPECTED_LAYERS = [
     "civicgrid.demo",
-    "civicgrid.intake | civicgrid.open311 | civicgrid.notify | civicgrid.hazards",
+    "civicgrid.intake | civicgrid.open311 | civicgrid.notify | civicgrid.hazards | civicgrid.triage",
     "civicgrid.cases",
     "civicgrid.accounts",
     "civicgrid.places",

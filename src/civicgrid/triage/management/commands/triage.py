@@ -78,6 +78,7 @@ class Command(BaseCommand):
         if not label:
             raise CommandError("缺少 --label 列名")
         data = tabular.read(source, tabular.columns(text, "--text"), label.strip())
+        engine.check_labels(data.labels)
         user_words = []
         try:
             from civicgrid.triage import selectors

@@ -4,7 +4,7 @@ import pytest
 
 from civicgrid.cases.categories import load_categories
 from civicgrid.cases.models import Category
-from civicgrid.triage import modelstore
+from civicgrid.triage import defaults, modelstore
 from tests.cases.factories import World
 
 
@@ -14,6 +14,7 @@ class TriageWorld(World):
     def __init__(self):
         if not Category.objects.filter(name="暴露垃圾").exists():  # a transactional test flushed the seed
             load_categories()
+        defaults.ensure()
         super().__init__()
         self.cat = {c.name: c for c in Category.objects.exclude(level="major")}
 

@@ -43,3 +43,19 @@ DEFAULT_KEYWORDS: dict[str, list[str]] = {
     "电信网络诈骗": ["诈骗", "骗子", "被骗"],
     "养犬管理": ["狗", "犬", "遛狗"],
 }
+
+
+def ensure(category_model=None, keyword_model=None) -> int:
+    """Give each category named above its seed list unless it has one (idempotent); returns how many were added."""
+    if category_model is None:
+        from civicgrid.cases.models import Category as category_model
+    if keyword_model is None:
+        from civicgrid.triage.models import TriageKeyword as keyword_model
+    have = set(keyword_model.objects.values_list("category_id", flat=True))
+    added = 0
+    for c in category_model.objects.filter(name__in=list(DEFAULT_KEYWORDS)).exclude(level="major"):
+        if c.pk not in have:
+            keyword_model.objects.create(category=c, words="\n".join(DEFAULT_KEYWORDS[c.name]), weight=2.0)
+            have.add(c.pk)
+            added += 1
+    return added

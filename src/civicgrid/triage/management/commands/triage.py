@@ -30,7 +30,7 @@ class Command(BaseCommand):
         tr.add_argument("--text", default=None, help="文本列，多个用逗号分隔，如 标题,诉求内容")
         tr.add_argument("--label", default=None, help="标签列（类别名称）")
         tr.add_argument("--model", default=None, help="保存到此路径（默认：数据目录下的新版本）")
-        tr.add_argument("--config", default=None, help="候选模型名（默认：交叉验证胜出的配置）")
+        tr.add_argument("--config", default=None, help="候选模型名，char 为基线（默认：交叉验证胜出的配置）")
         ev = sub.add_parser("eval", help="评估模型（不保存）")
         ev.add_argument("file", help="带标签的 .xlsx/.csv")
         ev.add_argument("--text", required=True, help="文本列，多个用逗号分隔")
@@ -51,6 +51,8 @@ class Command(BaseCommand):
     def _config(self, engine, name):
         if not name:
             return engine.DEFAULT
+        if name == "char":  # the baseline
+            return engine.BASELINE
         for c in engine.CANDIDATES:
             if c.name == name or c.name.split("（")[0] == name:
                 return c

@@ -87,12 +87,12 @@ def test_the_case_page_loads_the_panel_for_the_desk_only(tw, client):
     assert "油烟污染" in html and "依据" in html and 'data-testid="triage-use"' in html
 
     row = TriageSuggestion.objects.get(case=case)
-    r = client.post(f"/triage/cases/{case.pk}/suggestions/{row.pk}/pick/", {"category": row.items[0]["category"]})
+    r = client.post(f"/triage/suggestions/{row.pk}/pick/", {"category": row.items[0]["category"]})
     assert r.status_code == 200 and 'data-testid="triage-picked"' in r.content.decode()
     assert f'data-picked-category="{row.items[0]["category"]}"' in r.content.decode()
-    r = client.post(f"/triage/cases/{case.pk}/suggestions/{row.pk}/pick/", {"category": "abc"})
+    r = client.post(f"/triage/suggestions/{row.pk}/pick/", {"category": "abc"})
     assert r.status_code == 422
-    assert client.post(f"/triage/cases/{case.pk}/suggestions/999999/pick/", {"category": 1}).status_code == 404
+    assert client.post("/triage/suggestions/999999/pick/", {"category": 1}).status_code == 404
 
     client.force_login(tw.handler)
     assert 'data-testid="triage-slot"' not in client.get(f"/cases/{case.pk}/").content.decode()

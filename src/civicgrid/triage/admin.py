@@ -29,6 +29,13 @@ class TriageSuggestionAdmin(SystemAdminOnly, admin.ModelAdmin):
     search_fields = ("case__number",)
     readonly_fields = [f.name for f in TriageSuggestion._meta.fields]
 
+    def get_queryset(self, request):
+        # the suggestions of the cases this administrator's tier sees (a 街道's admin: its 街道 only)
+        from civicgrid.cases import selectors as case_selectors
+
+        visible = case_selectors.visible_cases(user=request.user).values("pk")
+        return super().get_queryset(request).filter(case__in=visible).select_related("case", "category")
+
     def has_add_permission(self, request):
         return False
 

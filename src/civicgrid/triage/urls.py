@@ -5,5 +5,5 @@ from civicgrid.triage import views
 app_name = "triage"
 urlpatterns = [
     path("cases/<int:pk>/", views.panel, name="panel"),
-    path("cases/<int:pk>/suggestions/<int:sid>/pick/", views.pick, name="pick"),
+    path("suggestions/<int:sid>/pick/", views.pick, name="pick"),
 ]

@@ -59,11 +59,11 @@ def panel(request, pk: int):
 
 @require_POST
 @classifier_only
-def pick(request, pk: int, sid: int):
-    case = case_selectors.get_case(user=request.user, pk=pk)
-    row = TriageSuggestion.objects.filter(case=case, pk=sid).select_related("department").first()
+def pick(request, sid: int):
+    row = TriageSuggestion.objects.filter(pk=sid).select_related("department").first()
     if row is None:
         raise Http404("建议不存在")
+    case = case_selectors.get_case(user=request.user, pk=row.case_id)  # 404 outside the user's scope
     try:
         category_id = int(request.POST.get("category") or 0)
     except ValueError:

@@ -59,8 +59,9 @@ def run(args: list[str], data_dir: Path) -> tuple[float, str]:
     env = dict(os.environ, PYTHONPATH=str(REPO / "src"), CIVICGRID_DATA_DIR=str(data_dir))
     env.setdefault("DJANGO_SETTINGS_MODULE", "civicgrid.settings")
     t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "civicgrid.cli", "triage", *args], capture_output=True, text=True,
-                         env=env)
+    out = subprocess.run(
+        [sys.executable, "-m", "civicgrid.cli", "triage", *args], capture_output=True, text=True, env=env
+    )
     seconds = time.perf_counter() - t0
     if out.returncode != 0:
         sys.exit(f"failed: civicgrid triage {' '.join(args)}\n{out.stderr}")
@@ -83,8 +84,11 @@ def compare(rows: list[dict]) -> None:
     for cfg in engine.CANDIDATES:
         t0 = time.perf_counter()
         cv = engine.cross_validate(texts, labels, cfg, user_words=list(synthetic.PHRASES))
-        print(f"| {cfg.name} | {cv.report.accuracy:.3f} | {cv.report.macro_f1:.3f} | {cv.report.log_loss:.3f} "
-              f"| {time.perf_counter() - t0:.1f} |", flush=True)
+        print(
+            f"| {cfg.name} | {cv.report.accuracy:.3f} | {cv.report.macro_f1:.3f} | {cv.report.log_loss:.3f} "
+            f"| {time.perf_counter() - t0:.1f} |",
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -108,24 +112,43 @@ def main() -> None:
         results = {}
         for name, extra in (("default", []), ("baseline", ["--config", "char"])):
             model = tmp / f"{name}.npz"
-            t_train, out = run(["train", "--from", str(train_file), "--text", "标题,诉求内容", "--label", "类别",
-                                "--model", str(model), *extra], tmp / "data")
+            t_train, out = run(
+                [
+                    "train",
+                    "--from",
+                    str(train_file),
+                    "--text",
+                    "标题,诉求内容",
+                    "--label",
+                    "类别",
+                    "--model",
+                    str(model),
+                    *extra,
+                ],
+                tmp / "data",
+            )
             cv_acc, cv_f1, _ = final(out)
-            t_eval, out = run(["eval", str(test_file), "--text", "标题,诉求内容", "--label", "类别", "--model",
-                               str(model)], tmp / "data")
+            t_eval, out = run(
+                ["eval", str(test_file), "--text", "标题,诉求内容", "--label", "类别", "--model", str(model)],
+                tmp / "data",
+            )
             acc, f1, rows_seen = final(out)
             assert rows_seen == test_n
             results[name] = (t_train, t_eval, acc, f1)
             size = model.stat().st_size / 1024
-            print(f"{name:9s} train {t_train:5.1f} s (cv accuracy {cv_acc:.3f}, macro-F1 {cv_f1:.3f}), "
-                  f"eval {t_eval:4.1f} s: held-out accuracy {acc:.3f}, macro-F1 {f1:.3f}; model {size:.0f} KB",
-                  flush=True)
+            print(
+                f"{name:9s} train {t_train:5.1f} s (cv accuracy {cv_acc:.3f}, macro-F1 {cv_f1:.3f}), "
+                f"eval {t_eval:4.1f} s: held-out accuracy {acc:.3f}, macro-F1 {f1:.3f}; model {size:.0f} KB",
+                flush=True,
+            )
     if a.compare:
         compare(train_rows)
     d, b = results["default"], results["baseline"]
-    print(f"RESULT rows={n} train_s={d[0]:.1f} eval_s={d[1]:.1f} accuracy={d[2]:.3f} macro_f1={d[3]:.3f} "
-          f"baseline_train_s={b[0]:.1f} baseline_macro_f1={b[3]:.3f} time_ratio={d[0] / b[0]:.2f} "
-          f"f1_delta={d[3] - b[3]:+.3f}")
+    print(
+        f"RESULT rows={n} train_s={d[0]:.1f} eval_s={d[1]:.1f} accuracy={d[2]:.3f} macro_f1={d[3]:.3f} "
+        f"baseline_train_s={b[0]:.1f} baseline_macro_f1={b[3]:.3f} time_ratio={d[0] / b[0]:.2f} "
+        f"f1_delta={d[3] - b[3]:+.3f}"
+    )
 
 
 if __name__ == "__main__":

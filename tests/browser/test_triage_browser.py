@@ -15,8 +15,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = REPO / "docs" / "screenshots"
 
 
-def test_dispatcher_sees_suggestions_with_reasons_and_accepts_one(page, live_server, browser_login, settings,
-                                                                  tmp_path):
+def test_dispatcher_sees_suggestions_with_reasons_and_accepts_one(
+    page, live_server, browser_login, settings, tmp_path
+):
     from civicgrid.triage import modelstore
     from tests.triage.conftest import TriageWorld
 

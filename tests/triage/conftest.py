@@ -19,8 +19,10 @@ class TriageWorld(World):
         self.cat = {c.name: c for c in Category.objects.exclude(level="major")}
 
     def complaint(self, description: str, title: str = "", **kw):
-        return self.report(description=description, title=title, category=None, **kw) if title else self.report(
-            description=description, category=None, **kw
+        return (
+            self.report(description=description, title=title, category=None, **kw)
+            if title
+            else self.report(description=description, category=None, **kw)
         )
 
 

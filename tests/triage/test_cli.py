@@ -56,7 +56,9 @@ def write_xlsx(path: Path, rows: list[dict]) -> Path:
 
 @pytest.fixture(scope="module")
 def rows():
-    data = synthetic.generate(240, seed=7, noise=0.0, classes=["油烟污染", "噪声扰民", "邻里纠纷", "道路破损", "路灯异常"])
+    data = synthetic.generate(
+        240, seed=7, noise=0.0, classes=["油烟污染", "噪声扰民", "邻里纠纷", "道路破损", "路灯异常"]
+    )
     assert any("\n" in r["诉求内容"] for r in data)  # multi-line cells are part of the test
     return data
 
@@ -65,16 +67,37 @@ def test_train_then_eval_on_csv_with_multiline_cells(tmp_path, rows):
     train = write_csv(tmp_path / "train.csv", rows[:180])
     test = write_csv(tmp_path / "test.csv", rows[180:])
     model = tmp_path / "m.npz"
-    out = civicgrid("triage", "train", "--from", str(train), "--text", "标题,诉求内容", "--label", "类别",
-                    "--model", str(model), data_dir=tmp_path / "data")
+    out = civicgrid(
+        "triage",
+        "train",
+        "--from",
+        str(train),
+        "--text",
+        "标题,诉求内容",
+        "--label",
+        "类别",
+        "--model",
+        str(model),
+        data_dir=tmp_path / "data",
+    )
     assert out.returncode == 0, out.stderr
     lines = out.stdout.strip().splitlines()
     assert FINAL.match(lines[-1]), lines[-1]
     assert "油烟污染" in out.stdout and "precision" in out.stdout  # the cross-validated per-class table
     assert model.is_file()
 
-    out = civicgrid("triage", "eval", str(test), "--text", "标题,诉求内容", "--label", "类别", "--model", str(model),
-                    data_dir=tmp_path / "data")
+    out = civicgrid(
+        "triage",
+        "eval",
+        str(test),
+        "--text",
+        "标题,诉求内容",
+        "--label",
+        "类别",
+        "--model",
+        str(model),
+        data_dir=tmp_path / "data",
+    )
     assert out.returncode == 0, out.stderr
     lines = out.stdout.strip().splitlines()
     assert FINAL.match(lines[-1]), lines[-1]
@@ -88,7 +111,9 @@ def test_train_then_eval_on_csv_with_multiline_cells(tmp_path, rows):
 def test_train_on_xlsx_stores_a_version_and_eval_uses_the_newest(tmp_path, rows):
     book = write_xlsx(tmp_path / "labelled.xlsx", rows)
     data = tmp_path / "data"
-    out = civicgrid("triage", "train", "--from", str(book), "--text", "诉求内容", "--label", "类别", data_dir=data)
+    out = civicgrid(
+        "triage", "train", "--from", str(book), "--text", "诉求内容", "--label", "类别", data_dir=data
+    )
     assert out.returncode == 0, out.stderr
     assert (data / "triage" / "models" / "v0001.npz").is_file()
     out = civicgrid("triage", "eval", str(book), "--text", "诉求内容", "--label", "类别", data_dir=data)
@@ -133,6 +158,16 @@ def test_eval_without_any_model_says_so(tmp_path, rows, settings):
 
 
 def test_a_missing_model_or_file_is_an_error_not_a_traceback(tmp_path):
-    out = civicgrid("triage", "eval", str(tmp_path / "nothing.csv"), "--text", "标题", "--label", "类别",
-                    "--model", str(tmp_path / "m.npz"), data_dir=tmp_path / "data")
+    out = civicgrid(
+        "triage",
+        "eval",
+        str(tmp_path / "nothing.csv"),
+        "--text",
+        "标题",
+        "--label",
+        "类别",
+        "--model",
+        str(tmp_path / "m.npz"),
+        data_dir=tmp_path / "data",
+    )
     assert out.returncode != 0 and "模型文件不存在" in out.stderr and "Traceback" not in out.stderr

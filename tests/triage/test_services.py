@@ -12,7 +12,7 @@ from civicgrid.cases.models import CaseState
 from civicgrid.core.errors import PermissionDenied, ValidationFailed
 from civicgrid.core.models import AuditLog
 from civicgrid.triage import engine, modelstore, selectors, services, synthetic
-from civicgrid.triage.models import Outcome, TriageSuggestion
+from civicgrid.triage.models import Outcome
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +54,9 @@ def test_an_admin_keyword_list_teaches_the_cold_start_at_once(tw):
     text = "单元楼下有人遛狗不牵绳，还随地大小便"
     before = services.suggest(text=text)
     assert not before.items or before.items[0].name != "擅自饲养家禽家畜"
-    services.save_keywords(actor=tw.sysadmin, category=tw.cat["擅自饲养家禽家畜"], words="遛狗\n不牵绳|大小便")
+    services.save_keywords(
+        actor=tw.sysadmin, category=tw.cat["擅自饲养家禽家畜"], words="遛狗\n不牵绳|大小便"
+    )
     after = services.suggest(text=text)
     assert after.items[0].name == "擅自饲养家禽家畜"
     assert set(after.items[0].terms) >= {"遛狗", "不牵绳"}
@@ -99,7 +101,9 @@ def test_the_suggestion_the_click_and_the_final_choice_are_recorded(tw, django_c
     assert row.picked_category == tw.cat["暴露垃圾"]
     assert row.final_category == tw.cat["积存垃圾渣土"] and row.final_department == tw.dept2
     assert row.outcome == Outcome.OVERRIDDEN and row.decided_at is not None
-    assert set(AuditLog.objects.filter(object_type="triage.triagesuggestion").values_list("action", flat=True)) >= {
+    assert set(
+        AuditLog.objects.filter(object_type="triage.triagesuggestion").values_list("action", flat=True)
+    ) >= {
         "triage.suggest",
         "triage.pick",
         "triage.final",
@@ -118,7 +122,9 @@ def test_accepting_the_suggestion_counts_as_accepted(tw, django_capture_on_commi
 # --- the learned model -------------------------------------------------------------------------------------
 def _closed_cases(tw, per_class: int = 8):
     """A small deployment history: closed cases of four categories, the text saying it in varied words."""
-    rows = synthetic.generate(400, seed=3, noise=0.0, classes=["油烟污染", "噪声扰民", "邻里纠纷", "道路破损"])
+    rows = synthetic.generate(
+        400, seed=3, noise=0.0, classes=["油烟污染", "噪声扰民", "邻里纠纷", "道路破损"]
+    )
     seen: dict[str, int] = {}
     for r in rows:
         if seen.get(r["类别"], 0) >= per_class:
@@ -132,7 +138,9 @@ def _closed_cases(tw, per_class: int = 8):
 def test_train_on_closed_cases_stores_a_version_the_suggestions_then_use(tw, model_dir):
     _closed_cases(tw)
     texts, labels = selectors.training_rows()
-    assert len(texts) == 32 and set(labels) == {tw.cat[n].code for n in ("油烟污染", "噪声扰民", "邻里纠纷", "道路破损")}
+    assert len(texts) == 32 and set(labels) == {
+        tw.cat[n].code for n in ("油烟污染", "噪声扰民", "邻里纠纷", "道路破损")
+    }
     version, cv = services.train_from_cases(actor=tw.sysadmin, cfg=engine.DEFAULT)
     assert version.name == "v0001" and version.path.parent == model_dir
     assert cv.report.accuracy > 0.8 and cv.report.n == 32
@@ -162,7 +170,9 @@ def test_servers_switch_to_a_newer_version_without_restart(tw, model_dir, monkey
 
 def test_a_model_of_foreign_labels_is_not_used_for_categories(tw, monkeypatch):
     monkeypatch.setattr(modelstore, "CHECK_SECONDS", 0.0)
-    model, _ = engine.train(["甲乙", "甲丙", "丁戊", "丁己"], ["A类", "A类", "B类", "B类"], engine.DEFAULT, folds=2)
+    model, _ = engine.train(
+        ["甲乙", "甲丙", "丁戊", "丁己"], ["A类", "A类", "B类", "B类"], engine.DEFAULT, folds=2
+    )
     modelstore.save(model)
     assert services.suggest(text="路边生活垃圾").source == "keywords"
 
@@ -188,4 +198,8 @@ def test_auto_dispatch_never_happens_below_the_threshold_and_is_off_by_default(t
     row = services.auto_dispatch(actor=tw.dispatcher, case=case)
     case.refresh_from_db()
     assert row is not None and row.auto_dispatched
-    assert case.state == CaseState.DISPATCHED and case.category == tw.cat["噪声扰民"] and case.department == tw.dept
+    assert (
+        case.state == CaseState.DISPATCHED
+        and case.category == tw.cat["噪声扰民"]
+        and case.department == tw.dept
+    )

@@ -37,8 +37,9 @@ def test_a_case_suggestion_is_recorded_and_scoped_to_the_case(tw, api_client, ma
     assert r.status_code == 404
 
 
-@pytest.mark.parametrize("role", [Role.DEPT_HANDLER, Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.LEADER,
-                                  Role.AUDIT_ADMIN])
+@pytest.mark.parametrize(
+    "role", [Role.DEPT_HANDLER, Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.LEADER, Role.AUDIT_ADMIN]
+)
 def test_roles_that_do_not_classify_are_refused(tw, api_client, role):
     r = api_client.login(tw.by_role(role)).post("/triage/suggest", {"description": "路灯不亮"})
     assert r.status_code == 403
@@ -46,8 +47,12 @@ def test_roles_that_do_not_classify_are_refused(tw, api_client, role):
 
 @pytest.mark.parametrize(
     "payload,field",
-    [({}, "description"), ({"description": "x" * 5001}, "description"), ({"case": 0}, "case"),
-     ({"description": "a\x00b"}, "description")],
+    [
+        ({}, "description"),
+        ({"description": "x" * 5001}, "description"),
+        ({"case": 0}, "case"),
+        ({"description": "a\x00b"}, "description"),
+    ],
 )
 def test_bad_input_is_a_field_error_never_a_5xx(tw, api_client, payload, field):
     r = api_client.login(tw.dispatcher).post("/triage/suggest", payload)
@@ -67,8 +72,12 @@ def test_the_admin_edits_keyword_lists_and_sees_model_versions(tw, api_client, m
     assert api.put(f"/triage/keywords/{cat.pk}", {"words": ["长" * 31]}).status_code == 422
 
     assert api.get("/triage/models").json() == []
-    model, _ = engine.train(["路面坑洼", "道路破损", "噪音太吵", "夜里很吵"], ["道路破损", "道路破损", "噪声扰民", "噪声扰民"],
-                            engine.DEFAULT, folds=2)
+    model, _ = engine.train(
+        ["路面坑洼", "道路破损", "噪音太吵", "夜里很吵"],
+        ["道路破损", "道路破损", "噪声扰民", "噪声扰民"],
+        engine.DEFAULT,
+        folds=2,
+    )
     model.meta.update(n=4, source="test")
     modelstore.save(model)
     got = api.get("/triage/models").json()

@@ -23,8 +23,16 @@ class TriageKeywordAdmin(SystemAdminOnly, admin.ModelAdmin):
 
 @admin.register(TriageSuggestion)
 class TriageSuggestionAdmin(SystemAdminOnly, admin.ModelAdmin):
-    list_display = ("case", "created_at", "source", "model_version", "category", "confidence", "final_category",
-                    "outcome")
+    list_display = (
+        "case",
+        "created_at",
+        "source",
+        "model_version",
+        "category",
+        "confidence",
+        "final_category",
+        "outcome",
+    )
     list_filter = ("outcome", "source", "model_version")
     search_fields = ("case__number",)
     readonly_fields = [f.name for f in TriageSuggestion._meta.fields]

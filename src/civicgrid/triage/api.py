@@ -18,7 +18,9 @@ router = Router(tags=["智能分拨"])
 class SuggestIn(Schema):
     title: Text = Field("", max_length=200, description="诉求标题")
     description: Text = Field("", max_length=5000, description="诉求内容")
-    case: Id | None = Field(None, description="工单 id：给出时按该工单的标题和内容建议并记录（标题/内容可不填）")
+    case: Id | None = Field(
+        None, description="工单 id：给出时按该工单的标题和内容建议并记录（标题/内容可不填）"
+    )
 
 
 class ItemOut(Schema):
@@ -71,8 +73,14 @@ def suggest(request, body: SuggestIn):
     s = services.suggest(text=text)
     return {
         "items": [
-            {"category": i.category_id, "code": i.code, "name": i.name, "major": i.major, "score": i.score,
-             "terms": i.terms}
+            {
+                "category": i.category_id,
+                "code": i.code,
+                "name": i.name,
+                "major": i.major,
+                "score": i.score,
+                "terms": i.terms,
+            }
             for i in s.items
         ],
         "department": {"id": s.department.pk, "name": s.department.name} if s.department else None,
@@ -97,8 +105,13 @@ class KeywordsIn(Schema):
 
 
 def _kw_out(k) -> dict:
-    return {"category": k.category_id, "code": k.category.code, "name": k.category.name, "words": k.word_list(),
-            "weight": k.weight}
+    return {
+        "category": k.category_id,
+        "code": k.category.code,
+        "name": k.category.name,
+        "words": k.word_list(),
+        "weight": k.weight,
+    }
 
 
 @router.get("/keywords", response=list[KeywordsOut], summary="分拨关键词（系统管理员）")
@@ -113,7 +126,9 @@ def put_keywords(request, category_id: Id, body: KeywordsIn):
     category = Category.objects.filter(pk=category_id).first()
     if category is None:
         raise ValidationFailed("分类不存在", field="category")
-    row = services.save_keywords(actor=request.auth, category=category, words=list(body.words), weight=body.weight)
+    row = services.save_keywords(
+        actor=request.auth, category=category, words=list(body.words), weight=body.weight
+    )
     return _kw_out(row)
 
 

@@ -18,7 +18,9 @@ from civicgrid.triage import engine
 
 NAME_W, SYNONYM_W, PART_W = 3.0, 2.0, 1.0
 PART_KIND_FACTOR = 0.8  # a complaint describes a matter (事项) more often than it names a component (部件)
-_STRIP = re.compile(r"[（(][^)）]*[)）]|异常$")  # 变压器（箱）异常 → 变压器; "异常" says nothing of the matter
+_STRIP = re.compile(
+    r"[（(][^)）]*[)）]|异常$"
+)  # 变压器（箱）异常 → 变压器; "异常" says nothing of the matter
 
 
 @dataclass
@@ -42,7 +44,9 @@ class Catalogue:
         """``categories``: dicts with id, code, name, major, synonyms, department_id; ``keywords``: id → (words, w)."""
         entries = []
         for c in categories:
-            e = Entry(c["id"], c["code"], c["name"], c.get("major", ""), c.get("department_id"), c.get("kind", ""))
+            e = Entry(
+                c["id"], c["code"], c["name"], c.get("major", ""), c.get("department_id"), c.get("kind", "")
+            )
             name = engine.normalize(c["name"])
             core = engine.normalize(_STRIP.sub("", c["name"])) or name
             for t, w in ((name, NAME_W), (core, NAME_W)):

@@ -35,8 +35,61 @@ _SPACE = re.compile(r"\s+")
 # tokens that carry no meaning as words (punctuation, digits only)
 _JUNK = re.compile(r"^[\W\d_]+$")
 STOPWORDS = frozenset(
-    "的 了 在 是 我 有 和 就 不 人 都 一 一个 上 也 很 到 说 要 去 你 会 着 没有 看 好 自己 这 那 请 您 我们 他们"
-    " 反映 来电 市民 群众 称 表示 希望 要求 尽快 处理 解决 问题 情况 现在 目前 已经 一直 多次 附近 门口".split()
+    [
+        "的",
+        "了",
+        "在",
+        "是",
+        "我",
+        "有",
+        "和",
+        "就",
+        "不",
+        "人",
+        "都",
+        "一",
+        "一个",
+        "上",
+        "也",
+        "很",
+        "到",
+        "说",
+        "要",
+        "去",
+        "你",
+        "会",
+        "着",
+        "没有",
+        "看",
+        "好",
+        "自己",
+        "这",
+        "那",
+        "请",
+        "您",
+        "我们",
+        "他们",
+        "反映",
+        "来电",
+        "市民",
+        "群众",
+        "称",
+        "表示",
+        "希望",
+        "要求",
+        "尽快",
+        "处理",
+        "解决",
+        "问题",
+        "情况",
+        "现在",
+        "目前",
+        "已经",
+        "一直",
+        "多次",
+        "附近",
+        "门口",
+    ]
 )
 
 
@@ -177,7 +230,9 @@ def hash_docs(texts: Sequence[str], cfg: Config, tok: Tokenizer | None) -> Docs:
         counts.extend(row.values())
         indptr.append(len(cols))
     return Docs(
-        np.asarray(indptr, dtype=np.int64), np.asarray(cols, dtype=np.int64), np.asarray(counts, dtype=np.float32)
+        np.asarray(indptr, dtype=np.int64),
+        np.asarray(cols, dtype=np.int64),
+        np.asarray(counts, dtype=np.float32),
     )
 
 
@@ -274,7 +329,9 @@ class _Batch:
         return cls(y, sw, x.row_ids(), local, x.data, cols)
 
 
-def fit_linear(x: Matrix, y: np.ndarray, n_classes: int, cfg: Config, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def fit_linear(
+    x: Matrix, y: np.ndarray, n_classes: int, cfg: Config, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Mini-batch Adam on the squared hinge (OvR) or softmax loss + L2; returns (W, b)."""
     rng = np.random.default_rng(seed)
     n = x.n_rows

@@ -21,7 +21,9 @@ class TriageKeyword(models.Model):
         Category, verbose_name="分类", on_delete=models.CASCADE, related_name="triage_keywords"
     )
     words = models.TextField("关键词", blank=True, help_text="每行一个词或短语；也可用 | 或 、分隔")
-    weight = models.FloatField("权重", default=2.0, help_text="命中一个关键词的得分（分类名称 3 分，同义词 2 分）")
+    weight = models.FloatField(
+        "权重", default=2.0, help_text="命中一个关键词的得分（分类名称 3 分，同义词 2 分）"
+    )
     updated_at = models.DateTimeField("更新时间", default=clock.now)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -46,7 +48,9 @@ class TriageKeyword(models.Model):
 
 def split_words(text: str) -> list[str]:
     out: list[str] = []
-    for part in (text or "").replace("|", "\n").replace("、", "\n").replace("，", "\n").replace(",", "\n").split("\n"):
+    for part in (
+        (text or "").replace("|", "\n").replace("、", "\n").replace("，", "\n").replace(",", "\n").split("\n")
+    ):
         w = part.strip()
         if w and w not in out:
             out.append(w)
@@ -62,7 +66,9 @@ class Outcome(models.TextChoices):
 class TriageSuggestion(models.Model):
     """One suggestion shown for a case: the top-3 categories with scores and reasons, and what was chosen."""
 
-    case = models.ForeignKey(Case, verbose_name="工单", on_delete=models.CASCADE, related_name="triage_suggestions")
+    case = models.ForeignKey(
+        Case, verbose_name="工单", on_delete=models.CASCADE, related_name="triage_suggestions"
+    )
     created_at = models.DateTimeField("建议时间", default=clock.now, db_index=True)
     shown_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -89,7 +95,12 @@ class TriageSuggestion(models.Model):
     )
     confidence = models.FloatField("置信度", default=0)
     picked_category = models.ForeignKey(
-        Category, verbose_name="点选的建议", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Category,
+        verbose_name="点选的建议",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     picked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -76,7 +76,11 @@ def _model_labels(model: engine.Model, cat) -> dict[str, object]:
     by_name: dict[str, object] = {}
     for e in cat.entries:
         by_name.setdefault(e.name, e)
-    return {lab: by_code.get(lab) or by_name.get(lab) for lab in model.labels if by_code.get(lab) or by_name.get(lab)}
+    return {
+        lab: by_code.get(lab) or by_name.get(lab)
+        for lab in model.labels
+        if by_code.get(lab) or by_name.get(lab)
+    }
 
 
 def usable_model():
@@ -111,7 +115,9 @@ def suggest(*, text: str, case: Case | None = None) -> Suggestion:
                 break
     else:
         for e, share, terms in cat.score(text):
-            items.append(Item(e.category_id, e.code, e.name, e.major, round(share, 3), terms[:5], e.department_id))
+            items.append(
+                Item(e.category_id, e.code, e.name, e.major, round(share, 3), terms[:5], e.department_id)
+            )
     s = Suggestion(items, source, model_version)
     if items:
         s.confidence = items[0].score
@@ -130,8 +136,14 @@ def _digest(text: str) -> str:
 
 def _items_json(s: Suggestion) -> list[dict]:
     return [
-        {"category": i.category_id, "code": i.code, "name": i.name, "major": i.major, "score": i.score,
-         "terms": i.terms}
+        {
+            "category": i.category_id,
+            "code": i.code,
+            "name": i.name,
+            "major": i.major,
+            "score": i.score,
+            "terms": i.terms,
+        }
         for i in s.items
     ]
 
@@ -249,7 +261,9 @@ def save_keywords(*, actor, category: Category, words: str | list[str], weight: 
     return row
 
 
-def train_from_cases(*, actor=None, cfg: engine.Config = engine.DEFAULT) -> tuple[modelstore.Version, engine.CVResult]:
+def train_from_cases(
+    *, actor=None, cfg: engine.Config = engine.DEFAULT
+) -> tuple[modelstore.Version, engine.CVResult]:
     """Fit on this deployment's closed cases (their final category) and store the next model version.
     ``actor=None`` is the server command line (``civicgrid triage train``)."""
     if actor is not None:
@@ -266,7 +280,11 @@ def train_from_cases(*, actor=None, cfg: engine.Config = engine.DEFAULT) -> tupl
             object_type="triage.model",
             object_id=version.name,
             object_repr=f"分拨模型 {version.name}",
-            after={"n": len(labels), "accuracy": round(cv.report.accuracy, 4), "macro_f1": round(cv.report.macro_f1, 4)},
+            after={
+                "n": len(labels),
+                "accuracy": round(cv.report.accuracy, 4),
+                "macro_f1": round(cv.report.macro_f1, 4),
+            },
         )
     return version, cv
 
@@ -281,14 +299,27 @@ def auto_dispatch(*, actor, case: Case) -> TriageSuggestion | None:
     if not selectors.may_classify(actor):
         raise PermissionDenied("当前角色不能派遣", code="forbidden")
     row = suggest_for_case(actor=actor, case=case)
-    if row.source != "model" or row.confidence < threshold or row.category_id is None or row.department is None:
+    if (
+        row.source != "model"
+        or row.confidence < threshold
+        or row.category_id is None
+        or row.department is None
+    ):
         return None
     case = case_services.perform(
-        actor=actor, case=case, move="accept", version=case.version, category=row.category,
+        actor=actor,
+        case=case,
+        move="accept",
+        version=case.version,
+        category=row.category,
         note=f"智能分拨自动受理（置信度 {row.confidence:.2f}）",
     )
     case = case_services.perform(
-        actor=actor, case=case, move="dispatch", version=case.version, department=row.department,
+        actor=actor,
+        case=case,
+        move="dispatch",
+        version=case.version,
+        department=row.department,
         note=f"智能分拨自动派遣（置信度 {row.confidence:.2f}）",
     )
     TriageSuggestion.objects.filter(pk=row.pk).update(auto_dispatched=True)

@@ -81,7 +81,9 @@ def read(path: str | Path, text_cols: list[str], label_col: str) -> Labelled:
     missing = [c for c in wanted if c not in index]
     if missing:
         raise FileProblem(
-            f"{path.name}：找不到列 " + "、".join(f"「{c}」" for c in missing) + "；文件中的列："
+            f"{path.name}：找不到列 "
+            + "、".join(f"「{c}」" for c in missing)
+            + "；文件中的列："
             + "、".join(f"「{h}」" for h in header if h)
         )
     ti = [index[c] for c in text_cols]
@@ -97,7 +99,9 @@ def read(path: str | Path, text_cols: list[str], label_col: str) -> Labelled:
         if not label:
             raise FileProblem(f"{path.name} 第 {n} 行：标签列「{label_col}」为空")
         if not text:
-            raise FileProblem(f"{path.name} 第 {n} 行：文本列 " + "、".join(f"「{c}」" for c in text_cols) + " 都为空")
+            raise FileProblem(
+                f"{path.name} 第 {n} 行：文本列 " + "、".join(f"「{c}」" for c in text_cols) + " 都为空"
+            )
         texts.append(text)
         labels.append(label)
     if not texts:

@@ -26,7 +26,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="verb", required=True, metavar="train|eval")
         tr = sub.add_parser("train", help="训练并保存模型")
-        tr.add_argument("--from", dest="source", default=None, help="带标签的 .xlsx/.csv（不给：用本系统已结案工单）")
+        tr.add_argument(
+            "--from", dest="source", default=None, help="带标签的 .xlsx/.csv（不给：用本系统已结案工单）"
+        )
         tr.add_argument("--text", default=None, help="文本列，多个用逗号分隔，如 标题,诉求内容")
         tr.add_argument("--label", default=None, help="标签列（类别名称）")
         tr.add_argument("--model", default=None, help="保存到此路径（默认：数据目录下的新版本）")
@@ -56,7 +58,8 @@ class Command(BaseCommand):
         for c in engine.CANDIDATES:
             if c.name == name or c.name.split("（")[0] == name:
                 return c
-        raise CommandError("未知配置「%s」；可选：%s" % (name, "、".join(c.name for c in engine.CANDIDATES)))
+        choices = "、".join(c.name for c in engine.CANDIDATES)
+        raise CommandError(f"未知配置「{name}」；可选：{choices}")
 
     def _train(self, engine, tabular, *, source, text, label, model, config, **_):
         from civicgrid.triage import modelstore
@@ -72,7 +75,9 @@ class Command(BaseCommand):
                 raise CommandError("--model 只与 --from FILE 一起使用（本系统的模型按版本保存）")
             version, cv = services.train_from_cases(actor=None, cfg=cfg)
             self._print_cv(cv)
-            self.stdout.write(f"已保存模型 {version.name}：{version.path}（{time.perf_counter() - t0:.1f} 秒）")
+            self.stdout.write(
+                f"已保存模型 {version.name}：{version.path}（{time.perf_counter() - t0:.1f} 秒）"
+            )
             self.stdout.write(cv.report.final_line())
             return
         if not text:
@@ -118,7 +123,9 @@ class Command(BaseCommand):
         else:
             vs = modelstore.versions()
             if not vs:
-                raise CommandError("还没有训练过模型：先运行 civicgrid triage train，或用 --model 指定模型文件")
+                raise CommandError(
+                    "还没有训练过模型：先运行 civicgrid triage train，或用 --model 指定模型文件"
+                )
             path = vs[-1].path
         try:
             fitted = engine.Model.load(path)

@@ -62,8 +62,14 @@ def _fresh_row_caches():
     from civicgrid.accounts import services as account_services
     from civicgrid.cases import selectors as case_selectors
     from civicgrid.places import selectors as place_selectors
+    from civicgrid.triage import selectors as triage_selectors
 
-    caches = (account_services._token_cache, case_selectors._catalogue, place_selectors._grid_cards)
+    caches = (
+        account_services._token_cache,
+        case_selectors._catalogue,
+        place_selectors._grid_cards,
+        triage_selectors._catalogue,
+    )
     for cache in caches:
         cache.reset()
     yield

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "civicgrid.notify",
     "civicgrid.hazards",
     "civicgrid.gridwork",
+    "civicgrid.triage",
     "civicgrid.demo",
 ]
 

@@ -95,6 +95,9 @@ class Side:
         self._bookkeeping(dispatcher, code)
         self._hazards(code)
         self._gridwork(code)
+        from civicgrid.triage import services as triage_services
+
+        self.triage_suggestion = triage_services.suggest_for_case(actor=dispatcher, case=self.case)
 
     def _hazards(self, code: str) -> None:
         """A 安全隐患 inspection of the unit with one hazard, and the building's 消防设施 register."""
@@ -340,12 +343,16 @@ OBJECT_OF = {
     "gridwork:check": "patrol_point",
     "gridwork:replay": "patrol",
     "gridwork:track": "patrol",
+    "triage:panel": "case",
+    "triage:pick": "triage_suggestion",
 }
 NINJA_PARAMS = {"case_id": "case", "grid_id": "grid", "attachment_id": "attachment", "patrol_id": "patrol"}
 # endpoints whose parameter names a kind of thing, not a row: walked like the plain ones with these arguments
 FIXED_PARAMS = {
     "imports:new": {"spec": "core.calendar_overrides"},
     "imports:template": {"spec": "core.calendar_overrides"},
+    # the category catalogue is shared by every 街道 (its keyword list too): no street's row behind the id
+    "api-v1:put_keywords": {"category_id": 1},
 }
 
 

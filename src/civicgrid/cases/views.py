@@ -20,7 +20,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_http_methods
 
 from civicgrid.cases import attachments as attachment_files
-from civicgrid.cases import channels, exports, procedures, selectors, services, workflow
+from civicgrid.cases import channels, exports, panels, procedures, selectors, services, workflow
 from civicgrid.cases.forms import (
     FIELD_ALIASES,
     CaseCreateForm,
@@ -371,6 +371,7 @@ def _detail_context(request, case, *, bound=None, conflict: str = "", error: str
         "rating_label": _label(Rating, case.rating) if case.rating else "",
         "conflict": conflict,
         "error": error,
+        "panels": panels.for_case(request, case, moves),
     }
 
 

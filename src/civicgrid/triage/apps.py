@@ -1,0 +1,23 @@
+from django.apps import AppConfig
+
+
+class TriageConfig(AppConfig):
+    name = "civicgrid.triage"
+    label = "triage"
+    verbose_name = "智能分拨"
+
+    def ready(self):
+        from civicgrid.cases import panels
+        from civicgrid.core import auditlabels
+        from civicgrid.triage import signals, views  # noqa: F401  (receivers)
+
+        panels.register("triage", views.case_panel)
+        auditlabels.register_action_labels(
+            {
+                "triage.suggest": "生成分拨建议",
+                "triage.pick": "采用分拨建议",
+                "triage.final": "记录最终分类/部门",
+                "triage.keywords.save": "修改分拨关键词",
+                "triage.train": "训练分拨模型",
+            }
+        )

@@ -136,14 +136,15 @@ def _closed_cases(tw, per_class: int = 8):
 
 
 def test_train_on_closed_cases_stores_a_version_the_suggestions_then_use(tw, model_dir):
-    _closed_cases(tw)
+    # 16 a class: with 8, cross-validated accuracy swings between 0.6 and 0.9 with the fold split alone
+    _closed_cases(tw, per_class=16)
     texts, labels = selectors.training_rows()
-    assert len(texts) == 32 and set(labels) == {
+    assert len(texts) == 64 and set(labels) == {
         tw.cat[n].code for n in ("油烟污染", "噪声扰民", "邻里纠纷", "道路破损")
     }
     version, cv = services.train_from_cases(actor=tw.sysadmin, cfg=engine.DEFAULT)
     assert version.name == "v0001" and version.path.parent == model_dir
-    assert cv.report.accuracy > 0.8 and cv.report.n == 32
+    assert cv.report.accuracy > 0.8 and cv.report.n == 64
     s = services.suggest(text="晚上KTV声音太大，吵得睡不着")
     assert s.source == "model" and s.model_version == "v0001"
     assert s.items[0].name == "噪声扰民"

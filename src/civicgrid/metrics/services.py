@@ -23,10 +23,12 @@ from __future__ import annotations
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from functools import reduce
+from operator import or_
 from datetime import date, datetime, timedelta
 
-from django.db import transaction
-from django.db.models import Max
+from django.db import connection, transaction
+from django.db.models import Max, Q
 
 from civicgrid.cases import procedures
 from civicgrid.cases.models import Case, CaseEvent, CaseState, Category, ExtensionRequest, ExtensionStatus
@@ -184,41 +186,32 @@ def _deltas(old: tuple | None, new: tuple | None, out: dict) -> None:
                 c[k] += sign * v
 
 
+def _upsert_sql() -> str:
+    table = DailyRollup._meta.db_table
+    cols = ["day", *DIMENSIONS, *COUNTERS]
+    adds = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in COUNTERS)
+    return (
+        f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))}) "
+        f"ON CONFLICT ({', '.join(['day', *DIMENSIONS])}) DO UPDATE SET {adds}"
+    )
+
+
 def _apply(deltas: dict) -> int:
-    """Add ``deltas`` to the rollup rows (creating, updating, deleting rows that fall to all zero)."""
+    """Add ``deltas`` to the rollup: one ``INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n`` per key
+    (SQLite ≥ 3.24 and PostgreSQL alike), then drop the touched days' rows that fell to all zero."""
     deltas = {k: c for k, c in deltas.items() if any(c.values())}
     if not deltas:
         return 0
-    days = {date.fromisoformat(day) for day, _ in deltas}
-    streets = {dims[0] for _, dims in deltas}
-    existing = {
-        (r.day.isoformat(), tuple(getattr(r, d) for d in DIMENSIONS)): r
-        for r in DailyRollup.objects.filter(day__in=days, street_id__in=streets)
-    }
-    create, update, delete = [], [], []
-    for key, c in deltas.items():
-        row = existing.get(key)
-        if row is None:
-            day, dims = key
-            row = DailyRollup(day=date.fromisoformat(day), **dict(zip(DIMENSIONS, dims, strict=True)))
-            create.append(row)
-        else:
-            update.append(row)
-        for k, v in c.items():
-            setattr(row, k, getattr(row, k) + v)
-        if any(getattr(row, k) < 0 for k in COUNTERS):  # a bug, never silently kept
-            raise RuntimeError(f"rollup row {key} fell below zero: run `civicgrid stats rebuild`")
-    for row in update:
-        if not any(getattr(row, k) for k in COUNTERS):
-            delete.append(row.pk)
-    update = [r for r in update if r.pk not in set(delete)]
-    create = [r for r in create if any(getattr(r, k) for k in COUNTERS)]
-    if delete:
-        DailyRollup.objects.filter(pk__in=delete).delete()
-    if update:
-        DailyRollup.objects.bulk_update(update, COUNTERS, batch_size=500)
-    if create:
-        DailyRollup.objects.bulk_create(create, batch_size=500)
+    params = [
+        [date.fromisoformat(day), *dims, *(c.get(k, 0) for k in COUNTERS)] for (day, dims), c in sorted(deltas.items())
+    ]
+    days = sorted({p[0] for p in params})
+    with connection.cursor() as cursor:
+        cursor.executemany(_upsert_sql(), params)
+    touched = DailyRollup.objects.filter(day__in=days)
+    if touched.filter(reduce(or_, (Q(**{f"{k}__lt": 0}) for k in COUNTERS))).exists():  # a bug: never kept
+        raise RuntimeError("a rollup counter fell below zero: run `civicgrid stats rebuild`")
+    touched.filter(**{k: 0 for k in COUNTERS}).delete()
     return len(deltas)
 
 

@@ -72,7 +72,9 @@ def main() -> None:
     street = Street.objects.create(name="压测街道", division_code="330106", code="330106001")
     grids = []
     for c in range(4):
-        community = Community.objects.create(street=street, code=f"330106001{c + 1:03d}", name=f"压测{c + 1}社区")
+        community = Community.objects.create(
+            street=street, code=f"330106001{c + 1:03d}", name=f"压测{c + 1}社区"
+        )
         for g in range(2):
             lng, lat = 120.1 + 0.01 * (2 * c + g), 30.2
             grids.append(
@@ -82,7 +84,9 @@ def main() -> None:
                     name=f"压测网格{c + 1}-{g + 1}",
                     geometry={
                         "type": "Polygon",
-                        "coordinates": [[[lng, lat], [lng + 0.01, lat], [lng + 0.01, lat + 0.01], [lng, lat]]],
+                        "coordinates": [
+                            [[lng, lat], [lng + 0.01, lat], [lng + 0.01, lat + 0.01], [lng, lat]]
+                        ],
                     },
                     min_lng=lng,
                     min_lat=lat,
@@ -91,7 +95,9 @@ def main() -> None:
                 )
             )
     depts = [Department.objects.create(code=f"D{i}", name=f"压测部门{i}", street=street) for i in range(4)]
-    categories = list(Category.objects.filter(level="minor", is_enabled=True).values_list("pk", flat=True)[:40])
+    categories = list(
+        Category.objects.filter(level="minor", is_enabled=True).values_list("pk", flat=True)[:40]
+    )
     start = clock.aware(datetime(2026, 1, 1, 0, 0))
 
     def rows(count: int, offset: int):
@@ -118,7 +124,10 @@ def main() -> None:
         batch = rows(count, offset)
         for i in range(0, count, 2000):
             case_services.import_closed_case_ids(
-                actor=None, rows=batch[i : i + 2000], source=rnd.choice(["hotline_12345", "resident"]), batch_note="bench"
+                actor=None,
+                rows=batch[i : i + 2000],
+                source=rnd.choice(["hotline_12345", "resident"]),
+                batch_note="bench",
             )
 
     t0 = time.perf_counter()
@@ -146,7 +155,9 @@ def main() -> None:
         cpu[name] = statistics.median(cpus)
         return statistics.median(runs), result
 
-    rollup_ms, got = timed(lambda: selectors.rollup_counters(user=None, start=year[0], end=year[1], by="community"), "rollup")
+    rollup_ms, got = timed(
+        lambda: selectors.rollup_counters(user=None, start=year[0], end=year[1], by="community"), "rollup"
+    )
     direct_ms, want = timed(lambda: direct.counters(Case.objects.all(), *year, by="community_id"), "direct")
     assert got == want, "the rollup and the direct count disagree"
     stats_ms, _ = timed(lambda: selectors.stats(user=None, start=year[0], end=year[1], by="community"))

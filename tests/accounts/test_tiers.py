@@ -385,7 +385,10 @@ def test_street_people_never_see_the_other_street_anywhere(tiers, client):
             "/cases/export.xlsx",
             f"/cases/?grid={b.grid.pk}",
             f"/api/v1/cases?department={b.dept.pk}",
-            *(f"/api/v1/stats/?from=2020-01-01&by={by}" for by in ("street", "community", "grid", "department")),
+            *(
+                f"/api/v1/stats/?from=2020-01-01&by={by}"
+                for by in ("street", "community", "grid", "department")
+            ),
             f"/api/v1/stats/?street={b.street.code}",
         ):
             response = client.get(url)

@@ -143,7 +143,12 @@ def test_the_definitions_name_formula_unit_and_parts(tiers, api_client):
     a, _b = tiers
     defs = {d["name"]: d for d in api_client.login(a.users[Role.LEADER]).get("/stats/definitions").json()}
     sat = defs["satisfaction_rate"]
-    assert (sat["label"], sat["unit"], sat["numerator"], sat["denominator"]) == ("满意率", "%", "rated_good", "rated")
+    assert (sat["label"], sat["unit"], sat["numerator"], sat["denominator"]) == (
+        "满意率",
+        "%",
+        "rated_good",
+        "rated",
+    )
     assert "办结时间" in sat["period"]
     assert defs["received"]["denominator"] is None
 
@@ -151,7 +156,9 @@ def test_the_definitions_name_formula_unit_and_parts(tiers, api_client):
 def test_the_command_prints_the_same_json_as_the_api_for_the_platform(tiers, api_client, make_user):
     a, b = tiers
     out = io.StringIO()
-    call_command("stats", "--from", "2026-06-01", "--to", "2026-06-30", "--by", "community", "--json", stdout=out)
+    call_command(
+        "stats", "--from", "2026-06-01", "--to", "2026-06-30", "--by", "community", "--json", stdout=out
+    )
     cli = json.loads(out.getvalue())
     assert cli["totals"]["received"] == 3 and cli["totals"]["dispatched"] == 1
     assert {g["label"]: g["received"] for g in cli["groups"]} == {"甲社区": 2, "乙社区": 1}

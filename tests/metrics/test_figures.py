@@ -108,7 +108,9 @@ def test_an_empty_period_has_zero_counts_and_no_rates(june):
     data = stats(date(2026, 3, 1), date(2026, 3, 31), by="community")
     t = data["totals"]
     assert all(t[k] == 0 for k in ("received", "accepted", "dispatched", "done"))
-    assert all(t[k] is None for k in ("on_time_rate", "response_rate", "satisfaction_rate", "avg_handle_hours"))
+    assert all(
+        t[k] is None for k in ("on_time_rate", "response_rate", "satisfaction_rate", "avg_handle_hours")
+    )
     assert data["groups"] == []
 
 

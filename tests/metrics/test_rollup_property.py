@@ -29,9 +29,30 @@ PATHS = [
     ["accept", "dispatch", "sign", "finish", "verify_fail", "finish", "verify_pass", "close", "rate"],
     ["accept", "dispatch", "return", "dispatch", "sign", "finish", "verify_pass", "close"],
     ["accept", "dispatch", "reassign", "sign", "finish", "verify_pass", "close", "rate"],
-    ["accept", "dispatch", "sign", "request_extension", "approve_extension", "finish", "verify_pass", "close"],
+    [
+        "accept",
+        "dispatch",
+        "sign",
+        "request_extension",
+        "approve_extension",
+        "finish",
+        "verify_pass",
+        "close",
+    ],
     ["accept", "suspend", "resume", "dispatch", "sign", "finish", "verify_pass", "close", "rate"],
-    ["accept", "dispatch", "sign", "finish", "verify_pass", "close", "redo", "sign", "finish", "verify_pass", "close"],
+    [
+        "accept",
+        "dispatch",
+        "sign",
+        "finish",
+        "verify_pass",
+        "close",
+        "redo",
+        "sign",
+        "finish",
+        "verify_pass",
+        "close",
+    ],
     ["reject"],
     ["merge"],
 ]
@@ -61,7 +82,9 @@ def drive(s: Story, spec: dict) -> None:
     grid = [s.grid, s.grid2, s.other_grid][spec["grid"]]
     when = START + timedelta(minutes=spec["offset"])
     with clock.frozen(when):
-        case = s.report(grid=grid, category=s.minor if spec["category"] else s.category, source=spec["source"])
+        case = s.report(
+            grid=grid, category=s.minor if spec["category"] else s.category, source=spec["source"]
+        )
     dept = s.dept
     steps = PATHS[spec["path"]][: spec["length"]]
     if spec["void"] and (not steps or steps[-1] not in ("reject", "merge", "close", "rate", "redo")):
@@ -104,7 +127,11 @@ def assert_agree(start: date, end: date) -> None:
     qs = Case.objects.all()
     for by in [None, *selectors.BY]:
         col = selectors.BY[by] if by else None
-        got = {k: v for k, v in selectors.rollup_counters(user=None, start=start, end=end, by=by).items() if any(v.values())}
+        got = {
+            k: v
+            for k, v in selectors.rollup_counters(user=None, start=start, end=end, by=by).items()
+            if any(v.values())
+        }
         want = {}
         for k, v in direct.counters(qs, start, end, by=col).items():
             key = k if k is not None or col is None else (0 if col.endswith("_id") else "")
@@ -113,7 +140,11 @@ def assert_agree(start: date, end: date) -> None:
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(cases=history, periods=st.lists(st.tuples(st.integers(0, 12), st.integers(0, 12)), min_size=2, max_size=3), rebuild=st.booleans())
+@given(
+    cases=history,
+    periods=st.lists(st.tuples(st.integers(0, 12), st.integers(0, 12)), min_size=2, max_size=3),
+    rebuild=st.booleans(),
+)
 def test_the_rollup_always_agrees_with_a_direct_count(story, cases, periods, rebuild):
     for spec in cases:
         drive(story, spec)

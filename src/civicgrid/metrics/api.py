@@ -31,11 +31,8 @@ def _figure_fields() -> dict:
     return fields
 
 
-class FiguresOut(Schema):
-    pass
-
-
-FiguresOut = type(  # noqa: F811  (the fields come from the registry: one definition)
+# the fields come from the registry (one definition): a count is an int, a rate or an average a float or null
+FiguresOut = type(
     "FiguresOut",
     (Schema,),
     {

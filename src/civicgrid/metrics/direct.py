@@ -16,8 +16,8 @@ from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet
 from civicgrid.cases import procedures
 from civicgrid.cases.models import Case, CaseState, ExtensionRequest, ExtensionStatus
 from civicgrid.metrics.models import COUNTERS
-from civicgrid.metrics.services import sign_due
 from civicgrid.metrics.selectors import bounds
+from civicgrid.metrics.services import sign_due
 
 
 def _grouped(qs: QuerySet, by: str | None, **aggs) -> list[dict]:
@@ -64,9 +64,15 @@ def counters(qs: QuerySet[Case], start: date, end: date, by: str | None = None) 
         signed=Min("events__at", filter=Q(events__move="sign", events__at__gte=F("dispatched_at")))
     )
     for r in signed.filter(signed__isnull=False).values(
-        "signed", "dispatched_at", "category__dispatch_limit_amount", "category__dispatch_limit_unit", *([by] if by else [])
+        "signed",
+        "dispatched_at",
+        "category__dispatch_limit_amount",
+        "category__dispatch_limit_unit",
+        *([by] if by else []),
     ):
-        due = sign_due(r["dispatched_at"], r["category__dispatch_limit_amount"], r["category__dispatch_limit_unit"])
+        due = sign_due(
+            r["dispatched_at"], r["category__dispatch_limit_amount"], r["category__dispatch_limit_unit"]
+        )
         if r["signed"] <= due:
             out[r[by] if by else None]["responded"] += 1
     approved = ExtensionRequest.objects.filter(case=OuterRef("pk"), status=ExtensionStatus.APPROVED)

@@ -90,7 +90,15 @@ BY_CLOSED = "办结时间（Case.closed_at，且工单处于其办理程序的�
 for _m in (
     Metric("received", "受理数", COUNT, "件", "期内上报（新建）的工单数，不含作废", BY_CREATED, "received"),
     Metric("accepted", "立案数", COUNT, "件", "期内立案的工单数，不含作废、已合并", BY_ACCEPTED, "accepted"),
-    Metric("dispatched", "派遣数", COUNT, "件", "期内（最近一次）派遣的工单数，不含作废", BY_DISPATCHED, "dispatched"),
+    Metric(
+        "dispatched",
+        "派遣数",
+        COUNT,
+        "件",
+        "期内（最近一次）派遣的工单数，不含作废",
+        BY_DISPATCHED,
+        "dispatched",
+    ),
     Metric("done", "办结数", COUNT, "件", "期内办结（结案/已回访）的工单数", BY_CLOSED, "done"),
     Metric(
         "on_time_rate",

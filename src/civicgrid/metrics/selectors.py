@@ -21,11 +21,11 @@ from civicgrid.cases import procedures
 from civicgrid.cases.models import Category, Source
 from civicgrid.core import clock
 from civicgrid.core.errors import PermissionDenied
-from civicgrid.metrics.errors import BadQuery
 from civicgrid.metrics import registry
+from civicgrid.metrics.errors import BadQuery
 from civicgrid.metrics.models import COUNTERS, DailyRollup
 from civicgrid.places import selectors as place_selectors
-from civicgrid.places.models import Community, District, Grid, Street
+from civicgrid.places.models import Community, Grid, Street
 
 MAX_DAYS = 3660
 # --by value -> the rollup column it groups on (district and category are mapped after: 街道 → 区, 小类 → 大类)

@@ -23,9 +23,9 @@ from __future__ import annotations
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from datetime import date, datetime, timedelta
 from functools import reduce
 from operator import or_
-from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models import Max, Q
@@ -203,7 +203,8 @@ def _apply(deltas: dict) -> int:
     if not deltas:
         return 0
     params = [
-        [date.fromisoformat(day), *dims, *(c.get(k, 0) for k in COUNTERS)] for (day, dims), c in sorted(deltas.items())
+        [date.fromisoformat(day), *dims, *(c.get(k, 0) for k in COUNTERS)]
+        for (day, dims), c in sorted(deltas.items())
     ]
     days = sorted({p[0] for p in params})
     with connection.cursor() as cursor:
@@ -238,7 +239,9 @@ def _sync(case_ids: Iterable[int]) -> dict:
                 gone.append(case_id)
             else:
                 dims, days = n
-                upsert.append(CaseFact(case_id=case_id, days=days, **dict(zip(DIMENSIONS, dims, strict=True))))
+                upsert.append(
+                    CaseFact(case_id=case_id, days=days, **dict(zip(DIMENSIONS, dims, strict=True)))
+                )
         touched += _apply(deltas)
         if gone:
             CaseFact.objects.filter(case_id__in=gone).delete()
@@ -264,9 +267,7 @@ def refresh() -> dict:
         st = _state()
         max_case = Case.objects.aggregate(m=Max("pk"))["m"] or 0
         max_event = CaseEvent.objects.aggregate(m=Max("pk"))["m"] or 0
-        ids = set(
-            Case.objects.filter(pk__gt=st.last_case_id, pk__lte=max_case).values_list("pk", flat=True)
-        )
+        ids = set(Case.objects.filter(pk__gt=st.last_case_id, pk__lte=max_case).values_list("pk", flat=True))
         ids.update(
             CaseEvent.objects.filter(pk__gt=st.last_event_id, pk__lte=max_event)
             .order_by()
@@ -274,7 +275,9 @@ def refresh() -> dict:
             .distinct()
         )
         if st.updated_since is not None:
-            ids.update(Case.objects.filter(updated_at__gte=st.updated_since - LOOKBACK).values_list("pk", flat=True))
+            ids.update(
+                Case.objects.filter(updated_at__gte=st.updated_since - LOOKBACK).values_list("pk", flat=True)
+            )
         out = _sync(ids)
         st.last_case_id, st.last_event_id = max_case, max_event
         st.updated_since = started
@@ -292,7 +295,9 @@ def rebuild(*, actor=None) -> dict:
         max_event = CaseEvent.objects.aggregate(m=Max("pk"))["m"] or 0
         DailyRollup.objects.all().delete()
         CaseFact.objects.all().delete()
-        out = _sync(Case.objects.filter(pk__lte=max_case).values_list("pk", flat=True).iterator(chunk_size=BATCH))
+        out = _sync(
+            Case.objects.filter(pk__lte=max_case).values_list("pk", flat=True).iterator(chunk_size=BATCH)
+        )
         st.last_case_id, st.last_event_id = max_case, max_event
         st.updated_since = started
         st.refreshed_at = st.rebuilt_at = started

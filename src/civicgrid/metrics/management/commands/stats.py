@@ -64,7 +64,10 @@ def _fmt(metric: registry.Metric, value) -> str:
 
 def _table(data: dict) -> str:
     p = data["period"]
-    lines = [f"统计期 {p['from']} 至 {p['to']}（{p['days']} 天）" + (f"，街道 {data['street']}" if data["street"] else "")]
+    lines = [
+        f"统计期 {p['from']} 至 {p['to']}（{p['days']} 天）"
+        + (f"，街道 {data['street']}" if data["street"] else "")
+    ]
     for m in registry.all_metrics():
         lines.append(f"  {m.label}：{_fmt(m, data['totals'][m.name])}")
     for g in data["groups"]:

@@ -32,8 +32,8 @@ def _figure_fields() -> dict:
 
 
 # the fields come from the registry (one definition): a count is an int, a rate or an average a float or null
-FiguresOut = type(
-    "FiguresOut",
+StatsFiguresOut = type(
+    "StatsFiguresOut",
     (Schema,),
     {
         "__annotations__": {k: t for k, (t, _) in _figure_fields().items()},
@@ -42,39 +42,39 @@ FiguresOut = type(
 )
 
 
-class PeriodOut(Schema):
+class StatsPeriodOut(Schema):
     from_: str = Field(alias="from")
     to: str
     days: int
 
 
-class DatedFiguresOut(FiguresOut):
+class StatsDatedFiguresOut(StatsFiguresOut):
     from_: str = Field(alias="from")
     to: str
 
 
-class ChangeOut(Schema):
+class StatsChangeOut(Schema):
     mom: dict[str, float | None] = Field(description="环比：计数与平均为变化 %，比率为百分点")
     yoy: dict[str, float | None] = Field(description="同比：计数与平均为变化 %，比率为百分点")
 
 
-class GroupOut(FiguresOut):
+class StatsGroupOut(StatsFiguresOut):
     key: str
     label: str
 
 
 class StatsOut(Schema):
-    period: PeriodOut
+    period: StatsPeriodOut
     street: str | None
     by: str | None
-    totals: FiguresOut
-    previous: DatedFiguresOut
-    last_year: DatedFiguresOut
-    change: ChangeOut
-    groups: list[GroupOut]
+    totals: StatsFiguresOut
+    previous: StatsDatedFiguresOut
+    last_year: StatsDatedFiguresOut
+    change: StatsChangeOut
+    groups: list[StatsGroupOut]
 
 
-class DefinitionOut(Schema):
+class MetricDefinitionOut(Schema):
     name: str
     label: str
     kind: str
@@ -91,7 +91,7 @@ def get_stats(request, q: Query[StatsQuery]):
     return selectors.stats(user=request.auth, start=start, end=end, street_code=q.street, by=q.by)
 
 
-@router.get("/definitions", response=list[DefinitionOut], summary="指标定义")
+@router.get("/definitions", response=list[MetricDefinitionOut], summary="指标定义")
 def get_definitions(request):
     selectors.scope_q(request.auth)  # who may see figures may read their definitions
     return selectors.definitions()

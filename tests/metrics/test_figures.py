@@ -169,3 +169,16 @@ def test_bad_queries_name_their_field():
     with pytest.raises(BadQuery) as e:
         selectors.parse_by("weekday")
     assert e.value.field == "by"
+
+
+def test_the_periodic_job_keeps_the_rollup_current(story):
+    from civicgrid.core import periodic
+
+    assert periodic.REGISTRY[services.JOB_NAME].interval == services.JOB_INTERVAL
+    story.report_at((2026, 9, 1, 10, 0))
+    sept = (date(2026, 9, 1), date(2026, 9, 30))
+    assert stats(*sept)["totals"]["received"] == 0  # not yet counted: the job has not run
+    periodic.run_now(services.JOB_NAME)
+    assert stats(*sept)["totals"]["received"] == 1
+    assert periodic.run_now(services.JOB_NAME) is not None  # a round with nothing new changes nothing
+    assert stats(*sept)["totals"]["received"] == 1

@@ -196,9 +196,10 @@ def _upsert_sql() -> str:
     )
 
 
-def _apply(deltas: dict) -> int:
+def _apply(deltas: dict, *, fresh: bool = False) -> int:
     """Add ``deltas`` to the rollup: one ``INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n`` per key
-    (SQLite ≥ 3.24 and PostgreSQL alike), then drop the touched days' rows that fell to all zero."""
+    (SQLite ≥ 3.24 and PostgreSQL alike), then drop the touched days' rows that fell to all zero (``fresh``: a
+    rebuild, only additions — nothing can fall)."""
     deltas = {k: c for k, c in deltas.items() if any(c.values())}
     if not deltas:
         return 0
@@ -209,6 +210,8 @@ def _apply(deltas: dict) -> int:
     days = sorted({p[0] for p in params})
     with connection.cursor() as cursor:
         cursor.executemany(_upsert_sql(), params)
+    if fresh:
+        return len(deltas)
     touched = DailyRollup.objects.filter(day__in=days)
     if touched.filter(reduce(or_, (Q(**{f"{k}__lt": 0}) for k in COUNTERS))).exists():  # a bug: never kept
         raise RuntimeError("a rollup counter fell below zero: run `civicgrid stats rebuild`")
@@ -216,17 +219,22 @@ def _apply(deltas: dict) -> int:
     return len(deltas)
 
 
-def _sync(case_ids: Iterable[int]) -> dict:
-    """Recompute the facts of ``case_ids`` and apply what changed; returns counts."""
+def _sync(case_ids: Iterable[int], *, fresh: bool = False) -> dict:
+    """Recompute the facts of ``case_ids`` and apply what changed; returns counts (``fresh``: the facts and
+    the rollup are empty, as in a rebuild)."""
     ids = sorted(set(case_ids))
     changed = touched = 0
     for i in range(0, len(ids), BATCH):
         chunk = ids[i : i + BATCH]
         new = compute_facts(chunk)
-        old = {
-            f.case_id: (tuple(getattr(f, d) for d in DIMENSIONS), f.days)
-            for f in CaseFact.objects.filter(case_id__in=chunk)
-        }
+        old = (
+            {}
+            if fresh
+            else {
+                f.case_id: (tuple(getattr(f, d) for d in DIMENSIONS), f.days)
+                for f in CaseFact.objects.filter(case_id__in=chunk)
+            }
+        )
         deltas: dict = {}
         upsert, gone = [], []
         for case_id in chunk:
@@ -242,7 +250,7 @@ def _sync(case_ids: Iterable[int]) -> dict:
                 upsert.append(
                     CaseFact(case_id=case_id, days=days, **dict(zip(DIMENSIONS, dims, strict=True)))
                 )
-        touched += _apply(deltas)
+        touched += _apply(deltas, fresh=fresh)
         if gone:
             CaseFact.objects.filter(case_id__in=gone).delete()
         if upsert:
@@ -295,9 +303,19 @@ def rebuild(*, actor=None) -> dict:
         max_event = CaseEvent.objects.aggregate(m=Max("pk"))["m"] or 0
         DailyRollup.objects.all().delete()
         CaseFact.objects.all().delete()
-        out = _sync(
-            Case.objects.filter(pk__lte=max_case).values_list("pk", flat=True).iterator(chunk_size=BATCH)
-        )
+        out = {"cases": 0, "changed": 0, "rows": 0}
+        last = 0
+        while True:  # by id ranges: never every id in memory at once
+            ids = list(
+                Case.objects.filter(pk__gt=last, pk__lte=max_case)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:BATCH]
+            )
+            if not ids:
+                break
+            for k, v in _sync(ids, fresh=True).items():
+                out[k] += v
+            last = ids[-1]
         st.last_case_id, st.last_event_id = max_case, max_event
         st.updated_since = started
         st.refreshed_at = st.rebuilt_at = started

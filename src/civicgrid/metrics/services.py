@@ -187,12 +187,13 @@ def _deltas(old: tuple | None, new: tuple | None, out: dict) -> None:
 
 
 def _upsert_sql() -> str:
-    table = DailyRollup._meta.db_table
+    q = connection.ops.quote_name
+    table = q(DailyRollup._meta.db_table)
     cols = ["day", *DIMENSIONS, *COUNTERS]
-    adds = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in COUNTERS)
+    adds = ", ".join(f"{q(c)} = {table}.{q(c)} + excluded.{q(c)}" for c in COUNTERS)
     return (
-        f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))}) "
-        f"ON CONFLICT ({', '.join(['day', *DIMENSIONS])}) DO UPDATE SET {adds}"
+        f"INSERT INTO {table} ({', '.join(map(q, cols))}) VALUES ({', '.join(['%s'] * len(cols))}) "
+        f"ON CONFLICT ({', '.join(map(q, ['day', *DIMENSIONS]))}) DO UPDATE SET {adds}"
     )
 
 

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "civicgrid.accounts",
     "civicgrid.places",
     "civicgrid.cases",
+    "civicgrid.metrics",
     "civicgrid.intake",
     "civicgrid.open311",
     "civicgrid.notify",

@@ -13,6 +13,7 @@ api.add_router("/procedures", "civicgrid.cases.api.procedures_router")
 api.add_router("/hazards", "civicgrid.hazards.api.router")
 api.add_router("/gridwork", "civicgrid.gridwork.api.router")
 api.add_router("/triage", "civicgrid.triage.api.router")
+api.add_router("/stats", "civicgrid.metrics.api.router")
 
 admin.site.site_header = "街道网格化治理平台 · 系统管理"
 admin.site.site_title = "CivicGrid 管理"

@@ -248,6 +248,9 @@ class Tiers:
         self.qu_leader = UserFactory(
             username="qu_leader", role=Role.LEADER, street=None, district=self.district
         )
+        from civicgrid.metrics import services as metrics_services
+
+        metrics_services.refresh()  # the statistics rollup holds both 街道 (grouped by 街道/社区/网格/部门)
 
 
 @pytest.fixture
@@ -424,6 +427,11 @@ def test_street_people_never_see_the_other_street_anywhere(tiers, client):
             "/cases/export.xlsx",
             f"/cases/?grid={b.grid.pk}",
             f"/api/v1/cases?department={b.dept.pk}",
+            *(
+                f"/api/v1/stats/?from=2020-01-01&by={by}"
+                for by in ("street", "community", "grid", "department")
+            ),
+            f"/api/v1/stats/?street={b.street.code}",
         ):
             response = client.get(url)
             assert response.status_code < 500 and not _leaks(response, b), (role, url)
@@ -445,6 +453,7 @@ def test_a_street_desk_still_sees_its_own_street(tiers, client):
     assert a.case.number in _text(client.get("/cases/export.xlsx"))
     assert a.case.number in _text(client.get("/api/v1/cases"))
     assert a.dept.name in _text(client.get("/api/v1/accounts/departments"))
+    assert a.community.name in _text(client.get("/api/v1/stats/?from=2020-01-01&by=community"))
     # the 安全隐患 ledger, its Excel, the inspection, the 四色地图 and the register of A
     assert a.hazard.number in _text(client.get("/hazards/"))
     assert a.hazard.number in _text(client.get("/hazards/export.xlsx"))

@@ -21,6 +21,14 @@ from civicgrid.core.validation import Id, Text
 from civicgrid.disputes import metrics, selectors, services
 from civicgrid.disputes.models import DisputeSource
 
+try:  # django-ninja >= 1.5
+    from ninja import Status
+except ImportError:  # pragma: no cover - older ninja takes a (status, body) tuple
+
+    def Status(status_code, value):  # noqa: N802
+        return status_code, value
+
+
 router = Router(tags=["矛盾纠纷"])
 
 SourceIn = Literal["screening", "application", "police", "case", "court"]
@@ -72,6 +80,7 @@ class DisputeOut(Schema):
     fulfilment: str
     followup_on: date | None
     followup_result: str
+    agreement_terms: str
     description: str
     community: str | None
     due_at: str | None = Field(None, description="当前环节（调解期限/回访时限）到期时间")
@@ -81,6 +90,11 @@ class DisputeOut(Schema):
 
 def _out(user, d, *, sessions: bool = False) -> dict:
     c = d.case
+    people = list(d.parties.all())
+
+    def text(value: str) -> str:
+        return selectors.text_view(user, value, people)
+
     return {
         "id": c.pk,
         "number": c.number,
@@ -101,13 +115,15 @@ def _out(user, d, *, sessions: bool = False) -> dict:
         "agreement_no": d.agreement_no,
         "fulfilment": d.fulfilment,
         "followup_on": d.followup_on,
-        "followup_result": d.followup_result,
-        "description": c.description,
+        "followup_result": text(d.followup_result),
+        "agreement_terms": text(d.agreement_terms),
+        "description": text(c.description),
         "community": c.community.name if c.community_id else None,
         "due_at": clock.to_local(c.due_at).isoformat() if c.due_at and c.stage else None,
-        "parties": [selectors.party_view(user, p) for p in d.parties.all()],
+        "parties": [selectors.party_view(user, p) for p in people],
         "sessions": [
-            {"id": s.pk, "held_on": s.held_on, "mediators": s.mediators, "notes": s.notes} for s in d.sessions.all()
+            {"id": s.pk, "held_on": s.held_on, "mediators": s.mediators, "notes": text(s.notes)}
+            for s in d.sessions.all()
         ]
         if sessions
         else [],
@@ -197,7 +213,7 @@ def create_dispute(request, body: DisputeIn):
         parties=[services.PartyIn(p.role, p.name, p.phone, p.address) for p in body.parties],
         idempotency_key=body.idempotency_key,
     )
-    return 201, _out(user, selectors.get_dispute(user=user, pk=case.pk), sessions=True)
+    return Status(201, _out(user, selectors.get_dispute(user=user, pk=case.pk), sessions=True))
 
 
 @router.post("/{int:pk}/parties", response={201: PartyOut}, summary="添加当事人")
@@ -207,7 +223,7 @@ def create_party(request, pk: int, body: PartyIn):
     party = services.add_party(
         actor=user, case=d.case, party=services.PartyIn(body.role, body.name, body.phone, body.address)
     )
-    return 201, selectors.party_view(user, party)
+    return Status(201, selectors.party_view(user, party))
 
 
 class SessionIn(Schema):
@@ -223,6 +239,6 @@ def create_session(request, pk: int, body: SessionIn):
     s = services.record_session(
         actor=user, case=d.case, held_on=body.held_on, mediators=body.mediators, notes=body.notes
     )
-    return 201, {"id": s.pk, "held_on": s.held_on, "mediators": s.mediators, "notes": s.notes}
+    return Status(201, {"id": s.pk, "held_on": s.held_on, "mediators": s.mediators, "notes": s.notes})
 
 

@@ -26,6 +26,13 @@ def _phones(d, full: bool) -> str:
     return "、".join(phones if full else [case_selectors.mask_phone(p) for p in phones])
 
 
+_SCRUB = case_selectors.PublicText()
+
+
+def _scrub(d) -> str:
+    return _SCRUB(d.case.description, names=[p.name for p in d.parties.all()])
+
+
 def columns(full: bool) -> list:
     return [
         ("编号", 18, lambda d: d.case.number),
@@ -36,7 +43,7 @@ def columns(full: bool) -> list:
         ("纠纷类型", 10, lambda d: d.dispute_type.name),
         ("社区", 12, lambda d: d.case.community.name if d.case.community_id else ""),
         ("网格", 14, lambda d: d.case.grid.name if d.case.grid_id else ""),
-        ("纠纷简要情况", 40, lambda d: d.case.description),
+        ("纠纷简要情况", 40, lambda d: d.case.description if full else _scrub(d)),
         ("申请人", 14, lambda d: _names(d, PartyRole.APPLICANT, full)),
         ("被申请人", 14, lambda d: _names(d, PartyRole.RESPONDENT, full)),
         ("联系电话", 16, lambda d: _phones(d, full)),

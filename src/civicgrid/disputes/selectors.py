@@ -45,6 +45,17 @@ def party_view(user, party: Party) -> dict:
     }
 
 
+_SCRUB = case_selectors.PublicText()
+
+
+def text_view(user, text: str, parties) -> str:
+    """Free text of a dispute (简要情况, 协议内容, 调解情况) as ``user`` may see it: for everyone but the 调解 desk
+    the parties' names, phone and ID numbers in it are masked like the parties themselves."""
+    if sees_parties(user):
+        return text or ""
+    return _SCRUB(text, names=[p.name for p in parties])
+
+
 def types() -> QuerySet[DisputeType]:
     return DisputeType.objects.filter(is_active=True)
 

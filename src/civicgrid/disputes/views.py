@@ -72,6 +72,7 @@ def ledger(request):
     full = selectors.sees_parties(request.user)
     for d in page.object_list:
         d.party_views = [selectors.party_view(request.user, p) for p in d.parties.all()]
+        d.description_view = selectors.text_view(request.user, d.case.description, d.parties.all())
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -182,7 +183,13 @@ def _detail_page(request, d, *, bound=None, session_form=None, party_form=None, 
     except PermissionDenied:
         pass
     scans = [a for a in case_selectors.case_attachments(user=user, case=case)]
+    people = list(d.parties.all())
+    sessions = list(d.sessions.all())
+    for s in sessions:
+        s.notes_view = selectors.text_view(user, s.notes, people)
     timeline = list(case_selectors.timeline(user=user, case=case))
+    for e in timeline:
+        e.note_view = selectors.text_view(user, e.note, people)
     labels = case_workflow.timeline_labels(timeline, PROCEDURE)
     for e, label in zip(timeline, labels, strict=True):
         e.move_label = label
@@ -193,8 +200,11 @@ def _detail_page(request, d, *, bound=None, session_form=None, party_form=None, 
         {
             "d": d,
             "case": case,
-            "parties": [selectors.party_view(user, p) for p in d.parties.all()],
-            "sessions": list(d.sessions.all()),
+            "parties": [selectors.party_view(user, p) for p in people],
+            "sessions": sessions,
+            "description": selectors.text_view(user, case.description, people),
+            "terms": selectors.text_view(user, d.agreement_terms, people),
+            "followup_result": selectors.text_view(user, d.followup_result, people),
             "actions": _actions(request, d, bound),
             "mediator": mediator,
             "can_session": mediator and case.state == "mediating",
@@ -299,10 +309,17 @@ def agreement_docx(request, pk: int):
     return response
 
 
+def _date(value: str) -> date | None:
+    try:
+        return parse_date(value or "")
+    except ValueError:  # well-formed but impossible (2026-13-45)
+        return None
+
+
 def _period(request) -> tuple[date, date]:
     today = clock.local_now().date()
-    start = parse_date(request.GET.get("start") or "") or today.replace(month=1, day=1)
-    end = parse_date(request.GET.get("end") or "") or today
+    start = _date(request.GET.get("start", "")) or today.replace(month=1, day=1)
+    end = _date(request.GET.get("end", "")) or today
     if end < start:
         start, end = end, start
     if (end - start).days > 3660:

@@ -20,6 +20,8 @@ EXPECTED = {
         "nav-import",
         "nav-placements",
         "nav-hazards",
+        "nav-disputes",
+        "nav-data-import",  # the generic import wizard: the 矛盾纠纷台账 import
         "nav-bell",
     },
     Role.SHIFT_LEADER: {
@@ -30,9 +32,19 @@ EXPECTED = {
         "nav-import",
         "nav-placements",
         "nav-hazards",
+        "nav-disputes",
+        "nav-data-import",
         "nav-bell",
     },
-    Role.GRID_WORKER: {"nav-inbox", "nav-cases", "nav-new-case", "nav-field", "nav-hazards", "nav-bell"},
+    Role.GRID_WORKER: {
+        "nav-inbox",
+        "nav-cases",
+        "nav-new-case",
+        "nav-field",
+        "nav-hazards",
+        "nav-disputes",
+        "nav-bell",
+    },
     Role.DEPT_HANDLER: {"nav-inbox", "nav-cases", "nav-hazards", "nav-bell"},
     Role.AUDIT_ADMIN: set(),
 }

@@ -155,10 +155,10 @@ def get_figures(request, start: date | None = None, end: date | None = None) -> 
     return metrics.figures(user=user, start=start, end=end).as_dict()
 
 
-@router.get("/{int:pk}", response=DisputeOut, summary="纠纷详情")
-def get_dispute(request, pk: int):
+@router.get("/{int:dispute_id}", response=DisputeOut, summary="纠纷详情")
+def get_dispute(request, dispute_id: int):
     user = _user(request)
-    return _out(user, selectors.get_dispute(user=user, pk=pk), sessions=True)
+    return _out(user, selectors.get_dispute(user=user, pk=dispute_id), sessions=True)
 
 
 class PartyIn(Schema):
@@ -216,10 +216,10 @@ def create_dispute(request, body: DisputeIn):
     return Status(201, _out(user, selectors.get_dispute(user=user, pk=case.pk), sessions=True))
 
 
-@router.post("/{int:pk}/parties", response={201: PartyOut}, summary="添加当事人")
-def create_party(request, pk: int, body: PartyIn):
+@router.post("/{int:dispute_id}/parties", response={201: PartyOut}, summary="添加当事人")
+def create_party(request, dispute_id: int, body: PartyIn):
     user = _user(request)
-    d = selectors.get_dispute(user=user, pk=pk)
+    d = selectors.get_dispute(user=user, pk=dispute_id)
     party = services.add_party(
         actor=user, case=d.case, party=services.PartyIn(body.role, body.name, body.phone, body.address)
     )
@@ -232,10 +232,10 @@ class SessionIn(Schema):
     notes: Text = Field(..., max_length=5000)
 
 
-@router.post("/{int:pk}/sessions", response={201: SessionOut}, summary="登记调解记录")
-def create_session(request, pk: int, body: SessionIn):
+@router.post("/{int:dispute_id}/sessions", response={201: SessionOut}, summary="登记调解记录")
+def create_session(request, dispute_id: int, body: SessionIn):
     user = _user(request)
-    d = selectors.get_dispute(user=user, pk=pk)
+    d = selectors.get_dispute(user=user, pk=dispute_id)
     s = services.record_session(
         actor=user, case=d.case, held_on=body.held_on, mediators=body.mediators, notes=body.notes
     )

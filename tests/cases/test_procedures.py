@@ -110,8 +110,13 @@ def test_the_registry_refuses_a_broken_table():
     )
     with pytest.raises(ImproperlyConfigured, match="rename it"):
         procedures.register(reuse)
-    # the standard one, the 安全隐患 app's (civicgrid.hazards) and this test's
-    assert [p.code for p in procedures.all_procedures()] == [procedures.DEFAULT_CODE, "hazard", "dispute", CODE]
+    # the standard one, the 安全隐患 and 矛盾纠纷 apps' (civicgrid.hazards, civicgrid.disputes) and this test's
+    assert [p.code for p in procedures.all_procedures()] == [
+        procedures.DEFAULT_CODE,
+        "hazard",
+        "dispute",
+        CODE,
+    ]
 
 
 # --- the whole story, with its deadlines -----------------------------------------------------------------

@@ -41,7 +41,9 @@ def test_the_demo_street_gets_a_year_of_disputes(client):
         if c.state == "closed" and d.outcome == "success":
             assert d.followup_on >= d.ended_on >= d.received_on and d.fulfilment and d.agreement_no
     today = clock.local_now().date()
-    f = metrics.figures(user=User.objects.get(username="dispatcher"), start=today - timedelta(days=90), end=today)
+    f = metrics.figures(
+        user=User.objects.get(username="dispatcher"), start=today - timedelta(days=90), end=today
+    )
     assert f.total.received == info["disputes"] and f.total.success_rate >= 80
     # the pages read a set-based one and an engine one alike
     client.force_login(User.objects.get(username="dispatcher"))

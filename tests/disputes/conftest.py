@@ -20,16 +20,26 @@ class DisputeWorld(World):
         super().__init__()
         self.street = self.community.street
         self.types = {t.code: t for t in DisputeType.objects.all()}
-        self.street_org = MediationOrg.objects.create(name="示范街道人民调解委员会", street=self.street, kind=OrgKind.STREET)
-        self.community_org = MediationOrg.objects.create(
-            name="示范社区人民调解委员会", street=self.street, community=self.community, kind=OrgKind.COMMUNITY
+        self.street_org = MediationOrg.objects.create(
+            name="示范街道人民调解委员会", street=self.street, kind=OrgKind.STREET
         )
-        self.studio = MediationOrg.objects.create(name="老娘舅工作室", street=self.street, kind=OrgKind.STUDIO)
+        self.community_org = MediationOrg.objects.create(
+            name="示范社区人民调解委员会",
+            street=self.street,
+            community=self.community,
+            kind=OrgKind.COMMUNITY,
+        )
+        self.studio = MediationOrg.objects.create(
+            name="老娘舅工作室", street=self.street, kind=OrgKind.STUDIO
+        )
 
     def register(self, *, actor=None, source="application", type_code="neighbour", org=None, **kw):
         parties = kw.pop(
             "parties",
-            [PartyIn("applicant", "张建国", "13812345678", "示范路1号"), PartyIn("respondent", "李秀英", "13987654321")],
+            [
+                PartyIn("applicant", "张建国", "13812345678", "示范路1号"),
+                PartyIn("respondent", "李秀英", "13987654321"),
+            ],
         )
         return services.register_dispute(
             actor=actor or self.dispatcher,
@@ -59,7 +69,9 @@ class DisputeWorld(World):
         if outcome in ("settle", "settle_fail"):
             self.session(case, actor=actor)
         if outcome == "settle":
-            case = self.move(case, "settle", actor, detail={"agreement_terms": "李秀英赔偿张建国维修费 3000 元"})
+            case = self.move(
+                case, "settle", actor, detail={"agreement_terms": "李秀英赔偿张建国维修费 3000 元"}
+            )
         elif outcome == "settle_fail":
             case = self.move(case, "settle_fail", actor, reason="双方差距过大")
         elif outcome == "terminate":

@@ -109,8 +109,15 @@ def test_import_rows_become_disputes_at_their_dates_and_twice_imports_nothing_tw
     assert set(by_no) == {"TJ-2026-001", "TJ-2026-002", "TJ-2026-003", "TJ-2026-004"}
     one = by_no["TJ-2026-001"]
     assert one.case.state == "closed" and one.outcome == "success" and one.fulfilment == "full"
-    assert (one.received_on, one.ended_on, one.followup_on) == (date(2026, 3, 2), date(2026, 3, 9), date(2026, 4, 1))
-    assert [p.name for p in one.parties.all()] == ["张三", "李四"] and one.parties.first().phone == "13800001111"
+    assert (one.received_on, one.ended_on, one.followup_on) == (
+        date(2026, 3, 2),
+        date(2026, 3, 9),
+        date(2026, 4, 1),
+    )
+    assert [p.name for p in one.parties.all()] == [
+        "张三",
+        "李四",
+    ] and one.parties.first().phone == "13800001111"
     assert one.sessions.get().mediators == "王调解"
     assert one.case.created_at.date() == date(2026, 3, 2)
     two = by_no["TJ-2026-002"]

@@ -98,6 +98,14 @@ def test_the_whole_year_and_an_empty_period(march):
 
 def test_the_figures_count_only_what_the_user_sees(march):
     # another community's 社区工作人员 sees none of these disputes; the 网格员 of the grid sees them all
-    assert metrics.figures(user=march.other_staff, start=date(2026, 3, 1), end=date(2026, 3, 31)).total.received == 0
-    assert metrics.figures(user=march.grid_worker, start=date(2026, 3, 1), end=date(2026, 3, 31)).total.received == 5
-    assert metrics.figures(user=march.handler, start=date(2026, 3, 1), end=date(2026, 3, 31)).total.received == 0
+    assert (
+        metrics.figures(user=march.other_staff, start=date(2026, 3, 1), end=date(2026, 3, 31)).total.received
+        == 0
+    )
+    assert (
+        metrics.figures(user=march.grid_worker, start=date(2026, 3, 1), end=date(2026, 3, 31)).total.received
+        == 5
+    )
+    assert (
+        metrics.figures(user=march.handler, start=date(2026, 3, 1), end=date(2026, 3, 31)).total.received == 0
+    )

@@ -37,7 +37,11 @@ def test_a_police_transfer_needs_the_station_and_the_incident_number(dw):
     assert not Case.objects.filter(procedure="dispute").exists()
     case = dw.register(source="police", police_station="示范派出所", police_ref="JQ20261101001")
     d = case.dispute_detail
-    assert (d.police_station, d.police_ref, case.source_ref) == ("示范派出所", "JQ20261101001", "JQ20261101001")
+    assert (d.police_station, d.police_ref, case.source_ref) == (
+        "示范派出所",
+        "JQ20261101001",
+        "JQ20261101001",
+    )
 
 
 def test_a_grid_case_dispute_links_the_case_it_came_from(dw):

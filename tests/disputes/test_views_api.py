@@ -62,10 +62,14 @@ def test_the_desk_registers_a_police_transfer_and_mediates_it_on_the_detail_page
     r = client.post(f"/disputes/{case.pk}/", {"move": "settle", "settle-version": 2,
                                               "settle-agreement_terms": "赔偿 3000 元"})  # fmt: skip
     assert r.status_code == 409 and "请先登记至少一次调解记录" in r.content.decode()
-    r = client.post(f"/disputes/{case.pk}/sessions/", {"held_on": "2000-01-01", "mediators": "王调解", "notes": "x"})
+    r = client.post(
+        f"/disputes/{case.pk}/sessions/", {"held_on": "2000-01-01", "mediators": "王调解", "notes": "x"}
+    )
     assert r.status_code == 422 and "调解日期须在受理日期与今天之间" in r.content.decode()
     today = DisputeDetail.objects.get(case=case).received_on.isoformat()
-    r = client.post(f"/disputes/{case.pk}/sessions/", {"held_on": today, "mediators": "王调解", "notes": "面对面调解"})
+    r = client.post(
+        f"/disputes/{case.pk}/sessions/", {"held_on": today, "mediators": "王调解", "notes": "面对面调解"}
+    )
     assert r.status_code == 302 and MediationSession.objects.count() == 1
     r = client.post(f"/disputes/{case.pk}/", {"move": "settle", "settle-version": 2,
                                               "settle-agreement_terms": "李秀英赔偿张建国 3000 元"})  # fmt: skip
@@ -79,6 +83,9 @@ def test_the_desk_registers_a_police_transfer_and_mediates_it_on_the_detail_page
     assert "人民调解协议书" in text and "申请人：张建国，联系电话 13812345678" in text
     assert "李秀英赔偿张建国 3000 元" in text and "王调解" in text and "老娘舅工作室" in text
     assert "{{" not in text
+    from civicgrid.core.models import AuditLog
+
+    assert AuditLog.objects.filter(action="disputes.agreement.generate", object_id=str(case.pk)).exists()
     # the signed scan through the attachment mechanism, then 回访 and 结案
     r = client.post(f"/disputes/{case.pk}/", {"move": "upload_agreement", "upload_agreement-version": 3,
                     "upload_agreement-attachments": SimpleUploadedFile("signed.png", photo()[1], "image/png")})  # fmt: skip
@@ -141,7 +148,9 @@ def test_parties_are_masked_except_for_the_mediator_desk(dw, client, api_client)
 
 def test_the_excel_is_the_report_layout_with_a_totals_row(dw, client):
     dw.mediate(amount="1000")
-    dw.mediate(outcome="settle_fail", source="police", police_station="示范派出所", police_ref="JQ1", amount="500.5")
+    dw.mediate(
+        outcome="settle_fail", source="police", police_station="示范派出所", police_ref="JQ1", amount="500.5"
+    )
     dw.register()
     client.force_login(dw.dispatcher)
     r = client.get("/disputes/export.xlsx")
@@ -209,7 +218,9 @@ def test_the_api_registers_and_the_generated_endpoints_drive_the_dispute(dw, api
     # the procedure's generated endpoints
     moves = {m["name"] for m in api.get(f"/cases/{pk}").json()["allowed_moves"]}
     assert moves == {"admit", "terminate"}
-    r = api_client.login(dw.grid_worker).post(f"/cases/{pk}/admit", {"version": 1, "amount": 30, "unit": "natural_days"})
+    r = api_client.login(dw.grid_worker).post(
+        f"/cases/{pk}/admit", {"version": 1, "amount": 30, "unit": "natural_days"}
+    )
     assert r.status_code == 403
     api = api_client.login(dw.dispatcher)
     r = api.post(f"/cases/{pk}/admit", {"version": 1, "amount": 30, "unit": "natural_days"})
@@ -219,9 +230,13 @@ def test_the_api_registers_and_the_generated_endpoints_drive_the_dispute(dw, api
     r = api.post(f"/disputes/{pk}/sessions", {"held_on": "2099-01-01", "mediators": "王", "notes": "x"})
     assert r.status_code == 422 and r.json()["field"] == "held_on"
     today = DisputeDetail.objects.get(case_id=pk).received_on.isoformat()
-    r = api.post(f"/disputes/{pk}/sessions", {"held_on": today, "mediators": "王调解", "notes": "约谈用人单位"})
+    r = api.post(
+        f"/disputes/{pk}/sessions", {"held_on": today, "mediators": "王调解", "notes": "约谈用人单位"}
+    )
     assert r.status_code == 201
-    r = api.post(f"/disputes/{pk}/parties", {"role": "respondent", "name": "某建筑公司", "phone": "0571-88886666"})
+    r = api.post(
+        f"/disputes/{pk}/parties", {"role": "respondent", "name": "某建筑公司", "phone": "0571-88886666"}
+    )
     assert r.status_code == 201
     r = api.post(f"/cases/{pk}/settle", {"version": 2})
     assert r.status_code == 422 and r.json()["field"] == "agreement_terms"

@@ -4,7 +4,7 @@ demo case) and 法院委派; mediated by the 街道调委会, the community's �
 sessions; ~96% 调解成功 (the rest 不成功 or 终止), followed by 履行 and 回访 and 结案; the recent ones still 调解中.
 
 The disputes of the last :data:`LIVE_DAYS` days go through the services and the engine with the clock frozen at
-each step (about 40, ~2 s); the older ones, whose whole life lies in the past, are written set-based (cases with
+each step (about a dozen); the older ones, whose whole life lies in the past, are written set-based (cases with
 numbers from the day counters, their timeline entries, detail records, parties and sessions: about 250 in well
 under a second) with the same states, dates and outcomes the engine would have given them.
 """
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
 DAYS = 365
-LIVE_DAYS = 21  # the last weeks through the engine; everything older finished long ago: written set-based
+LIVE_DAYS = 14  # the last weeks through the engine; everything older finished long ago: written set-based
 PER_DAY = 0.85  # disputes per day on average
 SOURCES = [("screening", 35), ("application", 30), ("police", 20), ("case", 10), ("court", 5)]
 TYPES = [("neighbour", 25), ("family", 15), ("property", 15), ("labour", 10), ("land_house", 8), ("consumer", 8),
@@ -122,13 +122,24 @@ def load_disputes(
                 grid = rng.choice(grids)
                 source, code = _pick(rng, SOURCES), _pick(rng, TYPES)
                 roll = rng.random()
-                org = studio if roll < 0.15 else (street_org if roll < 0.45 else community_org[grid.community_id])
-                mediator = staff.community_staff.get(grid.community_id) if org is community_org.get(grid.community_id) else None
+                org = (
+                    studio
+                    if roll < 0.15
+                    else (street_org if roll < 0.45 else community_org[grid.community_id])
+                )
+                mediator = (
+                    staff.community_staff.get(grid.community_id)
+                    if org is community_org.get(grid.community_id)
+                    else None
+                )
                 mediator = mediator or desk
                 at = _at(day, rng.uniform(8.5, 17), tz)
                 extra = {}
                 if source == "police":
-                    extra = {"police_station": rng.choice(STATIONS), "police_ref": f"JQ{day:%Y%m%d}{rng.randint(1, 999):03d}"}
+                    extra = {
+                        "police_station": rng.choice(STATIONS),
+                        "police_ref": f"JQ{day:%Y%m%d}{rng.randint(1, 999):03d}",
+                    }
                 elif source == "court":
                     extra = {"court_name": "示范区人民法院"}
                 elif source == "case":
@@ -141,7 +152,9 @@ def load_disputes(
                 low_high = AMOUNTS.get(code)
                 amount = rng.randrange(*low_high, 100) if low_high and rng.random() < 0.7 else None
                 parties = [services.PartyIn("applicant", _name(rng), _phone(rng))]
-                parties.append(services.PartyIn("respondent", _name(rng), _phone(rng) if rng.random() < 0.8 else ""))
+                parties.append(
+                    services.PartyIn("respondent", _name(rng), _phone(rng) if rng.random() < 0.8 else "")
+                )
                 if rng.random() < 0.1:
                     parties.append(services.PartyIn("third", _name(rng)))
                 story = rng.choice(STORIES[code])
@@ -181,7 +194,14 @@ class _Spec:
     """One older dispute and its whole life, decided up front (the set-based path)."""
 
     def __init__(self, grid, source, code, org, mediator, at, extra, amount, parties, description, rng):
-        self.grid, self.source, self.code, self.org, self.mediator, self.at = grid, source, code, org, mediator, at
+        self.grid, self.source, self.code, self.org, self.mediator, self.at = (
+            grid,
+            source,
+            code,
+            org,
+            mediator,
+            at,
+        )
         self.extra, self.amount, self.parties, self.description = extra, amount, parties, description
         self.outcome = _pick(rng, OUTCOMES)
         self.early_stop = self.outcome == "terminate" and rng.random() < 0.5
@@ -204,13 +224,21 @@ class _Spec:
             self.session_gaps = [g * k for g in self.session_gaps]
 
 
-FOLLOWUP = {"full": "已按协议履行，双方满意", "partial": "已部分履行，督促继续履行", "none": "尚未履行，已告知可申请司法确认"}
+FOLLOWUP = {
+    "full": "已按协议履行，双方满意",
+    "partial": "已部分履行，督促继续履行",
+    "none": "尚未履行，已告知可申请司法确认",
+}
 SESSION_NOTES = ["召集双方当事人面对面调解，释法明理", "分别做双方工作，缩小分歧", "现场查看并听取双方意见"]
 
 
 def _terms(parties, amount) -> str:
     a, b = parties[0].name, parties[1].name
-    terms = f"{b}一次性支付{a}{amount}元，于协议签订后十日内付清" if amount else f"{b}向{a}赔礼道歉，双方今后互谅互让"
+    terms = (
+        f"{b}一次性支付{a}{amount}元，于协议签订后十日内付清"
+        if amount
+        else f"{b}向{a}赔礼道歉，双方今后互谅互让"
+    )
     return terms + "；双方就此事再无其他争议。"
 
 
@@ -236,7 +264,9 @@ def _bulk(specs: list[_Spec], types: dict, street) -> list[str]:
         sessions, outcome, ended = [], "", None
         if s.early_stop:
             t += s.session_gaps[0]
-            events.append(("terminate", "mediating", "terminated", t, "申请人撤回调解申请", {"outcome": "terminated"}))
+            events.append(
+                ("terminate", "mediating", "terminated", t, "申请人撤回调解申请", {"outcome": "terminated"})
+            )
             outcome, ended = "terminated", t
         else:
             for i, gap in enumerate(s.session_gaps):
@@ -368,7 +398,9 @@ def _life(case, rng, at, mediator, move, services, parties, amount) -> str:
         return "open"
     t += timedelta(days=rng.uniform(10, 30))
     fulfil = _pick(rng, FULFIL)
-    case = move(case, "revisit", mediator, t, detail={"fulfilment": fulfil, "followup_result": FOLLOWUP[fulfil]})
+    case = move(
+        case, "revisit", mediator, t, detail={"fulfilment": fulfil, "followup_result": FOLLOWUP[fulfil]}
+    )
     if case is not None:
         move(case, "conclude", mediator, t + timedelta(hours=rng.uniform(1, 48)), note="结案归档")
     return "success"

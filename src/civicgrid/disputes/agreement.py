@@ -40,7 +40,9 @@ def context(detail) -> dict[str, str]:
     """The placeholder values of ``detail``'s 协议书 (parties in full: only the 调解 desk may generate it)."""
     parties = list(detail.parties.all())
     sessions = list(detail.sessions.all())
-    mediators = "、".join(dict.fromkeys(n for s in sessions for n in re.split(r"[、，,\s]+", s.mediators) if n))
+    mediators = "、".join(
+        dict.fromkeys(n for s in sessions for n in re.split(r"[、，,\s]+", s.mediators) if n)
+    )
     day = detail.ended_on or clock.local_now().date()
     lines = []
     for p in parties:

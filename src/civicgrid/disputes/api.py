@@ -196,7 +196,9 @@ def create_dispute(request, body: DisputeIn):
     if body.source == DisputeSource.CASE and body.linked_case:
         linked = selectors.linkable_case(user=user, number=body.linked_case)
         if linked is None:
-            raise ValidationFailed("关联工单不存在或无权查看", field="linked_case", code="dispute_linked_case_required")
+            raise ValidationFailed(
+                "关联工单不存在或无权查看", field="linked_case", code="dispute_linked_case_required"
+            )
     case = services.register_dispute(
         actor=user,
         source=body.source,
@@ -240,5 +242,3 @@ def create_session(request, dispute_id: int, body: SessionIn):
         actor=user, case=d.case, held_on=body.held_on, mediators=body.mediators, notes=body.notes
     )
     return Status(201, {"id": s.pk, "held_on": s.held_on, "mediators": s.mediators, "notes": s.notes})
-
-

@@ -80,7 +80,9 @@ def write_ledger_xlsx(rows, *, full: bool) -> tuple:
     totals[headers.index("纠纷来源")] = f"警调衔接 {police}"
     totals[headers.index("涉及金额（元）")] = amount
     totals[headers.index("调解结果")] = f"成功 {success}/{ended}"
-    totals[headers.index("调解终结日期")] = f"成功率 {round(100 * success / ended, 1)}%" if ended else "成功率 —"
+    totals[headers.index("调解终结日期")] = (
+        f"成功率 {round(100 * success / ended, 1)}%" if ended else "成功率 —"
+    )
     sheet.append(totals)
     fh = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115  (the response closes it)
     sheet.save(fh)

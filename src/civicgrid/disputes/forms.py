@@ -24,7 +24,9 @@ class RegisterForm(BootstrapMixin, forms.Form):
     grid = forms.TypedChoiceField(label="发生网格", coerce=int, empty_value=None)
     address = forms.CharField(label="发生地点", max_length=200, required=False)
     amount = forms.CharField(label="涉及金额（元）", max_length=20, required=False)
-    description = forms.CharField(label="纠纷简要情况", max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
+    description = forms.CharField(
+        label="纠纷简要情况", max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
+    )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=100)
 
     def __init__(self, *args, user=None, **kwargs):
@@ -46,7 +48,9 @@ class RegisterForm(BootstrapMixin, forms.Form):
         self._style()
 
     def party_rows(self):
-        return [(role.label, self[f"party{i}_name"], self[f"party{i}_phone"]) for i, role in enumerate(PARTY_ROWS)]
+        return [
+            (role.label, self[f"party{i}_name"], self[f"party{i}_phone"]) for i, role in enumerate(PARTY_ROWS)
+        ]
 
     def parties(self):
         from civicgrid.disputes.services import PartyIn
@@ -59,7 +63,9 @@ class RegisterForm(BootstrapMixin, forms.Form):
 
 
 class SessionForm(BootstrapMixin, forms.Form):
-    held_on = forms.DateField(label="调解日期", widget=forms.DateInput(attrs={"type": "date"}))
+    held_on = forms.DateField(
+        label="调解日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     mediators = forms.CharField(label="调解员", max_length=100)
     notes = forms.CharField(label="调解情况", max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
 

@@ -62,7 +62,9 @@ def _amount(value):
 
 
 FIELDS = (
-    text_field("ledger_no", "编号", ("台账编号", "序号编号", "案件编号", "纠纷编号"), required=True, max_length=40),
+    text_field(
+        "ledger_no", "编号", ("台账编号", "序号编号", "案件编号", "纠纷编号"), required=True, max_length=40
+    ),
     date_field("received_on", "受理日期", ("登记日期", "受理时间"), required=True),
     choice_field("source", "纠纷来源", SOURCES, ("来源",), required=True),
     text_field("police_station", "移交派出所", ("派出所",), max_length=60),
@@ -72,7 +74,9 @@ FIELDS = (
     text_field("dispute_type", "纠纷类型", ("类型", "纠纷类别"), required=True, max_length=50),
     text_field("community", "社区", ("所属社区",), max_length=50),
     text_field("grid", "网格", ("所属网格",), max_length=50),
-    text_field("description", "纠纷简要情况", ("简要情况", "纠纷情况", "主要事实"), required=True, max_length=5000),
+    text_field(
+        "description", "纠纷简要情况", ("简要情况", "纠纷情况", "主要事实"), required=True, max_length=5000
+    ),
     text_field("applicant", "申请人", ("当事人", "申请人姓名"), required=True, max_length=200),
     text_field("respondent", "被申请人", ("对方当事人",), max_length=200),
     text_field("phone", "联系电话", ("申请人电话", "电话"), max_length=60),
@@ -108,7 +112,9 @@ def _clean(number: int, values: dict) -> dict:
         raise RowError(f"纠纷类型「{values['dispute_type']}」不在纠纷类型表中（可用：{names}）")
     if not MediationOrg.objects.filter(name=values["org"], is_active=True).exists():
         raise RowError(f"调解组织「{values['org']}」不存在（请先在后台「调解组织」中添加）")
-    if values["source"] == DisputeSource.POLICE and not (values.get("police_station") and values.get("police_ref")):
+    if values["source"] == DisputeSource.POLICE and not (
+        values.get("police_station") and values.get("police_ref")
+    ):
         raise RowError("警调衔接须填写移交派出所和警情号")
     if values["source"] == DisputeSource.COURT and not values.get("court_name"):
         raise RowError("法院委派须填写委派法院")
@@ -164,7 +170,6 @@ def _grid(actor, values):
     if grid is None:
         raise RowError("请填写纠纷发生的社区或网格（须在您的辖区内）")
     return grid
-
 
 
 def _apply(values: dict, ctx: ApplyContext) -> int:
@@ -248,7 +253,9 @@ def _drive(case, values: dict, actor, now: datetime) -> None:
         fulfilment, follow = values.get("fulfilment"), values.get("followup_on")
         if follow:
             result = values.get("followup_result") or "已回访"
-            move("revisit", _at(follow, 15, now), detail={"fulfilment": fulfilment, "followup_result": result})
+            move(
+                "revisit", _at(follow, 15, now), detail={"fulfilment": fulfilment, "followup_result": result}
+            )
             move("conclude", _at(follow, 16, now))
         elif fulfilment:
             move("record_fulfilment", _at(ended, 16.5, now), detail={"fulfilment": fulfilment})

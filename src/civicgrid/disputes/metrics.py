@@ -108,7 +108,11 @@ def figures(*, user, start: date, end: date) -> Figures:
     ended = details.filter(ended_on__gte=start, ended_on__lte=end).exclude(outcome="")
     out.total.received = received.count()
     agg = ended.aggregate(**_OUTCOME_COUNTS)
-    out.total.success, out.total.failed, out.total.terminated = agg["success"], agg["failed"], agg["terminated"]
+    out.total.success, out.total.failed, out.total.terminated = (
+        agg["success"],
+        agg["failed"],
+        agg["terminated"],
+    )
     police = DisputeSource.POLICE
     out.police_received = received.filter(source=police).count()
     pol = ended.filter(source=police).aggregate(**_OUTCOME_COUNTS)

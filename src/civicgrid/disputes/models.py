@@ -125,9 +125,7 @@ class DisputeDetail(models.Model):
     )
     received_on = models.DateField("受理日期", db_index=True, editable=False)
     ended_on = models.DateField("调解终结日期", null=True, blank=True, db_index=True, editable=False)
-    outcome = models.CharField(
-        "调解结果", max_length=12, choices=Outcome.choices, blank=True, editable=False
-    )
+    outcome = models.CharField("调解结果", max_length=12, choices=Outcome.choices, blank=True, editable=False)
     agreement_terms = models.TextField("协议内容", blank=True)
     agreement_no = models.CharField("协议书编号", max_length=30, blank=True, editable=False)
     fulfilment = models.CharField("履行情况", max_length=10, choices=Fulfilment.choices, blank=True)

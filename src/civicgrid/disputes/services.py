@@ -20,7 +20,6 @@ from civicgrid.cases.errors import CaseErrorCode
 from civicgrid.cases.models import Case
 from civicgrid.core import audit, clock
 from civicgrid.core.errors import IllegalTransition, PermissionDenied, ValidationFailed
-from civicgrid.disputes import selectors
 from civicgrid.disputes.errors import DisputeErrorCode
 from civicgrid.disputes.models import (
     DisputeDetail,
@@ -84,16 +83,22 @@ def clean_parties(parties: Iterable[PartyIn]) -> list[PartyIn]:
             continue  # an empty row of the form
         field = f"parties.{i}"
         if not name:
-            raise ValidationFailed("请填写当事人姓名", field=f"{field}.name", code=DisputeErrorCode.PARTY_INVALID)
+            raise ValidationFailed(
+                "请填写当事人姓名", field=f"{field}.name", code=DisputeErrorCode.PARTY_INVALID
+            )
         if len(name) > 60:
             raise ValidationFailed(
                 "当事人姓名不能超过 60 字", field=f"{field}.name", code=DisputeErrorCode.PARTY_INVALID
             )
         if p.role not in PartyRole.values:
-            raise ValidationFailed("请选择当事人身份", field=f"{field}.role", code=DisputeErrorCode.PARTY_INVALID)
+            raise ValidationFailed(
+                "请选择当事人身份", field=f"{field}.role", code=DisputeErrorCode.PARTY_INVALID
+            )
         if phone and not PHONE_RE.match(phone):
             raise ValidationFailed(
-                f"当事人「{name}」的联系电话格式不正确", field=f"{field}.phone", code=DisputeErrorCode.PARTY_INVALID
+                f"当事人「{name}」的联系电话格式不正确",
+                field=f"{field}.phone",
+                code=DisputeErrorCode.PARTY_INVALID,
             )
         out.append(PartyIn(p.role, name, phone, (p.address or "").strip()[:150]))
     if len(out) > MAX_PARTIES:
@@ -147,7 +152,9 @@ def register_dispute(
             code=DisputeErrorCode.POLICE_REF_REQUIRED,
         )
     if source == DisputeSource.COURT and not court_name:
-        raise ValidationFailed("法院委派须填写委派法院", field="court_name", code=DisputeErrorCode.COURT_REQUIRED)
+        raise ValidationFailed(
+            "法院委派须填写委派法院", field="court_name", code=DisputeErrorCode.COURT_REQUIRED
+        )
     if source == DisputeSource.CASE:
         if linked_case is None:
             raise ValidationFailed(
@@ -200,7 +207,10 @@ def register_dispute(
             ledger_no=(ledger_no or "")[:40],
         )
         Party.objects.bulk_create(
-            [Party(dispute=detail, role=p.role, name=p.name, phone=p.phone, address=p.address) for p in people]
+            [
+                Party(dispute=detail, role=p.role, name=p.name, phone=p.phone, address=p.address)
+                for p in people
+            ]
         )
         audit.record(
             actor=actor,
@@ -220,7 +230,9 @@ def register_dispute(
 def add_party(*, actor, case: Case, party: PartyIn) -> Party:
     check_mediator(actor=actor, case=case)
     if case.state not in ("registered", "mediating"):
-        raise IllegalTransition("调解结束后不能再添加当事人", field="move", code=CaseErrorCode.ILLEGAL_TRANSITION)
+        raise IllegalTransition(
+            "调解结束后不能再添加当事人", field="move", code=CaseErrorCode.ILLEGAL_TRANSITION
+        )
     p = clean_parties([PartyIn(PartyRole.APPLICANT, "占位"), party])[1:]
     if not p:
         raise ValidationFailed("请填写当事人姓名", field="name", code=DisputeErrorCode.PARTY_INVALID)
@@ -240,17 +252,23 @@ def record_session(*, actor, case: Case, held_on: date, mediators: str, notes: s
     check_mediator(actor=actor, case=case)
     if case.state != "mediating":
         raise IllegalTransition(
-            "只有调解中的纠纷可以登记调解记录（请先受理）", field="move", code=CaseErrorCode.ILLEGAL_TRANSITION
+            "只有调解中的纠纷可以登记调解记录（请先受理）",
+            field="move",
+            code=CaseErrorCode.ILLEGAL_TRANSITION,
         )
     mediators, notes = (mediators or "").strip(), (notes or "").strip()
     if not mediators:
         raise ValidationFailed("请填写调解员", field="mediators", code=DisputeErrorCode.SESSION_INVALID)
     if len(mediators) > 100:
-        raise ValidationFailed("调解员不能超过 100 字", field="mediators", code=DisputeErrorCode.SESSION_INVALID)
+        raise ValidationFailed(
+            "调解员不能超过 100 字", field="mediators", code=DisputeErrorCode.SESSION_INVALID
+        )
     if not notes:
         raise ValidationFailed("请填写调解情况", field="notes", code=DisputeErrorCode.SESSION_INVALID)
     if len(notes) > 5000:
-        raise ValidationFailed("调解情况不能超过 5000 字", field="notes", code=DisputeErrorCode.SESSION_INVALID)
+        raise ValidationFailed(
+            "调解情况不能超过 5000 字", field="notes", code=DisputeErrorCode.SESSION_INVALID
+        )
     with transaction.atomic():
         detail = DisputeDetail.objects.select_for_update().get(case=case)
         if held_on is None or held_on > clock.local_now().date() or held_on < detail.received_on:
@@ -268,3 +286,13 @@ def record_session(*, actor, case: Case, held_on: date, mediators: str, notes: s
         )
     return session
 
+
+def note_agreement_generated(*, actor, detail: DisputeDetail) -> None:
+    """The 协议书 (with the parties' personal data) was generated: an audit row naming who."""
+    with transaction.atomic():
+        audit.record(
+            actor=actor,
+            action="disputes.agreement.generate",
+            obj=detail.case,
+            after={"agreement_no": detail.agreement_no},
+        )

@@ -24,8 +24,15 @@ from civicgrid.cases import selectors as case_selectors
 from civicgrid.cases import services as case_services
 from civicgrid.cases import workflow as case_workflow
 from civicgrid.cases.forms import FIELD_ALIASES, move_form
-from civicgrid.core import audit, clock
-from civicgrid.core.errors import Conflict, DomainError, NotFound, PermissionDenied, StaleVersion, ValidationFailed
+from civicgrid.core import clock
+from civicgrid.core.errors import (
+    Conflict,
+    DomainError,
+    NotFound,
+    PermissionDenied,
+    StaleVersion,
+    ValidationFailed,
+)
 from civicgrid.disputes import agreement, exports, metrics, selectors, services
 from civicgrid.disputes.forms import PartyForm, RegisterForm, SessionForm
 from civicgrid.disputes.importing import SPEC as IMPORT_SPEC
@@ -165,7 +172,9 @@ def _actions(request, d, bound=None) -> list[dict]:
         if bound is not None and bound.prefix == m.name:
             form = bound
         else:
-            form = move_form(case, m)(user=request.user, case=case, prefix=m.name, initial={"version": case.version})
+            form = move_form(case, m)(
+                user=request.user, case=case, prefix=m.name, initial={"version": case.version}
+            )
             if m.name == "admit":
                 form.initial.setdefault("amount", 30)
         out.append({"move": m, "label": m.label, "form": form, "open": form is bound,
@@ -192,7 +201,7 @@ def _detail_page(request, d, *, bound=None, session_form=None, party_form=None, 
         e.note_view = selectors.text_view(user, e.note, people)
     labels = case_workflow.timeline_labels(timeline, PROCEDURE)
     for e, label in zip(timeline, labels, strict=True):
-        e.move_label = label
+        e.move_label = "登记" if e.move == "create" else label
         e.to_label = PROCEDURE.state_label(e.to_state)
     return render(
         request,
@@ -238,7 +247,11 @@ def detail(request, pk: int):
         return _detail_page(request, d, bound=form, status=422)
     try:
         case = case_services.perform(
-            actor=request.user, case=case, move=move, version=form.cleaned_data["version"], **form.service_kwargs()
+            actor=request.user,
+            case=case,
+            move=move,
+            version=form.cleaned_data["version"],
+            **form.service_kwargs(),
         )
     except StaleVersion:
         return _detail_page(request, selectors.get_dispute(user=request.user, pk=pk), error=STALE_MESSAGE,
@@ -252,7 +265,9 @@ def detail(request, pk: int):
         field = FIELD_ALIASES.get(exc.field, exc.field)
         form.add_error(field if field in form.fields else None, exc.message)
         return _detail_page(request, d, bound=form, status=422)
-    messages.success(request, f"已{PROCEDURE.move_map[move].label}：{case.number}（{PROCEDURE.state_label(case.state)}）")
+    messages.success(
+        request, f"已{PROCEDURE.move_map[move].label}：{case.number}（{PROCEDURE.state_label(case.state)}）"
+    )
     return redirect("disputes:detail", pk=case.pk)
 
 
@@ -298,8 +313,7 @@ def agreement_docx(request, pk: int):
     if d.outcome != Outcome.SUCCESS:
         return HttpResponse("调解成功后才能生成协议书", status=409, content_type="text/plain; charset=utf-8")
     data, filename = agreement.agreement_docx(d)
-    audit.record(actor=request.user, action="disputes.agreement.generate", obj=d.case,
-                 after={"agreement_no": d.agreement_no})  # fmt: skip
+    services.note_agreement_generated(actor=request.user, detail=d)
     response = HttpResponse(
         data, content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     )
@@ -331,4 +345,6 @@ def _period(request) -> tuple[date, date]:
 @business_only
 def figures(request):
     start, end = _period(request)
-    return render(request, "disputes/figures.html", {"f": metrics.figures(user=request.user, start=start, end=end)})
+    return render(
+        request, "disputes/figures.html", {"f": metrics.figures(user=request.user, start=start, end=end)}
+    )

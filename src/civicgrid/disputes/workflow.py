@@ -106,7 +106,9 @@ PROCEDURE = P.Procedure(
         "revisit": _revisit,
     },
     moves=(
-        W.define_move("admit", "受理", ["registered"], "mediating", MEDIATORS, fields=("amount", "unit", "note")),
+        W.define_move(
+            "admit", "受理", ["registered"], "mediating", MEDIATORS, fields=("amount", "unit", "note")
+        ),
         W.define_move(
             "settle",
             "调解成功",

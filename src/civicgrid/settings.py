@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "civicgrid.hazards",
     "civicgrid.gridwork",
     "civicgrid.triage",
+    "civicgrid.disputes",
     "civicgrid.demo",
 ]
 

@@ -14,6 +14,7 @@ api.add_router("/hazards", "civicgrid.hazards.api.router")
 api.add_router("/gridwork", "civicgrid.gridwork.api.router")
 api.add_router("/triage", "civicgrid.triage.api.router")
 api.add_router("/stats", "civicgrid.metrics.api.router")
+api.add_router("/disputes", "civicgrid.disputes.api.router")
 
 admin.site.site_header = "街道网格化治理平台 · 系统管理"
 admin.site.site_title = "CivicGrid 管理"
@@ -37,6 +38,7 @@ urlpatterns = [
     path("hazards/", include("civicgrid.hazards.urls")),
     path("gridwork/", include("civicgrid.gridwork.urls")),
     path("triage/", include("civicgrid.triage.urls")),
+    path("disputes/", include("civicgrid.disputes.urls")),
     path("s/", include("civicgrid.intake.resident_urls")),
     path("field/", include("civicgrid.intake.field_urls")),
     path("open311/v2/", include("civicgrid.open311.urls")),

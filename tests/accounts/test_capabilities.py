@@ -36,6 +36,7 @@ WHO_MAY = {
     C.IMPORT_HOTLINE: {D, SL, SA},
     C.EXPORT_CASES: {D, SL, H, G, CS, L, SA},
     C.SEE_FULL_PHONE: {D, SL, L, SA},
+    C.DISPUTE_MEDIATE: {D, SL},  # 矛盾纠纷: parties in full, 协议书
     C.AUDIT_READ: {AA},
     C.SYSTEM_CONFIGURE: {SA},
 }

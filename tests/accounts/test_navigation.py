@@ -21,6 +21,8 @@ EXPECTED = {
         "nav-placements",
         "nav-hazards",
         "nav-gridwork",
+        "nav-disputes",
+        "nav-data-import",  # the generic import wizard: the 矛盾纠纷台账 import
         "nav-bell",
     },
     Role.SHIFT_LEADER: {
@@ -32,6 +34,8 @@ EXPECTED = {
         "nav-placements",
         "nav-hazards",
         "nav-gridwork",
+        "nav-disputes",
+        "nav-data-import",
         "nav-bell",
     },
     Role.GRID_WORKER: {
@@ -41,6 +45,7 @@ EXPECTED = {
         "nav-field",
         "nav-hazards",
         "nav-gridwork",
+        "nav-disputes",
         "nav-bell",
     },
     Role.DEPT_HANDLER: {"nav-inbox", "nav-cases", "nav-hazards", "nav-bell"},

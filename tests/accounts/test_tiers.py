@@ -98,6 +98,37 @@ class Side:
         from civicgrid.triage import services as triage_services
 
         self.triage_suggestion = triage_services.suggest_for_case(actor=dispatcher, case=self.case)
+        self._disputes()
+
+    def _disputes(self) -> None:
+        """A 矛盾纠纷 of this 街道 (its own 调委会, a party), mediated to 调解成功 so that its 协议书 exists."""
+        from civicgrid.disputes import defaults
+        from civicgrid.disputes import services as dispute_services
+        from civicgrid.disputes.models import DisputeType, MediationOrg
+
+        defaults.ensure()
+        desk = self.users[Role.DISPATCHER]
+        self.dispute_org = MediationOrg.objects.create(name=f"{self.tag}专属调委会", street=self.street)
+        case = dispute_services.register_dispute(
+            actor=desk,
+            source="application",
+            dispute_type=DisputeType.objects.get(code="neighbour"),
+            org=self.dispute_org,
+            description=f"{self.tag}专属纠纷情况",
+            grid=self.grid,
+            parties=[dispute_services.PartyIn("applicant", f"{self.tag}专属当事人", "13800001234")],
+        )
+        case = case_services.perform(
+            actor=desk, case=case, move="admit", version=case.version, amount=30, unit="natural_days"
+        )
+        from civicgrid.core import clock
+
+        dispute_services.record_session(
+            actor=desk, case=case, held_on=clock.local_now().date(), mediators="调解员", notes="调解"
+        )
+        self.dispute = case_services.perform(
+            actor=desk, case=case, move="settle", version=case.version, detail={"agreement_terms": "协议"}
+        )
 
     def _hazards(self, code: str) -> None:
         """A 安全隐患 inspection of the unit with one hazard, and the building's 消防设施 register."""
@@ -231,6 +262,10 @@ class Side:
             self.fire_register.note,
             self.patrol_point.name,
             self.patrol.client_id,
+            self.dispute.number,
+            self.dispute.description,
+            self.dispute_org.name,
+            f"{self.tag}专属当事人",
             *people,
         ]
 
@@ -348,8 +383,18 @@ OBJECT_OF = {
     "gridwork:track": "patrol",
     "triage:panel": "case",
     "triage:pick": "triage_suggestion",
+    "disputes:detail": "dispute",
+    "disputes:add_session": "dispute",
+    "disputes:add_party": "dispute",
+    "disputes:agreement": "dispute",
 }
-NINJA_PARAMS = {"case_id": "case", "grid_id": "grid", "attachment_id": "attachment", "patrol_id": "patrol"}
+NINJA_PARAMS = {
+    "case_id": "case",
+    "grid_id": "grid",
+    "attachment_id": "attachment",
+    "patrol_id": "patrol",
+    "dispute_id": "dispute",
+}
 # endpoints whose parameter names a kind of thing, not a row: walked like the plain ones with these arguments
 FIXED_PARAMS = {
     "imports:new": {"spec": "core.calendar_overrides"},
@@ -465,6 +510,12 @@ def test_a_street_desk_still_sees_its_own_street(tiers, client):
     assert client.get(f"/gridwork/patrols/{a.patrol.pk}/").status_code == 200
     assert a.patrol_point.name in _text(client.get(f"/gridwork/patrols/{a.patrol.pk}/track.json"))
     assert a.patrol_point.name in _text(client.get("/gridwork/points/"))
+    # the 矛盾纠纷 ledger, its Excel, the detail page, the 协议书, the API
+    assert a.dispute.number in _text(client.get("/disputes/"))
+    assert a.dispute.number in _text(client.get("/disputes/export.xlsx"))
+    assert f"{a.tag}专属当事人" in _text(client.get(f"/disputes/{a.dispute.pk}/"))
+    assert client.get(f"/disputes/{a.dispute.pk}/agreement.docx").status_code == 200
+    assert a.dispute.number in _text(client.get(f"/api/v1/disputes/{a.dispute.pk}"))
 
 
 @pytest.mark.parametrize("who", ["qu_dispatcher", "qu_leader"])

@@ -46,6 +46,7 @@ class Capability(ColoredChoices):
     IMPORT_HOTLINE = "import_hotline", "导入12345工单"
     EXPORT_CASES = "export_cases", "导出工单"
     SEE_FULL_PHONE = "see_full_phone", "查看诉求人完整电话"
+    DISPUTE_MEDIATE = "dispute_mediate", "人民调解（查看当事人完整信息、生成协议书）"
     AUDIT_READ = "audit_read", "查看审计日志"
     SYSTEM_CONFIGURE = "system_configure", "系统配置（账号、网格、分类、日历、接口密钥）"
 
@@ -60,12 +61,21 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     ),
     Role.AUDIT_ADMIN: frozenset({C.AUDIT_READ}),
     Role.DISPATCHER: frozenset(
-        _BUSINESS | _DESK | {C.STREET_WIDE_VIEW, C.SEE_FULL_PHONE, C.CASE_CREATE, C.ATTACHMENT_UPLOAD}
+        _BUSINESS
+        | _DESK
+        | {C.STREET_WIDE_VIEW, C.SEE_FULL_PHONE, C.CASE_CREATE, C.ATTACHMENT_UPLOAD, C.DISPUTE_MEDIATE}
     ),
     Role.SHIFT_LEADER: frozenset(
         _BUSINESS
         | _DESK
-        | {C.STREET_WIDE_VIEW, C.SEE_FULL_PHONE, C.CASE_CREATE, C.CASE_SUPERVISE, C.ATTACHMENT_UPLOAD}
+        | {
+            C.STREET_WIDE_VIEW,
+            C.SEE_FULL_PHONE,
+            C.CASE_CREATE,
+            C.CASE_SUPERVISE,
+            C.ATTACHMENT_UPLOAD,
+            C.DISPUTE_MEDIATE,
+        }
     ),
     Role.DEPT_HANDLER: frozenset(_BUSINESS | {C.CASE_HANDLE, C.ATTACHMENT_UPLOAD}),
     Role.COMMUNITY_STAFF: frozenset(_BUSINESS | {C.CASE_CREATE, C.ATTACHMENT_UPLOAD}),

@@ -41,6 +41,7 @@ class DemoResult:
     second_cases: dict | None = None
     hazards: dict | None = None  # what load_hazards reported (None: skipped)
     gridwork: dict | None = None  # what load_gridwork reported (None: skipped)
+    disputes: dict | None = None  # what load_disputes reported (None: skipped)
 
 
 def counts_for(street) -> dict[str, int]:
@@ -216,6 +217,18 @@ def build_demo(
                 scale=opts.get("scale", 1.0),
             )
             seconds["gridwork"] = time.perf_counter() - t3
+            from civicgrid.demo import disputes as demo_disputes
+
+            t3 = time.perf_counter()
+            result.disputes = demo_disputes.load_disputes(
+                street,
+                random.Random(f"{seed}:disputes"),
+                staff=staff,
+                log=log,
+                days=opts.get("days", demo_disputes.DAYS),
+                scale=opts.get("scale", 1.0),
+            )
+            seconds["disputes"] = time.perf_counter() - t3
         else:
             log("案件引擎尚未就绪，跳过演示案件。")
     return result

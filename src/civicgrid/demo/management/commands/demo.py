@@ -73,6 +73,7 @@ class Command(BaseCommand):
             "cases": "案件",
             "hazards": "安全隐患",
             "gridwork": "巡访打卡",
+            "disputes": "矛盾纠纷",
         }
         spent = "，".join(
             f"{label} {result.seconds[k]:.1f} 秒" for k, label in parts.items() if k in result.seconds

@@ -1170,7 +1170,10 @@ class ImportSpec:
       ledger (:class:`~civicgrid.core.models.ImportLedger`) skips rows whose key and content it has seen and
       counts created / updated;
     - or ``handler(job=, actor=) -> RowHandler`` instead of the three above, for a client with its own ledger;
-    - ``can_import(user) -> bool`` who may run it.
+    - ``can_import(user) -> bool`` who may run it;
+    - ``row_key(values) -> str``: the row's identity for the ledger when it is not one column's value (a natural
+      key over several fields, computed by ``clean``); ``key_field`` then only names the rows in the report;
+    - ``ledger_handler``: a :class:`LedgerHandler` subclass for lookups that depend on the importing account.
     """
 
     name: str
@@ -1185,6 +1188,10 @@ class ImportSpec:
     handler: Callable[..., RowHandler] | None = None
     can_import: Callable[[Any], bool] = lambda user: False
     batch_size: int = DEFAULT_BATCH_SIZE
+    row_key: Callable[[dict[str, Any]], str] | None = None
+    # a LedgerHandler subclass whose clean/describe need the importing account (``self.ctx.actor``: lookups
+    # scoped to its tier); the spec still runs on core's ImportRun and ledger, in the generic wizard
+    ledger_handler: type | None = None
 
     def __post_init__(self):
         names = {f.name for f in self.fields}
@@ -1200,7 +1207,7 @@ class ImportSpec:
     def row_handler(self, *, job=None, actor=None) -> RowHandler:
         if self.handler is not None:
             return self.handler(job=job, actor=actor)
-        return LedgerHandler(self, ApplyContext(spec=self, job=job, actor=actor))
+        return (self.ledger_handler or LedgerHandler)(self, ApplyContext(spec=self, job=job, actor=actor))
 
 
 SPECS: dict[str, ImportSpec] = {}
@@ -1253,7 +1260,9 @@ class LedgerHandler:
         from civicgrid.core.models import ImportLedger
 
         spec = self.spec
-        keys = [str(row.values[spec.key_field])[:200] for row in rows]
+        keys = [
+            str(spec.row_key(row.values) if spec.row_key else row.values[spec.key_field])[:200] for row in rows
+        ]
         known = {
             e.key: e
             for e in ImportLedger.objects.filter(spec=spec.name, key__in=set(keys)).select_for_update()

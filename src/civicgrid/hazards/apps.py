@@ -14,8 +14,8 @@ class HazardsConfig(AppConfig):
         from civicgrid.hazards import imports, selectors, workflow  # noqa: F401  (scope rules, import spec)
 
         workflow.register()
-        # the phone checklist: a few photos per failed item
-        register_body_limit(r"^/hazards/inspect/\Z", 12 * MAX_BYTES + MB)
+        # the phone checklist: a few photos per failed item and of the inspection
+        register_body_limit(r"^/hazards/inspect/\Z", 18 * MAX_BYTES + MB)  # + 6 of the inspection itself
         auditlabels.register_action_labels(
             {
                 "hazards.inspection.create": "录入安全检查",

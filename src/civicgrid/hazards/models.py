@@ -217,6 +217,9 @@ class HazardDetail(models.Model):
     # an imported hazard's natural key (civicgrid.hazards.imports.natural_key): one hazard per key, ever
     import_key = models.CharField("导入去重键", max_length=100, null=True, blank=True, unique=True, editable=False)
 
+    DETAIL_HIDDEN = ("import_key",)  # not shown on the case page
+    DETAIL_DAY_ENDS = ("rectify_due_at",)  # a 自然日 limit's end: shown as the last day's 24:00
+
     class Meta:
         verbose_name = "隐患明细"
         verbose_name_plural = "隐患明细"

@@ -556,6 +556,8 @@ class Field:
     required: bool = False
     parse: Callable[[Any], Any] | None = None
     help: str = ""
+    # the preview shows the cell as written, not the parsed value (a code, a tuple …: choice fields)
+    show_raw: bool = False
 
 
 _NORMALISE = re.compile(r"[\s\u3000（）()【】\[\]:：*＊_\-/·.、]+")
@@ -744,6 +746,7 @@ def preview(
                 "value": parsed.get(f.name),
                 "problem": problems.get(f.name, ""),
                 "warning": warnings.get(f.name, ""),
+                "show_raw": f.show_raw,
             }
             for f, _ in binding.columns
         ]
@@ -1116,7 +1119,7 @@ def choice_field(
             raise CellError(f"{label}应为{'、'.join(choices)}之一：{as_text(value)[:40]}")
         return table[key]
 
-    return Field(name, label, tuple(aliases), required, parse, help)
+    return Field(name, label, tuple(aliases), required, parse, help, show_raw=True)
 
 
 def boolean_field(
@@ -1192,6 +1195,7 @@ class ImportSpec:
     # a LedgerHandler subclass whose clean/describe need the importing account (``self.ctx.actor``: lookups
     # scoped to its tier); the spec still runs on core's ImportRun and ledger, in the generic wizard
     ledger_handler: type | None = None
+    key_help: str = ""  # how a row is identified across files, in words (the template's notes; with row_key)
 
     def __post_init__(self):
         names = {f.name for f in self.fields}
@@ -1733,7 +1737,7 @@ def template_workbook(spec: ImportSpec, target) -> None:
         notes.append([f.label, "必填" if f.required else "选填", "、".join(f.aliases), f.help])
     notes.append([])
     notes.append(["第一张表的第一行是表头，从第二行起每行一条；表头上方可以有标题行。"])
-    notes.append([f"同一{spec.key_label}重复导入只会更新，内容相同的行不会重复写入。"])
+    notes.append([spec.key_help or f"同一{spec.key_label}重复导入只会更新，内容相同的行不会重复写入。"])
     writer.save(target)
 
 

@@ -123,11 +123,25 @@ FIELDS = (
         "description", "隐患描述", ("隐患内容", "存在问题", "隐患情况", "问题描述"), required=True, max_length=5000
     ),
     choice_field("level", "隐患等级", LEVELS, ("等级", "隐患级别"), required=True),
-    Field("deadline", "整改期限", ("整改时限", "限期整改日期", "整改截止日期"), parse=_deadline),
+    Field(
+        "deadline",
+        "整改期限",
+        ("整改时限", "限期整改日期", "整改截止日期"),
+        parse=_deadline,
+        help="整改截止日期，或自检查日期起的自然日数（如 7天）；一般 1–30、较大 1–15、重大 1–7 个自然日",
+        show_raw=True,
+    ),
     text_field("responsible_person", "整改责任人", ("责任人", "整改负责人"), max_length=50),
     text_field("responsible_unit", "整改责任单位", ("责任单位",), max_length=150),
     text_field("department", "交办部门", ("责任部门", "整改责任部门", "牵头部门"), max_length=100),
-    Field("status", "整改情况", ("整改情况/状态", "整改状态", "状态", "整改进度"), parse=_status),
+    Field(
+        "status",
+        "整改情况",
+        ("整改情况/状态", "整改状态", "状态", "整改进度"),
+        parse=_status,
+        help="已销号（须填销号日期）、已整改/待复查、整改中/未整改；空白时按销号日期和整改期限判断",
+        show_raw=True,
+    ),
     date_field("closed_on", "销号日期", ("销号时间", "验收销号日期")),
     text_field("measures", "整改措施", ("整改情况说明",), max_length=2000),
     text_field("community", "所属社区", ("社区", "社区/村", "所在社区"), max_length=100),
@@ -421,5 +435,9 @@ SPEC = register_spec(
         ledger_handler=HazardLedgerHandler,
         can_import=can_import,
         row_key=lambda values: values["key"],
+        key_help=(
+            "同一街道、同一检查日期、同一检查对象、同一隐患描述（忽略空格和标点）的行视为同一隐患：重复导入或导入"
+            "新版台账时不会重复建档，已导入的隐患以平台中的办理为准。"
+        ),
     )
 )

@@ -112,7 +112,9 @@ def real_runner(settings, tmp_path):
     settings.BACKGROUND_RUN_INLINE = connection.vendor == "sqlite"
 
 
-def test_the_desk_imports_its_excel_ledger_and_sees_the_rows(page, live_server, browser_login, real_runner, tmp_path):
+def test_the_desk_imports_its_excel_ledger_and_sees_the_rows(
+    page, live_server, browser_login, real_runner, tmp_path
+):
     """The 指挥中心 takes its 隐患台账 over from Excel: from the ledger's 导入台账 to the wizard (suggested mapping,
     preview naming the bad row and column), the run, and the imported hazards in the ledger with their states."""
     from datetime import timedelta
@@ -126,11 +128,71 @@ def test_the_desk_imports_its_excel_ledger_and_sees_the_rows(page, live_server, 
     today = clock.local_now().date()
     wb = openpyxl.Workbook()
     ws = wb.active
-    ws.append(["序号", "检查日期", "单位名称", "地址", "隐患类别", "隐患描述", "隐患等级", "整改期限", "整改责任人", "整改情况", "销号日期", "所属社区"])
+    ws.append(
+        [
+            "序号",
+            "检查日期",
+            "单位名称",
+            "地址",
+            "隐患类别",
+            "隐患描述",
+            "隐患等级",
+            "整改期限",
+            "整改责任人",
+            "整改情况",
+            "销号日期",
+            "所属社区",
+        ]
+    )
     c = hw.community.name
-    ws.append([1, today - timedelta(days=40), "示范小吃店", "", "消防设施", "灭火器过期未更换", "一般", today - timedelta(days=30), "王老板", "已销号", today - timedelta(days=33), c])
-    ws.append([2, today - timedelta(days=5), "老街早餐摊", "老街5号", "燃气/液化气", "液化气瓶无减压阀", "较大", "", "", "未整改", "", c])
-    ws.append([3, today - timedelta(days=5), "示范小区1幢", "", "电动车", "楼道充电", "重大", "20天", "", "整改中", "", c])
+    ws.append(
+        [
+            1,
+            today - timedelta(days=40),
+            "示范小吃店",
+            "",
+            "消防设施",
+            "灭火器过期未更换",
+            "一般",
+            today - timedelta(days=30),
+            "王老板",
+            "已销号",
+            today - timedelta(days=33),
+            c,
+        ]
+    )
+    ws.append(
+        [
+            2,
+            today - timedelta(days=5),
+            "老街早餐摊",
+            "老街5号",
+            "燃气/液化气",
+            "液化气瓶无减压阀",
+            "较大",
+            "",
+            "",
+            "未整改",
+            "",
+            c,
+        ]
+    )
+    ws.append(
+        [
+            3,
+            today - timedelta(days=5),
+            "示范小区1幢",
+            "",
+            "电动车",
+            "楼道充电",
+            "重大",
+            "20天",
+            "",
+            "整改中",
+            "",
+            c,
+        ]
+    )
     path = tmp_path / "示范街道隐患台账.xlsx"
     wb.save(path)
 

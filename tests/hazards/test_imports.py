@@ -74,10 +74,66 @@ def sheet(rows, *, name="隐患台账.xlsx") -> SimpleUploadedFile:
 def ledger_rows(hw):
     c = hw.community.name
     return [
-        [1, ago(60), "示范小吃店", "", "消防设施", "灭火器过期", "一般", ago(40), "王老板", "", "已销号", ago(50), c],
-        [2, ago(20).isoformat(), "示范小区1幢", "", "电动车", "楼道内充电", "较大", "7天", "李四", "城管中队", "整改中", "", c],
-        [3, ago(3), "老街早餐摊", "老街5号", "燃气/液化气", "液化气瓶无减压阀", "一般隐患", "", "", "", "未整改", "", c],
-        [4, ago(10), "示范小吃店", "", "三合一", "阁楼住人", "重大", 5, "王老板", "城管中队", "已整改", "", c],
+        [
+            1,
+            ago(60),
+            "示范小吃店",
+            "",
+            "消防设施",
+            "灭火器过期",
+            "一般",
+            ago(40),
+            "王老板",
+            "",
+            "已销号",
+            ago(50),
+            c,
+        ],
+        [
+            2,
+            ago(20).isoformat(),
+            "示范小区1幢",
+            "",
+            "电动车",
+            "楼道内充电",
+            "较大",
+            "7天",
+            "李四",
+            "城管中队",
+            "整改中",
+            "",
+            c,
+        ],
+        [
+            3,
+            ago(3),
+            "老街早餐摊",
+            "老街5号",
+            "燃气/液化气",
+            "液化气瓶无减压阀",
+            "一般隐患",
+            "",
+            "",
+            "",
+            "未整改",
+            "",
+            c,
+        ],
+        [
+            4,
+            ago(10),
+            "示范小吃店",
+            "",
+            "三合一",
+            "阁楼住人",
+            "重大",
+            5,
+            "王老板",
+            "城管中队",
+            "已整改",
+            "",
+            c,
+        ],
     ]
 
 
@@ -142,7 +198,10 @@ def test_bad_rows_are_refused_naming_row_and_column(hw, django_capture_on_commit
     ]
     job = importer.create_run(actor=hw.dispatcher, spec=SPEC, upload=sheet(rows))
     preview = {r.number: r for r in importer.preview_run(actor=hw.dispatcher, job=job)}
-    problems = {n: r.row_problem or "；".join(c["problem"] for c in r.cells if c["problem"]) for n, r in preview.items()}
+    problems = {
+        n: r.row_problem or "；".join(c["problem"] for c in r.cells if c["problem"])
+        for n, r in preview.items()
+    }
     assert "隐患类别" in problems[3] and "不存在的类别" in problems[3]
     assert "隐患等级应为" in problems[4] and "特别重大" in problems[4]
     assert "检查日期" in problems[5] and "2026-13-40" in problems[5]
@@ -171,8 +230,26 @@ def test_the_same_sheet_or_its_next_version_imports_nothing_twice(hw, django_cap
         r[0] += 10
     later[1][10], later[1][11] = "已销号", ago(1)
     later[2][2] = "老街 早餐摊"
-    later.append([15, ago(2), "示范小吃店", "", "电动车", "电动车停放堵塞通道", "一般", "", "", "", "", "", hw.community.name])
-    third = run_import(hw.dispatcher, sheet(later, name="隐患台账（新）.xlsx"), capture=django_capture_on_commit_callbacks)
+    later.append(
+        [
+            15,
+            ago(2),
+            "示范小吃店",
+            "",
+            "电动车",
+            "电动车停放堵塞通道",
+            "一般",
+            "",
+            "",
+            "",
+            "",
+            "",
+            hw.community.name,
+        ]
+    )
+    third = run_import(
+        hw.dispatcher, sheet(later, name="隐患台账（新）.xlsx"), capture=django_capture_on_commit_callbacks
+    )
     assert (third.created_count, third.unchanged_count, third.failed) == (1, 4, 0)
     assert HazardDetail.objects.count() == 5 and Case.objects.count() == 5
     # the platform's own 办理 is what counts from the import on: the 整改中 hazard was not changed by the sheet

@@ -267,9 +267,14 @@ def test_list_supervision_is_offered_only_on_a_major_hazard_not_yet_listed(hw, a
     assert r.status_code == 409 and r.json()["code"] == "illegal_transition"
     assert "重大隐患" in r.json()["detail"]
 
-    assert "list_supervise" in {m["name"] for m in api_client.get(f"/cases/{major.pk}").json()["allowed_moves"]}
+    assert "list_supervise" in {
+        m["name"] for m in api_client.get(f"/cases/{major.pk}").json()["allowed_moves"]
+    }
     assert "挂牌督办" in api_client.c.get(f"/cases/{major.pk}/").content.decode()
-    assert api_client.post(f"/cases/{major.pk}/list-supervise", {"version": 1, "note": "挂牌"}).status_code == 200
+    assert (
+        api_client.post(f"/cases/{major.pk}/list-supervise", {"version": 1, "note": "挂牌"}).status_code
+        == 200
+    )
     # once listed, it is not offered again
     body = api_client.get(f"/cases/{major.pk}").json()
     assert "list_supervise" not in {m["name"] for m in body["allowed_moves"]}

@@ -1031,7 +1031,11 @@ def import_case(
         raise ValidationFailed(f"未知来源：{source}", field="source", code=CaseErrorCode.INVALID_INPUT)
     description = _require(description, "description", "请填写问题描述")
     now = clock.now()
-    for name, value in (("created_at", created_at), ("closed_at", closed_at), ("stage_started_at", stage_started_at)):
+    for name, value in (
+        ("created_at", created_at),
+        ("closed_at", closed_at),
+        ("stage_started_at", stage_started_at),
+    ):
         if value is not None and (not isinstance(value, datetime) or value.tzinfo is None):
             raise ValidationFailed("时间必须带时区", field=name, code=CaseErrorCode.INVALID_INPUT)
         if value is not None and value > now:
@@ -1041,14 +1045,16 @@ def import_case(
     closed = state in proc.closed
     if closed != (closed_at is not None):
         raise ValidationFailed(
-            "已结束的工单须有结束时间，未结束的不能有" , field="closed_at", code=CaseErrorCode.INVALID_INPUT
+            "已结束的工单须有结束时间，未结束的不能有", field="closed_at", code=CaseErrorCode.INVALID_INPUT
         )
     if closed_at is not None and closed_at < created_at:
         raise ValidationFailed("结束时间早于发现时间", field="closed_at", code=CaseErrorCode.INVALID_INPUT)
     if stage and (stage not in proc.stage_map or closed or stage_started_at is None or stage_limit is None):
         raise ValidationFailed(f"无法开始时限环节：{stage}", field="stage", code=CaseErrorCode.INVALID_INPUT)
     if not same_tier(actor, street_id):
-        raise ValidationFailed("所属街道不在导入人的辖区内", field="street", code=CaseErrorCode.OUT_OF_JURISDICTION)
+        raise ValidationFailed(
+            "所属街道不在导入人的辖区内", field="street", code=CaseErrorCode.OUT_OF_JURISDICTION
+        )
     if department is not None:
         department = _check_department(department)
     with transaction.atomic():

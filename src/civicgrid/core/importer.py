@@ -1265,7 +1265,8 @@ class LedgerHandler:
 
         spec = self.spec
         keys = [
-            str(spec.row_key(row.values) if spec.row_key else row.values[spec.key_field])[:200] for row in rows
+            str(spec.row_key(row.values) if spec.row_key else row.values[spec.key_field])[:200]
+            for row in rows
         ]
         known = {
             e.key: e

@@ -120,7 +120,11 @@ FIELDS = (
     text_field("address", "地址", ("隐患地址", "详细地址", "单位地址", "隐患部位"), max_length=200),
     text_field("category", "隐患类别", ("隐患类型", "类别"), required=True, max_length=50),
     text_field(
-        "description", "隐患描述", ("隐患内容", "存在问题", "隐患情况", "问题描述"), required=True, max_length=5000
+        "description",
+        "隐患描述",
+        ("隐患内容", "存在问题", "隐患情况", "问题描述"),
+        required=True,
+        max_length=5000,
     ),
     choice_field("level", "隐患等级", LEVELS, ("等级", "隐患级别"), required=True),
     Field(
@@ -386,7 +390,9 @@ def _apply(values: dict[str, Any], ctx: ApplyContext) -> int:
             street_id=values["street_id"],
             grid=grid,
             community_id=values["community_id"],
-            address=(values.get("address") or (obj.address if obj is not None else "") or values["target_name"]),
+            address=(
+                values.get("address") or (obj.address if obj is not None else "") or values["target_name"]
+            ),
             lng=obj.lng if obj is not None else None,
             lat=obj.lat if obj is not None else None,
             source=Source.OTHER,
@@ -419,7 +425,12 @@ def _apply(values: dict[str, Any], ctx: ApplyContext) -> int:
             actor=actor,
             action="hazards.hazard.import",
             obj=case,
-            after={"key": values["key"], "state": state, "level": values["level"], "target": values["target_name"]},
+            after={
+                "key": values["key"],
+                "state": state,
+                "level": values["level"],
+                "target": values["target_name"],
+            },
         )
     return case.pk
 

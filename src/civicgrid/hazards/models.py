@@ -215,7 +215,9 @@ class HazardDetail(models.Model):
     supervised = models.BooleanField("挂牌督办", default=False, editable=False)
     supervised_at = models.DateTimeField("挂牌时间", null=True, blank=True, editable=False)
     # an imported hazard's natural key (civicgrid.hazards.imports.natural_key): one hazard per key, ever
-    import_key = models.CharField("导入去重键", max_length=100, null=True, blank=True, unique=True, editable=False)
+    import_key = models.CharField(
+        "导入去重键", max_length=100, null=True, blank=True, unique=True, editable=False
+    )
 
     DETAIL_HIDDEN = ("import_key",)  # not shown on the case page
     DETAIL_DAY_ENDS = ("rectify_due_at",)  # a 自然日 limit's end: shown as the last day's 24:00

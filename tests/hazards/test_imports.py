@@ -279,3 +279,34 @@ def test_the_import_is_scoped_to_the_importers_street(hw, django_capture_on_comm
     assert SPEC not in [s.name for s in importer.importable_specs(user=hw.grid_worker)]
     assert SPEC in [s.name for s in importer.importable_specs(user=hw.dispatcher)]
     assert ImportRun.objects.filter(spec=SPEC).count() == 2
+
+
+def test_the_desk_runs_the_import_through_the_wizard_pages(hw, client, django_capture_on_commit_callbacks):
+    client.force_login(hw.dispatcher)
+    ledger = client.get("/hazards/").content.decode()
+    assert 'data-testid="hazard-import-link"' in ledger and f"/imports/{SPEC}/new/" in ledger
+    assert "安全隐患台账" in client.get("/imports/").content.decode()
+    rows = ledger_rows(hw) + [[5, ago(2), "甲店", "", "消防设施", "描述", "重大", "30天", "", "", "", "", ""]]
+    response = client.post(f"/imports/{SPEC}/new/", {"file": sheet(rows)})
+    assert response.status_code == 302
+    job = ImportRun.objects.get(pk=int(response.url.rstrip("/").rsplit("/", 1)[1]))
+    assert job.header_row == 2  # the title row above the header is skipped
+    assert job.mapping["target_name"] == "检查对象/单位名称" and job.mapping["status"] == "整改情况/状态"
+    page = client.get(f"/imports/runs/{job.pk}/").content.decode()
+    assert 'data-testid="preview-ok">4<' in page and 'data-testid="preview-bad">1<' in page
+    assert "第 7 行" in page and "整改期限：重大隐患的整改期限须在检查日期后 1–7 个自然日内" in page
+    assert "导入后状态" in page and "已销号" in page and ">较大<" in page  # cells as written, not codes
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(f"/imports/runs/{job.pk}/start/").status_code == 302
+    job.refresh_from_db()
+    assert (job.created_count, job.failed) == (4, 1)
+    assert client.get(f"/exports/imports/{job.pk}/errors/").status_code == 200
+    ledger = client.get("/hazards/").content.decode()
+    assert all(text in ledger for text in ("灭火器过期", "楼道内充电", "液化气瓶无减压阀", "阁楼住人"))
+    template = openpyxl.load_workbook(BytesIO(client.get(f"/imports/{SPEC}/template.xlsx").content))
+    notes = "\n".join(str(c.value) for row in template["填写说明"].iter_rows() for c in row if c.value)
+    assert "同一检查日期" in notes and "不会重复建档" in notes
+
+    client.force_login(hw.grid_worker)  # a 网格员 records inspections, but does not import ledgers
+    assert client.get(f"/imports/{SPEC}/new/").status_code == 403
+    assert 'data-testid="hazard-import-link"' not in client.get("/hazards/").content.decode()

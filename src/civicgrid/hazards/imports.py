@@ -53,7 +53,7 @@ from civicgrid.core.roles import Capability, has_capability
 from civicgrid.hazards.models import HazardCategory, HazardDetail, HazardLevel, TargetKind
 from civicgrid.hazards.workflow import CODE, LEVEL_BOUNDS, REVIEW_DAYS
 from civicgrid.places import selectors as place_selectors
-from civicgrid.places.models import Community
+from civicgrid.places.models import Community, Unit
 
 SPEC_NAME = "hazards.ledger"
 
@@ -228,15 +228,16 @@ class HazardLedgerHandler(LedgerHandler):
         places = self._places()
 
         def pick(found):
+            # with a 所属社区 only that community's places; a name that stays ambiguous matches nothing
             if community is not None:
-                found = [o for o in found if o.grid.community_id == community.pk] or found
-            return found[0] if len(found) == 1 or community is not None else None
+                found = [o for o in found if o.grid.community_id == community.pk]
+            return found[0] if len(found) == 1 else None
 
         for kind, key in (("unit", name), ("building", name), ("address", address), ("address", name)):
             found = places[kind].get(normalise_header(key)) if key else None
             obj = pick(found) if found else None
             if obj is not None:
-                return (TargetKind.UNIT if hasattr(obj, "contact_name") else TargetKind.BUILDING), obj
+                return (TargetKind.UNIT if isinstance(obj, Unit) else TargetKind.BUILDING), obj
         return TargetKind.POINT, None
 
     # -- the row --
@@ -354,7 +355,7 @@ class HazardLedgerHandler(LedgerHandler):
 
 
 def _apply(values: dict[str, Any], ctx: ApplyContext) -> int:
-    from civicgrid.places.models import Building, Grid, Unit
+    from civicgrid.places.models import Building, Grid
 
     actor = ctx.actor
     existing = HazardDetail.objects.filter(import_key=values["key"]).values_list("case_id", flat=True).first()

@@ -22,7 +22,7 @@ EXPECTED = {
         "nav-hazards",
         "nav-gridwork",
         "nav-disputes",
-        "nav-data-import",  # the generic import wizard: the 矛盾纠纷台账 import
+        "nav-data-import",  # the generic import wizard: the 矛盾纠纷台账 and 安全隐患台账 imports
         "nav-bell",
     },
     Role.SHIFT_LEADER: {

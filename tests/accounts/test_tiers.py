@@ -151,7 +151,9 @@ class Side:
                 )
             ],
             note=f"{self.tag}专属检查备注",
+            photos=[photo(f"{self.tag}.png")],
         )
+        self.inspection_photo = self.inspection.photos.get()
         self.hazard = self.inspection.new_hazards[0]
         self.fire_register = hazard_services.save_fire_register(
             actor=worker, building=self.building, smoke_detectors="missing", note=f"{self.tag}专属消防登记"
@@ -394,6 +396,8 @@ NINJA_PARAMS = {
     "attachment_id": "attachment",
     "patrol_id": "patrol",
     "dispute_id": "dispute",
+    "hazards:inspection_photo": "inspection_photo",
+    "hazards:inspection_photo_thumb": "inspection_photo",
 }
 # endpoints whose parameter names a kind of thing, not a row: walked like the plain ones with these arguments
 FIXED_PARAMS = {

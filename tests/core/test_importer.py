@@ -216,8 +216,10 @@ def _half_writer(batch: bool):
 
 
 @pytest.mark.parametrize("batch", [False, True], ids=["apply_row", "apply_batch"])
-def test_a_row_refused_mid_write_leaves_nothing_behind(admin_user, run, batch):
+def test_a_row_refused_mid_write_leaves_nothing_behind(admin_user, run, batch, request):
     spec = _half_writer(batch)
+    # (unregistered afterwards: a spec anyone may run would put 数据导入 in every later test's menu)
+    request.addfinalizer(lambda: importer.SPECS.pop(spec.name, None))
     rows = [["2026-05-01", "放假", "", ""], ["2026-05-02", "放假", "", "坏"], ["2026-05-03", "放假", "", ""]]
     job = run(admin_user, importer.create_run(actor=admin_user, spec=spec, upload=xlsx_upload(rows)))
     assert (job.created_count, job.failed) == (2, 1)

@@ -243,3 +243,101 @@ def test_a_hazard_is_filed_through_an_inspection_not_the_generic_create(hw, api_
     client.force_login(hw.dispatcher)
     page = client.get("/cases/new/").content.decode()
     assert 'value="hazard"' not in page
+
+
+def _inspect(hw, level, note):
+    target = services.resolve_target(actor=hw.grid_worker, kind="unit", unit_id=hw.shop.pk)
+    i = services.record_inspection(
+        actor=hw.grid_worker,
+        target=target,
+        checklist=hw.checklist,
+        findings=[Finding(passed=False, item=hw.items[3], hazard=True, level=level, note=note)],
+    )
+    return i.new_hazards[0]
+
+
+def test_list_supervision_is_offered_only_on_a_major_hazard_not_yet_listed(hw, api_client):
+    general, major = _inspect(hw, "general", "插座超负荷"), _inspect(hw, "major", "三合一住人")
+    api_client.login(hw.dispatcher)
+    body = api_client.get(f"/cases/{general.pk}").json()
+    assert {m["name"] for m in body["allowed_moves"]} == {"assign_fix", "void"}
+    page = api_client.c.get(f"/cases/{general.pk}/").content.decode()
+    assert "交办整改" in page and "挂牌督办" not in page
+    r = api_client.post(f"/cases/{general.pk}/list-supervise", {"version": 1, "note": "挂牌"})
+    assert r.status_code == 409 and r.json()["code"] == "illegal_transition"
+    assert "重大隐患" in r.json()["detail"]
+
+    assert "list_supervise" in {
+        m["name"] for m in api_client.get(f"/cases/{major.pk}").json()["allowed_moves"]
+    }
+    assert "挂牌督办" in api_client.c.get(f"/cases/{major.pk}/").content.decode()
+    assert (
+        api_client.post(f"/cases/{major.pk}/list-supervise", {"version": 1, "note": "挂牌"}).status_code
+        == 200
+    )
+    # once listed, it is not offered again
+    body = api_client.get(f"/cases/{major.pk}").json()
+    assert "list_supervise" not in {m["name"] for m in body["allowed_moves"]}
+    assert api_client.post(f"/cases/{major.pk}/list-supervise", {"version": 2}).status_code == 409
+    procs = {p["code"]: p for p in api_client.get("/procedures").json()}
+    supervise = next(m for m in procs["hazard"]["moves"] if m["name"] == "list_supervise")
+    assert supervise["needs"] == "supervisable"
+
+
+def test_the_export_writes_a_natural_day_deadline_as_its_last_day_at_24(hw, client):
+    from civicgrid.cases import services as case_services
+    from civicgrid.core import clock
+
+    fire = _inspect(hw, "general", "灭火器过期")
+    fire = case_services.perform(
+        actor=hw.dispatcher, case=fire, move="assign_fix", version=fire.version,
+        department=hw.dept, amount=10, unit="natural_days",
+    )  # fmt: skip
+    due = clock.to_local(fire.due_at)
+    assert (due.hour, due.minute) == (0, 0)  # stored as 00:00 of the next day
+    last_day = due.date() - __import__("datetime").timedelta(days=1)
+    client.force_login(hw.dispatcher)
+    ws = load_workbook(io.BytesIO(b"".join(client.get("/hazards/export.xlsx").streaming_content))).active
+    rows = list(ws.iter_rows(values_only=True))
+    col = rows[0].index("整改期限")
+    assert rows[1][col] == f"{last_day.year}年{last_day.month}月{last_day.day}日 24:00"
+    page = client.get("/hazards/").content.decode()
+    assert f"{last_day.month}月{last_day.day}日 24:00" in page  # the ledger page says the same
+
+
+def test_the_inspection_keeps_photos_of_the_whole_inspection(hw, client):
+    client.force_login(hw.grid_worker)
+    r = submit(
+        client,
+        hw,
+        photos=[
+            SimpleUploadedFile("scene.png", photo("scene.png")[1], "image/png"),
+            SimpleUploadedFile("sheet.png", photo("sheet.png", color=(9, 9, 9))[1], "image/png"),
+        ],
+    )
+    assert r.status_code == 302, r.content.decode()[:300]
+    i = Inspection.objects.get()
+    shots = list(i.photos.select_related("attachment"))
+    assert len(shots) == 2 and all(p.attachment.thumbnail and p.attachment.case_id is None for p in shots)
+    page = client.get(f"/hazards/inspections/{i.pk}/").content.decode()
+    assert 'data-testid="inspection-photos"' in page
+    assert f"/hazards/inspections/photos/{shots[0].pk}/thumb/" in page
+    thumb = client.get(f"/hazards/inspections/photos/{shots[0].pk}/thumb/")
+    assert thumb.status_code == 200 and thumb["Content-Type"] == "image/jpeg"
+    assert client.get(f"/hazards/inspections/photos/{shots[0].pk}/")["Content-Type"] == "image/png"
+    client.force_login(hw.other_worker)  # another grid's worker does not see the inspection nor its photos
+    assert client.get(f"/hazards/inspections/photos/{shots[0].pk}/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ([SimpleUploadedFile("x.png", b"not an image", "image/png")], "不是有效的图片"),
+        ([SimpleUploadedFile(f"{n}.png", photo(f"{n}.png")[1], "image/png") for n in range(7)], "最多 6 张"),
+    ],
+)
+def test_bad_inspection_photos_refuse_the_whole_submit(hw, client, files, message):
+    client.force_login(hw.grid_worker)
+    r = submit(client, hw, photos=files)
+    assert r.status_code == 422 and message in r.content.decode()
+    assert not Inspection.objects.exists() and not HazardDetail.objects.exists()

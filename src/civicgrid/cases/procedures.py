@@ -96,6 +96,17 @@ class LimitBounds:
 
 
 @dataclass(frozen=True)
+class Precondition:
+    """A condition on the case a move ``needs`` (``Move.needs`` = its name), declared by the procedure: ``test``
+    (case → bool, may read the detail record) and the 409 ``message`` when it fails. A move whose precondition
+    fails is not offered (``allowed_moves``, the detail page's buttons) and is refused with
+    ``illegal_transition``, exactly like a move from the wrong state."""
+
+    test: Callable
+    message: str
+
+
+@dataclass(frozen=True)
 class StageRule:
     """A stage clock: started by the moves in ``starts`` and stopped by those in ``stops``.
 
@@ -142,6 +153,8 @@ class Procedure:
     # where its cases are filed when not through the generic 新建工单 form / POST /cases (a ledger whose cases
     # need their detail record from the start, e.g. 安全隐患 through an inspection): the hint those refusals show
     filed_elsewhere: str = ""
+    # conditions on the case that moves may ``need`` besides the state (e.g. 挂牌督办 only for a 重大 hazard)
+    preconditions: dict[str, Precondition] = field(default_factory=dict, hash=False, compare=False)
     # derived at register()
     move_map: dict = field(default_factory=dict, hash=False, compare=False, repr=False)
     state_map: dict = field(default_factory=dict, hash=False, compare=False, repr=False)
@@ -173,10 +186,25 @@ class Procedure:
     def check(self, state: str, move, role: str, facts: workflow.Facts | None = None) -> workflow.Move:
         """The guard over this procedure's table (raises 409/403 with a code, see :func:`workflow.guard`)."""
         m = move if isinstance(move, workflow.Move) else self.get_move(move)
-        return workflow.guard(state, m, role, facts, self.state_label)
+        workflow.guard(state, m, role, facts, self.state_label)
+        pre = self.preconditions.get(m.needs) if m.needs else None
+        if pre is not None and m.needs not in (facts.met if facts is not None else ()):
+            raise IllegalTransition(pre.message, field="move", code=CaseErrorCode.ILLEGAL_TRANSITION)
+        return m
 
     def moves_for(self, state: str, role: str, facts: workflow.Facts | None = None) -> list[workflow.Move]:
-        return [m for m in self.moves if workflow.guard_ok(state, m, role, facts, self.state_label)]
+        met = facts.met if facts is not None else frozenset()
+        return [
+            m
+            for m in self.moves
+            if workflow.guard_ok(state, m, role, facts, self.state_label)
+            and (m.needs not in self.preconditions or m.needs in met)
+        ]
+
+    def preconditions_met(self, case) -> frozenset[str]:
+        """The declared preconditions that hold for ``case`` (only those a move from its state needs)."""
+        names = {m.needs for m in self.moves if m.needs in self.preconditions and case.state in m.sources}
+        return frozenset(n for n in names if self.preconditions[n].test(case))
 
     def inputs(self, m: workflow.Move) -> tuple[str, ...]:
         """The inputs of ``m`` in this procedure: its fields, plus amount+unit where it chooses a stage limit."""
@@ -345,6 +373,9 @@ def _validate(proc: Procedure) -> None:
         extra = set(m.detail_fields) - set(detail_field_names(proc))
         if extra:
             bad(f"move {m.name}: the detail model has no fields {sorted(extra)}")
+        known_needs = {None, workflow.EXTENSION_PENDING, workflow.NO_EXTENSION_PENDING, *proc.preconditions}
+        if m.needs not in known_needs:
+            bad(f"move {m.name}: needs {m.needs!r}, which is no precondition of the procedure")
     if not proc.handlers_own_rules:
         for s in proc.stages:
             for mv in (*s.starts, *s.stops):

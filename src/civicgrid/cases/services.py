@@ -12,6 +12,8 @@ Each service writes the case, its timeline entry (:class:`CaseEvent`) and an aud
 - :func:`bulk_import_history` — many cases with their whole lives, played in memory by a
   :mod:`civicgrid.cases.history` engine (same guard and clocks as :func:`perform`), inserted set-based.
 - :func:`update_imported_cases` — a changed import row refreshes its case (set-based, one timeline entry each).
+- :func:`import_case` — one case of another procedure taken over from a ledger kept elsewhere, in the state and
+  with the (past) times the ledger gives, its stage clock started when the ledger says.
 - :func:`relocate_case` — set a case's location (a click on the map), one timeline entry and one audit row.
 """
 
@@ -99,10 +101,12 @@ def facts_for(case: Case, user) -> workflow.Facts:
         and case.category.grid_worker_can_file
         and (own_grid or (case.created_by_id is not None and case.created_by_id == user.pk))
     )
-    pending = case.state in procedures.for_case(case).extension_states and (
+    proc = procedures.for_case(case)
+    pending = case.state in proc.extension_states and (
         ExtensionRequest.objects.filter(case_id=case.pk, status=ExtensionStatus.PENDING).exists()
     )
     return workflow.Facts(
+        met=proc.preconditions_met(case) if proc.preconditions else frozenset(),
         own_department=role == Role.DEPT_HANDLER
         and user.department_id is not None
         and case.department_id == user.department_id,
@@ -978,6 +982,124 @@ def _loaded_cases(rows: list[dict], ids: list[int]) -> list[Case]:
         obj._state = state
         out.append(obj)
     return out
+
+
+def import_case(
+    *,
+    actor,
+    procedure: str,
+    state: str,
+    description: str,
+    created_at: datetime,
+    street_id: int,
+    closed_at: datetime | None = None,
+    grid: Grid | None = None,
+    community_id: int | None = None,
+    address: str = "",
+    lng: float | None = None,
+    lat: float | None = None,
+    source: str = Source.OTHER,
+    source_ref: str = "",
+    department: Department | None = None,
+    stage: str = "",
+    stage_started_at: datetime | None = None,
+    stage_limit: tuple[int, str] | None = None,
+    note: str = "",
+    event_data: dict | None = None,
+) -> Case:
+    """Take over one case of ``procedure`` from a ledger kept elsewhere (e.g. a 街道's 隐患台账 in Excel), in
+    ``state`` and with the ledger's times: ``created_at`` (发现), ``closed_at`` (结束; required exactly when
+    ``state`` is one of the procedure's closed states), both in the past; ``stage`` (one of the procedure's
+    stages) runs from ``stage_started_at`` with ``stage_limit`` (amount, unit) and its light is computed now.
+
+    One ``import`` timeline entry (note ``note``) and an audit row (``cases.case.import``), in one transaction.
+    The caller checked who may import; here the 街道 must lie in the actor's tier. A procedure's handlers do not
+    run: the caller writes the detail record in the same transaction. Raises :class:`ValidationFailed` naming
+    the field."""
+    from civicgrid.places.selectors import same_tier
+
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        raise PermissionDenied("请先登录", code=CaseErrorCode.LOGIN_REQUIRED)
+    proc = procedures.get(procedure)
+    if proc.code == procedures.DEFAULT_CODE:
+        raise ValidationFailed(
+            "标准流程的工单请用 12345 导入", field="procedure", code=CaseErrorCode.INVALID_INPUT
+        )
+    if state not in proc.state_map:
+        raise ValidationFailed(f"未知状态：{state}", field="state", code=CaseErrorCode.INVALID_INPUT)
+    if source not in Source.values:
+        raise ValidationFailed(f"未知来源：{source}", field="source", code=CaseErrorCode.INVALID_INPUT)
+    description = _require(description, "description", "请填写问题描述")
+    now = clock.now()
+    for name, value in (
+        ("created_at", created_at),
+        ("closed_at", closed_at),
+        ("stage_started_at", stage_started_at),
+    ):
+        if value is not None and (not isinstance(value, datetime) or value.tzinfo is None):
+            raise ValidationFailed("时间必须带时区", field=name, code=CaseErrorCode.INVALID_INPUT)
+        if value is not None and value > now:
+            raise ValidationFailed("时间不能晚于现在", field=name, code=CaseErrorCode.INVALID_INPUT)
+    if created_at is None:
+        raise ValidationFailed("请填写发现时间", field="created_at", code=CaseErrorCode.FIELD_REQUIRED)
+    closed = state in proc.closed
+    if closed != (closed_at is not None):
+        raise ValidationFailed(
+            "已结束的工单须有结束时间，未结束的不能有", field="closed_at", code=CaseErrorCode.INVALID_INPUT
+        )
+    if closed_at is not None and closed_at < created_at:
+        raise ValidationFailed("结束时间早于发现时间", field="closed_at", code=CaseErrorCode.INVALID_INPUT)
+    if stage and (stage not in proc.stage_map or closed or stage_started_at is None or stage_limit is None):
+        raise ValidationFailed(f"无法开始时限环节：{stage}", field="stage", code=CaseErrorCode.INVALID_INPUT)
+    if not same_tier(actor, street_id):
+        raise ValidationFailed(
+            "所属街道不在导入人的辖区内", field="street", code=CaseErrorCode.OUT_OF_JURISDICTION
+        )
+    if department is not None:
+        department = _check_department(department)
+    with transaction.atomic():
+        case = Case(
+            procedure=proc.code,
+            state=state,
+            description=description[:5000],
+            source=source,
+            source_ref=(source_ref or "")[:100],
+            lng=lng,
+            lat=lat,
+            address=(address or "").strip()[:200],
+            grid=grid,
+            community_id=grid.community_id if grid is not None else community_id,
+            street_id=street_id,
+            department=department,
+            created_by=actor,
+            created_at=created_at,
+            accepted_at=created_at,
+            dispatched_at=(stage_started_at or created_at) if department is not None else None,
+            closed_at=closed_at,
+            updated_at=now,
+        )
+        case.number = allocate_number(created_at)
+        case.title = _title(case)
+        if stage:
+            deadlines.start_stage(case, stage, stage_started_at, stage_limit)
+            deadlines.refresh(case, now)
+        case.save(force_insert=True)
+        if department is not None:
+            CaseDepartment.objects.create(
+                case=case, department=department, first_assigned_at=case.dispatched_at
+            )
+        event = _append_event(
+            case,
+            move="import",
+            from_state="",
+            actor=actor,
+            note=note,
+            data={**(event_data or {}), "created_at": created_at, "closed_at": closed_at},
+            now=now,
+        )
+        audit.record(actor=actor, action="cases.case.import", obj=case, after=audit.snapshot(case), note=note)
+        _signal_on_commit(case, event)
+    return case
 
 
 # --- moves ----------------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ from civicgrid.cases.models import (
     Source,
     Stage,
 )
-from civicgrid.core import clock
+from civicgrid.core import clock, workcalendar
 from civicgrid.core.errors import (
     Conflict,
     DomainError,
@@ -317,8 +317,12 @@ def _detail_rows(proc, case) -> list[tuple[str, str, object]]:
     if record is None:
         return []
     rows = []
+    # a detail model may name fields not to show (``DETAIL_HIDDEN``) and deadlines that end a 自然日 period
+    # (``DETAIL_DAY_ENDS``: 00:00 of the next day is shown as the last day's 24:00)
+    hidden = set(getattr(record, "DETAIL_HIDDEN", ()))
+    day_ends = set(getattr(record, "DETAIL_DAY_ENDS", ()))
     for f in record._meta.concrete_fields:
-        if f.primary_key or f.name == "case":
+        if f.primary_key or f.name == "case" or f.name in hidden:
             continue
         value = getattr(record, f.name)
         if value in (None, "", False):
@@ -327,6 +331,8 @@ def _detail_rows(proc, case) -> list[tuple[str, str, object]]:
             value = getattr(record, f"get_{f.name}_display")()
         elif value is True:
             value = "是"
+        elif isinstance(value, datetime) and f.name in day_ends:
+            value = workcalendar.format_due(value, DeadlineUnit.NATURAL_DAYS)
         elif isinstance(value, datetime):
             value = clock.to_local(value).strftime("%Y-%m-%d %H:%M")
         rows.append((f.name, str(f.verbose_name), value))

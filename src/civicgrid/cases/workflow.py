@@ -246,6 +246,8 @@ class Facts:
     own_community: bool = False
     can_file: bool = False
     extension_pending: bool = False
+    # the procedure's own preconditions (``Procedure.preconditions``) that hold for the case
+    met: frozenset[str] = frozenset()
 
     def holds(self, condition: str | None) -> bool:
         if condition is None:

@@ -556,6 +556,8 @@ class Field:
     required: bool = False
     parse: Callable[[Any], Any] | None = None
     help: str = ""
+    # the preview shows the cell as written, not the parsed value (a code, a tuple …: choice fields)
+    show_raw: bool = False
 
 
 _NORMALISE = re.compile(r"[\s\u3000（）()【】\[\]:：*＊_\-/·.、]+")
@@ -747,6 +749,7 @@ def preview(
                 "value": parsed.get(f.name),
                 "problem": problems.get(f.name, ""),
                 "warning": warnings.get(f.name, ""),
+                "show_raw": f.show_raw,
             }
             for f, _ in binding.columns
         ]
@@ -1214,7 +1217,7 @@ def choice_field(
             raise CellError(f"{label}应为{'、'.join(choices)}之一：{as_text(value)[:40]}")
         return table[key]
 
-    return Field(name, label, tuple(aliases), required, parse, help)
+    return Field(name, label, tuple(aliases), required, parse, help, show_raw=True)
 
 
 def boolean_field(
@@ -1268,7 +1271,10 @@ class ImportSpec:
       ledger (:class:`~civicgrid.core.models.ImportLedger`) skips rows whose key and content it has seen and
       counts created / updated;
     - or ``handler(job=, actor=) -> RowHandler`` instead of the three above, for a client with its own ledger;
-    - ``can_import(user) -> bool`` who may run it.
+    - ``can_import(user) -> bool`` who may run it;
+    - ``row_key(values) -> str``: the row's identity for the ledger when it is not one column's value (a natural
+      key over several fields, computed by ``clean``); ``key_field`` then only names the rows in the report;
+    - ``ledger_handler``: a :class:`LedgerHandler` subclass for lookups that depend on the importing account.
     """
 
     name: str
@@ -1283,6 +1289,11 @@ class ImportSpec:
     handler: Callable[..., RowHandler] | None = None
     can_import: Callable[[Any], bool] = lambda user: False
     batch_size: int = DEFAULT_BATCH_SIZE
+    row_key: Callable[[dict[str, Any]], str] | None = None
+    # a LedgerHandler subclass whose clean/describe need the importing account (``self.ctx.actor``: lookups
+    # scoped to its tier); the spec still runs on core's ImportRun and ledger, in the generic wizard
+    ledger_handler: type | None = None
+    key_help: str = ""  # how a row is identified across files, in words (the template's notes; with row_key)
 
     def __post_init__(self):
         names = {f.name for f in self.fields}
@@ -1298,7 +1309,7 @@ class ImportSpec:
     def row_handler(self, *, job=None, actor=None) -> RowHandler:
         if self.handler is not None:
             return self.handler(job=job, actor=actor)
-        return LedgerHandler(self, ApplyContext(spec=self, job=job, actor=actor))
+        return (self.ledger_handler or LedgerHandler)(self, ApplyContext(spec=self, job=job, actor=actor))
 
 
 SPECS: dict[str, ImportSpec] = {}
@@ -1351,7 +1362,10 @@ class LedgerHandler:
         from civicgrid.core.models import ImportLedger
 
         spec = self.spec
-        keys = [str(row.values[spec.key_field])[:200] for row in rows]
+        keys = [
+            str(spec.row_key(row.values) if spec.row_key else row.values[spec.key_field])[:200]
+            for row in rows
+        ]
         known = {
             e.key: e
             for e in ImportLedger.objects.filter(spec=spec.name, key__in=set(keys)).select_for_update()
@@ -1822,7 +1836,7 @@ def template_workbook(spec: ImportSpec, target) -> None:
         notes.append([f.label, "必填" if f.required else "选填", "、".join(f.aliases), f.help])
     notes.append([])
     notes.append(["第一张表的第一行是表头，从第二行起每行一条；表头上方可以有标题行。"])
-    notes.append([f"同一{spec.key_label}重复导入只会更新，内容相同的行不会重复写入。"])
+    notes.append([spec.key_help or f"同一{spec.key_label}重复导入只会更新，内容相同的行不会重复写入。"])
     writer.save(target)
 
 

@@ -9,6 +9,7 @@ from civicgrid.hazards.models import (
     FireSafetyRegister,
     HazardCategory,
     Inspection,
+    InspectionPhoto,
     InspectionResult,
 )
 
@@ -58,6 +59,14 @@ class InspectionResultInline(admin.TabularInline):
     can_delete = False
 
 
+class InspectionPhotoInline(admin.TabularInline):
+    model = InspectionPhoto
+    extra = 0
+    fields = ("attachment",)
+    readonly_fields = fields
+    can_delete = False
+
+
 @admin.register(Inspection)
 class InspectionAdmin(SystemAdminOnly, admin.ModelAdmin):
     """Read-only: inspections are written by the services (the 检查 form)."""
@@ -65,7 +74,7 @@ class InspectionAdmin(SystemAdminOnly, admin.ModelAdmin):
     list_display = ("target_name", "target_kind", "inspected_at", "hazard_count", "created_by")
     list_filter = ("target_kind",)
     search_fields = ("target_name", "address")
-    inlines = [InspectionResultInline]
+    inlines = [InspectionResultInline, InspectionPhotoInline]
 
     def has_add_permission(self, request):
         return False

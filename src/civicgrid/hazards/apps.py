@@ -11,15 +11,16 @@ class HazardsConfig(AppConfig):
         from civicgrid.cases.attachments import MAX_BYTES
         from civicgrid.core import auditlabels
         from civicgrid.core.middleware import MB, register_body_limit
-        from civicgrid.hazards import selectors, workflow  # noqa: F401  (scope rules)
+        from civicgrid.hazards import imports, selectors, workflow  # noqa: F401  (scope rules, import spec)
 
         workflow.register()
-        # the phone checklist: a few photos per failed item
-        register_body_limit(r"^/hazards/inspect/\Z", 12 * MAX_BYTES + MB)
+        # the phone checklist: a few photos per failed item and of the inspection
+        register_body_limit(r"^/hazards/inspect/\Z", 18 * MAX_BYTES + MB)  # + 6 of the inspection itself
         auditlabels.register_action_labels(
             {
                 "hazards.inspection.create": "录入安全检查",
                 "hazards.hazard.create": "登记安全隐患",
+                "hazards.hazard.import": "导入安全隐患",
                 "hazards.fire_register.save": "登记消防设施",
             }
         )

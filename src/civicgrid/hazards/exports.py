@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import tempfile
 
+from civicgrid.cases.models import DeadlineUnit
 from civicgrid.core import clock
+from civicgrid.core import workcalendar as wc
 from civicgrid.core.xlsx import SheetWriter
 
 MAX_ROWS = 50_000
@@ -12,6 +14,13 @@ MAX_ROWS = 50_000
 
 def _local(dt):
     return clock.to_local(dt).replace(tzinfo=None) if dt else None
+
+
+def _deadline(d) -> str:
+    """整改期限 as the UI shows it: a 自然日 limit ends at 00:00 of the next day, written as the last day 24:00
+    (``2026年10月8日 24:00``), never as the next day's 00:00."""
+    due = d.rectify_due_at or (d.case.due_at if d.case.stage in ("rectify", "rework") else None)
+    return wc.format_due(due, DeadlineUnit.NATURAL_DAYS) if due else ""
 
 
 COLUMNS = [
@@ -28,11 +37,7 @@ COLUMNS = [
     ("交办部门", 14, lambda d: d.case.department.name if d.case.department_id else ""),
     ("整改责任单位", 18, lambda d: d.responsible_unit),
     ("整改责任人", 10, lambda d: d.responsible_person),
-    (
-        "整改期限",
-        17,
-        lambda d: _local(d.rectify_due_at or (d.case.due_at if d.case.stage == "rectify" else None)),
-    ),
+    ("整改期限", 19, _deadline),
     ("整改措施", 30, lambda d: d.measures),
     ("整改完成时间", 17, lambda d: _local(d.fixed_at)),
     ("是否按期", 8, lambda d: {True: "是", False: "否", None: ""}[d.fixed_on_time]),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from civicgrid.cases.models import Case
+from civicgrid.cases.models import Attachment, Case
 from civicgrid.core import clock
 from civicgrid.core.scoping import RestrictedQuerySet
 from civicgrid.places.models import Building, Community, Grid, Street, Unit
@@ -126,6 +126,26 @@ class Inspection(models.Model):
         return f"{self.target_name}（{clock.to_local(self.inspected_at):%Y-%m-%d}）"
 
 
+class InspectionPhoto(models.Model):
+    """A photo of the inspection as a whole (the scene, the 检查表 signed on paper …): a validated, thumbnailed
+    upload of the case attachments' store (:func:`civicgrid.cases.attachments.store_upload`), not on any case."""
+
+    inspection = models.ForeignKey(
+        Inspection, verbose_name="检查记录", on_delete=models.CASCADE, related_name="photos"
+    )
+    attachment = models.OneToOneField(
+        Attachment, verbose_name="照片", on_delete=models.CASCADE, related_name="hazard_inspection_photo"
+    )
+
+    class Meta:
+        verbose_name = "检查照片"
+        verbose_name_plural = "检查照片"
+        ordering = ["inspection", "pk"]
+
+    def __str__(self):
+        return f"{self.inspection_id}: {self.attachment_id}"
+
+
 class InspectionResult(models.Model):
     """One checklist item's result in one inspection."""
 
@@ -194,6 +214,13 @@ class HazardDetail(models.Model):
     fixed_at = models.DateTimeField("整改完成时间", null=True, blank=True, editable=False)
     supervised = models.BooleanField("挂牌督办", default=False, editable=False)
     supervised_at = models.DateTimeField("挂牌时间", null=True, blank=True, editable=False)
+    # an imported hazard's natural key (civicgrid.hazards.imports.natural_key): one hazard per key, ever
+    import_key = models.CharField(
+        "导入去重键", max_length=100, null=True, blank=True, unique=True, editable=False
+    )
+
+    DETAIL_HIDDEN = ("import_key",)  # not shown on the case page
+    DETAIL_DAY_ENDS = ("rectify_due_at",)  # a 自然日 limit's end: shown as the last day's 24:00
 
     class Meta:
         verbose_name = "隐患明细"

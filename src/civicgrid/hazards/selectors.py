@@ -17,6 +17,7 @@ from civicgrid.hazards.models import (
     HazardCategory,
     HazardDetail,
     Inspection,
+    InspectionPhoto,
     TargetKind,
 )
 from civicgrid.hazards.workflow import CODE
@@ -120,11 +121,23 @@ def get_inspection(*, user, pk) -> Inspection:
         return (
             visible_inspections(user=user)
             .select_related("checklist", "created_by", "unit", "building", "community", "grid")
-            .prefetch_related("results", "inspectors")
+            .prefetch_related("results", "inspectors", "photos")
             .get(pk=int(pk))
         )
     except (Inspection.DoesNotExist, TypeError, ValueError):
         raise NotFound("检查记录不存在或无权查看")
+
+
+def inspection_photo(*, user, pk) -> InspectionPhoto:
+    """A photo of an inspection ``user`` may see (404-like ``NotFound`` otherwise)."""
+    try:
+        return (
+            InspectionPhoto.objects.select_related("attachment")
+            .filter(inspection__in=visible_inspections(user=user))
+            .get(pk=int(pk))
+        )
+    except (InspectionPhoto.DoesNotExist, TypeError, ValueError):
+        raise NotFound("照片不存在或无权查看")
 
 
 def visible_hazards(*, user) -> QuerySet[Case]:

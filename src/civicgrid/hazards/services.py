@@ -13,8 +13,9 @@ from django.db import transaction
 
 from civicgrid.accounts.roles import Capability, has_capability
 from civicgrid.cases import services as case_services
+from civicgrid.cases.attachments import store_upload
 from civicgrid.cases.errors import CaseErrorCode
-from civicgrid.cases.models import Case
+from civicgrid.cases.models import AttachmentKind, Case
 from civicgrid.core import audit, clock
 from civicgrid.core.errors import PermissionDenied, ValidationFailed
 from civicgrid.hazards import selectors
@@ -28,12 +29,14 @@ from civicgrid.hazards.models import (
     HazardDetail,
     HazardLevel,
     Inspection,
+    InspectionPhoto,
     InspectionResult,
     TargetKind,
 )
 from civicgrid.hazards.workflow import CODE
 
 MAX_ITEMS = 200
+MAX_INSPECTION_PHOTOS = 6  # photos of the inspection as a whole (each failed item has its own, as before)
 MAX_BACKDATE_DAYS = 30  # an inspection entered afterwards
 
 
@@ -156,13 +159,20 @@ def record_inspection(
     inspected_at: datetime | None = None,
     inspectors: Iterable = (),
     note: str = "",
+    photos: Iterable = (),
 ) -> Inspection:
-    """One 检查 (one 检查家次) with its item results; each failed item marked as a hazard becomes a ``hazard``
-    case (state 发现) with its detail record and before-photos — all or nothing."""
+    """One 检查 (one 检查家次) with its item results and photos of the inspection as a whole (validated and
+    thumbnailed like case photos, at most :data:`MAX_INSPECTION_PHOTOS`); each failed item marked as a hazard
+    becomes a ``hazard`` case (state 发现) with its detail record and before-photos — all or nothing."""
     _can_inspect(actor)
     findings = list(findings)
+    photos = [p for p in photos or () if p]
     if len(findings) > MAX_ITEMS:
         raise ValidationFailed("检查项过多", field="items", code=CaseErrorCode.INVALID_INPUT)
+    if len(photos) > MAX_INSPECTION_PHOTOS:
+        raise ValidationFailed(
+            f"检查照片最多 {MAX_INSPECTION_PHOTOS} 张", field="photos", code=CaseErrorCode.ATTACHMENT_INVALID
+        )
     if not selectors.street_in_tier(user=actor, street_id=target.street_id):
         raise ValidationFailed(
             "检查对象不在您的辖区", field=target.kind, code=HazardErrorCode.TARGET_NOT_FOUND
@@ -217,6 +227,9 @@ def record_inspection(
             created_at=now,
         )
         inspection.inspectors.set(list(people.values()))
+        for p in photos:
+            attachment = store_upload(file=p, kind=AttachmentKind.OTHER, actor=actor)
+            InspectionPhoto.objects.create(inspection=inspection, attachment=attachment)
         InspectionResult.objects.bulk_create(
             [
                 InspectionResult(
@@ -249,7 +262,12 @@ def record_inspection(
             actor=actor,
             action="hazards.inspection.create",
             obj=inspection,
-            after={"target": target.name, "items": len(findings), "hazards": len(hazards)},
+            after={
+                "target": target.name,
+                "items": len(findings),
+                "hazards": len(hazards),
+                "photos": len(photos),
+            },
         )
     inspection.new_hazards = hazards
     return inspection

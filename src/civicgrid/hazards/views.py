@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from civicgrid.accounts.roles import Capability, has_capability
 from civicgrid.core import clock
 from civicgrid.core.errors import DomainError, NotFound, ValidationFailed
-from civicgrid.hazards import exports, fourcolor, metrics, selectors, services
+from civicgrid.hazards import exports, fourcolor, imports, metrics, selectors, services
 from civicgrid.hazards.models import Equipment, FireSafetyRegister, HazardLevel, TargetKind
 from civicgrid.hazards.workflow import PROCEDURE
 
@@ -67,6 +67,7 @@ def ledger(request):
             "levels": HazardLevel.choices,
             "categories": selectors.categories(),
             "can_inspect": has_capability(request.user, Capability.CASE_CREATE),
+            "can_import": imports.can_import(request.user),
             "query": request.GET.urlencode(),
         },
     )
@@ -167,6 +168,7 @@ def inspect(request):
                 note=request.POST.get("note", "")[:2000],
                 inspected_at=_when(request.POST.get("inspected_at")),
                 inspectors=_people(request),
+                photos=request.FILES.getlist("photos"),
             )
         except (ValidationFailed, DomainError) as exc:
             errors.append(exc.message)
@@ -210,6 +212,19 @@ def inspection_detail(request, pk: int):
     inspection = selectors.get_inspection(user=request.user, pk=pk)
     hazards = selectors.hazard_rows(user=request.user).filter(inspection=inspection)
     return render(request, "hazards/inspection.html", {"i": inspection, "hazards": hazards})
+
+
+@require_GET
+@business_only
+def inspection_photo(request, photo_id: int, thumb: bool = False):
+    """A photo of an inspection the user may see (its thumbnail at ``…/thumb/``)."""
+    from civicgrid.cases.attachments import file_response
+
+    photo = selectors.inspection_photo(user=request.user, pk=photo_id)
+    try:
+        return file_response(photo.attachment, thumb=thumb, redirect_remote=False)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
 
 
 def _period(request) -> tuple[date, date]:

@@ -2,7 +2,7 @@
 
 发现 → 交办整改 (整改中, 整改期限 chosen within the level's bounds) → 报告整改完成 (待复查, 3 工作日) → 复查合格
 (待销号) → 销号 (已销号); 复查不合格 sends it back to 整改中 with a fixed 重新整改 limit; 作废 while not yet fixed.
-挂牌督办 is recorded on 重大 hazards only. Pure tables plus the handlers the engine calls inside its transaction.
+挂牌督办 is offered and allowed on 重大 hazards not yet 挂牌 only (the ``supervisable`` precondition). Pure tables plus the handlers the engine calls inside its transaction.
 """
 
 from __future__ import annotations
@@ -84,6 +84,13 @@ def _list_supervise(ctx) -> dict:
     return {"supervised": True}
 
 
+SUPERVISABLE = "supervisable"  # the precondition of 挂牌督办: a 重大 hazard not yet 挂牌
+
+
+def _supervisable(case) -> bool:
+    return HazardDetail.objects.filter(case_id=case.pk, level="major", supervised=False).exists()
+
+
 PROCEDURE = P.Procedure(
     code=CODE,
     label="安全隐患",
@@ -145,6 +152,7 @@ PROCEDURE = P.Procedure(
             ["found", "fixing", "review"],
             W.STAY,
             DESK,
+            needs=SUPERVISABLE,
             fields=("note",),
             style="danger",
         ),
@@ -189,6 +197,9 @@ PROCEDURE = P.Procedure(
     terminal=CLOSED,
     done=frozenset({"closed"}),
     detail_model=HazardDetail,
+    preconditions={
+        SUPERVISABLE: P.Precondition(_supervisable, "只有尚未挂牌的重大隐患可以挂牌督办"),
+    },
 )
 
 

@@ -389,6 +389,8 @@ OBJECT_OF = {
     "disputes:add_session": "dispute",
     "disputes:add_party": "dispute",
     "disputes:agreement": "dispute",
+    "hazards:inspection_photo": "inspection_photo",
+    "hazards:inspection_photo_thumb": "inspection_photo",
 }
 NINJA_PARAMS = {
     "case_id": "case",
@@ -396,8 +398,6 @@ NINJA_PARAMS = {
     "attachment_id": "attachment",
     "patrol_id": "patrol",
     "dispute_id": "dispute",
-    "hazards:inspection_photo": "inspection_photo",
-    "hazards:inspection_photo_thumb": "inspection_photo",
 }
 # endpoints whose parameter names a kind of thing, not a row: walked like the plain ones with these arguments
 FIXED_PARAMS = {

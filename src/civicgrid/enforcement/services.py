@@ -22,7 +22,7 @@ from civicgrid.core import audit, clock
 from civicgrid.core.errors import PermissionDenied, ValidationFailed
 from civicgrid.enforcement import selectors
 from civicgrid.enforcement.errors import EnforcementErrorCode
-from civicgrid.enforcement.models import EnforcementDetail, PartyKind, ViolationType
+from civicgrid.enforcement.models import EnforcementDetail, PartyKind, RightsResponse, ViolationType
 from civicgrid.enforcement.workflow import CODE, limits, procedure
 
 MAX_BACKDATE_DAYS = 365
@@ -200,6 +200,8 @@ class LedgerRow:
     concluded_at: datetime | None = None
 
 
+NOT_IN_LEDGER = "（原台账未载明）"
+
 EDITABLE = (
     "legal_basis",
     "penalty",
@@ -249,7 +251,8 @@ def import_row(*, actor, row: LedgerRow) -> Case:
                 external_ref=row.ref,
                 channel="import",
             )
-            detail = {k: getattr(row, k) for k in ("legal_basis", "penalty", "decision_no")}
+            # the moves require their record; a ledger that left a cell empty says so instead
+            detail = {k: getattr(row, k) or NOT_IN_LEDGER for k in ("legal_basis", "penalty", "decision_no")}
             detail["violation_type"] = row.violation_type.pk
             if row.procedure_kind == "simple":
                 if row.fine_amount is not None:
@@ -265,6 +268,7 @@ def import_row(*, actor, row: LedgerRow) -> Case:
                 )
                 if row.decided_at is not None:
                     case = move(actor=actor, case=case, name="notify_rights", note="（导入）", channel="import")
+                    detail["rights_response"] = RightsResponse.NONE
                     case = move(actor=actor, case=case, name="decide", detail=detail, channel="import")
                     if row.executed_at is not None:
                         case = move(actor=actor, case=case, name="execute", note="（导入）", channel="import")

@@ -20,6 +20,8 @@ EXPECTED = {
         "nav-import",
         "nav-placements",
         "nav-hazards",
+        "nav-enforcement",
+        "nav-data-import",  # the desk imports existing ledgers (行政处罚案件台账 …) through /imports/
         "nav-bell",
     },
     Role.SHIFT_LEADER: {
@@ -30,10 +32,12 @@ EXPECTED = {
         "nav-import",
         "nav-placements",
         "nav-hazards",
+        "nav-enforcement",
+        "nav-data-import",  # the desk imports existing ledgers (行政处罚案件台账 …) through /imports/
         "nav-bell",
     },
     Role.GRID_WORKER: {"nav-inbox", "nav-cases", "nav-new-case", "nav-field", "nav-hazards", "nav-bell"},
-    Role.DEPT_HANDLER: {"nav-inbox", "nav-cases", "nav-hazards", "nav-bell"},
+    Role.DEPT_HANDLER: {"nav-inbox", "nav-cases", "nav-hazards", "nav-enforcement", "nav-bell"},
     Role.AUDIT_ADMIN: set(),
 }
 

@@ -94,6 +94,23 @@ class Side:
         self.notification = Notification.objects.get(user=self.users[Role.DEPT_HANDLER], case=self.case)
         self._bookkeeping(dispatcher, code)
         self._hazards(code)
+        self._enforcement()
+
+    def _enforcement(self) -> None:
+        """A 执法案件 against a party named for the side."""
+        from civicgrid.enforcement import defaults
+        from civicgrid.enforcement import services as enforcement_services
+        from civicgrid.enforcement.models import ViolationType
+
+        defaults.ensure()
+        self.enforcement = enforcement_services.register_case(
+            actor=self.users[Role.DISPATCHER],
+            party=enforcement_services.Party(name=f"{self.tag}专属当事人"),
+            violation_type=ViolationType.objects.get(code="street_vending"),
+            description=f"{self.tag}专属执法案情",
+            department=self.dept,
+            grid=self.grid,
+        )
 
     def _hazards(self, code: str) -> None:
         """A 安全隐患 inspection of the unit with one hazard, and the building's 消防设施 register."""
@@ -196,6 +213,9 @@ class Side:
             self.hazard.description,
             self.inspection.note,
             self.fire_register.note,
+            self.enforcement.number,
+            self.enforcement.description,
+            f"{self.tag}专属当事人",
             *people,
         ]
 
@@ -305,6 +325,7 @@ OBJECT_OF = {
     "field:done": "case",
     "hazards:inspection": "inspection",
     "hazards:fire_register": "building",
+    "enforcement:detail": "enforcement",
 }
 NINJA_PARAMS = {"case_id": "case", "grid_id": "grid", "attachment_id": "attachment"}
 # endpoints whose parameter names a kind of thing, not a row: walked like the plain ones with these arguments
@@ -312,6 +333,8 @@ FIXED_PARAMS = {
     "imports:new": {"spec": "core.calendar_overrides"},
     "imports:template": {"spec": "core.calendar_overrides"},
 }
+# the walk also opens the import pages of each ledger spec (they hold no rows, but must not fail)
+LEDGER_SPECS = ("enforcement.cases",)
 
 
 def _params(pattern: URLPattern) -> list[str]:
@@ -382,6 +405,7 @@ def test_street_people_never_see_the_other_street_anywhere(tiers, client):
             "/cases/export.xlsx",
             f"/cases/?grid={b.grid.pk}",
             f"/api/v1/cases?department={b.dept.pk}",
+            f"/api/v1/enforcement/cases/{b.enforcement.pk}",
         ):
             response = client.get(url)
             assert response.status_code < 500 and not _leaks(response, b), (role, url)
@@ -409,6 +433,13 @@ def test_a_street_desk_still_sees_its_own_street(tiers, client):
     assert a.inspection.note in _text(client.get(f"/hazards/inspections/{a.inspection.pk}/"))
     assert a.building.name in _text(client.get("/hazards/map.json"))
     assert client.get(f"/hazards/fire/{a.building.pk}/").status_code == 200
+    # the 综合执法 ledger, its Excel, the record and the API of A
+    assert a.enforcement.number in _text(client.get("/enforcement/"))
+    assert a.enforcement.number in _text(client.get("/enforcement/export.xlsx"))
+    assert "甲专属当事人" in _text(client.get(f"/enforcement/{a.enforcement.pk}/"))
+    assert a.enforcement.number in _text(client.get("/api/v1/enforcement/cases"))
+    for spec in LEDGER_SPECS:
+        assert client.get(f"/imports/{spec}/template.xlsx").status_code == 200
 
 
 @pytest.mark.parametrize("who", ["qu_dispatcher", "qu_leader"])

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from civicgrid.accounts.roles import Capability, has_capability
@@ -219,4 +219,4 @@ def register(request, body: RegisterIn):
         source_case=source,
         note=body.note,
     )
-    return 201, _out(selectors.rows(user=user).get(case_id=case.pk))
+    return Status(201, _out(selectors.rows(user=user).get(case_id=case.pk)))

@@ -206,7 +206,7 @@ def load_enforcement(
                     if rng.random() < 0.3:
                         fine = Decimal(rng.randrange(2000, 20000, 500))
                         d.penalty = "责令限期拆除并处罚款"
-                    d.demolished_area = Decimal(rng.choice([3, 4, 5, 6, 8, 10, 12, 15])) + Decimal(
+                    d.demolished_area = Decimal(rng.choice([4, 5, 6, 8, 10, 12, 15, 18])) + Decimal(
                         rng.choice(["0", "0.5"])
                     )
                     d.demolished_sites = 1 if rng.random() < 0.8 else 2
@@ -244,7 +244,7 @@ def load_enforcement(
     CaseDepartment.objects.bulk_create(links, batch_size=500)
 
     # --- the last three weeks, through the services (open at every stage) ---------------------------------
-    recent = max(3, round(18 * scale))
+    recent = max(3, round(10 * scale))
     for i in range(recent):
         found = _at(today - timedelta(days=rng.randint(1, RECENT_DAYS)), rng.uniform(8.5, 17), tz)
         code = rng.choice(["illegal_building", "muck", "outdoor_ad", "street_vending", "noise"])

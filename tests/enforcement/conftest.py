@@ -59,9 +59,7 @@ class EnforcementWorld(World):
                 },
             )
         with clock.frozen(at + timedelta(days=3)):
-            detail = {}
-            if area is not None:
-                detail = {"demolished_area": area, "demolished_sites": sites}
+            detail = {"demolished_area": area or "0", "demolished_sites": sites or 0}
             case = self.act(case, "execute", note="已拆除并缴纳罚款", detail=detail)
         with clock.frozen(at + timedelta(days=4)):
             case = self.act(case, "close_case", note="结案")

@@ -213,7 +213,7 @@ def load_enforcement(
                 else:
                     fine = Decimal(rng.choice([500, 1000, 2000, 3000, 5000, 10000, 20000]))
                     d.penalty = "罚款"
-                d.fine_amount, d.decided_at = fine, t
+                d.fine_amount, d.decided_at = fine or Decimal(0), t
                 d.rights_response = rng.choice(["none", "none", "none", "statement", "hearing"])
                 d.decision_no = f"示执罚〔{t.year}〕{number[-5:]}号"
                 step("decide", "notified", "decided", handler, t, "作出行政处罚决定",

@@ -254,9 +254,8 @@ def import_row(*, actor, row: LedgerRow) -> Case:
             # the moves require their record; a ledger that left a cell empty says so instead
             detail = {k: getattr(row, k) or NOT_IN_LEDGER for k in ("legal_basis", "penalty", "decision_no")}
             detail["violation_type"] = row.violation_type.pk
+            detail["fine_amount"] = row.fine_amount or 0
             if row.procedure_kind == "simple":
-                if row.fine_amount is not None:
-                    detail["fine_amount"] = row.fine_amount
                 case = move(actor=actor, case=case, name="summary_penalty", detail=detail, channel="import")
             else:
                 case = move(
@@ -271,7 +270,18 @@ def import_row(*, actor, row: LedgerRow) -> Case:
                     detail["rights_response"] = RightsResponse.NONE
                     case = move(actor=actor, case=case, name="decide", detail=detail, channel="import")
                     if row.executed_at is not None:
-                        case = move(actor=actor, case=case, name="execute", note="（导入）", channel="import")
+                        quantities = {
+                            "demolished_area": row.demolished_area or 0,
+                            "demolished_sites": row.demolished_sites or 0,
+                        }
+                        case = move(
+                            actor=actor,
+                            case=case,
+                            name="execute",
+                            note="（导入）",
+                            detail=quantities,
+                            channel="import",
+                        )
                         if row.concluded_at is not None:
                             case = move(actor=actor, case=case, name="close_case", channel="import")
             record = EnforcementDetail.objects.get(case=case)

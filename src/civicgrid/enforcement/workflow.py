@@ -213,7 +213,9 @@ def build() -> P.Procedure:
                 "closed",
                 TEAM,
                 fields=("note",),
-                detail_fields=("violation_type", "legal_basis", "penalty", "decision_no"),
+                # (违法行为类型 is set at 登记; a ForeignKey is no detail field of a generated form: the case
+                # engine's generated form would hand the instance, not its id, to the detail record)
+                detail_fields=("legal_basis", "penalty", "decision_no", "fine_amount"),
                 style="success",
             ),
             W.define_move(
@@ -223,7 +225,6 @@ def build() -> P.Procedure:
                 "investigating",
                 TEAM,
                 fields=("note",),
-                detail_fields=("violation_type",),
             ),
             W.define_move(
                 "not_file",
@@ -251,7 +252,8 @@ def build() -> P.Procedure:
                 "decided",
                 TEAM,
                 fields=("note",),
-                detail_fields=("legal_basis", "penalty", "decision_no", "rights_response"),
+                # 罚款金额 0 when the decision imposes none (责令拆除, 警告 …)
+                detail_fields=("legal_basis", "penalty", "decision_no", "fine_amount", "rights_response"),
                 style="primary",
             ),
             W.define_move(
@@ -262,6 +264,8 @@ def build() -> P.Procedure:
                 TEAM,
                 fields=("note", "attachments"),
                 required=("note",),
+                # the quantities entered at 处置 (0 when nothing was demolished)
+                detail_fields=("demolished_area", "demolished_sites"),
                 style="success",
             ),
             W.define_move("close_case", "结案", ["executed"], "closed", TEAM, fields=("note",), style="success"),

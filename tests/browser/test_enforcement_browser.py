@@ -39,9 +39,7 @@ def fresh_page(browser):
     return ctx, pg
 
 
-def test_a_general_procedure_case_from_registration_to_closing(
-    browser, page, live_server, browser_login
-):
+def test_a_general_procedure_case_from_registration_to_closing(browser, page, live_server, browser_login):
     from tests.enforcement.conftest import EnforcementWorld
 
     ew = EnforcementWorld()
@@ -85,7 +83,11 @@ def test_a_general_procedure_case_from_registration_to_closing(
         shot="enforcement-decide.png",
     )
     page.wait_for_selector("[data-testid=state]:text-is('已决定')")
-    act(page, "execute", fill={"note": "当事人已自行拆除并缴纳罚款", "demolished_area": "24.5", "demolished_sites": "1"})
+    act(
+        page,
+        "execute",
+        fill={"note": "当事人已自行拆除并缴纳罚款", "demolished_area": "24.5", "demolished_sites": "1"},
+    )
     page.wait_for_selector("[data-testid=state]:text-is('执行完毕')")
     act(page, "close_case")
     page.wait_for_selector("[data-testid=state]:text-is('已结案')")

@@ -49,9 +49,10 @@ def test_a_year_of_enforcement_cases_for_the_demo_street():
     f = metrics.figures(user=desk, start=today - timedelta(days=366), end=today)
     assert f.accepted == info["simple"] + info["general"]
     assert Decimal(200) < f.demolished_area == Decimal(info["area"]) < Decimal(600)
-    assert f.fines == Decimal(info["fines"]) + Decimal(2000) * Counter(
-        cases.values_list("state", flat=True)
-    )["decided"]
+    assert (
+        f.fines
+        == Decimal(info["fines"]) + Decimal(2000) * Counter(cases.values_list("state", flat=True))["decided"]
+    )
     # a 网格员 sees none of them
     worker = User.objects.filter(role="grid_worker", street=result.street).first()
     assert metrics.figures(user=worker, start=today - timedelta(days=366), end=today).accepted == 0

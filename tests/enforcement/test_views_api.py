@@ -69,7 +69,12 @@ def test_roles_without_the_ledger_are_refused(ew, client):
     case = ew.register()
     for user in (ew.grid_worker, ew.community_staff, ew.auditor):
         client.force_login(user)
-        for url in ("/enforcement/", f"/enforcement/{case.pk}/", "/enforcement/figures/", "/enforcement/new/"):
+        for url in (
+            "/enforcement/",
+            f"/enforcement/{case.pk}/",
+            "/enforcement/figures/",
+            "/enforcement/new/",
+        ):
             assert client.get(url).status_code in (302, 403), (user.role, url)
     client.force_login(ew.handler2)  # another department: the ledger opens but holds nothing of ours
     assert case.number not in client.get("/enforcement/").content.decode()
@@ -146,7 +151,9 @@ def test_api_registers_lists_and_reads_a_case_then_drives_it(ew, client):
         assert r.status_code == 422 and r.json().get("field") == field, (bad, r.content)
     client.force_login(ew.grid_worker)
     assert client.get(f"/api/v1/enforcement/cases/{out['id']}").status_code == 404
-    assert client.post("/api/v1/enforcement/cases", data=body, content_type="application/json").status_code in (
+    assert client.post(
+        "/api/v1/enforcement/cases", data=body, content_type="application/json"
+    ).status_code in (
         403,
         422,
     )

@@ -46,7 +46,12 @@ BASIS = {
     "other": "相关法律法规",
 }
 FACTS = {
-    "illegal_building": ["楼顶擅自搭建彩钢棚", "院内违章搭建砖混结构房屋", "阳台外扩违章搭建", "沿街商铺违规加建雨棚"],
+    "illegal_building": [
+        "楼顶擅自搭建彩钢棚",
+        "院内违章搭建砖混结构房屋",
+        "阳台外扩违章搭建",
+        "沿街商铺违规加建雨棚",
+    ],
     "street_vending": ["在人行道摆摊设点经营", "店外占道经营", "流动摊贩占道经营"],
     "piling": ["店外人行道堆放杂物", "沿街乱堆建材", "楼道外堆放废品"],
     "outdoor_ad": ["未经批准设置户外招牌", "店招破损未修复", "擅自悬挂横幅广告"],
@@ -57,7 +62,18 @@ FACTS = {
     "other": ["其他违反城市管理规定的行为"],
 }
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
-SHOPS = ["小吃店", "水果店", "便利店", "五金店", "理发店", "建材店", "装饰公司", "建筑公司", "餐饮店", "物流公司"]
+SHOPS = [
+    "小吃店",
+    "水果店",
+    "便利店",
+    "五金店",
+    "理发店",
+    "建材店",
+    "装饰公司",
+    "建筑公司",
+    "餐饮店",
+    "物流公司",
+]
 
 
 def _at(day, hour: float, tz) -> datetime:
@@ -150,7 +166,14 @@ def load_enforcement(
             ev(case, seq[0], move, frm, to, actor, at, note, data)
 
         step("create", "", "clue", desk, registered, data={"source": "dispatcher"})
-        step("receive", "clue", "pending", desk, registered, data={"department": dept.pk, "department_name": dept.name})
+        step(
+            "receive",
+            "clue",
+            "pending",
+            desk,
+            registered,
+            data={"department": dept.pk, "department_name": dept.name},
+        )
         t = registered + timedelta(hours=rng.uniform(0.2, 6) if simple else rng.uniform(6, 24 * 8))
         # the 一般程序 steps after 立案 (告知, 决定, 执行, 结案; or 移送/撤案), squeezed to end before now
         gaps = [rng.uniform(5, 30), rng.uniform(5, 25), rng.uniform(2, 14), rng.uniform(1, 5)]
@@ -158,8 +181,10 @@ def load_enforcement(
         if not simple and sum(gaps) > room:
             gaps = [g * max(room, 0.1) / sum(gaps) for g in gaps]
         if simple:
-            fine = Decimal(rng.choice([50, 50, 100, 100, 100, 150, 200])) if not unit else Decimal(
-                rng.choice([200, 500, 1000, 2000])
+            fine = (
+                Decimal(rng.choice([50, 50, 100, 100, 100, 150, 200]))
+                if not unit
+                else Decimal(rng.choice([200, 500, 1000, 2000]))
             )
             d.procedure_kind = "simple"
             d.accepted_at = d.decided_at = d.executed_at = d.concluded_at = t
@@ -174,7 +199,15 @@ def load_enforcement(
         elif ended and rng.random() < 0.4:
             d.concluded_at = t
             case.state, case.closed_at = "not_filed", t
-            step("not_file", "pending", "not_filed", handler, t, "违法事实不能成立", {"reason": "违法事实不能成立"})
+            step(
+                "not_file",
+                "pending",
+                "not_filed",
+                handler,
+                t,
+                "违法事实不能成立",
+                {"reason": "违法事实不能成立"},
+            )
             counts["ended"] += 1
         else:
             d.procedure_kind, d.accepted_at = "general", t
@@ -268,13 +301,17 @@ def load_enforcement(
         if stage == 0 or t >= now:
             continue
         with clock.frozen(t):
-            case = services.move(actor=handler, case=case, name="file_case", detail={"violation_type": types[code].pk})
+            case = services.move(
+                actor=handler, case=case, name="file_case", detail={"violation_type": types[code].pk}
+            )
         counts["general"] += 1
         t += timedelta(days=rng.uniform(1, 4))
         if stage == 1 or t >= now:
             continue
         with clock.frozen(t):
-            case = services.move(actor=handler, case=case, name="notify_rights", note="送达行政处罚事先告知书")
+            case = services.move(
+                actor=handler, case=case, name="notify_rights", note="送达行政处罚事先告知书"
+            )
         t += timedelta(days=rng.uniform(1, 4))
         if stage == 2 or t >= now:
             continue

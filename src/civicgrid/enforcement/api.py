@@ -195,7 +195,9 @@ def register(request, body: RegisterIn):
         raise ValidationFailed("办案单位不存在", field="department", code="enforcement_department_invalid")
     grid = None
     if body.grid is not None:
-        grid = place_selectors.visible_grids(user=user).select_related("community").filter(pk=body.grid).first()
+        grid = (
+            place_selectors.visible_grids(user=user).select_related("community").filter(pk=body.grid).first()
+        )
         if grid is None:
             raise ValidationFailed("网格不存在或不在您的辖区", field="grid", code="invalid_input")
     source = None

@@ -24,7 +24,13 @@ from civicgrid.core.importer import (
 )
 from civicgrid.enforcement.models import PartyKind
 
-KINDS = {"简易程序": "simple", "简易": "simple", "当场处罚": "simple", "一般程序": "general", "一般": "general"}
+KINDS = {
+    "简易程序": "simple",
+    "简易": "simple",
+    "当场处罚": "simple",
+    "一般程序": "general",
+    "一般": "general",
+}
 PARTY_KINDS = {"公民": PartyKind.PERSON, "个人": PartyKind.PERSON, "自然人": PartyKind.PERSON,
                "单位": PartyKind.UNIT, "法人": PartyKind.UNIT, "企业": PartyKind.UNIT,
                "法人或其他组织": PartyKind.UNIT, "个体工商户": PartyKind.UNIT}  # fmt: skip
@@ -32,7 +38,9 @@ PARTY_KINDS = {"公民": PartyKind.PERSON, "个人": PartyKind.PERSON, "自然�
 
 def decimal_field(name: str, label: str, aliases=(), *, places: int = 2, maximum: Decimal) -> Field:
     def parse(value):
-        text = as_text(value).replace(",", "").replace("元", "").replace("㎡", "").replace("平方米", "").strip()
+        text = (
+            as_text(value).replace(",", "").replace("元", "").replace("㎡", "").replace("平方米", "").strip()
+        )
         try:
             number = Decimal(text)
         except InvalidOperation:
@@ -49,19 +57,25 @@ def decimal_field(name: str, label: str, aliases=(), *, places: int = 2, maximum
 FIELDS = (
     text_field("ref", "原台账编号", ("案件编号", "案号", "编号", "序号"), required=True, max_length=60),
     choice_field("procedure_kind", "适用程序", KINDS, ("程序", "程序类型"), required=True),
-    text_field("party_name", "当事人", ("当事人姓名", "当事人名称", "被处罚人"), required=True, max_length=100),
+    text_field(
+        "party_name", "当事人", ("当事人姓名", "当事人名称", "被处罚人"), required=True, max_length=100
+    ),
     choice_field("party_kind", "当事人类型", PARTY_KINDS, ("主体类型",)),
     text_field("party_contact", "联系电话", ("电话", "当事人电话"), max_length=30),
     text_field("violation", "违法行为类型", ("违法类型", "案由", "违法行为"), required=True, max_length=50),
     text_field("address", "违法地点", ("地址", "地点"), max_length=200),
     text_field("description", "案情摘要", ("案情", "违法事实", "简要案情"), max_length=5000),
     datetime_field("discovered_at", "发现时间", ("发现日期",)),
-    datetime_field("accepted_at", "立案时间", ("立案日期", "受理时间", "受理日期", "处罚日期"), required=True),
+    datetime_field(
+        "accepted_at", "立案时间", ("立案日期", "受理时间", "受理日期", "处罚日期"), required=True
+    ),
     text_field("legal_basis", "法律依据", ("处罚依据", "违反条款"), max_length=2000),
     text_field("penalty", "处罚内容", ("处罚结果", "处理结果"), max_length=200),
     text_field("decision_no", "决定书文号", ("处罚决定书文号", "文书号", "决定书编号"), max_length=60),
     datetime_field("decided_at", "决定时间", ("决定日期", "处罚决定日期")),
-    decimal_field("fine_amount", "罚款金额（元）", ("罚款金额", "罚款", "罚没金额"), maximum=Decimal("9999999999")),
+    decimal_field(
+        "fine_amount", "罚款金额（元）", ("罚款金额", "罚款", "罚没金额"), maximum=Decimal("9999999999")
+    ),
     decimal_field("demolished_area", "拆除面积（㎡）", ("拆除面积", "拆违面积"), maximum=Decimal("99999999")),
     integer_field("demolished_sites", "拆除处数", ("拆违处数", "处数"), min_value=0, max_value=100000),
     datetime_field("executed_at", "执行完毕时间", ("执行日期", "执行完毕日期")),
@@ -79,7 +93,9 @@ def _clean(number: int, values: dict) -> dict:
 
     name = values["violation"]
     vt = ViolationType.objects.filter(name=name, is_active=True).first() or (
-        ViolationType.objects.filter(name__startswith=name[:4], is_active=True).first() if len(name) >= 2 else None
+        ViolationType.objects.filter(name__startswith=name[:4], is_active=True).first()
+        if len(name) >= 2
+        else None
     )
     if vt is None:
         raise RowError(f"未知违法行为类型：{name}（请先在后台添加）")

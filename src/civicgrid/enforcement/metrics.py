@@ -80,9 +80,7 @@ def figures(*, user, start: date, end: date) -> Figures:
         simple=Count("pk", filter=Q(procedure_kind=ProcedureKind.SIMPLE)),
     )
     out.accepted, out.general, out.simple = counts["n"], counts["general"], counts["simple"]
-    out.concluded = details.filter(
-        case__state="closed", concluded_at__gte=lo, concluded_at__lt=hi
-    ).count()
+    out.concluded = details.filter(case__state="closed", concluded_at__gte=lo, concluded_at__lt=hi).count()
     out.fines = _money(
         details.filter(decided_at__gte=lo, decided_at__lt=hi).aggregate(s=Sum("fine_amount"))["s"]
     )
@@ -102,6 +100,8 @@ def figures(*, user, start: date, end: date) -> Figures:
     )
     out.by_type = [
         {"type": r["violation_type__name"] or "未分类", "count": r["n"]}
-        for r in accepted.values("violation_type__name").annotate(n=Count("pk")).order_by("-n", "violation_type__name")
+        for r in accepted.values("violation_type__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "violation_type__name")
     ]
     return out

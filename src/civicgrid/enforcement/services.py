@@ -111,7 +111,10 @@ def register_case(
             field="discovered_at",
             code=EnforcementErrorCode.DISCOVERED_INVALID,
         )
-    if source_case is not None and not selectors.source_case_choices(user=actor).filter(pk=source_case.pk).exists():
+    if (
+        source_case is not None
+        and not selectors.source_case_choices(user=actor).filter(pk=source_case.pk).exists()
+    ):
         raise ValidationFailed(
             "来源案件不存在或无权查看", field="source_case", code=EnforcementErrorCode.SOURCE_CASE_NOT_FOUND
         )
@@ -119,7 +122,9 @@ def register_case(
     if street_id is None and source_case is not None:
         street_id = source_case.street_id
     if street_id is None:
-        raise ValidationFailed("无法确定案件所属街道，请选择网格", field="grid", code=EnforcementErrorCode.NO_STREET)
+        raise ValidationFailed(
+            "无法确定案件所属街道，请选择网格", field="grid", code=EnforcementErrorCode.NO_STREET
+        )
     _check_department(actor, department, street_id)
     text = (description or "").strip() or f"{party.name}：{violation_type.name}"
     with transaction.atomic():
@@ -266,7 +271,9 @@ def import_row(*, actor, row: LedgerRow) -> Case:
                     channel="import",
                 )
                 if row.decided_at is not None:
-                    case = move(actor=actor, case=case, name="notify_rights", note="（导入）", channel="import")
+                    case = move(
+                        actor=actor, case=case, name="notify_rights", note="（导入）", channel="import"
+                    )
                     detail["rights_response"] = RightsResponse.NONE
                     case = move(actor=actor, case=case, name="decide", detail=detail, channel="import")
                     if row.executed_at is not None:

@@ -268,7 +268,9 @@ def build() -> P.Procedure:
                 detail_fields=("demolished_area", "demolished_sites"),
                 style="success",
             ),
-            W.define_move("close_case", "结案", ["executed"], "closed", TEAM, fields=("note",), style="success"),
+            W.define_move(
+                "close_case", "结案", ["executed"], "closed", TEAM, fields=("note",), style="success"
+            ),
             W.define_move(
                 "extend",
                 "延长办案期限（负责人批准）",

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "civicgrid.notify",
     "civicgrid.hazards",
     "civicgrid.enforcement",
+    "civicgrid.opinion",
     "civicgrid.demo",
 ]
 

@@ -21,6 +21,7 @@ EXPECTED = {
         "nav-placements",
         "nav-hazards",
         "nav-enforcement",
+        "nav-opinion",
         "nav-data-import",  # the desk imports existing ledgers (行政处罚案件台账 …) through /imports/
         "nav-bell",
     },
@@ -33,11 +34,12 @@ EXPECTED = {
         "nav-placements",
         "nav-hazards",
         "nav-enforcement",
+        "nav-opinion",
         "nav-data-import",  # the desk imports existing ledgers (行政处罚案件台账 …) through /imports/
         "nav-bell",
     },
     Role.GRID_WORKER: {"nav-inbox", "nav-cases", "nav-new-case", "nav-field", "nav-hazards", "nav-bell"},
-    Role.DEPT_HANDLER: {"nav-inbox", "nav-cases", "nav-hazards", "nav-enforcement", "nav-bell"},
+    Role.DEPT_HANDLER: {"nav-inbox", "nav-cases", "nav-hazards", "nav-enforcement", "nav-opinion", "nav-bell"},
     Role.AUDIT_ADMIN: set(),
 }
 

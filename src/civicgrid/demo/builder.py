@@ -41,6 +41,7 @@ class DemoResult:
     second_cases: dict | None = None
     hazards: dict | None = None  # what load_hazards reported (None: skipped)
     enforcement: dict | None = None  # what load_enforcement reported (None: skipped)
+    opinion: dict | None = None  # what load_opinion reported (None: skipped)
 
 
 def counts_for(street) -> dict[str, int]:
@@ -216,6 +217,18 @@ def build_demo(
                 scale=opts.get("scale", 1.0),
             )
             seconds["enforcement"] = time.perf_counter() - t3
+            from civicgrid.demo import opinion as demo_opinion
+
+            t4 = time.perf_counter()
+            result.opinion = demo_opinion.load_opinion(
+                street,
+                random.Random(f"{seed}:opinion"),
+                staff=staff,
+                log=log,
+                days=opts.get("days", demo_opinion.DAYS),
+                scale=opts.get("scale", 1.0),
+            )
+            seconds["opinion"] = time.perf_counter() - t4
         else:
             log("案件引擎尚未就绪，跳过演示案件。")
     return result

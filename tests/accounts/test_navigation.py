@@ -39,7 +39,14 @@ EXPECTED = {
         "nav-bell",
     },
     Role.GRID_WORKER: {"nav-inbox", "nav-cases", "nav-new-case", "nav-field", "nav-hazards", "nav-bell"},
-    Role.DEPT_HANDLER: {"nav-inbox", "nav-cases", "nav-hazards", "nav-enforcement", "nav-opinion", "nav-bell"},
+    Role.DEPT_HANDLER: {
+        "nav-inbox",
+        "nav-cases",
+        "nav-hazards",
+        "nav-enforcement",
+        "nav-opinion",
+        "nav-bell",
+    },
     Role.AUDIT_ADMIN: set(),
 }
 

@@ -111,6 +111,15 @@ class Side:
             department=self.dept,
             grid=self.grid,
         )
+        from civicgrid.opinion import services as opinion_services
+
+        self.opinion = opinion_services.register_opinion(
+            actor=self.users[Role.DISPATCHER],
+            platform="weibo",
+            media_name=f"{self.tag}专属媒体",
+            title=f"{self.tag}专属舆情标题",
+            grid=self.grid,
+        )
 
     def _hazards(self, code: str) -> None:
         """A 安全隐患 inspection of the unit with one hazard, and the building's 消防设施 register."""
@@ -216,6 +225,8 @@ class Side:
             self.enforcement.number,
             self.enforcement.description,
             f"{self.tag}专属当事人",
+            self.opinion.number,
+            f"{self.tag}专属舆情标题",
             *people,
         ]
 
@@ -326,6 +337,7 @@ OBJECT_OF = {
     "hazards:inspection": "inspection",
     "hazards:fire_register": "building",
     "enforcement:detail": "enforcement",
+    "opinion:detail": "opinion",
 }
 NINJA_PARAMS = {"case_id": "case", "grid_id": "grid", "attachment_id": "attachment"}
 # endpoints whose parameter names a kind of thing, not a row: walked like the plain ones with these arguments
@@ -334,7 +346,7 @@ FIXED_PARAMS = {
     "imports:template": {"spec": "core.calendar_overrides"},
 }
 # the walk also opens the import pages of each ledger spec (they hold no rows, but must not fail)
-LEDGER_SPECS = ("enforcement.cases",)
+LEDGER_SPECS = ("enforcement.cases", "opinion.cases")
 
 
 def _params(pattern: URLPattern) -> list[str]:
@@ -406,6 +418,7 @@ def test_street_people_never_see_the_other_street_anywhere(tiers, client):
             f"/cases/?grid={b.grid.pk}",
             f"/api/v1/cases?department={b.dept.pk}",
             f"/api/v1/enforcement/cases/{b.enforcement.pk}",
+            f"/api/v1/opinion/items/{b.opinion.pk}",
         ):
             response = client.get(url)
             assert response.status_code < 500 and not _leaks(response, b), (role, url)
@@ -438,6 +451,10 @@ def test_a_street_desk_still_sees_its_own_street(tiers, client):
     assert a.enforcement.number in _text(client.get("/enforcement/export.xlsx"))
     assert "甲专属当事人" in _text(client.get(f"/enforcement/{a.enforcement.pk}/"))
     assert a.enforcement.number in _text(client.get("/api/v1/enforcement/cases"))
+    assert a.opinion.number in _text(client.get("/opinion/"))
+    assert a.opinion.number in _text(client.get("/opinion/export.xlsx"))
+    assert "甲专属舆情标题" in _text(client.get(f"/opinion/{a.opinion.pk}/"))
+    assert a.opinion.number in _text(client.get("/api/v1/opinion/items"))
     for spec in LEDGER_SPECS:
         assert client.get(f"/imports/{spec}/template.xlsx").status_code == 200
 

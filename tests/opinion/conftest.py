@@ -43,9 +43,16 @@ class OpinionWorld(World):
             case = self.register()
         steps = [("assess", {"detail": {"level": level, "assessment": "涉及民生，需核实回应"}})]
         steps.append(("assign_handling", {"department": self.dept, "amount": 1, "unit": "natural_days"}))
-        steps.append(("report_handled", {"actor": self.handler, "note": "已核实", "detail": {"actions": "责令停工"}}))
+        steps.append(
+            ("report_handled", {"actor": self.handler, "note": "已核实", "detail": {"actions": "责令停工"}})
+        )
         if respond:
-            steps.append(("respond", {"detail": {"response_text": "已责令施工方夜间停工", "response_channel": "官方微博"}}))
+            steps.append(
+                (
+                    "respond",
+                    {"detail": {"response_text": "已责令施工方夜间停工", "response_channel": "官方微博"}},
+                )
+            )
         if conclude:
             steps.append(("conclude", {}))
         for i, (name, kw) in enumerate(steps, start=1):

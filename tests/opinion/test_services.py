@@ -15,7 +15,9 @@ pytestmark = pytest.mark.django_db
 
 def test_registering_a_post_records_where_it_was_published(ow):
     case = ow.register()
-    assert case.procedure == "opinion" and case.state == "collected" and case.source == "media" and case.number
+    assert (
+        case.procedure == "opinion" and case.state == "collected" and case.source == "media" and case.number
+    )
     d = OpinionDetail.objects.get(case=case)
     assert d.platform == "weibo" and d.media_name == "@示范生活圈" and d.url.startswith("https://weibo.com/")
     assert d.collected_at == case.created_at and d.street_id == ow.grid.community.street_id

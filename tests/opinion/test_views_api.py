@@ -26,7 +26,9 @@ def test_the_desk_registers_a_post_and_prints_its_record(ow, client):
     assert r.status_code == 302
     d = OpinionDetail.objects.get()
     page = client.get(r["Location"]).content.decode()
-    assert "舆情处置登记表" in page and 'rel="noopener noreferrer nofollow"' in page and "data-cg-print" in page
+    assert (
+        "舆情处置登记表" in page and 'rel="noopener noreferrer nofollow"' in page and "data-cg-print" in page
+    )
     assert d.case.number in client.get("/opinion/").content.decode()
 
 
@@ -123,7 +125,9 @@ def _run(client, upload, capture) -> ImportRun:
     return run
 
 
-def test_import_rejects_bad_rows_and_is_idempotent(ow, client, settings, tmp_path, django_capture_on_commit_callbacks):
+def test_import_rejects_bad_rows_and_is_idempotent(
+    ow, client, settings, tmp_path, django_capture_on_commit_callbacks
+):
     settings.BACKGROUND_RUN_INLINE = True
     settings.DATA_DIR = tmp_path
     ow.dept.street = ow.grid.community.street

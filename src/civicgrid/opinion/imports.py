@@ -42,9 +42,13 @@ def url_field(name: str, label: str, aliases=()) -> Field:
 
 FIELDS = (
     text_field("ref", "原台账编号", ("编号", "序号", "舆情编号"), required=True, max_length=60),
-    text_field("title", "舆情标题", ("标题", "舆情内容", "内容摘要", "主要内容"), required=True, max_length=2000),
+    text_field(
+        "title", "舆情标题", ("标题", "舆情内容", "内容摘要", "主要内容"), required=True, max_length=2000
+    ),
     choice_field("platform", "来源平台", PLATFORMS, ("平台", "来源", "渠道"), required=True),
-    text_field("media_name", "媒体/账号", ("媒体名称", "账号", "发布者", "媒体"), required=True, max_length=100),
+    text_field(
+        "media_name", "媒体/账号", ("媒体名称", "账号", "发布者", "媒体"), required=True, max_length=100
+    ),
     url_field("url", "链接", ("网址", "原文链接", "URL")),
     datetime_field("published_at", "发布时间", ("发帖时间",)),
     datetime_field("collected_at", "收集时间", ("发现时间", "监测时间", "收集日期"), required=True),
@@ -76,7 +80,10 @@ def _clean(number: int, values: dict) -> dict:
 
 
 def _describe(values: dict) -> dict[str, str]:
-    return {"平台": dict(Platform.choices)[values["platform"]], "等级": dict(OpinionLevel.choices).get(values.get("level") or "", "未研判")}
+    return {
+        "平台": dict(Platform.choices)[values["platform"]],
+        "等级": dict(OpinionLevel.choices).get(values.get("level") or "", "未研判"),
+    }
 
 
 def _apply(values: dict, ctx: ApplyContext):

@@ -78,7 +78,13 @@ def figures(*, user, start: date, end: date) -> Figures:
         for value, label in labels.items():
             r = rows.get(value, {"n": 0, "done": 0})
             out_rows.append(
-                {"key": value, "label": label, "collected": r["n"], "concluded": r["done"], "rate": rate(r["done"], r["n"])}
+                {
+                    "key": value,
+                    "label": label,
+                    "collected": r["n"],
+                    "concluded": r["done"],
+                    "rate": rate(r["done"], r["n"]),
+                }
             )
         return out_rows
 

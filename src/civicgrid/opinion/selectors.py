@@ -22,7 +22,9 @@ def visible_cases(*, user) -> QuerySet[Case]:
     return case_selectors.visible_cases(user=user).filter(procedure=CODE)
 
 
-def rows(*, user, state: str = "", level: str = "", platform: str = "", text: str = "") -> QuerySet[OpinionDetail]:
+def rows(
+    *, user, state: str = "", level: str = "", platform: str = "", text: str = ""
+) -> QuerySet[OpinionDetail]:
     qs = OpinionDetail.objects.filter(case__in=visible_cases(user=user)).select_related(
         "case__department", "case__community"
     )
@@ -34,7 +36,9 @@ def rows(*, user, state: str = "", level: str = "", platform: str = "", text: st
         qs = qs.filter(platform=platform)
     if text:
         qs = qs.filter(
-            Q(media_name__icontains=text) | Q(case__description__icontains=text) | Q(case__number__icontains=text)
+            Q(media_name__icontains=text)
+            | Q(case__description__icontains=text)
+            | Q(case__number__icontains=text)
         )
     return qs.order_by("-collected_at", "-pk")
 

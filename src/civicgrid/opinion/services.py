@@ -46,7 +46,9 @@ def _check_time(value: datetime | None, *, field: str, label: str, now: datetime
         raise ValidationFailed(f"{label}必须带时区", field=field, code=CaseErrorCode.INVALID_INPUT)
     if value > now + timedelta(minutes=5) or value < now - timedelta(days=MAX_BACKDATE_DAYS):
         raise ValidationFailed(
-            f"{label}须在最近 {MAX_BACKDATE_DAYS} 天内且不晚于现在", field=field, code=CaseErrorCode.INVALID_INPUT
+            f"{label}须在最近 {MAX_BACKDATE_DAYS} 天内且不晚于现在",
+            field=field,
+            code=CaseErrorCode.INVALID_INPUT,
         )
 
 
@@ -68,14 +70,18 @@ def register_opinion(
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         raise PermissionDenied("请先登录", code=CaseErrorCode.LOGIN_REQUIRED)
     if not procedure().may_create(actor):
-        raise PermissionDenied(f"「{actor.get_role_display()}」不能登记舆情", code=CaseErrorCode.ROLE_NOT_ALLOWED)
+        raise PermissionDenied(
+            f"「{actor.get_role_display()}」不能登记舆情", code=CaseErrorCode.ROLE_NOT_ALLOWED
+        )
     if platform not in Platform.values:
         raise ValidationFailed("请选择来源平台", field="platform", code=CaseErrorCode.INVALID_INPUT)
     media_name = (media_name or "").strip()
     if not media_name:
         raise ValidationFailed("请填写媒体/账号名称", field="media_name", code=CaseErrorCode.FIELD_REQUIRED)
     if len(media_name) > 100:
-        raise ValidationFailed("媒体/账号名称不能超过 100 字", field="media_name", code=CaseErrorCode.INVALID_INPUT)
+        raise ValidationFailed(
+            "媒体/账号名称不能超过 100 字", field="media_name", code=CaseErrorCode.INVALID_INPUT
+        )
     title = (title or "").strip()
     if not title:
         raise ValidationFailed("请填写舆情标题", field="title", code=CaseErrorCode.FIELD_REQUIRED)

@@ -146,4 +146,6 @@ def _period(request) -> tuple[date, date]:
 @ledger_only
 def figures(request):
     start, end = _period(request)
-    return render(request, "opinion/figures.html", {"f": metrics.figures(user=request.user, start=start, end=end)})
+    return render(
+        request, "opinion/figures.html", {"f": metrics.figures(user=request.user, start=start, end=end)}
+    )

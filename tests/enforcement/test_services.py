@@ -166,3 +166,26 @@ def test_a_source_case_must_be_visible_and_of_another_procedure(ew):
     with pytest.raises(ValidationFailed) as e:
         ew.register(source_case=case)
     assert e.value.field == "source_case"
+
+
+def test_the_limits_are_configurable_per_stage(ew, settings):
+    from civicgrid.enforcement import workflow
+
+    def stages(proc):
+        return {s.code: s for s in proc.stages}
+
+    default = stages(workflow.build())
+    assert default["decide"].amount == 90 and default["execute"].amount == 15
+    assert default["file"].chosen.maximum == 15
+    settings.CIVICGRID_ENFORCEMENT_LIMITS = {"decide_days": 60, "file_days": 7, "simple_fine_person": 50}
+    local = stages(workflow.build())
+    assert local["decide"].amount == 60 and local["file"].chosen.maximum == 7
+    # the caps of 简易程序 are read when the move is made
+    case = ew.register()
+    with pytest.raises(ValidationFailed) as e:
+        ew.act(
+            case,
+            "summary_penalty",
+            detail={"legal_basis": "x", "penalty": "罚款", "decision_no": "当场9", "fine_amount": "60"},
+        )
+    assert "50 元" in e.value.message

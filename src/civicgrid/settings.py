@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "civicgrid.gridwork",
     "civicgrid.triage",
     "civicgrid.disputes",
+    "civicgrid.enforcement",
+    "civicgrid.opinion",
     "civicgrid.demo",
 ]
 

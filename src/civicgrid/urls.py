@@ -15,6 +15,8 @@ api.add_router("/gridwork", "civicgrid.gridwork.api.router")
 api.add_router("/triage", "civicgrid.triage.api.router")
 api.add_router("/stats", "civicgrid.metrics.api.router")
 api.add_router("/disputes", "civicgrid.disputes.api.router")
+api.add_router("/enforcement", "civicgrid.enforcement.api.router")
+api.add_router("/opinion", "civicgrid.opinion.api.router")
 
 admin.site.site_header = "街道网格化治理平台 · 系统管理"
 admin.site.site_title = "CivicGrid 管理"
@@ -39,6 +41,8 @@ urlpatterns = [
     path("gridwork/", include("civicgrid.gridwork.urls")),
     path("triage/", include("civicgrid.triage.urls")),
     path("disputes/", include("civicgrid.disputes.urls")),
+    path("enforcement/", include("civicgrid.enforcement.urls")),
+    path("opinion/", include("civicgrid.opinion.urls")),
     path("s/", include("civicgrid.intake.resident_urls")),
     path("field/", include("civicgrid.intake.field_urls")),
     path("open311/v2/", include("civicgrid.open311.urls")),

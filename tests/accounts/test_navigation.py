@@ -22,7 +22,9 @@ EXPECTED = {
         "nav-hazards",
         "nav-gridwork",
         "nav-disputes",
-        "nav-data-import",  # the generic import wizard: the 矛盾纠纷台账 and 安全隐患台账 imports
+        "nav-enforcement",
+        "nav-opinion",
+        "nav-data-import",  # the generic import wizard: the 矛盾纠纷/安全隐患/行政处罚/舆情台账 imports
         "nav-bell",
     },
     Role.SHIFT_LEADER: {
@@ -35,6 +37,8 @@ EXPECTED = {
         "nav-hazards",
         "nav-gridwork",
         "nav-disputes",
+        "nav-enforcement",
+        "nav-opinion",
         "nav-data-import",
         "nav-bell",
     },
@@ -48,7 +52,14 @@ EXPECTED = {
         "nav-disputes",
         "nav-bell",
     },
-    Role.DEPT_HANDLER: {"nav-inbox", "nav-cases", "nav-hazards", "nav-bell"},
+    Role.DEPT_HANDLER: {
+        "nav-inbox",
+        "nav-cases",
+        "nav-hazards",
+        "nav-enforcement",
+        "nav-opinion",
+        "nav-bell",
+    },
     Role.AUDIT_ADMIN: set(),
 }
 

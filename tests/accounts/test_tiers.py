@@ -99,6 +99,32 @@ class Side:
 
         self.triage_suggestion = triage_services.suggest_for_case(actor=dispatcher, case=self.case)
         self._disputes()
+        self._enforcement()
+
+    def _enforcement(self) -> None:
+        """A 执法案件 against a party named for the side, and a 舆情."""
+        from civicgrid.enforcement import defaults
+        from civicgrid.enforcement import services as enforcement_services
+        from civicgrid.enforcement.models import ViolationType
+
+        defaults.ensure()
+        self.enforcement = enforcement_services.register_case(
+            actor=self.users[Role.DISPATCHER],
+            party=enforcement_services.Party(name=f"{self.tag}专属当事人"),
+            violation_type=ViolationType.objects.get(code="street_vending"),
+            description=f"{self.tag}专属执法案情",
+            department=self.dept,
+            grid=self.grid,
+        )
+        from civicgrid.opinion import services as opinion_services
+
+        self.opinion = opinion_services.register_opinion(
+            actor=self.users[Role.DISPATCHER],
+            platform="weibo",
+            media_name=f"{self.tag}专属媒体",
+            title=f"{self.tag}专属舆情标题",
+            grid=self.grid,
+        )
 
     def _disputes(self) -> None:
         """A 矛盾纠纷 of this 街道 (its own 调委会, a party), mediated to 调解成功 so that its 协议书 exists."""
@@ -262,6 +288,11 @@ class Side:
             self.hazard.description,
             self.inspection.note,
             self.fire_register.note,
+            self.enforcement.number,
+            self.enforcement.description,
+            f"{self.tag}专属当事人",
+            self.opinion.number,
+            f"{self.tag}专属舆情标题",
             self.patrol_point.name,
             self.patrol.client_id,
             self.dispute.number,
@@ -391,6 +422,8 @@ OBJECT_OF = {
     "disputes:agreement": "dispute",
     "hazards:inspection_photo": "inspection_photo",
     "hazards:inspection_photo_thumb": "inspection_photo",
+    "enforcement:detail": "enforcement",
+    "opinion:detail": "opinion",
 }
 NINJA_PARAMS = {
     "case_id": "case",
@@ -406,6 +439,8 @@ FIXED_PARAMS = {
     # the category catalogue is shared by every 街道 (its keyword list too): no street's row behind the id
     "api-v1:put_keywords": {"category_id": 1},
 }
+# the walk also opens the import pages of each ledger spec (they hold no rows, but must not fail)
+LEDGER_SPECS = ("enforcement.cases", "opinion.cases")
 
 
 def _params(pattern: URLPattern) -> list[str]:
@@ -476,6 +511,8 @@ def test_street_people_never_see_the_other_street_anywhere(tiers, client):
             "/cases/export.xlsx",
             f"/cases/?grid={b.grid.pk}",
             f"/api/v1/cases?department={b.dept.pk}",
+            f"/api/v1/enforcement/cases/{b.enforcement.pk}",
+            f"/api/v1/opinion/items/{b.opinion.pk}",
             *(
                 f"/api/v1/stats/?from=2020-01-01&by={by}"
                 for by in ("street", "community", "grid", "department")
@@ -509,6 +546,17 @@ def test_a_street_desk_still_sees_its_own_street(tiers, client):
     assert a.inspection.note in _text(client.get(f"/hazards/inspections/{a.inspection.pk}/"))
     assert a.building.name in _text(client.get("/hazards/map.json"))
     assert client.get(f"/hazards/fire/{a.building.pk}/").status_code == 200
+    # the 综合执法 ledger, its Excel, the record and the API of A
+    assert a.enforcement.number in _text(client.get("/enforcement/"))
+    assert a.enforcement.number in _text(client.get("/enforcement/export.xlsx"))
+    assert "甲专属当事人" in _text(client.get(f"/enforcement/{a.enforcement.pk}/"))
+    assert a.enforcement.number in _text(client.get("/api/v1/enforcement/cases"))
+    assert a.opinion.number in _text(client.get("/opinion/"))
+    assert a.opinion.number in _text(client.get("/opinion/export.xlsx"))
+    assert "甲专属舆情标题" in _text(client.get(f"/opinion/{a.opinion.pk}/"))
+    assert a.opinion.number in _text(client.get("/api/v1/opinion/items"))
+    for spec in LEDGER_SPECS:
+        assert client.get(f"/imports/{spec}/template.xlsx").status_code == 200
     # 巡访打卡: the patrol, its replay and track, the point
     assert a.patrol.client_id in _text(client.get("/api/v1/gridwork/patrols"))
     assert client.get(f"/gridwork/patrols/{a.patrol.pk}/").status_code == 200

@@ -42,6 +42,8 @@ class DemoResult:
     hazards: dict | None = None  # what load_hazards reported (None: skipped)
     gridwork: dict | None = None  # what load_gridwork reported (None: skipped)
     disputes: dict | None = None  # what load_disputes reported (None: skipped)
+    enforcement: dict | None = None  # what load_enforcement reported (None: skipped)
+    opinion: dict | None = None  # what load_opinion reported (None: skipped)
 
 
 def counts_for(street) -> dict[str, int]:
@@ -229,6 +231,30 @@ def build_demo(
                 scale=opts.get("scale", 1.0),
             )
             seconds["disputes"] = time.perf_counter() - t3
+            from civicgrid.demo import enforcement as demo_enforcement
+
+            t3 = time.perf_counter()
+            result.enforcement = demo_enforcement.load_enforcement(
+                street,
+                random.Random(f"{seed}:enforcement"),
+                staff=staff,
+                log=log,
+                days=opts.get("days", demo_enforcement.DAYS),
+                scale=opts.get("scale", 1.0),
+            )
+            seconds["enforcement"] = time.perf_counter() - t3
+            from civicgrid.demo import opinion as demo_opinion
+
+            t3 = time.perf_counter()
+            result.opinion = demo_opinion.load_opinion(
+                street,
+                random.Random(f"{seed}:opinion"),
+                staff=staff,
+                log=log,
+                days=opts.get("days", demo_opinion.DAYS),
+                scale=opts.get("scale", 1.0),
+            )
+            seconds["opinion"] = time.perf_counter() - t3
         else:
             log("案件引擎尚未就绪，跳过演示案件。")
     return result

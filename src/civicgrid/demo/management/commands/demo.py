@@ -74,6 +74,8 @@ class Command(BaseCommand):
             "hazards": "安全隐患",
             "gridwork": "巡访打卡",
             "disputes": "矛盾纠纷",
+            "enforcement": "综合执法",
+            "opinion": "舆情",
         }
         spent = "，".join(
             f"{label} {result.seconds[k]:.1f} 秒" for k, label in parts.items() if k in result.seconds

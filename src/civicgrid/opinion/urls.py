@@ -1,0 +1,12 @@
+from django.urls import path
+
+from civicgrid.opinion import views
+
+app_name = "opinion"
+urlpatterns = [
+    path("", views.ledger, name="ledger"),
+    path("export.xlsx", views.export, name="export"),
+    path("new/", views.create, name="create"),
+    path("figures/", views.figures, name="figures"),
+    path("<int:case_id>/", views.detail, name="detail"),
+]

@@ -205,7 +205,7 @@ def assign_task(*, actor, case: Case, assignee, text: str) -> PetitionTask:
 
 def finish_task(*, actor, task: PetitionTask, result: str) -> PetitionTask:
     if task.assignee_id != getattr(actor, "pk", None):
-        raise PermissionDenied("只有被交办的网格员可以完成此任务", code=CaseErrorCode.FORBIDDEN)
+        raise PermissionDenied("只有被交办的网格员可以完成此任务", code=CaseErrorCode.ROLE_NOT_ALLOWED)
     result = (result or "").strip()
     if not result:
         raise ValidationFailed("请填写完成情况", field="result", code=CaseErrorCode.FIELD_REQUIRED)

@@ -94,6 +94,29 @@ class Side:
         self.notification = Notification.objects.get(user=self.users[Role.DEPT_HANDLER], case=self.case)
         self._bookkeeping(dispatcher, code)
         self._hazards(code)
+        self._petitions()
+
+    def _petitions(self) -> None:
+        """A 信访 registered by the 街道's desk (its 受理员 on the 信访办), a 协查任务 and a 接待."""
+        from civicgrid.petitions import services as petition_services
+        from civicgrid.petitions.models import DeskMember
+
+        desk = self.users[Role.DISPATCHER]
+        DeskMember.objects.create(user=desk)
+        desk.__dict__.pop("_cg_petition_desk", None)  # (the per-instance answer cached before it joined the desk)
+        self.petition = petition_services.register_petition(
+            actor=desk,
+            data=petition_services.Registration(
+                form="visit", summary=f"{self.tag}专属信访事项", petitioner_name=f"{self.tag}信访人", grid=self.grid
+            ),
+        )
+        self.petition_task = petition_services.assign_task(
+            actor=desk, case=self.petition, assignee=self.users[Role.GRID_WORKER], text=f"{self.tag}专属协查"
+        )
+        self.reception = petition_services.record_reception(
+            actor=desk, received_on=self.petition.created_at.date(), people=2, topic=f"{self.tag}专属接待",
+            petition=self.petition,
+        )  # fmt: skip
 
     def _hazards(self, code: str) -> None:
         """A 安全隐患 inspection of the unit with one hazard, and the building's 消防设施 register."""
@@ -196,6 +219,10 @@ class Side:
             self.hazard.description,
             self.inspection.note,
             self.fire_register.note,
+            self.petition.number,
+            self.petition.petition_detail.summary,
+            self.petition_task.text,
+            self.reception.topic,
             *people,
         ]
 
@@ -305,8 +332,18 @@ OBJECT_OF = {
     "field:done": "case",
     "hazards:inspection": "inspection",
     "hazards:fire_register": "building",
+    "petitions:detail": "petition",
+    "petitions:task": "petition",
+    "petitions:resolve": "petition",
+    "petitions:task_done": "petition_task",
 }
-NINJA_PARAMS = {"case_id": "case", "grid_id": "grid", "attachment_id": "attachment"}
+NINJA_PARAMS = {
+    "case_id": "case",
+    "grid_id": "grid",
+    "attachment_id": "attachment",
+    "petition_id": "petition",
+    "task_id": "petition_task",
+}
 # endpoints whose parameter names a kind of thing, not a row: walked like the plain ones with these arguments
 FIXED_PARAMS = {
     "imports:new": {"spec": "core.calendar_overrides"},
@@ -409,6 +446,11 @@ def test_a_street_desk_still_sees_its_own_street(tiers, client):
     assert a.inspection.note in _text(client.get(f"/hazards/inspections/{a.inspection.pk}/"))
     assert a.building.name in _text(client.get("/hazards/map.json"))
     assert client.get(f"/hazards/fire/{a.building.pk}/").status_code == 200
+    # the 信访 ledger (A's dispatcher is on its 信访办), its Excel, one 信访, the 接待 register
+    assert a.petition.number in _text(client.get("/petitions/"))
+    assert a.petition.number in _text(client.get("/petitions/export.xlsx"))
+    assert client.get(f"/petitions/{a.petition.pk}/").status_code == 200
+    assert a.reception.topic in _text(client.get("/petitions/receptions/"))
 
 
 @pytest.mark.parametrize("who", ["qu_dispatcher", "qu_leader"])

@@ -14,11 +14,12 @@ class DeskMemberAdmin(SystemAdminOnly, AuditedAdmin):
     list_display = ("user", "is_active", "note")
     list_editable = ("is_active",)
     search_fields = ("user__username", "user__full_name")
-    raw_id_fields = ("user",)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "user":
             from civicgrid.accounts.models import User
 
-            kwargs["queryset"] = User.objects.filter(role__in=DESK_ROLES, is_system=False)
+            kwargs["queryset"] = User.objects.restrict(request.user, "change").filter(
+                role__in=DESK_ROLES, is_system=False
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -268,9 +268,9 @@ def _case(user, pk: int) -> Case:
     return case
 
 
-@router.get("/{int:pk}", response=PetitionOut, summary="一件信访")
-def get_petition(request, pk: int):
-    return _out(selectors.get_petition(user=_user(request), pk=pk))
+@router.get("/{int:petition_id}", response=PetitionOut, summary="一件信访")
+def get_petition(request, petition_id: int):
+    return _out(selectors.get_petition(user=_user(request), pk=petition_id))
 
 
 class TaskIn(Schema):
@@ -278,13 +278,13 @@ class TaskIn(Schema):
     text: Text = Field(..., max_length=300)
 
 
-@router.post("/{int:pk}/tasks", response={201: dict}, summary="交办协查任务给网格员（信访办）")
-def create_task(request, pk: int, body: TaskIn):
+@router.post("/{int:petition_id}/tasks", response={201: dict}, summary="交办协查任务给网格员（信访办）")
+def create_task(request, petition_id: int, body: TaskIn):
     from civicgrid.accounts.roles import Role
 
     user = _user(request)
     services.require_desk(user)
-    case = _case(user, pk)
+    case = _case(user, petition_id)
     worker = _pick(selectors.street_people(user=user, roles=(Role.GRID_WORKER,)), body.assignee, "assignee",
                    "网格员不存在或不在您的辖区")  # fmt: skip
     t = services.assign_task(actor=user, case=case, assignee=worker, text=body.text)
@@ -295,10 +295,10 @@ class TaskDoneIn(Schema):
     result: Text = Field(..., max_length=300)
 
 
-@router.post("/tasks/{int:pk}/done", summary="完成协查任务（被交办的网格员）")
-def finish_task(request, pk: int, body: TaskDoneIn) -> dict:
+@router.post("/tasks/{int:task_id}/done", summary="完成协查任务（被交办的网格员）")
+def finish_task(request, task_id: int, body: TaskDoneIn) -> dict:
     user = _user(request)
-    task = PetitionTask.objects.restrict(user, "view").filter(pk=pk).first()
+    task = PetitionTask.objects.restrict(user, "view").filter(pk=task_id).first()
     if task is None:
         raise NotFound("任务不存在或无权查看")
     t = services.finish_task(actor=user, task=task, result=body.result)
@@ -311,10 +311,10 @@ class ResolveIn(Schema):
     note: Text = Field("", max_length=300)
 
 
-@router.post("/{int:pk}/resolve", response=PetitionOut, summary="登记积案化解（信访办）")
-def resolve(request, pk: int, body: ResolveIn):
+@router.post("/{int:petition_id}/resolve", response=PetitionOut, summary="登记积案化解（信访办）")
+def resolve(request, petition_id: int, body: ResolveIn):
     user = _user(request)
     services.require_desk(user)
-    case = _case(user, pk)
+    case = _case(user, petition_id)
     services.resolve_backlog(actor=user, case=case, resolved_on=body.resolved_on, method=body.method, note=body.note)
-    return _out(selectors.get_petition(user=user, pk=pk))
+    return _out(selectors.get_petition(user=user, pk=petition_id))

@@ -55,6 +55,8 @@ class DeskMember(models.Model):
     is_active = models.BooleanField("有效", default=True)
     note = models.CharField("备注", max_length=100, blank=True)
 
+    objects = RestrictedQuerySet.as_manager()
+
     class Meta:
         verbose_name = "信访办人员"
         verbose_name_plural = "信访办人员"

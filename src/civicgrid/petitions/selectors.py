@@ -13,7 +13,7 @@ from civicgrid.cases import selectors as case_selectors
 from civicgrid.cases.models import Case
 from civicgrid.core import clock, scoping
 from civicgrid.core.errors import NotFound
-from civicgrid.petitions.models import PetitionDetail, PetitionTask, Reception
+from civicgrid.petitions.models import DeskMember, PetitionDetail, PetitionTask, Reception
 from civicgrid.petitions.workflow import CODE, DESK_ROLES, is_desk
 from civicgrid.places import selectors as place_selectors
 
@@ -25,6 +25,12 @@ def _reception_scope(qs: QuerySet, user, action: str) -> QuerySet:
     if action != "view":
         return qs.none()  # written by the services only
     return qs.filter(pk__in=visible_receptions(user=user).values("pk"))
+
+
+@scoping.register(DeskMember)
+def _desk_scope(qs: QuerySet, user, action: str) -> QuerySet:
+    # the admin of a 街道 lists and edits the desk of its own 街道 only (the accounts' own scope decides)
+    return qs.filter(user__in=User.objects.restrict(user, action))
 
 
 @scoping.register(PetitionTask)

@@ -40,6 +40,7 @@ class DemoResult:
     second_street: object = None  # 西溪街道
     second_cases: dict | None = None
     hazards: dict | None = None  # what load_hazards reported (None: skipped)
+    petitions: dict | None = None  # what load_petitions reported (None: skipped)
 
 
 def counts_for(street) -> dict[str, int]:
@@ -203,6 +204,18 @@ def build_demo(
                 scale=opts.get("scale", 1.0),
             )
             seconds["hazards"] = time.perf_counter() - t2
+            from civicgrid.demo import petitions as demo_petitions
+
+            t3 = time.perf_counter()
+            result.petitions = demo_petitions.load_petitions(
+                street,
+                random.Random(f"{seed}:petitions"),
+                staff=staff,
+                log=log,
+                days=opts.get("days", demo_petitions.DAYS),
+                scale=opts.get("scale", 1.0),
+            )
+            seconds["petitions"] = time.perf_counter() - t3
         else:
             log("案件引擎尚未就绪，跳过演示案件。")
     return result

@@ -103,11 +103,16 @@ class Side:
 
         desk = self.users[Role.DISPATCHER]
         DeskMember.objects.create(user=desk)
-        desk.__dict__.pop("_cg_petition_desk", None)  # (the per-instance answer cached before it joined the desk)
+        desk.__dict__.pop(
+            "_cg_petition_desk", None
+        )  # (the per-instance answer cached before it joined the desk)
         self.petition = petition_services.register_petition(
             actor=desk,
             data=petition_services.Registration(
-                form="visit", summary=f"{self.tag}专属信访事项", petitioner_name=f"{self.tag}信访人", grid=self.grid
+                form="visit",
+                summary=f"{self.tag}专属信访事项",
+                petitioner_name=f"{self.tag}信访人",
+                grid=self.grid,
             ),
         )
         self.petition_task = petition_services.assign_task(

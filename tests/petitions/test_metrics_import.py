@@ -35,7 +35,9 @@ def _life(pw, registered, accepted=None, replied=None, done=None, **kw):
 def year(pw):
     """Five 信访 in March 2026 and one in February, with known outcomes."""
     a = _life(pw, at(2026, 3, 2, 9), at(2026, 3, 3, 9), at(2026, 3, 20, 9), at(2026, 3, 20, 10))  # on time
-    b = _life(pw, at(2026, 3, 5, 9), at(2026, 3, 6, 9), at(2026, 5, 20, 9), at(2026, 5, 20, 10))  # late, in May
+    b = _life(
+        pw, at(2026, 3, 5, 9), at(2026, 3, 6, 9), at(2026, 5, 20, 9), at(2026, 5, 20, 10)
+    )  # late, in May
     _life(pw, at(2026, 3, 9, 9), at(2026, 3, 10, 9), kind="repeat", earlier=[a])  # open, repeats a
     _life(pw, at(2026, 3, 12, 9), kind="leapfrog", leap_level="city")  # registered only
     _life(pw, at(2026, 3, 16, 9), at(2026, 3, 17, 9), at(2026, 3, 25, 9), at(2026, 3, 25, 10),
@@ -84,8 +86,12 @@ def test_backlog_resolution_counts_by_its_day(pw, year):
     with clock.frozen(at(2026, 6, 1, 9)):
         assert selectors.is_backlog(open_one.petition_detail)
         services.resolve_backlog(actor=pw.desk, case=open_one, resolved_on=date(2026, 5, 30), method="aid")
-        assert metrics.figures(user=pw.desk, start=date(2026, 5, 1), end=date(2026, 5, 31)).backlog_resolved == 1
-        assert metrics.figures(user=pw.desk, start=date(2026, 6, 1), end=date(2026, 6, 30)).backlog_resolved == 0
+        assert (
+            metrics.figures(user=pw.desk, start=date(2026, 5, 1), end=date(2026, 5, 31)).backlog_resolved == 1
+        )
+        assert (
+            metrics.figures(user=pw.desk, start=date(2026, 6, 1), end=date(2026, 6, 30)).backlog_resolved == 0
+        )
 
 
 def test_report_export_has_one_row_per_petition_masked_and_a_totals_row(pw, year):
@@ -94,7 +100,9 @@ def test_report_export_has_one_row_per_petition_masked_and_a_totals_row(pw, year
     assert name.startswith("信访台账_") and rows[0][:4] == ("序号", "信访编号", "原台账编号", "登记日期")
     assert len(rows) == 1 + 6 + 1
     body = rows[1:-1]
-    assert all(r[5].startswith("张*") for r in body) and all("5678" in r[6] and "1234" not in r[6] for r in body)
+    assert all(r[5].startswith("张*") for r in body) and all(
+        "5678" in r[6] and "1234" not in r[6] for r in body
+    )
     assert rows[-1][0] == "合计" and rows[-1][1] == "6 件" and rows[-1][8] == 13  # 5 × 1 + 8
     assert rows[-1][16] == "办结 4"
 

@@ -112,7 +112,8 @@ def test_one_extension_of_at_most_30_days_approved_by_the_desk_chief(pw, django_
     assert told == {pw.desk_chief.pk}
 
 
-def _closed(pw, replied=at(2026, 3, 2, 10, 0)):
+def _closed(pw):
+    replied = at(2026, 3, 2, 10, 0)
     with clock.frozen(at(2026, 3, 1, 9, 0)):
         case = pw.register()
         case = pw.pmove(case, "notify_accept")
@@ -124,7 +125,10 @@ def _closed(pw, replied=at(2026, 3, 2, 10, 0)):
 def test_review_must_be_asked_within_30_days_of_the_reply_then_recheck(pw):
     case = _closed(pw)
     # 3月2日 + 30 = 4月1日 24:00; on 4月2日 it is too late
-    with clock.frozen(at(2026, 4, 2, 9, 0)), pytest.raises(ValidationFailed, match="复查申请须在 30 日内提出"):
+    with (
+        clock.frozen(at(2026, 4, 2, 9, 0)),
+        pytest.raises(ValidationFailed, match="复查申请须在 30 日内提出"),
+    ):
         pw.pmove(case, "request_review", reason="对答复不满意")
     with clock.frozen(at(2026, 4, 1, 20, 0)):
         with pytest.raises(ValidationFailed, match="须先经复查"):
@@ -146,7 +150,9 @@ def test_review_must_be_asked_within_30_days_of_the_reply_then_recheck(pw):
     assert PetitionDetail.objects.get(case=case).reopen_count == 2
 
 
-def test_lights_and_reminders_reach_only_those_who_may_see_the_petition(pw, django_capture_on_commit_callbacks):
+def test_lights_and_reminders_reach_only_those_who_may_see_the_petition(
+    pw, django_capture_on_commit_callbacks
+):
     with clock.frozen(at(2026, 9, 16, 10, 0)):
         case = pw.register()
     with django_capture_on_commit_callbacks(execute=True):
@@ -198,7 +204,9 @@ def test_group_visit_and_repeat_link(pw):
 def test_task_lets_one_grid_worker_see_the_petition(pw):
     case = pw.register()
     with pytest.raises(ValidationFailed):
-        services.assign_task(actor=pw.desk, case=case, assignee=pw.other_worker, text="走访")  # not their grid
+        services.assign_task(
+            actor=pw.desk, case=case, assignee=pw.other_worker, text="走访"
+        )  # not their grid
     task = services.assign_task(actor=pw.desk, case=case, assignee=pw.grid_worker, text="上门走访核实")
     with pytest.raises(PermissionDenied):
         services.finish_task(actor=pw.desk, task=task, result="x")
@@ -212,14 +220,18 @@ def test_backlog_is_open_past_its_limit_and_its_resolution_is_recorded(pw):
         fresh = pw.register()
     with clock.frozen(at(2026, 10, 20, 9, 0)):
         with pytest.raises(ValidationFailed) as e:
-            services.resolve_backlog(actor=pw.desk, case=fresh, resolved_on=date(2026, 10, 21), method="settled")
+            services.resolve_backlog(
+                actor=pw.desk, case=fresh, resolved_on=date(2026, 10, 21), method="settled"
+            )
         assert e.value.field == "resolved_on"  # a future day is refused first
         d = services.resolve_backlog(
             actor=pw.desk, case=case, resolved_on=date(2026, 10, 19), method="explained", note="政策解释到位"
         )
         assert d.resolved_at == date(2026, 10, 19) and d.resolve_method == "explained"
         with pytest.raises(ValidationFailed):
-            services.resolve_backlog(actor=pw.desk, case=case, resolved_on=date(2026, 10, 19), method="settled")
+            services.resolve_backlog(
+                actor=pw.desk, case=case, resolved_on=date(2026, 10, 19), method="settled"
+            )
     with clock.frozen(at(2026, 9, 20, 9, 0)):
         new = pw.register()
         with pytest.raises(ValidationFailed) as e:
@@ -230,7 +242,12 @@ def test_backlog_is_open_past_its_limit_and_its_resolution_is_recorded(pw):
 def test_reception_register(pw):
     case = pw.register()
     r = services.record_reception(
-        actor=pw.desk, received_on=clock.local_now().date(), people=3, topic="加装电梯", leader=pw.lead, petition=case
+        actor=pw.desk,
+        received_on=clock.local_now().date(),
+        people=3,
+        topic="加装电梯",
+        leader=pw.lead,
+        petition=case,
     )
     assert r.street_id == case.street_id and r.people == 3
     with pytest.raises(ValidationFailed) as e:

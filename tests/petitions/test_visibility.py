@@ -94,8 +94,12 @@ def test_department_handler_only_while_assigned(pw, petition, client):
     got = seen(client, pw.handler, petition)
     assert got["case_page"] and got["petition_page"] and got["api_detail"] and got["case_list_search"]
     assert_blind(client, pw.handler2, petition)  # another department
-    petition = pw.pmove(petition, "report_result", actor=pw.handler, note="已办", detail={"opinion": "已协调"})
-    pw.pmove(petition, "assign_dept", department=pw.dept2)  # handed on: the first department no longer sees it
+    petition = pw.pmove(
+        petition, "report_result", actor=pw.handler, note="已办", detail={"opinion": "已协调"}
+    )
+    pw.pmove(
+        petition, "assign_dept", department=pw.dept2
+    )  # handed on: the first department no longer sees it
     assert_blind(client, pw.handler, petition)
     assert seen(client, pw.handler2, petition)["case_page"]
 

@@ -141,7 +141,9 @@ class FiguresOut(Schema):
     first_resolved: int
     first_resolve_rate: float | None = Field(description="初信初访化解率 %")
     repeat: int = Field(description="重复信访数（按登记日期）")
-    leapfrog: dict[str, int] = Field(description="越级访（按登记日期）：city 赴市 / province 赴省 / beijing 进京")
+    leapfrog: dict[str, int] = Field(
+        description="越级访（按登记日期）：city 赴市 / province 赴省 / beijing 进京"
+    )
     leapfrog_total: int
     zero_beijing: bool = Field(description="零进京")
     backlog_resolved: int = Field(description="积案化解数（按化解日期）")
@@ -252,11 +254,21 @@ def create_reception(request, body: ReceptionIn):
     from civicgrid.accounts.roles import Role
 
     leader = _pick(
-        selectors.street_people(user=user, roles=(Role.LEADER,)), body.leader, "leader", "接待领导须为本街道的领导"
+        selectors.street_people(user=user, roles=(Role.LEADER,)),
+        body.leader,
+        "leader",
+        "接待领导须为本街道的领导",
     )
-    petition = _pick(selectors.visible_petitions(user=user), body.petition, "petition", "关联信访不存在或无权查看")
+    petition = _pick(
+        selectors.visible_petitions(user=user), body.petition, "petition", "关联信访不存在或无权查看"
+    )
     r = services.record_reception(
-        actor=user, received_on=body.received_on, people=body.people, topic=body.topic, leader=leader, petition=petition
+        actor=user,
+        received_on=body.received_on,
+        people=body.people,
+        topic=body.topic,
+        leader=leader,
+        petition=petition,
     )
     return 201, {"id": r.pk, "received_on": r.received_on, "people": r.people}
 
@@ -316,5 +328,7 @@ def resolve(request, petition_id: int, body: ResolveIn):
     user = _user(request)
     services.require_desk(user)
     case = _case(user, petition_id)
-    services.resolve_backlog(actor=user, case=case, resolved_on=body.resolved_on, method=body.method, note=body.note)
+    services.resolve_backlog(
+        actor=user, case=case, resolved_on=body.resolved_on, method=body.method, note=body.note
+    )
     return _out(selectors.get_petition(user=user, pk=petition_id))

@@ -30,7 +30,11 @@ FORMS = {**{label: value for value, label in PetitionForm.choices}, "网上": "o
          "来电": "phone", "信箱": "mailbox", "书记信箱": "mailbox"}  # fmt: skip
 KINDS = {**{label: value for value, label in PetitionKind.choices}, "初信": "first", "初访": "first",
          "初次": "first", "重复": "repeat", "重信重访": "repeat", "越级": "leapfrog", "越级访": "leapfrog"}  # fmt: skip
-LEVELS = {label: value for value, label in LeapLevel.choices} | {"市": "city", "省": "province", "北京": "beijing"}
+LEVELS = {label: value for value, label in LeapLevel.choices} | {
+    "市": "city",
+    "省": "province",
+    "北京": "beijing",
+}
 GROUP = {"是": True, "集体访": True, "集体": True, "否": False, "个人": False, "": False}
 
 FIELDS = (
@@ -42,7 +46,9 @@ FIELDS = (
     integer_field("headcount", "人数", ("人次",), min_value=1, max_value=10_000),
     choice_field("kind", "信访类别", KINDS, ("类别", "初重访", "类型")),
     choice_field("leap_level", "越级层级", LEVELS, ("越级去向",)),
-    text_field("summary", "信访事项", ("反映问题", "事项", "内容摘要", "主要诉求"), required=True, max_length=300),
+    text_field(
+        "summary", "信访事项", ("反映问题", "事项", "内容摘要", "主要诉求"), required=True, max_length=300
+    ),
     text_field("lead", "包案领导", ("包案领导账号",), max_length=150),
     date_field("accepted_on", "受理日期", ("受理告知日期",)),
     date_field("replied_on", "答复日期", ("出具意见日期",)),
@@ -160,7 +166,10 @@ def _apply(v: dict, ctx: ApplyContext):
             detail = case.petition_detail
         else:
             case, detail = existing.case, existing
-            if clock.to_local(detail.registered_at).date() != v["registered_on"] or detail.summary != v["summary"]:
+            if (
+                clock.to_local(detail.registered_at).date() != v["registered_on"]
+                or detail.summary != v["summary"]
+            ):
                 raise RowError("该编号已导入，登记日期和信访事项不能更改（只能补充受理、答复、办结日期）")
         _advance(actor, case, v, detail)
     except DomainError as exc:

@@ -144,7 +144,9 @@ class PetitionTask(models.Model):
     """协查任务: the desk asks a 网格员 to do something about a 信访 (走访、核实、稳控). The task is what lets that
     网格员 see the 信访 (and only it)."""
 
-    case = models.ForeignKey(Case, verbose_name="信访", on_delete=models.CASCADE, related_name="petition_tasks")
+    case = models.ForeignKey(
+        Case, verbose_name="信访", on_delete=models.CASCADE, related_name="petition_tasks"
+    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="网格员", on_delete=models.PROTECT, related_name="+"
     )

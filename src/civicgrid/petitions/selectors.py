@@ -43,9 +43,7 @@ def _task_scope(qs: QuerySet, user, action: str) -> QuerySet:
 def sees_ledger(user) -> bool:
     """The ledger pages (list, figures, 接待, export): the desk and leaders. Others reach a 信访 they may see
     (包案领导, assigned department, tasked 网格员) through its own page and their 待办."""
-    return has_capability(user, Capability.BUSINESS_VIEW) and (
-        user.role == Role.LEADER or is_desk(user)
-    )
+    return has_capability(user, Capability.BUSINESS_VIEW) and (user.role == Role.LEADER or is_desk(user))
 
 
 def visible_petitions(*, user) -> QuerySet[Case]:

@@ -75,12 +75,16 @@ def _clean(actor, r: Registration) -> Registration:
     r.petitioner_name = (r.petitioner_name or "").strip()[:50]
     if not r.petitioner_name:
         raise ValidationFailed(
-            "请填写信访人（集体访填写代表人）", field="petitioner_name", code=PetitionErrorCode.PETITIONER_REQUIRED
+            "请填写信访人（集体访填写代表人）",
+            field="petitioner_name",
+            code=PetitionErrorCode.PETITIONER_REQUIRED,
         )
     if r.kind == PetitionKind.LEAPFROG:
         if r.leap_level not in LeapLevel.values:
             raise ValidationFailed(
-                "越级信访请选择层级（赴市/赴省/进京）", field="leap_level", code=PetitionErrorCode.LEVEL_REQUIRED
+                "越级信访请选择层级（赴市/赴省/进京）",
+                field="leap_level",
+                code=PetitionErrorCode.LEVEL_REQUIRED,
             )
     else:
         r.leap_level = ""
@@ -94,7 +98,9 @@ def _clean(actor, r: Registration) -> Registration:
         )
     if not r.is_group and not 1 <= r.headcount <= 4:
         raise ValidationFailed(
-            "个人信访人数为 1–4 人（5 人以上请选集体访）", field="headcount", code=PetitionErrorCode.HEADCOUNT_INVALID
+            "个人信访人数为 1–4 人（5 人以上请选集体访）",
+            field="headcount",
+            code=PetitionErrorCode.HEADCOUNT_INVALID,
         )
     r.petitioner_id_number = (r.petitioner_id_number or "").strip().upper()
     if r.petitioner_id_number and len(r.petitioner_id_number) not in (15, 18):
@@ -190,7 +196,9 @@ def assign_task(*, actor, case: Case, assignee, text: str) -> PetitionTask:
     if not text:
         raise ValidationFailed("请填写任务内容", field="text", code=CaseErrorCode.FIELD_REQUIRED)
     if getattr(assignee, "role", None) != Role.GRID_WORKER or not assignee.is_active:
-        raise ValidationFailed("协查任务只能交给网格员", field="assignee", code=PetitionErrorCode.ASSIGNEE_INVALID)
+        raise ValidationFailed(
+            "协查任务只能交给网格员", field="assignee", code=PetitionErrorCode.ASSIGNEE_INVALID
+        )
     if case.grid_id is None or not assignee.grids.filter(pk=case.grid_id).exists():
         raise ValidationFailed(
             "该网格员不负责此信访所在网格", field="assignee", code=PetitionErrorCode.ASSIGNEE_INVALID
@@ -228,12 +236,16 @@ def resolve_backlog(*, actor, case: Case, resolved_on: date, method: str, note: 
     if not isinstance(resolved_on, date) or resolved_on > clock.local_now().date():
         raise ValidationFailed("化解日期不能晚于今天", field="resolved_on", code=CaseErrorCode.INVALID_INPUT)
     if resolved_on < clock.to_local(detail.registered_at).date():
-        raise ValidationFailed("化解日期不能早于登记日期", field="resolved_on", code=CaseErrorCode.INVALID_INPUT)
+        raise ValidationFailed(
+            "化解日期不能早于登记日期", field="resolved_on", code=CaseErrorCode.INVALID_INPUT
+        )
     if detail.resolved_at is not None:
         raise ValidationFailed("该积案已化解", field="resolved_on", code=PetitionErrorCode.NOT_BACKLOG)
     if not selectors.is_backlog(detail):
         raise ValidationFailed(
-            "只有积案（超期未办结，或复查/复核两次）需要登记化解", field="case", code=PetitionErrorCode.NOT_BACKLOG
+            "只有积案（超期未办结，或复查/复核两次）需要登记化解",
+            field="case",
+            code=PetitionErrorCode.NOT_BACKLOG,
         )
     with transaction.atomic():
         detail.resolved_at, detail.resolve_method = resolved_on, method
@@ -260,7 +272,9 @@ def record_reception(
     """来访接待: one 批次 of ``people`` 人次 received on ``received_on``."""
     require_desk(actor)
     if not isinstance(received_on, date) or received_on > clock.local_now().date():
-        raise ValidationFailed("接待日期不能晚于今天", field="received_on", code=PetitionErrorCode.RECEPTION_INVALID)
+        raise ValidationFailed(
+            "接待日期不能晚于今天", field="received_on", code=PetitionErrorCode.RECEPTION_INVALID
+        )
     try:
         people = int(people)
     except (TypeError, ValueError):
@@ -270,17 +284,24 @@ def record_reception(
     topic = (topic or "").strip()
     if not topic:
         raise ValidationFailed("请填写反映事项", field="topic", code=PetitionErrorCode.RECEPTION_INVALID)
-    if leader is not None and not selectors.street_people(user=actor, roles=(Role.LEADER,)).filter(
-        pk=leader.pk
-    ).exists():
-        raise ValidationFailed("接待领导须为本街道的领导", field="leader", code=PetitionErrorCode.RECEPTION_INVALID)
+    if (
+        leader is not None
+        and not selectors.street_people(user=actor, roles=(Role.LEADER,)).filter(pk=leader.pk).exists()
+    ):
+        raise ValidationFailed(
+            "接待领导须为本街道的领导", field="leader", code=PetitionErrorCode.RECEPTION_INVALID
+        )
     street_id = getattr(actor, "street_id", None)
     if petition is not None:
         if not selectors.visible_petitions(user=actor).filter(pk=petition.pk).exists():
-            raise ValidationFailed("关联信访不存在或无权查看", field="petition", code=PetitionErrorCode.RECEPTION_INVALID)
+            raise ValidationFailed(
+                "关联信访不存在或无权查看", field="petition", code=PetitionErrorCode.RECEPTION_INVALID
+            )
         street_id = petition.street_id
     if street_id is None:
-        raise ValidationFailed("无法确定所属街道，请关联信访", field="petition", code=PetitionErrorCode.RECEPTION_INVALID)
+        raise ValidationFailed(
+            "无法确定所属街道，请关联信访", field="petition", code=PetitionErrorCode.RECEPTION_INVALID
+        )
     with transaction.atomic():
         row = Reception.objects.create(
             street_id=street_id,
@@ -293,7 +314,10 @@ def record_reception(
             created_at=clock.now(),
         )
         audit.record(
-            actor=actor, action="petitions.reception.create", obj=row, after={"people": people, "day": str(received_on)}
+            actor=actor,
+            action="petitions.reception.create",
+            obj=row,
+            after={"people": people, "day": str(received_on)},
         )
     return row
 

@@ -157,8 +157,12 @@ def register(request):
                 petitioner_address=request.POST.get("petitioner_address", "")[:200],
                 summary=request.POST.get("summary", "")[:400],
                 description=request.POST.get("description", "")[:4000],
-                lead=_pick(selectors.lead_choices(user=user), request.POST.get("lead"), "lead", "请选择包案领导"),
-                grid=_pick(visible_grids(user=user), request.POST.get("grid"), "grid", "网格不存在或不在您的辖区"),
+                lead=_pick(
+                    selectors.lead_choices(user=user), request.POST.get("lead"), "lead", "请选择包案领导"
+                ),
+                grid=_pick(
+                    visible_grids(user=user), request.POST.get("grid"), "grid", "网格不存在或不在您的辖区"
+                ),
                 earlier=[
                     _int(v, "earlier", "关联信访")
                     for v in request.POST.getlist("earlier")[:20]
@@ -239,7 +243,9 @@ def add_task(request, pk: int):
         )
         if worker is None:
             raise ValidationFailed("请选择网格员", field="assignee")
-        services.assign_task(actor=request.user, case=case, assignee=worker, text=request.POST.get("text", ""))
+        services.assign_task(
+            actor=request.user, case=case, assignee=worker, text=request.POST.get("text", "")
+        )
         messages.success(request, "已交办协查任务")
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -303,7 +309,10 @@ def receptions(request):
                     "请选择接待领导",
                 ),
                 petition=_pick(
-                    selectors.visible_petitions(user=user), request.POST.get("petition"), "petition", "关联信访不存在"
+                    selectors.visible_petitions(user=user),
+                    request.POST.get("petition"),
+                    "petition",
+                    "关联信访不存在",
                 ),
             )
         except DomainError as exc:

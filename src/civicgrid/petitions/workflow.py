@@ -144,7 +144,9 @@ def _request_recheck(ctx) -> dict:
     if record.reviewed_at is None:
         raise ValidationFailed("须先经复查才能申请复核", field="move", code=CaseErrorCode.ILLEGAL_TRANSITION)
     if record.rechecked_at is not None:
-        raise ValidationFailed("复核意见为终结意见，不能再次复核", field="move", code=CaseErrorCode.ILLEGAL_TRANSITION)
+        raise ValidationFailed(
+            "复核意见为终结意见，不能再次复核", field="move", code=CaseErrorCode.ILLEGAL_TRANSITION
+        )
     _within(record.reviewed_at, RECHECK_REQUEST_DAYS, ctx.now, "复核申请")
     record.reopen_count += 1
     record.save(update_fields=["reopen_count"])
@@ -162,7 +164,9 @@ def _request_extension(ctx) -> dict:
     """One extension of the 办理期限, 1–30 自然日; the engine's 延期申请 does the rest."""
     case = ctx.case
     if case.stage != "handle":
-        raise ValidationFailed("只有办理期限可以延期", field="amount", code=PetitionErrorCode.EXTENSION_INVALID)
+        raise ValidationFailed(
+            "只有办理期限可以延期", field="amount", code=PetitionErrorCode.EXTENSION_INVALID
+        )
     try:
         amount = int(ctx.amount)
     except (TypeError, ValueError):

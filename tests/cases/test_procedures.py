@@ -110,8 +110,13 @@ def test_the_registry_refuses_a_broken_table():
     )
     with pytest.raises(ImproperlyConfigured, match="rename it"):
         procedures.register(reuse)
-    # the standard one, the 安全隐患 app's (civicgrid.hazards) and this test's
-    assert [p.code for p in procedures.all_procedures()] == [procedures.DEFAULT_CODE, "hazard", CODE]
+    # the standard one, the 安全隐患 and 信访 apps' (civicgrid.hazards, civicgrid.petitions) and this test's
+    assert [p.code for p in procedures.all_procedures()] == [
+        procedures.DEFAULT_CODE,
+        "hazard",
+        "petition",
+        CODE,
+    ]
 
 
 # --- the whole story, with its deadlines -----------------------------------------------------------------
@@ -289,7 +294,7 @@ def test_openapi_shows_a_typed_body_per_generated_move(api_client, world):
 def test_get_procedures_describes_states_moves_stages_and_fields(api_client, world):
     body = api_client.login(world.dispatcher).get("/procedures").json()
     by_code = {p["code"]: p for p in body}
-    assert set(by_code) == {"standard", "hazard", CODE}
+    assert set(by_code) == {"standard", "hazard", "petition", CODE}
     std = by_code["standard"]
     assert [m["name"] for m in std["moves"]] == list(workflow.MOVES)
     assert std["groups"]["done"] == ["closed", "rated"] and std["restricted"] is False

@@ -85,10 +85,6 @@ class PetitionDetail(models.Model):
     )
     is_group = models.BooleanField("集体访", default=False, editable=False)
     headcount = models.PositiveIntegerField("人数", default=1, editable=False)
-    petitioner_name = models.CharField("信访人", max_length=50, editable=False)
-    petitioner_id_number = models.CharField("身份证号", max_length=18, blank=True, editable=False)
-    petitioner_phone = models.CharField("联系电话", max_length=30, blank=True, editable=False)
-    petitioner_address = models.CharField("住址", max_length=200, blank=True, editable=False)
     summary = models.CharField("信访事项", max_length=300, editable=False)
     lead = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -133,11 +129,54 @@ class PetitionDetail(models.Model):
             return None
         return self.done_at <= self.handle_due_at
 
+    # the 信访人 lives in its own row (:class:`Petitioner`), so the engine's case page, which lists the detail
+    # record's fields, never shows a name, ID number or phone; these read it (blank when there is none)
+    def _person(self):
+        try:
+            return self.petitioner
+        except Petitioner.DoesNotExist:
+            return Petitioner()
+
+    @property
+    def petitioner_name(self) -> str:
+        return self._person().name
+
+    @property
+    def petitioner_id_number(self) -> str:
+        return self._person().id_number
+
+    @property
+    def petitioner_phone(self) -> str:
+        return self._person().phone
+
+    @property
+    def petitioner_address(self) -> str:
+        return self._person().address
+
     @property
     def kind_label(self) -> str:
         if self.kind == PetitionKind.LEAPFROG and self.leap_level:
             return f"越级（{self.get_leap_level_display()}）"
         return self.get_kind_display()
+
+
+class Petitioner(models.Model):
+    """The 信访人 of one 信访 (集体访: the representative): shown in full only to the 信访办, masked elsewhere."""
+
+    detail = models.OneToOneField(
+        PetitionDetail, verbose_name="信访", on_delete=models.CASCADE, related_name="petitioner"
+    )
+    name = models.CharField("信访人", max_length=50)
+    id_number = models.CharField("身份证号", max_length=18, blank=True)
+    phone = models.CharField("联系电话", max_length=30, blank=True)
+    address = models.CharField("住址", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "信访人"
+        verbose_name_plural = "信访人"
+
+    def __str__(self):
+        return self.name[:1] + "*" * max(len(self.name) - 1, 1)
 
 
 class PetitionTask(models.Model):

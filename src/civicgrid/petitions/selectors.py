@@ -54,7 +54,7 @@ def get_petition(*, user, pk) -> PetitionDetail:
     try:
         return (
             PetitionDetail.objects.filter(case__in=visible_petitions(user=user))
-            .select_related("case__department", "case__grid", "case__community", "lead")
+            .select_related("case__department", "case__grid", "case__community", "lead", "petitioner")
             .prefetch_related("earlier__petition_detail")
             .get(case_id=int(pk))
         )
@@ -73,7 +73,7 @@ def petition_rows(
 ) -> QuerySet[PetitionDetail]:
     """The ledger: the detail records of the 信访 the user sees, newest first."""
     qs = PetitionDetail.objects.filter(case__in=visible_petitions(user=user)).select_related(
-        "case__department", "lead"
+        "case__department", "lead", "petitioner"
     )
     if state:
         qs = qs.filter(case__state=state)

@@ -23,6 +23,7 @@ from civicgrid.petitions.models import (
     LeapLevel,
     PetitionDetail,
     PetitionForm,
+    Petitioner,
     PetitionKind,
     PetitionTask,
     Reception,
@@ -165,14 +166,17 @@ def _create(*, actor, data: Registration, registered_at: datetime, channel: str 
         leap_level=data.leap_level,
         is_group=data.is_group,
         headcount=data.headcount,
-        petitioner_name=data.petitioner_name,
-        petitioner_id_number=data.petitioner_id_number,
-        petitioner_phone=data.petitioner_phone,
-        petitioner_address=data.petitioner_address,
         summary=data.summary,
         lead=data.lead,
         ledger_ref=data.ledger_ref,
         registered_at=registered_at,
+    )
+    Petitioner.objects.create(
+        detail=detail,
+        name=data.petitioner_name,
+        id_number=data.petitioner_id_number,
+        phone=data.petitioner_phone,
+        address=data.petitioner_address,
     )
     if data.earlier:
         detail.earlier.set(data.earlier)

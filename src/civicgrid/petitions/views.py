@@ -292,6 +292,8 @@ def resolve(request, pk: int):
 def receptions(request):
     user = request.user
     errors = {}
+    if request.method == "POST" and not is_desk(user):
+        return HttpResponseForbidden("只有信访办人员可以登记来访接待")
     if request.method == "POST":
         try:
             day = parse_date(request.POST.get("received_on", "") or "")

@@ -22,8 +22,8 @@ from civicgrid.petitions.errors import PetitionErrorCode
 from civicgrid.petitions.models import (
     LeapLevel,
     PetitionDetail,
-    PetitionForm,
     Petitioner,
+    PetitionForm,
     PetitionKind,
     PetitionTask,
     Reception,

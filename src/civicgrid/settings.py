@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "civicgrid.disputes",
     "civicgrid.enforcement",
     "civicgrid.opinion",
+    "civicgrid.petitions",
     "civicgrid.demo",
 ]
 

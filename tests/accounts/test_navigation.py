@@ -77,3 +77,16 @@ def test_menu_per_role_and_every_link_opens(client, role):
     assert found == EXPECTED[role]
     for href in re.findall(r'<a class="nav-link[^"]*" href="([^"]+)"', html):
         assert client.get(href).status_code == 200, href
+
+
+@pytest.mark.parametrize("who", ["desk", "leader", "dispatcher"])
+def test_petitions_menu_only_for_the_desk_and_leaders(client, who):
+    from civicgrid.petitions.models import DeskMember
+
+    user = UserFactory(role=Role.LEADER if who == "leader" else Role.DISPATCHER)
+    if who == "desk":
+        DeskMember.objects.create(user=user)
+    client.force_login(user)
+    html = client.get("/").content.decode()
+    assert ('data-testid="nav-petitions"' in html) is (who != "dispatcher")
+    assert client.get("/petitions/").status_code == (403 if who == "dispatcher" else 200)

@@ -100,6 +100,34 @@ class Side:
         self.triage_suggestion = triage_services.suggest_for_case(actor=dispatcher, case=self.case)
         self._disputes()
         self._enforcement()
+        self._petitions()
+
+    def _petitions(self) -> None:
+        """A 信访 registered by the 街道's desk (its 受理员 on the 信访办), a 协查任务 and a 接待."""
+        from civicgrid.petitions import services as petition_services
+        from civicgrid.petitions.models import DeskMember
+
+        desk = self.users[Role.DISPATCHER]
+        DeskMember.objects.create(user=desk)
+        desk.__dict__.pop(
+            "_cg_petition_desk", None
+        )  # (the per-instance answer cached before it joined the desk)
+        self.petition = petition_services.register_petition(
+            actor=desk,
+            data=petition_services.Registration(
+                form="visit",
+                summary=f"{self.tag}专属信访事项",
+                petitioner_name=f"{self.tag}信访人",
+                grid=self.grid,
+            ),
+        )
+        self.petition_task = petition_services.assign_task(
+            actor=desk, case=self.petition, assignee=self.users[Role.GRID_WORKER], text=f"{self.tag}专属协查"
+        )
+        self.reception = petition_services.record_reception(
+            actor=desk, received_on=self.petition.created_at.date(), people=2, topic=f"{self.tag}专属接待",
+            petition=self.petition,
+        )  # fmt: skip
 
     def _enforcement(self) -> None:
         """A 执法案件 against a party named for the side, and a 舆情."""
@@ -299,6 +327,10 @@ class Side:
             self.dispute.description,
             self.dispute_org.name,
             f"{self.tag}专属当事人",
+            self.petition.number,
+            self.petition.petition_detail.summary,
+            self.petition_task.text,
+            self.reception.topic,
             *people,
         ]
 
@@ -424,6 +456,10 @@ OBJECT_OF = {
     "hazards:inspection_photo_thumb": "inspection_photo",
     "enforcement:detail": "enforcement",
     "opinion:detail": "opinion",
+    "petitions:detail": "petition",
+    "petitions:task": "petition",
+    "petitions:resolve": "petition",
+    "petitions:task_done": "petition_task",
 }
 NINJA_PARAMS = {
     "case_id": "case",
@@ -431,6 +467,8 @@ NINJA_PARAMS = {
     "attachment_id": "attachment",
     "patrol_id": "patrol",
     "dispute_id": "dispute",
+    "petition_id": "petition",
+    "task_id": "petition_task",
 }
 # endpoints whose parameter names a kind of thing, not a row: walked like the plain ones with these arguments
 FIXED_PARAMS = {
@@ -557,6 +595,11 @@ def test_a_street_desk_still_sees_its_own_street(tiers, client):
     assert a.opinion.number in _text(client.get("/api/v1/opinion/items"))
     for spec in LEDGER_SPECS:
         assert client.get(f"/imports/{spec}/template.xlsx").status_code == 200
+    # the 信访 ledger (A's dispatcher is on its 信访办), its Excel, one 信访, the 接待 register
+    assert a.petition.number in _text(client.get("/petitions/"))
+    assert a.petition.number in _text(client.get("/petitions/export.xlsx"))
+    assert client.get(f"/petitions/{a.petition.pk}/").status_code == 200
+    assert a.reception.topic in _text(client.get("/petitions/receptions/"))
     # 巡访打卡: the patrol, its replay and track, the point
     assert a.patrol.client_id in _text(client.get("/api/v1/gridwork/patrols"))
     assert client.get(f"/gridwork/patrols/{a.patrol.pk}/").status_code == 200

@@ -117,6 +117,7 @@ def test_the_registry_refuses_a_broken_table():
         "dispute",
         "enforcement",
         "opinion",
+        "petition",
         CODE,
     ]
 
@@ -296,7 +297,7 @@ def test_openapi_shows_a_typed_body_per_generated_move(api_client, world):
 def test_get_procedures_describes_states_moves_stages_and_fields(api_client, world):
     body = api_client.login(world.dispatcher).get("/procedures").json()
     by_code = {p["code"]: p for p in body}
-    assert set(by_code) == {"standard", "hazard", "dispute", "enforcement", "opinion", CODE}
+    assert set(by_code) == {"standard", "hazard", "dispute", "enforcement", "opinion", "petition", CODE}
     std = by_code["standard"]
     assert [m["name"] for m in std["moves"]] == list(workflow.MOVES)
     assert std["groups"]["done"] == ["closed", "rated"] and std["restricted"] is False

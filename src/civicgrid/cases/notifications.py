@@ -38,17 +38,23 @@ def notify(*, users: Iterable[User], case=None, kind: str, text: str) -> int:
     """Create one notification per distinct active user; returns how many were written.
 
     About a case, only people whose tier holds the case's 街道 are told (a 街道's desk never hears of another
-    街道's cases; the 区 level hears of all of its 街道)."""
+    街道's cases; the 区 level hears of all of its 街道); about a case of a procedure with a visibility rule (信访),
+    only people who may see that case."""
+    from civicgrid.cases import procedures
+    from civicgrid.cases.models import Case
     from civicgrid.places.selectors import same_tier
 
     seen: set[int] = set()
     rows = []
     now = clock.now()
     street_id = getattr(case, "street_id", None) if case is not None else None
+    restricted = case is not None and getattr(case, "procedure", "") in procedures.restricted_codes()
     for u in users:
         if u is None or u.pk in seen or not u.is_active:
             continue
         if case is not None and not same_tier(u, street_id):
+            continue
+        if restricted and not Case.objects.restrict(u, "view").filter(pk=case.pk).exists():
             continue
         seen.add(u.pk)
         rows.append(Notification(user=u, case=case, kind=kind, text=text[:300], created_at=now))

@@ -44,6 +44,7 @@ class DemoResult:
     disputes: dict | None = None  # what load_disputes reported (None: skipped)
     enforcement: dict | None = None  # what load_enforcement reported (None: skipped)
     opinion: dict | None = None  # what load_opinion reported (None: skipped)
+    petitions: dict | None = None  # what load_petitions reported (None: skipped)
 
 
 def counts_for(street) -> dict[str, int]:
@@ -255,6 +256,18 @@ def build_demo(
                 scale=opts.get("scale", 1.0),
             )
             seconds["opinion"] = time.perf_counter() - t3
+            from civicgrid.demo import petitions as demo_petitions
+
+            t3 = time.perf_counter()
+            result.petitions = demo_petitions.load_petitions(
+                street,
+                random.Random(f"{seed}:petitions"),
+                staff=staff,
+                log=log,
+                days=opts.get("days", demo_petitions.DAYS),
+                scale=opts.get("scale", 1.0),
+            )
+            seconds["petitions"] = time.perf_counter() - t3
         else:
             log("案件引擎尚未就绪，跳过演示案件。")
     return result

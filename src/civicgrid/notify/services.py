@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import NoReverseMatch, reverse
 
+from civicgrid.cases import procedures
 from civicgrid.cases.models import Case, CaseEvent, Light
 from civicgrid.core import clock
 from civicgrid.notify.models import (
@@ -194,8 +195,8 @@ def on_case_event(*, case_id: int, event_id: int | None, move: str, light: str |
         if event is None:
             return 0
         case = Case.objects.select_related("category", "department", "grid").filter(pk=case_id).first()
-        if case is None:
-            return 0
+        if case is None or case.procedure in procedures.restricted_codes():
+            return 0  # a case only some may see (信访) never goes to a group robot
         if event in (WebhookEvent.LIGHT_YELLOW, WebhookEvent.LIGHT_RED):
             key = _light_key(case, event)
         else:

@@ -76,6 +76,7 @@ class Command(BaseCommand):
             "disputes": "矛盾纠纷",
             "enforcement": "综合执法",
             "opinion": "舆情",
+            "petitions": "信访",
         }
         spent = "，".join(
             f"{label} {result.seconds[k]:.1f} 秒" for k, label in parts.items() if k in result.seconds

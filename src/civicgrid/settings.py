@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "civicgrid.open311",
     "civicgrid.notify",
     "civicgrid.hazards",
+    "civicgrid.goals",
     "civicgrid.demo",
 ]
 

@@ -11,6 +11,7 @@ api.add_router("/places", "civicgrid.places.api.router")
 api.add_router("/cases", "civicgrid.cases.api.router")
 api.add_router("/procedures", "civicgrid.cases.api.procedures_router")
 api.add_router("/hazards", "civicgrid.hazards.api.router")
+api.add_router("/goals", "civicgrid.goals.api.router")
 
 admin.site.site_header = "街道网格化治理平台 · 系统管理"
 admin.site.site_title = "CivicGrid 管理"
@@ -32,6 +33,7 @@ urlpatterns = [
     path("imports/", include("civicgrid.core.import_urls")),
     path("intake/", include("civicgrid.intake.urls")),
     path("hazards/", include("civicgrid.hazards.urls")),
+    path("goals/", include("civicgrid.goals.urls")),
     path("s/", include("civicgrid.intake.resident_urls")),
     path("field/", include("civicgrid.intake.field_urls")),
     path("open311/v2/", include("civicgrid.open311.urls")),

@@ -20,6 +20,7 @@ EXPECTED = {
         "nav-import",
         "nav-placements",
         "nav-hazards",
+        "nav-goals",
         "nav-bell",
     },
     Role.SHIFT_LEADER: {
@@ -30,6 +31,7 @@ EXPECTED = {
         "nav-import",
         "nav-placements",
         "nav-hazards",
+        "nav-goals",
         "nav-bell",
     },
     Role.GRID_WORKER: {"nav-inbox", "nav-cases", "nav-new-case", "nav-field", "nav-hazards", "nav-bell"},

@@ -37,12 +37,13 @@ def test_august_is_missing_so_its_summary_uses_july(gw):
 def test_entering_a_month_replaces_it_and_is_audited(gw):
     row = services.save_actual(actor=gw.leader, indicator=gw.gdp, month="8", ytd_total="80.5", ytd_growth="6.8%")
     assert (row.month, row.ytd_total, row.ytd_growth, row.updated_by) == (8, D("80.5"), D("6.8"), gw.leader)
+    assert row.source == "entered"
     services.save_actual(actor=gw.leader, indicator=gw.gdp, month=8, ytd_total="81", ytd_growth="6.8")
     assert Actual.objects.get(indicator=gw.gdp, month=8).ytd_total == D(81)
     logs = AuditLog.objects.filter(action="goals.actual.save", object_id=str(row.pk))
     assert logs.count() == 2
     last = logs.order_by("pk").last()
-    assert (last.before, last.after) == ({"ytd_total": "80.5"}, {"ytd_total": "81"})
+    assert (last.before, last.after) == ({"ytd_total": "80.5000"}, {"ytd_total": "81.0000"})
 
 
 @pytest.mark.parametrize(

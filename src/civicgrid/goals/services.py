@@ -97,6 +97,7 @@ def save_actual(
             setattr(row, k, v)
         row.updated_by, row.updated_at = actor, clock.now()
         row.save()
+        row.refresh_from_db()  # the stored (rounded) values, as ``before`` will read them next time
         after = audit.snapshot(row, ACTUAL_FIELDS)
         b, a = audit.diff(before, after) if before else (None, after)
         if before is None or a:
@@ -130,6 +131,7 @@ def set_override(*, actor, indicator: Indicator, total=None, growth=None, reason
         ind.override_total, ind.override_growth, ind.override_reason = t, g, reason[:300]
         ind.override_by, ind.override_at = actor, clock.now()
         ind.save(update_fields=[*OVERRIDE_FIELDS, "override_by", "override_at"])
+        ind.refresh_from_db()
         audit.record(
             actor=actor,
             action="goals.forecast.override",
@@ -180,6 +182,7 @@ def save_progress(*, actor, project: Project, month, cumulative, note: str = "")
         row.cumulative, row.note = amount, (note or "").strip()[:300]
         row.updated_by, row.updated_at = actor, clock.now()
         row.save()
+        row.refresh_from_db()
         audit.record(
             actor=actor,
             action="goals.progress.save",

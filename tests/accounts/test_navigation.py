@@ -21,6 +21,7 @@ EXPECTED = {
         "nav-placements",
         "nav-hazards",
         "nav-goals",
+        "nav-data-import",  # 考核指标月度完成 (goals.actuals) is theirs to import
         "nav-bell",
     },
     Role.SHIFT_LEADER: {
@@ -32,6 +33,7 @@ EXPECTED = {
         "nav-placements",
         "nav-hazards",
         "nav-goals",
+        "nav-data-import",  # 考核指标月度完成 (goals.actuals) is theirs to import
         "nav-bell",
     },
     Role.GRID_WORKER: {"nav-inbox", "nav-cases", "nav-new-case", "nav-field", "nav-hazards", "nav-bell"},

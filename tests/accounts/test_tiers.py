@@ -11,6 +11,7 @@ them 404. The 区 level (区指挥中心, 区领导) sees both 街道. Service-l
 from __future__ import annotations
 
 import contextlib
+import html
 import io
 import json
 import zipfile
@@ -94,6 +95,7 @@ class Side:
         self.notification = Notification.objects.get(user=self.users[Role.DEPT_HANDLER], case=self.case)
         self._bookkeeping(dispatcher, code)
         self._hazards(code)
+        self._goals()
 
     def _hazards(self, code: str) -> None:
         """A 安全隐患 inspection of the unit with one hazard, and the building's 消防设施 register."""
@@ -121,6 +123,24 @@ class Side:
         self.fire_register = hazard_services.save_fire_register(
             actor=worker, building=self.building, smoke_detectors="missing", note=f"{self.tag}专属消防登记"
         )
+
+    def _goals(self) -> None:
+        """A 考核年度 with one indicator and its September figures, and a 重点项目 with its progress."""
+        from decimal import Decimal
+
+        from civicgrid.goals import services as goal_services
+        from civicgrid.goals.models import Indicator, Project, Scorecard
+
+        leader = self.users[Role.LEADER]
+        self.scorecard = Scorecard.objects.create(street=self.street, year=2026)
+        self.indicator = Indicator.objects.create(
+            scorecard=self.scorecard, seq=1, name=f"{self.tag}专属考核指标", target_total=Decimal(100)
+        )
+        goal_services.save_actual(actor=leader, indicator=self.indicator, month=9, ytd_total=80)
+        self.project = Project.objects.create(
+            street=self.street, year=2026, category="other", name=f"{self.tag}专属重点项目", annual_plan=100
+        )
+        goal_services.save_progress(actor=leader, project=self.project, month=9, cumulative=70)
 
     def _bookkeeping(self, dispatcher, code: str) -> None:
         from civicgrid.core.models import ExportJob
@@ -196,6 +216,8 @@ class Side:
             self.hazard.description,
             self.inspection.note,
             self.fire_register.note,
+            self.indicator.name,
+            self.project.name,
             *people,
         ]
 
@@ -226,9 +248,12 @@ def _text(response) -> str:
         body = b"".join(response.streaming_content)
     else:
         body = response.content
-    if body[:2] == b"PK":  # an .xlsx: its shared strings and sheets
+    if body[:2] == b"PK":  # an .xlsx / .docx: its shared strings, sheets, document (character references decoded:
+        # openpyxl's full-mode writer stores text as &#NNNNN;)
         with zipfile.ZipFile(io.BytesIO(body)) as z:
-            return "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist() if n.endswith(".xml"))
+            return html.unescape(
+                "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist() if n.endswith(".xml"))
+            )
     text = body.decode("utf-8", "replace")
     if response.get("Content-Type", "").startswith("application/json"):
         with contextlib.suppress(ValueError):  # JSON escapes non-ASCII text: compare its decoded form too
@@ -305,8 +330,16 @@ OBJECT_OF = {
     "field:done": "case",
     "hazards:inspection": "inspection",
     "hazards:fire_register": "building",
+    "goals:indicator": "indicator",
+    "goals:project": "project",
 }
-NINJA_PARAMS = {"case_id": "case", "grid_id": "grid", "attachment_id": "attachment"}
+NINJA_PARAMS = {
+    "case_id": "case",
+    "grid_id": "grid",
+    "attachment_id": "attachment",
+    "indicator_id": "indicator",
+    "project_id": "project",
+}
 # endpoints whose parameter names a kind of thing, not a row: walked like the plain ones with these arguments
 FIXED_PARAMS = {
     "imports:new": {"spec": "core.calendar_overrides"},
@@ -409,6 +442,12 @@ def test_a_street_desk_still_sees_its_own_street(tiers, client):
     assert a.inspection.note in _text(client.get(f"/hazards/inspections/{a.inspection.pk}/"))
     assert a.building.name in _text(client.get("/hazards/map.json"))
     assert client.get(f"/hazards/fire/{a.building.pk}/").status_code == 200
+    # 目标考核: the summary, its exports, the indicator, the board and the project of A
+    assert a.indicator.name in _text(client.get("/goals/"))
+    assert a.indicator.name in _text(client.get("/goals/summary.xlsx"))
+    assert a.indicator.name in _text(client.get(f"/api/v1/goals/indicators/{a.indicator.pk}"))
+    assert a.project.name in _text(client.get("/goals/projects/?year=2026&month=9"))
+    assert client.get(f"/goals/projects/{a.project.pk}/").status_code == 200
 
 
 @pytest.mark.parametrize("who", ["qu_dispatcher", "qu_leader"])
@@ -423,6 +462,8 @@ def test_the_district_level_sees_every_street_of_its_district(tiers, client, who
         assert client.get(f"/api/v1/cases/{side.case.pk}").status_code == 200
         assert side.grid.code in _text(client.get("/places/grids.geojson"))
         assert client.get(f"/api/v1/places/grids/{side.grid.pk}").status_code == 200
+        assert side.indicator.name in _text(client.get(f"/goals/?scorecard={side.scorecard.pk}"))
+        assert side.project.name in _text(client.get("/goals/projects/?year=2026&month=9"))
     # …and nothing of another 区
     other = StreetFactory(code="330108001", name="滨江某街道", division_code="330108")
     grid = GridFactory(community=CommunityFactory(street=other), col=9, name="别区网格")
@@ -468,6 +509,9 @@ def test_the_admin_of_a_street_administers_only_its_street(tiers, client):
         b.placement,
         b.inspection,
         b.fire_register,
+        b.scorecard,
+        b.indicator,
+        b.project,
     ]
     for obj in b_rows:
         meta = obj._meta

@@ -40,6 +40,7 @@ class DemoResult:
     second_street: object = None  # 西溪街道
     second_cases: dict | None = None
     hazards: dict | None = None  # what load_hazards reported (None: skipped)
+    goals: dict | None = None  # what load_goals reported (None: the year's catalogue existed)
 
 
 def counts_for(street) -> dict[str, int]:
@@ -205,4 +206,13 @@ def build_demo(
             seconds["hazards"] = time.perf_counter() - t2
         else:
             log("案件引擎尚未就绪，跳过演示案件。")
+    from civicgrid.core import clock
+    from civicgrid.demo import goals as demo_goals
+
+    t3 = time.perf_counter()
+    today = clock.local_now().date()
+    result.goals = demo_goals.load_goals(
+        street, random.Random(f"{seed}:goals"), year=today.year, month=today.month - 1 or 1, log=log
+    )
+    seconds["goals"] = time.perf_counter() - t3
     return result

@@ -17,5 +17,6 @@ class GoalsConfig(AppConfig):
                 "goals.forecast.override": "人工调整全年预计",
                 "goals.forecast.clear": "取消人工预计",
                 "goals.progress.save": "填报项目月度投资",
+                "goals.demo.load": "加载目标考核演示数据",
             }
         )

@@ -25,7 +25,7 @@ def test_a_year_of_indicators_and_ten_projects_in_well_under_three_seconds():
     assert info["projects"] == Project.objects.count() == 10
     assert info["actuals"] == Actual.objects.count() and info["progress"] == ProjectProgress.objects.count() == 100
     # one month is missing for one indicator (the summary then uses the month before)
-    assert not Actual.objects.filter(indicator__seq=10, month=9).exists()
+    assert not Actual.objects.filter(indicator__seq=10, month=10).exists()
     leader = UserFactory(role=Role.LEADER, street=street)
     card = selectors.default_scorecard(user=leader)
     s = selectors.summary(scorecard=card, month=10)

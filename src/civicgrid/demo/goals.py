@@ -14,6 +14,7 @@ from django.db import transaction
 
 # seasonal share of a year's total by month (a typical 街道 economy: slow Q1, year-end push)
 PROFILE = [0.055, 0.045, 0.08, 0.08, 0.085, 0.095, 0.08, 0.08, 0.085, 0.09, 0.095, 0.13]
+COUNTED = {"户", "个", "家", "人", "起"}  # whole numbers
 LEADERS = ["王主任", "李副主任", "张副主任", "陈委员"]
 
 # seq, name, unit, basis, target total, target growth, department, leader index, higher is better, ranked, profile
@@ -42,16 +43,16 @@ INDICATORS = [
 
 # category, name, owner, annual plan (万元), total investment (万元), pace factor, progress notes
 PROJECTS = [
-    ("continued", "滨河路综合整治工程（二期）", "区城投集团", 26000, 68000, 1.02, ["路基施工", "管线迁改完成", "沥青摊铺"]),
-    ("continued", "街道文体中心", "街道办事处", 9800, 21000, 0.97, ["主体施工", "主体结顶", "幕墙安装"]),
-    ("new_nonindustry", "九年一贯制学校新建工程", "区教育局", 32000, 58000, 1.0, ["施工许可", "开工", "正负零"]),
+    ("continued", "滨河路综合整治工程（二期）", "区城投集团", 26000, 68000, 1.04, ["路基施工", "管线迁改完成", "沥青摊铺"]),
+    ("continued", "街道文体中心", "街道办事处", 9800, 21000, 1.03, ["主体施工", "主体结顶", "幕墙安装"]),
+    ("new_nonindustry", "九年一贯制学校新建工程", "区教育局", 32000, 58000, 1.05, ["施工许可", "开工", "正负零"]),
     ("new_nonindustry", "社区卫生服务中心迁建", "区卫健局", 7600, 15000, 0.62, ["方案调整", "施工招标", "开工"]),
-    ("new_industry", "智能制造产业园一期", "浙江某智造有限公司", 80000, 260000, 1.58, ["土方开挖", "正负零", "主体结顶"]),
+    ("new_industry", "智能制造产业园一期", "浙江某智造有限公司", 80000, 260000, 1.3, ["土方开挖", "正负零", "主体结顶"]),
     ("new_industry", "生物医药研发中心", "某生物科技有限公司", 45000, 120000, 0.9, ["施工许可", "开工", "桩基施工"]),
     ("reserve", "数字经济孵化园（储备）", "街道经济发展办", 6000, 90000, 0.55, ["土地摘牌", "方案设计", "施工图审查"]),
-    ("livelihood", "15分钟便民生活圈提升", "街道办事处", 3200, 3200, 1.3, ["征集", "实施", "验收"]),
-    ("old_estate", "翠苑一区老旧小区综合改造", "区住建局", 8600, 12000, 0.93, ["雨污分流", "立面整治", "绿化提升"]),
-    ("elevator", "既有住宅加装电梯（第三批 70 台）", "街道城建科", 3400, 3400, 0.96, ["16台申报", "11台施工", "38台投用"]),
+    ("livelihood", "15分钟便民生活圈提升", "街道办事处", 3200, 3200, 1.2, ["征集", "实施", "验收"]),
+    ("old_estate", "翠苑一区老旧小区综合改造", "区住建局", 8600, 12000, 1.06, ["雨污分流", "立面整治", "绿化提升"]),
+    ("elevator", "既有住宅加装电梯（第三批 70 台）", "街道城建科", 3400, 3400, 1.02, ["16台申报", "11台施工", "38台投用"]),
 ]
 
 
@@ -97,8 +98,8 @@ def load_goals(street, rng: random.Random, *, year: int, month: int, log: Callab
             perf = rng.uniform(0.9, 1.1)  # how this indicator runs this year
             rank = rng.randint(3, 9)
             for m in range(1, month + 1):
-                if ind.seq == 10 and m == month - 1:
-                    continue  # the 区's sheet for that month left it out
+                if ind.seq == 10 and m == month and month > 1:
+                    continue  # the 区's latest sheet left it out
                 row = Actual(indicator=ind, month=m, source=ind.source)
                 if basis == "done":
                     row.ytd_total = Decimal(1 if (perf > 1 and m >= month - 2) else 0)
@@ -112,7 +113,7 @@ def load_goals(street, rng: random.Random, *, year: int, month: int, log: Callab
                     g = (t_growth or 6.0) / 100
                     prior = t_total / (1 + g) * (cum[m - 1] if profile else m / 12)
                     total = prior * (1 + g) * perf * rng.uniform(0.99, 1.01)
-                    row.ytd_total = _d(total, 4)
+                    row.ytd_total = _d(total, 4) if ind.unit not in COUNTED else Decimal(round(total))
                     if t_growth is not None:
                         row.ytd_growth = _d((total / prior - 1) * 100)
                     if profile:
@@ -142,7 +143,7 @@ def load_goals(street, rng: random.Random, *, year: int, month: int, log: Callab
         for _cat, name, _owner, plan, _total, pace, notes in PROJECTS:
             p = projects[name]
             for m in range(1, month + 1):
-                share = cum[m - 1] * pace * rng.uniform(0.98, 1.0)
+                share = m / 12 * pace * rng.uniform(0.98, 1.0)  # against 时序进度
                 note = notes[min(len(notes) - 1, (m - 1) * len(notes) // max(month, 1))]
                 steps.append(ProjectProgress(project=p, month=m, cumulative=_d(plan * share), note=note))
         # cumulative figures never fall

@@ -248,8 +248,9 @@ def _text(response) -> str:
         body = b"".join(response.streaming_content)
     else:
         body = response.content
-    if body[:2] == b"PK":  # an .xlsx / .docx: its shared strings, sheets, document (character references decoded:
-        # openpyxl's full-mode writer stores text as &#NNNNN;)
+    # an .xlsx / .docx: its shared strings, sheets, document (character references decoded: openpyxl's
+    # full-mode writer stores text as &#NNNNN;)
+    if body[:2] == b"PK":
         with zipfile.ZipFile(io.BytesIO(body)) as z:
             return html.unescape(
                 "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist() if n.endswith(".xml"))

@@ -58,7 +58,9 @@ def test_summary_indicator_override_and_board(page, live_server, browser_login):
     page.fill("[data-testid=actual-total]", "79.6")
     page.fill("[data-testid=actual-growth]", "6.4")
     page.click("[data-testid=actual-save]")
-    page.wait_for_function("() => document.querySelector('[data-testid=actuals]').innerText.includes('1-11月')")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=actuals]').innerText.includes('1-11月')"
+    )
     gdp = Indicator.objects.get(seq=1)
     assert Actual.objects.get(indicator=gdp, month=11).updated_by == leader
     page.screenshot(path=str(SHOTS / "goals-indicator.png"), full_page=True)
@@ -69,5 +71,7 @@ def test_summary_indicator_override_and_board(page, live_server, browser_login):
     assert page.locator("[data-testid=project-card]").count() == 10
     summary = page.locator("[data-testid=board-summary]").inner_text()
     assert "共有项目 10 个" in summary and "时序进度 83.33%" in summary
-    assert page.locator("[data-testid=lagging]").count() == int(page.locator("[data-testid=board-lagging]").inner_text())
+    assert page.locator("[data-testid=lagging]").count() == int(
+        page.locator("[data-testid=board-lagging]").inner_text()
+    )
     page.screenshot(path=str(SHOTS / "goals-board.png"), full_page=True)

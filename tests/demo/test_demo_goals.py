@@ -23,7 +23,10 @@ def test_a_year_of_indicators_and_ten_projects_in_well_under_three_seconds():
     assert time.perf_counter() - t0 < 3
     assert info["indicators"] == Indicator.objects.count() == 20
     assert info["projects"] == Project.objects.count() == 10
-    assert info["actuals"] == Actual.objects.count() and info["progress"] == ProjectProgress.objects.count() == 100
+    assert (
+        info["actuals"] == Actual.objects.count()
+        and info["progress"] == ProjectProgress.objects.count() == 100
+    )
     # one month is missing for one indicator (the summary then uses the month before)
     assert not Actual.objects.filter(indicator__seq=10, month=10).exists()
     leader = UserFactory(role=Role.LEADER, street=street)

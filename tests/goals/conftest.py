@@ -23,13 +23,23 @@ class GoalWorld:
         self.other_leader = UserFactory(role=Role.LEADER, street=self.other)
         self.card = Scorecard.objects.create(street=self.street, year=YEAR)
         self.gdp = Indicator.objects.create(
-            scorecard=self.card, seq=1, name="地区生产总值", unit="亿元", target_total=D(120), target_growth=D(6)
+            scorecard=self.card,
+            seq=1,
+            name="地区生产总值",
+            unit="亿元",
+            target_total=D(120),
+            target_growth=D(6),
         )
         self.invest = Indicator.objects.create(
             scorecard=self.card, seq=2, name="固定资产投资", unit="%", basis="growth", target_growth=D(8)
         )
         self.accidents = Indicator.objects.create(
-            scorecard=self.card, seq=3, name="较大安全事故", unit="起", target_total=D(0), higher_is_better=False
+            scorecard=self.card,
+            seq=3,
+            name="较大安全事故",
+            unit="起",
+            target_total=D(0),
+            higher_is_better=False,
         )
         for m, total, growth, rank in ((7, 70, "6.5", 5), (9, 90, "7", 3)):  # August is missing
             Actual.objects.create(

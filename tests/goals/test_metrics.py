@@ -44,7 +44,10 @@ def test_the_margin_separates_yellow_from_red():
     rule = Rule(target_total=D(120))  # margin 5 % of 120 = 6
     assert fc_status(rule, Figures(9, ytd_total=D(86)))[1].light == Light.YELLOW  # 114.67: 5.33 short
     assert fc_status(rule, Figures(9, ytd_total=D(85)))[1].light == Light.RED  # 113.33: 6.67 short
-    assert fc_status(Rule(target_total=D(120), margin=D(10)), Figures(9, ytd_total=D(85)))[1].light == Light.YELLOW
+    assert (
+        fc_status(Rule(target_total=D(120), margin=D(10)), Figures(9, ytd_total=D(85)))[1].light
+        == Light.YELLOW
+    )
 
 
 def test_a_missing_month_uses_the_latest_earlier_month():

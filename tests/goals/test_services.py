@@ -35,7 +35,9 @@ def test_august_is_missing_so_its_summary_uses_july(gw):
 
 
 def test_entering_a_month_replaces_it_and_is_audited(gw):
-    row = services.save_actual(actor=gw.leader, indicator=gw.gdp, month="8", ytd_total="80.5", ytd_growth="6.8%")
+    row = services.save_actual(
+        actor=gw.leader, indicator=gw.gdp, month="8", ytd_total="80.5", ytd_growth="6.8%"
+    )
     assert (row.month, row.ytd_total, row.ytd_growth, row.updated_by) == (8, D("80.5"), D("6.8"), gw.leader)
     assert row.source == "entered"
     services.save_actual(actor=gw.leader, indicator=gw.gdp, month=8, ytd_total="81", ytd_growth="6.8")
@@ -70,8 +72,14 @@ def test_a_manual_forecast_needs_a_reason_and_is_audited(gw):
     with pytest.raises(ValidationFailed) as exc:
         services.set_override(actor=gw.leader, indicator=gw.gdp, total="110")
     assert exc.value.field == "override_reason"
-    ind = services.set_override(actor=gw.leader, indicator=gw.gdp, total="110", reason="四季度重大项目延后投产")
-    assert (ind.override_total, ind.override_by, ind.override_reason) == (D(110), gw.leader, "四季度重大项目延后投产")
+    ind = services.set_override(
+        actor=gw.leader, indicator=gw.gdp, total="110", reason="四季度重大项目延后投产"
+    )
+    assert (ind.override_total, ind.override_by, ind.override_reason) == (
+        D(110),
+        gw.leader,
+        "四季度重大项目延后投产",
+    )
     line = selectors.summary(scorecard=gw.card).lines[0]
     assert line.forecast.method == "manual" and line.forecast.total == D("110.00")
     assert line.status.light == "red"  # 110 vs 120: 10 short, beyond the 6 of the margin
@@ -86,7 +94,10 @@ def test_project_progress_rates_and_the_board(gw):
     assert b.count == 3
     cats = {c.code: c for c in b.categories}
     industry = cats["new_industry"]
-    assert {line.project.name: line.rate for line in industry.lines} == {"智能制造产业园": D("108.50"), "研发中心": D("25.00")}
+    assert {line.project.name: line.rate for line in industry.lines} == {
+        "智能制造产业园": D("108.50"),
+        "研发中心": D("25.00"),
+    }
     assert industry.rate == D("80.67")  # 968 / 1200, not the mean of the two rates
     assert [line.project.name for line in industry.lines if line.lagging] == ["研发中心"]
     lift = cats["elevator"].lines[0]

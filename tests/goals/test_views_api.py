@@ -55,7 +55,14 @@ def test_excel_export_has_the_merged_two_row_header(gw, client):
     ws = openpyxl.load_workbook(io.BytesIO(response.content)).active
     merged = {str(r) for r in ws.merged_cells.ranges}
     assert {"A2:A3", "B2:B3", "C2:D2", "E2:F2", "G2:H2", "I2:I3"} <= merged
-    assert [ws.cell(2, c).value for c in (1, 2, 3, 5, 7, 9)] == ["序号", "指标名称", "目标任务", "1-9月完成", "预计全年", "状态"]
+    assert [ws.cell(2, c).value for c in (1, 2, 3, 5, 7, 9)] == [
+        "序号",
+        "指标名称",
+        "目标任务",
+        "1-9月完成",
+        "预计全年",
+        "状态",
+    ]
     assert [ws.cell(3, c).value for c in range(3, 9)] == ["总量", "增幅"] * 3
     assert [ws.cell(4, c).value for c in range(1, 10)] == [
         "1", "地区生产总值（亿元）", "120", "6%", "90", "7%", "120", "7%", "绿灯、攀高"
@@ -85,7 +92,9 @@ def test_word_export_has_the_merged_two_row_header(gw, client):
     assert "绿灯 2 盏" in xml
 
 
-@pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice (soffice) is not installed on this machine")
+@pytest.mark.skipif(
+    not shutil.which("soffice"), reason="LibreOffice (soffice) is not installed on this machine"
+)
 @pytest.mark.parametrize("kind", ["xlsx", "docx"])
 def test_the_exports_open_in_libreoffice(gw, client, tmp_path, kind):
     client.force_login(gw.leader)
@@ -138,11 +147,15 @@ def test_the_board_and_a_project(gw, client):
     assert 'data-testid="category-rate-new_industry">80.67%' in html
     assert html.count('data-testid="lagging"') == 1 and "乙专属项目" not in html
     assert "108.5%" in html
-    response = client.post(f"/goals/projects/{gw.lab.pk}/", {"month": "10", "cumulative": "350", "note": "开工"})
+    response = client.post(
+        f"/goals/projects/{gw.lab.pk}/", {"month": "10", "cumulative": "350", "note": "开工"}
+    )
     assert response.status_code == 302
     html = client.post(f"/goals/projects/{gw.lab.pk}/", {"month": "11", "cumulative": "-1"}).content.decode()
     assert "累计完成投资不能为负数" in html
-    ws = openpyxl.load_workbook(io.BytesIO(client.get("/goals/projects.xlsx?year=2026&month=9").content)).active
+    ws = openpyxl.load_workbook(
+        io.BytesIO(client.get("/goals/projects.xlsx?year=2026&month=9").content)
+    ).active
     values = [[c.value for c in row] for row in ws.iter_rows()]
     assert ["新建产业小计", None, None, 1200, 968, "80.67%", None, None] in values
     assert client.get("/goals/projects/", {"year": "x", "month": "99", "street": "y"}).status_code == 200
@@ -153,21 +166,32 @@ def test_the_api(gw, client):
     data = client.get("/api/v1/goals/summary", {"month": 9}).json()
     assert (data["green"], data["yellow"], data["red"], data["climbed"]) == (2, 1, 0, 1)
     gdp = data["lines"][0]
-    assert (gdp["forecast_method"], D(gdp["forecast_total"]), gdp["light"], gdp["climbed"]) == ("linear", D(120), "green", True)
+    assert (gdp["forecast_method"], D(gdp["forecast_total"]), gdp["light"], gdp["climbed"]) == (
+        "linear",
+        D(120),
+        "green",
+        True,
+    )
     r = client.post(
         f"/api/v1/goals/indicators/{gw.invest.pk}/actuals",
         {"month": 10, "ytd_growth": "9.1"},
         content_type="application/json",
     )
     assert r.status_code == 200 and r.json()["actuals"][-1]["month"] == 10
-    r = client.post(f"/api/v1/goals/indicators/{gw.invest.pk}/actuals", {"month": 10}, content_type="application/json")
+    r = client.post(
+        f"/api/v1/goals/indicators/{gw.invest.pk}/actuals", {"month": 10}, content_type="application/json"
+    )
     assert r.status_code == 422 and r.json()["field"] == "ytd_total"
     r = client.post(
-        f"/api/v1/goals/indicators/{gw.other_ind.pk}/actuals", {"month": 1, "ytd_total": 1}, content_type="application/json"
+        f"/api/v1/goals/indicators/{gw.other_ind.pk}/actuals",
+        {"month": 1, "ytd_total": 1},
+        content_type="application/json",
     )
     assert r.status_code == 404
     r = client.post(
-        f"/api/v1/goals/indicators/{gw.gdp.pk}/override", {"total": "130", "reason": ""}, content_type="application/json"
+        f"/api/v1/goals/indicators/{gw.gdp.pk}/override",
+        {"total": "130", "reason": ""},
+        content_type="application/json",
     )
     assert r.status_code == 422 and r.json()["field"] == "override_reason"
     board = client.get("/api/v1/goals/projects", {"year": 2026, "month": 9}).json()
@@ -239,7 +263,13 @@ def test_the_monthly_sheet_imports_with_row_errors_and_is_idempotent(gw, run, cl
     assert reasons[7] == "街道不在您的辖区：乙街道"
     assert "累计总量不是数字：八十" in reasons[9]
     gdp = Actual.objects.get(indicator=gw.gdp, month=10)
-    assert (gdp.ytd_total, gdp.ytd_growth, gdp.prior_ytd, gdp.rank, gdp.source) == (D(101), D("7.2"), D(92), 2, "imported")
+    assert (gdp.ytd_total, gdp.ytd_growth, gdp.prior_ytd, gdp.rank, gdp.source) == (
+        D(101),
+        D("7.2"),
+        D(92),
+        2,
+        "imported",
+    )
     assert not Actual.objects.filter(indicator=gw.other_ind).exists()
     assert AuditLog.objects.filter(action="goals.actual.import", actor=gw.leader).count() == 3
 

@@ -43,16 +43,80 @@ INDICATORS = [
 
 # category, name, owner, annual plan (万元), total investment (万元), pace factor, progress notes
 PROJECTS = [
-    ("continued", "滨河路综合整治工程（二期）", "区城投集团", 26000, 68000, 1.04, ["路基施工", "管线迁改完成", "沥青摊铺"]),
+    (
+        "continued",
+        "滨河路综合整治工程（二期）",
+        "区城投集团",
+        26000,
+        68000,
+        1.04,
+        ["路基施工", "管线迁改完成", "沥青摊铺"],
+    ),
     ("continued", "街道文体中心", "街道办事处", 9800, 21000, 1.03, ["主体施工", "主体结顶", "幕墙安装"]),
-    ("new_nonindustry", "九年一贯制学校新建工程", "区教育局", 32000, 58000, 1.05, ["施工许可", "开工", "正负零"]),
-    ("new_nonindustry", "社区卫生服务中心迁建", "区卫健局", 7600, 15000, 0.62, ["方案调整", "施工招标", "开工"]),
-    ("new_industry", "智能制造产业园一期", "浙江某智造有限公司", 80000, 260000, 1.3, ["土方开挖", "正负零", "主体结顶"]),
-    ("new_industry", "生物医药研发中心", "某生物科技有限公司", 45000, 120000, 0.9, ["施工许可", "开工", "桩基施工"]),
-    ("reserve", "数字经济孵化园（储备）", "街道经济发展办", 6000, 90000, 0.55, ["土地摘牌", "方案设计", "施工图审查"]),
+    (
+        "new_nonindustry",
+        "九年一贯制学校新建工程",
+        "区教育局",
+        32000,
+        58000,
+        1.05,
+        ["施工许可", "开工", "正负零"],
+    ),
+    (
+        "new_nonindustry",
+        "社区卫生服务中心迁建",
+        "区卫健局",
+        7600,
+        15000,
+        0.62,
+        ["方案调整", "施工招标", "开工"],
+    ),
+    (
+        "new_industry",
+        "智能制造产业园一期",
+        "浙江某智造有限公司",
+        80000,
+        260000,
+        1.3,
+        ["土方开挖", "正负零", "主体结顶"],
+    ),
+    (
+        "new_industry",
+        "生物医药研发中心",
+        "某生物科技有限公司",
+        45000,
+        120000,
+        0.9,
+        ["施工许可", "开工", "桩基施工"],
+    ),
+    (
+        "reserve",
+        "数字经济孵化园（储备）",
+        "街道经济发展办",
+        6000,
+        90000,
+        0.55,
+        ["土地摘牌", "方案设计", "施工图审查"],
+    ),
     ("livelihood", "15分钟便民生活圈提升", "街道办事处", 3200, 3200, 1.2, ["征集", "实施", "验收"]),
-    ("old_estate", "翠苑一区老旧小区综合改造", "区住建局", 8600, 12000, 1.06, ["雨污分流", "立面整治", "绿化提升"]),
-    ("elevator", "既有住宅加装电梯（第三批 70 台）", "街道城建科", 3400, 3400, 1.02, ["16台申报", "11台施工", "38台投用"]),
+    (
+        "old_estate",
+        "翠苑一区老旧小区综合改造",
+        "区住建局",
+        8600,
+        12000,
+        1.06,
+        ["雨污分流", "立面整治", "绿化提升"],
+    ),
+    (
+        "elevator",
+        "既有住宅加装电梯（第三批 70 台）",
+        "街道城建科",
+        3400,
+        3400,
+        1.02,
+        ["16台申报", "11台施工", "38台投用"],
+    ),
 ]
 
 
@@ -60,7 +124,9 @@ def _d(x: float, places: int = 2) -> Decimal:
     return Decimal(str(round(x, places)))
 
 
-def load_goals(street, rng: random.Random, *, year: int, month: int, log: Callable[[str], None] = lambda m: None):
+def load_goals(
+    street, rng: random.Random, *, year: int, month: int, log: Callable[[str], None] = lambda m: None
+):
     """Returns {"indicators", "actuals", "projects", "progress"} or ``None`` when the 街道 already has ``year``."""
     from civicgrid.core import audit
     from civicgrid.goals.models import Actual, Indicator, Project, ProjectProgress, Scorecard
@@ -119,7 +185,9 @@ def load_goals(street, rng: random.Random, *, year: int, month: int, log: Callab
                     if profile:
                         row.prior_ytd = _d(prior, 4)
                 if ranked:
-                    rank = max(1, min(12, rank + rng.choice([-1, 0, 0, 1]) if m < month else rank - (perf > 1)))
+                    rank = max(
+                        1, min(12, rank + rng.choice([-1, 0, 0, 1]) if m < month else rank - (perf > 1))
+                    )
                     row.rank = rank
                 actuals.append(row)
         Actual.objects.bulk_create(actuals)
@@ -152,7 +220,12 @@ def load_goals(street, rng: random.Random, *, year: int, month: int, log: Callab
             if a.project_id == b.project_id and b.cumulative < a.cumulative:
                 b.cumulative = a.cumulative
         ProjectProgress.objects.bulk_create(steps)
-        info = {"indicators": len(indicators), "actuals": len(actuals), "projects": len(projects), "progress": len(steps)}
+        info = {
+            "indicators": len(indicators),
+            "actuals": len(actuals),
+            "projects": len(projects),
+            "progress": len(steps),
+        }
         audit.record(
             actor=None,
             action="goals.demo.load",
@@ -160,5 +233,7 @@ def load_goals(street, rng: random.Random, *, year: int, month: int, log: Callab
             after=info,
             note=f"加载目标考核演示数据：{street.name}{year}年",
         )
-    log(f"已生成{street.name}{year}年考核指标 {len(indicators)} 项、月度完成 {len(actuals)} 条、重点项目 {len(projects)} 个。")
+    log(
+        f"已生成{street.name}{year}年考核指标 {len(indicators)} 项、月度完成 {len(actuals)} 条、重点项目 {len(projects)} 个。"
+    )
     return info

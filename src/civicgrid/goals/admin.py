@@ -22,7 +22,16 @@ class ActualInline(admin.TabularInline):
 
 @admin.register(Indicator)
 class IndicatorAdmin(SystemAdminOnly, AuditedAdmin):
-    list_display = ("seq", "name", "scorecard", "basis", "target_total", "target_growth", "department", "leader")
+    list_display = (
+        "seq",
+        "name",
+        "scorecard",
+        "basis",
+        "target_total",
+        "target_growth",
+        "department",
+        "leader",
+    )
     list_display_links = ("seq", "name")
     list_filter = ("scorecard__year", "basis", "source")
     search_fields = ("name", "department", "leader")

@@ -182,7 +182,9 @@ class OverrideIn(Schema):
 def post_override(request, indicator_id: Id, body: OverrideIn):
     user = _user(request)
     ind = selectors.get_indicator(user=user, pk=indicator_id)
-    ind = services.set_override(actor=user, indicator=ind, total=body.total, growth=body.growth, reason=body.reason)
+    ind = services.set_override(
+        actor=user, indicator=ind, total=body.total, growth=body.growth, reason=body.reason
+    )
     return _indicator(ind)
 
 
@@ -276,7 +278,9 @@ class ProgressOut(Schema):
 def post_progress(request, project_id: Id, body: ProgressIn):
     user = _user(request)
     p = selectors.get_project(user=user, pk=project_id)
-    row = services.save_progress(actor=user, project=p, month=body.month, cumulative=body.cumulative, note=body.note)
+    row = services.save_progress(
+        actor=user, project=p, month=body.month, cumulative=body.cumulative, note=body.note
+    )
     return {
         "project_id": p.pk,
         "month": row.month,

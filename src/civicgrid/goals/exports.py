@@ -146,7 +146,7 @@ _FONT = '<w:rFonts w:ascii="SimSun" w:hAnsi="SimSun" w:eastAsia="SimSun"/>'
 
 
 def _run(text: str, *, bold: bool = False, size: int = 21) -> str:
-    props = f"<w:rPr>{_FONT}{'<w:b/>' if bold else ''}<w:sz w:val=\"{size}\"/></w:rPr>"
+    props = f'<w:rPr>{_FONT}{"<w:b/>" if bold else ""}<w:sz w:val="{size}"/></w:rPr>'
     return f'<w:r>{props}<w:t xml:space="preserve">{escape(clean_text(text))}</w:t></w:r>'
 
 
@@ -154,7 +154,9 @@ def _para(text: str, *, bold: bool = False, size: int = 21, align: str = "center
     return f'<w:p><w:pPr><w:jc w:val="{align}"/></w:pPr>{_run(text, bold=bold, size=size)}</w:p>'
 
 
-def _cell(text: str, width: int, *, span: int = 1, vmerge: str | None = None, bold=False, fill=None, align="center"):
+def _cell(
+    text: str, width: int, *, span: int = 1, vmerge: str | None = None, bold=False, fill=None, align="center"
+):
     props = f'<w:tcW w:w="{width}" w:type="dxa"/>'
     if span > 1:
         props += f'<w:gridSpan w:val="{span}"/>'
@@ -233,7 +235,16 @@ def board_xlsx(board: Board) -> tuple[bytes, str]:
     wb = Workbook()
     ws = wb.active
     ws.title = f"1-{board.month}月"
-    head = ["类别", "项目名称", "建设单位", "年度计划投资(万元)", f"1-{board.month}月完成投资(万元)", "完成率", "滞后", "形象进度"]
+    head = [
+        "类别",
+        "项目名称",
+        "建设单位",
+        "年度计划投资(万元)",
+        f"1-{board.month}月完成投资(万元)",
+        "完成率",
+        "滞后",
+        "形象进度",
+    ]
     ws.append(head)
     for c in range(1, len(head) + 1):
         ws.cell(1, c).font = Font(bold=True)

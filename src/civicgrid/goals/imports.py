@@ -21,7 +21,7 @@ from civicgrid.core.importer import (
     text_field,
 )
 from civicgrid.goals import selectors, services
-from civicgrid.goals.models import Indicator, Scorecard, Source
+from civicgrid.goals.models import Indicator, Source
 from civicgrid.places import selectors as place_selectors
 from civicgrid.places.models import Street
 
@@ -32,13 +32,11 @@ def _number(label: str, *, percent: bool = False):
             raise CellError(f"{label}不是数字：{value}")
         if isinstance(value, int | float | Decimal):
             return Decimal(str(value))
-        text = as_text(value)
+        limit = services.PERCENT_LIMIT if percent else services.AMOUNT_LIMIT
         try:
-            d = services.decimal_or_none(text, field="", label=label, limit=services.PERCENT_LIMIT if percent
-                                         else services.AMOUNT_LIMIT)  # fmt: skip
+            return services.decimal_or_none(as_text(value), field="", label=label, limit=limit)
         except DomainError as exc:
             raise CellError(exc.message) from None
-        return d
 
     return parse
 
@@ -49,10 +47,18 @@ FIELDS = (
     integer_field("month", "月份", ("截至月份", "统计月份"), required=True, min_value=1, max_value=12),
     integer_field("seq", "序号", ("指标序号", "编号"), min_value=1, max_value=999),
     text_field("indicator", "指标名称", ("指标", "考核指标", "名称"), max_length=100),
-    Field("ytd_total", "累计总量", ("1-N月完成总量", "累计完成", "本年累计", "完成总量", "总量"),
-          parse=_number("累计总量")),  # fmt: skip
-    Field("ytd_growth", "累计增幅", ("增幅", "增幅(%)", "同比增长", "同比", "完成增幅"),
-          parse=_number("累计增幅", percent=True)),  # fmt: skip
+    Field(
+        "ytd_total",
+        "累计总量",
+        ("1-N月完成总量", "累计完成", "本年累计", "完成总量", "总量"),
+        parse=_number("累计总量"),
+    ),
+    Field(
+        "ytd_growth",
+        "累计增幅",
+        ("增幅", "增幅(%)", "同比增长", "同比", "完成增幅"),
+        parse=_number("累计增幅", percent=True),
+    ),
     Field("prior_ytd", "上年同期累计", ("上年同期", "去年同期"), parse=_number("上年同期累计")),
     integer_field("rank", "全区排名", ("排名", "排位"), min_value=1, max_value=999),
     text_field("note", "备注", ("说明",), max_length=300),

@@ -169,9 +169,7 @@ class Status:
         return LIGHT_LABELS[self.light]
 
 
-def compare(
-    value: Decimal, target: Decimal, *, higher_is_better: bool, band: Decimal
-) -> str:
+def compare(value: Decimal, target: Decimal, *, higher_is_better: bool, band: Decimal) -> str:
     """绿灯: at or beyond the target in the good direction; 黄灯: short of it by at most ``band``; else 红灯."""
     gap = value - target if higher_is_better else target - value
     if gap >= 0:
@@ -204,7 +202,9 @@ def status(rule: Rule, fig: Figures | None, fc: Forecast) -> Status:
             reasons.append(f"预计全年总量 {fc.total} 对目标 {q2(rule.target_total)}（达标需{cmp}目标）")
         elif fc.method == Method.NONE and fig is not None and fig.ytd_total is not None:
             due = q2(rule.target_total * time_progress(fig.month))
-            lights.append(compare(fig.ytd_total, due, higher_is_better=better, band=q2(band * time_progress(fig.month))))
+            lights.append(
+                compare(fig.ytd_total, due, higher_is_better=better, band=q2(band * time_progress(fig.month)))
+            )
             reasons.append(
                 f"1-{fig.month}月累计 {q2(fig.ytd_total)} 对时序进度目标 {due}"
                 f"（{fig.month}/12 × {q2(rule.target_total)}）"

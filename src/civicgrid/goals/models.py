@@ -173,9 +173,7 @@ class Project(models.Model):
     lng = models.FloatField("经度", null=True, blank=True)
     lat = models.FloatField("纬度", null=True, blank=True)
     total_investment = models.DecimalField("总投资(万元)", null=True, blank=True, **AMOUNT)
-    annual_plan = models.DecimalField(
-        "年度计划投资(万元)", validators=[MinValueValidator(0)], **AMOUNT
-    )
+    annual_plan = models.DecimalField("年度计划投资(万元)", validators=[MinValueValidator(0)], **AMOUNT)
     note = models.CharField("备注", max_length=300, blank=True)
 
     objects = RestrictedQuerySet.as_manager()

@@ -18,7 +18,9 @@ from civicgrid.places import selectors as place_selectors
 
 
 def can_view(user) -> bool:
-    return has_capability(user, Capability.BUSINESS_VIEW) and has_capability(user, Capability.STREET_WIDE_VIEW)
+    return has_capability(user, Capability.BUSINESS_VIEW) and has_capability(
+        user, Capability.STREET_WIDE_VIEW
+    )
 
 
 can_edit = can_view  # the same desks keep the figures (经济发展办 / 党政办 work with the 指挥中心's accounts)

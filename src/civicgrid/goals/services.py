@@ -168,9 +168,7 @@ def save_progress(*, actor, project: Project, month, cumulative, note: str = "")
     if amount < 0:
         raise ValidationFailed("累计完成投资不能为负数", field="cumulative")
     with transaction.atomic():
-        earlier = (
-            ProjectProgress.objects.filter(project=project, month__lt=m).order_by("-month").first()
-        )
+        earlier = ProjectProgress.objects.filter(project=project, month__lt=m).order_by("-month").first()
         if earlier is not None and amount < earlier.cumulative:
             raise ValidationFailed(
                 f"累计完成投资不能小于 1-{earlier.month}月的 {earlier.cumulative.normalize():f} 万元",

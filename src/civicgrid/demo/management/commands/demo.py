@@ -67,7 +67,13 @@ class Command(BaseCommand):
                 f"{second.communities.count()} 个社区/村；区级账号 qu_dispatcher（区指挥中心）、qu_lingdao（区领导）"
                 "可查看两个街道。"
             )
-        parts = {"places": "地理与楼宇", "accounts": "部门与账号", "cases": "案件", "hazards": "安全隐患", "goals": "目标考核"}
+        parts = {
+            "places": "地理与楼宇",
+            "accounts": "部门与账号",
+            "cases": "案件",
+            "hazards": "安全隐患",
+            "goals": "目标考核",
+        }
         spent = "，".join(
             f"{label} {result.seconds[k]:.1f} 秒" for k, label in parts.items() if k in result.seconds
         )

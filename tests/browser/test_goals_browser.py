@@ -74,4 +74,7 @@ def test_summary_indicator_override_and_board(page, live_server, browser_login):
     assert page.locator("[data-testid=lagging]").count() == int(
         page.locator("[data-testid=board-lagging]").inner_text()
     )
+    assert page.locator("[data-testid=stages-elevator]").inner_text() == (
+        "38台已投入使用，5台已完工待交付，11台正在施工，16台正在按程序申报"
+    )
     page.screenshot(path=str(SHOTS / "goals-board.png"), full_page=True)

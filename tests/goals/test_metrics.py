@@ -155,3 +155,13 @@ def test_cumulative_carries_over_a_month_without_report():
     assert metrics.cumulative_at(progress, 4) == (D(100), 3)
     assert metrics.cumulative_at(progress, 9) == (D(250), 5)
     assert metrics.cumulative_at(progress, 2) == (D(0), None)
+
+
+def test_stage_counts_read_like_the_report():
+    stages = {"stage_in_use": 38, "stage_pending": 5, "stage_building": 11, "stage_applied": 16}
+    assert (
+        metrics.stage_sentence("elevator", stages)
+        == "38台已投入使用，5台已完工待交付，11台正在施工，16台正在按程序申报"
+    )
+    assert metrics.stage_sentence("old_estate", {"stage_building": 2}) == "2个小区正在施工"
+    assert metrics.stage_sentence("elevator", {}) == ""

@@ -106,6 +106,20 @@ def test_project_progress_rates_and_the_board(gw):
     assert "乙专属项目" not in {line.project.name for c in b.categories for line in c.lines}
 
 
+def test_elevator_stage_counts_add_up_per_category(gw):
+    gw.lift.stage_in_use, gw.lift.stage_building = 30, 4
+    gw.lift.save()
+    from civicgrid.goals.models import Project
+
+    Project.objects.create(
+        street=gw.street, year=2026, category="elevator", name="第二批电梯", annual_plan=D(100), stage_in_use=8,
+        stage_applied=16,
+    )  # fmt: skip
+    cats = {c.code: c for c in selectors.board(user=gw.leader, year=2026, month=9).categories}
+    assert cats["elevator"].stages == "38台已投入使用，4台正在施工，16台正在按程序申报"
+    assert cats["new_industry"].stages == ""
+
+
 def test_progress_may_not_fall_below_an_earlier_month(gw):
     with pytest.raises(ValidationFailed) as exc:
         services.save_progress(actor=gw.leader, project=gw.lift, month=7, cumulative="150")

@@ -205,6 +205,12 @@ def load_goals(
             )
             for cat, name, owner, plan, total, _pace, _notes in PROJECTS
         ]
+        for p in projects:
+            if p.category == "elevator":  # 第三批 70 台
+                p.stage_in_use, p.stage_pending, p.stage_building, p.stage_applied = 38, 5, 11, 16
+                p.households = 1120
+            elif p.category == "old_estate":
+                p.stage_building, p.households, p.floor_area = 1, 1260, Decimal("86500")
         Project.objects.bulk_create(projects)
         projects = {p.name: p for p in Project.objects.filter(street=street, year=year)}
         steps = []

@@ -51,3 +51,20 @@ class ProjectAdmin(SystemAdminOnly, AuditedAdmin):
     list_filter = ("year", "category")
     search_fields = ("name", "owner", "address")
     inlines = [ProgressInline]
+    fieldsets = [
+        (None, {"fields": ("street", "year", "category", "name", "owner", "address", "lng", "lat", "note")}),
+        ("投资（万元）", {"fields": ("total_investment", "annual_plan")}),
+        (
+            "阶段计数（电梯加装：台；老旧小区改造：个小区）",
+            {
+                "fields": (
+                    "stage_applied",
+                    "stage_building",
+                    "stage_pending",
+                    "stage_in_use",
+                    "households",
+                    "floor_area",
+                )
+            },
+        ),
+    ]

@@ -210,6 +210,7 @@ class CategoryOut(Schema):
     plan: Decimal
     done: Decimal
     rate: Decimal | None = Field(description="Σ完成 ÷ Σ计划 %")
+    stages: str = Field("", description="电梯加装/老旧小区改造的阶段计数（投用、待交付、施工、申报）")
     projects: list[ProjectOut]
 
 
@@ -242,6 +243,7 @@ def get_projects(request, q: Query[BoardQuery]):
                 "plan": c.plan,
                 "done": c.done,
                 "rate": c.rate,
+                "stages": c.stages,
                 "projects": [
                     {
                         "id": line.project.pk,

@@ -262,3 +262,19 @@ def lagging(done: Decimal, plan: Decimal, month: int) -> bool:
     if plan is None or plan <= 0:
         return False
     return Decimal(done) < Decimal(plan) * time_progress(month)
+
+
+STAGE_UNITS = {"elevator": "台", "old_estate": "个小区"}
+
+
+def stage_sentence(category: str, stages: Mapping[str, int]) -> str:
+    """电梯加装 / 老旧小区改造 stage counts as the report says them: "38台已投入使用，5台已完工待交付，11台正在施工，
+    16台正在按程序申报" (stages with 0 left out; nothing at all → "")."""
+    unit = STAGE_UNITS.get(category, "个")
+    parts = [
+        (stages.get("stage_in_use", 0), "已投入使用"),
+        (stages.get("stage_pending", 0), "已完工待交付"),
+        (stages.get("stage_building", 0), "正在施工"),
+        (stages.get("stage_applied", 0), "正在按程序申报"),
+    ]
+    return "，".join(f"{n}{unit}{what}" for n, what in parts if n)

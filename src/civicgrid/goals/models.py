@@ -175,8 +175,18 @@ class Project(models.Model):
     total_investment = models.DecimalField("总投资(万元)", null=True, blank=True, **AMOUNT)
     annual_plan = models.DecimalField("年度计划投资(万元)", validators=[MinValueValidator(0)], **AMOUNT)
     note = models.CharField("备注", max_length=300, blank=True)
+    # 电梯加装 (台) and 老旧小区改造 (个小区): how many are at each stage (申报 → 施工 → 待交付 → 投用)
+    stage_applied = models.PositiveIntegerField("申报中", default=0)
+    stage_building = models.PositiveIntegerField("施工中", default=0)
+    stage_pending = models.PositiveIntegerField("完工待交付", default=0)
+    stage_in_use = models.PositiveIntegerField("已投用", default=0)
+    households = models.PositiveIntegerField("受益户数", null=True, blank=True)
+    floor_area = models.DecimalField("建筑面积(㎡)", null=True, blank=True, max_digits=14, decimal_places=2)
 
     objects = RestrictedQuerySet.as_manager()
+
+    STAGED = ("elevator", "old_estate")
+    STAGE_FIELDS = ("stage_in_use", "stage_pending", "stage_building", "stage_applied")
 
     class Meta:
         verbose_name = "重点项目"
@@ -188,6 +198,10 @@ class Project(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def stages(self) -> dict[str, int]:
+        return {f: getattr(self, f) for f in self.STAGE_FIELDS}
 
 
 class ProjectProgress(models.Model):

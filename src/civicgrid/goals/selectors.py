@@ -184,6 +184,10 @@ class ProjectLine:
     lagging: bool
     note: str
 
+    @property
+    def stage_text(self) -> str:
+        return metrics.stage_sentence(self.project.category, self.project.stages)
+
 
 @dataclass
 class CategoryBlock:
@@ -193,6 +197,7 @@ class CategoryBlock:
     done: Decimal
     plan: Decimal
     rate: Decimal | None
+    stages: str = ""  # 电梯加装 / 老旧小区改造: the stage counts of the category, in words
 
 
 @dataclass
@@ -246,7 +251,11 @@ def board(*, user, year: int, month: int, street_id: int | None = None) -> Board
         if not lines:
             continue
         done, plan, r = metrics.pooled_rate((line.done, line.project.annual_plan) for line in lines)
-        blocks.append(CategoryBlock(code, label, lines, done, plan, r))
+        stages = ""
+        if code in Project.STAGED:
+            totals = {f: sum(getattr(line.project, f) for line in lines) for f in Project.STAGE_FIELDS}
+            stages = metrics.stage_sentence(code, totals)
+        blocks.append(CategoryBlock(code, label, lines, done, plan, r, stages))
     done, plan, r = metrics.pooled_rate(
         (line.done, line.project.annual_plan) for b in blocks for line in b.lines
     )

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from civicgrid.core import clock
 from civicgrid.core.errors import DomainError, NotFound
 from civicgrid.goals import exports, metrics, selectors, services
-from civicgrid.goals.models import ProjectCategory
+from civicgrid.goals.models import Project, ProjectCategory
 from civicgrid.places import selectors as place_selectors
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -195,7 +195,13 @@ def board(request):
     return render(
         request,
         "goals/board.html",
-        {"b": b, "years": years or [b.year], "months": range(1, 13), "query": request.GET.urlencode()},
+        {
+            "b": b,
+            "years": years or [b.year],
+            "months": range(1, 13),
+            "query": request.GET.urlencode(),
+            "staged": Project.STAGED,
+        },
     )
 
 

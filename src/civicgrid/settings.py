@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "civicgrid.enforcement",
     "civicgrid.opinion",
     "civicgrid.petitions",
+    "civicgrid.goals",
     "civicgrid.demo",
 ]
 

@@ -18,6 +18,7 @@ api.add_router("/disputes", "civicgrid.disputes.api.router")
 api.add_router("/enforcement", "civicgrid.enforcement.api.router")
 api.add_router("/opinion", "civicgrid.opinion.api.router")
 api.add_router("/petitions", "civicgrid.petitions.api.router")
+api.add_router("/goals", "civicgrid.goals.api.router")
 
 admin.site.site_header = "街道网格化治理平台 · 系统管理"
 admin.site.site_title = "CivicGrid 管理"
@@ -45,6 +46,7 @@ urlpatterns = [
     path("enforcement/", include("civicgrid.enforcement.urls")),
     path("opinion/", include("civicgrid.opinion.urls")),
     path("petitions/", include("civicgrid.petitions.urls")),
+    path("goals/", include("civicgrid.goals.urls")),
     path("s/", include("civicgrid.intake.resident_urls")),
     path("field/", include("civicgrid.intake.field_urls")),
     path("open311/v2/", include("civicgrid.open311.urls")),

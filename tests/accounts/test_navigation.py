@@ -24,6 +24,7 @@ EXPECTED = {
         "nav-disputes",
         "nav-enforcement",
         "nav-opinion",
+        "nav-goals",
         "nav-data-import",  # the generic import wizard: the 矛盾纠纷/安全隐患/行政处罚/舆情台账 imports
         "nav-bell",
     },
@@ -39,6 +40,7 @@ EXPECTED = {
         "nav-disputes",
         "nav-enforcement",
         "nav-opinion",
+        "nav-goals",
         "nav-data-import",
         "nav-bell",
     },

@@ -11,6 +11,7 @@ them 404. The 区 level (区指挥中心, 区领导) sees both 街道. Service-l
 from __future__ import annotations
 
 import contextlib
+import html
 import io
 import json
 import zipfile
@@ -101,6 +102,25 @@ class Side:
         self._disputes()
         self._enforcement()
         self._petitions()
+        self._goals()
+
+    def _goals(self) -> None:
+        """A 考核年度 with one indicator and its September figures, and a 重点项目 with its progress."""
+        from decimal import Decimal
+
+        from civicgrid.goals import services as goal_services
+        from civicgrid.goals.models import Indicator, Project, Scorecard
+
+        leader = self.users[Role.LEADER]
+        self.scorecard = Scorecard.objects.create(street=self.street, year=2026)
+        self.indicator = Indicator.objects.create(
+            scorecard=self.scorecard, seq=1, name=f"{self.tag}专属考核指标", target_total=Decimal(100)
+        )
+        goal_services.save_actual(actor=leader, indicator=self.indicator, month=9, ytd_total=80)
+        self.project = Project.objects.create(
+            street=self.street, year=2026, category="other", name=f"{self.tag}专属重点项目", annual_plan=100
+        )
+        goal_services.save_progress(actor=leader, project=self.project, month=9, cumulative=70)
 
     def _petitions(self) -> None:
         """A 信访 registered by the 街道's desk (its 受理员 on the 信访办), a 协查任务 and a 接待."""
@@ -331,6 +351,8 @@ class Side:
             self.petition.petition_detail.summary,
             self.petition_task.text,
             self.reception.topic,
+            self.indicator.name,
+            self.project.name,
             *people,
         ]
 
@@ -364,9 +386,13 @@ def _text(response) -> str:
         body = b"".join(response.streaming_content)
     else:
         body = response.content
-    if body[:2] == b"PK":  # an .xlsx: its shared strings and sheets
+    # an .xlsx / .docx: its shared strings, sheets, document (character references decoded: openpyxl's
+    # full-mode writer stores text as &#NNNNN;)
+    if body[:2] == b"PK":
         with zipfile.ZipFile(io.BytesIO(body)) as z:
-            return "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist() if n.endswith(".xml"))
+            return html.unescape(
+                "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist() if n.endswith(".xml"))
+            )
     text = body.decode("utf-8", "replace")
     if response.get("Content-Type", "").startswith("application/json"):
         with contextlib.suppress(ValueError):  # JSON escapes non-ASCII text: compare its decoded form too
@@ -460,6 +486,8 @@ OBJECT_OF = {
     "petitions:task": "petition",
     "petitions:resolve": "petition",
     "petitions:task_done": "petition_task",
+    "goals:indicator": "indicator",
+    "goals:project": "project",
 }
 NINJA_PARAMS = {
     "case_id": "case",
@@ -469,6 +497,8 @@ NINJA_PARAMS = {
     "dispute_id": "dispute",
     "petition_id": "petition",
     "task_id": "petition_task",
+    "indicator_id": "indicator",
+    "project_id": "project",
 }
 # endpoints whose parameter names a kind of thing, not a row: walked like the plain ones with these arguments
 FIXED_PARAMS = {
@@ -600,6 +630,12 @@ def test_a_street_desk_still_sees_its_own_street(tiers, client):
     assert a.petition.number in _text(client.get("/petitions/export.xlsx"))
     assert client.get(f"/petitions/{a.petition.pk}/").status_code == 200
     assert a.reception.topic in _text(client.get("/petitions/receptions/"))
+    # 目标考核: the summary, its exports, the indicator, the board and the project of A
+    assert a.indicator.name in _text(client.get("/goals/"))
+    assert a.indicator.name in _text(client.get("/goals/summary.xlsx"))
+    assert a.indicator.name in _text(client.get(f"/api/v1/goals/indicators/{a.indicator.pk}"))
+    assert a.project.name in _text(client.get("/goals/projects/?year=2026&month=9"))
+    assert client.get(f"/goals/projects/{a.project.pk}/").status_code == 200
     # 巡访打卡: the patrol, its replay and track, the point
     assert a.patrol.client_id in _text(client.get("/api/v1/gridwork/patrols"))
     assert client.get(f"/gridwork/patrols/{a.patrol.pk}/").status_code == 200
@@ -625,6 +661,8 @@ def test_the_district_level_sees_every_street_of_its_district(tiers, client, who
         assert client.get(f"/api/v1/cases/{side.case.pk}").status_code == 200
         assert side.grid.code in _text(client.get("/places/grids.geojson"))
         assert client.get(f"/api/v1/places/grids/{side.grid.pk}").status_code == 200
+        assert side.indicator.name in _text(client.get(f"/goals/?scorecard={side.scorecard.pk}"))
+        assert side.project.name in _text(client.get("/goals/projects/?year=2026&month=9"))
         assert side.patrol.client_id in _text(client.get("/api/v1/gridwork/patrols"))
         assert client.get(f"/gridwork/patrols/{side.patrol.pk}/").status_code == 200
     # …and nothing of another 区
@@ -672,6 +710,9 @@ def test_the_admin_of_a_street_administers_only_its_street(tiers, client):
         b.placement,
         b.inspection,
         b.fire_register,
+        b.scorecard,
+        b.indicator,
+        b.project,
     ]
     for obj in b_rows:
         meta = obj._meta

@@ -45,6 +45,7 @@ class DemoResult:
     enforcement: dict | None = None  # what load_enforcement reported (None: skipped)
     opinion: dict | None = None  # what load_opinion reported (None: skipped)
     petitions: dict | None = None  # what load_petitions reported (None: skipped)
+    goals: dict | None = None  # what load_goals reported (None: the year's catalogue existed)
 
 
 def counts_for(street) -> dict[str, int]:
@@ -270,4 +271,13 @@ def build_demo(
             seconds["petitions"] = time.perf_counter() - t3
         else:
             log("案件引擎尚未就绪，跳过演示案件。")
+    from civicgrid.core import clock
+    from civicgrid.demo import goals as demo_goals
+
+    t3 = time.perf_counter()
+    today = clock.local_now().date()
+    result.goals = demo_goals.load_goals(
+        street, random.Random(f"{seed}:goals"), year=today.year, month=today.month - 1 or 1, log=log
+    )
+    seconds["goals"] = time.perf_counter() - t3
     return result

@@ -77,6 +77,7 @@ class Command(BaseCommand):
             "enforcement": "综合执法",
             "opinion": "舆情",
             "petitions": "信访",
+            "goals": "目标考核",
         }
         spent = "，".join(
             f"{label} {result.seconds[k]:.1f} 秒" for k, label in parts.items() if k in result.seconds

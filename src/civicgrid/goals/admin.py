@@ -1,0 +1,70 @@
+"""The catalogue is kept here by the 系统管理员 of the 街道 (scoped by the models' rules): 考核年度 with its 黄灯
+区间, 考核指标 (targets, 口径, direction, weight; the months inline), 重点项目 (with their months inline). Every
+save is audited (AuditedAdmin)."""
+
+from django.contrib import admin
+
+from civicgrid.core.admin import AuditedAdmin, SystemAdminOnly
+from civicgrid.goals.models import Actual, Indicator, Project, ProjectProgress, Scorecard
+
+
+@admin.register(Scorecard)
+class ScorecardAdmin(SystemAdminOnly, AuditedAdmin):
+    list_display = ("__str__", "title", "yellow_margin")
+    list_filter = ("year",)
+
+
+class ActualInline(admin.TabularInline):
+    model = Actual
+    extra = 0
+    fields = ("month", "ytd_total", "ytd_growth", "prior_ytd", "rank", "source", "note")
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(SystemAdminOnly, AuditedAdmin):
+    list_display = (
+        "seq",
+        "name",
+        "scorecard",
+        "basis",
+        "target_total",
+        "target_growth",
+        "department",
+        "leader",
+    )
+    list_display_links = ("seq", "name")
+    list_filter = ("scorecard__year", "basis", "source")
+    search_fields = ("name", "department", "leader")
+    readonly_fields = ("override_by", "override_at")
+    inlines = [ActualInline]
+
+
+class ProgressInline(admin.TabularInline):
+    model = ProjectProgress
+    extra = 0
+    fields = ("month", "cumulative", "note")
+
+
+@admin.register(Project)
+class ProjectAdmin(SystemAdminOnly, AuditedAdmin):
+    list_display = ("name", "street", "year", "category", "annual_plan", "owner")
+    list_filter = ("year", "category")
+    search_fields = ("name", "owner", "address")
+    inlines = [ProgressInline]
+    fieldsets = [
+        (None, {"fields": ("street", "year", "category", "name", "owner", "address", "lng", "lat", "note")}),
+        ("投资（万元）", {"fields": ("total_investment", "annual_plan")}),
+        (
+            "阶段计数（电梯加装：台；老旧小区改造：个小区）",
+            {
+                "fields": (
+                    "stage_applied",
+                    "stage_building",
+                    "stage_pending",
+                    "stage_in_use",
+                    "households",
+                    "floor_area",
+                )
+            },
+        ),
+    ]

@@ -116,6 +116,16 @@ def load_petitions(
         t = t + timedelta(days=(rng.randint(70, 120) if backlog else rng.randint(3, 30)))
         if rng.random() < 0.02:
             t = accepted + timedelta(days=rng.randint(61, 70))  # the odd late one
+        if backlog:
+            # 化解 while it is a 积案: open, past its 60 日 limit (later when a holiday moved it), before the
+            # reply that closes it
+            case.refresh_from_db(fields=["due_at"])
+            resolved = clock.to_local(case.due_at).date() + timedelta(days=rng.randint(1, 6))
+            if case.due_at is not None and resolved < today and _at(resolved, 17) < t:
+                with clock.frozen(_at(resolved, 17)):
+                    services.resolve_backlog(actor=desk, case=case, resolved_on=resolved, method="settled",
+                                             note="包案领导多次约谈，问题已解决")  # fmt: skip
+                counts["backlog_resolved"] += 1
         if step(case, "reply", desk, t, detail={"reply": "已出具信访事项处理意见书并送达"}) is None:
             counts["open"] += 1
             continue
@@ -123,13 +133,6 @@ def load_petitions(
             counts["open"] += 1
             continue
         counts["closed"] += 1
-        if backlog:
-            resolved = clock.to_local(t).date() + timedelta(days=rng.randint(1, 10))
-            if resolved < today:
-                with clock.frozen(_at(resolved, 17)):
-                    services.resolve_backlog(actor=desk, case=case, resolved_on=resolved, method="settled",
-                                             note="包案领导多次约谈，问题已解决")  # fmt: skip
-                counts["backlog_resolved"] += 1
     # 来访接待: ~110 批次 a year, 1–3 人次 (a group visit more), linked to a 来访 信访 where one matches
     visits = [c for c in made if c.petition_detail.form == "visit"]
     rows = []

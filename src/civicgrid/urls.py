@@ -12,6 +12,7 @@ api.add_router("/cases", "civicgrid.cases.api.router")
 api.add_router("/procedures", "civicgrid.cases.api.procedures_router")
 api.add_router("/hazards", "civicgrid.hazards.api.router")
 api.add_router("/gridwork", "civicgrid.gridwork.api.router")
+api.add_router("/registers", "civicgrid.registers.api.router")
 
 admin.site.site_header = "街道网格化治理平台 · 系统管理"
 admin.site.site_title = "CivicGrid 管理"
@@ -34,6 +35,7 @@ urlpatterns = [
     path("intake/", include("civicgrid.intake.urls")),
     path("hazards/", include("civicgrid.hazards.urls")),
     path("gridwork/", include("civicgrid.gridwork.urls")),
+    path("registers/", include("civicgrid.registers.urls")),
     path("s/", include("civicgrid.intake.resident_urls")),
     path("field/", include("civicgrid.intake.field_urls")),
     path("open311/v2/", include("civicgrid.open311.urls")),

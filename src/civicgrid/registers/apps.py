@@ -16,6 +16,7 @@ class RegistersConfig(AppConfig):
                 "registers.person.update": "修改人员信息",
                 "registers.person.reveal": "查看人员完整个人信息",
                 "registers.person.import": "导入人员",
+                "registers.person.export_full": "导出完整人员信息",
                 "registers.household.create": "建立户档",
                 "registers.household.update": "修改户档",
                 "registers.assistance.save": "登记救助帮扶",

@@ -453,3 +453,23 @@ def move_floating(
         b, a = audit.diff(before, audit.snapshot(person, PERSON_AUDIT_FIELDS))
         audit.record(actor=actor, action="registers.floating.move", obj=person, before=b, after=a)
     return person
+
+
+def log_full_export(*, actor, persons: list[Person], reason: str, channel: str = "export") -> None:
+    """Before a full (unmasked) export: one access-log row per person and one audit row, or nothing at all."""
+    if not selectors.can_see_full(actor):
+        raise PermissionDenied("当前角色不能导出完整个人信息", code="person_full_view_denied")
+    reason = (reason or "").strip()
+    if len(reason) < 2:
+        raise ValidationFailed("请填写导出事由", field="reason")
+    with transaction.atomic():
+        AccessLog.objects.bulk_create(
+            AccessLog(person=p, user=actor, reason=reason[:200], channel=channel[:10]) for p in persons
+        )
+        audit.record(
+            actor=actor,
+            action="registers.person.export_full",
+            object_type="registers.person",
+            object_repr=f"导出完整人员信息 {len(persons)} 人",
+            note=f"导出事由：{reason[:200]}",
+        )

@@ -21,6 +21,7 @@ EXPECTED = {
         "nav-placements",
         "nav-hazards",
         "nav-gridwork",
+        "nav-registers",
         "nav-bell",
     },
     Role.SHIFT_LEADER: {
@@ -32,6 +33,7 @@ EXPECTED = {
         "nav-placements",
         "nav-hazards",
         "nav-gridwork",
+        "nav-registers",
         "nav-bell",
     },
     Role.GRID_WORKER: {
@@ -41,6 +43,7 @@ EXPECTED = {
         "nav-field",
         "nav-hazards",
         "nav-gridwork",
+        "nav-registers",
         "nav-bell",
     },
     Role.DEPT_HANDLER: {"nav-inbox", "nav-cases", "nav-hazards", "nav-bell"},

@@ -20,10 +20,16 @@ class RegWorld(World):
     def __init__(self):
         defaults.ensure()
         super().__init__()
-        self.block = BuildingFactory(grid=self.grid, kind="block", name="示范小区1幢", address="示范路10号1幢")
-        self.other_block = BuildingFactory(grid=self.other_grid, kind="block", name="外区2幢", address="外路2号")
+        self.block = BuildingFactory(
+            grid=self.grid, kind="block", name="示范小区1幢", address="示范路10号1幢"
+        )
+        self.other_block = BuildingFactory(
+            grid=self.other_grid, kind="block", name="外区2幢", address="外路2号"
+        )
         self.tag = {t.code: t for t in PersonTag.objects.all()}
-        self.household = services.create_household(actor=self.grid_worker, building_id=self.block.pk, room="302")
+        self.household = services.create_household(
+            actor=self.grid_worker, building_id=self.block.pk, room="302"
+        )
         self.granny = services.create_person(
             actor=self.grid_worker,
             data=services.PersonInput(

@@ -48,19 +48,25 @@ def test_bad_input_names_the_field(rw):
     with pytest.raises(ValidationFailed) as e:
         services.create_person(
             actor=rw.grid_worker,
-            data=services.PersonInput(name="甲", id_number="330106195001010010", residence="huji", grid_id=rw.grid.pk),
+            data=services.PersonInput(
+                name="甲", id_number="330106195001010010", residence="huji", grid_id=rw.grid.pk
+            ),
         )
     assert e.value.field == "id_number" and "校验位" in e.value.message
     with pytest.raises(ValidationFailed) as e:
         services.create_person(
             actor=rw.grid_worker,
-            data=services.PersonInput(name="乙", id_number=id_number(1), residence="huji", grid_id=rw.grid.pk),
+            data=services.PersonInput(
+                name="乙", id_number=id_number(1), residence="huji", grid_id=rw.grid.pk
+            ),
         )
     assert e.value.code == "person_duplicate"
     with pytest.raises(ValidationFailed) as e:
         services.create_person(
             actor=rw.grid_worker,
-            data=services.PersonInput(name="丙", id_number=id_number(7), residence="huji", grid_id=rw.other_grid.pk),
+            data=services.PersonInput(
+                name="丙", id_number=id_number(7), residence="huji", grid_id=rw.other_grid.pk
+            ),
         )
     assert e.value.field == "grid"
     assert Person.objects.count() == 3
@@ -89,7 +95,12 @@ def test_a_leader_reveals_with_a_reason_and_it_is_logged_twice(rw):
     full = services.reveal_person(actor=rw.leader, person=rw.granny, reason="低保复核核对身份", channel="api")
     assert full == {"id_number": id_number(1), "phone": "13812345678"}
     log = AccessLog.objects.get()
-    assert (log.user, log.person, log.reason, log.channel) == (rw.leader, rw.granny, "低保复核核对身份", "api")
+    assert (log.user, log.person, log.reason, log.channel) == (
+        rw.leader,
+        rw.granny,
+        "低保复核核对身份",
+        "api",
+    )
     row = AuditLog.objects.get(action="registers.person.reveal")
     assert row.actor == rw.leader and row.object_id == str(rw.granny.pk) and "低保复核" in row.note
     assert id_number(1) not in row.note
@@ -129,7 +140,10 @@ def test_a_visit_with_a_finding_files_a_case_in_one_go(rw):
         target_kind="household",
         target_id=rw.household.pk,
         method="home",
-        answers=[services.CheckAnswer(items[0], ok=False, note="电动车在楼道充电"), services.CheckAnswer(items[1], True)],
+        answers=[
+            services.CheckAnswer(items[0], ok=False, note="电动车在楼道充电"),
+            services.CheckAnswer(items[1], True),
+        ],
         notes="老人身体尚可",
         finding="楼道内电动车充电，存在火灾隐患",
     )
@@ -142,7 +156,9 @@ def test_a_visit_with_a_finding_files_a_case_in_one_go(rw):
 
 def test_a_visit_outside_ones_grid_is_refused_and_writes_nothing(rw):
     with pytest.raises(ValidationFailed) as e:
-        services.record_visit(actor=rw.other_worker, target_kind="household", target_id=rw.household.pk, method="home")
+        services.record_visit(
+            actor=rw.other_worker, target_kind="household", target_id=rw.household.pk, method="home"
+        )
     assert e.value.field == "target_id"
     with pytest.raises(ValidationFailed):
         services.record_visit(
@@ -161,7 +177,9 @@ def test_key_persons_get_overdue_after_their_interval(rw):
     assert rows[0]["overdue"] and rows[0]["days_over"] == 10 and rows[0]["last_visit"] is None
     services.record_visit(actor=rw.grid_worker, target_kind="person", target_id=rw.granny.pk, method="phone")
     rows = selectors.key_person_status(persons=selectors.visible_persons(user=rw.leader), as_of=today)
-    assert not rows[0]["overdue"] and rows[0]["last_visit"] == today and rows[0]["due"] == today + timedelta(30)
+    assert (
+        not rows[0]["overdue"] and rows[0]["last_visit"] == today and rows[0]["due"] == today + timedelta(30)
+    )
     # a visit made after the as-of date does not count for it
     rows = selectors.key_person_status(
         persons=selectors.visible_persons(user=rw.leader), as_of=today - timedelta(days=1)
@@ -194,7 +212,9 @@ def test_floating_person_registered_listed_cancelled(rw):
 
 
 def test_update_person_records_only_the_changes(rw):
-    services.update_person(actor=rw.community_staff, person=rw.granny, phone="13900001111", tags=["duju", "dibao"])
+    services.update_person(
+        actor=rw.community_staff, person=rw.granny, phone="13900001111", tags=["duju", "dibao"]
+    )
     row = AuditLog.objects.filter(action="registers.person.update").latest("pk")
     assert row.after == {"phone_masked": "139****1111", "tags": ["dibao", "duju"]}
     assert "13900001111" not in repr(row.before) + repr(row.after)

@@ -94,9 +94,7 @@ def _apply(values: dict, ctx: ApplyContext) -> int:
     household = None
     if values.get("building"):
         building = (
-            place_selectors.visible_buildings(user=actor)
-            .filter(grid=grid, name=values["building"])
-            .first()
+            place_selectors.visible_buildings(user=actor).filter(grid=grid, name=values["building"]).first()
         )
         if building is None:
             raise RowError(f"楼栋：本网格中没有「{values['building']}」")
@@ -107,7 +105,10 @@ def _apply(values: dict, ctx: ApplyContext) -> int:
         )
         if created:
             audit.record(
-                actor=actor, action="registers.household.create", obj=household, after=audit.snapshot(household)
+                actor=actor,
+                action="registers.household.create",
+                obj=household,
+                after=audit.snapshot(household),
             )
     id_number: HashedId = values["id_number"]
     person = Person.objects.filter(id_hash=str(id_number)).first()
@@ -119,7 +120,11 @@ def _apply(values: dict, ctx: ApplyContext) -> int:
     if person is None:
         person = Person(id_hash=str(id_number), created_by=actor)
     person.street_id, person.grid, person.household = grid.community.street_id, grid, household
-    person.name, person.relation, person.residence = values["name"], values.get("relation") or "", values["residence"]
+    person.name, person.relation, person.residence = (
+        values["name"],
+        values.get("relation") or "",
+        values["residence"],
+    )
     person.id_cipher, person.id_masked = crypto.encrypt(id_number.raw), id_number.masked
     person.phone_cipher = crypto.encrypt(values["phone"])
     person.phone_masked = crypto.mask_phone(values["phone"])

@@ -57,7 +57,11 @@ class Household(models.Model):
     room = models.CharField("室号", max_length=20)
     note = models.CharField("备注", max_length=300, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="建档人", null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="建档人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField("建档时间", default=clock.now)
 
@@ -102,7 +106,11 @@ class Person(models.Model):
     cancelled_on = models.DateField("注销日期", null=True, blank=True)
     is_active = models.BooleanField("在册", default=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="采集人", null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="采集人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField("采集时间", default=clock.now)
     updated_at = models.DateTimeField("更新时间", default=clock.now)
@@ -208,7 +216,9 @@ class Visit(models.Model):
     street = models.ForeignKey(Street, verbose_name="街道", on_delete=models.PROTECT, related_name="+")
     grid = models.ForeignKey(Grid, verbose_name="网格", on_delete=models.PROTECT, related_name="+")
     target_kind = models.CharField("走访对象类型", max_length=10, choices=VisitTarget.choices)
-    household = models.ForeignKey(Household, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    household = models.ForeignKey(
+        Household, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     building = models.ForeignKey(Building, null=True, blank=True, on_delete=models.PROTECT, related_name="+")

@@ -59,8 +59,10 @@ def _grid(actor, grid_id):
 
 def _building(actor, building_id):
     try:
-        return place_selectors.visible_buildings(user=actor).select_related("grid__community").get(
-            pk=int(building_id)
+        return (
+            place_selectors.visible_buildings(user=actor)
+            .select_related("grid__community")
+            .get(pk=int(building_id))
         )
     except Exception:
         raise ValidationFailed("楼栋不存在或不在您的辖区", field="building") from None
@@ -287,11 +289,20 @@ def save_assistance(
             item = AssistanceItem(household=household)
         elif item.household_id != household.pk:
             raise ValidationFailed("救助记录不属于本户", field="item")
-        item.kind, item.recognized_on, item.review_on, item.exited_on = kind, recognized_on, review_on, exited_on
+        item.kind, item.recognized_on, item.review_on, item.exited_on = (
+            kind,
+            recognized_on,
+            review_on,
+            exited_on,
+        )
         item.monthly_amount, item.person, item.note = Decimal(monthly_amount), person, (note or "")[:200]
         item.save()
         audit.record(
-            actor=actor, action="registers.assistance.save", obj=item, before=before, after=audit.snapshot(item)
+            actor=actor,
+            action="registers.assistance.save",
+            obj=item,
+            before=before,
+            after=audit.snapshot(item),
         )
     return item
 
@@ -332,9 +343,12 @@ def record_visit(
         raise ValidationFailed(f"走访时间应在近 {MAX_BACKDATE_DAYS} 天内", field="visited_at")
     household = person = unit = building = None
     if target_kind == VisitTarget.HOUSEHOLD:
-        household = selectors.visible_households(user=actor).select_related("building").filter(
-            pk=_int(target_id)
-        ).first()
+        household = (
+            selectors.visible_households(user=actor)
+            .select_related("building")
+            .filter(pk=_int(target_id))
+            .first()
+        )
         obj, grid, name = household, household and household.grid, household and str(household)
     elif target_kind == VisitTarget.PERSON:
         person = selectors.visible_persons(user=actor).filter(pk=_int(target_id)).first()

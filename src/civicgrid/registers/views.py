@@ -63,7 +63,9 @@ def _person_filters(request) -> dict:
 @registers_view
 def persons(request):
     f = _person_filters(request)
-    page = Paginator(selectors.person_rows(user=request.user, **f), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.person_rows(user=request.user, **f), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "registers/persons.html",
@@ -86,7 +88,9 @@ def _person_context(request, person, full=None) -> dict:
         "can_full": selectors.can_see_full(request.user),
         "can_write": _can_write(request.user),
         "interval": selectors.required_interval(person),
-        "visits": selectors.visible_visits(user=request.user).filter(persons=person).select_related("visitor")[:10],
+        "visits": selectors.visible_visits(user=request.user)
+        .filter(persons=person)
+        .select_related("visitor")[:10],
         "accesses": selectors.access_log(user=request.user, person=person)[:20],
     }
 
@@ -179,7 +183,9 @@ def person_new(request):
 @registers_view
 def households(request):
     q = request.GET.get("q", "")[:40]
-    page = Paginator(selectors.household_rows(user=request.user, q=q), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.household_rows(user=request.user, q=q), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "registers/households.html",
@@ -287,7 +293,9 @@ def _amount(value):
 
 def _visit_target(request):
     for kind in VisitTarget.values:
-        pk = request.GET.get(kind) or (request.POST.get("target_id") if request.POST.get("target_kind") == kind else None)
+        pk = request.GET.get(kind) or (
+            request.POST.get("target_id") if request.POST.get("target_kind") == kind else None
+        )
         if pk:
             return kind, pk
     return "", ""
@@ -399,7 +407,10 @@ def figures(request):
     return render(
         request,
         "registers/figures.html",
-        {"fig": metrics.figures(user=request.user, start=start, end=end), "counts": metrics.register_counts(user=request.user)},
+        {
+            "fig": metrics.figures(user=request.user, start=start, end=end),
+            "counts": metrics.register_counts(user=request.user),
+        },
     )
 
 
@@ -427,7 +438,9 @@ def export(request):
     if full:
         persons_ = list(rows[: exports.MAX_ROWS])
         try:
-            services.log_full_export(actor=request.user, persons=persons_, reason=request.POST.get("reason", ""))
+            services.log_full_export(
+                actor=request.user, persons=persons_, reason=request.POST.get("reason", "")
+            )
         except DomainError as exc:
             messages.error(request, exc.message)
             return redirect("registers:persons")
@@ -439,5 +452,3 @@ def export(request):
         filename=filename,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-
-

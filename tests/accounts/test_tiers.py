@@ -95,6 +95,7 @@ class Side:
         self._bookkeeping(dispatcher, code)
         self._hazards(code)
         self._gridwork(code)
+        self._registers(code)
 
     def _hazards(self, code: str) -> None:
         """A 安全隐患 inspection of the unit with one hazard, and the building's 消防设施 register."""
@@ -150,6 +151,35 @@ class Side:
             lat=lat,
             patrol=self.patrol,
             findings=f"{self.tag}专属巡查发现",
+        )
+
+    def _registers(self, code: str) -> None:
+        """A 户 in the building, a 重点人员 living in it (独居高龄) and a visit of the 网格员 to the 户."""
+        from civicgrid.registers import crypto
+        from civicgrid.registers import defaults as register_defaults
+        from civicgrid.registers import services as register_services
+
+        register_defaults.ensure()
+        worker = self.users[Role.GRID_WORKER]
+        self.household = register_services.create_household(
+            actor=worker, building_id=self.building.pk, room=f"{self.tag}专属室"[:20]
+        )
+        self.person = register_services.create_person(
+            actor=worker,
+            data=register_services.PersonInput(
+                name=f"{self.tag}专属居民",
+                id_number=crypto.with_check_digit(f"33010619500101{code[-3:]}"),
+                residence="huji",
+                household=self.household,
+                tags=("duju",),
+            ),
+        )
+        self.visit = register_services.record_visit(
+            actor=worker,
+            target_kind="household",
+            target_id=self.household.pk,
+            method="home",
+            notes=f"{self.tag}专属走访情况",
         )
 
     def _bookkeeping(self, dispatcher, code: str) -> None:
@@ -228,6 +258,9 @@ class Side:
             self.fire_register.note,
             self.patrol_point.name,
             self.patrol.client_id,
+            self.person.name,
+            self.person.id_masked,
+            self.visit.notes,
             *people,
         ]
 
@@ -340,8 +373,22 @@ OBJECT_OF = {
     "gridwork:check": "patrol_point",
     "gridwork:replay": "patrol",
     "gridwork:track": "patrol",
+    "registers:person": "person",
+    "registers:reveal": "person",
+    "registers:floating": "person",
+    "registers:household": "household",
+    "registers:household_card": "household",
+    "registers:assistance": "household",
+    "registers:visit": "visit",
 }
-NINJA_PARAMS = {"case_id": "case", "grid_id": "grid", "attachment_id": "attachment", "patrol_id": "patrol"}
+NINJA_PARAMS = {
+    "case_id": "case",
+    "grid_id": "grid",
+    "attachment_id": "attachment",
+    "patrol_id": "patrol",
+    "person_id": "person",
+    "household_id": "household",
+}
 # endpoints whose parameter names a kind of thing, not a row: walked like the plain ones with these arguments
 FIXED_PARAMS = {
     "imports:new": {"spec": "core.calendar_overrides"},
@@ -449,6 +496,12 @@ def test_a_street_desk_still_sees_its_own_street(tiers, client):
     assert client.get(f"/gridwork/patrols/{a.patrol.pk}/").status_code == 200
     assert a.patrol_point.name in _text(client.get(f"/gridwork/patrols/{a.patrol.pk}/track.json"))
     assert a.patrol_point.name in _text(client.get("/gridwork/points/"))
+    # 基础台账: the person (list, export, API), the 户 card, the visit
+    assert a.person.name in _text(client.get("/registers/"))
+    assert a.person.id_masked in _text(client.get("/registers/export.xlsx"))
+    assert a.person.name in _text(client.get("/api/v1/registers/persons"))
+    assert a.person.name in _text(client.get(f"/registers/households/{a.household.pk}/card/"))
+    assert a.visit.notes in _text(client.get(f"/registers/visits/{a.visit.pk}/"))
 
 
 @pytest.mark.parametrize("who", ["qu_dispatcher", "qu_leader"])

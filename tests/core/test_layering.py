@@ -1,4 +1,4 @@
-"""The apps depend one way: core ← places ← accounts ← cases ← (intake | open311 | notify | hazards | gridwork) ← demo.
+"""The apps depend one way: core ← places ← accounts ← cases ← (intake | open311 | notify | hazards | gridwork | registers) ← demo.
 
 ``make lint`` runs import-linter (the contracts in pyproject.toml); these tests run the same check so that an
 upward import fails the test suite too, and fail if the contract itself is weakened.
@@ -19,7 +19,7 @@ LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 EXPECTED_LAYERS = [
     "civicgrid.demo",
-    "civicgrid.intake | civicgrid.open311 | civicgrid.notify | civicgrid.hazards | civicgrid.gridwork",
+    "civicgrid.intake | civicgrid.open311 | civicgrid.notify | civicgrid.hazards | civicgrid.gridwork | civicgrid.registers",
     "civicgrid.cases",
     "civicgrid.accounts",
     "civicgrid.places",

@@ -69,9 +69,9 @@ def list_persons(request, q: Query[PersonQuery]):
     return [_person(p) for p in rows[q.offset : q.offset + q.limit]]
 
 
-@router.get("/persons/{pk}", response=PersonOut, summary="人员（脱敏）")
-def get_person(request, pk: int):
-    return _person(selectors.get_person(user=_user(request), pk=pk))
+@router.get("/persons/{person_id}", response=PersonOut, summary="人员（脱敏）")
+def get_person(request, person_id: int):
+    return _person(selectors.get_person(user=_user(request), pk=person_id))
 
 
 class PersonIn(Schema):
@@ -114,10 +114,10 @@ class RevealOut(Schema):
     phone: str
 
 
-@router.post("/persons/{pk}/reveal", response=RevealOut, summary="查看完整身份证号与电话（需权限，逐次留痕）")
-def reveal(request, pk: int, body: RevealIn):
+@router.post("/persons/{person_id}/reveal", response=RevealOut, summary="查看完整身份证号与电话（需权限，逐次留痕）")
+def reveal(request, person_id: int, body: RevealIn):
     user = _user(request)
-    person = selectors.get_person(user=user, pk=pk)
+    person = selectors.get_person(user=user, pk=person_id)
     return services.reveal_person(actor=user, person=person, reason=body.reason, channel="api")
 
 
@@ -138,9 +138,9 @@ class HouseholdOut(Schema):
     assistance: list[AssistanceOut]
 
 
-@router.get("/households/{pk}", response=HouseholdOut, summary="一户一档")
-def get_household(request, pk: int):
-    hh = selectors.get_household(user=_user(request), pk=pk)
+@router.get("/households/{household_id}", response=HouseholdOut, summary="一户一档")
+def get_household(request, household_id: int):
+    hh = selectors.get_household(user=_user(request), pk=household_id)
     return {
         "id": hh.pk,
         "address": f"{hh.building.name}{hh.room}室",

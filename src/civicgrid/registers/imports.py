@@ -6,6 +6,7 @@ changes nothing, a changed row updates that person. Rows are placed by 网格编
 from __future__ import annotations
 
 from civicgrid.core import audit, clock
+from civicgrid.core.roles import Capability, Role, has_capability
 from civicgrid.core.importer import (
     ApplyContext,
     CellError,
@@ -59,10 +60,11 @@ FIELDS = (
 )
 
 
-def _can_import(user) -> bool:
-    from civicgrid.registers.services import WRITER_ROLES
+IMPORT_ROLES = (Role.COMMUNITY_STAFF, Role.LEADER, Role.SYSTEM_ADMIN)  # a bulk task of the office, not the phone
 
-    return bool(getattr(user, "is_authenticated", False)) and getattr(user, "role", None) in WRITER_ROLES
+
+def _can_import(user) -> bool:
+    return has_capability(user, Capability.BUSINESS_VIEW) and user.role in IMPORT_ROLES
 
 
 def _clean(number: int, values: dict) -> dict:

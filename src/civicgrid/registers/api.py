@@ -114,7 +114,9 @@ class RevealOut(Schema):
     phone: str
 
 
-@router.post("/persons/{person_id}/reveal", response=RevealOut, summary="查看完整身份证号与电话（需权限，逐次留痕）")
+@router.post(
+    "/persons/{person_id}/reveal", response=RevealOut, summary="查看完整身份证号与电话（需权限，逐次留痕）"
+)
 def reveal(request, person_id: int, body: RevealIn):
     user = _user(request)
     person = selectors.get_person(user=user, pk=person_id)

@@ -6,7 +6,6 @@ changes nothing, a changed row updates that person. Rows are placed by 网格编
 from __future__ import annotations
 
 from civicgrid.core import audit, clock
-from civicgrid.core.roles import Capability, Role, has_capability
 from civicgrid.core.importer import (
     ApplyContext,
     CellError,
@@ -18,6 +17,7 @@ from civicgrid.core.importer import (
     register_spec,
     text_field,
 )
+from civicgrid.core.roles import Capability, Role, has_capability
 from civicgrid.places import selectors as place_selectors
 from civicgrid.registers import crypto, selectors
 from civicgrid.registers.models import FloatingStatus, Household, Person, PersonTag, Residence
@@ -60,7 +60,11 @@ FIELDS = (
 )
 
 
-IMPORT_ROLES = (Role.COMMUNITY_STAFF, Role.LEADER, Role.SYSTEM_ADMIN)  # a bulk task of the office, not the phone
+IMPORT_ROLES = (
+    Role.COMMUNITY_STAFF,
+    Role.LEADER,
+    Role.SYSTEM_ADMIN,
+)  # a bulk task of the office, not the phone
 
 
 def _can_import(user) -> bool:

@@ -41,6 +41,7 @@ class DemoResult:
     second_cases: dict | None = None
     hazards: dict | None = None  # what load_hazards reported (None: skipped)
     gridwork: dict | None = None  # what load_gridwork reported (None: skipped)
+    registers: dict | None = None  # what load_registers reported (None: skipped)
 
 
 def counts_for(street) -> dict[str, int]:
@@ -216,6 +217,18 @@ def build_demo(
                 scale=opts.get("scale", 1.0),
             )
             seconds["gridwork"] = time.perf_counter() - t3
+            from civicgrid.demo import registers as demo_registers
+
+            t4 = time.perf_counter()
+            result.registers = demo_registers.load_registers(
+                street,
+                random.Random(f"{seed}:registers"),
+                staff=staff,
+                log=log,
+                days=opts.get("days", demo_registers.DAYS),
+                scale=opts.get("scale", 1.0),
+            )
+            seconds["registers"] = time.perf_counter() - t4
         else:
             log("案件引擎尚未就绪，跳过演示案件。")
     return result

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, time, timedelta
 
 DAYS = 365
-PEOPLE_PER_GRID = 150
+HOUSEHOLDS_PER_GRID = 40  # ≈ 110 people per grid: a few thousand in the demo 街道
 AUDITED_DAYS = 45  # registrations of the last 45 days get an audit row each (the 采集条数 of recent months)
 TAG_WEIGHTS = [("duju", 4), ("dibao", 3), ("canji", 2), ("tuiyi", 2), ("bianyuan", 1), ("tekun", 1),
                ("kunjing", 1), ("jiaozheng", 0.4), ("xinfang", 0.4)]  # fmt: skip
@@ -83,7 +83,7 @@ def load_registers(
     used: set[str] = set()
     for g in grids:
         worker = staff.workers[g.pk]
-        target = round(PEOPLE_PER_GRID * rng.uniform(0.8, 1.2))
+        target = round(HOUSEHOLDS_PER_GRID * rng.uniform(0.8, 1.2))
         n = 0
         for b in blocks.get(g.pk, []):
             for floor in range(1, (b.floors or 6) + 1):

@@ -36,6 +36,7 @@ WHO_MAY = {
     C.IMPORT_HOTLINE: {D, SL, SA},
     C.EXPORT_CASES: {D, SL, H, G, CS, L, SA},
     C.SEE_FULL_PHONE: {D, SL, L, SA},
+    C.PERSON_FULL_VIEW: {L},  # the registers: full ID number and phone, each view logged
     C.AUDIT_READ: {AA},
     C.SYSTEM_CONFIGURE: {SA},
 }

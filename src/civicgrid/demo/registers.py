@@ -14,7 +14,8 @@ from datetime import datetime, time, timedelta
 
 DAYS = 365
 HOUSEHOLDS_PER_GRID = 40  # ≈ 110 people per grid: a few thousand in the demo 街道
-AUDITED_DAYS = 45  # registrations of the last 45 days get an audit row each (the 采集条数 of recent months)
+AUDITED_DAYS = 45
+MAX_AUDITED = 250  # (each audit row is one hash-chained insert: the cost is bounded)  # registrations of the last 45 days get an audit row each (the 采集条数 of recent months)
 TAG_WEIGHTS = [("duju", 4), ("dibao", 3), ("canji", 2), ("tuiyi", 2), ("bianyuan", 1), ("tekun", 1),
                ("kunjing", 1), ("jiaozheng", 0.4), ("xinfang", 0.4)]  # fmt: skip
 RELATIONS = ["户主", "配偶", "子女", "父母", "孙子女", "其他"]
@@ -78,7 +79,7 @@ def load_registers(
         return datetime.combine(day, time(hour or rng.randint(9, 17), rng.randint(0, 59)), tzinfo=tz)
 
     households, persons, person_tags, assistance = [], [], [], []
-    hh_id = (Household.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+    hh_id = 1  # a local key; the rows get their ids from the inserter
     seq = 0
     used: set[str] = set()
     for g in grids:
@@ -168,7 +169,18 @@ def load_registers(
                     hh_id += 1
                     n += 1
     with transaction.atomic():
-        SetBasedInserter(Household).insert(households)
+        real = dict(
+            zip(
+                [h["id"] for h in households],
+                SetBasedInserter(Household).insert(
+                    [{k: v for k, v in h.items() if k != "id"} for h in households]
+                ),
+                strict=True,
+            )
+        )
+        for row in (*households, *persons, *assistance):
+            key = "id" if "building_id" in row else "household_id"
+            row[key] = real[row[key]]
         ids = SetBasedInserter(Person).insert(
             [{k: v for k, v in p.items() if not k.startswith("_")} for p in persons]
         )
@@ -236,7 +248,7 @@ def load_registers(
         # --- the audit rows of the recent registrations (what 采集条数 counts) ---------------------------------
         recent = now - timedelta(days=AUDITED_DAYS)
         audited = 0
-        for p in persons:
+        for p in sorted(persons, key=lambda p: p["created_at"], reverse=True)[:MAX_AUDITED]:
             if p["created_at"] >= recent:
                 audit.record(
                     actor=p["_worker"], action="registers.person.create", object_type="registers.person",

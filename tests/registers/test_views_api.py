@@ -260,3 +260,19 @@ def test_household_assistance_form(rw, client):
         follow=True,
     )
     assert "日期格式不正确" in _text(resp)
+
+
+def test_a_building_visit_from_the_list_of_places(rw, client):
+    client.force_login(rw.grid_worker)
+    page = client.get("/registers/visits/new/").content.decode()
+    assert f'value="building:{rw.block.pk}"' in page and f"building:{rw.other_block.pk}" not in page
+    resp = client.post(
+        "/registers/visits/new/", {"target": f"building:{rw.block.pk}", "method": "door", "notes": "楼道巡看"}
+    )
+    assert resp.status_code == 302
+    v = Visit.objects.get()
+    assert (v.target_kind, v.building, v.target_name) == ("building", rw.block, "示范小区1幢")
+    resp = client.post(
+        "/registers/visits/new/", {"target": f"building:{rw.other_block.pk}", "method": "door"}
+    )
+    assert resp.status_code == 200 and "不在您的辖区" in resp.content.decode() and Visit.objects.count() == 1

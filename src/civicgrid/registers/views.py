@@ -327,10 +327,13 @@ def visit_new(request):
                     answers.append(
                         services.CheckAnswer(item, v == "ok", request.POST.get(f"item-{item.pk}-note", ""))
                     )
+            target_kind, target_id = request.POST.get("target_kind", ""), request.POST.get("target_id")
+            if request.POST.get("target"):  # a building / unit picked from the list: "building:12"
+                target_kind, _, target_id = request.POST["target"].partition(":")
             visit = services.record_visit(
                 actor=request.user,
-                target_kind=request.POST.get("target_kind", ""),
-                target_id=request.POST.get("target_id"),
+                target_kind=target_kind,
+                target_id=target_id,
                 method=request.POST.get("method", ""),
                 answers=answers,
                 person_ids=[int(x) for x in request.POST.getlist("persons")[:50] if x.isdigit()],

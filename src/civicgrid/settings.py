@@ -37,6 +37,8 @@ DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 DEFAULT_SECRET_KEY = "civicgrid-insecure-development-key-do-not-use-in-production"
 SECRET_KEY = os.environ.get("CIVICGRID_SECRET_KEY", DEFAULT_SECRET_KEY)
+# the key material of the personal data in the registers (registers/crypto.py); empty: derived from SECRET_KEY
+CIVICGRID_PII_KEY = os.environ.get("CIVICGRID_PII_KEY", "")
 if PRODUCTION and (SECRET_KEY == DEFAULT_SECRET_KEY or len(SECRET_KEY) < 32):
     raise ImproperlyConfigured(
         "生产模式 (CIVICGRID_ENV=production) 拒绝启动：请设置 CIVICGRID_SECRET_KEY 为至少 32 个字符的随机密钥。"
@@ -77,6 +79,7 @@ INSTALLED_APPS = [
     "civicgrid.opinion",
     "civicgrid.petitions",
     "civicgrid.goals",
+    "civicgrid.registers",
     "civicgrid.demo",
 ]
 

@@ -37,6 +37,7 @@ WHO_MAY = {
     C.EXPORT_CASES: {D, SL, H, G, CS, L, SA},
     C.SEE_FULL_PHONE: {D, SL, L, SA},
     C.DISPUTE_MEDIATE: {D, SL},  # 矛盾纠纷: parties in full, 协议书
+    C.PERSON_FULL_VIEW: {L},  # the registers: full ID number and phone, each view logged
     C.AUDIT_READ: {AA},
     C.SYSTEM_CONFIGURE: {SA},
 }

@@ -103,6 +103,36 @@ class Side:
         self._enforcement()
         self._petitions()
         self._goals()
+        self._registers(code)
+
+    def _registers(self, code: str) -> None:
+        """A 户 in the building, a 重点人员 living in it (独居高龄) and a visit of the 网格员 to the 户."""
+        from civicgrid.registers import crypto
+        from civicgrid.registers import defaults as register_defaults
+        from civicgrid.registers import services as register_services
+
+        register_defaults.ensure()
+        worker = self.users[Role.GRID_WORKER]
+        self.household = register_services.create_household(
+            actor=worker, building_id=self.building.pk, room=f"{self.tag}专属室"[:20]
+        )
+        self.person = register_services.create_person(
+            actor=worker,
+            data=register_services.PersonInput(
+                name=f"{self.tag}专属居民",
+                id_number=crypto.with_check_digit(f"33010619500101{code[-3:]}"),
+                residence="huji",
+                household=self.household,
+                tags=("duju",),
+            ),
+        )
+        self.visit = register_services.record_visit(
+            actor=worker,
+            target_kind="household",
+            target_id=self.household.pk,
+            method="home",
+            notes=f"{self.tag}专属走访情况",
+        )
 
     def _goals(self) -> None:
         """A 考核年度 with one indicator and its September figures, and a 重点项目 with its progress."""
@@ -353,6 +383,9 @@ class Side:
             self.reception.topic,
             self.indicator.name,
             self.project.name,
+            self.person.name,
+            self.person.id_masked,
+            self.visit.notes,
             *people,
         ]
 
@@ -488,6 +521,13 @@ OBJECT_OF = {
     "petitions:task_done": "petition_task",
     "goals:indicator": "indicator",
     "goals:project": "project",
+    "registers:person": "person",
+    "registers:reveal": "person",
+    "registers:floating": "person",
+    "registers:household": "household",
+    "registers:household_card": "household",
+    "registers:assistance": "household",
+    "registers:visit": "visit",
 }
 NINJA_PARAMS = {
     "case_id": "case",
@@ -499,6 +539,8 @@ NINJA_PARAMS = {
     "task_id": "petition_task",
     "indicator_id": "indicator",
     "project_id": "project",
+    "person_id": "person",
+    "household_id": "household",
 }
 # endpoints whose parameter names a kind of thing, not a row: walked like the plain ones with these arguments
 FIXED_PARAMS = {
@@ -636,6 +678,12 @@ def test_a_street_desk_still_sees_its_own_street(tiers, client):
     assert a.indicator.name in _text(client.get(f"/api/v1/goals/indicators/{a.indicator.pk}"))
     assert a.project.name in _text(client.get("/goals/projects/?year=2026&month=9"))
     assert client.get(f"/goals/projects/{a.project.pk}/").status_code == 200
+    # 基础台账: the person (list, export, API), the 户 card, the visit
+    assert a.person.name in _text(client.get("/registers/"))
+    assert a.person.id_masked in _text(client.get("/registers/export.xlsx"))
+    assert a.person.name in _text(client.get("/api/v1/registers/persons"))
+    assert a.person.name in _text(client.get(f"/registers/households/{a.household.pk}/card/"))
+    assert a.visit.notes in _text(client.get(f"/registers/visits/{a.visit.pk}/"))
     # 巡访打卡: the patrol, its replay and track, the point
     assert a.patrol.client_id in _text(client.get("/api/v1/gridwork/patrols"))
     assert client.get(f"/gridwork/patrols/{a.patrol.pk}/").status_code == 200

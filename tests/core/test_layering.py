@@ -1,5 +1,5 @@
 """The apps depend one way: core ← places ← accounts ← cases ← metrics ← (intake | open311 | notify | hazards | gridwork |
-triage | disputes | enforcement | opinion | petitions | goals | …) ← demo.
+triage | disputes | enforcement | opinion | petitions | goals | registers | …) ← demo.
 
 ``make lint`` runs import-linter (the contracts in pyproject.toml); these tests run the same check so that an
 upward import fails the test suite too, and fail if the contract itself is weakened.
@@ -20,7 +20,7 @@ LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 EXPECTED_LAYERS = [
     "civicgrid.demo",
-    "civicgrid.intake | civicgrid.open311 | civicgrid.notify | civicgrid.hazards | civicgrid.gridwork | civicgrid.triage | civicgrid.disputes | civicgrid.enforcement | civicgrid.opinion | civicgrid.petitions | civicgrid.goals",
+    "civicgrid.intake | civicgrid.open311 | civicgrid.notify | civicgrid.hazards | civicgrid.gridwork | civicgrid.triage | civicgrid.disputes | civicgrid.enforcement | civicgrid.opinion | civicgrid.petitions | civicgrid.goals | civicgrid.registers",
     "civicgrid.metrics",
     "civicgrid.cases",
     "civicgrid.accounts",

@@ -47,6 +47,7 @@ class Capability(ColoredChoices):
     EXPORT_CASES = "export_cases", "导出工单"
     SEE_FULL_PHONE = "see_full_phone", "查看诉求人完整电话"
     DISPUTE_MEDIATE = "dispute_mediate", "人民调解（查看当事人完整信息、生成协议书）"
+    PERSON_FULL_VIEW = "person_full_view", "查看人员完整身份证号/电话（逐次留痕）"
     AUDIT_READ = "audit_read", "查看审计日志"
     SYSTEM_CONFIGURE = "system_configure", "系统配置（账号、网格、分类、日历、接口密钥）"
 
@@ -82,7 +83,14 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.GRID_WORKER: frozenset(_BUSINESS | {C.CASE_CREATE, C.FIELD_PATROL, C.ATTACHMENT_UPLOAD}),
     Role.LEADER: frozenset(
         _BUSINESS
-        | {C.STREET_WIDE_VIEW, C.SEE_FULL_PHONE, C.CASE_CREATE, C.CASE_SUPERVISE, C.ATTACHMENT_UPLOAD}
+        | {
+            C.STREET_WIDE_VIEW,
+            C.SEE_FULL_PHONE,
+            C.CASE_CREATE,
+            C.CASE_SUPERVISE,
+            C.ATTACHMENT_UPLOAD,
+            C.PERSON_FULL_VIEW,
+        }
     ),
 }
 del C

@@ -46,6 +46,7 @@ class DemoResult:
     opinion: dict | None = None  # what load_opinion reported (None: skipped)
     petitions: dict | None = None  # what load_petitions reported (None: skipped)
     goals: dict | None = None  # what load_goals reported (None: the year's catalogue existed)
+    registers: dict | None = None  # what load_registers reported (None: skipped)
 
 
 def counts_for(street) -> dict[str, int]:
@@ -221,6 +222,18 @@ def build_demo(
                 scale=opts.get("scale", 1.0),
             )
             seconds["gridwork"] = time.perf_counter() - t3
+            from civicgrid.demo import registers as demo_registers
+
+            t3 = time.perf_counter()
+            result.registers = demo_registers.load_registers(
+                street,
+                random.Random(f"{seed}:registers"),
+                staff=staff,
+                log=log,
+                days=opts.get("days", demo_registers.DAYS),
+                scale=opts.get("scale", 1.0),
+            )
+            seconds["registers"] = time.perf_counter() - t3
             from civicgrid.demo import disputes as demo_disputes
 
             t3 = time.perf_counter()

@@ -73,6 +73,7 @@ class Command(BaseCommand):
             "cases": "案件",
             "hazards": "安全隐患",
             "gridwork": "巡访打卡",
+            "registers": "基础台账",
             "disputes": "矛盾纠纷",
             "enforcement": "综合执法",
             "opinion": "舆情",

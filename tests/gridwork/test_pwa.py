@@ -44,7 +44,9 @@ def test_the_service_worker_is_served_for_the_whole_site_under_a_strict_policy(c
     config = json.loads(body.split("const CONFIG = ", 1)[1].split(";\n", 1)[0])
     assert len(config["version"]) == 12
     assert "/static/js/offline.js" in config["shell"] and "/static/js/gridwork.js" in config["shell"]
-    assert all(finders.find(u.removeprefix("/static/")) for u in config["shell"])  # nothing precached is missing
+    assert all(
+        finders.find(u.removeprefix("/static/")) for u in config["shell"]
+    )  # nothing precached is missing
     assert config["tileMax"] > 0
     assert client.post("/sw.js").status_code == 405
 
@@ -87,7 +89,9 @@ def test_a_check_in_sent_again_after_a_dead_spot_is_stored_once_per_worker(pw, c
     # the same phone id from another worker is that worker's own check-in (keyed per user)
     client.force_login(pw.worker2)
     grid1_point = pw.point("李四的点位", "river", col=1, grid=pw.grid2)
-    other = post(client, f"{API}/checks", {**body, "point": grid1_point.pk, "lng": inside(1)[0], "lat": inside(1)[1]})
+    other = post(
+        client, f"{API}/checks", {**body, "point": grid1_point.pk, "lng": inside(1)[0], "lat": inside(1)[1]}
+    )
     assert other.status_code == 201 and other.json()["id"] != first.json()["id"]
     assert PointCheck.objects.filter(client_id="offline-check-0001").count() == 2
     # a refused check-in (not the worker's point) is a 4xx the phone will not retry

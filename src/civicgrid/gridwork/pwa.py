@@ -61,7 +61,9 @@ def _version() -> str:
 
 def _tile_origins() -> list[str]:
     origins = (getattr(settings, "CIVICGRID", None) or {}).get("MAP_TILE_ORIGINS") or ()
-    return [str(o).rstrip("/") for o in ([origins] if isinstance(origins, str) else origins) if "*" not in str(o)]
+    return [
+        str(o).rstrip("/") for o in ([origins] if isinstance(origins, str) else origins) if "*" not in str(o)
+    ]
 
 
 def worker_config() -> dict:

@@ -111,10 +111,18 @@
 
   var syncing = null;
   var lastSent = 0;
+  var retryable = false, backoff = 1000, retryTimer = null;
+  function later() {
+    // a temporary failure (5xx, network): try again soon, then less often (1 s doubling to 1 min)
+    if (retryTimer) return;
+    retryTimer = setTimeout(function () { retryTimer = null; sync(); }, backoff);
+    backoff = Math.min(60000, backoff * 2);
+  }
   function sync() {
     if (syncing) return syncing;
     if (!navigator.onLine) { render(); return Promise.resolve({ sent: 0 }); }
     var sent = 0;
+    retryable = false;
     syncing = all().then(function (items) {
       var queue = items.filter(function (i) { return i.status === "pending"; });
       var step = function () {
@@ -139,10 +147,12 @@
               return put(item).then(step);
             }
             item.error = "服务器暂时不可用（" + r.status + "），稍后重试";
+            retryable = true;
             return put(item);
           });
         }, function () {
           item.error = "网络异常，稍后重试";
+          retryable = true;
           return put(item);
         });
       };
@@ -150,6 +160,8 @@
     }).catch(function () { /* IndexedDB unavailable */ }).then(function () {
       syncing = null;
       lastSent = sent;
+      if (retryable) later();
+      else backoff = 1000;
       render();
       document.documentElement.dataset.cgSynced = String((+document.documentElement.dataset.cgSynced || 0) + 1);
       return { sent: sent };
@@ -237,6 +249,8 @@
     }).then(function (reg) {
       var urls = [location.pathname];
       document.querySelectorAll("[data-cg-warm]").forEach(function (a) { urls.push(a.getAttribute("href")); });
+      // the grid outlines the report map checks a position against (network first, kept for offline)
+      document.querySelectorAll("[data-outline-url]").forEach(function (m) { urls.push(m.dataset.outlineUrl); });
       if (!navigator.onLine || !reg.active) return;
       var ch = new MessageChannel();
       ch.port1.onmessage = function (e) {

@@ -129,11 +129,17 @@ self.addEventListener("message", function (event) {
   };
   if (data.type === "warm") {
     // the page asks for itself and the pages it links to (the check-in forms) to be kept for offline use
-    const urls = (data.urls || []).filter(function (u) { return isPage(new URL(u, self.location.origin)); });
-    event.waitUntil(Promise.all(urls.map(function (u) {
-      return fetch(u, { credentials: "same-origin" }).then(function (r) { return storePage(r, u).then(function () { return r.status === 200 ? 1 : 0; }); })
+    const urls = (data.urls || []).map(function (u) { return new URL(u, self.location.origin); });
+    const pages = urls.filter(isPage);
+    const maps = urls.filter(function (u) { return u.origin === self.location.origin && isTile(u, { destination: "" }); });
+    event.waitUntil(Promise.all(pages.map(function (u) {
+      return fetch(u.href, { credentials: "same-origin" }).then(function (r) { return storePage(r, u.href).then(function () { return r.status === 200 ? 1 : 0; }); })
         .catch(function () { return 0; });
-    })).then(function (done) {
+    }).concat(maps.map(function (u) {
+      return fetch(u.href, { credentials: "same-origin" }).then(function (r) {
+        return r.ok ? caches.open(TILES).then(function (c) { return c.put(u.href, r); }).then(function () { return 0; }) : 0;
+      }).catch(function () { return 0; });
+    }))).then(function (done) {
       reply({ type: "warmed", pages: done.reduce(function (a, b) { return a + b; }, 0), version: CONFIG.version });
     }));
   } else if (data.type === "clear") {

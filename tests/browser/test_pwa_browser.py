@@ -104,6 +104,7 @@ def test_offline_patrol_two_check_ins_and_a_photo_report_arrive_exactly_once(
         phone.wait_for_selector("[data-testid=field-queued]:has-text('已保存在手机里')")
         phone.wait_for_function("() => document.getElementById('cg-sync').dataset.count === '3'")
         assert phone.locator("#rs-photos").get_attribute("data-count") == "0"  # a fresh form for the next one
+        phone.evaluate("() => window.scrollTo(0, 0)")
         phone.screenshot(path=str(SHOTS / "pwa-offline-report.png"))
 
         phone.goto(f"{base}/gridwork/")

@@ -212,10 +212,10 @@
           text.appendChild(err);
         }
         li.appendChild(text);
-        if (i.status === "failed") {
+        if (i.status === "failed" || (i.error && i.tries >= 3)) { // refused, or refused again and again (403 …)
           var drop = document.createElement("button");
           drop.type = "button";
-          drop.className = "btn btn-sm btn-outline-danger";
+          drop.className = "btn btn-sm btn-outline-danger text-nowrap flex-shrink-0";
           drop.textContent = "放弃";
           drop.dataset.cg = "discard";
           drop.addEventListener("click", function () {

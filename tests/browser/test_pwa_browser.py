@@ -40,7 +40,8 @@ def _phone(browser, where):
 def _installed(phone, url):
     """Open ``url`` online and wait until the service worker has saved it (and what it links to)."""
     phone.goto(url)
-    phone.wait_for_function("() => document.documentElement.dataset.cgOffline === 'ready'")
+    # the first visit installs the worker (precaching the app shell) before it saves the pages
+    phone.wait_for_function("() => document.documentElement.dataset.cgOffline === 'ready'", timeout=30_000)
 
 
 def test_offline_patrol_two_check_ins_and_a_photo_report_arrive_exactly_once(

@@ -136,19 +136,19 @@
           return (json ? r.json().catch(function () { return null; }) : Promise.resolve(null)).then(function (data) {
             item.tries += 1;
             item.lastTry = new Date().toISOString();
-            if (r.redirected || !json || TRANSIENT.indexOf(r.status) >= 0) {
-              // the session expired (the answer is the login page) or a temporary refusal: keep, stop for now
-              item.error = r.status === 429 ? "请求过多，稍后重试" : "登录已过期或无权限：请重新登录，登录后自动上传";
+            if (r.status >= 500 || TRANSIENT.indexOf(r.status) >= 0 && r.status !== 401 && r.status !== 403) {
+              item.error = r.status === 429 ? "请求过多，稍后重试" : "服务器暂时不可用（" + r.status + "），稍后重试";
+              retryable = true;
               return put(item);
             }
-            if (r.status >= 400 && r.status < 500) {
-              item.status = "failed"; // never retried: shown with 放弃
-              item.error = message(data, r.status);
-              return put(item).then(step);
+            if (r.ok || r.redirected || r.status === 401 || r.status === 403) {
+              // the session expired (the answer is the login page) or the user may not send it: keep it
+              item.error = "登录已过期或无权限：请重新登录，登录后自动上传";
+              return put(item);
             }
-            item.error = "服务器暂时不可用（" + r.status + "），稍后重试";
-            retryable = true;
-            return put(item);
+            item.status = "failed"; // any other 4xx: the server refused the content, never retried (放弃)
+            item.error = message(data, r.status);
+            return put(item).then(step);
           });
         }, function () {
           item.error = "网络异常，稍后重试";
@@ -252,8 +252,16 @@
       // the grid outlines the report map checks a position against (network first, kept for offline)
       document.querySelectorAll("[data-outline-url]").forEach(function (m) { urls.push(m.dataset.outlineUrl); });
       if (!navigator.onLine || !reg.active) return;
+      // the linked pages are fetched again at most every 10 minutes (this page itself is saved on every visit)
+      var mark = "cg.warm:" + location.pathname;
+      var last = +(sessionStorage.getItem(mark) || 0);
+      if (Date.now() - last < 600000 && navigator.serviceWorker.controller) {
+        document.documentElement.dataset.cgOffline = "ready";
+        return;
+      }
       var ch = new MessageChannel();
       ch.port1.onmessage = function (e) {
+        try { sessionStorage.setItem(mark, String(Date.now())); } catch (err) { /* private mode */ }
         document.documentElement.dataset.cgOffline = "ready";
         document.documentElement.dataset.cgWarmed = String(e.data.pages);
       };

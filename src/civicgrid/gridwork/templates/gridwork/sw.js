@@ -132,14 +132,25 @@ self.addEventListener("message", function (event) {
     const urls = (data.urls || []).map(function (u) { return new URL(u, self.location.origin); });
     const pages = urls.filter(isPage);
     const maps = urls.filter(function (u) { return u.origin === self.location.origin && isTile(u, { destination: "" }); });
-    event.waitUntil(Promise.all(pages.map(function (u) {
-      return fetch(u.href, { credentials: "same-origin" }).then(function (r) { return storePage(r, u.href).then(function () { return r.status === 200 ? 1 : 0; }); })
-        .catch(function () { return 0; });
+    // one at a time: a phone on a weak network, and a server that saves the session on every request
+    const jobs = pages.map(function (u) {
+      return function () {
+        return fetch(u.href, { credentials: "same-origin" }).then(function (r) {
+          return storePage(r, u.href).then(function () { return r.status === 200 ? 1 : 0; });
+        });
+      };
     }).concat(maps.map(function (u) {
-      return fetch(u.href, { credentials: "same-origin" }).then(function (r) {
-        return r.ok ? caches.open(TILES).then(function (c) { return c.put(u.href, r); }).then(function () { return 0; }) : 0;
-      }).catch(function () { return 0; });
-    }))).then(function (done) {
+      return function () {
+        return fetch(u.href, { credentials: "same-origin" }).then(function (r) {
+          return r.ok ? caches.open(TILES).then(function (c) { return c.put(u.href, r); }).then(function () { return 0; }) : 0;
+        });
+      };
+    }));
+    event.waitUntil(jobs.reduce(function (chain, job) {
+      return chain.then(function (done) {
+        return job().catch(function () { return 0; }).then(function (n) { return done.concat([n]); });
+      });
+    }, Promise.resolve([])).then(function (done) {
       reply({ type: "warmed", pages: done.reduce(function (a, b) { return a + b; }, 0), version: CONFIG.version });
     }));
   } else if (data.type === "clear") {

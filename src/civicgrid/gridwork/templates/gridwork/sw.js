@@ -96,8 +96,9 @@ self.addEventListener("fetch", function (event) {
     if (isPage(url)) event.respondWith(networkFirstPage(request));
     return;
   }
-  if (url.origin === self.location.origin && url.pathname.indexOf(CONFIG.staticPrefix) === 0) {
-    event.respondWith(caches.match(request, { ignoreSearch: true }).then(function (hit) {
+  if (url.origin === self.location.origin && CONFIG.shell.indexOf(url.pathname) >= 0) {
+    // only the app shell (versioned with this worker); other static files are the server's business
+    event.respondWith(caches.open(SHELL).then(function (c) { return c.match(request, { ignoreSearch: true }); }).then(function (hit) {
       return hit || cacheFirst(request, SHELL, false);
     }));
     return;

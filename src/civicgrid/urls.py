@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 
 from civicgrid.core import views as core_views
 from civicgrid.core.api import api
+from civicgrid.gridwork import pwa as gridwork_pwa
 from civicgrid.places import views as place_views
 
 # the composition root wires the apps' API routers into the one API (core knows none of them)
@@ -30,6 +31,9 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("metrics", core_views.metrics, name="metrics"),
+    # the 网格员 phone app (PWA): the worker's scope covers /field/ and /gridwork/
+    path("sw.js", gridwork_pwa.service_worker, name="pwa_sw"),
+    path("manifest.webmanifest", gridwork_pwa.manifest, name="pwa_manifest"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     re_path(r"^api/", core_views.api_not_found),  # JSON 404 for any other path under /api/

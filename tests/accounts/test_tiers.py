@@ -473,6 +473,8 @@ PUBLIC = {
     "accounts:login",
     "accounts:logout",
     "places:basemap",
+    "pwa_sw",  # the 网格员 app's service worker and manifest: code and names, no rows
+    "pwa_manifest",
 }
 PUBLIC_NAMESPACES = ("resident:", "open311:")
 

@@ -13,6 +13,11 @@
     syncLabel();
   }
 
+  // patrol: a fresh idempotency key per page view — a page served from the offline cache carries the key of the
+  // view it was saved from, which may have filed a case already
+  var keyInput = document.querySelector("#rs-form[data-offline-queue] input[name=idempotency_key]");
+  if (keyInput && window.CGQueue) keyInput.value = window.CGQueue.uid();
+
   // patrol: say so when the chosen category may be filed (立案) on the spot
   var category = document.getElementById("rs-category");
   var canFile = document.getElementById("rs-can-file");

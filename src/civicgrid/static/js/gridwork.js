@@ -59,10 +59,12 @@
     var state = load(STATE, null);
     var sending = false, timer = null, clock = null, sent = 0;
 
-    if (panel.dataset.openId) {
+    // offline, this page may be the copy the service worker saved earlier: the phone's own state is newer
+    var fromCache = !navigator.onLine;
+    if (panel.dataset.openId && !fromCache) {
       state = { id: parseInt(panel.dataset.openId, 10), clientId: panel.dataset.openClient, started: panel.dataset.openStarted };
       save(STATE, state);
-    } else if (state && state.id && !state.stopping) {
+    } else if (state && state.id && !state.stopping && !fromCache) {
       state = null; // closed elsewhere (or by the server): the queue still goes up below
       save(STATE, null);
     }
@@ -169,6 +171,7 @@
           save("cg.gw.ids", known);
           show();
           flush();
+          document.dispatchEvent(new CustomEvent("cg:patrol-ready")); // check-ins queued offline can go up now
         })
         .catch(function () { /* retried on the next tick */ });
     };
@@ -239,6 +242,49 @@
     var st = load(STATE, null);
     var patrolInput = document.getElementById("gw-patrol");
     if (st && st.id && !st.stopping && !patrolInput.value) patrolInput.value = String(st.id);
+    // a fresh id per page view: a page served from the offline cache carries the id of the view it was saved from
+    var clientInput = form.querySelector("input[name=client_id]");
+    if (window.CGQueue && !form.querySelector("[data-testid=check-error]")) clientInput.value = uid();
+    // no network: the check-in waits in the phone's queue (static/js/offline.js) and goes to the API later with
+    // the same client_id (stored once); a patrol started offline is named by its phone id until its start arrives
+    form.addEventListener("submit", function (e) {
+      if (navigator.onLine || !window.CGQueue) return;
+      e.preventDefault();
+      var action = e.submitter && e.submitter.value === "report" ? "report" : "check";
+      var fd = new FormData(form);
+      var num = function (v) { return v === null || v === "" ? null : parseFloat(v); };
+      var score = fd.get("score");
+      var cat = fd.get("category");
+      var findings = String(fd.get("findings") || "").trim();
+      var where = document.getElementById("gw-where");
+      if (action === "report" && findings.length < 4) {
+        where.textContent = "上报工单请描述发现的问题（至少 4 个字）";
+        return;
+      }
+      var now = load(STATE, null);
+      var item = {
+        id: "check-" + clientInput.value,
+        kind: "check",
+        label: (document.querySelector("[data-testid=check-point]") || {}).textContent + (action === "report" ? "（并上报问题）" : ""),
+        url: form.dataset.api + "/checks",
+        json: {
+          client_id: clientInput.value,
+          point: parseInt(form.dataset.point, 10),
+          patrol: patrolInput.value ? parseInt(patrolInput.value, 10) : null,
+          lng: num(fd.get("lng")),
+          lat: num(fd.get("lat")),
+          at: new Date().toISOString(),
+          score: score ? parseInt(score, 10) : null,
+          findings: findings,
+          report: action === "report",
+          category: cat ? parseInt(cat, 10) : null,
+        },
+      };
+      if (!item.json.patrol && now && !now.stopping) item.patrolClient = now.clientId;
+      window.CGQueue.add(item).then(function () {
+        window.location.assign(form.dataset.back);
+      });
+    });
     var where = document.getElementById("gw-where");
     var plng = parseFloat(form.dataset.lng), plat = parseFloat(form.dataset.lat), radius = parseFloat(form.dataset.radius);
     locate(function (c) {

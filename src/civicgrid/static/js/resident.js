@@ -280,6 +280,49 @@
   var submitBtn = document.getElementById("rs-submit");
   var submitText = submitBtn ? submitBtn.textContent : "";
 
+  // offline (网格员 /field/, static/js/offline.js): the report waits in the phone's queue, photos as Blobs; the
+  // idempotency key goes with it, so a report sent twice is filed once
+  var queueable = form.dataset.offlineQueue === "1" && !!window.CGQueue;
+  var queuedNote = document.getElementById("rs-queued");
+  function offlineErrors(fd) {
+    var errors = {};
+    if (!photos.length) errors.photos = "照片：请至少拍一张现场照片";
+    if (String(fd.get("description") || "").trim().length < 4) errors.description = "问题描述：请至少写 4 个字";
+    if (!fd.get("category")) errors.category = "问题分类：请选择问题分类";
+    if ((!fd.get("lng") || !fd.get("lat")) && !fd.get("exif")) errors.location = "位置：请点“使用我的位置”或在地图上点选问题位置";
+    return errors;
+  }
+  function queueReport(fd) {
+    var errors = offlineErrors(fd);
+    if (Object.keys(errors).length) return { ok: false, errors: errors };
+    var fields = [];
+    fd.forEach(function (value, name) {
+      if (name === "csrfmiddlewaretoken") return; // sent as a header at sync time (the token may change)
+      if (typeof value === "string") fields.push({ name: name, value: value });
+      else fields.push({ name: name, blob: value, filename: value.name || "photo.jpg" });
+    });
+    var keyInput = form.querySelector("input[name=idempotency_key]");
+    var cat = document.getElementById("rs-category");
+    var label = (cat && cat.value ? cat.options[cat.selectedIndex].text.replace(/^\s+|\s+$/g, "") + " · " : "") +
+      String(fd.get("description") || "").trim().slice(0, 24);
+    return window.CGQueue.add({ id: "case-" + keyInput.value, kind: "case", url: form.action, fields: fields, label: label })
+      .then(function () {
+        keyInput.value = window.CGQueue.uid(); // the next report is a new one
+        document.getElementById("rs-description").value = "";
+        photos.forEach(function (p) { URL.revokeObjectURL(p.url); });
+        photos.length = 0;
+        renderPhotos();
+        if (queuedNote) {
+          queuedNote.hidden = false;
+          queuedNote.textContent = "当前没有网络：这条上报已保存在手机里（见“待同步”），联网后自动上传。可以继续上报下一条。";
+          queuedNote.scrollIntoView({ block: "start" });
+        }
+        submitBtn.disabled = false;
+        submitBtn.textContent = submitText;
+        return { queued: true };
+      });
+  }
+
   form.addEventListener("submit", function (e) {
     e.preventDefault();
     form.querySelectorAll("[data-error-for]").forEach(function (el) { el.textContent = ""; });
@@ -299,17 +342,21 @@
           if (withExif) fd.append("exif", withExif.exif, "exif.bin");
         }
         var token = (form.querySelector("input[name=csrfmiddlewaretoken]") || {}).value || "";
+        if (queueable && !navigator.onLine) return queueReport(fd);
         return fetch(form.action, {
           method: "POST",
           body: fd,
           credentials: "same-origin",
           headers: { Accept: "application/json", "X-CSRFToken": token },
+        }).then(function (r) {
+          return r.json().catch(function () { return { ok: false, errors: { form: "提交失败（服务器错误 " + r.status + "），请稍后重试" } }; });
+        }, function (err) {
+          if (queueable) return queueReport(fd); // the network failed: keep the report on the phone
+          throw err;
         });
       })
-      .then(function (r) {
-        return r.json().catch(function () { return { ok: false, errors: { form: "提交失败（服务器错误 " + r.status + "），请稍后重试" } }; });
-      })
       .then(function (data) {
+        if (data.queued) return;
         if (data.ok) {
           submitBtn.textContent = "提交成功，正在跳转…";
           window.location.assign(data.redirect || data.tracking_url);

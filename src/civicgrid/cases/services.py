@@ -984,6 +984,109 @@ def _loaded_cases(rows: list[dict], ids: list[int]) -> list[Case]:
     return out
 
 
+@dataclasses.dataclass
+class PastCase:
+    """A case of a registered procedure whose whole history happened in the past (a demo year, a ledger kept
+    elsewhere), to be recorded at once: the unsaved ``case`` (procedure, number, place, people and times set by the
+    caller), its unsaved timeline ``events`` in order — the first one the ``create`` into the procedure's initial
+    state — and the unsaved ``departments`` links of the departments it went to."""
+
+    case: Case
+    events: list[CaseEvent]
+    departments: list[CaseDepartment] = dataclasses.field(default_factory=list)
+
+
+def _check_past(index: int, row: PastCase, now: datetime) -> None:
+    """Every move of ``row`` is one the procedure's table allows, from the state the one before left, in time
+    order, none in the future (the guard's table; roles are not checked: these moves were made elsewhere)."""
+
+    def bad(field: str, message: str) -> ValidationFailed:
+        return ValidationFailed(
+            f"第 {index + 1} 件：{message}",
+            field=field,
+            details={"index": index},
+            code=CaseErrorCode.INVALID_INPUT,
+        )
+
+    case = row.case
+    try:
+        proc = procedures.get(case.procedure)
+    except Exception as exc:
+        raise bad("procedure", f"未知办理程序：{case.procedure}") from exc
+    if not row.events or row.events[0].move != "create":
+        raise bad("events", "流转记录须以上报（create）开始")
+    state, last_at = "", None
+    for k, ev in enumerate(row.events):
+        if ev.at is None or ev.at.tzinfo is None or ev.at > now:
+            raise bad("events", f"第 {k + 1} 条流转时间须带时区且不晚于现在")
+        if last_at is not None and ev.at < last_at:
+            raise bad("events", f"第 {k + 1} 条流转时间早于上一条")
+        if k == 0:
+            if ev.from_state or ev.to_state != proc.initial:
+                raise bad("events", f"上报应进入「{proc.state_label(proc.initial)}」")
+        else:
+            try:
+                move = proc.get_move(ev.move)
+            except Exception as exc:
+                raise bad("events", f"「{proc.label}」没有操作 {ev.move}") from exc
+            target = ev.from_state if move.target == workflow.STAY else move.target
+            if ev.from_state != state or state not in move.sources:
+                raise bad("events", f"第 {k + 1} 条：「{ev.move}」不能从「{proc.state_label(state)}」进行")
+            if move.target != workflow.PREVIOUS and ev.to_state != target:
+                raise bad("events", f"第 {k + 1} 条：「{ev.move}」应进入「{proc.state_label(target)}」")
+        state, last_at = ev.to_state, ev.at
+    if (state in proc.closed) != (case.closed_at is not None):
+        raise bad("closed_at", "已结束的工单须有结束时间，未结束的不能有")
+
+
+def record_past_cases(*, actor, rows: list[PastCase], batch_size: int = 500) -> list[Case]:
+    """Record ``rows`` (:class:`PastCase`) set-based — the cases, then their timeline entries and department
+    links, one INSERT per table and batch — after checking every timeline against its procedure's table
+    (:func:`_check_past`; the first bad row raises :class:`ValidationFailed` naming it, and nothing is written).
+    Each case's ``state``, ``version`` and ``updated_at`` follow from its timeline; ``seq`` is numbered here.
+    One audit row (``cases.case.record_past``) for the call; a procedure's handlers do not run (the caller writes
+    the detail records, in the same transaction). Returns the saved cases."""
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        raise PermissionDenied("请先登录", code=CaseErrorCode.LOGIN_REQUIRED)
+    now = clock.now()
+    for i, row in enumerate(rows):
+        _check_past(i, row, now)
+    with transaction.atomic():
+        cases = []
+        for row in rows:
+            case = row.case
+            case.state = row.events[-1].to_state
+            case.version = len(row.events)
+            case.updated_at = row.events[-1].at
+            cases.append(case)
+        Case.objects.bulk_create(cases, batch_size=batch_size)
+        events, links = [], []
+        for row in rows:
+            for seq, ev in enumerate(row.events, start=1):
+                ev.case, ev.seq = row.case, seq
+                if ev.actor is not None and not ev.actor_name:
+                    ev.actor_name = (ev.actor.full_name or ev.actor.username)[:150]
+                    ev.actor_role = ev.actor.role
+                events.append(ev)
+            for link in row.departments:
+                link.case = row.case
+                links.append(link)
+        CaseEvent.objects.bulk_create(events, batch_size=2 * batch_size)
+        CaseDepartment.objects.bulk_create(links, batch_size=batch_size)
+        by_procedure: dict[str, int] = defaultdict(int)
+        for case in cases:
+            by_procedure[case.procedure] += 1
+        audit.record(
+            actor=actor,
+            action="cases.case.record_past",
+            object_type="cases.case",
+            object_repr=f"{len(cases)} 件历史工单",
+            after={"cases": len(cases), "by_procedure": dict(by_procedure), "events": len(events)},
+            note="一次记录已办结/办理中的历史工单及其流转",
+        )
+    return cases
+
+
 def import_case(
     *,
     actor,

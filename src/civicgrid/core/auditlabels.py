@@ -31,6 +31,7 @@ ACTION_LABELS = {
     "cases.case.public_note": "填写公开答复",
     "cases.case.import_closed": "导入已办结工单",
     "cases.case.import": "导入台账工单",
+    "cases.case.record_past": "记录历史工单（含流转）",
     "cases.attachment.upload": "上传附件",
     "cases.category.load": "载入分类目录",
     "calendar.year_confirm": "确认工作日历年度",

@@ -245,7 +245,7 @@ def _terms(parties, amount) -> str:
 def _bulk(specs: list[_Spec], types: dict, street) -> list[str]:
     """Write the older disputes set-based: the states, timeline and detail the engine would have written."""
     from civicgrid.cases.models import Case, CaseEvent
-    from civicgrid.cases.services import allocate_numbers
+    from civicgrid.cases.services import PastCase, allocate_numbers, record_past_cases
     from civicgrid.core import clock
     from civicgrid.disputes.models import DisputeDetail, MediationSession, Party
     from civicgrid.disputes.services import CASE_SOURCE
@@ -314,13 +314,17 @@ def _bulk(specs: list[_Spec], types: dict, street) -> list[str]:
         )
         plans.append((s, events, sessions, outcome, ended))
         keys.append({"success": "success", "failed": "failed", "terminated": "terminated"}[outcome])
-    Case.objects.bulk_create(cases, batch_size=500)
-    rows, details = [], []
-    for case, (s, events, _sessions, outcome, ended) in zip(cases, plans, strict=True):
+    past = []
+    for case, (s, events, _sessions, _outcome, _ended) in zip(cases, plans, strict=True):
         name, role = s.mediator.display_name, s.mediator.role
-        for seq, (move, frm, to, at, note, data) in enumerate(events, start=1):
-            rows.append(CaseEvent(case=case, seq=seq, move=move, from_state=frm, to_state=to, actor=s.mediator,
-                                  actor_name=name[:150], actor_role=role, at=at, note=note, data=data))  # fmt: skip
+        timeline = [CaseEvent(move=move, from_state=frm, to_state=to, actor=s.mediator, actor_name=name[:150],
+                              actor_role=role, at=at, note=note, data=data)
+                    for move, frm, to, at, note, data in events]  # fmt: skip
+        past.append(PastCase(case=case, events=timeline))
+    # the engine's set-based write of a past year: timelines checked against the procedure's table
+    record_past_cases(actor=specs[0].mediator, rows=past)
+    details = []
+    for case, (s, events, _sessions, outcome, ended) in zip(cases, plans, strict=True):
         end_day = clock.to_local(ended).date()
         visit = next((e for e in events if e[0] == "revisit"), None)
         details.append(
@@ -344,7 +348,6 @@ def _bulk(specs: list[_Spec], types: dict, street) -> list[str]:
                 followup_result=FOLLOWUP[s.fulfil] if visit else "",
             )
         )
-    CaseEvent.objects.bulk_create(rows, batch_size=1000)
     DisputeDetail.objects.bulk_create(details, batch_size=500)
     details = {d.case_id: d for d in DisputeDetail.objects.filter(case__in=cases)}
     parties, sessions = [], []

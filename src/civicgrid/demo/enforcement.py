@@ -98,7 +98,7 @@ def load_enforcement(
 ) -> dict | None:
     from civicgrid.accounts.models import Department, User
     from civicgrid.cases.models import Case, CaseDepartment, CaseEvent
-    from civicgrid.cases.services import allocate_numbers
+    from civicgrid.cases.services import PastCase, allocate_numbers, record_past_cases
     from civicgrid.core import clock
     from civicgrid.enforcement import defaults, services
     from civicgrid.enforcement.models import EnforcementDetail, ViolationType
@@ -267,14 +267,20 @@ def load_enforcement(
         details.append(d)
         links.append(CaseDepartment(case=case, department=dept, first_assigned_at=registered))
         counts["cases"] += 1
-    Case.objects.bulk_create(cases, batch_size=500)
+    # the engine's set-based write of a past year: timelines checked against the procedure's table
+    timelines: dict[int, list] = {id(c): [] for c in cases}
     for e in events:
-        e.case_id = e.case.pk
-    for x in details + links:
+        timelines[id(e.case)].append(e)
+    linked: dict[int, list] = {id(c): [] for c in cases}
+    for link in links:
+        linked[id(link.case)].append(link)
+    record_past_cases(
+        actor=desk,
+        rows=[PastCase(case=c, events=timelines[id(c)], departments=linked[id(c)]) for c in cases],
+    )
+    for x in details:
         x.case_id = x.case.pk
-    CaseEvent.objects.bulk_create(events, batch_size=1000)
     EnforcementDetail.objects.bulk_create(details, batch_size=500)
-    CaseDepartment.objects.bulk_create(links, batch_size=500)
 
     # --- the last three weeks, through the services (open at every stage) ---------------------------------
     recent = max(3, round(10 * scale))

@@ -115,7 +115,7 @@ def load_opinion(
 def _bulk_history(street, rng, *, desk, depts, staff, total, days, counts) -> None:
     """The year's ended 舆情, set-based: every one 研判, 交办, 处置, 回应 and 办结 — or 无需处置."""
     from civicgrid.cases.models import Case, CaseDepartment, CaseEvent
-    from civicgrid.cases.services import allocate_numbers
+    from civicgrid.cases.services import PastCase, allocate_numbers, record_past_cases
     from civicgrid.core import clock
     from civicgrid.opinion.models import OpinionDetail
 
@@ -180,9 +180,17 @@ def _bulk_history(street, rng, *, desk, depts, staff, total, days, counts) -> No
         cases.append(case)
         details.append(d)
         counts["collected"] += 1
-    Case.objects.bulk_create(cases)
-    for x in events + details + links:
+    # the engine's set-based write of a past year: timelines checked against the procedure's table
+    timelines: dict[int, list] = {id(c): [] for c in cases}
+    for e in events:
+        timelines[id(e.case)].append(e)
+    linked: dict[int, list] = {id(c): [] for c in cases}
+    for link in links:
+        linked[id(link.case)].append(link)
+    record_past_cases(
+        actor=desk,
+        rows=[PastCase(case=c, events=timelines[id(c)], departments=linked[id(c)]) for c in cases],
+    )
+    for x in details:
         x.case_id = x.case.pk
-    CaseEvent.objects.bulk_create(events)
     OpinionDetail.objects.bulk_create(details)
-    CaseDepartment.objects.bulk_create(links)

@@ -130,7 +130,7 @@ def _out(user, d, *, sessions: bool = False) -> dict:
     }
 
 
-class ListQuery(Schema):
+class DisputeListQuery(Schema):
     state: str = Field("", max_length=16)
     source: Literal["", "screening", "application", "police", "case", "court"] = ""
     type: str = Field("", max_length=20, description="纠纷类型编码")
@@ -139,7 +139,7 @@ class ListQuery(Schema):
 
 
 @router.get("", response=list[DisputeOut], summary="矛盾纠纷台账")
-def list_disputes(request, q: Query[ListQuery]):
+def list_disputes(request, q: Query[DisputeListQuery]):
     user = _user(request)
     rows = selectors.dispute_rows(user=user, state=q.state, source=q.source, dispute_type=q.type)
     return [_out(user, d) for d in rows[q.offset : q.offset + q.limit]]
@@ -156,7 +156,7 @@ def get_figures(request, start: date | None = None, end: date | None = None) -> 
 
 
 @router.get("/{int:dispute_id}", response=DisputeOut, summary="纠纷详情")
-def get_dispute(request, dispute_id: int):
+def get_dispute(request, dispute_id: Id):
     user = _user(request)
     return _out(user, selectors.get_dispute(user=user, pk=dispute_id), sessions=True)
 
@@ -219,7 +219,7 @@ def create_dispute(request, body: DisputeIn):
 
 
 @router.post("/{int:dispute_id}/parties", response={201: PartyOut}, summary="添加当事人")
-def create_party(request, dispute_id: int, body: PartyIn):
+def create_party(request, dispute_id: Id, body: PartyIn):
     user = _user(request)
     d = selectors.get_dispute(user=user, pk=dispute_id)
     party = services.add_party(
@@ -235,7 +235,7 @@ class SessionIn(Schema):
 
 
 @router.post("/{int:dispute_id}/sessions", response={201: SessionOut}, summary="登记调解记录")
-def create_session(request, dispute_id: int, body: SessionIn):
+def create_session(request, dispute_id: Id, body: SessionIn):
     user = _user(request)
     d = selectors.get_dispute(user=user, pk=dispute_id)
     s = services.record_session(

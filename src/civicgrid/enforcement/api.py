@@ -29,7 +29,7 @@ def _user(request):
     return user
 
 
-class PeriodQuery(Schema):
+class EnforcementPeriodQuery(Schema):
     start: date | None = Field(None, description="开始日期（含），默认本月 1 日")
     end: date | None = Field(None, description="结束日期（含），默认今天")
 
@@ -39,7 +39,7 @@ class TypeCount(Schema):
     count: int
 
 
-class FiguresOut(Schema):
+class EnforcementFiguresOut(Schema):
     start: date
     end: date
     accepted: int = Field(description="受理案件数（按受理时间：一般程序立案、简易程序当场处罚）")
@@ -63,13 +63,13 @@ def period(start: date | None, end: date | None) -> tuple[date, date]:
     return start, end
 
 
-@router.get("/figures", response=FiguresOut, summary="综合执法统计")
-def get_figures(request, q: Query[PeriodQuery]):
+@router.get("/figures", response=EnforcementFiguresOut, summary="综合执法统计")
+def get_figures(request, q: Query[EnforcementPeriodQuery]):
     start, end = period(q.start, q.end)
     return metrics.figures(user=_user(request), start=start, end=end).as_dict()
 
 
-class CaseOut(Schema):
+class EnforcementCaseOut(Schema):
     id: int
     number: str | None
     state: str
@@ -134,7 +134,7 @@ def _out(d: EnforcementDetail) -> dict:
     }
 
 
-class ListQuery(Schema):
+class EnforcementListQuery(Schema):
     state: str = Field("", max_length=16)
     procedure_kind: Literal["", "simple", "general"] = ""
     violation: str = Field("", max_length=30, description="违法行为类型编码")
@@ -143,15 +143,15 @@ class ListQuery(Schema):
     offset: int = Field(0, ge=0, le=1_000_000)
 
 
-@router.get("/cases", response=list[CaseOut], summary="执法案件台账")
-def list_cases(request, q: Query[ListQuery]):
+@router.get("/cases", response=list[EnforcementCaseOut], summary="执法案件台账")
+def list_cases(request, q: Query[EnforcementListQuery]):
     qs = selectors.rows(
         user=_user(request), state=q.state, kind=q.procedure_kind, violation=q.violation, text=q.q
     )
     return [_out(d) for d in qs[q.offset : q.offset + q.limit]]
 
 
-@router.get("/cases/{case_id}", response=CaseOut, summary="一件执法案件")
+@router.get("/cases/{case_id}", response=EnforcementCaseOut, summary="一件执法案件")
 def get_case(request, case_id: Id):
     return _out(selectors.get_row(user=_user(request), case_id=case_id))
 
@@ -168,7 +168,7 @@ def violation_types(request):
     return [{"id": v.pk, "code": v.code, "name": v.name} for v in selectors.violation_types()]
 
 
-class RegisterIn(Schema):
+class EnforcementRegisterIn(Schema):
     party_name: Text = Field(..., max_length=100)
     party_kind: Literal["person", "unit"] = "person"
     party_contact: Text = Field("", max_length=30)
@@ -182,8 +182,8 @@ class RegisterIn(Schema):
     note: Text = Field("", max_length=2000)
 
 
-@router.post("/cases", response={201: CaseOut}, summary="登记执法案件（线索受理）")
-def register(request, body: RegisterIn):
+@router.post("/cases", response={201: EnforcementCaseOut}, summary="登记执法案件（线索受理）")
+def register(request, body: EnforcementRegisterIn):
     from civicgrid.places import selectors as place_selectors
 
     user = _user(request)

@@ -29,7 +29,7 @@ class SummaryQuery(Schema):
 
 
 class LineOut(Schema):
-    indicator_id: int
+    indicator_id: Id
     seq: int
     name: str
     unit: str
@@ -50,7 +50,7 @@ class LineOut(Schema):
 
 
 class SummaryOut(Schema):
-    scorecard_id: int
+    scorecard_id: Id
     street: str
     year: int
     month: int
@@ -270,7 +270,7 @@ class ProgressIn(Schema):
 
 
 class ProgressOut(Schema):
-    project_id: int
+    project_id: Id
     month: int
     cumulative: Decimal
     rate: Decimal | None

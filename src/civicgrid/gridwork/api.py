@@ -101,7 +101,7 @@ class PointsOut(Schema):
 
 
 @router.post("/patrols/{patrol_id}/points", response=PointsOut, summary="批量上传轨迹点（按编号去重）")
-def upload(request, patrol_id: int, body: PointsIn):
+def upload(request, patrol_id: Id, body: PointsIn):
     user = _user(request)
     patrol = selectors.own_patrol(user=user, pk=patrol_id)
     r = services.upload_points(
@@ -120,25 +120,25 @@ class StopIn(Schema):
 
 
 @router.post("/patrols/{patrol_id}/stop", response=PatrolOut, summary="结束巡查")
-def stop(request, patrol_id: int, body: StopIn):
+def stop(request, patrol_id: Id, body: StopIn):
     user = _user(request)
     patrol = selectors.own_patrol(user=user, pk=patrol_id)
     return _patrol(services.stop_patrol(actor=user, patrol=patrol, ended_at=body.ended_at))
 
 
-class ListQuery(Schema):
+class GridworkListQuery(Schema):
     limit: int = Field(50, ge=1, le=500)
     offset: int = Field(0, ge=0, le=1_000_000)
 
 
 @router.get("/patrols", response=list[PatrolOut], summary="巡查记录")
-def list_patrols(request, q: Query[ListQuery]):
+def list_patrols(request, q: Query[GridworkListQuery]):
     qs = selectors.visible_patrols(user=_user(request)).select_related("worker")
     return [_patrol(p) for p in qs[q.offset : q.offset + q.limit]]
 
 
 @router.get("/patrols/{patrol_id}/track", summary="巡查轨迹（回放）")
-def track(request, patrol_id: int) -> dict:
+def track(request, patrol_id: Id) -> dict:
     patrol = selectors.get_patrol(user=_user(request), pk=patrol_id)
     return track_payload(patrol)
 
@@ -187,7 +187,7 @@ class PointOut(Schema):
 
 
 @router.get("/points", response=list[PointOut], summary="巡查点位")
-def list_points(request, q: Query[ListQuery]):
+def list_points(request, q: Query[GridworkListQuery]):
     qs = selectors.visible_points(user=_user(request)).filter(is_active=True).select_related("kind", "grid")
     return [
         {

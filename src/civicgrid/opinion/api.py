@@ -26,7 +26,7 @@ def _user(request):
     return user
 
 
-class PeriodQuery(Schema):
+class OpinionPeriodQuery(Schema):
     start: date | None = Field(None, description="开始日期（含），默认本月 1 日")
     end: date | None = Field(None, description="结束日期（含），默认今天")
 
@@ -39,7 +39,7 @@ class SplitOut(Schema):
     rate: float | None
 
 
-class FiguresOut(Schema):
+class OpinionFiguresOut(Schema):
     start: date
     end: date
     collected: int = Field(description="收集数（按收集时间）")
@@ -50,8 +50,8 @@ class FiguresOut(Schema):
     by_platform: list[SplitOut]
 
 
-@router.get("/figures", response=FiguresOut, summary="舆情统计")
-def get_figures(request, q: Query[PeriodQuery]):
+@router.get("/figures", response=OpinionFiguresOut, summary="舆情统计")
+def get_figures(request, q: Query[OpinionPeriodQuery]):
     user = _user(request)
     end = q.end or clock.local_now().date()
     start = q.start or end.replace(day=1)
@@ -109,7 +109,7 @@ def _out(d: OpinionDetail) -> dict:
     }
 
 
-class ListQuery(Schema):
+class OpinionListQuery(Schema):
     state: str = Field("", max_length=16)
     level: Literal["", "general", "serious", "major"] = ""
     platform: str = Field("", max_length=10)
@@ -119,7 +119,7 @@ class ListQuery(Schema):
 
 
 @router.get("/items", response=list[OpinionOut], summary="舆情台账")
-def list_items(request, q: Query[ListQuery]):
+def list_items(request, q: Query[OpinionListQuery]):
     qs = selectors.rows(user=_user(request), state=q.state, level=q.level, platform=q.platform, text=q.q)
     return [_out(d) for d in qs[q.offset : q.offset + q.limit]]
 
@@ -129,7 +129,7 @@ def get_item(request, case_id: Id):
     return _out(selectors.get_row(user=_user(request), case_id=case_id))
 
 
-class RegisterIn(Schema):
+class OpinionRegisterIn(Schema):
     platform: Literal[tuple(Platform.values)]  # type: ignore[valid-type]
     media_name: Text = Field(..., max_length=100)
     title: Text = Field(..., max_length=500)
@@ -139,7 +139,7 @@ class RegisterIn(Schema):
 
 
 @router.post("/items", response={201: OpinionOut}, summary="登记舆情")
-def register(request, body: RegisterIn):
+def register(request, body: OpinionRegisterIn):
     user = _user(request)
     case = services.register_opinion(
         actor=user,

@@ -107,7 +107,7 @@ def _out(d: PetitionDetail) -> dict:
     }
 
 
-class ListQuery(Schema):
+class PetitionListQuery(Schema):
     state: str = Field("", max_length=16)
     kind: Literal["", "first", "repeat", "leapfrog"] = ""
     backlog: bool = Field(False, description="只看积案")
@@ -116,18 +116,18 @@ class ListQuery(Schema):
 
 
 @router.get("", response=list[PetitionOut], summary="信访台账")
-def list_petitions(request, q: Query[ListQuery]):
+def list_petitions(request, q: Query[PetitionListQuery]):
     user = _ledger_user(request)
     rows = selectors.petition_rows(user=user, state=q.state, kind=q.kind, backlog=q.backlog)
     return [_out(d) for d in rows.prefetch_related("earlier")[q.offset : q.offset + q.limit]]
 
 
-class PeriodQuery(Schema):
+class PetitionPeriodQuery(Schema):
     start: date | None = Field(None, description="开始日期（含），默认本年 1 月 1 日")
     end: date | None = Field(None, description="结束日期（含），默认今天")
 
 
-class FiguresOut(Schema):
+class PetitionFiguresOut(Schema):
     start: date
     end: date
     registered: int = Field(description="登记数（按登记日期）")
@@ -152,8 +152,8 @@ class FiguresOut(Schema):
     reception_people: int = Field(description="接待人次")
 
 
-@router.get("/figures", response=FiguresOut, summary="信访统计")
-def get_figures(request, q: Query[PeriodQuery]):
+@router.get("/figures", response=PetitionFiguresOut, summary="信访统计")
+def get_figures(request, q: Query[PetitionPeriodQuery]):
     user = _ledger_user(request)
     end = q.end or clock.local_now().date()
     start = q.start or end.replace(month=1, day=1)
@@ -162,7 +162,7 @@ def get_figures(request, q: Query[PeriodQuery]):
     return metrics.figures(user=user, start=start, end=end).as_dict()
 
 
-class RegisterIn(Schema):
+class PetitionRegisterIn(Schema):
     form: Literal["letter", "visit", "online", "phone", "mailbox"]
     kind: Literal["first", "repeat", "leapfrog"] = "first"
     leap_level: Literal["", "city", "province", "beijing"] = ""
@@ -190,7 +190,7 @@ def _pick(qs, pk, field: str, message: str):
 
 
 @router.post("", response={201: PetitionOut}, summary="登记信访（信访办）")
-def register(request, body: RegisterIn):
+def register(request, body: PetitionRegisterIn):
     from civicgrid.places.selectors import visible_grids
 
     user = _user(request)
@@ -218,7 +218,7 @@ def register(request, body: RegisterIn):
 
 
 @router.get("/receptions", summary="来访接待登记")
-def list_receptions(request, q: Query[PeriodQuery]) -> list[dict]:
+def list_receptions(request, q: Query[PetitionPeriodQuery]) -> list[dict]:
     user = _ledger_user(request)
     qs = selectors.reception_rows(user=user)
     if q.start:
@@ -281,7 +281,7 @@ def _case(user, pk: int) -> Case:
 
 
 @router.get("/{int:petition_id}", response=PetitionOut, summary="一件信访")
-def get_petition(request, petition_id: int):
+def get_petition(request, petition_id: Id):
     return _out(selectors.get_petition(user=_user(request), pk=petition_id))
 
 
@@ -291,7 +291,7 @@ class TaskIn(Schema):
 
 
 @router.post("/{int:petition_id}/tasks", response={201: dict}, summary="交办协查任务给网格员（信访办）")
-def create_task(request, petition_id: int, body: TaskIn):
+def create_task(request, petition_id: Id, body: TaskIn):
     from civicgrid.accounts.roles import Role
 
     user = _user(request)
@@ -308,7 +308,7 @@ class TaskDoneIn(Schema):
 
 
 @router.post("/tasks/{int:task_id}/done", summary="完成协查任务（被交办的网格员）")
-def finish_task(request, task_id: int, body: TaskDoneIn) -> dict:
+def finish_task(request, task_id: Id, body: TaskDoneIn) -> dict:
     user = _user(request)
     task = PetitionTask.objects.restrict(user, "view").filter(pk=task_id).first()
     if task is None:
@@ -324,7 +324,7 @@ class ResolveIn(Schema):
 
 
 @router.post("/{int:petition_id}/resolve", response=PetitionOut, summary="登记积案化解（信访办）")
-def resolve(request, petition_id: int, body: ResolveIn):
+def resolve(request, petition_id: Id, body: ResolveIn):
     user = _user(request)
     services.require_desk(user)
     case = _case(user, petition_id)

@@ -70,7 +70,7 @@ def list_persons(request, q: Query[PersonQuery]):
 
 
 @router.get("/persons/{person_id}", response=PersonOut, summary="人员（脱敏）")
-def get_person(request, person_id: int):
+def get_person(request, person_id: Id):
     return _person(selectors.get_person(user=_user(request), pk=person_id))
 
 
@@ -117,7 +117,7 @@ class RevealOut(Schema):
 @router.post(
     "/persons/{person_id}/reveal", response=RevealOut, summary="查看完整身份证号与电话（需权限，逐次留痕）"
 )
-def reveal(request, person_id: int, body: RevealIn):
+def reveal(request, person_id: Id, body: RevealIn):
     user = _user(request)
     person = selectors.get_person(user=user, pk=person_id)
     return services.reveal_person(actor=user, person=person, reason=body.reason, channel="api")
@@ -141,7 +141,7 @@ class HouseholdOut(Schema):
 
 
 @router.get("/households/{household_id}", response=HouseholdOut, summary="一户一档")
-def get_household(request, household_id: int):
+def get_household(request, household_id: Id):
     hh = selectors.get_household(user=_user(request), pk=household_id)
     return {
         "id": hh.pk,
@@ -250,7 +250,7 @@ def overdue(request, all: bool = False):  # noqa: A002
     ]
 
 
-class FiguresOut(Schema):
+class RegistersFiguresOut(Schema):
     start: date
     end: date
     visit_count: int = Field(description="走访次数")
@@ -264,13 +264,13 @@ class FiguresOut(Schema):
     cancel_on_time_rate: float | None = Field(description="流动人口注销及时率 %")
 
 
-class PeriodQuery(Schema):
+class RegistersPeriodQuery(Schema):
     start: date | None = None
     end: date | None = None
 
 
-@router.get("/figures", response=FiguresOut, summary="基础台账统计")
-def figures(request, q: Query[PeriodQuery]):
+@router.get("/figures", response=RegistersFiguresOut, summary="基础台账统计")
+def figures(request, q: Query[RegistersPeriodQuery]):
     user = _user(request)
     end = q.end or clock.local_now().date()
     start = q.start or end.replace(day=1)

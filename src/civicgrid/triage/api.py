@@ -32,14 +32,14 @@ class ItemOut(Schema):
     terms: list[str] = Field(description="促成该建议的词")
 
 
-class DepartmentOut(Schema):
+class TriageDepartmentOut(Schema):
     id: int
     name: str
 
 
 class SuggestOut(Schema):
     items: list[ItemOut] = Field(description="前 3 个建议分类，按置信度从高到低")
-    department: DepartmentOut | None = Field(description="第一建议分类的默认处置部门")
+    department: TriageDepartmentOut | None = Field(description="第一建议分类的默认处置部门")
     source: str = Field(description="model（学习模型）或 keywords（冷启动关键词）")
     model_version: str
     confidence: float

@@ -8,6 +8,9 @@ PORT ?= 8000
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/civicgrid
 # two workers (pytest-xdist; each gets its own test database); PYTEST_ARGS="-n 0" runs in one process
 PYTEST_ARGS ?= -n 2
+# the browser suite drives the UI through a live server: it runs once, on SQLite (on PostgreSQL each of its tests
+# empties every table after each test, the slowest part of the PostgreSQL run); PG_PYTEST_ARGS= runs it there too
+PG_PYTEST_ARGS ?= --ignore=tests/browser
 # tests/conftest.py appends "<database> <count>" here when browser tests were skipped (Chromium missing)
 SKIP_REPORT := $(CURDIR)/var/browser-tests-skipped.txt
 export CIVICGRID_SKIP_REPORT := $(SKIP_REPORT)
@@ -57,8 +60,8 @@ test-sqlite: install
 # Runs when PostgreSQL answers; in CI (CI=true) an unreachable PostgreSQL is a failure, not a skip.
 test-pg: install
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_TEST_URL)'.replace('/civicgrid','/postgres'), connect_timeout=3).close()" 2>/dev/null; then \
-		echo "== tests on PostgreSQL =="; \
-		DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest $(PYTEST_ARGS); rc=$$?; [ $$rc -ne 5 ] || echo 'pytest collected no tests: failing' >&2; exit $$rc; \
+		echo "== tests on PostgreSQL (the browser suite ran on SQLite above and is not repeated here) =="; \
+		DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest $(PYTEST_ARGS) $(PG_PYTEST_ARGS); rc=$$?; [ $$rc -ne 5 ] || echo 'pytest collected no tests: failing' >&2; exit $$rc; \
 	elif [ "$$CI" = "true" ]; then \
 		echo "PostgreSQL at $(PG_TEST_URL) is not reachable, and CI must test on it" >&2; exit 1; \
 	else \

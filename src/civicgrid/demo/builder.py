@@ -9,6 +9,7 @@ accounts are upserted by code / username. Everything for the places runs in one 
 
 from __future__ import annotations
 
+import importlib
 import random
 import time
 from collections.abc import Callable
@@ -47,6 +48,18 @@ class DemoResult:
     petitions: dict | None = None  # what load_petitions reported (None: skipped)
     goals: dict | None = None  # what load_goals reported (None: the year's catalogue existed)
     registers: dict | None = None  # what load_registers reported (None: skipped)
+
+
+# demo loaders run after the cases, in this order (civicgrid.demo.<name>.load_<name>; DemoResult.<name>)
+LEDGER_LOADERS = (
+    "hazards",
+    "gridwork",
+    "registers",
+    "disputes",
+    "enforcement",
+    "opinion",
+    "petitions",
+)
 
 
 def counts_for(street) -> dict[str, int]:
@@ -197,91 +210,21 @@ def build_demo(
                 **options,
             )
             seconds["cases"] = time.perf_counter() - t1
-            from civicgrid.demo import hazards as demo_hazards
-
-            t2 = time.perf_counter()
             opts = cases_options or {}
-            result.hazards = demo_hazards.load_hazards(
-                street,
-                random.Random(f"{seed}:hazards"),
-                staff=staff,
-                log=log,
-                days=opts.get("days", demo_hazards.DAYS),
-                scale=opts.get("scale", 1.0),
-            )
-            seconds["hazards"] = time.perf_counter() - t2
-            from civicgrid.demo import gridwork as demo_gridwork
-
-            t3 = time.perf_counter()
-            result.gridwork = demo_gridwork.load_gridwork(
-                street,
-                random.Random(f"{seed}:gridwork"),
-                staff=staff,
-                log=log,
-                days=opts.get("days", demo_gridwork.DAYS),
-                scale=opts.get("scale", 1.0),
-            )
-            seconds["gridwork"] = time.perf_counter() - t3
-            from civicgrid.demo import registers as demo_registers
-
-            t3 = time.perf_counter()
-            result.registers = demo_registers.load_registers(
-                street,
-                random.Random(f"{seed}:registers"),
-                staff=staff,
-                log=log,
-                days=opts.get("days", demo_registers.DAYS),
-                scale=opts.get("scale", 1.0),
-            )
-            seconds["registers"] = time.perf_counter() - t3
-            from civicgrid.demo import disputes as demo_disputes
-
-            t3 = time.perf_counter()
-            result.disputes = demo_disputes.load_disputes(
-                street,
-                random.Random(f"{seed}:disputes"),
-                staff=staff,
-                log=log,
-                days=opts.get("days", demo_disputes.DAYS),
-                scale=opts.get("scale", 1.0),
-            )
-            seconds["disputes"] = time.perf_counter() - t3
-            from civicgrid.demo import enforcement as demo_enforcement
-
-            t3 = time.perf_counter()
-            result.enforcement = demo_enforcement.load_enforcement(
-                street,
-                random.Random(f"{seed}:enforcement"),
-                staff=staff,
-                log=log,
-                days=opts.get("days", demo_enforcement.DAYS),
-                scale=opts.get("scale", 1.0),
-            )
-            seconds["enforcement"] = time.perf_counter() - t3
-            from civicgrid.demo import opinion as demo_opinion
-
-            t3 = time.perf_counter()
-            result.opinion = demo_opinion.load_opinion(
-                street,
-                random.Random(f"{seed}:opinion"),
-                staff=staff,
-                log=log,
-                days=opts.get("days", demo_opinion.DAYS),
-                scale=opts.get("scale", 1.0),
-            )
-            seconds["opinion"] = time.perf_counter() - t3
-            from civicgrid.demo import petitions as demo_petitions
-
-            t3 = time.perf_counter()
-            result.petitions = demo_petitions.load_petitions(
-                street,
-                random.Random(f"{seed}:petitions"),
-                staff=staff,
-                log=log,
-                days=opts.get("days", demo_petitions.DAYS),
-                scale=opts.get("scale", 1.0),
-            )
-            seconds["petitions"] = time.perf_counter() - t3
+            # the ledgers and the grid work, each a year on the demo 街道 (a module with DAYS and load_<name>)
+            for name in LEDGER_LOADERS:
+                module = importlib.import_module(f"civicgrid.demo.{name}")
+                t2 = time.perf_counter()
+                loaded = getattr(module, f"load_{name}")(
+                    street,
+                    random.Random(f"{seed}:{name}"),
+                    staff=staff,
+                    log=log,
+                    days=opts.get("days", module.DAYS),
+                    scale=opts.get("scale", 1.0),
+                )
+                setattr(result, name, loaded)
+                seconds[name] = time.perf_counter() - t2
         else:
             log("案件引擎尚未就绪，跳过演示案件。")
     from civicgrid.core import clock

@@ -264,3 +264,12 @@ def test_strangers_get_404_and_the_auditor_403(dw, client, api_client):
     client.force_login(dw.auditor)
     assert client.get("/disputes/").status_code == 403
     assert api_client.login(dw.auditor).get("/disputes").status_code == 403
+
+
+def test_the_generic_case_page_does_not_show_the_agreement_that_names_the_parties(dw, client):
+    """协议内容 names the parties in full; the generic case page masks nothing, so it leaves that text to the 纠纷
+    page (which masks it for those without 人民调解权限)."""
+    case = dw.mediate()
+    client.force_login(dw.dispatcher)
+    assert "李秀英赔偿张建国维修费 3000 元" not in client.get(f"/cases/{case.pk}/").content.decode()
+    assert "李秀英赔偿张建国维修费 3000 元" in client.get(f"/disputes/{case.pk}/").content.decode()

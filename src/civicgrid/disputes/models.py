@@ -133,6 +133,10 @@ class DisputeDetail(models.Model):
     followup_result = models.CharField("回访结果", max_length=300, blank=True)
     ledger_no = models.CharField("原台账编号", max_length=40, blank=True, db_index=True, editable=False)
 
+    # free text that names the parties: shown (masked for those without 人民调解权限) on the 纠纷 page, not on the
+    # generic case page, which masks nothing
+    DETAIL_HIDDEN = ("agreement_terms", "followup_result", "ledger_no")
+
     class Meta:
         verbose_name = "纠纷明细"
         verbose_name_plural = "纠纷明细"

@@ -140,6 +140,47 @@ def api_client(client):
 # --- browser ---------------------------------------------------------------------------------------
 
 
+def _one_request_at_a_time_on_sqlite() -> None:
+    """The live server answers the browser's requests in threads that share the in-memory SQLite test database's
+    one connection (Django's ``connections_override``): two overlapping requests (a page and its htmx panel, a
+    service worker's prefetch) interleave their savepoints on it ("no such savepoint", then every later test's
+    transaction is broken). On SQLite, the live server's handler runs one request at a time; PostgreSQL gives each
+    thread its own connection and is left as it is."""
+    import threading
+
+    from django.db import connection
+    from django.test.testcases import LiveServerThread
+
+    if connection.vendor != "sqlite" or getattr(LiveServerThread, "_civicgrid_serialized", False):
+        return
+    original = LiveServerThread._create_server
+    lock = threading.Lock()
+
+    def _create_server(self, *args, **kwargs):
+        server = original(self, *args, **kwargs)
+        set_app = server.set_app
+
+        def set_serialized_app(handler):
+            def serialized(environ, start_response):
+                with lock:
+                    return list(handler(environ, start_response))  # the whole body, inside the lock
+
+            set_app(serialized)
+
+        server.set_app = set_serialized_app
+        return server
+
+    LiveServerThread._create_server = _create_server
+    LiveServerThread._civicgrid_serialized = True
+
+
+@pytest.fixture(autouse=True)
+def _live_server_on_sqlite(request):
+    if "live_server" in request.fixturenames:
+        _one_request_at_a_time_on_sqlite()
+    yield
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():

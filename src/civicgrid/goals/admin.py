@@ -5,7 +5,19 @@ save is audited (AuditedAdmin)."""
 from django.contrib import admin
 
 from civicgrid.core.admin import AuditedAdmin, SystemAdminOnly
-from civicgrid.goals.models import Actual, Indicator, Project, ProjectProgress, Scorecard
+from civicgrid.goals.models import (
+    Actual,
+    Indicator,
+    MicroFlowStep,
+    MicroProject,
+    MicroStepLog,
+    Project,
+    ProjectMilestone,
+    ProjectProgress,
+    Scorecard,
+    StageItem,
+)
+from civicgrid.goals.services import sync_stages
 
 
 @admin.register(Scorecard)
@@ -68,3 +80,49 @@ class ProjectAdmin(SystemAdminOnly, AuditedAdmin):
             },
         ),
     ]
+
+
+class MilestoneInline(admin.TabularInline):
+    model = ProjectMilestone
+    extra = 0
+    fields = ("kind", "planned", "actual", "note")
+
+
+class StageItemInline(admin.TabularInline):
+    model = StageItem
+    extra = 0
+    fields = ("name", "community", "stage", "households", "floor_area", "stage_since", "note")
+
+
+ProjectAdmin.inlines = [ProgressInline, MilestoneInline, StageItemInline]
+
+
+def _save_related(self, request, form, formsets, change):
+    super(ProjectAdmin, self).save_related(request, form, formsets, change)
+    sync_stages(form.instance)  # the stage counts follow the items (when there are any)
+
+
+ProjectAdmin.save_related = _save_related
+
+
+@admin.register(MicroFlowStep)
+class MicroFlowStepAdmin(SystemAdminOnly, AuditedAdmin):
+    list_display = ("street", "step", "label", "enabled")
+    list_filter = ("street",)
+
+
+class MicroLogInline(admin.TabularInline):
+    model = MicroStepLog
+    extra = 0
+    fields = ("from_step", "to_step", "note", "by", "at")
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(MicroProject)
+class MicroProjectAdmin(SystemAdminOnly, AuditedAdmin):
+    list_display = ("name", "street", "year", "community", "step", "budget")
+    list_filter = ("year", "step")
+    search_fields = ("name", "community", "proposer")
+    readonly_fields = ("created_by", "created_at")
+    inlines = [MicroLogInline]

@@ -108,7 +108,7 @@ ProjectAdmin.save_related = _save_related
 @admin.register(MicroFlowStep)
 class MicroFlowStepAdmin(SystemAdminOnly, AuditedAdmin):
     list_display = ("street", "step", "label", "enabled")
-    list_filter = ("street",)
+    list_filter = ("step", "enabled")
 
 
 class MicroLogInline(admin.TabularInline):

@@ -493,11 +493,34 @@ def recompute_indicator(
         _can_edit(actor)
     if check_scope and actor is not None:
         indicator = selectors.get_indicator(user=actor, pk=indicator.pk)
+    m = month_of(month)
+    figures = computed_figures(indicator=indicator, month=m)
+    if figures is None:
+        return None
+    total, growth, prior, note = figures
+    with transaction.atomic():
+        row = Actual.objects.select_for_update().filter(indicator=indicator, month=m).first()
+        before = audit.snapshot(row, ACTUAL_FIELDS) if row else None
+        row = row or Actual(indicator=indicator, month=m)
+        row.ytd_total, row.ytd_growth, row.prior_ytd = total, growth, prior
+        row.source, row.note = Source.COMPUTED, note[:300]
+        row.updated_by, row.updated_at = actor, clock.now()
+        row.save()
+        row.refresh_from_db()
+        after = audit.snapshot(row, ACTUAL_FIELDS)
+        b, a = audit.diff(before, after) if before else (None, after)
+        if before is None or a:
+            audit.record(actor=actor, action="goals.actual.compute", obj=row, before=b, after=a)
+    return row
+
+
+def computed_figures(*, indicator: Indicator, month: int):
+    """(1-N月 value, growth %, last year's same period, the note) of a "平台计算" indicator, or ``None``."""
     if indicator.source != Source.COMPUTED or not indicator.metric:
         raise ValidationFailed("该指标不是“平台计算”来源，或未选择平台指标", field="metric")
     if indicator.metric not in metric_registry.REGISTRY:
         raise ValidationFailed(f"统计模块中没有该指标：{indicator.metric}", field="metric")
-    m = month_of(month)
+    m = month
     card = indicator.scorecard
     start = date(card.year, 1, 1)
     end = min(date(card.year, m, monthrange(card.year, m)[1]), clock.local_now().date())
@@ -521,20 +544,7 @@ def recompute_indicator(
         prior = Decimal(str(metric.value(metric_registry.with_derived(last)) or 0))
         growth = metrics.q2((total / prior - 1) * metrics.HUNDRED) if prior else None
     note = f"平台计算：{metric.label}（{metric.formula}），{start:%m月%d日}至{end:%m月%d日}"
-    with transaction.atomic():
-        row = Actual.objects.select_for_update().filter(indicator=indicator, month=m).first()
-        before = audit.snapshot(row, ACTUAL_FIELDS) if row else None
-        row = row or Actual(indicator=indicator, month=m)
-        row.ytd_total, row.ytd_growth, row.prior_ytd = total, growth, prior
-        row.source, row.note = Source.COMPUTED, note[:300]
-        row.updated_by, row.updated_at = actor, clock.now()
-        row.save()
-        row.refresh_from_db()
-        after = audit.snapshot(row, ACTUAL_FIELDS)
-        b, a = audit.diff(before, after) if before else (None, after)
-        if before is None or a:
-            audit.record(actor=actor, action="goals.actual.compute", obj=row, before=b, after=a)
-    return row
+    return total, growth, prior, note[:300]
 
 
 def recompute_due(*, today: date | None = None) -> int:

@@ -297,7 +297,9 @@ def project(request, pk: int):
             "milestones": selectors.milestones_of(p),
             "issues": selectors.issues_of(p),
             "staged": p.category in Project.STAGED,
-            "items": p.stage_items.all() if p.category in Project.STAGED else [],
+            "items": sorted(p.stage_items.all(), key=lambda i: (workflow.STAGES.index(i.stage), i.name))
+            if p.category in Project.STAGED
+            else [],
             "stages": Stage.choices,
             "stage_text": metrics.stage_sentence(p.category, p.stages),
         },

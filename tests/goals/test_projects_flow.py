@@ -317,3 +317,32 @@ def test_the_catalogue_imports_with_row_errors_and_is_idempotent(
     third = _run(gw.leader, fixed, django_capture_on_commit_callbacks)
     assert third.updated_count == 1
     assert Indicator.objects.get(scorecard=card, seq=1).target_total == D(131)
+
+
+def test_the_admin_refuses_a_computed_indicator_without_a_known_metric(gw, client):
+    from tests.factories import UserFactory
+
+    admin_user = UserFactory(role="system_admin", street=gw.street, is_staff=True)
+    client.force_login(admin_user)
+    url = f"/admin/goals/indicator/{gw.gdp.pk}/change/"
+    page = client.get(url)
+    assert page.status_code == 200
+    data = {
+        "scorecard": gw.card.pk,
+        "seq": 1,
+        "name": "地区生产总值",
+        "basis": "total",
+        "weight": "1",
+        "source": "computed",
+        "metric": "gdp",
+        "forecast_mode": "auto",
+        "higher_is_better": "on",
+        "actuals-TOTAL_FORMS": "0",
+        "actuals-INITIAL_FORMS": "0",
+    }
+    r = client.post(url, data)
+    assert r.status_code == 200 and "须选择统计模块中的指标" in r.content.decode()
+    r = client.post(url, {**data, "metric": "satisfaction_rate"})
+    assert r.status_code == 302
+    gw.gdp.refresh_from_db()
+    assert gw.gdp.metric == "satisfaction_rate"

@@ -2,6 +2,7 @@
 区间, 考核指标 (targets, 口径, direction, weight; the months inline), 重点项目 (with their months inline). Every
 save is audited (AuditedAdmin)."""
 
+from django import forms
 from django.contrib import admin
 
 from civicgrid.core.admin import AuditedAdmin, SystemAdminOnly
@@ -18,6 +19,7 @@ from civicgrid.goals.models import (
     StageItem,
 )
 from civicgrid.goals.services import sync_stages
+from civicgrid.metrics import registry as metric_registry
 
 
 @admin.register(Scorecard)
@@ -32,8 +34,21 @@ class ActualInline(admin.TabularInline):
     fields = ("month", "ytd_total", "ytd_growth", "prior_ytd", "rank", "source", "note")
 
 
+class IndicatorForm(forms.ModelForm):
+    """(the admin builds the fields) A "平台计算" indicator must name a figure of the metrics module."""
+
+    def clean(self):
+        data = super().clean()
+        metric = (data.get("metric") or "").strip()
+        if data.get("source") == "computed" and metric not in metric_registry.REGISTRY:
+            names = "、".join(f"{m.name}（{m.label}）" for m in metric_registry.all_metrics())
+            self.add_error("metric", f"“平台计算”须选择统计模块中的指标，可选：{names}")
+        return data
+
+
 @admin.register(Indicator)
 class IndicatorAdmin(SystemAdminOnly, AuditedAdmin):
+    form = IndicatorForm
     list_display = (
         "seq",
         "name",

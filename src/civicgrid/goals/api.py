@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from civicgrid.core.errors import PermissionDenied
@@ -370,12 +370,15 @@ def post_issue(request, project_id: Id, body: IssueIn):
     issue = services.raise_issue(
         actor=user, project=selectors.get_project(user=user, pk=project_id), text=body.text
     )
-    return 201, {
-        "id": issue.pk,
-        "text": issue.text,
-        "case_id": issue.case_id,
-        "case_number": issue.case.number if issue.case else None,
-    }
+    return Status(
+        201,
+        {
+            "id": issue.pk,
+            "text": issue.text,
+            "case_id": issue.case_id,
+            "case_number": issue.case.number if issue.case else None,
+        },
+    )
 
 
 class MicroQuery(Schema):
@@ -449,7 +452,7 @@ def post_micro(request, body: MicroIn):
         proposer=body.proposer,
         budget=body.budget,
     )
-    return 201, _micro_item(item, selectors.micro_flow(street_id=item.street_id))
+    return Status(201, _micro_item(item, selectors.micro_flow(street_id=item.street_id)))
 
 
 class MicroMoveIn(Schema):

@@ -151,6 +151,12 @@ class Side:
             street=self.street, year=2026, category="other", name=f"{self.tag}专属重点项目", annual_plan=100
         )
         goal_services.save_progress(actor=leader, project=self.project, month=9, cumulative=70)
+        goal_services.save_milestones(
+            actor=leader,
+            project=self.project,
+            rows={"start": {"planned": "2026-03-01", "note": f"{self.tag}专属节点"}},
+        )
+        self.micro_project = goal_services.create_micro(actor=leader, year=2026, name=f"{self.tag}专属微实事")
 
     def _petitions(self) -> None:
         """A 信访 registered by the 街道's desk (its 受理员 on the 信访办), a 协查任务 and a 接待."""
@@ -383,6 +389,7 @@ class Side:
             self.reception.topic,
             self.indicator.name,
             self.project.name,
+            self.micro_project.name,
             self.person.name,
             self.person.id_masked,
             self.visit.notes,
@@ -541,6 +548,7 @@ NINJA_PARAMS = {
     "task_id": "petition_task",
     "indicator_id": "indicator",
     "project_id": "project",
+    "micro_id": "micro_project",
     "person_id": "person",
     "household_id": "household",
 }

@@ -75,7 +75,7 @@ def list_rentals(request, q: Query[RentalQuery]):
     return [_rental(user, r) for r in rows[q.offset : q.offset + q.limit]]
 
 
-class InspectionOut(Schema):
+class RentalInspectionOut(Schema):
     id: int
     inspected_on: date
     result: str
@@ -84,7 +84,7 @@ class InspectionOut(Schema):
 
 
 class RentalDetailOut(RentalOut):
-    inspections: list[InspectionOut]
+    inspections: list[RentalInspectionOut]
 
 
 def _inspection(i) -> dict:
@@ -129,7 +129,7 @@ def create_rental(request, body: RentalIn):
     return _rental(user, r)
 
 
-class InspectionIn(Schema):
+class RentalInspectionIn(Schema):
     result: Literal["ok", "rectify", "serious"]
     findings: Text = Field("", max_length=2000)
     inspected_on: date | None = None
@@ -138,8 +138,8 @@ class InspectionIn(Schema):
     idempotency_key: Text = Field("", max_length=60)
 
 
-@router.post("/rentals/{rental_id}/inspections", response=InspectionOut, summary="录入出租房检查")
-def inspect_rental(request, rental_id: Id, body: InspectionIn):
+@router.post("/rentals/{rental_id}/inspections", response=RentalInspectionOut, summary="录入出租房检查")
+def inspect_rental(request, rental_id: Id, body: RentalInspectionIn):
     user = _user(request)
     r = selectors.get_rental(user=user, pk=rental_id)
     i = services.inspect_rental(
@@ -155,13 +155,13 @@ def inspect_rental(request, rental_id: Id, body: InspectionIn):
     return _inspection(i)
 
 
-class ClearIn(Schema):
+class RentalClearIn(Schema):
     reason: Text = Field(..., max_length=200)
     cleared_on: date | None = None
 
 
 @router.post("/rentals/{rental_id}/clear", response=RentalOut, summary="清退出租房")
-def clear_rental(request, rental_id: Id, body: ClearIn):
+def clear_rental(request, rental_id: Id, body: RentalClearIn):
     user = _user(request)
     r = services.clear_rental(
         actor=user, rental=selectors.get_rental(user=user, pk=rental_id), cleared_on=body.cleared_on,
@@ -208,7 +208,7 @@ def list_buildings(request, key_only: bool = False):
     ]
 
 
-class RegistrationOut(Schema):
+class BuildingRegistrationOut(Schema):
     street: int
     street_name: str
     occupants: int
@@ -217,7 +217,7 @@ class RegistrationOut(Schema):
     formula: str
 
 
-@router.get("/registration", response=list[RegistrationOut], summary="街道楼宇注册率（重点楼宇）")
+@router.get("/registration", response=list[BuildingRegistrationOut], summary="街道楼宇注册率（重点楼宇）")
 def registration(request):
     user = _user(request)
     out = metrics.street_registration(selectors.visible_enterprises(user=user))
@@ -281,7 +281,7 @@ def list_campaigns(request):
     ]
 
 
-class TargetOut(Schema):
+class CampaignTargetOut(Schema):
     id: int
     key: str
     name: str
@@ -296,22 +296,24 @@ def _target(t) -> dict:
             "case": t.case_id}  # fmt: skip
 
 
-class TargetQuery(Schema):
+class CampaignTargetQuery(Schema):
     result: Literal["", "pending", "checked", "problem", "unreachable"] = ""
     grid: Id | None = None
     limit: int = Field(100, ge=1, le=1000)
     offset: int = Field(0, ge=0, le=1_000_000)
 
 
-@router.get("/campaigns/{campaign_id}/targets", response=list[TargetOut], summary="排查对象（本人辖区）")
-def list_targets(request, campaign_id: Id, q: Query[TargetQuery]):
+@router.get(
+    "/campaigns/{campaign_id}/targets", response=list[CampaignTargetOut], summary="排查对象（本人辖区）"
+)
+def list_targets(request, campaign_id: Id, q: Query[CampaignTargetQuery]):
     user = _user(request)
     c = selectors.get_campaign(user=user, pk=campaign_id)
     rows = selectors.target_rows(user=user, campaign=c, result=q.result, grid=q.grid)
     return [_target(t) for t in rows[q.offset : q.offset + q.limit]]
 
 
-class CoverageRowOut(Schema):
+class CampaignCoverageOut(Schema):
     key: int | None
     label: str | None
     targets: int
@@ -321,21 +323,21 @@ class CoverageRowOut(Schema):
     done: float | None
 
 
-@router.get("/campaigns/{campaign_id}/coverage", response=list[CoverageRowOut], summary="排查覆盖率")
+@router.get("/campaigns/{campaign_id}/coverage", response=list[CampaignCoverageOut], summary="排查覆盖率")
 def coverage(request, campaign_id: Id, by: Literal["community", "grid", "worker"] = "community"):
     user = _user(request)
     c = selectors.get_campaign(user=user, pk=campaign_id)
     return metrics.coverage(selectors.visible_targets(user=user).filter(campaign=c), by=by)
 
 
-class TargetResultIn(Schema):
+class CampaignTargetResultIn(Schema):
     result: Literal["checked", "problem", "unreachable"]
     note: Text = Field("", max_length=300)
     finding: Text = Field("", max_length=2000, description="发现的问题：非空即上报为工单（仅“发现问题”）")
 
 
-@router.post("/targets/{target_id}/result", response=TargetOut, summary="录入排查结果")
-def record_result(request, target_id: Id, body: TargetResultIn):
+@router.post("/targets/{target_id}/result", response=CampaignTargetOut, summary="录入排查结果")
+def record_result(request, target_id: Id, body: CampaignTargetResultIn):
     user = _user(request)
     t = selectors.get_target(user=user, pk=target_id)
     return _target(services.record_result(actor=user, target=t, result=body.result, note=body.note,

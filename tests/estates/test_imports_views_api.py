@@ -212,3 +212,93 @@ def test_api_scoped_masked_and_4xx(ew, client):
     assert reg[0]["rate"] == 100.0 and "注册地在本街道" in reg[0]["formula"]
     client.force_login(ew.handler)
     assert client.get("/api/v1/estates/rentals").status_code == 403
+
+
+def test_enterprise_import_finds_or_adds_units(ew, client, django_capture_on_commit_callbacks):
+    from civicgrid.estates import metrics
+    from civicgrid.estates.models import EnterpriseProfile
+    from civicgrid.places.models import Unit
+    from tests.estates.conftest import uscc
+
+    client.force_login(ew.community_staff)
+    header = [
+        "所属网格",
+        "所在楼宇",
+        "企业名称",
+        "社会信用代码",
+        "本街道注册",
+        "所属行业",
+        "规上",
+        "空置面积",
+        "入驻日期",
+    ]
+    code = uscc("91330106MA2Y00001")
+    bad = code[:-1] + ("0" if code[-1] != "0" else "1")
+    rows = [
+        [
+            ew.grid.code,
+            "钱江大厦",
+            "钱江0号公司",
+            ew.enterprises[0].credit_code,
+            "否",
+            "金融",
+            "是",
+            "0",
+            "2024-05-01",
+        ],
+        [ew.grid.code, "钱江大厦", "新入驻科技有限公司", code, "是", "信息技术", "否", "200㎡", ""],
+        [ew.grid.code, "钱江大厦", "坏代码公司", bad, "是", "信息技术", "否", "", ""],
+        [ew.grid.code, "钱江大厦", "坏行业公司", "", "是", "挖矿", "否", "", ""],
+        [ew.grid.code, "钱江大厦", "坏面积公司", "", "是", "金融", "否", "很大", ""],
+    ]
+    run = _run(client, "estates.enterprises", header, rows, django_capture_on_commit_callbacks)
+    assert run.failed == 3
+    errors = " ".join(ImportRunError.objects.filter(job=run).values_list("reason", flat=True))
+    assert (
+        "统一社会信用代码：校验位不正确" in errors and "行业应为" in errors and "闲置面积应为数字" in errors
+    )
+    first = EnterpriseProfile.objects.get(pk=ew.enterprises[0].pk)
+    assert (first.registered_here, first.industry, first.above_scale) == (False, "finance", True)
+    new = EnterpriseProfile.objects.get(credit_code=code)
+    assert (
+        new.unit.building == ew.tower
+        and new.vacant_area == 200
+        and Unit.objects.filter(name="新入驻科技有限公司").count() == 1
+    )
+    # 3 old occupants (one now registered elsewhere) + the new one: 3 / 4 registered here
+    assert metrics.registration(EnterpriseProfile.objects.all())[ew.tower.pk]["rate"] == 75.0
+    again = _run(client, "estates.enterprises", header, rows, django_capture_on_commit_callbacks)
+    assert (again.created_count, again.updated_count) == (0, 0)
+
+
+def test_building_profile_page_form(ew, client):
+    from civicgrid.estates.models import BuildingProfile
+    from tests.factories import BuildingFactory
+
+    other_tower = BuildingFactory(grid=ew.grid, kind="tower", name="西溪科创中心")
+    client.force_login(ew.grid_worker)
+    assert "西溪科创中心" in client.get("/estates/buildings/").content.decode()
+    resp = client.post(
+        "/estates/buildings/save/",
+        {"building": other_tower.pk, "is_key": "on", "manager_name": "钱楼长", "manager_phone": "13600002222",
+         "leader": "刘副书记", "total_area": "12000"},
+    )  # fmt: skip
+    p = BuildingProfile.objects.get(building=other_tower)
+    assert resp.url == f"/estates/buildings/{p.pk}/" and p.is_key and p.manager_phone_masked == "136****2222"
+    client.post(
+        "/estates/buildings/save/",
+        {
+            "building": other_tower.pk,
+            "is_key": "on",
+            "manager_name": "钱楼长",
+            "total_area": "12000",
+            "leader": "刘副书记",
+        },
+    )
+    p.refresh_from_db()
+    assert p.manager_phone_masked == "136****2222"  # a blank phone keeps the stored one
+    resp = client.post("/estates/buildings/save/", {"building": other_tower.pk, "total_area": "很大"})
+    assert resp.status_code == 302 and BuildingProfile.objects.get(pk=p.pk).total_area == 12000
+    client.force_login(ew.other_worker)
+    client.post("/estates/buildings/save/", {"building": other_tower.pk, "leader": "外人"})
+    assert BuildingProfile.objects.get(pk=p.pk).leader == "刘副书记"

@@ -1,25 +1,34 @@
-"""Excel imports through core's importer (/imports/): 出租房 (``estates.rentals``) and 专项排查 target lists
-(``estates.targets``). Both are keyed by a natural key (网格编码|楼栋|室号; 活动编号|对象编号), so re-importing the
+"""Excel imports through core's importer (/imports/): 出租房 (``estates.rentals``), 专项排查 target lists
+(``estates.targets``) and 楼宇入驻单位 (``estates.enterprises``). Each is keyed by a natural key (网格编码|楼栋|室号;
+活动编号|对象编号; the credit code, else 网格编码|楼宇|单位名称), so re-importing the
 same file changes nothing and a changed row updates its record. Every row is written by the same service as the
 pages (scope, checks, audit)."""
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from civicgrid.core import audit, clock
 from civicgrid.core.errors import DomainError
 from civicgrid.core.importer import (
     ApplyContext,
+    CellError,
+    Field,
     ImportSpec,
     RowError,
+    as_text,
     boolean_field,
+    choice_field,
+    date_field,
     integer_field,
     register_spec,
     text_field,
 )
 from civicgrid.core.roles import Capability, Role, has_capability
 from civicgrid.estates import selectors, services
-from civicgrid.estates.models import CampaignTarget, Rental
+from civicgrid.estates.models import CampaignTarget, Industry, Rental
 from civicgrid.places import selectors as place_selectors
+from civicgrid.places.models import Unit
 from civicgrid.registers import crypto
 
 IMPORT_ROLES = (Role.COMMUNITY_STAFF, Role.LEADER, Role.SYSTEM_ADMIN)  # office work, not the phone
@@ -183,6 +192,94 @@ TARGET_SPEC = register_spec(
         key_help="同一活动编号 + 对象编号为同一排查对象：再次导入不改动，内容变化时更新（已录入的排查结果保留）。",
         describe=lambda v: {"对象": v["name"]},
         apply_row=_target_apply,
+        can_import=_can_import,
+        batch_size=500,
+    )
+)
+
+
+# --- 入驻单位 (楼宇企业) -------------------------------------------------------------------------------------
+
+
+def _area(value):
+    text = as_text(value).replace(",", "").removesuffix("㎡").removesuffix("平方米").strip()
+    try:
+        number = Decimal(text or "0")
+    except InvalidOperation:
+        raise CellError(f"闲置面积应为数字：{text[:40]}") from None
+    if not Decimal(0) <= number < Decimal(10**7):
+        raise CellError(f"闲置面积应为非负数：{text[:40]}")
+    return number
+
+
+def _credit_code(value):
+    code = as_text(value).upper().replace(" ", "")
+    if code and (problem := services.uscc_problem(code)):
+        raise CellError(f"统一社会信用代码：{problem}")
+    return code
+
+
+INDUSTRY = {label: code for code, label in Industry.choices}
+ENTERPRISE_FIELDS = (
+    text_field("grid_code", "网格编码", ("网格", "所属网格"), required=True, max_length=15),
+    text_field("building", "楼宇", ("楼栋", "所在楼宇"), required=True, max_length=100),
+    text_field("name", "单位名称", ("企业名称", "单位", "企业"), required=True, max_length=150),
+    Field("credit_code", "统一社会信用代码", ("信用代码", "社会信用代码"), False, _credit_code),
+    boolean_field("registered_here", "注册地在本街道", ("注册地在本街道", "本街道注册", "是否本街道注册")),
+    choice_field("industry", "行业", INDUSTRY, ("所属行业",)),
+    boolean_field("above_scale", "规上企业", ("规上", "是否规上")),
+    Field("vacant_area", "闲置面积", ("闲置面积（㎡）", "空置面积"), False, _area),
+    date_field("moved_in_on", "入驻日期", ("入驻时间",)),
+    date_field("moved_out_on", "迁出日期", ("迁出时间",)),
+)
+
+
+def _enterprise_key(values: dict) -> str:
+    return values.get("credit_code") or f"{values['grid_code']}|{values['building']}|{values['name']}"
+
+
+def _enterprise_apply(values: dict, ctx: ApplyContext) -> int:
+    """The unit is found in the building by credit code, else by name; a new one is added to the building."""
+    actor = ctx.actor
+    grid = _grid(actor, values["grid_code"])
+    building = _building(actor, grid, values["building"])
+    units = place_selectors.visible_units(user=actor).filter(building=building)
+    unit = (
+        units.filter(credit_code=values["credit_code"]).first() if values.get("credit_code") else None
+    ) or (units.filter(name=values["name"]).first())
+    if unit is None:
+        unit = Unit.objects.create(
+            grid=grid, building=building, kind="enterprise", name=values["name"],
+            credit_code=values.get("credit_code") or "", address=building.address, lng=building.lng, lat=building.lat,
+        )  # fmt: skip
+    try:
+        profile = services.save_enterprise(
+            actor=actor,
+            unit_id=unit.pk,
+            credit_code=values.get("credit_code") or "",
+            registered_here=bool(values.get("registered_here")),
+            industry=values.get("industry") or Industry.OTHER,
+            above_scale=bool(values.get("above_scale")),
+            vacant_area=values.get("vacant_area") or 0,
+            moved_in_on=values.get("moved_in_on"),
+            moved_out_on=values.get("moved_out_on"),
+        )
+    except DomainError as exc:
+        raise RowError(exc.message) from None
+    return profile.pk
+
+
+ENTERPRISE_SPEC = register_spec(
+    ImportSpec(
+        name="estates.enterprises",
+        label="楼宇入驻单位",
+        fields=ENTERPRISE_FIELDS,
+        key_field="name",
+        key_label="统一社会信用代码（无则 网格编码|楼宇|单位名称）",
+        row_key=_enterprise_key,
+        key_help="有统一社会信用代码的按代码识别，没有的按网格编码 + 楼宇 + 单位名称识别；再次导入不改动，内容变化时更新。",
+        describe=lambda v: {"单位": v["name"], "楼宇": v["building"]},
+        apply_row=_enterprise_apply,
         can_import=_can_import,
         batch_size=500,
     )

@@ -69,6 +69,16 @@ def in_patch(actor, grid: Grid) -> bool:
     return True
 
 
+def writable_buildings(actor):
+    """The places buildings the actor may register things in (own grids / own 社区 / the tier)."""
+    qs = place_selectors.visible_buildings(user=actor)
+    if actor.role == Role.GRID_WORKER:
+        return qs.filter(grid__in=actor.grids.all())
+    if actor.role == Role.COMMUNITY_STAFF:
+        return qs.filter(grid__community_id=actor.community_id or -1)
+    return qs
+
+
 def _building(actor, building_id, field: str = "building") -> Building:
     try:
         b = (
@@ -283,14 +293,14 @@ def save_building_profile(
     building_id,
     is_key: bool = False,
     manager_name: str = "",
-    manager_phone: str = "",
+    manager_phone: str | None = None,
     leader: str = "",
     total_area: Decimal | None = None,
     note: str = "",
 ) -> BuildingProfile:
     _check_writer(actor)
     building = _building(actor, building_id)
-    phone = _phone(manager_phone, "manager_phone")
+    phone = _phone(manager_phone or "", "manager_phone")  # None: keep the stored phone; "": clear it
     if total_area is not None and not Decimal(0) <= Decimal(total_area) < Decimal(10**8):
         raise ValidationFailed("建筑面积应为非负数", field="total_area")
     with transaction.atomic():
@@ -304,7 +314,7 @@ def save_building_profile(
             (manager_name or "")[:30],
             (leader or "")[:50],
         )
-        if phone or not manager_phone:
+        if manager_phone is not None:
             profile.manager_phone_cipher = crypto.encrypt(phone) if phone else ""
             profile.manager_phone_masked = crypto.mask_phone(phone) if phone else ""
         profile.total_area, profile.note, profile.updated_at = total_area, (note or "")[:300], clock.now()

@@ -11,6 +11,7 @@ urlpatterns = [
     path("rentals/<int:pk>/inspect/", views.rental_inspect, name="rental_inspect"),
     path("rentals/<int:pk>/clear/", views.rental_clear, name="rental_clear"),
     path("buildings/", views.buildings, name="buildings"),
+    path("buildings/save/", views.building_save, name="building_save"),
     path("buildings/<int:pk>/", views.building, name="building"),
     path("enterprises/<int:pk>/", views.enterprise, name="enterprise"),
     path("enterprises/<int:pk>/visit/", views.enterprise_visit, name="enterprise_visit"),

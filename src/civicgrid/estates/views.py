@@ -5,6 +5,7 @@ with coverage per 社区/网格/网格员, the phone result form, Excel). Thin: 
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal, InvalidOperation
 from functools import wraps
 
 from django.contrib import messages
@@ -16,7 +17,7 @@ from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from civicgrid.accounts.roles import Capability, has_capability
-from civicgrid.core.errors import DomainError, NotFound
+from civicgrid.core.errors import DomainError, NotFound, ValidationFailed
 from civicgrid.estates import exports, metrics, selectors, services
 from civicgrid.estates.models import CampaignKind, InspectionResult, RentalStatus, TargetResult
 from civicgrid.hazards.models import HazardLevel
@@ -131,11 +132,7 @@ def rental_new(request):
             return redirect("estates:rental", pk=r.pk)
         except DomainError as exc:
             errors.append(exc.message)
-    buildings = place_selectors.visible_buildings(user=request.user).filter(kind="block")
-    if request.user.role == "grid_worker":
-        buildings = buildings.filter(grid__in=request.user.grids.all())
-    elif request.user.role == "community_staff":
-        buildings = buildings.filter(grid__community_id=request.user.community_id or -1)
+    buildings = services.writable_buildings(request.user).filter(kind="block")
     return render(
         request,
         "estates/rental_new.html",
@@ -218,9 +215,43 @@ def buildings(request):
             "rows": rows,
             "key_only": key_only,
             "streets": metrics.street_registration(enterprises).values(),
+            "can_write": services.can_write(request.user),
+            "unprofiled": services.writable_buildings(request.user)
+            .filter(kind="tower", estate_profile__isnull=True)
+            .order_by("name")[:300],
             "formula": metrics.REGISTRATION_RATE.formula,
         },
     )
+
+
+@require_POST
+@estates_view
+def building_save(request):
+    """登记/修改楼宇档案 (重点楼宇, 楼长, 挂钩领导) of a places building."""
+    try:
+        area = request.POST.get("total_area", "").strip()
+        p = services.save_building_profile(
+            actor=request.user,
+            building_id=request.POST.get("building"),
+            is_key=bool(request.POST.get("is_key")),
+            manager_name=request.POST.get("manager_name", ""),
+            manager_phone=request.POST.get("manager_phone") or None,  # blank: keep the stored phone
+            leader=request.POST.get("leader", ""),
+            total_area=_decimal(area) if area else None,
+            note=request.POST.get("note", ""),
+        )
+        messages.success(request, "已保存楼宇档案")
+        return redirect("estates:building", pk=p.pk)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("estates:buildings")
+
+
+def _decimal(text: str):
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise ValidationFailed("建筑面积应为数字", field="total_area") from None
 
 
 @require_GET

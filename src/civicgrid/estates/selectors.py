@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 from civicgrid.accounts.roles import Capability, Role, has_capability
 from civicgrid.core import scoping
 from civicgrid.core.errors import NotFound
+from civicgrid.core.validation import MAX_DB_INT
 from civicgrid.estates.models import (
     BuildingProfile,
     Campaign,
@@ -94,9 +95,12 @@ for _model, _fn in (
 
 def _get(qs: QuerySet, pk, message: str):
     try:
-        return qs.get(pk=int(pk))
+        n = int(pk)
+        if not 0 < n <= MAX_DB_INT:
+            raise ValueError(pk)
+        return qs.get(pk=n)
     except (qs.model.DoesNotExist, TypeError, ValueError):
-        raise NotFound(message)
+        raise NotFound(message) from None
 
 
 # --- 出租房 ------------------------------------------------------------------------------------------------

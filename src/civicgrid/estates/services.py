@@ -15,6 +15,7 @@ from civicgrid.cases import services as case_services
 from civicgrid.cases.models import Source
 from civicgrid.core import audit, clock
 from civicgrid.core.errors import PermissionDenied, ValidationFailed
+from civicgrid.core.validation import MAX_DB_INT
 from civicgrid.estates import selectors
 from civicgrid.estates.models import (
     BuildingProfile,
@@ -84,7 +85,7 @@ def _building(actor, building_id, field: str = "building") -> Building:
         b = (
             place_selectors.visible_buildings(user=actor)
             .select_related("grid__community")
-            .get(pk=int(building_id))
+            .get(pk=_int(building_id))
         )
     except (Building.DoesNotExist, TypeError, ValueError):
         raise ValidationFailed("楼栋不存在或不在您的辖区", field=field) from None
@@ -182,9 +183,10 @@ def save_rental(
 
 def _int(value) -> int:
     try:
-        return int(value)
+        n = int(value)
     except (TypeError, ValueError):
         return -1
+    return n if 0 <= n <= MAX_DB_INT else -1
 
 
 def inspect_rental(
@@ -342,7 +344,7 @@ def save_enterprise(
     _check_writer(actor)
     try:
         unit = (
-            place_selectors.visible_units(user=actor).select_related("grid__community").get(pk=int(unit_id))
+            place_selectors.visible_units(user=actor).select_related("grid__community").get(pk=_int(unit_id))
         )
     except (Unit.DoesNotExist, TypeError, ValueError):
         raise ValidationFailed("单位不存在或不在您的辖区", field="unit") from None

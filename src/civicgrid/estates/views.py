@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from civicgrid.accounts.roles import Capability, has_capability
 from civicgrid.core.errors import DomainError, NotFound, ValidationFailed
+from civicgrid.core.validation import MAX_DB_INT
 from civicgrid.estates import exports, metrics, selectors, services
 from civicgrid.estates.models import CampaignKind, InspectionResult, RentalStatus, TargetResult
 from civicgrid.hazards.models import HazardLevel
@@ -54,9 +55,10 @@ def _bool(value: str):
 
 def _int(value):
     try:
-        return int(value)
+        n = int(value)
     except (TypeError, ValueError):
         return None
+    return n if 0 <= n <= MAX_DB_INT else None
 
 
 def _rental_filters(source) -> dict:

@@ -295,6 +295,10 @@ def load_estates(
         filed += 1
     n_key_ents = sum(1 for e in key_ents if e.moved_out_on is None)
     reg_key = sum(1 for e in key_ents if e.moved_out_on is None and e.registered_here)
+    log(
+        f"出租房 {len(rentals)} 套（群租 {sum(r.crowded for r in rentals)}，清退 {sum(r.status == 'cleared' for r in rentals)}），重点楼宇 {len(key)} 座、"
+        f"入驻单位 {n_key_ents} 家（本街道注册 {reg_key} 家），专项排查 {len(campaigns)} 个（对象 {len(targets)} 个）。"
+    )
     return {
         "rentals": len(rentals),
         "crowded": sum(r.crowded for r in rentals),

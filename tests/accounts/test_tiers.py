@@ -528,6 +528,8 @@ OBJECT_OF = {
     "registers:floating": "person",
     "registers:household": "household",
     "registers:household_card": "household",
+    "registers:household_visit": "household",
+    "registers:person_visit": "person",
     "registers:assistance": "household",
     "registers:visit": "visit",
 }

@@ -212,6 +212,8 @@ def visit_targets(*, user) -> dict:
     }
 
 
+CENT = Decimal("0.01")
+
 # --- 保障金发放 ---------------------------------------------------------------------------------------------
 
 
@@ -223,7 +225,7 @@ def household_payments(*, household: Household, months: int = 12) -> dict:
     """The card's 保障金 part: the total per year (newest first) and the last ``months`` months' payments."""
     qs = AssistancePayment.objects.filter(household=household)
     years = [
-        (row["y"], row["total"], row["n"])
+        (row["y"], Decimal(row["total"]).quantize(CENT), row["n"])
         for row in qs.annotate(y=ExtractYear("month"))
         .values("y")
         .annotate(total=Sum("amount"), n=Count("pk"))
@@ -231,7 +233,7 @@ def household_payments(*, household: Household, months: int = 12) -> dict:
     ]
     recent_months = sorted(set(qs.values_list("month", flat=True)), reverse=True)[:months]
     rows = list(qs.filter(month__in=recent_months).select_related("person").order_by("-month", "kind"))
-    return {"years": years, "rows": rows, "total": sum((t for _, t, _ in years), Decimal(0))}
+    return {"years": years, "rows": rows, "total": sum((t for _, t, _ in years), Decimal("0.00"))}
 
 
 def payment_totals(*, user, year: int) -> dict:
@@ -246,6 +248,6 @@ def payment_totals(*, user, year: int) -> dict:
             persons=Count("person", distinct=True),
         )
     )
-    agg["total"] = agg["total"] or Decimal(0)
+    agg["total"] = Decimal(agg["total"] or 0).quantize(CENT)
     agg["year"] = year
     return agg

@@ -39,6 +39,10 @@ DEFAULT_SECRET_KEY = "civicgrid-insecure-development-key-do-not-use-in-productio
 SECRET_KEY = os.environ.get("CIVICGRID_SECRET_KEY", DEFAULT_SECRET_KEY)
 # the key material of the personal data in the registers (registers/crypto.py); empty: derived from SECRET_KEY
 CIVICGRID_PII_KEY = os.environ.get("CIVICGRID_PII_KEY", "")
+# key rotation: "new,old" (current first); when set it replaces CIVICGRID_PII_KEY (docs/registers.md 密钥管理)
+CIVICGRID_PII_KEYS = os.environ.get("CIVICGRID_PII_KEYS", "")
+# 注销/迁出 persons' ID number and phone are purged this many years after they left (civicgrid registers purge)
+CIVICGRID_PII_RETENTION_YEARS = int(os.environ.get("CIVICGRID_PII_RETENTION_YEARS", "3") or 3)
 if PRODUCTION and (SECRET_KEY == DEFAULT_SECRET_KEY or len(SECRET_KEY) < 32):
     raise ImproperlyConfigured(
         "生产模式 (CIVICGRID_ENV=production) 拒绝启动：请设置 CIVICGRID_SECRET_KEY 为至少 32 个字符的随机密钥。"

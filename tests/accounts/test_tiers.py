@@ -575,6 +575,8 @@ OBJECT_OF = {
     "registers:floating": "person",
     "registers:household": "household",
     "registers:household_card": "household",
+    "registers:household_visit": "household",
+    "registers:person_visit": "person",
     "registers:assistance": "household",
     "registers:visit": "visit",
     "estates:rental": "rental",

@@ -50,7 +50,7 @@ def test_phone_patrol_check_in_finding_to_case_and_the_leaders_replay(
         # a dead spot: the fixes queue on the phone and go up when the network is back, each stored once
         ctx.set_offline(True)
         phone.wait_for_function("() => +document.getElementById('gw-queue').textContent >= 3")
-        queued = phone.evaluate("() => JSON.parse(localStorage.getItem('cg.gw.queue')).map((f) => f.id)")
+        queued = phone.evaluate("() => CGQueue.fixes.all().then((fs) => fs.map((f) => f.id))")
         ctx.set_offline(False)
         phone.wait_for_function("() => +document.getElementById('gw-queue').textContent === 0")
         stored = set(TrackPoint.objects.filter(client_id__in=queued).values_list("client_id", flat=True))
@@ -81,7 +81,7 @@ def test_phone_patrol_check_in_finding_to_case_and_the_leaders_replay(
         assert check.case.source == "grid_patrol" and check.case.state == "accepted"
         assert "占道经营" in check.case.description
 
-        # 3. back on the patrol page the patrol goes on (restored from localStorage); out of the grid, then stop
+        # 3. back on the patrol page the patrol goes on (its state restored from localStorage); out of the grid, then stop
         phone.wait_for_selector("[data-testid=gw-status]:text-is('巡查中')")
         for out in (inside(1, 0.3, 0.6), inside(1, 0.6, 0.7)):
             ctx.set_geolocation({"longitude": out[0], "latitude": out[1], "accuracy": 10})
@@ -98,7 +98,7 @@ def test_phone_patrol_check_in_finding_to_case_and_the_leaders_replay(
         assert len(points) >= 6 and len({p.client_id for p in points}) == len(points)
         assert points[0].inside and not points[-1].inside and points[-1].grid_id == pw.grid2.pk
         assert patrol.point_count == len(points) and 0 < patrol.inside_s < patrol.tracked_s
-        assert phone.evaluate("() => JSON.parse(localStorage.getItem('cg.gw.queue') || '[]').length") == 0
+        assert phone.evaluate("() => CGQueue.fixes.all().then((fs) => fs.length)") == 0
     finally:
         ctx.close()
 

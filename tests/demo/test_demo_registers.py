@@ -33,6 +33,12 @@ def test_the_demo_street_gets_generated_registers_and_visits():
     assert AssistanceItem.objects.filter(household__street=street).count() == info["assistance"] > 0
     assert 0.05 < info["tagged"] / info["persons"] < 0.25
     assert result.seconds["registers"] < 5
+    # the monthly 保障金 of every 低保/特困/边缘 item, to last month; the leader's year total is the loader's
+    pay = result.payments
+    assert pay["payments"] >= pay["items"] > 0 and result.seconds["payments"] < 5
+    year = clock.local_now().date().year
+    leader_total = selectors.payment_totals(user=User.objects.get(username="lingdao"), year=year)["total"]
+    assert leader_total == pay["this_year"] > 0
     p = Person.objects.filter(street=street).first()
     raw = crypto.decrypt(p.id_cipher)
     assert crypto.id_problem(raw) is None and p.id_masked == crypto.mask_id(raw)

@@ -8,6 +8,7 @@ the first one stored and stores nothing twice.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from ninja import Query, Router, Schema
 from pydantic import Field
@@ -215,6 +216,7 @@ class CheckIn(Schema):
     findings: Text = Field("", max_length=2000)
     report: bool = Field(False, description="将发现的问题上报为工单（来源：网格员巡查）")
     category: Id | None = Field(None, description="问题分类（小类）；可由网格员立案的分类直接立案")
+    report_as: Literal["case", "hazard"] = Field("case", description="上报为：工单 case / 安全隐患 hazard")
 
 
 class CheckOut(Schema):
@@ -251,6 +253,7 @@ def check(request, body: CheckIn):
         findings=body.findings,
         report=body.report,
         category=category,
+        report_as=body.report_as,
     )
     out = {
         "id": c.pk,

@@ -42,12 +42,19 @@ SHELL_STATIC = (
     "js/field.js",
     "js/gridwork.js",
     "js/offline.js",
+    "js/visit.js",
     "img/favicon.svg",
     "img/icon-192.png",
     "img/icon-512.png",
 )
 # the pages the worker controls (network first, the last copy when offline); anything else passes through
-APP_PAGES = (r"^/field/$", r"^/gridwork/$", r"^/gridwork/points/\d+/check/$")
+APP_PAGES = (
+    r"^/field/$",
+    r"^/gridwork/$",
+    r"^/gridwork/points/\d+/check/$",
+    r"^/registers/households/$",  # 入户走访 offline: the worker's 户 list and each 户's visit form
+    r"^/registers/(households|persons)/\d+/visit/$",
+)
 TILE_CACHE_MAX = 800  # map tiles / vector base answers kept (oldest dropped first)
 
 

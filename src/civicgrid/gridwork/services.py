@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 
+from civicgrid.cases import findings as findings_registry
 from civicgrid.cases import services as case_services
 from civicgrid.cases.errors import CaseErrorCode
 from civicgrid.cases.models import Category, Source
@@ -320,10 +321,11 @@ def check_in(
     report: bool = False,
     category: Category | None = None,
     photos: Iterable = (),
+    report_as: str = "case",
 ) -> PointCheck:
     """点位打卡: where the worker was (distance to the point, in the own grid or not; 有效 within the point's
-    radius), a score 0–100 and findings. ``report``: the findings become a case (source 网格员巡查) in the same
-    transaction — all or nothing. The same ``client_id`` again returns the first check-in (``replayed``)."""
+    radius), a score 0–100 and findings. ``report``: the findings become a case (source 网格员巡查) — or, with
+    ``report_as="hazard"``, a 安全隐患 (:mod:`civicgrid.cases.findings`) — in the same transaction: all or nothing. The same ``client_id`` again returns the first check-in (``replayed``)."""
     _worker(actor)
     client_id = _client_id(client_id)
     existing = PointCheck.objects.filter(worker=actor, client_id=client_id).first()
@@ -344,6 +346,10 @@ def check_in(
         raise ValidationFailed(
             "上报工单请描述发现的问题（至少 4 个字）", field="findings", code=E.FINDINGS_REQUIRED
         )
+    if report and report_as not in dict(findings_registry.choices()):
+        raise ValidationFailed(
+            "请选择上报为工单或安全隐患", field="report_as", code=CaseErrorCode.INVALID_INPUT
+        )
     if patrol is not None and patrol.worker_id != actor.pk:
         raise NotFound("巡查记录不存在", code=E.PATROL_NOT_FOUND)
     inside, distance = False, None
@@ -353,7 +359,23 @@ def check_in(
     try:
         with transaction.atomic():
             case = None
-            if report:
+            if report and report_as != "case":
+                case = findings_registry.file_finding(
+                    actor=actor,
+                    target=report_as,
+                    place=findings_registry.Place(
+                        street_id=point.street_id,
+                        grid=point.grid,
+                        lng=point.lng,
+                        lat=point.lat,
+                        address=point.address or point.name,
+                        name=f"{point.kind.name}·{point.name}",
+                    ),
+                    description=f"【{point.kind.name}·{point.name}】{findings}"[:5000],
+                    idempotency_key=f"gridwork:{client_id}",
+                    photos=photos,
+                )
+            elif report:
                 case = case_services.create_case(
                     actor=actor,
                     source=Source.GRID_PATROL,

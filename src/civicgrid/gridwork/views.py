@@ -109,8 +109,9 @@ def check(request, pk: int):
                 patrol=selectors.own_patrol(user=request.user, pk=patrol_id) if patrol_id.isdigit() else None,
                 score=int(raw_score) if raw_score.isdigit() else None,
                 findings=request.POST.get("findings", "")[:2001],
-                report=request.POST.get("action") == "report",
+                report=request.POST.get("action") in ("report", "hazard"),
                 category=category,
+                report_as="hazard" if request.POST.get("action") == "hazard" else "case",
             )
         except DomainError as exc:
             errors[exc.field or "form"] = exc.message
@@ -118,7 +119,8 @@ def check(request, pk: int):
         else:
             text = f"已在「{point.name}」打卡" + ("" if c.valid else "（不在点位范围内，不计入有效打卡）")
             if c.case_id:
-                text += f"，已上报工单 {c.case.display_number}"
+                kind = "安全隐患" if c.case.procedure == "hazard" else "工单"
+                text += f"，已上报{kind} {c.case.display_number}"
             messages.success(request, text)
             return redirect("gridwork:patrol")
     return render(

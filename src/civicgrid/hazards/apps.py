@@ -14,6 +14,11 @@ class HazardsConfig(AppConfig):
         from civicgrid.hazards import imports, selectors, workflow  # noqa: F401  (scope rules, import spec)
 
         workflow.register()
+        # a finding on a 入户走访 / 点位打卡 may be filed as a 隐患 (registers and gridwork cannot import hazards)
+        from civicgrid.cases import findings
+        from civicgrid.hazards import services
+
+        findings.register(findings.Filer(code="hazard", label="安全隐患", file=services.file_finding))
         # the phone checklist: a few photos per failed item and of the inspection
         register_body_limit(r"^/hazards/inspect/\Z", 18 * MAX_BYTES + MB)  # + 6 of the inspection itself
         auditlabels.register_action_labels(

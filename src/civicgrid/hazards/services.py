@@ -371,3 +371,32 @@ def save_fire_register(
             after={f: getattr(register, f) for f in FireSafetyRegister.FIELDS},
         )
     return register
+
+
+def file_finding(*, actor, place, description: str, category=None, idempotency_key=None, photos=()) -> Case:
+    """The ``hazard`` filer of :mod:`civicgrid.cases.findings`: a finding on a visit or at a patrol point becomes a
+    一般隐患 on the visited unit / building, else on the point where it was found. ``category`` (a case category
+    of the caller's form) is not a 隐患类别 and is left for the 复核 to set."""
+    if place.unit is not None:
+        kind = TargetKind.UNIT
+    elif place.building is not None:
+        kind = TargetKind.BUILDING
+    else:
+        kind = TargetKind.POINT
+    target = Target(
+        kind,
+        (place.name or place.address or "巡查发现")[:150],
+        place.street_id,
+        grid=place.grid,
+        unit=place.unit,
+        building=place.building or getattr(place.unit, "building", None),
+        community=getattr(place.grid, "community", None),
+        address=(place.address or "")[:200],
+        lng=place.lng,
+        lat=place.lat,
+    )
+    if kind == TargetKind.POINT and (place.lng is None or place.lat is None):
+        raise ValidationFailed("上报隐患需要位置", field="lng", code=HazardErrorCode.TARGET_REQUIRED)
+    return report_hazard(
+        actor=actor, target=target, level=HazardLevel.GENERAL, description=description, photos=photos
+    )

@@ -177,8 +177,14 @@ class VisitIn(Schema):
     met_note: Text = Field("", max_length=200)
     notes: Text = Field("", max_length=5000)
     visited_at: datetime | None = Field(None, description="走访时间（带时区；默认现在，最近 30 天内）")
-    finding: Text = Field("", max_length=1000, description="发现的问题：非空即上报为工单（网格员巡查）")
+    finding: Text = Field("", max_length=1000, description="发现的问题：非空即上报（见 report_as）")
+    report_as: Literal["case", "hazard"] = Field(
+        "case", description="发现的问题上报为：工单 case / 安全隐患 hazard"
+    )
     idempotency_key: Text = Field("", max_length=60)
+    client_id: str = Field(
+        "", max_length=64, pattern=r"^[A-Za-z0-9-]*$", description="手机生成的编号（离线重传只保存一次）"
+    )
 
 
 class VisitOut(Schema):
@@ -189,9 +195,11 @@ class VisitOut(Schema):
     visited_at: datetime
     persons: list[int]
     case: int | None
+    case_procedure: str | None = Field(None, description="上报的办理程序：standard 工单 / hazard 安全隐患")
+    replayed: bool = Field(False, description="同一 client_id 已保存过：返回第一次的记录")
 
 
-@router.post("/visits", response=VisitOut, summary="录入入户走访（发现问题一键转工单）")
+@router.post("/visits", response=VisitOut, summary="录入入户走访（发现问题一键转工单/隐患）")
 def create_visit(request, body: VisitIn):
     user = _user(request)
     items = {i.pk: i for i in selectors.check_items()}
@@ -211,7 +219,9 @@ def create_visit(request, body: VisitIn):
         notes=body.notes,
         visited_at=body.visited_at,
         finding=body.finding,
+        report_as=body.report_as,
         idempotency_key=body.idempotency_key or None,
+        client_id=body.client_id,
     )
     return {
         "id": v.pk,
@@ -221,6 +231,8 @@ def create_visit(request, body: VisitIn):
         "visited_at": v.visited_at,
         "persons": [p.pk for p in v.persons.all()],
         "case": v.case_id,
+        "case_procedure": v.case.procedure if v.case_id else None,
+        "replayed": v.replayed,
     }
 
 

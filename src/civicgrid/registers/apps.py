@@ -7,8 +7,10 @@ class RegistersConfig(AppConfig):
     verbose_name = "基础台账"
 
     def ready(self):
-        from civicgrid.core import auditlabels
-        from civicgrid.registers import imports, selectors  # noqa: F401  (scope rules, import spec)
+        from civicgrid.core import auditlabels, periodic
+        from civicgrid.registers import imports, selectors, services  # noqa: F401  (scope rules, import spec)
+
+        periodic.register("registers.purge", _purge, interval_seconds=86400, ttl_seconds=600)
 
         auditlabels.register_action_labels(
             {
@@ -22,5 +24,17 @@ class RegistersConfig(AppConfig):
                 "registers.assistance.save": "登记救助帮扶",
                 "registers.visit.create": "录入入户走访",
                 "registers.floating.move": "流动人口登记/注销",
+                "registers.payment.import": "导入保障金发放",
+                "registers.person.purge": "超期清除个人信息",
+                "registers.keys.rotate": "个人信息密钥轮换",
             }
         )
+
+
+def _purge():
+    """The daily retention job: ``civicgrid registers purge`` with the configured period."""
+    from django.conf import settings
+
+    from civicgrid.registers import services
+
+    return services.purge_personal_data(years=settings.CIVICGRID_PII_RETENTION_YEARS)

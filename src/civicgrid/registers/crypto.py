@@ -1,10 +1,16 @@
 """Personal data at rest: the ID number (and phone) encrypted with Fernet, found by a keyed hash (HMAC-SHA256),
 shown masked.
 
-Keys: ``settings.CIVICGRID_PII_KEY`` (env ``CIVICGRID_PII_KEY``, any long random string). When unset, the key
-material is ``SECRET_KEY``. Two independent keys are derived from it with HKDF-SHA256 (``info`` =
-``civicgrid-pii-fernet`` / ``civicgrid-pii-hmac``), so the encryption key and the search key differ and neither
-equals the material. Keys are never logged, never put in an audit row, never returned by any endpoint.
+Keys: ``settings.CIVICGRID_PII_KEYS`` (env ``CIVICGRID_PII_KEYS``, comma-separated long random strings, the
+current one first, older ones after it), else ``settings.CIVICGRID_PII_KEY`` (one key), else ``SECRET_KEY``. Two
+independent keys are derived from each material with HKDF-SHA256 (``info`` = ``civicgrid-pii-fernet`` /
+``civicgrid-pii-hmac``), so the encryption key and the search key differ and neither equals the material.
+
+Rotation: new values are encrypted and hashed with the current (first) key only; reading accepts every listed key
+(:class:`~cryptography.fernet.MultiFernet`) and an exact search compares the hash under every listed key
+(:func:`search_hashes`), so the register keeps working while ``civicgrid registers rotate-key`` re-encrypts
+and re-hashes the rows; afterwards the old key can be dropped from the list. Keys are never logged, never put in
+an audit row, never returned by any endpoint.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import hashlib
 import hmac
 import re
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
@@ -25,28 +31,36 @@ _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 
 
-def _material() -> bytes:
-    raw = getattr(settings, "CIVICGRID_PII_KEY", "") or settings.SECRET_KEY
-    return raw.encode("utf-8")
+def _materials() -> tuple[bytes, ...]:
+    keys = getattr(settings, "CIVICGRID_PII_KEYS", None) or ()
+    if isinstance(keys, str):
+        keys = keys.split(",")
+    keys = [k.strip() for k in keys if k and k.strip()]
+    if not keys:
+        keys = [getattr(settings, "CIVICGRID_PII_KEY", "") or settings.SECRET_KEY]
+    return tuple(k.encode("utf-8") for k in keys)
 
 
-def _derive(info: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"civicgrid-registers", info=info).derive(
-        _material()
-    )
+def _derive(material: bytes, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"civicgrid-registers", info=info).derive(material)
 
 
 @functools.cache
-def _keys(material_id: int) -> tuple[Fernet, bytes]:  # cached per key material (tests may override settings)
-    return Fernet(base64.urlsafe_b64encode(_derive(b"civicgrid-pii-fernet"))), _derive(b"civicgrid-pii-hmac")
+def _keys(materials: tuple[bytes, ...]) -> tuple[MultiFernet, tuple[bytes, ...]]:  # cached per key list
+    fernets = [Fernet(base64.urlsafe_b64encode(_derive(m, b"civicgrid-pii-fernet"))) for m in materials]
+    return MultiFernet(fernets), tuple(_derive(m, b"civicgrid-pii-hmac") for m in materials)
 
 
-def _fernet() -> Fernet:
-    return _keys(hash(_material()))[0]
+def _fernet() -> MultiFernet:
+    return _keys(_materials())[0]
 
 
-def _hmac_key() -> bytes:
-    return _keys(hash(_material()))[1]
+def _hmac_keys() -> tuple[bytes, ...]:
+    return _keys(_materials())[1]
+
+
+def key_count() -> int:
+    return len(_materials())
 
 
 def normalise_id(value: str) -> str:
@@ -83,8 +97,22 @@ def decrypt(token: str) -> str:
 
 
 def search_hash(value: str) -> str:
-    """The keyed hash an exact search compares (hex, 64 chars)."""
-    return hmac.new(_hmac_key(), normalise_id(value).encode("utf-8"), hashlib.sha256).hexdigest()
+    """The keyed hash (current key) stored with a row and compared by an exact search (hex, 64 chars)."""
+    return _hash(_hmac_keys()[0], value)
+
+
+def search_hashes(value: str) -> list[str]:
+    """The hash of ``value`` under every listed key, current first (a row not yet rotated has an older one)."""
+    return [_hash(key, value) for key in _hmac_keys()]
+
+
+def _hash(key: bytes, value: str) -> str:
+    return hmac.new(key, normalise_id(value).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def rotate(token: str) -> str:
+    """``token`` re-encrypted under the current key (readable under any listed key); ``""`` stays ``""``."""
+    return _fernet().rotate(token.encode("ascii")).decode("ascii") if token else ""
 
 
 def mask_id(value: str) -> str:

@@ -5,6 +5,12 @@ changes nothing, a changed row updates that person. Rows are placed by 网格编
 
 from __future__ import annotations
 
+import re
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.db.models import Q
+
 from civicgrid.core import audit, clock
 from civicgrid.core.importer import (
     ApplyContext,
@@ -20,7 +26,16 @@ from civicgrid.core.importer import (
 from civicgrid.core.roles import Capability, Role, has_capability
 from civicgrid.places import selectors as place_selectors
 from civicgrid.registers import crypto, selectors
-from civicgrid.registers.models import FloatingStatus, Household, Person, PersonTag, Residence
+from civicgrid.registers.models import (
+    AssistanceItem,
+    AssistanceKind,
+    AssistancePayment,
+    FloatingStatus,
+    Household,
+    Person,
+    PersonTag,
+    Residence,
+)
 
 
 class HashedId(str):
@@ -117,14 +132,15 @@ def _apply(values: dict, ctx: ApplyContext) -> int:
                 after=audit.snapshot(household),
             )
     id_number: HashedId = values["id_number"]
-    person = Person.objects.filter(id_hash=str(id_number)).first()
+    person = Person.objects.filter(id_hash__in=crypto.search_hashes(id_number.raw)).first()
     if person is not None and not selectors.visible_persons(user=actor).filter(pk=person.pk).exists():
         raise RowError("身份证号：该人员已在其他辖区登记")
     from civicgrid.registers.services import PERSON_AUDIT_FIELDS
 
     before = audit.snapshot(person, PERSON_AUDIT_FIELDS) if person else None
     if person is None:
-        person = Person(id_hash=str(id_number), created_by=actor)
+        person = Person(created_by=actor)
+    person.id_hash = str(id_number)  # a row still under an older key is re-hashed under the current one
     person.street_id, person.grid, person.household = grid.community.street_id, grid, household
     person.name, person.relation, person.residence = (
         values["name"],
@@ -156,6 +172,127 @@ SPEC = register_spec(
         clean=_clean,
         describe=_describe,
         apply_row=_apply,
+        can_import=_can_import,
+        batch_size=500,
+    )
+)
+
+
+# --- 保障金发放 (the 民政 monthly sheet) -------------------------------------------------------------------
+
+KIND = {label: value for value, label in AssistanceKind.choices} | {
+    "低保": AssistanceKind.DIBAO, "特困": AssistanceKind.TEKUN, "特困人员": AssistanceKind.TEKUN,
+    "边缘": AssistanceKind.BIANYUAN, "低保边缘": AssistanceKind.BIANYUAN, "残疾人补贴": AssistanceKind.DISABILITY,
+    "残疾人两项补贴": AssistanceKind.DISABILITY, "临时救助": AssistanceKind.TEMPORARY,
+}  # fmt: skip
+_MONTH_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?(?:[-/.]\d{1,2}日?)?$")
+
+
+def _parse_month(value) -> date:
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return value.replace(day=1)
+    text = as_text(value)
+    m = _MONTH_RE.match(text) or re.match(r"^(\d{4})(\d{2})$", text)
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise CellError(f"发放月份应为 2026-03 或 2026年3月：{text[:20]}")
+    month = date(int(m.group(1)), int(m.group(2)), 1)
+    if month > clock.local_now().date() or month.year < 2000:
+        raise CellError(f"发放月份不能晚于本月：{text[:20]}")
+    return month
+
+
+def _parse_amount(value) -> Decimal:
+    text = as_text(value).replace(",", "").replace("元", "").strip()
+    try:
+        amount = Decimal(text).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        raise CellError(f"发放金额应为数字：{text[:20]}") from None
+    if not Decimal("0") < amount <= Decimal("100000"):
+        raise CellError(f"发放金额应大于 0、不超过 100000：{text[:20]}")
+    return amount
+
+
+PAYMENT_FIELDS = (
+    Field("id_number", "身份证号", ("身份证号码", "公民身份号码", "证件号码"), True, _parse_id),
+    text_field("name", "姓名", ("名字", "户主姓名", "救助对象"), max_length=30),
+    choice_field("kind", "救助类别", KIND, ("类别", "救助类型", "保障类别"), required=True),
+    Field("month", "发放月份", ("月份", "发放年月", "所属月份"), True, _parse_month),
+    Field("amount", "发放金额", ("金额", "保障金", "发放金额（元）", "金额（元）"), True, _parse_amount),
+)
+
+
+def _payment_key(values: dict) -> str:
+    return f"{values['month']:%Y-%m}|{values['id_number']}|{values['kind']}"
+
+
+def _payment_describe(values: dict) -> dict[str, str]:
+    return {"身份证号": values["id_number"].masked, "月份": f"{values['month']:%Y-%m}"}
+
+
+def _payment_apply(values: dict, ctx: ApplyContext) -> int:
+    id_number: HashedId = values["id_number"]
+    person = (
+        selectors.visible_persons(user=ctx.actor)
+        .filter(id_hash__in=crypto.search_hashes(id_number.raw))
+        .select_related("household")
+        .first()
+    )
+    if person is None:
+        raise RowError(f"身份证号：{id_number.masked} 不在人员台账（或不在您的辖区）")
+    if values.get("name") and values["name"] != person.name:
+        raise RowError(f"姓名：与台账不一致（台账为「{person.name}」）")
+    if person.household_id is None:
+        raise RowError(f"{person.name}未归户：请先在人员台账中登记住址")
+    month, kind = values["month"], values["kind"]
+    month_end = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    item = (
+        AssistanceItem.objects.filter(
+            household_id=person.household_id, kind=kind, recognized_on__lte=month_end
+        )
+        .filter(Q(person=person) | Q(person__isnull=True))
+        .filter(Q(exited_on__isnull=True) | Q(exited_on__gte=month))
+        .order_by("-recognized_on")
+        .first()
+    )
+    payment = AssistancePayment.objects.filter(
+        household_id=person.household_id, person=person, kind=kind, month=month
+    ).first()
+    before = audit.snapshot(payment, ["amount", "item"]) if payment else None
+    if payment is None:
+        payment = AssistancePayment(
+            street_id=person.street_id,
+            household_id=person.household_id,
+            person=person,
+            kind=kind,
+            month=month,
+        )
+    payment.amount, payment.item = values["amount"], item
+    payment.save()
+    b, a = audit.diff(before, audit.snapshot(payment, ["amount", "item"]))
+    audit.record(
+        actor=ctx.actor,
+        action="registers.payment.import",
+        obj=payment,
+        object_repr=f"{person.name} {payment.get_kind_display()} {month:%Y-%m}",
+        before=b,
+        after=a,
+    )
+    return payment.pk
+
+
+PAYMENT_SPEC = register_spec(
+    ImportSpec(
+        name="registers.payments",
+        label="保障金发放（按月）",
+        fields=PAYMENT_FIELDS,
+        key_field="id_number",
+        key_label="身份证号摘要",
+        row_key=_payment_key,
+        key_help="同一人、同一救助类别、同一月份为一条：同一月份的表重复导入不重复计，金额改了更新该条。",
+        describe=_payment_describe,
+        apply_row=_payment_apply,
         can_import=_can_import,
         batch_size=500,
     )

@@ -105,6 +105,9 @@ class Person(models.Model):
     left_on = models.DateField("离开日期", null=True, blank=True)
     cancelled_on = models.DateField("注销日期", null=True, blank=True)
     is_active = models.BooleanField("在册", default=True)
+    purged_at = models.DateTimeField(
+        "个人信息清除时间", null=True, blank=True, help_text="超过保存期限后身份证号、电话已清除"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="采集人",
@@ -179,6 +182,45 @@ class AssistanceItem(models.Model):
         return f"{self.get_kind_display()}（{self.recognized_on}）"
 
 
+class AssistancePayment(models.Model):
+    """一户一档's monthly 保障金 payment (imported from the 民政 monthly sheet): one row per person (or whole
+    household), 救助类别 and month."""
+
+    street = models.ForeignKey(Street, verbose_name="街道", on_delete=models.PROTECT, related_name="+")
+    household = models.ForeignKey(
+        Household, verbose_name="户", on_delete=models.CASCADE, related_name="payments"
+    )
+    person = models.ForeignKey(
+        Person, verbose_name="对象", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    item = models.ForeignKey(
+        AssistanceItem,
+        verbose_name="救助帮扶项",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="payments",
+    )
+    kind = models.CharField("救助类别", max_length=12, choices=AssistanceKind.choices)
+    month = models.DateField("发放月份", help_text="该月 1 日")
+    amount = models.DecimalField("发放金额（元）", max_digits=10, decimal_places=2)
+    created_at = models.DateTimeField("导入时间", default=clock.now)
+
+    class Meta:
+        verbose_name = "保障金发放"
+        verbose_name_plural = "保障金发放"
+        ordering = ["household", "-month", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household", "person", "kind", "month"], name="registers_payment_once_a_month"
+            )
+        ]
+        indexes = [models.Index(fields=["street", "month"], name="registers_payment_month")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.month:%Y-%m} {self.amount}"
+
+
 class VisitCheckItem(models.Model):
     """走访检查项 ("1+4+X": 1 安全, 4 反诈/养老/… , X 街道自定)."""
 
@@ -234,6 +276,9 @@ class Visit(models.Model):
     case = models.ForeignKey(
         Case, verbose_name="转工单", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    client_id = models.CharField(
+        "手机端编号", max_length=64, blank=True, help_text="手机上生成的编号：离线录入重传只保存一次"
+    )
     created_at = models.DateTimeField("录入时间", default=clock.now)
 
     objects = RestrictedQuerySet.as_manager()
@@ -242,6 +287,13 @@ class Visit(models.Model):
         verbose_name = "入户走访"
         verbose_name_plural = "入户走访"
         ordering = ["-visited_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["visitor", "client_id"],
+                condition=~models.Q(client_id=""),
+                name="registers_visit_client_once",
+            )
+        ]
 
     def __str__(self):
         return f"{self.target_name}（{clock.to_local(self.visited_at):%Y-%m-%d}）"

@@ -5,8 +5,10 @@ here too: :func:`can_see_full` (the ``PERSON_FULL_VIEW`` capability) — nothing
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models.functions import ExtractYear
 
 from civicgrid.accounts.roles import Capability, Role, has_capability
 from civicgrid.core import clock, scoping
@@ -15,6 +17,7 @@ from civicgrid.places import selectors as place_selectors
 from civicgrid.registers import crypto
 from civicgrid.registers.models import (
     AccessLog,
+    AssistancePayment,
     Household,
     Person,
     PersonTag,
@@ -86,7 +89,7 @@ def person_rows(
     q = (q or "").strip()
     if q:
         if crypto.ID_RE.match(crypto.normalise_id(q)):
-            qs = qs.filter(id_hash=crypto.search_hash(q))
+            qs = qs.filter(id_hash__in=crypto.search_hashes(q))
         else:
             qs = qs.filter(name__contains=q[:30])
     if tag:
@@ -207,3 +210,44 @@ def visit_targets(*, user) -> dict:
         "units": list(place_selectors.visible_units(user=user).order_by("name")[:300]),
         "buildings": list(place_selectors.visible_buildings(user=user).order_by("name")[:300]),
     }
+
+
+CENT = Decimal("0.01")
+
+# --- 保障金发放 ---------------------------------------------------------------------------------------------
+
+
+def visible_payments(*, user) -> QuerySet[AssistancePayment]:
+    return AssistancePayment.objects.filter(household__in=visible_households(user=user).values("pk"))
+
+
+def household_payments(*, household: Household, months: int = 12) -> dict:
+    """The card's 保障金 part: the total per year (newest first) and the last ``months`` months' payments."""
+    qs = AssistancePayment.objects.filter(household=household)
+    years = [
+        (row["y"], Decimal(row["total"]).quantize(CENT), row["n"])
+        for row in qs.annotate(y=ExtractYear("month"))
+        .values("y")
+        .annotate(total=Sum("amount"), n=Count("pk"))
+        .order_by("-y")
+    ]
+    recent_months = sorted(set(qs.values_list("month", flat=True)), reverse=True)[:months]
+    rows = list(qs.filter(month__in=recent_months).select_related("person").order_by("-month", "kind"))
+    return {"years": years, "rows": rows, "total": sum((t for _, t, _ in years), Decimal("0.00"))}
+
+
+def payment_totals(*, user, year: int) -> dict:
+    """累计发放保障金 in ``year`` for what ``user`` sees: the sum, payment rows, households and persons paid."""
+    agg = (
+        visible_payments(user=user)
+        .filter(month__year=year)
+        .aggregate(
+            total=Sum("amount"),
+            rows=Count("pk"),
+            households=Count("household", distinct=True),
+            persons=Count("person", distinct=True),
+        )
+    )
+    agg["total"] = Decimal(agg["total"] or 0).quantize(CENT)
+    agg["year"] = year
+    return agg

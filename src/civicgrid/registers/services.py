@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from civicgrid.accounts.roles import Capability, Role, has_capability
-from civicgrid.cases import services as case_services
-from civicgrid.cases.models import Source
+from civicgrid.cases import findings
 from civicgrid.core import audit, clock
 from civicgrid.core.errors import PermissionDenied, ValidationFailed
 from civicgrid.places import selectors as place_selectors
@@ -124,7 +124,7 @@ def create_person(*, actor, data: PersonInput) -> Person:
         household = None
     id_number = crypto.normalise_id(data.id_number)
     id_hash = crypto.search_hash(id_number)
-    if Person.objects.filter(id_hash=id_hash).exists():
+    if Person.objects.filter(id_hash__in=crypto.search_hashes(id_number)).exists():
         raise ValidationFailed("该身份证号已登记", field="id_number", code="person_duplicate")
     phone = _phone(data.phone)
     tags = _tags(data.tags)
@@ -329,12 +329,24 @@ def record_visit(
     notes: str = "",
     visited_at: datetime | None = None,
     finding: str = "",
+    report_as: str = "case",
     idempotency_key: str | None = None,
+    client_id: str = "",
 ) -> Visit:
-    """录入一次走访. ``finding`` non-empty: it becomes a case (source 网格员巡查) in the same transaction and the
-    visit links to it (one tap). ``person_ids``: the register people met; a household visit with none named
-    covers every active member."""
+    """录入一次走访. ``finding`` non-empty: it becomes a case (source 网格员巡查) — or, ``report_as="hazard"``, a
+    安全隐患 (through :mod:`civicgrid.cases.findings`) — in the same transaction and the visit links to it (one
+    tap). ``person_ids``: the register people met; a household visit with none named covers every active member.
+    ``client_id``: the id the phone gave the visit (offline queue): the same id again returns the first visit
+    (``replayed``) and files nothing."""
     _can_write(actor)
+    client_id = (client_id or "").strip()
+    if len(client_id) > 64 or (client_id and not client_id.replace("-", "").isalnum()):
+        raise ValidationFailed("手机端编号无效", field="client_id")
+    if client_id:
+        existing = Visit.objects.filter(visitor=actor, client_id=client_id).first()
+        if existing is not None:
+            existing.replayed = True
+            return existing
     if method not in VisitMethod.values:
         raise ValidationFailed("请选择走访方式", field="method")
     now = clock.now()
@@ -374,46 +386,68 @@ def record_visit(
         if not isinstance(a.item, VisitCheckItem):
             raise ValidationFailed("未知的走访检查项", field="answers")
     finding = (finding or "").strip()
-    with transaction.atomic():
-        visit = Visit.objects.create(
-            street_id=grid.community.street_id,
-            grid=grid,
-            target_kind=target_kind,
-            household=household,
-            person=person,
-            unit=unit,
-            building=building,
-            target_name=name[:150],
-            method=method,
-            met_note=(met_note or "")[:200],
-            notes=(notes or "")[:5000],
-            visited_at=visited_at,
-            visitor=actor,
-        )
-        visit.persons.set(met)
-        VisitResult.objects.bulk_create(
-            VisitResult(visit=visit, item=a.item, item_text=a.item.text, ok=a.ok, note=(a.note or "")[:200])
-            for a in answers
-        )
-        if finding:
-            lng = getattr(obj, "lng", None) or getattr(getattr(obj, "building", None), "lng", None)
-            lat = getattr(obj, "lat", None) or getattr(getattr(obj, "building", None), "lat", None)
-            case = case_services.create_case(
-                actor=actor,
-                source=Source.GRID_PATROL,
-                description=f"入户走访发现：{finding}（走访对象：{name}）"[:2000],
+    if finding and report_as not in dict(findings.choices()):
+        raise ValidationFailed("请选择上报为工单或安全隐患", field="report_as")
+    try:
+        with transaction.atomic():
+            visit = Visit.objects.create(
+                street_id=grid.community.street_id,
                 grid=grid,
-                lng=lng,
-                lat=lat,
-                address=name,
-                idempotency_key=f"visit:{idempotency_key}" if idempotency_key else None,
+                target_kind=target_kind,
+                household=household,
+                person=person,
+                unit=unit,
+                building=building,
+                target_name=name[:150],
+                method=method,
+                met_note=(met_note or "")[:200],
+                notes=(notes or "")[:5000],
+                visited_at=visited_at,
+                visitor=actor,
+                client_id=client_id,
             )
-            visit.case = case
-            visit.save(update_fields=["case"])
-        after = audit.snapshot(visit, ["target_kind", "target_name", "method", "visited_at", "case"])
-        after["persons"] = len(met)
-        after["abnormal"] = sum(1 for a in answers if not a.ok)
-        audit.record(actor=actor, action="registers.visit.create", obj=visit, after=after)
+            visit.persons.set(met)
+            VisitResult.objects.bulk_create(
+                VisitResult(
+                    visit=visit, item=a.item, item_text=a.item.text, ok=a.ok, note=(a.note or "")[:200]
+                )
+                for a in answers
+            )
+            if finding:
+                lng = getattr(obj, "lng", None) or getattr(getattr(obj, "building", None), "lng", None)
+                lat = getattr(obj, "lat", None) or getattr(getattr(obj, "building", None), "lat", None)
+                key = idempotency_key or client_id
+                case = findings.file_finding(
+                    actor=actor,
+                    target=report_as,
+                    place=findings.Place(
+                        street_id=grid.community.street_id,
+                        grid=grid,
+                        lng=lng,
+                        lat=lat,
+                        address=household.building.address if household else getattr(obj, "address", ""),
+                        name=name,
+                        unit=unit,
+                        building=building or (household.building if household else None),
+                    ),
+                    description=f"入户走访发现：{finding}（走访对象：{name}）"[:2000],
+                    idempotency_key=f"visit:{key}" if key else None,
+                )
+                visit.case = case
+                visit.save(update_fields=["case"])
+            after = audit.snapshot(visit, ["target_kind", "target_name", "method", "visited_at", "case"])
+            after["persons"] = len(met)
+            after["abnormal"] = sum(1 for a in answers if not a.ok)
+            if visit.case_id:
+                after["report_as"] = report_as
+            audit.record(actor=actor, action="registers.visit.create", obj=visit, after=after)
+    except IntegrityError:  # a concurrent retry of the same phone id won the insert
+        visit = Visit.objects.filter(visitor=actor, client_id=client_id).first() if client_id else None
+        if visit is None:
+            raise
+        visit.replayed = True
+        return visit
+    visit.replayed = False
     return visit
 
 
@@ -487,3 +521,119 @@ def log_full_export(*, actor, persons: list[Person], reason: str, channel: str =
             object_repr=f"导出完整人员信息 {len(persons)} 人",
             note=f"导出事由：{reason[:200]}",
         )
+
+
+# --- retention and key rotation (run by ``civicgrid registers purge`` / ``rotate-key`` and the daily job) -------
+
+PURGED_MASK = "（已清除）"
+
+
+def purge_due(*, years: int, today: date | None = None):
+    """Persons out of the register (注销 / 迁出: ``is_active`` false) whose leaving date — 注销日期, else 离开日期,
+    else the last update — lies more than ``years`` years before ``today``, and not purged yet."""
+    today = today or clock.local_now().date()
+    try:
+        cutoff = today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        cutoff = today.replace(year=today.year - years, day=28)
+    cutoff_at = datetime.combine(cutoff, datetime.min.time(), tzinfo=clock.SHANGHAI)
+    left_before = (
+        Q(cancelled_on__lt=cutoff)
+        | Q(cancelled_on__isnull=True, left_on__lt=cutoff)
+        | Q(cancelled_on__isnull=True, left_on__isnull=True, updated_at__lt=cutoff_at)
+    )
+    return Person.objects.filter(is_active=False, purged_at__isnull=True).filter(left_before)
+
+
+def purge_personal_data(*, actor=None, years: int, today: date | None = None, dry_run: bool = False) -> int:
+    """超期清除: the ID number and phone of :func:`purge_due` persons are erased (cipher, hash and masked forms;
+    name, address and visits stay for the statistics). One audit row names the persons and the rule. Returns the
+    number purged (or due, with ``dry_run``)."""
+    if years < 1:
+        raise ValidationFailed("保存期限至少 1 年", field="years")
+    due = purge_due(years=years, today=today)
+    if dry_run:
+        return due.count()
+    now = clock.now()
+    with transaction.atomic():
+        rows = list(due.select_for_update().values_list("pk", "name"))
+        for pk, _name in rows:  # id_hash is unique: a non-identifying placeholder per row
+            Person.objects.filter(pk=pk).update(
+                id_cipher="",
+                id_hash=f"purged:{pk}",
+                id_masked=PURGED_MASK,
+                phone_cipher="",
+                phone_masked="",
+                purged_at=now,
+            )
+        if rows:
+            audit.record(
+                actor=actor,
+                action="registers.person.purge",
+                object_type="registers.person",
+                object_repr=f"超期清除个人信息 {len(rows)} 人",
+                after={"persons": [pk for pk, _ in rows], "years": years},
+                note=f"注销/迁出满 {years} 年，清除身份证号、联系电话",
+            )
+    return len(rows)
+
+
+def rotate_keys(*, actor=None, batch: int = 500) -> dict:
+    """Re-encrypt every ID number / phone under the current key and re-hash the ID numbers (rows under an older
+    listed key are read with it); the import ledgers keyed by the hash follow, so a re-import stays idempotent.
+    Each batch commits alone (a stopped run resumes: rows already rotated are rotated again harmlessly); one
+    audit row at the end with the counts."""
+    done = changed_hashes = 0
+    last = 0
+    while True:
+        with transaction.atomic():
+            people = list(
+                Person.objects.filter(pk__gt=last, purged_at__isnull=True)
+                .order_by("pk")
+                .only("pk", "id_cipher", "id_hash", "phone_cipher")[:batch]
+            )
+            if not people:
+                break
+            renamed = {}
+            for p in people:
+                clear = crypto.decrypt(p.id_cipher)
+                if crypto.id_problem(clear):  # not readable under any listed key: left as it is
+                    continue
+                new_hash = crypto.search_hash(clear)
+                if new_hash != p.id_hash:
+                    renamed[p.id_hash] = new_hash
+                p.id_cipher, p.phone_cipher = crypto.rotate(p.id_cipher), crypto.rotate(p.phone_cipher)
+                p.id_hash = new_hash
+                done += 1
+            Person.objects.bulk_update(people, ["id_cipher", "phone_cipher", "id_hash"])
+            if renamed:
+                _rekey_ledgers(renamed)
+            changed_hashes += len(renamed)
+            last = people[-1].pk
+    with transaction.atomic():
+        audit.record(
+            actor=actor,
+            action="registers.keys.rotate",
+            object_type="registers.person",
+            object_repr=f"个人信息密钥轮换 {done} 人",
+            after={"rotated": done, "rehashed": changed_hashes, "keys": crypto.key_count()},
+        )
+    return {"rotated": done, "rehashed": changed_hashes}
+
+
+def _rekey_ledgers(renamed: dict[str, str]) -> None:
+    """The import ledgers' row keys carry the ID hash (人员: the hash; 保障金: month|hash|kind)."""
+    from civicgrid.core.models import ImportLedger
+
+    for entry in ImportLedger.objects.filter(spec="registers.persons", key__in=list(renamed)):
+        entry.key = renamed[entry.key]
+        entry.save(update_fields=["key"])
+    olds = list(renamed)
+    for i in range(0, len(olds), 100):
+        match = Q()
+        for old in olds[i : i + 100]:
+            match |= Q(key__contains=f"|{old}|")
+        for entry in ImportLedger.objects.filter(match, spec="registers.payments"):
+            old = entry.key.split("|")[1]
+            entry.key = entry.key.replace(f"|{old}|", f"|{renamed[old]}|")
+            entry.save(update_fields=["key"])

@@ -4,6 +4,7 @@ services; masking is the selectors' decision (:func:`selectors.can_see_full`).""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from functools import wraps
 
@@ -16,6 +17,7 @@ from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from civicgrid.accounts.roles import Capability, Role, has_capability
+from civicgrid.cases import findings
 from civicgrid.core import clock
 from civicgrid.core.errors import DomainError, NotFound, ValidationFailed
 from civicgrid.places import selectors as place_selectors
@@ -218,6 +220,7 @@ def _household_context(request, hh) -> dict:
         "hh": hh,
         "members": [(m, selectors.required_interval(m)) for m in members],
         "assistance": list(hh.assistance.all()),
+        "payments": selectors.household_payments(household=hh),
         "kinds": AssistanceKind.choices,
         "visits": selectors.visible_visits(user=request.user)
         .filter(household=hh)
@@ -304,9 +307,26 @@ def _visit_target(request):
 @require_http_methods(["GET", "POST"])
 @registers_view
 def visit_new(request):
+    kind, pk = _visit_target(request)
+    return _visit_form(request, kind, pk)
+
+
+@require_http_methods(["GET", "POST"])
+@registers_view
+def household_visit(request, pk):
+    """The visit form of one 户 at a path of its own: the phone keeps it for offline use (service worker)."""
+    return _visit_form(request, VisitTarget.HOUSEHOLD, pk)
+
+
+@require_http_methods(["GET", "POST"])
+@registers_view
+def person_visit(request, pk):
+    return _visit_form(request, VisitTarget.PERSON, pk)
+
+
+def _visit_form(request, kind, pk):
     if not _can_write(request.user):
         return HttpResponseForbidden("当前角色不能录入走访")
-    kind, pk = _visit_target(request)
     target, people = None, []
     if kind == VisitTarget.HOUSEHOLD and pk:
         target = selectors.get_household(user=request.user, pk=pk)
@@ -340,10 +360,13 @@ def visit_new(request):
                 met_note=request.POST.get("met_note", ""),
                 notes=request.POST.get("notes", ""),
                 finding=request.POST.get("finding", "") if request.POST.get("to_case") == "on" else "",
+                report_as=request.POST.get("report_as") or "case",
                 idempotency_key=request.POST.get("idempotency_key", "")[:60] or None,
+                client_id=request.POST.get("client_id", "")[:64],
             )
+            what = "安全隐患" if visit.case_id and visit.case.procedure == "hazard" else "工单"
             messages.success(
-                request, "走访已记录" + (f"，已上报工单 {visit.case.number or ''}" if visit.case_id else "")
+                request, "走访已记录" + (f"，已上报{what} {visit.case.number or ''}" if visit.case_id else "")
             )
             return redirect("registers:visit", pk=visit.pk)
         except DomainError as exc:
@@ -361,6 +384,8 @@ def visit_new(request):
             "errors": errors,
             "post": request.POST,
             "key": clock.now().strftime("%Y%m%d%H%M%S%f"),
+            "client_id": request.POST.get("client_id") or uuid.uuid4().hex,
+            "report_choices": findings.choices(),
         },
     )
 
@@ -413,6 +438,7 @@ def figures(request):
         {
             "fig": metrics.figures(user=request.user, start=start, end=end),
             "counts": metrics.register_counts(user=request.user),
+            "pay": selectors.payment_totals(user=request.user, year=end.year),
         },
     )
 

@@ -1,12 +1,19 @@
-/* 巡访打卡: the 网格员's patrol page (start/stop, GPS every N seconds while the page is open, a localStorage queue
-   uploaded in batches so a bad network loses nothing; every fix and the patrol carry an id made here, so a batch
+/* 巡访打卡: the 网格员's patrol page (start/stop, GPS every N seconds while the page is open, the fixes kept in
+   IndexedDB (CGQueue.fixes, static/js/offline.js) and uploaded in batches so a bad network or a closed page loses
+   nothing; every fix and the patrol carry an id made here, so a batch
    sent twice is stored once), the point check-in form (position, distance to the point, the open patrol) and the
    track replay map. No HTML strings: text goes in by textContent, tooltips are CG.label() nodes (safe.js). */
 (function () {
   "use strict";
 
   var STATE = "cg.gw.patrol"; // {id, clientId, started}
-  var QUEUE = "cg.gw.queue"; // [{id, patrol (clientId), t, lng, lat, acc}]
+  // the GPS fixes [{id, patrol (clientId), t, lng, lat, acc}] live in IndexedDB: window.CGQueue.fixes
+  var memory = []; // no IndexedDB (a very old browser): the fixes of this page view only
+  var fixes = window.CGQueue ? window.CGQueue.fixes : {
+    all: function () { return Promise.resolve(memory.slice()); },
+    add: function (f) { memory.push(f); return Promise.resolve(); },
+    drop: function (ids) { memory = memory.filter(function (f) { return ids.indexOf(f.id) < 0; }); return Promise.resolve(); },
+  };
   var BATCH = 100;
 
   function uid() {
@@ -77,9 +84,12 @@
       el("gw-start").hidden = on;
       el("gw-stop").hidden = !on;
       el("gw-status").textContent = on ? (state.id ? "巡查中" : "巡查中（等待网络）") : "未开始巡查";
-      el("gw-queue").textContent = String(load(QUEUE, []).length);
       el("gw-sent").textContent = String(sent);
       panel.dataset.state = on ? "on" : "off";
+      fixes.all().then(function (q) {
+        el("gw-queue").textContent = String(q.length);
+        panel.dataset.queued = String(q.length);
+      }).catch(function () {});
     };
     var tickClock = function () {
       if (!state || !state.started) { el("gw-clock").textContent = "00:00:00"; return; }
@@ -104,37 +114,36 @@
 
     var flush = function () {
       if (sending) return;
+      sending = true;
       // fixes older than a week are refused by the server: let them go
       var weekAgo = Date.now() - 7 * 86400000;
-      var queue = load(QUEUE, []).filter(function (f) { return new Date(f.t).getTime() > weekAgo; });
-      save(QUEUE, queue);
-      var known = load("cg.gw.ids", {});
-      var batch = [], pid = null;
-      for (var i = 0; i < queue.length && batch.length < BATCH; i++) {
-        var id = known[queue[i].patrol];
-        if (!id) continue;
-        if (pid === null) pid = id;
-        if (id === pid) batch.push(queue[i]);
-      }
-      if (!batch.length) { show(); return; }
-      sending = true;
-      post(api + "/patrols/" + pid + "/points", {
-        points: batch.map(function (f) { return { id: f.id, t: f.t, lng: f.lng, lat: f.lat, acc: f.acc }; }),
-      })
-        .then(function (r) {
+      fixes.all().then(function (all) {
+        var stale = all.filter(function (f) { return new Date(f.t).getTime() <= weekAgo; });
+        var queue = all.filter(function (f) { return new Date(f.t).getTime() > weekAgo; });
+        if (stale.length) fixes.drop(stale.map(function (f) { return f.id; }));
+        var known = load("cg.gw.ids", {});
+        var batch = [], pid = null;
+        for (var i = 0; i < queue.length && batch.length < BATCH; i++) {
+          var id = known[queue[i].patrol];
+          if (!id) continue;
+          if (pid === null) pid = id;
+          if (id === pid) batch.push(queue[i]);
+        }
+        if (!batch.length) { sending = false; show(); return; }
+        return post(api + "/patrols/" + pid + "/points", {
+          points: batch.map(function (f) { return { id: f.id, t: f.t, lng: f.lng, lat: f.lat, acc: f.acc }; }),
+        }).then(function (r) {
           // stored (2xx) or refused for good (4xx other than auth/limits): off the queue; else keep for later
           var drop = r.ok || (r.status >= 400 && r.status < 500 && [401, 403, 408, 429].indexOf(r.status) < 0);
-          if (drop) {
-            var gone = {};
-            batch.forEach(function (f) { gone[f.id] = true; });
-            save(QUEUE, load(QUEUE, []).filter(function (f) { return !gone[f.id]; }));
+          if (!drop) { sending = false; show(); return; }
+          return fixes.drop(batch.map(function (f) { return f.id; })).then(function () {
             if (r.ok) sent += batch.length;
-          }
-          sending = false;
-          show();
-          if (drop && load(QUEUE, []).length) flush();
-        })
-        .catch(function () { sending = false; show(); });
+            sending = false;
+            show();
+            if (queue.length > batch.length) flush();
+          });
+        });
+      }).catch(function () { sending = false; show(); });
     };
 
     var record = function () {
@@ -143,15 +152,12 @@
         sortPoints(c);
         panel.dataset.lastLng = String(Math.round(c.longitude * 1e6) / 1e6);
         if (state && !state.stopping) {
-          var queue = load(QUEUE, []);
-          queue.push({
+          fixes.add({
             id: uid(), patrol: state.clientId, t: new Date().toISOString(),
             lng: Math.round(c.longitude * 1e6) / 1e6, lat: Math.round(c.latitude * 1e6) / 1e6,
             acc: c.accuracy === undefined ? null : c.accuracy,
-          });
-          save(QUEUE, queue);
-        }
-        flush();
+          }).then(flush, flush);
+        } else flush();
       }, function () {
         el("gw-fix").textContent = "定位失败，请允许定位权限";
         flush();
@@ -196,8 +202,14 @@
       if (!state || !state.stopping) return;
       if (!state.id) { ensureStarted(); setTimeout(finishStop, interval); return; } // the start first (offline start)
       // the queued fixes go first, then the stop (retried until it arrives)
-      var pending = load(QUEUE, []).filter(function (f) { return f.patrol === state.clientId; });
-      if (pending.length) { flush(); setTimeout(finishStop, 1000); return; }
+      fixes.all().then(function (all) {
+        var pending = all.filter(function (f) { return f.patrol === state.clientId; });
+        if (pending.length) { flush(); setTimeout(finishStop, navigator.onLine ? 1000 : interval); return; }
+        sendStop();
+      }, sendStop);
+    };
+    var sendStop = function () {
+      if (!state || !state.stopping) return;
       post(api + "/patrols/" + state.id + "/stop", { ended_at: state.ended })
         .then(function (r) {
           if (r.ok || (r.status >= 400 && r.status < 500 && r.status !== 403 && r.status !== 401)) {
@@ -250,14 +262,14 @@
     form.addEventListener("submit", function (e) {
       if (navigator.onLine || !window.CGQueue) return;
       e.preventDefault();
-      var action = e.submitter && e.submitter.value === "report" ? "report" : "check";
+      var action = e.submitter && (e.submitter.value === "report" || e.submitter.value === "hazard") ? e.submitter.value : "check";
       var fd = new FormData(form);
       var num = function (v) { return v === null || v === "" ? null : parseFloat(v); };
       var score = fd.get("score");
       var cat = fd.get("category");
       var findings = String(fd.get("findings") || "").trim();
       var where = document.getElementById("gw-where");
-      if (action === "report" && findings.length < 4) {
+      if (action !== "check" && findings.length < 4) {
         where.textContent = "上报工单请描述发现的问题（至少 4 个字）";
         return;
       }
@@ -265,7 +277,7 @@
       var item = {
         id: "check-" + clientInput.value,
         kind: "check",
-        label: (document.querySelector("[data-testid=check-point]") || {}).textContent + (action === "report" ? "（并上报问题）" : ""),
+        label: (document.querySelector("[data-testid=check-point]") || {}).textContent + (action === "report" ? "（并上报问题）" : action === "hazard" ? "（并上报隐患）" : ""),
         url: form.dataset.api + "/checks",
         json: {
           client_id: clientInput.value,
@@ -276,7 +288,8 @@
           at: new Date().toISOString(),
           score: score ? parseInt(score, 10) : null,
           findings: findings,
-          report: action === "report",
+          report: action !== "check",
+          report_as: action === "hazard" ? "hazard" : "case",
           category: cat ? parseInt(cat, 10) : null,
         },
       };

@@ -1,14 +1,15 @@
 /* The 网格员 phone app offline (the /field/ and /gridwork/ pages): registers the service worker (/sw.js), asks it
    to keep this page and the pages it links to (data-cg-warm) for offline use, and keeps the writes made without a
-   network in an IndexedDB queue (CGQueue) — check-ins as JSON for the API, case reports as form fields with the
-   photos as Blobs — and sends them when the connection returns. Every item carries an id made on the phone (the
+   network in an IndexedDB queue (CGQueue) — check-ins and 入户走访 as JSON for the API, case reports as form fields
+   with the photos as Blobs — and sends them when the connection returns; the patrol's GPS fixes wait in a second
+   IndexedDB store (CGQueue.fixes, uploaded by gridwork.js). Every item carries an id made on the phone (the
    check-in's client_id, the report's idempotency_key): the server stores a re-sent item once.
    A 4xx that can never succeed (the server refused the content) is not retried: it is shown with 放弃 (discard);
    401/403/408/429, 5xx and network failures stay queued and are retried. No HTML strings: textContent only. */
 (function () {
   "use strict";
 
-  var DB = "civicgrid-offline", STORE = "queue";
+  var DB = "civicgrid-offline", STORE = "queue", FIXES = "fixes";
   var TRANSIENT = [401, 403, 408, 425, 429];
   var panel = document.getElementById("cg-sync");
   var user = panel ? panel.dataset.user : (document.body.dataset.cgUser || "");
@@ -31,19 +32,23 @@
     if (!dbp) {
       dbp = new Promise(function (resolve, reject) {
         if (!window.indexedDB) { reject(new Error("no indexedDB")); return; }
-        var req = indexedDB.open(DB, 1);
-        req.onupgradeneeded = function () { req.result.createObjectStore(STORE, { keyPath: "id" }); };
+        var req = indexedDB.open(DB, 2);
+        req.onupgradeneeded = function () {
+          var names = req.result.objectStoreNames;
+          if (!names.contains(STORE)) req.result.createObjectStore(STORE, { keyPath: "id" });
+          if (!names.contains(FIXES)) req.result.createObjectStore(FIXES, { keyPath: "id" }); // a patrol's GPS fixes
+        };
         req.onsuccess = function () { resolve(req.result); };
         req.onerror = function () { reject(req.error); };
       });
     }
     return dbp;
   }
-  function tx(mode, fn) {
+  function tx(mode, fn, store) {
     return db().then(function (d) {
       return new Promise(function (resolve, reject) {
-        var t = d.transaction(STORE, mode);
-        var out = fn(t.objectStore(STORE));
+        var t = d.transaction(store || STORE, mode);
+        var out = fn(t.objectStore(store || STORE));
         t.oncomplete = function () { resolve(out && out.result !== undefined ? out.result : undefined); };
         t.onerror = function () { reject(t.error); };
         t.onabort = function () { reject(t.error); };
@@ -58,6 +63,31 @@
   }
   function put(item) { return tx("readwrite", function (s) { s.put(item); }); }
   function remove(id) { return tx("readwrite", function (s) { s.delete(id); }); }
+
+  /* The patrol's GPS fixes ({id, patrol (its phone id), t, lng, lat, acc}), in IndexedDB like the queue (they
+     survive a closed page, a full localStorage and a restart); gridwork.js uploads them in batches. */
+  var fixCount = 0;
+  var fixStore = {
+    all: function () {
+      return tx("readonly", function (s) { return s.getAll(); }, FIXES).then(function (items) {
+        items = (items || []).filter(function (f) { return !user || f.user === user; })
+          .sort(function (a, b) { return a.t < b.t ? -1 : a.t > b.t ? 1 : 0; });
+        fixCount = items.length;
+        return items;
+      });
+    },
+    add: function (fix) { fix.user = user; return tx("readwrite", function (s) { s.put(fix); }, FIXES); },
+    drop: function (ids) {
+      return tx("readwrite", function (s) { ids.forEach(function (id) { s.delete(id); }); }, FIXES);
+    },
+  };
+  // fixes an older version of the page kept in localStorage move over once
+  try {
+    var legacy = JSON.parse(localStorage.getItem("cg.gw.queue") || "[]");
+    if (legacy.length) {
+      Promise.all(legacy.map(fixStore.add)).then(function () { localStorage.removeItem("cg.gw.queue"); });
+    }
+  } catch (e) { /* nothing to move */ }
 
   /* Queue an item: {id, kind: "case"|"check", label, url, json | fields: [{name, value} | {name, blob, filename}],
      patrolClient?}. */
@@ -83,7 +113,7 @@
 
   function request(item) {
     var headers = { Accept: "application/json", "X-CSRFToken": csrf() };
-    if (item.kind === "check") {
+    if (item.kind === "check" || item.kind === "visit") {
       var body = Object.assign({}, item.json);
       if (item.patrolClient && !body.patrol) {
         var pid = patrolId(item.patrolClient);
@@ -170,16 +200,14 @@
   }
 
   // --- the 待同步 panel ------------------------------------------------------------------------------
-  function fixes() {
-    try { return (JSON.parse(localStorage.getItem("cg.gw.queue")) || []).length; } catch (e) { return 0; }
-  }
+  function fixes() { return fixCount; }
   function fmt(iso) {
     var d = new Date(iso), p = function (n) { return ("0" + n).slice(-2); };
     return p(d.getMonth() + 1) + "-" + p(d.getDate()) + " " + p(d.getHours()) + ":" + p(d.getMinutes());
   }
   function render() {
     if (!panel) return Promise.resolve();
-    return all().then(function (items) {
+    return fixStore.all().catch(function () { return []; }).then(all).then(function (items) {
       var pending = items.filter(function (i) { return i.status === "pending"; }).length;
       var failed = items.length - pending;
       var f = fixes();
@@ -202,7 +230,7 @@
         var text = document.createElement("div");
         text.className = "flex-grow-1";
         var title = document.createElement("div");
-        title.textContent = (i.kind === "case" ? "问题上报：" : "点位打卡：") + (i.label || "") + "（" + fmt(i.created) + "）";
+        title.textContent = ({ "case": "问题上报：", visit: "入户走访：" }[i.kind] || "点位打卡：") + (i.label || "") + "（" + fmt(i.created) + "）";
         text.appendChild(title);
         if (i.error) {
           var err = document.createElement("div");
@@ -228,7 +256,7 @@
     }).catch(function () {});
   }
 
-  window.CGQueue = { add: add, all: all, remove: remove, sync: sync, render: render, uid: uid };
+  window.CGQueue = { add: add, all: all, remove: remove, sync: sync, render: render, uid: uid, fixes: fixStore };
 
   if (panel) {
     var btn = panel.querySelector("[data-cg=sync]");

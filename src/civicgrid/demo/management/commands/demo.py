@@ -75,6 +75,7 @@ class Command(BaseCommand):
             "gridwork": "巡访打卡",
             "registers": "基础台账",
             "estates": "出租房·楼宇·专项排查",
+            "payments": "保障金发放",
             "disputes": "矛盾纠纷",
             "enforcement": "综合执法",
             "opinion": "舆情",

@@ -30,11 +30,15 @@ def test_no_rate_at_all_gives_no_composite():
         ["response_rate", "resolve_rate", "satisfaction_rate"],
     )
     # a zero weight with a missing rate is not reported missing and does not divide by zero
-    assert scoring.composite(rates(None, 50.0, None), {"w_response": 0, "w_resolve": 100, "w_satisfaction": 0}) == (
+    assert scoring.composite(
+        rates(None, 50.0, None), {"w_response": 0, "w_resolve": 100, "w_satisfaction": 0}
+    ) == (
         50.0,
         [],
     )
-    assert scoring.composite(rates(70.0, None, None), {"w_response": 0, "w_resolve": 50, "w_satisfaction": 50}) == (
+    assert scoring.composite(
+        rates(70.0, None, None), {"w_response": 0, "w_resolve": 50, "w_satisfaction": 50}
+    ) == (
         None,
         ["resolve_rate", "satisfaction_rate"],
     )
@@ -67,7 +71,10 @@ def test_empty_period_ranks_nothing():
 
 def test_red_is_the_top_n_black_the_bottom_n_ties_included_never_both():
     ranked, _ = scoring.rank_rows(
-        [row(k, s) for k, s in [("a", 99.0), ("b", 95.0), ("c", 90.0), ("d", 90.0), ("e", 60.0), ("f", 50.0)]],
+        [
+            row(k, s)
+            for k, s in [("a", 99.0), ("b", 95.0), ("c", 90.0), ("d", 90.0), ("e", 60.0), ("f", 50.0)]
+        ],
         min_cases=1,
     )
     red, black = scoring.cut(ranked, 2)

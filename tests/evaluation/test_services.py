@@ -39,15 +39,27 @@ def test_grid_worker_scores_from_reports_and_checks(june):
 
 
 def test_an_empty_period_gives_no_figures(june):
-    rows = selectors.grid_worker_scores(street=june.grid.community.street, start=date(2026, 3, 1), end=date(2026, 3, 31))
+    rows = selectors.grid_worker_scores(
+        street=june.grid.community.street, start=date(2026, 3, 1), end=date(2026, 3, 31)
+    )
     assert all(r["valid_rate"] is None and r["verify_rate"] is None for r in rows)
-    assert selectors.dispatcher_scores(street=june.grid.community.street, start=date(2026, 3, 1), end=date(2026, 3, 31)) == []
+    assert (
+        selectors.dispatcher_scores(
+            street=june.grid.community.street, start=date(2026, 3, 1), end=date(2026, 3, 31)
+        )
+        == []
+    )
 
 
 def test_dispatcher_scores_on_time_and_accuracy(june):
     rows = by_key(selectors.dispatcher_scores(street=june.grid.community.street, start=JUNE[0], end=JUNE[1]))
     one = rows[june.dispatcher.username]
-    assert (one["dispatched"], one["on_time_rate"], one["redone"], one["accurate_rate"]) == (1, 100.0, 0, 100.0)
+    assert (one["dispatched"], one["on_time_rate"], one["redone"], one["accurate_rate"]) == (
+        1,
+        100.0,
+        0,
+        100.0,
+    )
     two = rows[june.dispatcher2.username]
     # 派遣 of e two working days after 立案 (late), then his own 改派 → 1 of his 2 派遣/改派 was undone
     assert (two["dispatched"], two["timed"], two["on_time_rate"]) == (2, 1, 0.0)
@@ -71,7 +83,9 @@ def test_the_community_ranking_reads_the_metrics_and_lists_small_samples_apart(j
     (row,) = r.apart
     g = by_key(metrics.stats(user=None, start=JUNE[0], end=JUNE[1], by="community")["groups"])[row["key"]]
     assert (row["sample"], row["apart"]) == (g["accepted"], "too_few") == (2, "too_few")
-    expected = round((30 * g["response_rate"] + 35 * g["resolve_rate"] + 35 * g["satisfaction_rate"]) / 100, 1)
+    expected = round(
+        (30 * g["response_rate"] + 35 * g["resolve_rate"] + 35 * g["satisfaction_rate"]) / 100, 1
+    )
     assert row["score"] == expected
     # one case is enough once the 街道 says so
     services.save_settings(
@@ -81,7 +95,9 @@ def test_the_community_ranking_reads_the_metrics_and_lists_small_samples_apart(j
     )
     r = selectors.compute_ranking(BoardKind.COMMUNITY, start=JUNE[0], end=JUNE[1], street=street)
     assert [x["rank"] for x in r.rows] == [1] and r.red == [row["key"]] and r.black == []
-    assert r.rows[0]["score"] == round((20 * g["response_rate"] + 40 * g["resolve_rate"] + 40 * g["satisfaction_rate"]) / 100, 1)
+    assert r.rows[0]["score"] == round(
+        (20 * g["response_rate"] + 40 * g["resolve_rate"] + 40 * g["satisfaction_rate"]) / 100, 1
+    )
 
 
 @pytest.mark.parametrize(
@@ -138,14 +154,20 @@ def test_the_board_workflow_draft_review_publish_and_freeze(june):
     with pytest.raises(Conflict):
         services.transition(actor=june.shift_leader, board=board, move="publish", version=1)
     board = services.transition(actor=june.shift_leader, board=board, move="publish", version=board.version)
-    assert board.state == BoardState.PUBLISHED and board.published_at and board.reviewed_by == june.shift_leader
+    assert (
+        board.state == BoardState.PUBLISHED and board.published_at and board.reviewed_by == june.shift_leader
+    )
     frozen = list(board.rows)
     for move, who in (("redraft", june.dispatcher), ("return", june.leader), ("publish", june.leader)):
         with pytest.raises(IllegalTransition):
             services.transition(actor=who, board=board, move=move, note="x")
     board.refresh_from_db()
     assert board.rows == frozen
-    actions = list(AuditLog.objects.filter(object_id=str(board.pk), action__startswith="evaluation.board").order_by("pk").values_list("action", flat=True))
+    actions = list(
+        AuditLog.objects.filter(object_id=str(board.pk), action__startswith="evaluation.board")
+        .order_by("pk")
+        .values_list("action", flat=True)
+    )
     assert actions == [
         "evaluation.board.draft", "evaluation.board.submit", "evaluation.board.return",
         "evaluation.board.submit", "evaluation.board.publish",
@@ -218,7 +240,13 @@ def run(settings, django_capture_on_commit_callbacks):
 def test_the_assessment_import_previews_names_bad_rows_and_is_idempotent(june, run):
     StreetFactory(code="330106002", name="乙街道")
     job = importer.create_run(actor=june.leader, spec="evaluation.assessments", upload=sheet(ROWS))
-    assert job.mapping == {"street": "街道", "month": "考核月份", "score": "考核得分", "rank": "全区排名", "total": "参评单位数"}
+    assert job.mapping == {
+        "street": "街道",
+        "month": "考核月份",
+        "score": "考核得分",
+        "rank": "全区排名",
+        "total": "参评单位数",
+    }
     preview = {r.number: r for r in importer.preview_run(actor=june.leader, job=job)}
     assert preview[2].ok and preview[2].resolved["月份"] == "2026年05月"
     assert "找不到街道：不存在街道" in preview[4].row_problem
@@ -232,20 +260,31 @@ def test_the_assessment_import_previews_names_bad_rows_and_is_idempotent(june, r
     assert "排名 13 大于参评单位数 12" in reasons[7]
     assert "找不到街道：乙街道" in reasons[8]  # another 街道: reads as unknown
     june_row = Assessment.objects.get(month=date(2026, 6, 1))
-    assert (june_row.score, june_row.rank, june_row.total, june_row.name) == (Decimal("93.10"), 1, 12, "城市长效管理考核")
+    assert (june_row.score, june_row.rank, june_row.total, june_row.name) == (
+        Decimal("93.10"),
+        1,
+        12,
+        "城市长效管理考核",
+    )
     again = run(june.leader, ROWS)
     assert (again.created_count, again.updated_count) == (0, 0)
     fixed = run(june.leader, [["示范街道", "2026-06", 94, 1, 12]])
-    assert fixed.updated_count == 1 and Assessment.objects.get(month=date(2026, 6, 1)).score == Decimal("94.00")
+    assert fixed.updated_count == 1 and Assessment.objects.get(month=date(2026, 6, 1)).score == Decimal(
+        "94.00"
+    )
     assert AuditLog.objects.filter(action="evaluation.assessment.import").count() == 3
 
 
 def test_the_chart_puts_the_platform_figures_beside_the_imported_scores(june):
     street = june.grid.community.street
-    services.save_assessment(actor=june.leader, street=street, month="2026-06", score="93.5", rank=2, total=12)
+    services.save_assessment(
+        actor=june.leader, street=street, month="2026-06", score="93.5", rank=2, total=12
+    )
     data = selectors.assessment_chart(user=june.leader, year=2026)
     months = {m["month"]: m for m in data["months"]}
-    june_figs = metrics.figures(metrics.rollup_counters(user=None, start=JUNE[0], end=JUNE[1], street_id=street.pk)[None])
+    june_figs = metrics.figures(
+        metrics.rollup_counters(user=None, start=JUNE[0], end=JUNE[1], street_id=street.pk)[None]
+    )
     assert months["2026-06"]["score"] == 93.5 and months["2026-06"]["rank"] == 2
     assert months["2026-06"]["response_rate"] == june_figs["response_rate"]
     assert months["2026-03"]["score"] is None and months["2026-03"]["composite"] is None  # empty month

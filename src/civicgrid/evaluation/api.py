@@ -8,6 +8,14 @@ from datetime import date
 
 from ninja import Field, Query, Router, Schema
 
+try:  # django-ninja >= 1.5
+    from ninja import Status
+except ImportError:  # pragma: no cover - older ninja takes a (status, body) tuple
+
+    def Status(status_code, value):  # noqa: N802
+        return status_code, value
+
+
 from civicgrid.core.validation import Id, Text
 from civicgrid.evaluation import selectors, services
 from civicgrid.evaluation.models import BoardKind, BoardState
@@ -256,6 +264,11 @@ def _full(b, user) -> dict:
 
 @router.get("/boards", response=list[EvaluationBoardBriefOut], summary="红黑榜列表")
 def list_boards(request, q: Query[EvaluationBoardListQuery]):
+    from civicgrid.accounts.roles import Capability, has_capability
+    from civicgrid.core.errors import PermissionDenied
+
+    if not has_capability(request.auth, Capability.BUSINESS_VIEW):
+        raise PermissionDenied("当前角色不能查看红黑榜", code="forbidden")
     qs = selectors.visible_boards(user=request.auth)
     if q.kind:
         qs = qs.filter(kind=q.kind)
@@ -282,7 +295,7 @@ def create_board(request, payload: EvaluationBoardIn):
         street_code=payload.street,
         note=payload.note,
     )
-    return 201, _full(board, request.auth)
+    return Status(201, _full(board, request.auth))
 
 
 @router.get("/boards/{board_id}", response=EvaluationBoardOut, summary="红黑榜详情")

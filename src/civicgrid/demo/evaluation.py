@@ -47,11 +47,14 @@ def load_evaluation(
     metrics_services.refresh()  # the rankings read the rollup
     today = clock.local_now().date()
     months = _months(today, max(1, min(12, round(days / 30.5))))
+    workers = selectors.grid_worker_scores_by_month(street=street, months=months)
     boards = []
     for i, month in enumerate(months):
         last = i == len(months) - 1
         for kind in KINDS:
-            r = selectors.compute_ranking(kind, start=month, end=selectors.month_end(month), street=street)
+            r = selectors.compute_ranking(
+                kind, start=month, end=selectors.month_end(month), street=street, worker_rows=workers[month]
+            )
             nxt = selectors.month_end(month) + timedelta(days=1)
             drafted = datetime.combine(nxt + timedelta(days=1), time(9, 30), tzinfo=clock.SHANGHAI)
             published = datetime.combine(nxt + timedelta(days=3), time(16, 0), tzinfo=clock.SHANGHAI)
@@ -79,7 +82,9 @@ def load_evaluation(
                     drafted_by=desk,
                     drafted_at=min(drafted, clock.now()),
                     computed_at=min(drafted, clock.now()),
-                    submitted_at=min(drafted + timedelta(hours=2), clock.now()) if state != BoardState.DRAFT else None,
+                    submitted_at=min(drafted + timedelta(hours=2), clock.now())
+                    if state != BoardState.DRAFT
+                    else None,
                     reviewed_by=chief if published else None,
                     published_at=published,
                     version={BoardState.DRAFT: 1, BoardState.REVIEW: 2}.get(state, 3),
@@ -106,11 +111,14 @@ def load_evaluation(
             )
     with transaction.atomic():
         EvaluationSettings.objects.get_or_create(
-            street=street, defaults={"w_response": 30, "w_resolve": 35, "w_satisfaction": 35, "updated_by": chief}
+            street=street,
+            defaults={"w_response": 30, "w_resolve": 35, "w_satisfaction": 35, "updated_by": chief},
         )
         Board.objects.bulk_create(boards)
         existing = set(
-            Assessment.objects.filter(street__in=streets, name="城市长效管理考核").values_list("street_id", "month")
+            Assessment.objects.filter(street__in=streets, name="城市长效管理考核").values_list(
+                "street_id", "month"
+            )
         )
         Assessment.objects.bulk_create([a for a in assessments if (a.street_id, a.month) not in existing])
         audit.record(

@@ -28,7 +28,7 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import Q, QuerySet
 
-from civicgrid.accounts.models import User
+from civicgrid.accounts.models import Department, User
 from civicgrid.accounts.roles import Capability, Role, has_capability
 from civicgrid.cases.models import Case, CaseEvent, CaseState
 from civicgrid.core import clock, scoping
@@ -46,7 +46,7 @@ from civicgrid.evaluation.models import (
 )
 from civicgrid.metrics import selectors as metrics
 from civicgrid.places import selectors as place_selectors
-from civicgrid.places.models import District, Street
+from civicgrid.places.models import Community, District, Grid, Street
 
 # what each area kind groups the metrics by, and which counter is its sample size
 AREA_BY = {
@@ -225,22 +225,37 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
     return metrics.bounds(start, end)
 
 
+def _labels(by: str, ids) -> dict[int, tuple[str, str]]:
+    """{rollup id: (code, name)} of the places/departments in a metrics grouping."""
+    model = {"department": Department, "community": Community, "grid": Grid, "street": Street}[by]
+    return {
+        pk: (code, name)
+        for pk, code, name in model.objects.filter(pk__in=ids).values_list("pk", "code", "name")
+    }
+
+
 def area_rows(kind: str, *, start: date, end: date, street: Street | None, district: District | None) -> list:
-    """One row per 部门/社区/网格 of ``street`` (or per 街道 of ``district``) with the metrics' rates; groups without
-    a place (未定位/未派遣) are left out. Read from the rollup as the platform (the caller's scope was checked)."""
+    """One row per 部门/社区/网格 of ``street`` (or per 街道 of ``district``) with the metrics' figures (the rollup
+    summed by :func:`civicgrid.metrics.selectors.rollup_counters`, evaluated by the metrics registry); groups
+    without a place (未定位/未派遣) are left out. Read as the platform (the caller's scope was checked)."""
     by, sample = AREA_BY[kind]
-    data = metrics.stats(user=None, start=start, end=end, street_code=street.code if street else None, by=by)
+    raw = metrics.rollup_counters(
+        user=None, start=start, end=end, street_id=street.pk if street else None, by=by
+    )
+    labels = _labels(by, [k for k in raw if k])
     keep = None
     if kind == BoardKind.STREET:
-        keep = set(Street.objects.filter(district=district).values_list("code", flat=True))
+        keep = set(Street.objects.filter(district=district).values_list("pk", flat=True))
     rows = []
-    for g in data["groups"]:
-        if not g["key"] or (keep is not None and g["key"] not in keep):
+    for pk, counters in raw.items():
+        if not pk or pk not in labels or (keep is not None and pk not in keep):
             continue
+        g = metrics.figures(counters)
+        code, name = labels[pk]
         rows.append(
             {
-                "key": g["key"],
-                "label": g["label"],
+                "key": code,
+                "label": name,
                 "sample": g[sample],
                 "response_rate": g["response_rate"],
                 "resolve_rate": g["resolve_rate"],
@@ -294,9 +309,16 @@ class Ranking:
 
 
 def compute_ranking(
-    kind: str, *, start: date, end: date, street: Street | None = None, district: District | None = None
+    kind: str,
+    *,
+    start: date,
+    end: date,
+    street: Street | None = None,
+    district: District | None = None,
+    worker_rows: list[dict] | None = None,
 ) -> Ranking:
-    """The ranking of ``kind`` over [start, end] (no scope check: callers check it)."""
+    """The ranking of ``kind`` over [start, end] (no scope check: callers check it); ``worker_rows``: the
+    网格员 rows of the period when already computed (:func:`grid_worker_scores_by_month`)."""
     if kind not in BoardKind.values:
         raise ValidationFailed(f"未知榜单类型：{kind}", field="kind")
     if kind == BoardKind.STREET:
@@ -308,9 +330,9 @@ def compute_ranking(
     conf = settings_for(street=street, district=district if street is None else None)
     if kind == BoardKind.GRID_WORKER:
         weights = dict(WORKER_WEIGHTS)
-        rows = _with_composite(
-            grid_worker_scores(street=street, start=start, end=end), weights, WORKER_WEIGHTS
-        )
+        if worker_rows is None:
+            worker_rows = grid_worker_scores(street=street, start=start, end=end)
+        rows = _with_composite([dict(r) for r in worker_rows], weights, WORKER_WEIGHTS)
     else:
         weights = conf.weights
         rows = _with_composite(
@@ -356,11 +378,17 @@ def _due(snapshot: dict) -> datetime | None:
         return None
 
 
-def _timelines(case_ids) -> dict[int, list]:
-    """{case id: [(seq, move, at, clock)] in order} for the moves the role scores read."""
+# the timeline entries that start or move the clock of a stage (立案/退回 start 派遣时限, 处置完成 starts 核查结案时限,
+# 恢复 after 挂账 and 督办 carry the moved due time) and the 派遣-changing ones (for 准确派遣率)
+CLOCK_MOVES = ("accept", "return", "resume", "supervise", "finish")
+DISPATCH_MOVES = ("dispatch", "reassign", "return")
+
+
+def _timelines(case_ids, moves) -> dict[int, list]:
+    """{case id: [(seq, move, at, clock)] in order} of the entries of ``moves`` (the ones the role scores read)."""
     out: dict[int, list] = defaultdict(list)
     qs = (
-        CaseEvent.objects.filter(case_id__in=list(case_ids))
+        CaseEvent.objects.filter(case_id__in=list(case_ids), move__in=moves)
         .order_by("case_id", "seq")
         .values_list("case_id", "seq", "move", "at", "clock")
     )
@@ -398,18 +426,19 @@ def _person(user_id: int | None, names: dict) -> tuple[str, str]:
     return u[0], u[1] or u[0]
 
 
-def grid_worker_scores(*, street: Street, start: date, end: date) -> list[dict]:
-    """Per 网格员 of ``street``: 有效上报率 and 按时核查率 (module docstring), sample = 上报数 + 核查数."""
-    lo, hi = _bounds(start, end)
-    reports: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for uid, state, accepted_at in Case.objects.filter(
+def _worker_tallies(street: Street, lo: datetime, hi: datetime, bucket) -> tuple[dict, dict]:
+    """({(bucket, user id): [上报, 有效]}, {(bucket, user id): [核查, 按时]}) over [lo, hi); ``bucket(local
+    datetime)`` names the period a report or a check falls in (one period, or each month of a year)."""
+    reports: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    for uid, state, accepted_at, created_at in Case.objects.filter(
         street=street, created_by__role=Role.GRID_WORKER, created_at__gte=lo, created_at__lt=hi
-    ).values_list("created_by_id", "state", "accepted_at"):
+    ).values_list("created_by_id", "state", "accepted_at", "created_at"):
         if state in (CaseState.VOIDED, CaseState.REPORTED):
             continue  # 作废 (登记错误) and not yet decided: not counted
-        reports[uid][0] += 1
+        tally = reports[(bucket(created_at), uid)]
+        tally[0] += 1
         if accepted_at is not None and state != CaseState.MERGED:
-            reports[uid][1] += 1
+            tally[1] += 1
     verifies = list(
         CaseEvent.objects.filter(
             case__street=street,
@@ -419,26 +448,33 @@ def grid_worker_scores(*, street: Street, start: date, end: date) -> list[dict]:
             at__lt=hi,
         ).values_list("case_id", "seq", "at", "actor_id")
     )
-    timelines = _timelines({v[0] for v in verifies})
-    checks: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    timelines = _timelines({v[0] for v in verifies}, CLOCK_MOVES)
+    checks: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     for case_id, seq, at, uid in verifies:
         ok = _on_time(timelines.get(case_id, []), seq, at, "verify")
         if ok is None:
             continue
-        checks[uid][0] += 1
-        checks[uid][1] += int(ok)
+        tally = checks[(bucket(at), uid)]
+        tally[0] += 1
+        tally[1] += int(ok)
+    return reports, checks
+
+
+def _worker_rows(street: Street, reports: dict, checks: dict, names: dict | None = None) -> list[dict]:
+    """One row per 网格员 of ``street`` (and anyone else who reported or checked there) from one period's tallies."""
     members = set(
         User.objects.filter(
             role=Role.GRID_WORKER, street=street, is_active=True, is_system=False
         ).values_list("pk", flat=True)
     )
     ids = members | set(reports) | set(checks)
-    names = {
-        pk: (username, full_name)
-        for pk, username, full_name in User.objects.filter(pk__in=ids).values_list(
-            "pk", "username", "full_name"
-        )
-    }
+    if names is None:
+        names = {
+            pk: (username, full_name)
+            for pk, username, full_name in User.objects.filter(pk__in=ids).values_list(
+                "pk", "username", "full_name"
+            )
+        }
     rows = []
     for uid in ids:
         key, label = _person(uid, names)
@@ -460,6 +496,29 @@ def grid_worker_scores(*, street: Street, start: date, end: date) -> list[dict]:
     return rows
 
 
+def grid_worker_scores(*, street: Street, start: date, end: date) -> list[dict]:
+    """Per 网格员 of ``street``: 有效上报率 and 按时核查率 (module docstring), sample = 上报数 + 核查数."""
+    lo, hi = _bounds(start, end)
+    reports, checks = _worker_tallies(street, lo, hi, lambda dt: None)
+    return _worker_rows(
+        street, {u: t for (_, u), t in reports.items()}, {u: t for (_, u), t in checks.items()}
+    )
+
+
+def grid_worker_scores_by_month(*, street: Street, months: list[date]) -> dict[date, list[dict]]:
+    """:func:`grid_worker_scores` of each calendar month in ``months`` in one pass (the demo's year of boards)."""
+    lo, hi = _bounds(min(months), month_end(max(months)))
+    reports, checks = _worker_tallies(street, lo, hi, lambda dt: clock.to_local(dt).date().replace(day=1))
+    out = {}
+    for month in months:
+        out[month] = _worker_rows(
+            street,
+            {u: t for (m, u), t in reports.items() if m == month},
+            {u: t for (m, u), t in checks.items() if m == month},
+        )
+    return out
+
+
 def dispatcher_scores(*, street: Street, start: date, end: date) -> list[dict]:
     """Per 派遣员 (指挥中心受理员/派遣员, 值班长) of ``street``: 按时派遣率 and 准确派遣率 (module docstring)."""
     lo, hi = _bounds(start, end)
@@ -472,7 +531,7 @@ def dispatcher_scores(*, street: Street, start: date, end: date) -> list[dict]:
             at__lt=hi,
         ).values_list("case_id", "seq", "move", "at", "actor_id")
     )
-    timelines = _timelines({e[0] for e in events})
+    timelines = _timelines({e[0] for e in events}, (*CLOCK_MOVES, *DISPATCH_MOVES))
     acc: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # timed, on time, dispatches, undone
     for case_id, seq, move, at, uid in events:
         timeline = timelines.get(case_id, [])

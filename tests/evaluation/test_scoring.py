@@ -60,7 +60,12 @@ def test_ties_share_a_rank_and_small_samples_are_listed_apart():
          row("f", None, sample=50)],
         min_cases=5,
     )  # fmt: skip
-    assert [(r["key"], r["rank"]) for r in ranked] == [("b", 1), ("c", 2), ("a", 2), ("d", 4)]
+    # a and c score the same: c did more (30 cases) and ranks first
+    assert [(r["key"], r["rank"]) for r in ranked] == [("b", 1), ("c", 2), ("a", 3), ("d", 4)]
+    ranked, _ = scoring.rank_rows(
+        [row("a", 80.0), row("b", 95.0), row("c", 80.0), row("d", 70.0)], min_cases=5
+    )
+    assert [(r["key"], r["rank"]) for r in ranked] == [("b", 1), ("a", 2), ("c", 2), ("d", 4)]  # a true tie
     assert [(r["key"], r["apart"]) for r in apart] == [("f", "no_figure"), ("e", "too_few")]
 
 

@@ -71,7 +71,7 @@ def rules_text(board: Board) -> str:
         )
     return (
         f"{how}（缺少的比率不计，其权重按其余比率重新分配）；{sample_label(board.kind)}少于 {board.min_cases} 件的"
-        f"单列不排名；红榜为前 {board.size} 名、黑榜为后 {board.size} 名（并列同分同名次）。"
+        f"单列不排名；同分时件数多者居前；红榜为前 {board.size} 名、黑榜为后 {board.size} 名（得分与件数都相同的并列）。"
     )
 
 

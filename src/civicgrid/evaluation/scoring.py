@@ -5,8 +5,8 @@ ranking with ties and small samples, and the 红/黑榜 cut. docs/evaluation.md 
   e.g. no case was rated); the weights of the missing rates are left out (re-normalised), the row says which rates
   were missing; no rate at all → ``None``.
 - :func:`rank_rows`: rows with a composite and at least ``min_cases`` in their sample are ranked by composite
-  (high first); equal composites (to 0.1) share a rank (1, 2, 2, 4 — competition ranking), listed by sample size
-  then key; the others are listed apart with the reason.
+  (high first), an equal composite (to 0.1) by the larger sample (more work done); rows equal in both share a
+  rank (1, 2, 2, 4 — competition ranking), listed by key; the others are listed apart with the reason.
 - :func:`cut`: the 红榜 is the rows ranked 1..N (ties at the edge included), the 黑榜 the rows whose rank counted
   from the bottom is 1..N (ties included), never a row already on the 红榜.
 """
@@ -54,6 +54,10 @@ def ratio(numerator: int, denominator: int) -> float | None:
     return round(100 * numerator / denominator, 1) if denominator else None
 
 
+def _merit(row: dict) -> tuple:
+    return (row["score"], row["sample"])
+
+
 def rank_rows(rows: Sequence[dict], *, min_cases: int) -> tuple[list[dict], list[dict]]:
     """(ranked rows with ``rank``, rows listed apart with ``apart`` = too_few | no_figure). Each row has ``key``,
     ``score`` (the composite or None) and ``sample`` (its case count)."""
@@ -68,8 +72,8 @@ def rank_rows(rows: Sequence[dict], *, min_cases: int) -> tuple[list[dict], list
     ranked.sort(key=lambda r: (-r["score"], -r["sample"], str(r["key"])))
     previous, rank = None, 0
     for i, row in enumerate(ranked, start=1):
-        if row["score"] != previous:
-            rank, previous = i, row["score"]
+        if _merit(row) != previous:
+            rank, previous = i, _merit(row)
         row["rank"] = rank
     apart.sort(key=lambda r: (r["apart"], -r["sample"], str(r["key"])))
     return ranked, apart
@@ -81,7 +85,7 @@ def cut(ranked: Sequence[dict], size: int) -> tuple[list, list]:
     black = []
     # the rank counted from the worst (competition ranking: ties share the place)
     for row in ranked:
-        from_bottom = sum(1 for r in ranked if r["score"] < row["score"]) + 1
+        from_bottom = sum(1 for r in ranked if _merit(r) < _merit(row)) + 1
         if from_bottom <= size and row["key"] not in red:
             black.append(row["key"])
     black.reverse()  # worst first

@@ -15,7 +15,7 @@
         grid: { left: 50, right: 50, top: 40, bottom: 30 },
         xAxis: { type: "category", data: months },
         yAxis: [
-          { type: "value", name: d.name + "得分", scale: true },
+          { type: "value", name: "得分", scale: true },
           { type: "value", name: "%", min: 0, max: 100 }
         ],
         series: [

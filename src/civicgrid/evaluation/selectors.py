@@ -378,22 +378,24 @@ def _due(snapshot: dict) -> datetime | None:
         return None
 
 
-# the timeline entries that start or move the clock of a stage (立案/退回 start 派遣时限, 处置完成 starts 核查结案时限,
-# 恢复 after 挂账 and 督办 carry the moved due time) and the 派遣-changing ones (for 准确派遣率)
-CLOCK_MOVES = ("accept", "return", "resume", "supervise", "finish")
+# the timeline entries that start or move the clock of a stage: 立案/退回 start the 派遣时限 (恢复 after 挂账 and 督办
+# carry the moved due time), 处置完成 starts the 核查结案时限; and the 派遣-changing ones (for 准确派遣率)
+VERIFY_CLOCK_MOVES = ("finish", "supervise")
+DISPATCH_CLOCK_MOVES = ("accept", "return", "resume", "supervise")
 DISPATCH_MOVES = ("dispatch", "reassign", "return")
 
 
 def _timelines(case_ids, moves) -> dict[int, list]:
-    """{case id: [(seq, move, at, clock)] in order} of the entries of ``moves`` (the ones the role scores read)."""
+    """{case id: [(seq, move, stage, due_at)] in order} of the entries of ``moves`` (the ones the role scores
+    read; only the stage and due time of each entry's clock snapshot are fetched)."""
     out: dict[int, list] = defaultdict(list)
     qs = (
         CaseEvent.objects.filter(case_id__in=list(case_ids), move__in=moves)
         .order_by("case_id", "seq")
-        .values_list("case_id", "seq", "move", "at", "clock")
+        .values_list("case_id", "seq", "move", "clock__stage", "clock__due_at")
     )
-    for case_id, seq, move, at, snap in qs.iterator(chunk_size=5000):
-        out[case_id].append((seq, move, at, snap))
+    for case_id, seq, move, stage, due in qs.iterator(chunk_size=5000):
+        out[case_id].append((seq, move, stage, due))
     return out
 
 
@@ -401,11 +403,11 @@ def _on_time(timeline: list, seq: int, at: datetime, stage: str) -> bool | None:
     """Whether the move ``seq`` at ``at`` fell within ``stage``'s limit: the ``due_at`` of the last earlier entry
     whose clock ran ``stage``; ``None`` when no such snapshot exists (not counted)."""
     due = None
-    for s, _move, _at, snap in timeline:
+    for s, _move, snap_stage, snap_due in timeline:
         if s >= seq:
             break
-        if (snap or {}).get("stage") == stage:
-            due = _due(snap)
+        if snap_stage == stage:
+            due = _due({"due_at": snap_due})
     if due is None:
         return None
     return at <= due
@@ -413,8 +415,8 @@ def _on_time(timeline: list, seq: int, at: datetime, stage: str) -> bool | None:
 
 def _undone(timeline: list, seq: int) -> bool:
     """A 派遣/改派 is undone when the next 派遣-changing entry of the case is a 改派 or a 退回."""
-    for s, move, _at, _snap in timeline:
-        if s > seq and move in ("dispatch", "reassign", "return"):
+    for s, move, _stage, _due in timeline:
+        if s > seq and move in DISPATCH_MOVES:
             return move in ("reassign", "return")
     return False
 
@@ -448,7 +450,7 @@ def _worker_tallies(street: Street, lo: datetime, hi: datetime, bucket) -> tuple
             at__lt=hi,
         ).values_list("case_id", "seq", "at", "actor_id")
     )
-    timelines = _timelines({v[0] for v in verifies}, CLOCK_MOVES)
+    timelines = _timelines({v[0] for v in verifies}, VERIFY_CLOCK_MOVES)
     checks: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     for case_id, seq, at, uid in verifies:
         ok = _on_time(timelines.get(case_id, []), seq, at, "verify")
@@ -531,7 +533,7 @@ def dispatcher_scores(*, street: Street, start: date, end: date) -> list[dict]:
             at__lt=hi,
         ).values_list("case_id", "seq", "move", "at", "actor_id")
     )
-    timelines = _timelines({e[0] for e in events}, (*CLOCK_MOVES, *DISPATCH_MOVES))
+    timelines = _timelines({e[0] for e in events}, (*DISPATCH_CLOCK_MOVES, *DISPATCH_MOVES))
     acc: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # timed, on time, dispatches, undone
     for case_id, seq, move, at, uid in events:
         timeline = timelines.get(case_id, [])

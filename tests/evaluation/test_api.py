@@ -110,7 +110,7 @@ def test_live_rankings_are_for_the_street_wide_roles(june, client):
         ("get", "/api/v1/evaluation/ranking?kind=city", None, 422, "kind"),
         ("get", "/api/v1/evaluation/ranking?from=2026-13-01", None, 400, "from"),
         ("get", "/api/v1/evaluation/ranking?street=999999999", None, 422, "street"),
-        ("get", "/api/v1/evaluation/ranking?kind=street", None, 200, None),
+        ("get", "/api/v1/evaluation/ranking?kind=street", None, 403, None),  # a 街道 account: not the 区's
         ("post", "/api/v1/evaluation/boards", {"kind": "grid", "month": "六月"}, 422, "month"),
         ("post", "/api/v1/evaluation/boards", {"kind": "town", "month": "2026-06"}, 422, "kind"),
         (

@@ -361,6 +361,8 @@ def ranking(*, user, kind: str, start: date, end: date, street_code: str | None 
     """The live ranking the user may see (街道-wide roles; the 街道 ranking: the user's 区)."""
     _require_rank(user)
     if kind == BoardKind.STREET:
+        if getattr(user, "street_id", None):  # a 街道 account never sees the other 街道's figures
+            raise PermissionDenied("街道排名（区级）只对区级账号开放", code="forbidden")
         return compute_ranking(kind, start=start, end=end, district=resolve_district(user=user))
     return compute_ranking(kind, start=start, end=end, street=resolve_street(user=user, code=street_code))
 

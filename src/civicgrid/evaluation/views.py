@@ -19,7 +19,6 @@ from civicgrid.core import clock
 from civicgrid.core.errors import DomainError, NotFound
 from civicgrid.evaluation import exports, scoring, selectors, services, workflow
 from civicgrid.evaluation.models import BoardKind, BoardState
-from civicgrid.metrics import selectors as metrics
 from civicgrid.metrics.errors import BadQuery
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -320,6 +319,3 @@ def assessments(request):
             "can_import": selectors.can_import(request.user),
         },
     )
-
-
-__all__ = ["metrics"]

@@ -257,7 +257,7 @@ def settings_page(request):
             district = None
     except DomainError as exc:
         messages.error(request, exc.message)
-        return redirect("evaluation:settings")
+        return redirect("evaluation:boards")
     row = selectors.settings_for(street=street, district=district)
     values = {k: getattr(row, k) for k in services.SETTINGS_FIELDS}
     if request.method == "POST":

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "civicgrid.petitions",
     "civicgrid.goals",
     "civicgrid.registers",
+    "civicgrid.estates",
     "civicgrid.demo",
 ]
 

@@ -56,6 +56,7 @@ LEDGER_LOADERS = (
     "hazards",
     "gridwork",
     "registers",
+    "estates",
     "disputes",
     "enforcement",
     "opinion",

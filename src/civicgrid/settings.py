@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "civicgrid.disputes",
     "civicgrid.enforcement",
     "civicgrid.opinion",
+    "civicgrid.evaluation",
     "civicgrid.petitions",
     "civicgrid.goals",
     "civicgrid.registers",

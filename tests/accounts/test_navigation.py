@@ -27,6 +27,7 @@ EXPECTED = {
         "nav-opinion",
         "nav-goals",
         "nav-data-import",  # the generic import wizard: the 矛盾纠纷/安全隐患/行政处罚/舆情台账 imports
+        "nav-evaluation",
         "nav-bell",
     },
     Role.SHIFT_LEADER: {
@@ -44,6 +45,7 @@ EXPECTED = {
         "nav-opinion",
         "nav-goals",
         "nav-data-import",
+        "nav-evaluation",
         "nav-bell",
     },
     Role.GRID_WORKER: {
@@ -55,6 +57,7 @@ EXPECTED = {
         "nav-gridwork",
         "nav-registers",
         "nav-disputes",
+        "nav-evaluation",
         "nav-bell",
     },
     Role.DEPT_HANDLER: {
@@ -63,6 +66,7 @@ EXPECTED = {
         "nav-hazards",
         "nav-enforcement",
         "nav-opinion",
+        "nav-evaluation",
         "nav-bell",
     },
     Role.AUDIT_ADMIN: set(),

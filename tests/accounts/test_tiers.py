@@ -104,7 +104,26 @@ class Side:
         self._petitions()
         self._goals()
         self._registers(code)
+        self._evaluation()
         self._estates(code)
+
+    def _evaluation(self) -> None:
+        """A June 2026 红黑榜 of the 社区 (drafted by the desk, published by the 值班长) and an assessment result."""
+        from civicgrid.evaluation import services as evaluation_services
+
+        self.board = evaluation_services.draft_board(
+            actor=self.users[Role.DISPATCHER],
+            kind="community",
+            month="2026-06",
+            note=f"{self.tag}专属红黑榜说明",
+        )
+        evaluation_services.transition(actor=self.users[Role.DISPATCHER], board=self.board, move="submit")
+        self.board = evaluation_services.transition(
+            actor=self.users[Role.SHIFT_LEADER], board=self.board, move="publish"
+        )
+        evaluation_services.save_assessment(
+            actor=self.users[Role.LEADER], street=self.street, month="2026-06", score=90 + len(self.tag)
+        )
 
     def _estates(self, code: str) -> None:
         """An 出租房 in the building, the building's 楼宇档案 with one 入驻单位 (and a 企业走访), a 专项排查 with
@@ -569,6 +588,10 @@ OBJECT_OF = {
     "petitions:resolve": "petition",
     "petitions:task_done": "petition_task",
     "goals:indicator": "indicator",
+    "evaluation:board": "board",
+    "evaluation:board_move": "board",
+    "evaluation:board_xlsx": "board",
+    "evaluation:board_docx": "board",
     "goals:project": "project",
     "registers:person": "person",
     "registers:reveal": "person",
@@ -598,6 +621,7 @@ NINJA_PARAMS = {
     "petition_id": "petition",
     "task_id": "petition_task",
     "indicator_id": "indicator",
+    "board_id": "board",
     "project_id": "project",
     "micro_id": "micro_project",
     "person_id": "person",
@@ -743,6 +767,11 @@ def test_a_street_desk_still_sees_its_own_street(tiers, client):
     assert a.indicator.name in _text(client.get(f"/api/v1/goals/indicators/{a.indicator.pk}"))
     assert a.project.name in _text(client.get("/goals/projects/?year=2026&month=9"))
     assert client.get(f"/goals/projects/{a.project.pk}/").status_code == 200
+    # 行政问效: A's published 红黑榜 (page, Excel, Word, API)
+    assert "甲专属红黑榜说明" in _text(client.get(f"/evaluation/boards/{a.board.pk}/"))
+    assert a.board.pk in [b["id"] for b in client.get("/api/v1/evaluation/boards").json()]
+    assert client.get(f"/evaluation/boards/{a.board.pk}/board.xlsx").status_code == 200
+    assert client.get(f"/evaluation/boards/{a.board.pk}/board.docx").status_code == 200
     # 基础台账: the person (list, export, API), the 户 card, the visit
     assert a.person.name in _text(client.get("/registers/"))
     assert a.person.id_masked in _text(client.get("/registers/export.xlsx"))

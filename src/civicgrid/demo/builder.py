@@ -48,7 +48,9 @@ class DemoResult:
     petitions: dict | None = None  # what load_petitions reported (None: skipped)
     goals: dict | None = None  # what load_goals reported (None: the year's catalogue existed)
     registers: dict | None = None  # what load_registers reported (None: skipped)
+    estates: dict | None = None  # what load_estates reported (None: skipped)
     payments: dict | None = None  # what load_payments reported (None: skipped)
+    evaluation: dict | None = None  # what load_evaluation reported (None: skipped)
 
 
 # demo loaders run after the cases, in this order (civicgrid.demo.<name>.load_<name>; DemoResult.<name>)
@@ -62,6 +64,7 @@ LEDGER_LOADERS = (
     "enforcement",
     "opinion",
     "petitions",
+    "evaluation",
 )
 
 

@@ -80,6 +80,7 @@ class Command(BaseCommand):
             "enforcement": "综合执法",
             "opinion": "舆情",
             "petitions": "信访",
+            "evaluation": "红黑榜与上级考核",
             "goals": "目标考核",
         }
         spent = "，".join(

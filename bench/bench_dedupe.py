@@ -39,7 +39,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 import gen_dedupe_set as gen  # noqa: E402
 
-from civicgrid.triage.dedupe import Index, Record  # noqa: E402
+from civicgrid.triage.dedupe import Index  # noqa: E402
 
 
 def rss_mb() -> float:
@@ -68,8 +68,11 @@ def main(argv=None) -> int:
     bg = gen.background(window - len(planted))
     gen_s = time.perf_counter() - t
     rss_gen = rss_mb()
-    print(f"generated {len(bg):,} background + {len(planted):,} planted reports, {len(queries)} queries "
-          f"in {gen_s:.1f} s (RSS +{rss_gen - rss0:.0f} MB)", flush=True)
+    print(
+        f"generated {len(bg):,} background + {len(planted):,} planted reports, {len(queries)} queries "
+        f"in {gen_s:.1f} s (RSS +{rss_gen - rss0:.0f} MB)",
+        flush=True,
+    )
 
     index = Index()
     t = time.perf_counter()
@@ -77,8 +80,11 @@ def main(argv=None) -> int:
     build_s = time.perf_counter() - t
     gc.collect()
     rss_idx = rss_mb()
-    print(f"index of {len(index):,} records built in {build_s:.1f} s; arrays {index.memory_bytes() / 2**20:.0f} MB, "
-          f"RSS +{rss_idx - rss_gen:.0f} MB (texts included)", flush=True)
+    print(
+        f"index of {len(index):,} records built in {build_s:.1f} s; arrays {index.memory_bytes() / 2**20:.0f} MB, "
+        f"RSS +{rss_idx - rss_gen:.0f} MB (texts included)",
+        flush=True,
+    )
 
     # timing queries: the labelled ones and as many random new complaints
     rng = random.Random(3)
@@ -96,9 +102,11 @@ def main(argv=None) -> int:
         cpu.append((time.thread_time() - c) * 1000)
         results[rec.id] = found
     p50, p95, p99 = pct(timed, 0.5), pct(timed, 0.95), pct(timed, 0.99)
-    print(f"check: n={len(timed)} p50={p50:.2f} ms p95={p95:.2f} ms p99={p99:.2f} ms max={max(timed):.1f} ms "
-          f"(CPU time p50={pct(cpu, 0.5):.2f} p95={pct(cpu, 0.95):.2f} ms; load average {os.getloadavg()[0]:.1f} "
-          f"on {os.cpu_count()} cores)")
+    print(
+        f"check: n={len(timed)} p50={p50:.2f} ms p95={p95:.2f} ms p99={p99:.2f} ms max={max(timed):.1f} ms "
+        f"(CPU time p50={pct(cpu, 0.5):.2f} p95={pct(cpu, 0.95):.2f} ms; load average {os.getloadavg()[0]:.1f} "
+        f"on {os.cpu_count()} cores)"
+    )
 
     # brute force on a sample (same filters and score, no LSH)
     sample = rng.sample([q.record for q in queries], brute_n // 2) + rng.sample(fresh, brute_n - brute_n // 2)
@@ -112,8 +120,10 @@ def main(argv=None) -> int:
         fast_ms.append((time.perf_counter() - t) * 1000)
         agree += {c.id for c in slow} == {c.id for c in fast}
     speedup = statistics.median(brute_ms) / statistics.median(fast_ms)
-    print(f"brute force: n={len(sample)} median={statistics.median(brute_ms):.0f} ms "
-          f"(check median {statistics.median(fast_ms):.2f} ms) → {speedup:.0f}×; same candidates in {agree}/{len(sample)}")
+    print(
+        f"brute force: n={len(sample)} median={statistics.median(brute_ms):.0f} ms "
+        f"(check median {statistics.median(fast_ms):.2f} ms) → {speedup:.0f}×; same candidates in {agree}/{len(sample)}"
+    )
 
     tp = fp = fn = 0
     per_kind: Counter = Counter()
@@ -135,10 +145,14 @@ def main(argv=None) -> int:
     for kind, n in per_kind.items():
         print(f"  {kind:28s} {per_kind_ok[kind]}/{n} correct")
     noise = sum(len(results[r.id]) for r in fresh)
-    print(f"labelled set: tp={tp} fp={fp} fn={fn} precision={precision:.3f} recall={recall:.3f}; "
-          f"random new complaints flagged: {noise} candidates over {len(fresh)}")
-    print(f"RESULT p95_ms={p95:.2f} speedup={speedup:.0f} precision={precision:.3f} recall={recall:.3f} "
-          f"window={len(index)}")
+    print(
+        f"labelled set: tp={tp} fp={fp} fn={fn} precision={precision:.3f} recall={recall:.3f}; "
+        f"random new complaints flagged: {noise} candidates over {len(fresh)}"
+    )
+    print(
+        f"RESULT p95_ms={p95:.2f} speedup={speedup:.0f} precision={precision:.3f} recall={recall:.3f} "
+        f"window={len(index)}"
+    )
     return 0
 
 

@@ -36,10 +36,93 @@ T0 = 1_780_000_000.0  # window start (epoch s)
 DAY = 86400.0
 CENTER = (116.40, 39.91)
 
-DISTRICTS = ["东城区", "西城区", "朝阳区", "海淀区", "丰台区", "石景山区", "通州区", "昌平区", "大兴区", "顺义区"]
-ROAD_A = "安定 和平 建国 朝阳 光华 望京 阜成 西直 复兴 永定 广安 丰台 学院 知春 双榆 花园 东四 交道 鼓楼 德胜 马甸 北苑 南苑 十里 八里 劲松 潘家 方庄 蒲黄 石榴 大红 天坛 先农 白纸 牛街 枣林 小营 清河 回龙 天通".split()  # noqa: E501
+DISTRICTS = [
+    "东城区",
+    "西城区",
+    "朝阳区",
+    "海淀区",
+    "丰台区",
+    "石景山区",
+    "通州区",
+    "昌平区",
+    "大兴区",
+    "顺义区",
+]
+ROAD_A = [
+    "安定",
+    "和平",
+    "建国",
+    "朝阳",
+    "光华",
+    "望京",
+    "阜成",
+    "西直",
+    "复兴",
+    "永定",
+    "广安",
+    "丰台",
+    "学院",
+    "知春",
+    "双榆",
+    "花园",
+    "东四",
+    "交道",
+    "鼓楼",
+    "德胜",
+    "马甸",
+    "北苑",
+    "南苑",
+    "十里",
+    "八里",
+    "劲松",
+    "潘家",
+    "方庄",
+    "蒲黄",
+    "石榴",
+    "大红",
+    "天坛",
+    "先农",
+    "白纸",
+    "牛街",
+    "枣林",
+    "小营",
+    "清河",
+    "回龙",
+    "天通",
+]  # noqa: E501
 ROAD_B = ["路", "北路", "南路", "东路", "西路", "大街", "胡同", "东里", "西里", "中街"]
-XIAOQU = "阳光 金色 幸福 和谐 晨光 瑞祥 锦绣 华清 富力 远洋 万科 首开 金隅 保利 绿地 新康 康乐 安华 裕中 惠新 育新 芍药 安贞 胜古 左家 团结 红庙 延静 甜水 铁路".split()  # noqa: E501
+XIAOQU = [
+    "阳光",
+    "金色",
+    "幸福",
+    "和谐",
+    "晨光",
+    "瑞祥",
+    "锦绣",
+    "华清",
+    "富力",
+    "远洋",
+    "万科",
+    "首开",
+    "金隅",
+    "保利",
+    "绿地",
+    "新康",
+    "康乐",
+    "安华",
+    "裕中",
+    "惠新",
+    "育新",
+    "芍药",
+    "安贞",
+    "胜古",
+    "左家",
+    "团结",
+    "红庙",
+    "延静",
+    "甜水",
+    "铁路",
+]  # noqa: E501
 XIAOQU_B = ["小区", "家园", "嘉园", "花园", "里", "苑", "公寓"]
 
 # family → problems → phrasings; {a} is the address
@@ -212,7 +295,16 @@ EXTRA = [
     "拍了照片可以提供。",
     "请尽快派人来看一下。",
 ]
-OPENINGS = ["", "", "市民来电反映：", "您好，", "我是附近居民，", "网格员巡查发现：", "居民王女士反映：", "来电人称："]
+OPENINGS = [
+    "",
+    "",
+    "市民来电反映：",
+    "您好，",
+    "我是附近居民，",
+    "网格员巡查发现：",
+    "居民王女士反映：",
+    "来电人称：",
+]
 TYPOS = {
     "垃": "拉",
     "圾": "级",
@@ -272,7 +364,9 @@ def grid_of(lng: float, lat: float) -> int:
     return int((lat - 39.0) / 0.009) * 100_000 + int((lng - 115.0) / 0.0117)
 
 
-def write_text(rng: random.Random, family: int, problem: int, phrasing: int, place: Place, *, short=False) -> str:
+def write_text(
+    rng: random.Random, family: int, problem: int, phrasing: int, place: Place, *, short=False
+) -> str:
     body = FAMILIES[family][problem][phrasing].format(a=place.short if short else place.address)
     opening = rng.choice(OPENINGS)
     extra = rng.choice(EXTRA) if rng.random() < 0.3 else ""
@@ -380,13 +474,17 @@ def labelled(n: int, *, seed: int = 2, start_id: int = 10_000_000) -> tuple[list
                     f2 = rng.choice([f for f in FAMILIES if f != family])
                     p2 = rng.randrange(len(FAMILIES[f2]))
                 text = write_text(rng, f2, p2, rng.randrange(len(FAMILIES[f2][p2])), place)
-                q = Record(qid, later, text, lng, lat, grid_of(lng, lat), f2, None, place.address, f2 * 100 + p2)
+                q = Record(
+                    qid, later, text, lng, lat, grid_of(lng, lat), f2, None, place.address, f2 * 100 + p2
+                )
             else:
                 lng, lat = _offset(place.lng, place.lat, 2000 + rng.random() * 200, rng)
                 far = new_place(rng)
                 far = Place(far.address, far.short, lng, lat)
                 text = write_text(rng, family, problem, ph, far)
-                q = Record(qid, later, text, lng, lat, grid_of(lng, lat), family, None, far.address, master.category)
+                q = Record(
+                    qid, later, text, lng, lat, grid_of(lng, lat), family, None, far.address, master.category
+                )
             queries.append(Query(q, kind, None, master.id))
     return planted, queries
 
@@ -403,7 +501,9 @@ def main(argv=None) -> int:
         w.writerow(["kind", "label", "query_text", "query_address", "planted_text", "planted_address"])
         for q in queries:
             p = by_id[q.planted]
-            w.writerow([q.kind, int(q.expected is not None), q.record.text, q.record.address, p.text, p.address])
+            w.writerow(
+                [q.kind, int(q.expected is not None), q.record.text, q.record.address, p.text, p.address]
+            )
     print(f"{len(queries)} labelled queries → {args.out}")
     return 0
 

@@ -96,7 +96,9 @@ class Candidate:
         return {
             "distance_m": None if self.distance_m is None else round(self.distance_m),
             "text_similarity": round(self.text_similarity, 3),
-            "address_similarity": None if self.address_similarity is None else round(self.address_similarity, 3),
+            "address_similarity": None
+            if self.address_similarity is None
+            else round(self.address_similarity, 3),
             "same_grid": self.same_grid,
             "neighbour_grid": self.neighbour_grid,
             "same_family": self.same_family,
@@ -112,7 +114,9 @@ class Grids:
     neighbours: dict[int, frozenset[int]] = field(default_factory=dict)
 
     @classmethod
-    def from_boxes(cls, boxes: dict[int, tuple[float, float, float, float]], tol_deg: float = 0.0003) -> Grids:
+    def from_boxes(
+        cls, boxes: dict[int, tuple[float, float, float, float]], tol_deg: float = 0.0003
+    ) -> Grids:
         """``boxes``: grid id → (min_lng, min_lat, max_lng, max_lat)."""
         ids = list(boxes)
         centres = {g: ((b[0] + b[2]) / 2, (b[1] + b[3]) / 2) for g, b in boxes.items()}
@@ -208,7 +212,8 @@ def band_hashes(sigs: np.ndarray) -> np.ndarray:
 def cell_hash(cx: np.ndarray, cy: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore"):
         return _mix(
-            (cx.astype(np.int64).astype(np.uint64) * np.uint64(0x100000001B3)) ^ cy.astype(np.int64).astype(np.uint64)
+            (cx.astype(np.int64).astype(np.uint64) * np.uint64(0x100000001B3))
+            ^ cy.astype(np.int64).astype(np.uint64)
         )
 
 
@@ -259,7 +264,11 @@ class _Columns:
         new = max(need, cap * 2)
         for name in self.NAMES:
             old = getattr(self, name)
-            fill = np.nan if old.dtype == np.float64 and name in ("lng", "lat") else (-1 if name in ("grid", "family", "street", "category") else 0)
+            fill = (
+                np.nan
+                if old.dtype == np.float64 and name in ("lng", "lat")
+                else (-1 if name in ("grid", "family", "street", "category") else 0)
+            )
             arr = np.full(new, fill, old.dtype)
             arr[: self.n] = old[: self.n]
             setattr(self, name, arr)
@@ -442,11 +451,15 @@ class Index:
         if lng is not None:
             dist = haversine(lng, lat, c.lng[rows], c.lat[rows])
         grid = c.grid[rows]
-        same_grid = (grid == record.grid) & (grid != -1) if record.grid is not None else np.zeros(len(rows), bool)
+        same_grid = (
+            (grid == record.grid) & (grid != -1) if record.grid is not None else np.zeros(len(rows), bool)
+        )
         nb = self.grids.neighbours.get(record.grid, frozenset()) if record.grid is not None else frozenset()
         near_grid = same_grid | (np.isin(grid, list(nb)) if nb else False)
         located = ~np.isnan(dist)
-        keep &= np.where(located, dist <= p.max_distance_m, near_grid | (c.street[rows] == (record.street or -2)))
+        keep &= np.where(
+            located, dist <= p.max_distance_m, near_grid | (c.street[rows] == (record.street or -2))
+        )
         out: list[Candidate] = []
         qtext = problem_text(record.text, record.address)
         qaddr = normalize(record.address)

@@ -238,3 +238,74 @@ def test_auto_dispatch_hook_is_off_by_default_then_per_street_threshold(
     assert again.state == CaseState.REPORTED and DuplicateCandidate.objects.filter(case=again).exists()
     StreetTriageSetting.objects.filter(street=street).update(auto_dispatch=False)
     assert new_case(4).state == CaseState.REPORTED  # switched off again
+
+
+# --- API and the case page ----------------------------------------------------------------------
+
+
+def _pair(tw, capture):
+    first = intake(tw, capture, GARBAGE)
+    later = intake(tw, capture, GARBAGE + "，有老人摔倒")
+    return first, later, DuplicateCandidate.objects.get(case=later)
+
+
+def test_api_lists_merges_and_dismisses(tw, api_client, django_capture_on_commit_callbacks):
+    first, later, row = _pair(tw, django_capture_on_commit_callbacks)
+    desk = api_client.login(tw.dispatcher)
+    r = desk.get(f"/triage/cases/{later.pk}/duplicates")
+    assert r.status_code == 200, r.content
+    [item] = r.json()
+    assert item["candidate"] == first.pk and item["mergeable"] is True and item["status"] == "pending"
+    assert item["reasons"]["same_grid"] is True and item["reasons"]["distance_m"] == 0
+    r = desk.post(f"/triage/duplicates/{row.pk}/merge", {})
+    assert r.status_code == 200, r.content
+    assert r.json()["status"] == "merged"
+    later.refresh_from_db()
+    assert later.state == CaseState.MERGED and later.duplicate_of_id == first.pk
+    r = desk.post(f"/triage/duplicates/{row.pk}/dismiss", {"note": ""})
+    assert r.status_code == 422 and r.json()["field"] == "status"
+
+
+def test_api_refuses_other_roles_and_bad_input(tw, api_client, django_capture_on_commit_callbacks):
+    _first, later, row = _pair(tw, django_capture_on_commit_callbacks)
+    r = api_client.login(tw.handler).post(f"/triage/duplicates/{row.pk}/merge", {})
+    assert r.status_code in (403, 404)
+    r = api_client.login(tw.grid_worker).get(f"/triage/cases/{later.pk}/duplicates")
+    assert r.status_code in (403, 404) or r.json() == []
+    desk = api_client.login(tw.dispatcher)
+    assert desk.post("/triage/duplicates/999999/merge", {}).status_code == 404
+    r = desk.post(f"/triage/duplicates/{row.pk}/dismiss", {"note": "长" * 201})
+    assert r.status_code == 422
+    r = desk.post(f"/triage/duplicates/{row.pk}/dismiss", {"note": "不同楼栋"})
+    assert r.status_code == 200 and r.json()["status"] == "dismissed"
+
+
+def test_api_street_auto_dispatch_setting_is_the_admins(tw, api_client):
+    street = tw.grid.community.street
+    url = f"/triage/streets/{street.pk}/auto-dispatch"
+    assert api_client.login(tw.dispatcher).put(url, {"auto_dispatch": True}).status_code == 403
+    admin = api_client.login(tw.sysadmin)
+    assert admin.put(url, {"auto_dispatch": True, "threshold": 0}).status_code == 422
+    r = admin.put(url, {"auto_dispatch": True, "threshold": 0.95})
+    assert r.status_code == 200, r.content
+    assert r.json() == {"street": street.pk, "street_name": street.name, "auto_dispatch": True, "threshold": 0.95}
+    assert services.auto_dispatch_threshold(street) == 0.95
+    assert admin.put("/triage/streets/999999/auto-dispatch", {"auto_dispatch": False}).status_code == 404
+
+
+def test_the_case_page_shows_candidates_and_merges_in_one_click(tw, client, django_capture_on_commit_callbacks):
+    first, later, row = _pair(tw, django_capture_on_commit_callbacks)
+    client.force_login(tw.dispatcher)
+    page = client.get(f"/cases/{later.pk}/").content.decode()
+    assert 'data-testid="dup-panel"' in page and first.display_number in page and "合并到此工单" in page
+    client.force_login(tw.handler)  # not the desk: no panel
+    assert 'data-testid="dup-panel"' not in client.get(f"/cases/{later.pk}/").content.decode()
+    client.force_login(tw.dispatcher)
+    r = client.post(f"/triage/duplicates/{row.pk}/merge/", HTTP_HX_REQUEST="true")
+    assert r.status_code == 204 and r["HX-Refresh"] == "true"
+    page = client.get(f"/cases/{later.pk}/").content.decode()
+    assert 'data-testid="dup-master"' in page
+    master_page = client.get(f"/cases/{first.pk}/").content.decode()
+    assert 'data-testid="dup-merged-in"' in master_page and later.display_number in master_page
+    r = client.post(f"/triage/duplicates/{row.pk}/dismiss/", HTTP_HX_REQUEST="true")
+    assert r.status_code == 422 and "已处理" in r.content.decode()

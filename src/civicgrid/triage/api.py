@@ -237,6 +237,7 @@ def _row(user, pk: int) -> DuplicateCandidate:
 @router.get("/cases/{case_id}/duplicates", response=list[DuplicateOut], summary="工单的疑似重复工单")
 def list_duplicates(request, case_id: Id):
     user = request.auth
+    selectors.require_classifier(user)
     case = case_selectors.get_case(user=user, pk=case_id)
     rows = selectors.duplicates_for(user=user, case=case)
     return [_dup_out(r, selectors.mergeable(user=user, row=r)) for r in rows]

@@ -412,7 +412,7 @@ class Index:
         if len(self.base_keys):
             lo = np.searchsorted(self.base_keys, keys, "left")
             hi = np.searchsorted(self.base_keys, keys, "right")
-            for a, b in zip(lo.tolist(), hi.tolist()):
+            for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
                 if b > a:
                     found.append(self.base_rows[a:b])
         if self.delta:

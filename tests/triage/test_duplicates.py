@@ -288,12 +288,19 @@ def test_api_street_auto_dispatch_setting_is_the_admins(tw, api_client):
     assert admin.put(url, {"auto_dispatch": True, "threshold": 0}).status_code == 422
     r = admin.put(url, {"auto_dispatch": True, "threshold": 0.95})
     assert r.status_code == 200, r.content
-    assert r.json() == {"street": street.pk, "street_name": street.name, "auto_dispatch": True, "threshold": 0.95}
+    assert r.json() == {
+        "street": street.pk,
+        "street_name": street.name,
+        "auto_dispatch": True,
+        "threshold": 0.95,
+    }
     assert services.auto_dispatch_threshold(street) == 0.95
     assert admin.put("/triage/streets/999999/auto-dispatch", {"auto_dispatch": False}).status_code == 404
 
 
-def test_the_case_page_shows_candidates_and_merges_in_one_click(tw, client, django_capture_on_commit_callbacks):
+def test_the_case_page_shows_candidates_and_merges_in_one_click(
+    tw, client, django_capture_on_commit_callbacks
+):
     first, later, row = _pair(tw, django_capture_on_commit_callbacks)
     client.force_login(tw.dispatcher)
     page = client.get(f"/cases/{later.pk}/").content.decode()
@@ -309,3 +316,20 @@ def test_the_case_page_shows_candidates_and_merges_in_one_click(tw, client, djan
     assert 'data-testid="dup-merged-in"' in master_page and later.display_number in master_page
     r = client.post(f"/triage/duplicates/{row.pk}/dismiss/", HTTP_HX_REQUEST="true")
     assert r.status_code == 422 and "已处理" in r.content.decode()
+
+
+def test_the_residents_tracking_page_shows_the_masters_progress(
+    tw, client, django_capture_on_commit_callbacks
+):
+    from civicgrid.cases.models import Source
+
+    first = intake(tw, django_capture_on_commit_callbacks, GARBAGE)
+    later = intake(
+        tw, django_capture_on_commit_callbacks, GARBAGE, source=Source.RESIDENT, source_ref="ABCDE23456"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.merge_duplicate(actor=tw.dispatcher, row=DuplicateCandidate.objects.get(case=later))
+    with django_capture_on_commit_callbacks(execute=True):
+        tw.move(first, "accept", category=tw.cat["暴露垃圾"])
+    page = client.get("/s/t/ABCDE23456/").content.decode()
+    assert "合并处理进度" in page and "当前进度" in page

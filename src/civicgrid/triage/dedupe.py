@@ -55,6 +55,7 @@ class Params:
     window_days: float = 30.0
     max_distance_m: float = 300.0
     min_text: float = 0.15  # rapidfuzz similarity (0–1) below which a record is never a candidate
+    min_text_other_category: float = 0.7  # the same, when both cases have a 小类 and they differ
     min_place: float = 0.6  # place score (closeness, address) below which a record is never a candidate
     threshold: float = 0.6  # combined score to show a candidate
     limit: int = 5
@@ -486,6 +487,8 @@ class Index:
             f = None if record.family is None or fam[i] == -1 else bool(fam[i] == record.family)
             ccat = int(c.category[row])
             k = None if record.category is None or ccat == -1 else ccat == record.category
+            if k is False and ts < p.min_text_other_category:
+                continue  # filed under another 小类: only a near-identical text is the same problem
             kind = 1.0 if k else (0.5 if k is None and f is not False else 0.25)
             score = p.w_text * ts + p.w_place * place + p.w_category * kind
             if score < p.threshold:

@@ -23,7 +23,7 @@ from civicgrid.triage import dedupe
 # cases in these states are never offered as the master of a merge
 GONE_STATES = (CaseState.VOIDED, CaseState.REJECTED, CaseState.MERGED)
 # a case whose transaction committed up to this long after its created_at is still picked up by the refresh
-REFRESH_MARGIN = timedelta(minutes=5)
+REFRESH_MARGIN = timedelta(minutes=2)
 FIELDS = (
     "pk",
     "created_at",
@@ -119,9 +119,11 @@ class Store:
 
     def _refresh(self, now: datetime) -> None:
         assert self.index is not None and self.refreshed_at is not None
-        rows = Case.objects.filter(created_at__gte=self.refreshed_at - REFRESH_MARGIN).values(*FIELDS)
-        for r in rows.order_by("pk"):
-            if r["pk"] not in self.index.rows_by_id:
+        recent = Case.objects.filter(created_at__gte=self.refreshed_at - REFRESH_MARGIN)
+        known = self.index.rows_by_id
+        new = [pk for pk in recent.values_list("pk", flat=True) if pk not in known]
+        if new:
+            for r in Case.objects.filter(pk__in=new).values(*FIELDS).order_by("pk"):
                 self.index.add(record_of(r))
         self.refreshed_at = now
 

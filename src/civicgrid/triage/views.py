@@ -44,7 +44,15 @@ def _dup_ctx(request, case, rows, merged_in, error: str = "") -> dict:
     if case.duplicate_of_id:
         master = case_selectors.visible_cases(user=request.user).filter(pk=case.duplicate_of_id).first()
     items = [{"row": r, "mergeable": selectors.mergeable(user=request.user, row=r)} for r in rows]
-    return {"case": case, "items": items, "merged_in": merged_in, "master": master, "error": error}
+    pending = sum(1 for r in rows if r.status == "pending")
+    return {
+        "case": case,
+        "items": items,
+        "merged_in": merged_in,
+        "master": master,
+        "error": error,
+        "pending": pending,
+    }
 
 
 def classifier_only(view):

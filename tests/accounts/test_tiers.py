@@ -99,6 +99,12 @@ class Side:
         from civicgrid.triage import services as triage_services
 
         self.triage_suggestion = triage_services.suggest_for_case(actor=dispatcher, case=self.case)
+        from civicgrid.triage.models import DuplicateCandidate
+
+        # (a pair of the case with itself: the walk needs a row of this 街道, not a second case)
+        self.duplicate = DuplicateCandidate.objects.create(
+            case=self.case, candidate=self.case, score=0.9, reasons={"text_similarity": 0.9}
+        )
         self._disputes()
         self._enforcement()
         self._petitions()
@@ -575,6 +581,8 @@ OBJECT_OF = {
     "gridwork:track": "patrol",
     "triage:panel": "case",
     "triage:pick": "triage_suggestion",
+    "triage:merge": "duplicate",
+    "triage:dismiss": "duplicate",
     "disputes:detail": "dispute",
     "disputes:add_session": "dispute",
     "disputes:add_party": "dispute",
@@ -630,6 +638,8 @@ NINJA_PARAMS = {
     "enterprise_id": "enterprise",
     "campaign_id": "campaign",
     "target_id": "target",
+    "dup_id": "duplicate",
+    "street_id": "street",
 }
 # endpoints whose parameter names a kind of thing, not a row: walked like the plain ones with these arguments
 FIXED_PARAMS = {

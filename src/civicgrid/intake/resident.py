@@ -525,6 +525,10 @@ def _replies(case: Case, public_text) -> list[dict]:
                 "at": case.closed_at,
             }
         )
+        # the master's progress, posted on this case's timeline as it moves (智能分拨 合并)
+        ev = case.events.filter(move="public_note", data__has_key="master").order_by("-seq").first()
+        if ev is not None:
+            replies.append({"title": "合并处理进度", "text": public_text(ev.note), "at": ev.at})
     return replies
 
 

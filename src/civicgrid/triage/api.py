@@ -1,5 +1,6 @@
-"""智能分拨 API (/api/v1/triage): a suggestion for a text or a case (the desk roles that 受理/派遣), the keyword
-lists and the stored model versions (system administrator)."""
+"""智能分拨 API (/api/v1/triage): a suggestion for a text or a case (the desk roles that 受理/派遣), the
+near-duplicates of a case with merge / dismiss, the keyword lists, the stored model versions and the per-街道
+auto-dispatch setting (system administrator)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from pydantic import Field
 
 from civicgrid.cases import selectors as case_selectors
 from civicgrid.cases.models import Category
-from civicgrid.core.errors import ValidationFailed
+from civicgrid.core.errors import NotFound, ValidationFailed
 from civicgrid.core.validation import Id, Text
+from civicgrid.places.models import Street
 from civicgrid.triage import modelstore, selectors, services
+from civicgrid.triage.models import DuplicateCandidate
 
 router = Router(tags=["智能分拨"])
 
@@ -62,8 +65,9 @@ def suggest(request, body: SuggestIn):
             "confidence": row.confidence,
             "auto_dispatch": bool(
                 row.source == "model"
-                and services.auto_dispatch_threshold() is not None
-                and row.confidence >= services.auto_dispatch_threshold()
+                and (t := services.auto_dispatch_threshold(case.street if case.street_id else None))
+                is not None
+                and row.confidence >= t
             ),
             "suggestion": row.pk,
         }
@@ -168,3 +172,118 @@ def list_models(request):
         )
         out.append(row)
     return out
+
+
+# --- 合并 -------------------------------------------------------------------------------------------
+
+
+class DuplicateReasonsOut(Schema):
+    distance_m: int | None = Field(None, description="两处位置相距（米）；无坐标时为空")
+    text_similarity: float = Field(description="诉求内容相似度 0–1（rapidfuzz）")
+    address_similarity: float | None = Field(None, description="地址相似度 0–1")
+    same_grid: bool = Field(description="同一网格")
+    neighbour_grid: bool = Field(description="相邻网格")
+    same_family: bool | None = Field(None, description="同一大类（未分类时为空）")
+    same_category: bool | None = Field(None, description="同一小类（未分类时为空）")
+
+
+class DuplicateOut(Schema):
+    id: int
+    case: int = Field(description="新工单 id")
+    candidate: int = Field(description="较早的疑似重复工单 id（合并时保留为主工单）")
+    candidate_number: str
+    candidate_state: str
+    candidate_description: str
+    score: float
+    reasons: DuplicateReasonsOut
+    status: str = Field(description="pending 待确认 / merged 已合并 / dismissed 不是重复")
+    mergeable: bool = Field(description="现在能否一键合并")
+
+
+class DismissIn(Schema):
+    note: Text = Field("", max_length=200, description="说明（可不填）")
+
+
+def _dup_out(row: DuplicateCandidate, mergeable: bool) -> dict:
+    c = row.candidate
+    return {
+        "id": row.pk,
+        "case": row.case_id,
+        "candidate": c.pk,
+        "candidate_number": c.display_number,
+        "candidate_state": c.get_state_display(),
+        "candidate_description": c.description[:300],
+        "score": row.score,
+        "reasons": {
+            "same_grid": False,
+            "neighbour_grid": False,
+            "text_similarity": 0.0,
+            **(row.reasons or {}),
+        },
+        "status": row.status,
+        "mergeable": mergeable,
+    }
+
+
+def _row(user, pk: int) -> DuplicateCandidate:
+    selectors.require_classifier(user)
+    row = DuplicateCandidate.objects.filter(pk=pk).select_related("candidate").first()
+    if row is None:
+        raise NotFound("疑似重复记录不存在")
+    case_selectors.get_case(user=user, pk=row.case_id)  # 404 outside the user's scope
+    return row
+
+
+@router.get("/cases/{case_id}/duplicates", response=list[DuplicateOut], summary="工单的疑似重复工单")
+def list_duplicates(request, case_id: Id):
+    user = request.auth
+    selectors.require_classifier(user)
+    case = case_selectors.get_case(user=user, pk=case_id)
+    rows = selectors.duplicates_for(user=user, case=case)
+    return [_dup_out(r, selectors.mergeable(user=user, row=r)) for r in rows]
+
+
+@router.post("/duplicates/{dup_id}/merge", response=DuplicateOut, summary="合并：新工单并入较早的工单")
+def merge_duplicate(request, dup_id: Id):
+    row = _row(request.auth, dup_id)
+    services.merge_duplicate(actor=request.auth, row=row)
+    row.refresh_from_db()
+    return _dup_out(row, False)
+
+
+@router.post("/duplicates/{dup_id}/dismiss", response=DuplicateOut, summary="不是重复")
+def dismiss_duplicate(request, dup_id: Id, body: DismissIn):
+    row = _row(request.auth, dup_id)
+    row = services.dismiss_duplicate(actor=request.auth, row=row, note=body.note)
+    return _dup_out(row, False)
+
+
+class StreetSettingIn(Schema):
+    auto_dispatch: bool = Field(description="是否开启自动派遣")
+    threshold: float = Field(0.9, gt=0, le=1, description="置信度阈值")
+
+
+class StreetSettingOut(Schema):
+    street: int
+    street_name: str
+    auto_dispatch: bool
+    threshold: float
+
+
+@router.put(
+    "/streets/{street_id}/auto-dispatch", response=StreetSettingOut, summary="街道自动派遣设置（系统管理员）"
+)
+def put_street_setting(request, street_id: Id, body: StreetSettingIn):
+    selectors.require_admin(request.auth)
+    street = Street.objects.filter(pk=street_id).first()
+    if street is None:
+        raise NotFound("街道不存在")
+    row = services.save_street_setting(
+        actor=request.auth, street=street, auto_dispatch=body.auto_dispatch, threshold=body.threshold
+    )
+    return {
+        "street": street.pk,
+        "street_name": street.name,
+        "auto_dispatch": row.auto_dispatch,
+        "threshold": row.threshold,
+    }

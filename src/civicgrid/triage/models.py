@@ -133,3 +133,78 @@ class TriageSuggestion(models.Model):
 
     def __str__(self):
         return f"{self.case_id}：{self.category.name if self.category_id else '—'}"
+
+
+class DuplicateStatus(models.TextChoices):
+    PENDING = "pending", "待确认"
+    MERGED = "merged", "已合并"
+    DISMISSED = "dismissed", "不是重复"
+
+
+class DuplicateCandidate(models.Model):
+    """合并: an earlier case (``candidate``) that the intake check found to describe the same problem as ``case``,
+    with the score and the reasons; the dispatcher merges (the earlier case stays master) or dismisses it."""
+
+    case = models.ForeignKey(
+        Case, verbose_name="工单", on_delete=models.CASCADE, related_name="duplicate_candidates"
+    )
+    candidate = models.ForeignKey(
+        Case, verbose_name="疑似重复的工单", on_delete=models.CASCADE, related_name="+"
+    )
+    score = models.FloatField("相似度")
+    reasons = models.JSONField(
+        "依据", default=dict
+    )  # distance_m, text/address similarity, grid, family, category
+    status = models.CharField(
+        "状态", max_length=12, choices=DuplicateStatus.choices, default=DuplicateStatus.PENDING
+    )
+    created_at = models.DateTimeField("发现时间", default=clock.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="处理人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField("处理时间", null=True, blank=True)
+    note = models.CharField("说明", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "疑似重复工单"
+        verbose_name_plural = "疑似重复工单"
+        ordering = ["-score", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "candidate"], name="triage_duplicate_pair_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.case_id} ≈ {self.candidate_id}（{self.score:.2f}）"
+
+
+class StreetTriageSetting(models.Model):
+    """Per 街道: whether the learned model may 受理 + 派遣 a new case by itself, and from which confidence."""
+
+    street = models.OneToOneField(
+        "places.Street", verbose_name="街道", on_delete=models.CASCADE, related_name="triage_setting"
+    )
+    auto_dispatch = models.BooleanField("自动派遣", default=False)
+    threshold = models.FloatField(
+        "置信度阈值", default=0.9, help_text="学习模型的校准置信度达到此值（0–1）才自动受理并派遣"
+    )
+    updated_at = models.DateTimeField("更新时间", default=clock.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="更新人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = "街道自动派遣设置"
+        verbose_name_plural = "街道自动派遣设置"
+
+    def __str__(self):
+        return f"{self.street}：{'开启' if self.auto_dispatch else '关闭'}（≥ {self.threshold:.2f}）"

@@ -12,7 +12,13 @@ from civicgrid.core import revisions
 from civicgrid.core.errors import PermissionDenied
 from civicgrid.core.roles import Capability, has_capability
 from civicgrid.triage.cold import Catalogue
-from civicgrid.triage.models import TriageKeyword, TriageSuggestion, split_words
+from civicgrid.triage.models import (
+    DuplicateCandidate,
+    DuplicateStatus,
+    TriageKeyword,
+    TriageSuggestion,
+    split_words,
+)
 
 REVISION = "triage.catalogue"
 # a case counts as training data once its category is final: 结案 or 回访 done
@@ -95,3 +101,30 @@ def latest_suggestion(*, user, case: Case) -> TriageSuggestion | None:
 
 def keyword_lists() -> QuerySet[TriageKeyword]:
     return TriageKeyword.objects.select_related("category").order_by("category__code")
+
+
+def duplicates_for(*, user, case: Case) -> list[DuplicateCandidate]:
+    """The near-duplicates recorded for ``case`` whose earlier case the user may also see (pending first)."""
+    case_selectors.get_case(user=user, pk=case.pk)  # 404 outside the user's scope
+    visible = case_selectors.visible_cases(user=user).values("pk")
+    rows = (
+        DuplicateCandidate.objects.filter(case=case, candidate__in=visible)
+        .select_related("candidate", "candidate__category", "decided_by")
+        .order_by("-score", "pk")
+    )
+    order = {DuplicateStatus.PENDING: 0, DuplicateStatus.MERGED: 1, DuplicateStatus.DISMISSED: 2}
+    return sorted(rows, key=lambda r: order.get(r.status, 3))
+
+
+def mergeable(*, user, row: DuplicateCandidate) -> bool:
+    """Whether the user can merge ``row`` now: a desk role, the pair pending, the new case still 上报/已受理 and
+    the earlier case not finished."""
+    from civicgrid.cases import procedures
+
+    if row.status != DuplicateStatus.PENDING or not may_classify(user):
+        return False
+    case, master = row.case, row.candidate
+    return (
+        case.state in (CaseState.REPORTED, CaseState.ACCEPTED)
+        and master.state not in procedures.for_case(master).terminal
+    )

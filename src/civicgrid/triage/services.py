@@ -7,8 +7,13 @@
   :func:`record_final` (from the case event of 受理/派遣/改派) records the category and department finally used.
 * :func:`save_keywords` — an administrator's keyword list of a category.
 * :func:`train_from_cases` — fit, cross-validate and store a new model version on the closed cases.
-* :func:`auto_dispatch` — 受理 + 派遣 without a person, only when enabled (``CIVICGRID_TRIAGE_AUTO_DISPATCH``, a
-  confidence between 0 and 1; default off) and the learned model is at least that confident.
+* :func:`auto_dispatch` — 受理 + 派遣 without a person, only when enabled (per 街道: :class:`StreetTriageSetting`;
+  else ``CIVICGRID_TRIAGE_AUTO_DISPATCH``, a confidence between 0 and 1; default off) and the learned model is at
+  least that confident; :func:`on_intake` runs it (and the duplicate check) for every new case.
+* 合并: :func:`detect_duplicates` (intake) records the earlier cases that look like the same problem;
+  :func:`merge_duplicate` merges the later case into the earlier one with the engine's ``merge`` move;
+  :func:`dismiss_duplicate` records "not a duplicate"; :func:`tell_duplicates` posts the master's progress on the
+  timeline of every case merged into it (a public note: the resident's tracking page, Open311 updates).
 """
 
 from __future__ import annotations
@@ -20,13 +25,23 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import transaction
 
-from civicgrid.accounts.models import Department
+from civicgrid.accounts.models import Department, User
+from civicgrid.cases import selectors as case_selectors
 from civicgrid.cases import services as case_services
 from civicgrid.cases.models import Case, CaseState, Category
 from civicgrid.core import audit, clock, revisions
 from civicgrid.core.errors import PermissionDenied, ValidationFailed
-from civicgrid.triage import engine, modelstore, selectors
-from civicgrid.triage.models import Outcome, TriageKeyword, TriageSuggestion, split_words
+from civicgrid.core.roles import Role
+from civicgrid.triage import duplicates, engine, modelstore, selectors
+from civicgrid.triage.models import (
+    DuplicateCandidate,
+    DuplicateStatus,
+    Outcome,
+    StreetTriageSetting,
+    TriageKeyword,
+    TriageSuggestion,
+    split_words,
+)
 
 MAX_TEXT = 5000
 MAX_KEYWORDS = 200
@@ -58,8 +73,13 @@ class Suggestion:
         return self.items[0] if self.items else None
 
 
-def auto_dispatch_threshold() -> float | None:
-    """The confidence at or above which a case may be dispatched without a person; ``None``: never (default)."""
+def auto_dispatch_threshold(street=None) -> float | None:
+    """The confidence at or above which a case may be dispatched without a person; ``None``: never (default).
+    A 街道's own setting (:class:`StreetTriageSetting`) wins over the deployment-wide one."""
+    if street is not None:
+        row = StreetTriageSetting.objects.filter(street=street).first()
+        if row is not None:
+            return row.threshold if row.auto_dispatch and 0 < row.threshold <= 1 else None
     raw = settings.CIVICGRID.get("TRIAGE_AUTO_DISPATCH", os.environ.get("CIVICGRID_TRIAGE_AUTO_DISPATCH", ""))
     if raw in (None, "", "0", "off", "false"):
         return None
@@ -123,7 +143,7 @@ def suggest(*, text: str, case: Case | None = None) -> Suggestion:
         s.confidence = items[0].score
         category = Category.objects.filter(pk=items[0].category_id).first()
         s.department = case_services.default_department(category, case) if category else None
-        threshold = auto_dispatch_threshold()
+        threshold = auto_dispatch_threshold(case.street if case is not None and case.street_id else None)
         s.auto_dispatch = bool(source == "model" and threshold is not None and s.confidence >= threshold)
     else:
         s.notes.append("未识别出明确的分类，请人工选择")
@@ -293,7 +313,7 @@ def auto_dispatch(*, actor, case: Case) -> TriageSuggestion | None:
     """受理 and 派遣 a reported case on the learned model's suggestion — only when auto-dispatch is enabled and the
     model's calibrated confidence reaches the threshold (never on the cold start, never without a department).
     Returns the recorded suggestion when the case was dispatched, else ``None`` (the case waits for a person)."""
-    threshold = auto_dispatch_threshold()
+    threshold = auto_dispatch_threshold(case.street if case.street_id else None)
     if threshold is None or case.state != CaseState.REPORTED:
         return None
     if not selectors.may_classify(actor):
@@ -324,4 +344,216 @@ def auto_dispatch(*, actor, case: Case) -> TriageSuggestion | None:
     )
     TriageSuggestion.objects.filter(pk=row.pk).update(auto_dispatched=True)
     row.refresh_from_db()
+    return row
+
+
+# --- the system actor, the intake hook ------------------------------------------------------------
+
+SYSTEM_USERNAME = "triage_system"
+
+
+def system_actor(street) -> User:
+    """The service account of 智能分拨 in ``street`` (a 指挥中心 role of that 街道; cannot log in, is not listed)."""
+    username = f"{SYSTEM_USERNAME}_{street.code}" if street is not None else SYSTEM_USERNAME
+    user = User.objects.filter(username=username).first()
+    if user is not None:
+        return user
+    with transaction.atomic():
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={
+                "full_name": "智能分拨",
+                "role": Role.DISPATCHER,
+                "is_active": True,
+                "is_system": True,
+                "street": street,
+            },
+        )
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+            audit.record(
+                actor=None,
+                action="triage.service_account",
+                obj=user,
+                after={"username": username},
+                note="智能分拨自动派遣与合并进度通知使用的系统账号（不可登录）",
+            )
+    return user
+
+
+def on_intake(*, case: Case) -> None:
+    """After a new case committed (every channel): look for near-duplicates, then — only when no duplicate was
+    found and the 街道 enabled it — let the learned model 受理 + 派遣 it."""
+    found = detect_duplicates(actor=None, case=case) if duplicates.enabled() else []
+    if found:
+        return
+    if auto_dispatch_threshold(case.street if case.street_id else None) is None:
+        return
+    auto_dispatch(actor=system_actor(case.street if case.street_id else None), case=case)
+
+
+# --- 合并 -------------------------------------------------------------------------------------------
+
+
+def detect_duplicates(*, actor=None, case: Case) -> list[DuplicateCandidate]:
+    """Record the earlier cases that look like the same problem as ``case`` (``actor=None``: the intake hook).
+    A pair already decided (merged / dismissed) keeps its decision."""
+    found = duplicates.STORE.check(case)
+    if not found:
+        return []
+    rows = []
+    with transaction.atomic():
+        for other, cand in found:
+            row, created = DuplicateCandidate.objects.get_or_create(
+                case=case,
+                candidate=other,
+                defaults={"score": cand.score, "reasons": cand.reasons()},
+            )
+            if not created and row.status == DuplicateStatus.PENDING:
+                row.score, row.reasons = cand.score, cand.reasons()
+                row.save(update_fields=["score", "reasons"])
+            rows.append(row)
+        audit.record(
+            actor=actor,
+            action="triage.duplicates",
+            obj=case,
+            object_repr=f"{case.display_number} 疑似重复",
+            after={"candidates": [[r.candidate_id, round(r.score, 3)] for r in rows]},
+        )
+    return rows
+
+
+def _decidable(actor, row: DuplicateCandidate) -> tuple[Case, Case]:
+    selectors.require_classifier(actor)
+    case = case_selectors.get_case(user=actor, pk=row.case_id)  # NotFound outside the actor's scope
+    master = case_selectors.get_case(user=actor, pk=row.candidate_id)
+    if row.status != DuplicateStatus.PENDING:
+        raise ValidationFailed(f"该疑似重复已处理（{row.get_status_display()}）", field="status")
+    return case, master
+
+
+def merge_duplicate(*, actor, row: DuplicateCandidate) -> Case:
+    """Merge ``row.case`` into ``row.candidate`` (the earlier case stays master) with the engine's ``merge``."""
+    case, master = _decidable(actor, row)
+    r = row.reasons or {}
+    why = [f"相似度 {row.score:.2f}"]
+    if r.get("distance_m") is not None:
+        why.append(f"相距 {r['distance_m']} 米")
+    with transaction.atomic():
+        merged = case_services.perform(
+            actor=actor,
+            case=case,
+            move="merge",
+            version=case.version,
+            target_case=master,
+            note=f"与 {master.display_number} 为同一问题，合并（{'，'.join(why)}）",
+        )
+        now = clock.now()
+        DuplicateCandidate.objects.filter(pk=row.pk).update(
+            status=DuplicateStatus.MERGED, decided_by=actor, decided_at=now
+        )
+        # the other candidates of the merged case are moot
+        DuplicateCandidate.objects.filter(case=case, status=DuplicateStatus.PENDING).exclude(
+            pk=row.pk
+        ).update(status=DuplicateStatus.DISMISSED, decided_by=actor, decided_at=now, note="已合并到其他工单")
+        audit.record(
+            actor=actor,
+            action="triage.duplicate.merge",
+            obj=row,
+            object_repr=f"{case.display_number} → {master.display_number}",
+            after={"case": case.pk, "master": master.pk, "score": row.score},
+        )
+    row.refresh_from_db()
+    return merged
+
+
+def dismiss_duplicate(*, actor, row: DuplicateCandidate, note: str = "") -> DuplicateCandidate:
+    """不是重复: recorded (and never offered again for this pair)."""
+    _decidable(actor, row)
+    note = (note or "").strip()
+    if len(note) > 200:
+        raise ValidationFailed("说明不能超过 200 字", field="note")
+    with transaction.atomic():
+        row.status = DuplicateStatus.DISMISSED
+        row.decided_by, row.decided_at, row.note = actor, clock.now(), note
+        row.save(update_fields=["status", "decided_by", "decided_at", "note"])
+        audit.record(
+            actor=actor,
+            action="triage.duplicate.dismiss",
+            obj=row,
+            object_repr=f"{row.case_id} ≠ {row.candidate_id}",
+            after={"case": row.case_id, "candidate": row.candidate_id, "note": note},
+        )
+    return row
+
+
+PROGRESS_MOVES = frozenset(
+    {
+        "accept",
+        "dispatch",
+        "reassign",
+        "sign",
+        "finish",
+        "verify_pass",
+        "verify_fail",
+        "close",
+        "rate",
+        "suspend",
+        "resume",
+        "void",
+        "reject",
+    }
+)
+
+
+def tell_duplicates(*, master: Case, move: str) -> int:
+    """The master moved: post its progress on the timeline of every case merged into it (public note: the
+    reporters see it on the tracking page / through Open311). Returns how many were told."""
+    if move not in PROGRESS_MOVES:
+        return 0
+    dups = list(Case.objects.filter(duplicate_of=master, state=CaseState.MERGED).select_related("street"))
+    if not dups:
+        return 0
+    state = master.get_state_display()
+    text = f"您反映的问题已与工单 {master.display_number} 合并处理，当前进度：{state}"
+    if move == "close" and master.handling_feedback:
+        text += f"。处理结果：{master.handling_feedback[:200]}"
+    for dup in dups:
+        case_services.add_public_note(
+            actor=system_actor(dup.street if dup.street_id else None),
+            case=dup,
+            note=text,
+            data={"master": master.pk, "master_move": move, "master_state": master.state},
+        )
+    return len(dups)
+
+
+def save_street_setting(*, actor, street, auto_dispatch: bool, threshold: float) -> StreetTriageSetting:
+    selectors.require_admin(actor)
+    try:
+        threshold = float(threshold)
+    except (TypeError, ValueError):
+        raise ValidationFailed("置信度阈值须为 0–1 之间的数", field="threshold") from None
+    if not 0 < threshold <= 1:
+        raise ValidationFailed("置信度阈值须大于 0 且不超过 1", field="threshold")
+    from civicgrid.places.selectors import same_tier
+
+    if not same_tier(actor, street.pk):
+        raise PermissionDenied("不能设置其他街道", code="forbidden")
+    with transaction.atomic():
+        row = StreetTriageSetting.objects.filter(street=street).first()
+        before = {"auto_dispatch": row.auto_dispatch, "threshold": row.threshold} if row else None
+        row = row or StreetTriageSetting(street=street)
+        row.auto_dispatch, row.threshold = bool(auto_dispatch), threshold
+        row.updated_at, row.updated_by = clock.now(), actor
+        row.save()
+        audit.record(
+            actor=actor,
+            action="triage.street_setting",
+            obj=row,
+            object_repr=f"{street.name} 自动派遣",
+            before=before,
+            after={"auto_dispatch": row.auto_dispatch, "threshold": threshold},
+        )
     return row

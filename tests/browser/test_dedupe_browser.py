@@ -39,7 +39,10 @@ def test_dispatcher_merges_a_near_duplicate_from_the_case_page(
         category=tw.cat["暴露垃圾"],
         **{**where, "lng": where["lng"] + 0.0002},
     )
-    row = DuplicateCandidate.objects.get(case=later)  # found on intake (the hook runs on commit)
+    from civicgrid.triage import services
+
+    services.process_intake(settle_seconds=0)  # the intake round (every few seconds on a server)
+    row = DuplicateCandidate.objects.get(case=later)
     assert row.candidate_id == first.pk
 
     browser_login(page, tw.dispatcher)

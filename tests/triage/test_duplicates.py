@@ -4,6 +4,7 @@ told the master's progress, merged cases count as 重复, and several servers se
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -37,10 +38,11 @@ def at(col: float = 0.5, row: float = 0.5) -> dict:
 
 
 def intake(tw, capture, description, *, category=None, address="示范路8号院", **kw):
-    """A new case through the engine, with its on-commit receivers (the intake hook) run."""
+    """A new case through the engine, then the intake round that checks it."""
     category = category or tw.cat["暴露垃圾"]
     with capture(execute=True):
         case = tw.report(description=description, category=category, address=address, **{**at(), **kw})
+    services.process_intake(settle_seconds=0)  # the intake round (every few seconds on a server)
     case.refresh_from_db()
     return case
 
@@ -218,6 +220,8 @@ def test_auto_dispatch_hook_is_off_by_default_then_per_street_threshold(
             case = tw.report(
                 description=f"{text}（{n}）", category=None, address=f"文{n}路", **at(0.5, 10 * n)
             )
+        with django_capture_on_commit_callbacks(execute=True):
+            services.process_intake(settle_seconds=0)
         case.refresh_from_db()
         return case
 
@@ -234,6 +238,7 @@ def test_auto_dispatch_hook_is_off_by_default_then_per_street_threshold(
     assert ev.actor.is_system and "智能分拨自动派遣" in ev.note
     with django_capture_on_commit_callbacks(execute=True):  # the same complaint again, where case 3 is
         again = tw.report(description=f"{text}（3）", category=None, address="文3路", **at(0.5, 30))
+    services.process_intake(settle_seconds=0)
     again.refresh_from_db()
     assert again.state == CaseState.REPORTED and DuplicateCandidate.objects.filter(case=again).exists()
     StreetTriageSetting.objects.filter(street=street).update(auto_dispatch=False)
@@ -333,3 +338,44 @@ def test_the_residents_tracking_page_shows_the_masters_progress(
         tw.move(first, "accept", category=tw.cat["暴露垃圾"])
     page = client.get("/s/t/ABCDE23456/").content.decode()
     assert "合并处理进度" in page and "当前进度" in page
+
+
+def test_the_intake_round_checks_each_new_case_once_and_waits_for_late_commits(tw):
+    """The check runs in the periodic round, not in the request: a burst of the same complaint costs intake
+    nothing. Each case is looked at once; a case younger than the settle time waits for the next round."""
+    first = tw.report(description=GARBAGE, category=tw.cat["暴露垃圾"], address="示范路8号院", **at())
+    later = tw.report(description=GARBAGE, category=tw.cat["暴露垃圾"], address="示范路8号院", **at())
+    assert not DuplicateCandidate.objects.exists()  # nothing on the request path
+    assert services.process_intake()["cases"] == 0  # both younger than the settle time (the clock is frozen)
+    assert services.process_intake(settle_seconds=0) == {"cases": 2, "failed": 0}
+    assert DuplicateCandidate.objects.get(case=later).candidate_id == first.pk
+    assert services.process_intake(settle_seconds=0)["cases"] == 0  # each case once
+
+
+def test_the_first_intake_round_skips_the_history(tw):
+    with clock.frozen(clock.now() - timedelta(hours=3)):
+        old = tw.report(description=GARBAGE, category=tw.cat["暴露垃圾"], address="示范路8号院", **at())
+    new = tw.report(description=GARBAGE, category=tw.cat["暴露垃圾"], address="示范路8号院", **at())
+    assert services.process_intake(settle_seconds=0)["cases"] == 1  # only the last hour's
+    assert (
+        DuplicateCandidate.objects.get(case=new).candidate_id == old.pk
+    )  # the history is still in the index
+
+
+def test_a_burst_of_the_same_complaint_still_offers_the_first_case(monkeypatch):
+    """Five hundred callers report the same problem: a check text-compares only the earliest and the latest of
+    them (bounded work), and the first report — the master a merge keeps — is still offered."""
+    monkeypatch.setattr(dedupe, "RANK_EACH_END", 20)
+    recs = [
+        dedupe.Record(i, 1000.0 + i, GARBAGE, 120.1 + (i % 7) * 0.0001, 30.25, None, 1, 1, "示范路8号院", 3)
+        for i in range(500)
+    ]
+    idx = dedupe.Index()
+    idx.build(recs)
+    calls = []
+    real = dedupe.text_similarity
+    monkeypatch.setattr(dedupe, "text_similarity", lambda a, b: calls.append(1) or real(a, b))
+    new = dedupe.Record(500, 2000.0, GARBAGE, 120.1, 30.25, None, 1, 1, "示范路8号院", 3)
+    found = idx.check(new)
+    assert len(calls) <= 40  # not 500
+    assert found and 0 in [c.id for c in idx.check(new, params=replace(idx.params, limit=50))]

@@ -8,9 +8,12 @@ class TriageConfig(AppConfig):
 
     def ready(self):
         from civicgrid.cases import panels
-        from civicgrid.core import auditlabels
-        from civicgrid.triage import signals, views  # noqa: F401  (receivers)
+        from civicgrid.core import auditlabels, periodic
+        from civicgrid.triage import services, signals, views  # noqa: F401  (receivers)
 
+        periodic.register(
+            services.INTAKE_JOB, services.process_intake, interval_seconds=services.INTAKE_INTERVAL_SECONDS
+        )
         panels.register("triage", views.case_panel)
         panels.register("duplicates", views.duplicates_panel)
         auditlabels.register_action_labels(

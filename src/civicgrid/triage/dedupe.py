@@ -50,6 +50,10 @@ _DROP = re.compile(r"[\W_]+", re.UNICODE)
 _DIGITS = re.compile(r"\d+")
 
 
+# the most rows one check text-compares from each end (earliest, latest) of a burst of the same problem
+RANK_EACH_END = 200
+
+
 @dataclass(frozen=True)
 class Params:
     window_days: float = 30.0
@@ -464,7 +468,13 @@ class Index:
         out: list[Candidate] = []
         qtext = problem_text(record.text, record.address)
         qaddr = normalize(record.address)
-        for i in np.flatnonzero(keep).tolist():
+        picked = np.flatnonzero(keep)
+        if len(picked) > 2 * RANK_EACH_END:
+            # a burst of the same complaint: each new one matches all the others. Text-compare the earliest
+            # (the likely master) and the latest only, so a check stays bounded however big the burst grows.
+            order = picked[np.argsort(created[picked], kind="stable")]
+            picked = np.concatenate([order[:RANK_EACH_END], order[-RANK_EACH_END:]])
+        for i in picked.tolist():
             row = int(rows[i])
             if row in self.removed:
                 continue

@@ -24,6 +24,8 @@ from civicgrid.triage import dedupe
 GONE_STATES = (CaseState.VOIDED, CaseState.REJECTED, CaseState.MERGED)
 # a case whose transaction committed up to this long after its created_at is still picked up by the refresh
 REFRESH_MARGIN = timedelta(minutes=2)
+# how often the refresh looks again at the margin's lower ids (the new ids above the index's highest: every check)
+RESCAN_SECONDS = 5.0
 FIELDS = (
     "pk",
     "created_at",
@@ -102,30 +104,44 @@ class Store:
         self.index: dedupe.Index | None = None
         self.built_at: datetime | None = None
         self.refreshed_at: datetime | None = None
+        self.rescanned_at: datetime | None = None
+        self.top_id = 0  # the highest case id read from the database into the index
         self.params = params()
 
     def reset(self) -> None:
         with self.lock:
             self.index = None
-            self.built_at = self.refreshed_at = None
+            self.built_at = self.refreshed_at = self.rescanned_at = None
+            self.top_id = 0
 
     def _build(self, now: datetime) -> None:
         self.params = params()
         since = now - timedelta(days=self.params.window_days)
         index = dedupe.Index(grids=_grids(), params=self.params)
         rows = Case.objects.filter(created_at__gte=since).values(*FIELDS).order_by("pk")
-        index.build(record_of(r) for r in rows.iterator(chunk_size=5000))
-        self.index, self.built_at, self.refreshed_at = index, now, now
+        self.top_id = Case.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        index.build(record_of(r) for r in rows.iterator(chunk_size=5000) if r["pk"] <= self.top_id)
+        self.index, self.built_at, self.refreshed_at, self.rescanned_at = index, now, now, now
 
     def _refresh(self, now: datetime) -> None:
+        """The cases other servers created since the last check: those with an id above the highest this index
+        holds (one indexed read, usually of a handful of rows); at most once per :data:`RESCAN_SECONDS` also the
+        ids at or below it created within :data:`REFRESH_MARGIN` (a transaction that committed late). Reading
+        every case of the margin on every check cost O(intake rate × margin) per case."""
         assert self.index is not None and self.refreshed_at is not None
-        recent = Case.objects.filter(created_at__gte=self.refreshed_at - REFRESH_MARGIN)
         known = self.index.rows_by_id
-        new = [pk for pk in recent.values_list("pk", flat=True) if pk not in known]
-        if new:
-            for r in Case.objects.filter(pk__in=new).values(*FIELDS).order_by("pk"):
-                self.index.add(record_of(r))
-        self.refreshed_at = now
+        top = self.top_id
+        for r in Case.objects.filter(pk__gt=top).values(*FIELDS).order_by("pk"):
+            self.index.add(record_of(r))
+            self.top_id = max(self.top_id, r["pk"])
+        if self.rescanned_at is None or (now - self.rescanned_at).total_seconds() >= RESCAN_SECONDS:
+            recent = Case.objects.filter(pk__lte=top, created_at__gte=self.refreshed_at - REFRESH_MARGIN)
+            late = [pk for pk in recent.values_list("pk", flat=True) if pk not in known]
+            if late:
+                for r in Case.objects.filter(pk__in=late).values(*FIELDS).order_by("pk"):
+                    self.index.add(record_of(r))
+            self.rescanned_at = now
+            self.refreshed_at = now
 
     def fresh_index(self) -> dedupe.Index:
         now = clock.now()

@@ -208,3 +208,19 @@ class StreetTriageSetting(models.Model):
 
     def __str__(self):
         return f"{self.street}：{'开启' if self.auto_dispatch else '关闭'}（≥ {self.threshold:.2f}）"
+
+
+class IntakeCursor(models.Model):
+    """How far the intake round (the duplicate check and the auto-dispatch hook of new cases) has come: the
+    highest case id it has looked at. One row per round kind."""
+
+    name = models.CharField("名称", max_length=30, primary_key=True)
+    last_case_id = models.BigIntegerField("最后检查的工单 id", default=0)
+    updated_at = models.DateTimeField("更新时间", default=clock.now)
+
+    class Meta:
+        verbose_name = "新工单检查进度"
+        verbose_name_plural = "新工单检查进度"
+
+    def __str__(self):
+        return f"{self.name}: {self.last_case_id}"

@@ -19,8 +19,10 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -42,6 +44,8 @@ from civicgrid.triage.models import (
     TriageSuggestion,
     split_words,
 )
+
+log = logging.getLogger(__name__)
 
 MAX_TEXT = 5000
 MAX_KEYWORDS = 200
@@ -382,9 +386,54 @@ def system_actor(street) -> User:
     return user
 
 
+INTAKE_JOB = "triage.intake"
+INTAKE_INTERVAL_SECONDS = 5.0
+# a case is looked at once it is this old: a transaction that took longer to commit than a later one did is
+# still seen (the round follows case ids, which are handed out before commit)
+INTAKE_SETTLE_SECONDS = 3.0
+INTAKE_BATCH = 2000
+
+
+def process_intake(*, settle_seconds: float = INTAKE_SETTLE_SECONDS, limit: int = INTAKE_BATCH) -> dict:
+    """One intake round (the periodic job ``triage.intake``, every few seconds): every case created since the
+    last round goes through :func:`on_intake` — the duplicate check, then the auto-dispatch hook. Off the request
+    path: a burst of identical complaints (each one a candidate of all the others) must not slow intake down.
+    The first round on a database starts from the cases of the last hour."""
+    from civicgrid.triage.models import IntakeCursor
+
+    now = clock.now()
+    cursor = IntakeCursor.objects.filter(name="intake").first()
+    if cursor is None:
+        start = (
+            Case.objects.filter(created_at__lt=now - timedelta(hours=1))
+            .order_by("-pk")
+            .values_list("pk", flat=True)
+        ).first() or 0
+        cursor = IntakeCursor.objects.create(name="intake", last_case_id=start, updated_at=now)
+    cases = list(
+        Case.objects.filter(
+            pk__gt=cursor.last_case_id, created_at__lte=now - timedelta(seconds=settle_seconds)
+        )
+        .select_related("category", "street")
+        .order_by("pk")[:limit]
+    )
+    failed = 0
+    for case in cases:
+        try:
+            on_intake(case=case)
+        except Exception:  # never hold up the round (nor lose the cursor) for one case
+            failed += 1
+            log.exception("triage: the intake check of case %s failed", case.pk)
+    if cases:
+        IntakeCursor.objects.filter(name="intake").update(last_case_id=cases[-1].pk, updated_at=now)
+    return {"cases": len(cases), "failed": failed}
+
+
 def on_intake(*, case: Case) -> None:
     """After a new case committed (every channel): look for near-duplicates, then — only when no duplicate was
     found and the 街道 enabled it — let the learned model 受理 + 派遣 it."""
+    if case.closed_at is not None:
+        return  # filed already closed (a 12345 history import): nothing to merge into or dispatch
     found = detect_duplicates(actor=None, case=case) if duplicates.enabled() else []
     if found:
         return

@@ -1,5 +1,4 @@
-"""Receivers: the final choice after 受理/派遣/改派 (on commit of the case event); on every new case (every
-channel) the duplicate check and the auto-dispatch hook; on a move of a case others were merged into, their
+"""Receivers: the final choice after 受理/派遣/改派 (on commit of the case event); on a move of a case others were merged into, their
 reporters are told; the cold-start catalogue's revision when a category or department changes."""
 
 from __future__ import annotations
@@ -44,15 +43,8 @@ def _on_case_event(sender, *, case_id, event_id=None, move="", **kwargs) -> None
 def _on_intake_or_progress(sender, *, case_id, event_id=None, move="", **kwargs) -> None:
     from civicgrid.triage import services
 
-    if move == "create":
-        case = Case.objects.filter(pk=case_id).select_related("category", "street").first()
-        if case is None:
-            return
-        try:
-            services.on_intake(case=case)
-        except Exception:  # never break intake for a suggestion
-            log.exception("triage: the intake check of case %s failed", case_id)
-    elif move in services.PROGRESS_MOVES and Case.objects.filter(duplicate_of_id=case_id).exists():
+    # a new case is checked by the intake round (services.process_intake, every few seconds), not here
+    if move in services.PROGRESS_MOVES and Case.objects.filter(duplicate_of_id=case_id).exists():
         master = Case.objects.filter(pk=case_id).first()
         if master is None:
             return

@@ -210,7 +210,7 @@ def family_ids(family: Category) -> list[int]:
 
 
 def families() -> list[Category]:
-    return list(Category.objects.filter(parent__isnull=True, is_active=True).order_by("code"))
+    return list(Category.objects.filter(parent__isnull=True, is_enabled=True).order_by("sort", "code"))
 
 
 def parse_filters(*, user, params) -> Filters:
@@ -429,7 +429,8 @@ def trend(*, user, f: Filters, start: date, end: date) -> dict:
 
 
 def open_cases(*, user, f: Filters | None = None):
-    qs = case_selectors.visible_cases(user=user).filter(procedures.group_q("open"))
+    """The cases not yet closed in their procedure (上报待受理 included), under ``f``."""
+    qs = case_selectors.visible_cases(user=user).exclude(procedures.group_q("closed"))
     if f is not None:
         if f.street:
             qs = qs.filter(street_id=f.street.pk)
@@ -445,11 +446,13 @@ def open_cases(*, user, f: Filters | None = None):
 
 
 def open_states_param() -> str:
-    return ",".join(sorted(procedures.states_in("open")))
+    """The case list's ``status`` for "not closed": every registered state outside the 办结/终止 group."""
+    closed = procedures.states_in("closed")
+    return ",".join(sorted(str(s) for s in procedures.all_states() if s not in closed))
 
 
 def lights(*, user, f: Filters) -> list[dict]:
-    """Open cases (in their procedure's 办理中 group) by deadline light, each with its list."""
+    """The cases not yet closed, by deadline light, each with its list."""
     by = dict(open_cases(user=user, f=f).order_by().values_list("light").annotate(n=Count("pk")))
     status = open_states_param()
     return [

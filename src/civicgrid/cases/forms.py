@@ -109,6 +109,13 @@ class CaseFilterForm(BootstrapMixin, forms.Form):
 
     text = forms.CharField(label="关键字", required=False, max_length=100)
     status = forms.ChoiceField(label="状态", required=False, choices=_choices(CaseState))
+    open_only = forms.TypedChoiceField(
+        label="是否办结",
+        required=False,
+        choices=[("", "全部"), ("1", "未办结")],
+        coerce=lambda v: v == "1",
+        empty_value=False,
+    )
     category = forms.ChoiceField(label="分类", required=False)
     community = forms.ChoiceField(label="社区", required=False)
     grid = forms.ChoiceField(label="网格", required=False)

@@ -233,6 +233,7 @@ def filter_cases(
     text: str | None = None,
     community=None,
     metric: str | None = None,
+    open_only: bool = False,
 ) -> QuerySet[Case]:
     """Scoped list with filters. ``category`` matches the category or any 小类 under a 大类 (id or code);
     ``date_from``/``date_to`` bound ``created_at`` (dates are whole Asia/Shanghai days, ``date_to`` inclusive);
@@ -240,7 +241,8 @@ def filter_cases(
 
     ``metric`` (:data:`LIST_METRICS`) lists the cases behind one count of docs/metrics.md: the cases it counts
     (作废 excluded; 立案 without 合并; 办结 in the procedure's 办结 group) with the dates bounding the metric's own
-    timestamp (受理 ``created_at``, 立案 ``accepted_at``, 派遣 ``dispatched_at``, 办结 ``closed_at``)."""
+    timestamp (受理 ``created_at``, 立案 ``accepted_at``, 派遣 ``dispatched_at``, 办结 ``closed_at``).
+    ``open_only``: the cases not yet closed in their procedure (上报待受理 included)."""
     qs = visible_cases(user=user).select_related("category", "grid", "community", "department", "street")
     date_field = "created_at"
     if metric:
@@ -256,6 +258,8 @@ def filter_cases(
             qs = qs.filter(procedures.group_q("done"))
     if community:
         qs = qs.filter(community_id=getattr(community, "pk", community))
+    if open_only:
+        qs = qs.exclude(procedures.group_q("closed"))
     if status:
         states = [status] if isinstance(status, str) else list(status)
         states = [s for part in states for s in str(part).split(",") if s]

@@ -209,8 +209,10 @@ def family_ids(family: Category) -> list[int]:
     return [family.pk, *Category.objects.filter(parent_id=family.pk).values_list("pk", flat=True)]
 
 
-def families() -> list[Category]:
-    return list(Category.objects.filter(parent__isnull=True, is_enabled=True).order_by("sort", "code"))
+def families(*, user) -> list[Category]:
+    """The 分类大类 the user may pick."""
+    qs = Category.objects.restrict(user, "view").filter(parent__isnull=True, is_enabled=True)
+    return list(qs.order_by("sort", "code"))
 
 
 def parse_filters(*, user, params) -> Filters:
@@ -234,7 +236,7 @@ def parse_filters(*, user, params) -> Filters:
             raise BadQuery(f"处置部门不存在或不可见：{pk}", field="department")
     if params.get("category"):
         pk = _int(params["category"], "category", 1, 2**31 - 1)
-        family = Category.objects.filter(pk=pk, parent__isnull=True).first()
+        family = Category.objects.restrict(user, "view").filter(pk=pk, parent__isnull=True).first()
         if family is None:
             raise BadQuery(f"分类大类不存在：{pk}", field="category")
     source = (params.get("source") or "").strip()
@@ -445,22 +447,15 @@ def open_cases(*, user, f: Filters | None = None):
     return qs
 
 
-def open_states_param() -> str:
-    """The case list's ``status`` for "not closed": every registered state outside the 办结/终止 group."""
-    closed = procedures.states_in("closed")
-    return ",".join(sorted(str(s) for s in procedures.all_states() if s not in closed))
-
-
 def lights(*, user, f: Filters) -> list[dict]:
     """The cases not yet closed, by deadline light, each with its list."""
     by = dict(open_cases(user=user, f=f).order_by().values_list("light").annotate(n=Count("pk")))
-    status = open_states_param()
     return [
         {
             "light": value or "none",
             "label": label,
             "n": int(by.get(value, 0)),
-            "url": f.cases_url(None, status=status, light=value) if value else "",
+            "url": f.cases_url(None, open_only=1, light=value) if value else "",
         }
         for value, label in LIGHTS
     ]
@@ -536,7 +531,7 @@ def screen(*, user, street_code: str | None = None) -> dict:
             "done_today": today_total["done"],
             "done_today_url": today_f.cases_url("done"),
             "open": open_total,
-            "open_url": f.cases_url(None, status=open_states_param()),
+            "open_url": f.cases_url(None, open_only=1),
             "overdue": next(r["n"] for r in light_rows if r["light"] == Light.RED),
             "month_received": month_total["received"],
             "month_on_time_rate": month_total["on_time_rate"],
@@ -613,7 +608,7 @@ def _department_table(*, user, f: Filters, limit: int = 12) -> list[dict]:
                 "response_rate": fig["response_rate"],
                 "open": live.get(k, {}).get("open", 0),
                 "red": live.get(k, {}).get("red", 0),
-                "url": f.cases_url(None, department=k, status=open_states_param()),
+                "url": f.cases_url(None, department=k, open_only=1),
             }
         )
     rows.sort(key=lambda r: (-r["open"], -r["dispatched"], r["name"]))

@@ -93,7 +93,7 @@ def leader(request):
             "streets": selectors.streets(user=user),
             "communities": selectors.place_selectors.visible_communities(user=user).order_by("code"),
             "departments": selectors.account_selectors.visible_departments(user=user).order_by("code"),
-            "families": selectors.families(),
+            "families": selectors.families(user=user),
             "sources": Source.choices,
             "months": range(1, 13),
             "query": query,

@@ -14,8 +14,7 @@ from civicgrid.core import clock
 from civicgrid.metrics import ledgers
 from civicgrid.metrics import selectors as metric_selectors
 from civicgrid.metrics.errors import BadQuery
-from tests.metrics.conftest import at, story  # noqa: F401  (fixtures)
-from tests.metrics.test_figures import june  # noqa: F401  (fixture)
+from tests.metrics.conftest import at
 
 pytestmark = pytest.mark.django_db
 
@@ -152,13 +151,13 @@ def test_the_period_picker():
         ({"street": "000"}, "street"),
     ],
 )
-def test_bad_parameters_name_their_field(story, kw, field):  # noqa: F811
+def test_bad_parameters_name_their_field(story, kw, field):
     with pytest.raises(BadQuery) as exc:
         filters(story.dispatcher, **kw)
     assert exc.value.field == field
 
 
-def test_lights_and_overdue_are_the_open_cases_now(story):  # noqa: F811
+def test_lights_and_overdue_are_the_open_cases_now(story):
     s = story
     with clock.frozen(at(2026, 7, 1, 9, 0)):
         a = s.report()
@@ -175,7 +174,7 @@ def test_lights_and_overdue_are_the_open_cases_now(story):  # noqa: F811
     assert b.number not in [r["number"] for r in rows]
 
 
-def test_ledgers_register_their_summaries(story):  # noqa: F811
+def test_ledgers_register_their_summaries(story):
     codes = [p.code for p in ledgers.providers()]
     assert codes == ["hazards", "disputes", "petitions", "enforcement", "opinion", "gridwork"]
     with clock.frozen(at(2026, 7, 1, 9, 0)):
@@ -185,7 +184,7 @@ def test_ledgers_register_their_summaries(story):  # noqa: F811
     assert out[0]["figures"][0] == {"label": "期内登记", "value": 0, "unit": "件"}
 
 
-def test_only_street_wide_staff_reach_the_command_figures(story):  # noqa: F811
+def test_only_street_wide_staff_reach_the_command_figures(story):
     from civicgrid.core.errors import PermissionDenied
 
     for user in (story.dispatcher, story.shift_leader, story.leader, story.sysadmin):

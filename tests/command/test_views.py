@@ -17,8 +17,7 @@ from civicgrid.accounts.roles import Role
 from civicgrid.core import clock
 from tests.accounts.test_tiers import Tiers
 from tests.factories import UserFactory
-from tests.metrics.conftest import at, story  # noqa: F401  (fixtures)
-from tests.metrics.test_figures import june  # noqa: F401  (fixture)
+from tests.metrics.conftest import at
 
 pytestmark = pytest.mark.django_db
 
@@ -167,7 +166,7 @@ def test_the_tables_export_to_excel(client, june):
     assert sum(r[1] for r in wb["分来源"].iter_rows(min_row=2, values_only=True)) == 6
 
 
-def test_the_screen_data_counts_today_and_links_every_number(client, story):  # noqa: F811
+def test_the_screen_data_counts_today_and_links_every_number(client, story):
     s = story
     a = s.report_at((2026, 7, 1, 9, 0), actor=s.grid_worker, source="grid_patrol")
     s.report_at((2026, 7, 1, 9, 30))

@@ -42,7 +42,7 @@
   function pie(id, rows, colors) {
     const c = chart(id);
     c.setOption({
-      backgroundColor: "transparent", toolbox: toolbox,
+      backgroundColor: "transparent", animation: false, toolbox: toolbox,
       tooltip: { trigger: "item", formatter: tip },
       legend: { bottom: 0, textStyle: { color: TEXT }, type: "scroll", pageTextStyle: { color: TEXT } },
       series: [{ type: "pie", radius: ["38%", "66%"], center: ["50%", "45%"], label: { color: TEXT, formatter: "{b}\n{c}" },
@@ -56,7 +56,7 @@
     const c = chart(id);
     const top = rows.slice().reverse();
     c.setOption({
-      backgroundColor: "transparent", toolbox: toolbox, grid: { left: 110, right: 40, top: 24, bottom: 10 },
+      backgroundColor: "transparent", animation: false, toolbox: toolbox, grid: { left: 110, right: 40, top: 24, bottom: 10 },
       tooltip: { trigger: "item", formatter: tip },
       xAxis: Object.assign({ type: "value" }, AXIS),
       yAxis: Object.assign({ type: "category", data: top.map(function (r) { return r.label; }) }, AXIS),
@@ -69,7 +69,7 @@
 
   function trend(t) {
     chart("ch-trend").setOption({
-      backgroundColor: "transparent", toolbox: toolbox, grid: { left: 46, right: 20, top: 34, bottom: 28 },
+      backgroundColor: "transparent", animation: false, toolbox: toolbox, grid: { left: 46, right: 20, top: 34, bottom: 28 },
       tooltip: { trigger: "axis" }, legend: { top: 0, left: 0, textStyle: { color: TEXT } },
       xAxis: Object.assign({ type: "category", data: t.labels }, AXIS),
       yAxis: Object.assign({ type: "value", minInterval: 1 }, AXIS),

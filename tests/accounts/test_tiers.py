@@ -680,6 +680,11 @@ def test_a_street_desk_still_sees_its_own_street(tiers, client):
     assert a.indicator.name in _text(client.get(f"/api/v1/goals/indicators/{a.indicator.pk}"))
     assert a.project.name in _text(client.get("/goals/projects/?year=2026&month=9"))
     assert client.get(f"/goals/projects/{a.project.pk}/").status_code == 200
+    # 指挥中心: the leader view's tables, their Excel, the 简报, the 大屏's data
+    assert a.community.name in _text(client.get("/command/?period=custom&from=2020-01-01"))
+    assert a.community.name in _text(client.get("/command/figures.xlsx?period=custom&from=2020-01-01"))
+    assert a.dept.name in _text(client.get("/command/brief.docx?period=custom&from=2020-01-01"))
+    assert a.grid.name in _text(client.get("/command/screen/data.json"))
     # 基础台账: the person (list, export, API), the 户 card, the visit
     assert a.person.name in _text(client.get("/registers/"))
     assert a.person.id_masked in _text(client.get("/registers/export.xlsx"))

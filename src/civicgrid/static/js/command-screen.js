@@ -74,8 +74,8 @@
       xAxis: Object.assign({ type: "category", data: t.labels }, AXIS),
       yAxis: Object.assign({ type: "value", minInterval: 1 }, AXIS),
       series: [
-        { name: "受理", type: "line", smooth: true, data: t.received, areaStyle: { opacity: 0.15 }, itemStyle: { color: "#4cc9f0" } },
-        { name: "办结", type: "line", smooth: true, data: t.done, itemStyle: { color: "#2ecc71" } },
+        { name: "受理", type: "line", smooth: true, smoothMonotone: "x", data: t.received, areaStyle: { opacity: 0.15 }, itemStyle: { color: "#4cc9f0" } },
+        { name: "办结", type: "line", smooth: true, smoothMonotone: "x", data: t.done, itemStyle: { color: "#2ecc71" } },
       ],
     }, true);
   }

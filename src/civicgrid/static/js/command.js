@@ -16,8 +16,8 @@
     grid: { left: 46, right: 16, top: 36, bottom: 28 },
     xAxis: { type: "category", data: t.labels }, yAxis: { type: "value", minInterval: 1 },
     series: [
-      { name: "受理", type: "line", smooth: true, data: t.received, areaStyle: { opacity: 0.12 } },
-      { name: "办结", type: "line", smooth: true, data: t.done },
+      { name: "受理", type: "line", smooth: true, smoothMonotone: "x", data: t.received, areaStyle: { opacity: 0.12 } },
+      { name: "办结", type: "line", smooth: true, smoothMonotone: "x", data: t.done },
     ],
   });
 

@@ -214,3 +214,20 @@ def test_a_street_sees_its_street_and_the_district_sees_both(client, tiers):
     assert {f["properties"]["name"] for f in narrowed["grids"]["features"]} == {b.grid.name}
     html = client.get(f"/command/?street={a.street.code}").content.decode()
     assert 'data-testid="command-filters"' in html and b.street.name in html  # the picker lists both
+
+
+def test_the_case_api_takes_the_same_list_filters(client, june):
+    client.force_login(june.dispatcher)
+    base = "/api/v1/cases?date_from=2026-06-01&date_to=2026-06-30&limit=50"
+    assert client.get(f"{base}&metric=received").json()["total"] == 6
+    assert client.get(f"{base}&metric=accepted").json()["total"] == 3
+    assert client.get(f"{base}&metric=done").json()["total"] == 2
+    assert client.get(f"{base}&metric=done&community={june.community.pk}").json()["total"] == 2
+    from civicgrid.cases import procedures
+    from civicgrid.cases.models import Case
+
+    not_closed = sorted(Case.objects.exclude(procedures.group_q("closed")).values_list("pk", flat=True))
+    assert len(not_closed) >= 2  # c5 上报, c6 立案 …
+    listed = client.get("/api/v1/cases?open_only=true&limit=50").json()["items"]
+    assert sorted(c["id"] for c in listed) == not_closed
+    assert client.get(f"{base}&metric=closed").status_code in (400, 422)

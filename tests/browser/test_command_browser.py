@@ -46,9 +46,25 @@ def test_the_screen_and_the_leader_view(big_page, live_server, browser_login):
         assert page.locator(f"[data-testid={chart}] canvas").count() >= 1
     received = page.locator("[data-testid=value-received]").inner_text()
     page.screenshot(path=str(SHOTS / "command-leader.png"), full_page=True)
+    # editing the dates switches the picker to 自定义
+    from datetime import timedelta
+
+    from civicgrid.core import clock
+
+    today = clock.local_now().date()
+    start = today - timedelta(days=9)
+    page.fill("[data-testid=pick-from]", start.isoformat())
+    page.dispatch_event("[data-testid=pick-from]", "change")
+    assert page.locator("[data-testid=pick-period]").input_value() == "custom"
+    page.click("[data-testid=apply]")
+    page.wait_for_url("**/command/?period=custom*")
+    title = page.locator("[data-testid=period-title]").inner_text()
+    assert f"{start.isoformat()} 至 {today.isoformat()}" in title
+    page.wait_for_function("() => document.body.dataset.chartsReady === '1'")
+    received = page.locator("[data-testid=value-received]").inner_text()
     page.click("[data-testid=card-received]")
     page.wait_for_selector("#case-table, [data-testid=case-table], table")
-    assert "metric=received" in page.url
+    assert "metric=received" in page.url and f"date_from={start.isoformat()}" in page.url
     assert page.locator("#id_metric").input_value() == "received"
     assert received.isdigit()
 

@@ -2,6 +2,15 @@
    to its case list; the toolbox saves each chart as PNG. */
 (function () {
   "use strict";
+  // the period picker: editing the dates means 自定义, choosing N means 1–N月
+  const period = document.getElementById("f-period");
+  const pick = function (id, value) {
+    const el = document.getElementById(id);
+    if (el && period) el.addEventListener("change", function () { period.value = value; });
+  };
+  pick("f-from", "custom");
+  pick("f-to", "custom");
+  pick("f-n", "months");
   const data = document.getElementById("cg-command-charts");
   if (!data || !window.echarts) return;
   const charts = JSON.parse(data.textContent);

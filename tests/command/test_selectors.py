@@ -119,7 +119,12 @@ def test_the_period_picker():
 
     assert bounds() == (date(2026, 8, 1), today)  # 本月
     assert bounds(period="quarter") == (date(2026, 7, 1), date(2026, 9, 30))
+    assert bounds(period="quarter", year="2026") == (
+        date(2026, 7, 1),
+        date(2026, 9, 30),
+    )  # the form sends the year
     assert bounds(period="quarter", year="2025", q="4") == (date(2025, 10, 1), date(2025, 12, 31))
+    assert bounds(period="quarter", year="2025") == (date(2025, 1, 1), date(2025, 3, 31))
     assert bounds(period="months", n="2") == (date(2026, 1, 1), date(2026, 2, 28))
     assert bounds(period="months", year="2024", n="2") == (date(2024, 1, 1), date(2024, 2, 29))
     assert bounds(period="ytd") == (date(2026, 1, 1), today)
@@ -141,6 +146,7 @@ def test_the_period_picker():
         ({"period": "custom", "from": "2026-06-01", "to": "yesterday"}, "to"),
         ({"period": "months", "n": "13"}, "n"),
         ({"period": "months", "n": "x"}, "n"),
+        ({"period": "quarter", "q": "5"}, "q"),
         ({"period": "year", "year": "1900"}, "year"),
         ({"period": "month", "month": "2026/06"}, "month"),
         ({"community": "nowhere"}, "community"),

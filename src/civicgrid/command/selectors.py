@@ -74,7 +74,7 @@ class Filters:
     end: date
     period: str = "month"
     year: int | None = None
-    months: int | None = None
+    months: int | None = None  # N of 1–N月 (the quarter's number for 本季)
     month: str = ""  # YYYY-MM of period=month (empty: this month)
     street: Street | None = None
     community: Community | None = None
@@ -115,6 +115,8 @@ class Filters:
             q["year"] = str(self.year)
         if self.period == "months":
             q["n"] = str(self.months)
+        if self.period == "quarter":
+            q["q"] = str(self.months)
         if self.period == "month" and self.month:
             q["month"] = self.month
         for key, obj in (("street", self.street), ("community", self.community)):
@@ -161,7 +163,7 @@ def _month_end(year: int, month: int) -> date:
 
 
 def period_bounds(params, today: date) -> tuple[str, date, date, int | None, int | None, str]:
-    """(period, start, end, year, N of 1–N月, YYYY-MM) from the query parameters; a bad value is a 400 naming it."""
+    """(period, start, end, year, N of 1–N月 or the quarter, YYYY-MM) from the query parameters; a bad value is a 400 naming it."""
     period = (params.get("period") or "month").strip()
     if period not in PERIODS:
         raise BadQuery(f"未知统计期：“{period}”，可选 {'|'.join(PERIODS)}", field="period")
@@ -188,13 +190,11 @@ def period_bounds(params, today: date) -> tuple[str, date, date, int | None, int
         else:
             end = _month_end(start.year, start.month)
         return period, start, end, None, None, text
-    if period == "quarter":
-        if params.get("year"):
-            q = _int(params.get("q") or 1, "q", 1, 4)
-        else:
-            q = (today.month - 1) // 3 + 1
+    if period == "quarter":  # N is the quarter here (default: this quarter, or the first of another year)
+        default_q = (today.month - 1) // 3 + 1 if year == today.year else 1
+        q = _int(params.get("q") or default_q, "q", 1, 4)
         start = date(year, 3 * q - 2, 1)
-        return period, start, _month_end(year, 3 * q), year, None, ""
+        return period, start, _month_end(year, 3 * q), year, q, ""
     if period == "months":
         default_n = today.month if year == today.year else 12
         n = _int(params.get("n") or default_n, "n", 1, 12)

@@ -96,6 +96,8 @@ def leader(request):
             "families": selectors.families(user=user),
             "sources": Source.choices,
             "months": range(1, 13),
+            "quarters": range(1, 5),
+            "quarter": (f.end.month - 1) // 3 + 1,
             "query": query,
             "previous": head["previous"],
             "last_year": head["last_year"],

@@ -11,6 +11,7 @@
   pick("f-from", "custom");
   pick("f-to", "custom");
   pick("f-n", "months");
+  pick("f-q", "quarter");
   const data = document.getElementById("cg-command-charts");
   if (!data || !window.echarts) return;
   const charts = JSON.parse(data.textContent);

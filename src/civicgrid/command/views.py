@@ -18,7 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from civicgrid.cases.models import Source
-from civicgrid.command import brief, selectors
+from civicgrid.command import selectors
 from civicgrid.core.errors import PermissionDenied
 from civicgrid.core.xlsx import clean_text
 from civicgrid.metrics.errors import BadQuery
@@ -152,6 +152,8 @@ def leader_xlsx(request):
 @command_view
 def brief_docx(request):
     """The one-page 简报 of the leader view's period and filters (default: this month)."""
+    from civicgrid.command import brief  # docxtpl/python-docx load on the first 简报, not with the URLconf
+
     user = request.user
     f = selectors.parse_filters(user=user, params=request.GET)
     cards = selectors.headline_cards(user=user, f=f)

@@ -57,6 +57,7 @@ urlpatterns = [
     path("registers/", include("civicgrid.registers.urls")),
     path("evaluation/", include("civicgrid.evaluation.urls")),
     path("estates/", include("civicgrid.estates.urls")),
+    path("command/", include("civicgrid.command.urls")),
     path("s/", include("civicgrid.intake.resident_urls")),
     path("field/", include("civicgrid.intake.field_urls")),
     path("open311/v2/", include("civicgrid.open311.urls")),

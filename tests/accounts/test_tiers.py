@@ -782,6 +782,11 @@ def test_a_street_desk_still_sees_its_own_street(tiers, client):
     assert a.board.pk in [b["id"] for b in client.get("/api/v1/evaluation/boards").json()]
     assert client.get(f"/evaluation/boards/{a.board.pk}/board.xlsx").status_code == 200
     assert client.get(f"/evaluation/boards/{a.board.pk}/board.docx").status_code == 200
+    # 指挥中心: the leader view's tables, their Excel, the 简报, the 大屏's data
+    assert a.community.name in _text(client.get("/command/?period=custom&from=2020-01-01"))
+    assert a.community.name in _text(client.get("/command/figures.xlsx?period=custom&from=2020-01-01"))
+    assert a.dept.name in _text(client.get("/command/brief.docx?period=custom&from=2020-01-01"))
+    assert a.grid.name in _text(client.get("/command/screen/data.json"))
     # 基础台账: the person (list, export, API), the 户 card, the visit
     assert a.person.name in _text(client.get("/registers/"))
     assert a.person.id_masked in _text(client.get("/registers/export.xlsx"))

@@ -392,6 +392,11 @@ class CaseFilters(Schema):
     date_from: date | None = None
     date_to: date | None = None
     q: Text | None = Field(default=None, max_length=100)
+    community: Id | None = None
+    metric: Literal["received", "accepted", "dispatched", "done"] | None = Field(
+        default=None, description="统计口径：列出该指标计入的工单，date_from/date_to 按该指标的时间戳筛选"
+    )
+    open_only: bool = Field(default=False, description="只列未办结的工单")
     limit: int = Field(default=20, ge=1, le=200)
     offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
 
@@ -620,6 +625,9 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilters]):
         date_from=filters.date_from,
         date_to=filters.date_to,
         text=filters.q,
+        community=filters.community,
+        metric=filters.metric,
+        open_only=filters.open_only,
     )
     total = qs.count()
     page = qs[filters.offset : filters.offset + filters.limit]

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "civicgrid.petitions",
     "civicgrid.goals",
     "civicgrid.registers",
+    "civicgrid.supervision",
     "civicgrid.demo",
 ]
 

@@ -104,6 +104,36 @@ class Side:
         self._petitions()
         self._goals()
         self._registers(code)
+        self._supervision()
+
+    def _supervision(self) -> None:
+        """A 督办 of the case (rows as the 值班长's 督办 leaves them; the engine's move is tested elsewhere) and a
+        repeat-address warning about the 街道's own address."""
+        from datetime import timedelta
+
+        from civicgrid.core import clock
+        from civicgrid.supervision.models import EarlyWarning, Supervision
+
+        self.supervision = Supervision.objects.create(
+            street=self.street,
+            kind="case",
+            case=self.case,
+            department=self.dept,
+            note=f"{self.tag}专属督办意见",
+            due_at=clock.now() + timedelta(days=3),
+            created_by=self.users[Role.SHIFT_LEADER],
+        )
+        self.supervision.items.create(case=self.case)
+        self.warning = EarlyWarning.objects.create(
+            street=self.street,
+            rule="repeat_address",
+            subject_key=f"addr:{self.tag}",
+            day=clock.to_local(clock.now()).date(),
+            title=f"{self.tag}专属路1号",
+            message=f"近 30 天同一地址「{self.tag}专属路1号」上报 3 件",
+            community=self.community,
+            case_ids=[self.case.pk],
+        )
 
     def _registers(self, code: str) -> None:
         """A 户 in the building, a 重点人员 living in it (独居高龄) and a visit of the 网格员 to the 户."""
@@ -530,6 +560,9 @@ OBJECT_OF = {
     "registers:household_card": "household",
     "registers:assistance": "household",
     "registers:visit": "visit",
+    "supervision:detail": "supervision",
+    "supervision:supervise_case": "case",
+    "supervision:warning": "warning",
 }
 NINJA_PARAMS = {
     "case_id": "case",
@@ -543,6 +576,8 @@ NINJA_PARAMS = {
     "project_id": "project",
     "person_id": "person",
     "household_id": "household",
+    "supervision_id": "supervision",
+    "warning_id": "warning",
 }
 # endpoints whose parameter names a kind of thing, not a row: walked like the plain ones with these arguments
 FIXED_PARAMS = {

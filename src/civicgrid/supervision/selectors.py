@@ -154,7 +154,7 @@ def counts(
 
     超期未销号: still open after its 督办期限 (at ``now``)."""
     now = now or clock.now()
-    qs = visible_supervisions(user=user)
+    qs = Supervision.objects.restrict(user, "view").select_related("department")
     rows: dict[tuple, CountRow] = {}
     for s in qs.only("department_id", "department__name", "created_at", "state", "due_at"):
         day = clock.to_local(s.created_at).date()

@@ -264,9 +264,9 @@ def track_engine_supervise(*, case_id: int, event_id: int | None) -> Supervision
             case=case,
             department_id=case.department_id,
             note=(event.note or "督办")[:2000],
-            due_at=event.created_at + timedelta(days=DEFAULT_DUE_DAYS),
+            due_at=event.at + timedelta(days=DEFAULT_DUE_DAYS),
             created_by_id=event.actor_id,
-            created_at=event.created_at,
+            created_at=event.at,
             case_event_id=event.pk,
         )
         SupervisionItem.objects.create(supervision=s, case=case)

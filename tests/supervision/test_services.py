@@ -21,7 +21,6 @@ from civicgrid.supervision.models import (
     SupervisionState,
     WarningState,
 )
-from tests.cases.factories import photo
 from tests.factories import StreetFactory, UserFactory
 
 

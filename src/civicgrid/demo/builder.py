@@ -59,6 +59,7 @@ LEDGER_LOADERS = (
     "enforcement",
     "opinion",
     "petitions",
+    "supervision",  # after the cases: tracks their 督办 moves and runs the warning rules over the year
 )
 
 

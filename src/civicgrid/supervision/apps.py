@@ -23,5 +23,7 @@ class SupervisionConfig(AppConfig):
                 "supervision.warning.raise": "生成预警",
                 "supervision.warning.acknowledge": "确认预警",
                 "supervision.warning.resolve": "处置预警",
+                "supervision.demo.load": "加载督办与预警演示数据",
+                "supervision.warning.backfill": "补算历史预警",
             }
         )

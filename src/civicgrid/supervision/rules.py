@@ -120,33 +120,67 @@ def _hours(seconds: float) -> str:
 # --- the rules ----------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Row:
+    """What the surge and repeat rules read of one case."""
+
+    pk: int
+    day: date  # reported on (local)
+    community_id: int | None
+    family: int | None  # 分类大类 id
+    address: str
+    phone: str  # normalised digits
+
+
+def load_rows(street_id: int, first: date, last: date) -> dict[date, list[Row]]:
+    """The street's cases reported from ``first`` to ``last`` (local days), by day: one query for any span."""
+    start, end = _day_bounds(first, last)
+    qs = (
+        _street_cases(street_id)
+        .filter(created_at__gte=start, created_at__lt=end)
+        .annotate(family=Coalesce(F("category__parent_id"), F("category_id")))
+        .values_list("pk", "created_at", "community_id", "family", "address", "reporter_phone")
+        .order_by("pk")
+    )
+    by_day: dict[date, list[Row]] = defaultdict(list)
+    for pk, created_at, community_id, family, address, phone in qs.iterator(chunk_size=2000):
+        d = clock.to_local(created_at).date()
+        by_day[d].append(Row(pk, d, community_id, family, address or "", normalise_phone(phone)))
+    return by_day
+
+
+def names_for(street_id: int) -> tuple[dict, dict]:
+    from civicgrid.places.models import Community
+
+    communities = dict(Community.objects.filter(street_id=street_id).values_list("pk", "name"))
+    families = dict(Category.objects.filter(parent__isnull=True).values_list("pk", "name"))
+    return communities, families
+
+
 def surge(street_id: int, day: date, cfg: WarningConfig) -> list[Candidate]:
     weeks = max(1, int(cfg.surge_weeks))
-    start, end = _day_bounds(day - timedelta(days=7 * weeks), day)
-    rows = (
-        _street_cases(street_id)
-        .filter(created_at__gte=start, created_at__lt=end, community__isnull=False, category__isnull=False)
-        .annotate(family=Coalesce(F("category__parent_id"), F("category_id")))
-        .values_list("pk", "community_id", "family", "created_at")
+    return surge_on(
+        load_rows(street_id, day - timedelta(days=7 * weeks), day), day, cfg, names_for(street_id)
     )
-    by_pair: dict[tuple[int, int], dict[date, int]] = defaultdict(lambda: defaultdict(int))
+
+
+def surge_on(
+    by_day: dict[date, list[Row]], day: date, cfg: WarningConfig, names: tuple[dict, dict]
+) -> list[Candidate]:
+    weeks = max(1, int(cfg.surge_weeks))
     today_ids: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for pk, community_id, family, created_at in rows.iterator(chunk_size=2000):
-        d = clock.to_local(created_at).date()
-        if (day - d).days % 7:
-            continue  # another weekday
-        by_pair[(community_id, family)][d] += 1
-        if d == day:
-            today_ids[(community_id, family)].append(pk)
+    for r in by_day.get(day, ()):
+        if r.community_id is not None and r.family is not None:
+            today_ids[(r.community_id, r.family)].append(r.pk)
     out = []
-    names = _names(street_id, {c for c, _ in today_ids}, {f for _, f in today_ids})
     for (community_id, family), ids in today_ids.items():
         x = len(ids)
         if x < cfg.surge_min_count:
             continue
-        history = [
-            by_pair[(community_id, family)].get(day - timedelta(days=7 * k), 0) for k in range(1, weeks + 1)
-        ]
+        history = []
+        for k in range(1, weeks + 1):
+            rows = by_day.get(day - timedelta(days=7 * k), ())
+            history.append(sum(1 for r in rows if r.community_id == community_id and r.family == family))
         lam = baseline(history)
         p = poisson_tail(x, lam)
         if p >= cfg.surge_threshold:
@@ -174,37 +208,27 @@ def surge(street_id: int, day: date, cfg: WarningConfig) -> list[Candidate]:
     return out
 
 
-def _names(street_id: int, community_ids: set, family_ids: set) -> tuple[dict, dict]:
-    from civicgrid.places.models import Community
-
-    communities = dict(Community.objects.filter(pk__in=community_ids).values_list("pk", "name"))
-    families = dict(Category.objects.filter(pk__in=family_ids).values_list("pk", "name"))
-    return communities, families
-
-
 def repeats(street_id: int, day: date, cfg: WarningConfig) -> list[Candidate]:
     days = max(1, int(cfg.repeat_days))
-    start, end = _day_bounds(day - timedelta(days=days - 1), day)
-    rows = (
-        _street_cases(street_id)
-        .filter(created_at__gte=start, created_at__lt=end)
-        .values_list("pk", "address", "reporter_phone", "community_id")
-        .order_by("pk")
-    )
-    by_address: dict[str, list] = defaultdict(list)
-    by_phone: dict[str, list] = defaultdict(list)
-    for pk, address, phone, community_id in rows.iterator(chunk_size=2000):
-        norm = normalise_address(address)
-        if len(norm) >= 4:
-            by_address[norm].append((pk, address, community_id))
-        digits = normalise_phone(phone)
-        if len(digits) >= 7:
-            by_phone[digits].append((pk, community_id))
+    return repeats_on(load_rows(street_id, day - timedelta(days=days - 1), day), day, cfg)
+
+
+def repeats_on(by_day: dict[date, list[Row]], day: date, cfg: WarningConfig) -> list[Candidate]:
+    days = max(1, int(cfg.repeat_days))
+    by_address: dict[str, list[Row]] = defaultdict(list)
+    by_phone: dict[str, list[Row]] = defaultdict(list)
+    for back in range(days - 1, -1, -1):
+        for r in by_day.get(day - timedelta(days=back), ()):
+            norm = normalise_address(r.address)
+            if len(norm) >= 4:
+                by_address[norm].append(r)
+            if len(r.phone) >= 7:
+                by_phone[r.phone].append(r)
     out = []
     for norm, items in by_address.items():
-        if len(items) < cfg.repeat_address_count:
-            continue
-        address = items[-1][1].strip()
+        if len(items) < cfg.repeat_address_count or items[-1].day != day:
+            continue  # raised on the day a case makes it (re)reach N, not on every day after
+        address = items[-1].address.strip()
         out.append(
             Candidate(
                 rule=RuleKind.REPEAT_ADDRESS,
@@ -215,12 +239,12 @@ def repeats(street_id: int, day: date, cfg: WarningConfig) -> list[Candidate]:
                     f"（阈值 {cfg.repeat_address_count} 件），请研判是否为同一问题反复发生"
                 ),
                 observed=len(items),
-                community_id=items[-1][2],
-                case_ids=[i[0] for i in items],
+                community_id=items[-1].community_id,
+                case_ids=[i.pk for i in items],
             )
         )
     for digits, items in by_phone.items():
-        if len(items) < cfg.repeat_caller_count:
+        if len(items) < cfg.repeat_caller_count or items[-1].day != day:
             continue
         masked = mask_phone(digits)
         out.append(
@@ -233,8 +257,8 @@ def repeats(street_id: int, day: date, cfg: WarningConfig) -> list[Candidate]:
                     "请关注诉求人是否问题未解决或重复投诉"
                 ),
                 observed=len(items),
-                community_id=items[-1][1],
-                case_ids=[i[0] for i in items],
+                community_id=items[-1].community_id,
+                case_ids=[i.pk for i in items],
             )
         )
     return out

@@ -320,11 +320,16 @@ def _already_told(street_id: int, c: rules.Candidate) -> bool:
 
 
 def run_warnings(
-    *, street: Street | None = None, day: date | None = None, now: datetime | None = None
+    *,
+    street: Street | None = None,
+    day: date | None = None,
+    now: datetime | None = None,
+    announce: bool = True,
 ) -> dict:
     """Run every enabled rule for each 街道 (or ``street``) on ``day`` (default: today). Writes new warnings
     (one per rule × subject × day; a later run the same day updates a pending one's figures) and tells the desk
-    on commit. Overdue risk looks at the open cases now, so it runs only for today."""
+    on commit (``announce=False``: a backfill of past days tells no one). Overdue risk looks at the open cases
+    now, so it runs only for today."""
     now = now or clock.now()
     today = clock.to_local(now).date()
     day = day or today
@@ -342,7 +347,7 @@ def run_warnings(
         counts["streets"] += 1
         counts["candidates"] += len(found)
         for c in found:
-            created = _write_warning(st.pk, day, c, now)
+            created = _write_warning(st.pk, day, c, now, announce=announce)
             if created is True:
                 counts["created"] += 1
             elif created is False:
@@ -350,7 +355,9 @@ def run_warnings(
     return counts
 
 
-def _write_warning(street_id: int, day: date, c: rules.Candidate, now: datetime) -> bool | None:
+def _write_warning(
+    street_id: int, day: date, c: rules.Candidate, now: datetime, *, announce: bool = True
+) -> bool | None:
     """True: created; False: an existing pending one updated; None: nothing written."""
     values = {
         "title": c.title[:200],
@@ -389,8 +396,58 @@ def _write_warning(street_id: int, day: date, c: rules.Candidate, now: datetime)
                 obj=w,
                 after={"rule": c.rule, "message": w.message},
             )
-        transaction.on_commit(lambda: _announce(w))
+        if announce:
+            transaction.on_commit(lambda: _announce(w))
     return True
+
+
+def backfill_warnings(*, street: Street, first: date, last: date) -> int:
+    """The surge and repeat rules over past days ``first``–``last``, set-based (one read of the cases, one bulk
+    insert, one audit row; nobody is told): how the rules would have fired, e.g. for the demo year. Skips days
+    that already have warnings of the street. Returns how many were written."""
+    cfg = selectors.config_for(street.pk)
+    reach = max(7 * max(1, int(cfg.surge_weeks)), int(cfg.repeat_days))
+    by_day = rules.load_rows(street.pk, first - timedelta(days=reach), last)
+    names = rules.names_for(street.pk)
+    done_days = set(
+        EarlyWarning.objects.filter(street=street, day__gte=first, day__lte=last).values_list(
+            "day", flat=True
+        )
+    )
+    seen: dict[tuple[str, str], set[int]] = {}
+    rows = []
+    day = first
+    while day <= last:
+        if day not in done_days:
+            found = rules.surge_on(by_day, day, cfg, names) if cfg.surge_enabled else []
+            found += rules.repeats_on(by_day, day, cfg) if cfg.repeat_enabled else []
+            at = datetime.combine(day, time(21, 0)).replace(tzinfo=clock.local_now().tzinfo)
+            for c in found:
+                key = (c.rule, c.subject_key)
+                if key in seen and set(c.case_ids) <= seen[key]:
+                    continue
+                seen[key] = set(c.case_ids)
+                rows.append(
+                    EarlyWarning(
+                        street=street, rule=c.rule, subject_key=c.subject_key, day=day, title=c.title[:200],
+                        message=c.message[:500], observed=c.observed, expected=c.expected, probability=c.probability,
+                        community_id=c.community_id, category_id=c.category_id, case_ids=c.case_ids[:200],
+                        created_at=at,
+                    )
+                )  # fmt: skip
+        day += timedelta(days=1)
+    with transaction.atomic():
+        EarlyWarning.objects.bulk_create(rows, batch_size=500)
+        with audit.acting_as("系统（预警预判）"):
+            audit.record(
+                actor=None,
+                action="supervision.warning.backfill",
+                object_type="places.street",
+                object_id=street.pk,
+                object_repr=street.name,
+                after={"first": first.isoformat(), "last": last.isoformat(), "warnings": len(rows)},
+            )
+    return len(rows)
 
 
 def handle_warning(*, actor, warning: EarlyWarning, move: str, note: str) -> EarlyWarning:

@@ -134,3 +134,32 @@ def test_pages_render_for_the_desk_and_refuse_others(world, client):
     assert client.get("/supervision/warnings/?state=bogus&community=abc&from=xx").status_code == 200
     client.force_login(world.grid_worker)
     assert client.get("/supervision/").status_code == 403
+
+
+def test_the_rule_settings_are_kept_per_street_in_the_admin(world, client):
+    from civicgrid.supervision.models import WarningConfig
+
+    client.force_login(UserFactory(role="system_admin", is_staff=True))
+    assert client.get("/admin/supervision/warningconfig/add/").status_code == 200
+    r = client.post(
+        "/admin/supervision/warningconfig/add/",
+        {
+            "street": world.community.street_id,
+            "surge_enabled": "on",
+            "surge_weeks": 6,
+            "surge_threshold": 0.01,
+            "surge_min_count": 4,
+            "repeat_enabled": "on",
+            "repeat_address_count": 4,
+            "repeat_caller_count": 3,
+            "repeat_days": 14,
+            "overdue_lookback_days": 60,
+            "overdue_quantile": 80,
+            "overdue_min_samples": 5,
+        },
+    )
+    assert r.status_code == 302, r.content.decode()[:2000]
+    cfg = WarningConfig.objects.get(street_id=world.community.street_id)
+    assert (cfg.surge_weeks, cfg.repeat_days, cfg.overdue_enabled) == (6, 14, False)
+    client.force_login(UserFactory(role="dispatcher", is_staff=True))
+    assert client.get("/admin/supervision/warningconfig/").status_code == 403

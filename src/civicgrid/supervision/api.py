@@ -16,6 +16,14 @@ from civicgrid.core.validation import Id, Text
 from civicgrid.supervision import selectors, services
 from civicgrid.supervision.models import EarlyWarning, RuleKind, Supervision, SupervisionState, WarningState
 
+try:  # django-ninja >= 1.5
+    from ninja import Status
+except ImportError:  # pragma: no cover - older ninja takes a (status, body) tuple
+
+    def Status(status_code, value):  # noqa: N802
+        return status_code, value
+
+
 router = Router(tags=["督办与预警"])
 
 
@@ -141,9 +149,8 @@ class SuperviseCaseIn(Schema):
 def post_supervise_case(request, body: SuperviseCaseIn):
     user = _user(request)
     case = case_selectors.get_case(user=user, pk=body.case_id)
-    return 201, _supervision(
-        services.supervise_case(actor=user, case=case, note=body.note, due_at=body.due_at)
-    )
+    s = services.supervise_case(actor=user, case=case, note=body.note, due_at=body.due_at)
+    return Status(201, _supervision(s))
 
 
 class SuperviseDepartmentIn(Schema):
@@ -159,7 +166,7 @@ def post_supervise_department(request, body: SuperviseDepartmentIn):
     if department is None:
         raise NotFound("部门不存在或无权查看", field="department_id")
     s = services.supervise_department(actor=user, department=department, note=body.note, due_at=body.due_at)
-    return 201, _supervision(s)
+    return Status(201, _supervision(s))
 
 
 class ClearIn(Schema):

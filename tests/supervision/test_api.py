@@ -124,6 +124,7 @@ def test_pages_render_for_the_desk_and_refuse_others(world, client):
     client.force_login(world.shift_leader)
     page = client.get("/supervision/").content.decode()
     assert "页面督办" in page and "督办统计" in page and "warnings-panel" in page
+    assert f'data-testid="warnings-panel-count">{EarlyWarning.objects.count()}<' in page
     assert "示范路5号" in client.get("/supervision/warnings/").content.decode()
     assert "页面督办" in client.get(f"/cases/{case.pk}/").content.decode()  # the case page's panel
     s = Supervision.objects.get()

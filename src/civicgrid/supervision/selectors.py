@@ -170,7 +170,8 @@ def counts(
             row.cleared += 1
         elif s.due_at < now:
             row.overdue_open += 1
-    return sorted(rows.values(), key=lambda r: (r.month, r.department), reverse=False)
+    ordered = sorted(rows.values(), key=lambda r: r.department)
+    return sorted(ordered, key=lambda r: r.month, reverse=True)  # newest month first
 
 
 def totals(rows: list[CountRow]) -> dict:
@@ -227,6 +228,10 @@ def filter_warnings(
 def open_warnings(*, user, limit: int = 10) -> list[EarlyWarning]:
     """What the embeddable panel lists: the newest warnings still 待处理/已确认."""
     return list(visible_warnings(user=user).exclude(state=WarningState.RESOLVED)[:limit])
+
+
+def open_warning_count(*, user) -> int:
+    return visible_warnings(user=user).exclude(state=WarningState.RESOLVED).count()
 
 
 def config_for(street_id: int) -> WarningConfig:

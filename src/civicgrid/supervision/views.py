@@ -258,5 +258,8 @@ def warnings_panel(request):
     return render(
         request,
         "supervision/_warnings_panel.html",
-        {"warnings": selectors.open_warnings(user=request.user)},
+        {
+            "warnings": selectors.open_warnings(user=request.user),
+            "total": selectors.open_warning_count(user=request.user),
+        },
     )

@@ -12,9 +12,9 @@ register = template.Library()
 def warnings_panel(context, limit: int = 10):
     request = context.get("request")
     user = getattr(request, "user", None)
-    rows = (
-        selectors.open_warnings(user=user, limit=limit)
-        if user is not None and selectors.can_view(user)
-        else []
-    )
-    return {"warnings": rows}
+    if user is None or not selectors.can_view(user):
+        return {"warnings": [], "total": 0}
+    return {
+        "warnings": selectors.open_warnings(user=user, limit=limit),
+        "total": selectors.open_warning_count(user=user),
+    }

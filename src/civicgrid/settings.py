@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "civicgrid.goals",
     "civicgrid.registers",
     "civicgrid.supervision",
+    "civicgrid.estates",
     "civicgrid.demo",
 ]
 

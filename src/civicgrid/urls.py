@@ -22,6 +22,7 @@ api.add_router("/petitions", "civicgrid.petitions.api.router")
 api.add_router("/goals", "civicgrid.goals.api.router")
 api.add_router("/registers", "civicgrid.registers.api.router")
 api.add_router("/supervision", "civicgrid.supervision.api.router")
+api.add_router("/estates", "civicgrid.estates.api.router")
 
 admin.site.site_header = "街道网格化治理平台 · 系统管理"
 admin.site.site_title = "CivicGrid 管理"
@@ -55,6 +56,7 @@ urlpatterns = [
     path("goals/", include("civicgrid.goals.urls")),
     path("registers/", include("civicgrid.registers.urls")),
     path("supervision/", include("civicgrid.supervision.urls")),
+    path("estates/", include("civicgrid.estates.urls")),
     path("s/", include("civicgrid.intake.resident_urls")),
     path("field/", include("civicgrid.intake.field_urls")),
     path("open311/v2/", include("civicgrid.open311.urls")),

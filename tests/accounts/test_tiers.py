@@ -105,6 +105,7 @@ class Side:
         self._goals()
         self._registers(code)
         self._supervision()
+        self._estates(code)
 
     def _supervision(self) -> None:
         """A 督办 of the case (rows as the 值班长's 督办 leaves them; the engine's move is tested elsewhere) and a
@@ -133,6 +134,40 @@ class Side:
             message=f"近 30 天同一地址「{self.tag}专属路1号」上报 3 件",
             community=self.community,
             case_ids=[self.case.pk],
+        )
+
+    def _estates(self, code: str) -> None:
+        """An 出租房 in the building, the building's 楼宇档案 with one 入驻单位 (and a 企业走访), a 专项排查 with
+        one target in the grid."""
+        from datetime import date
+
+        from civicgrid.estates import services as estate_services
+        from civicgrid.estates.models import CampaignTarget
+
+        worker, leader = self.users[Role.GRID_WORKER], self.users[Role.LEADER]
+        self.rental = estate_services.save_rental(
+            actor=worker, building_id=self.building.pk, room="909", landlord_name=f"{self.tag}专属房东"
+        )
+        self.building_profile = estate_services.save_building_profile(
+            actor=leader, building_id=self.building.pk, is_key=True, leader=f"{self.tag}专属挂钩领导"
+        )
+        tenant = UnitFactory(grid=self.grid, building=self.building, name=f"{self.tag}专属入驻公司")
+        self.enterprise = estate_services.save_enterprise(
+            actor=leader, unit_id=tenant.pk, registered_here=True
+        )
+        estate_services.visit_enterprise(
+            actor=worker, enterprise=self.enterprise, notes=f"{self.tag}专属企业走访"
+        )
+        self.campaign = estate_services.create_campaign(
+            actor=leader, code=f"C{code}", name=f"{self.tag}专属排查", kind="gas",
+            starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31),
+        )  # fmt: skip
+        self.target = CampaignTarget.objects.create(
+            campaign=self.campaign,
+            street=self.street,
+            grid=self.grid,
+            key="1",
+            name=f"{self.tag}专属排查对象",
         )
 
     def _registers(self, code: str) -> None:
@@ -181,6 +216,12 @@ class Side:
             street=self.street, year=2026, category="other", name=f"{self.tag}专属重点项目", annual_plan=100
         )
         goal_services.save_progress(actor=leader, project=self.project, month=9, cumulative=70)
+        goal_services.save_milestones(
+            actor=leader,
+            project=self.project,
+            rows={"start": {"planned": "2026-03-01", "note": f"{self.tag}专属节点"}},
+        )
+        self.micro_project = goal_services.create_micro(actor=leader, year=2026, name=f"{self.tag}专属微实事")
 
     def _petitions(self) -> None:
         """A 信访 registered by the 街道's desk (its 受理员 on the 信访办), a 协查任务 and a 接待."""
@@ -413,9 +454,15 @@ class Side:
             self.reception.topic,
             self.indicator.name,
             self.project.name,
+            self.micro_project.name,
             self.person.name,
             self.person.id_masked,
             self.visit.notes,
+            f"{self.tag}专属房东",
+            f"{self.tag}专属挂钩领导",
+            f"{self.tag}专属入驻公司",
+            f"{self.tag}专属企业走访",
+            f"{self.tag}专属排查",
             *people,
         ]
 
@@ -563,6 +610,15 @@ OBJECT_OF = {
     "supervision:detail": "supervision",
     "supervision:supervise_case": "case",
     "supervision:warning": "warning",
+    "estates:rental": "rental",
+    "estates:rental_inspect": "rental",
+    "estates:rental_clear": "rental",
+    "estates:building": "building_profile",
+    "estates:enterprise": "enterprise",
+    "estates:enterprise_visit": "enterprise",
+    "estates:campaign": "campaign",
+    "estates:campaign_export": "campaign",
+    "estates:target": "target",
 }
 NINJA_PARAMS = {
     "case_id": "case",
@@ -574,10 +630,15 @@ NINJA_PARAMS = {
     "task_id": "petition_task",
     "indicator_id": "indicator",
     "project_id": "project",
+    "micro_id": "micro_project",
     "person_id": "person",
     "household_id": "household",
     "supervision_id": "supervision",
     "warning_id": "warning",
+    "rental_id": "rental",
+    "enterprise_id": "enterprise",
+    "campaign_id": "campaign",
+    "target_id": "target",
 }
 # endpoints whose parameter names a kind of thing, not a row: walked like the plain ones with these arguments
 FIXED_PARAMS = {
@@ -721,6 +782,15 @@ def test_a_street_desk_still_sees_its_own_street(tiers, client):
     assert a.person.name in _text(client.get("/api/v1/registers/persons"))
     assert a.person.name in _text(client.get(f"/registers/households/{a.household.pk}/card/"))
     assert a.visit.notes in _text(client.get(f"/registers/visits/{a.visit.pk}/"))
+    # 出租房 (list, Excel, API), 楼宇, 企业, 专项排查 (progress, Excel, target)
+    assert a.rental.room in _text(client.get("/estates/")) and "甲**" in _text(client.get("/estates/"))
+    assert "甲**" in _text(client.get("/estates/rentals/export.xlsx"))
+    assert a.rental.room in _text(client.get("/api/v1/estates/rentals"))
+    assert "甲专属挂钩领导" in _text(client.get(f"/estates/buildings/{a.building_profile.pk}/"))
+    assert "甲专属企业走访" in _text(client.get(f"/estates/enterprises/{a.enterprise.pk}/"))
+    assert "甲专属排查对象" in _text(client.get(f"/estates/campaigns/{a.campaign.pk}/"))
+    assert "甲专属排查对象" in _text(client.get(f"/estates/campaigns/{a.campaign.pk}/export.xlsx"))
+    assert client.get(f"/estates/targets/{a.target.pk}/").status_code == 200
     # 巡访打卡: the patrol, its replay and track, the point
     assert a.patrol.client_id in _text(client.get("/api/v1/gridwork/patrols"))
     assert client.get(f"/gridwork/patrols/{a.patrol.pk}/").status_code == 200

@@ -32,7 +32,7 @@ def test_summary_indicator_override_and_board(page, live_server, browser_login):
     head = page.locator("[data-testid=summary-table] thead").inner_text()
     for word in ("序号", "指标名称", "目标任务", "1-10月完成", "预计全年", "状态", "总量", "增幅"):
         assert word in head
-    assert page.locator("[data-testid=summary-table] tbody tr").count() == 20
+    assert page.locator("[data-testid=summary-table] tbody tr").count() == 40
     green = int(page.locator("[data-testid=count-green]").inner_text())
     assert green == page.locator("tbody [data-light=green]").count() > 0
     assert "（截至9月）" in page.locator("[data-testid=line-10]").inner_text()  # its October is missing

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import io
+import json
 import threading
 from contextlib import contextmanager
+from datetime import UTC
 
 import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, connections, transaction
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from civicgrid.core import audit, auditchain
 from civicgrid.core.models import AuditChainHead, AuditLog
@@ -249,3 +253,37 @@ def test_rows_created_through_the_orm_join_the_chain_too():
         row = AuditLog.objects.create(actor_username="x", action="test.orm", object_type="x")
     assert row.seq and row.prev_hash and row.row_hash
     assert verify()[0] == 0
+
+
+# --- json_value walks plain JSON directly: it must give exactly what the encoder round trip gives -----------
+
+_LEAF = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(),
+    st.datetimes(timezones=st.just(UTC)),
+    st.dates(),
+    st.decimals(allow_nan=False, allow_infinity=False),
+    st.uuids(),
+)
+_TREE = st.recursive(
+    _LEAF,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.tuples(inner, inner),
+        st.dictionaries(st.one_of(st.text(max_size=5), st.integers(), st.booleans()), inner, max_size=4),
+    ),
+    max_leaves=15,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TREE)
+def test_json_value_equals_the_encoder_round_trip(value):
+    from civicgrid.core.auditchain import _round_trip, json_value
+
+    fast, slow = json_value(value), _round_trip(value)
+    assert fast == slow
+    assert json.dumps(fast, sort_keys=True) == json.dumps(slow, sort_keys=True)

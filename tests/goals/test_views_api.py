@@ -17,7 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from civicgrid.core import importer
 from civicgrid.core.models import AuditLog, ImportStatus
-from civicgrid.goals.models import Actual
+from civicgrid.goals.models import Actual, MicroProject
 
 pytestmark = pytest.mark.django_db
 
@@ -291,3 +291,102 @@ def test_the_monthly_sheet_imports_with_row_errors_and_is_idempotent(gw, run, cl
 def test_the_import_is_offered_to_the_desk_not_to_the_grid_worker(gw):
     assert "goals.actuals" in {s.name for s in importer.importable_specs(user=gw.leader)}
     assert "goals.actuals" not in {s.name for s in importer.importable_specs(user=gw.worker)}
+
+
+# --- milestones, problems, stage items, 民生微实事, computed indicators (pages and API) ---------------------
+
+
+def test_project_page_saves_milestones_raises_a_problem_and_advances_an_item(gw, client):
+    client.force_login(gw.dispatcher)
+    url = f"/goals/projects/{gw.plant.pk}/"
+    r = client.post(
+        url, {"action": "milestones", "permit_planned": "2026-02-01", "permit_actual": "2026-02-10"}
+    )
+    assert r.status_code == 302
+    html = client.get(url).content.decode()
+    assert 'data-state="late_done"' in html and "延期9天完成" in html and "未定计划" in html
+    r = client.post(url, {"action": "milestones", "start_planned": "明天"})
+    assert r.status_code == 200 and "开工计划日期格式不正确" in r.content.decode()
+    r = client.post(url, {"action": "issue", "text": "地块西侧管线迁改未完成"})
+    assert r.status_code == 302
+    assert "地块西侧管线迁改未完成" in client.get(url).content.decode()
+    lift = f"/goals/projects/{gw.lift.pk}/"
+    client.post(lift, {"action": "add_item", "name": "文新 3 幢", "stage": "pending", "households": "14"})
+    item = gw.lift.stage_items.get()
+    client.post(lift, {"action": "advance_item", "item": item.pk})
+    gw.lift.refresh_from_db()
+    assert gw.lift.stage_in_use == 1 and gw.lift.households == 14
+    r = client.post(lift, {"action": "advance_item", "item": "x"})
+    assert r.status_code == 200 and "明细不存在" in r.content.decode()
+    assert client.post(url, {"action": "nope"}).status_code == 200
+
+
+def test_gantt_and_micro_pages(gw, client):
+    client.force_login(gw.leader)
+    assert "还没有填报节点" in client.get("/goals/gantt/").content.decode()
+    gw.plant.milestones.create(kind="start", planned="2026-03-01", actual="2026-03-05")
+    html = client.get("/goals/gantt/", {"year": "2026"}).content.decode()
+    assert (
+        html.count('data-testid="gantt-row"') == 3 and "智能制造产业园" in html and "乙专属项目" not in html
+    )
+    assert client.get("/goals/gantt/", {"year": "x"}).status_code == 200
+    r = client.post("/goals/micro/?year=2026", {"action": "create", "name": "口袋公园", "budget": "12"})
+    assert r.status_code == 302
+    item = MicroProject.objects.get()
+    client.post("/goals/micro/?year=2026", {"action": "advance", "item": item.pk})
+    html = client.get("/goals/micro/", {"year": 2026}).content.decode()
+    assert "确定2026年民生微实事项目0件" in html and 'data-step="deliberate"' in html
+    r = client.post("/goals/micro/?year=2026", {"action": "create", "name": "", "budget": "abc"})
+    assert r.status_code == 200 and "请填写项目名称" in r.content.decode()
+    client.force_login(gw.other_leader)
+    r = client.post("/goals/micro/?year=2026", {"action": "advance", "item": item.pk})
+    assert "不存在或无权查看" in r.content.decode()
+    item.refresh_from_db()
+    assert item.step == "deliberate"
+
+
+def test_api_milestones_issue_micro_and_recompute(gw, client):
+    client.force_login(gw.dispatcher)
+    base = f"/api/v1/goals/projects/{gw.plant.pk}"
+    r = client.put(
+        f"{base}/milestones",
+        [
+            {"kind": "permit", "planned": "2026-02-01", "actual": "2026-02-01"},
+            {"kind": "start", "planned": "2026-03-01"},
+        ],
+        content_type="application/json",
+    )
+    assert r.status_code == 200
+    got = {m["kind"]: m for m in r.json()}
+    assert got["permit"]["state"] == "done" and got["completed"]["state"] == "missing"
+    assert got["start"]["state"] in ("overdue", "pending")
+    bad = client.put(f"{base}/milestones", [{"kind": "roof"}], content_type="application/json")
+    assert bad.status_code == 422
+    r = client.post(f"{base}/issues", {"text": "资金拨付滞后"}, content_type="application/json")
+    assert r.status_code == 201 and r.json()["case_id"]
+    assert client.post(f"{base}/issues", {"text": " "}, content_type="application/json").status_code == 422
+    r = client.post(
+        "/api/v1/goals/micro", {"year": 2026, "name": "健身步道"}, content_type="application/json"
+    )
+    assert r.status_code == 201 and r.json()["step"] == "collect"
+    mid = r.json()["id"]
+    r = client.post(f"/api/v1/goals/micro/{mid}/move", {"move": "advance"}, content_type="application/json")
+    assert r.json()["step_label"] == "议事"
+    r = client.post(f"/api/v1/goals/micro/{mid}/move", {"move": "fly"}, content_type="application/json")
+    assert r.status_code == 422 and r.json()["field"] == "move" and "未知操作" in r.json()["detail"]
+    board = client.get("/api/v1/goals/micro", {"year": 2026}).json()
+    assert board["sentence"] == "确定2026年民生微实事项目0件" and board["counts"] == {"deliberate": 1}
+    r = client.post(
+        f"/api/v1/goals/indicators/{gw.gdp.pk}/recompute", {"month": 9}, content_type="application/json"
+    )
+    assert r.status_code == 422 and r.json()["field"] == "metric"
+    client.force_login(gw.other_leader)
+    assert client.get(f"{base}/milestones").status_code == 404
+    assert (
+        client.post(
+            f"/api/v1/goals/micro/{mid}/move", {"move": "advance"}, content_type="application/json"
+        ).status_code
+        == 404
+    )
+    client.force_login(gw.worker)
+    assert client.get("/api/v1/goals/micro", {"year": 2026}).status_code == 403

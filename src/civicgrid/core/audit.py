@@ -9,11 +9,9 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import ipaddress
-import json
 from collections.abc import Sequence
 from typing import Any
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 
 from civicgrid.core import auditchain
@@ -54,8 +52,8 @@ def snapshot(obj: models.Model | None, fields: list[str] | None = None) -> dict[
         if f.name in _SKIP_FIELDS or "hash" in f.name or f.name.endswith("secret"):
             continue
         data[f.name if not f.is_relation else name] = getattr(obj, name)
-    # round-trip through the encoder so the value stored is exactly what JSON can hold
-    return json.loads(json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False))
+    # what the encoder makes of it, so the value stored is exactly what JSON can hold
+    return auditchain.json_value(data)
 
 
 def diff(before: dict | None, after: dict | None) -> tuple[dict | None, dict | None]:

@@ -72,9 +72,26 @@ def _canonical(value: Any) -> Any:
 
 
 def json_value(value: Any) -> Any:
-    """A before/after value exactly as a JSONField stores and returns it."""
-    if value is None:
-        return None
+    """A before/after value exactly as a JSONField stores and returns it: what
+    ``json.loads(json.dumps(value, cls=DjangoJSONEncoder))`` gives, walked directly where the value is already
+    plain JSON (dicts with string keys, lists, tuples, strings, numbers, booleans, None) and round-tripped through
+    the encoder only for the parts that are not (dates, decimals, UUIDs, lazy strings, enums, other keys)."""
+    t = type(value)
+    if value is None or t is str or t is int or t is bool or t is float:
+        return value
+    if t is dict:
+        out = {}
+        for k, v in value.items():
+            if type(k) is not str:
+                return _round_trip(value)
+            out[k] = json_value(v)
+        return out
+    if t is list or t is tuple:
+        return [json_value(v) for v in value]
+    return _round_trip(value)
+
+
+def _round_trip(value: Any) -> Any:
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False))
 
 

@@ -335,12 +335,50 @@ def insert_statement(obj) -> tuple[str, list]:
         plan = _insert_plans[key] = (
             f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
             f"SELECT {', '.join(typed_placeholders(fields, connection))}",
-            fields,
+            [(f, f.attname, _plain_types(f, connection)) for f in fields],
         )
     sql, fields = plan
     if obj.pk is None:
         raise ValueError("insert_statement() needs the pk set (take_ids)")
-    return sql, [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    values = []
+    for f, attname, plain in fields:
+        if plain:
+            value = getattr(obj, attname)
+            if value is None or type(value) in plain:
+                values.append(value)
+                continue
+        values.append(f.get_db_prep_save(f.pre_save(obj, True), connection))
+    return sql, values
+
+
+def _plain_types(field, connection) -> tuple[type, ...]:
+    """The value types ``field`` sends to ``connection`` as they are (its ``pre_save`` is the attribute and its
+    ``get_db_prep_save`` returns such a value unchanged), to skip Django's per-field preparation on the hot
+    insert; empty where Django must prepare (JSON, decimals, auto_now dates, custom fields, other databases)."""
+    from django.db import models
+
+    if connection.vendor != "postgresql" or type(field).pre_save is not models.Field.pre_save:
+        return ()
+    exact = {
+        models.CharField: (str,),
+        models.TextField: (str,),
+        models.SlugField: (str,),
+        models.EmailField: (str,),
+        models.BooleanField: (bool,),
+        models.IntegerField: (int,),
+        models.BigIntegerField: (int,),
+        models.SmallIntegerField: (int,),
+        models.PositiveIntegerField: (int,),
+        models.PositiveSmallIntegerField: (int,),
+        models.PositiveBigIntegerField: (int,),
+        models.BigAutoField: (int,),
+        models.AutoField: (int,),
+        models.FloatField: (float,),
+    }
+    if isinstance(field, models.ForeignKey):
+        target = field.target_field
+        return (int,) if type(target) in (models.AutoField, models.BigAutoField) else ()
+    return exact.get(type(field), ())
 
 
 def mark_saved(*objs) -> None:

@@ -55,6 +55,7 @@ LEDGER_LOADERS = (
     "hazards",
     "gridwork",
     "registers",
+    "estates",
     "disputes",
     "enforcement",
     "opinion",

@@ -1,13 +1,16 @@
-"""The demo 街道's 目标考核: this year's catalogue of 20 indicators (经济、财税、招商、安全、民生; targets, 责任科室,
+"""The demo 街道's 目标考核: this year's catalogue of 40 indicators (three computed from the platform's case metrics) (经济、财税、招商、安全、民生; targets, 责任科室,
 分管领导), their monthly year-to-date figures up to last month (last year's same-period figures for the seasonal
 forecast, 全区排名 for 攀高, one month missing for one indicator), and ten 重点项目 across the categories with their
-monthly 累计完成投资 (one above its plan, some lagging). Bulk inserts; idempotent (skipped when the 街道 already has
+monthly 累计完成投资 (one above its plan, some lagging), their six 节点 planned vs actual (some late), the 70 elevators
+and six estates of the 电梯加装 / 老旧小区改造 projects by stage, and the year's 21 民生微实事 (17 decided). Bulk inserts; idempotent (skipped when the 街道 already has
 this year's catalogue); one audit row."""
 
 from __future__ import annotations
 
 import random
+from calendar import monthrange
 from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -39,7 +42,77 @@ INDICATORS = [
     (18, "城镇新增就业", "人", "total", 1500, None, "社会事务办", 3, True, False, False),
     (19, "生活垃圾回收利用率", "%", "ratio", None, 60.0, "城市管理办", 3, True, False, False),
     (20, "信访积案化解", "", "done", None, None, "党政办", 3, True, False, False),
+    (21, "规上工业总产值", "亿元", "total", 58.0, 6.0, "经济发展办", 1, True, True, True),
+    (22, "建筑业总产值", "亿元", "total", 24.0, 5.0, "经济发展办", 1, True, True, False),
+    (23, "商品房销售面积", "万㎡", "growth", None, 3.0, "经济发展办", 1, True, False, False),
+    (24, "服务业增加值", "亿元", "growth", None, 7.0, "经济发展办", 0, True, True, False),
+    (25, "外贸出口总额", "亿元", "total", 16.5, 4.0, "经济发展办", 2, True, True, True),
+    (26, "新增规上工业企业", "家", "total", 6, None, "经济发展办", 1, True, False, False),
+    (27, "新增限上商贸企业", "家", "total", 12, None, "经济发展办", 0, True, False, False),
+    (28, "研发经费投入强度", "%", "ratio", None, 3.2, "科技办", 2, True, False, False),
+    (29, "专利授权量", "件", "total", 420, None, "科技办", 2, True, False, False),
+    (30, "楼宇税收亿元楼", "幢", "total", 3, None, "招商办", 2, True, False, False),
+    (31, "招商引资到位资金", "亿元", "total", 15.0, None, "招商办", 2, True, True, False),
+    (32, "闲置土地处置", "亩", "total", 80, None, "规划建设办", 1, True, False, False),
+    (33, "违法建筑拆除", "万㎡", "total", 4.5, None, "综合执法队", 3, True, False, False),
+    (34, "生产安全事故死亡人数", "人", "total", 0, None, "应急管理办", 3, False, False, False),
+    (35, "火灾起数", "起", "total", 12, None, "应急管理办", 3, False, False, False),
+    (36, "12345 工单按期办结率", "%", "ratio", None, 98.0, "综合信息指挥室", 3, True, False, False),
+    (37, "网格员主动发现率", "%", "ratio", None, 60.0, "综合信息指挥室", 3, True, False, False),
+    (38, "矛盾纠纷调解成功率", "%", "ratio", None, 96.0, "综治办", 3, True, False, False),
+    (39, "老旧小区改造开工", "个", "total", 6, None, "规划建设办", 1, True, False, False),
+    (40, "民生实事项目完成", "件", "total", 17, None, "党政办", 0, True, False, False),
 ]
+# indicators whose figures the platform computes from its own case metrics (civicgrid.metrics)
+COMPUTED = {17: "satisfaction_rate", 36: "on_time_rate", 37: "proactive_rate"}
+
+# the six 节点 planned (month, day) of each project, and how late the actual dates run (days; None: not reached)
+MILESTONE_PLANS = {
+    "滨河路综合整治工程（二期）": ([(-9, 10), (-8, 1), (-5, 15), (-1, 20), (11, 30), (12, 20)], 6),
+    "街道文体中心": ([(-6, 1), (-5, 10), (-2, 20), (6, 30), (12, 15), (14, 30)], 12),
+    "九年一贯制学校新建工程": ([(2, 20), (3, 15), (7, 10), (11, 30), (20, 30), (21, 31)], 25),
+    "社区卫生服务中心迁建": ([(3, 1), (4, 15), (8, 30), (12, 30), (18, 30), (19, 30)], 75),
+    "智能制造产业园一期": ([(1, 15), (2, 10), (5, 20), (9, 30), (16, 30), (18, 30)], -5),
+    "生物医药研发中心": ([(4, 1), (5, 1), (9, 15), (14, 30), (22, 30), (24, 30)], 20),
+    "数字经济孵化园（储备）": ([(9, 30), (11, 15), (15, 30), (20, 30), (28, 30), (30, 30)], 40),
+    "15分钟便民生活圈提升": ([(2, 1), (3, 1), (4, 30), (6, 30), (9, 30), (10, 31)], 0),
+    "翠苑一区老旧小区综合改造": ([(2, 15), (3, 20), (5, 31), (8, 31), (11, 30), (12, 31)], 10),
+    "既有住宅加装电梯（第三批 70 台）": ([(1, 10), (2, 20), (4, 30), (7, 31), (10, 31), (12, 20)], 15),
+}
+ESTATES = [  # 老旧小区改造: name, community, households, floor area, stage
+    ("翠苑一区", "翠苑社区", 412, 28600, "building"),
+    ("翠苑二区", "翠苑社区", 356, 24100, "building"),
+    ("文新小区", "文新社区", 228, 15800, "pending"),
+    ("古荡新村", "古荡社区", 164, 9800, "in_use"),
+    ("学院路 58 号", "学院社区", 60, 4300, "in_use"),
+    ("嘉绿苑东区", "嘉绿社区", 40, 3900, "applied"),
+]
+LIFT_COMMUNITIES = ["翠苑社区", "文新社区", "古荡社区", "学院社区", "嘉绿社区", "西溪社区"]
+# 民生微实事: (name, community, budget 万元, step)
+MICRO = [
+    ("翠苑社区老年食堂适老化改造", "翠苑社区", 18, "closed"),
+    ("文新社区口袋公园", "文新社区", 25, "closed"),
+    ("古荡新村非机动车充电棚", "古荡社区", 12, "review"),
+    ("学院路背街小巷路灯补缺", "学院社区", 8.5, "review"),
+    ("嘉绿苑儿童游乐设施更新", "嘉绿社区", 15, "accept"),
+    ("西溪社区健身步道", "西溪社区", 22, "accept"),
+    ("翠苑二区雨污管网疏通", "翠苑社区", 9.8, "implement"),
+    ("文新社区“一老一小”活动室", "文新社区", 16, "implement"),
+    ("古荡社区垃圾分类亭改造", "古荡社区", 7.5, "implement"),
+    ("学院社区共享晾衣架", "学院社区", 3.2, "implement"),
+    ("嘉绿社区无障碍坡道", "嘉绿社区", 6.8, "implement"),
+    ("西溪社区楼道扶手加装", "西溪社区", 5.6, "implement"),
+    ("翠苑一区停车位划线", "翠苑社区", 4.2, "implement"),
+    ("文新社区智能快递柜", "文新社区", 2.0, "decide"),
+    ("古荡新村围墙修缮", "古荡社区", 11, "decide"),
+    ("学院社区四点半课堂", "学院社区", 6.0, "decide"),
+    ("嘉绿社区电动车集中充电", "嘉绿社区", 13.5, "decide"),
+    ("西溪社区休闲座椅", "西溪社区", 2.4, "deliberate"),
+    ("翠苑社区宠物便便箱", "翠苑社区", 1.2, "deliberate"),
+    ("文新社区屋顶花园", "文新社区", 30, "collect"),
+    ("古荡社区广场舞音响", "古荡社区", 0.8, "dropped"),
+]
+MICRO_PATH = ["collect", "deliberate", "decide", "implement", "accept", "review", "closed"]
 
 # category, name, owner, annual plan (万元), total investment (万元), pace factor, progress notes
 PROJECTS = [
@@ -124,11 +197,123 @@ def _d(x: float, places: int = 2) -> Decimal:
     return Decimal(str(round(x, places)))
 
 
+def _on(year: int, month: int, day: int) -> date:
+    """(year, month offset, day): month < 1 is last year's, > 12 next year's; the day is clamped to the month."""
+    y, m = year + (month - 1) // 12, (month - 1) % 12 + 1
+    return date(y, m, min(day, monthrange(y, m)[1]))
+
+
+def _milestones(projects: dict, year: int, ref: date) -> int:
+    from civicgrid.goals.models import MilestoneKind, ProjectMilestone
+
+    rows = []
+    for name, (plans, late) in MILESTONE_PLANS.items():
+        for k, (kind, (mo, day)) in enumerate(zip(MilestoneKind.values, plans, strict=True)):
+            planned = _on(year, mo, day)
+            actual = planned + timedelta(days=round(late * (0.5 + 0.3 * k)))
+            rows.append(
+                ProjectMilestone(
+                    project=projects[name],
+                    kind=kind,
+                    planned=planned,
+                    actual=actual if actual <= ref else None,
+                )
+            )
+    # one project never had its 交付 planned (a missing 节点)
+    rows = [r for r in rows if not (r.project.category == "reserve" and r.kind == "delivered")]
+    ProjectMilestone.objects.bulk_create(rows)
+    return len(rows)
+
+
+def _stage_items(projects: dict, rng: random.Random, ref: date) -> int:
+    from civicgrid.goals import services
+    from civicgrid.goals.models import StageItem
+
+    rows = []
+    for p in projects.values():
+        if p.category == "elevator":  # 第三批 70 台: 38 投用, 5 待交付, 11 施工, 16 申报
+            stages = ["in_use"] * 38 + ["pending"] * 5 + ["building"] * 11 + ["applied"] * 16
+            for n, stage in enumerate(stages):
+                community = LIFT_COMMUNITIES[n % len(LIFT_COMMUNITIES)]
+                hh = rng.choice([10, 12, 12, 14, 18])
+                rows.append(
+                    StageItem(
+                        project=p,
+                        name=f"{community[:-2]}{n // 2 + 1}幢{n % 2 + 1}单元",
+                        community=community,
+                        stage=stage,
+                        households=hh,
+                        floor_area=_d(hh * rng.uniform(78, 96)),
+                        stage_since=ref - timedelta(days=rng.randint(5, 200)),
+                    )
+                )
+        elif p.category == "old_estate":
+            for name, community, hh, area, stage in ESTATES:
+                rows.append(
+                    StageItem(
+                        project=p,
+                        name=name,
+                        community=community,
+                        stage=stage,
+                        households=hh,
+                        floor_area=Decimal(area),
+                        stage_since=ref - timedelta(days=rng.randint(10, 240)),
+                    )
+                )
+    StageItem.objects.bulk_create(rows)
+    for p in projects.values():
+        if p.category in p.STAGED:
+            services.sync_stages(p)
+    return len(rows)
+
+
+def _micro(street, year: int, ref: date) -> int:
+    from civicgrid.core import clock
+    from civicgrid.goals.models import MicroProject, MicroStepLog
+
+    items = [
+        MicroProject(
+            street=street,
+            year=year,
+            name=name,
+            community=community,
+            proposer=f"{community}居民议事会" if n % 3 else "网格员走访收集",
+            budget=_d(budget),
+            step=step,
+            rating="满意" if step == "closed" else "",
+            created_at=datetime.combine(_on(year, 2, 20 + n % 8), time(10), tzinfo=clock.SHANGHAI),
+        )
+        for n, (name, community, budget, step) in enumerate(MICRO)
+    ]
+    MicroProject.objects.bulk_create(items)
+    logs = []
+    for item in MicroProject.objects.filter(street=street, year=year):
+        path = (
+            ["collect", "dropped"]
+            if item.step == "dropped"
+            else MICRO_PATH[: MICRO_PATH.index(item.step) + 1]
+        )
+        for k, (a, b) in enumerate(zip(path, path[1:], strict=False)):
+            at = datetime.combine(_on(year, 3 + k, 10), time(15), tzinfo=clock.SHANGHAI)
+            logs.append(
+                MicroStepLog(
+                    item=item,
+                    from_step=a,
+                    to_step=b,
+                    note="超出微实事资金范围，转入社区常规工作" if b == "dropped" else "",
+                    at=min(at, datetime.combine(ref, time(15), tzinfo=clock.SHANGHAI)),
+                )
+            )
+    MicroStepLog.objects.bulk_create(logs)
+    return len(items)
+
+
 def load_goals(
     street, rng: random.Random, *, year: int, month: int, log: Callable[[str], None] = lambda m: None
 ):
     """Returns {"indicators", "actuals", "projects", "progress"} or ``None`` when the 街道 already has ``year``."""
-    from civicgrid.core import audit
+    from civicgrid.core import audit, clock
+    from civicgrid.goals import services
     from civicgrid.goals.models import Actual, Indicator, Project, ProjectProgress, Scorecard
 
     if Scorecard.objects.filter(street=street, year=year).exists():
@@ -153,7 +338,8 @@ def load_goals(
                 leader=LEADERS[lead],
                 higher_is_better=higher,
                 weight=Decimal(5 if seq <= 8 else 3),
-                source="imported" if ranked else "entered",
+                source="computed" if seq in COMPUTED else ("imported" if ranked else "entered"),
+                metric=COMPUTED.get(seq, ""),
                 last_year_total=_d(ly_total, 4) if (profile and ly_total) else None,
             )
             indicators.append(ind)
@@ -164,6 +350,8 @@ def load_goals(
             perf = rng.uniform(0.9, 1.1)  # how this indicator runs this year
             rank = rng.randint(3, 9)
             for m in range(1, month + 1):
+                if ind.seq in COMPUTED:
+                    break  # computed below from the case metrics
                 if ind.seq == 10 and m == month and month > 1:
                     continue  # the 区's latest sheet left it out
                 row = Actual(indicator=ind, month=m, source=ind.source)
@@ -205,12 +393,6 @@ def load_goals(
             )
             for cat, name, owner, plan, total, _pace, _notes in PROJECTS
         ]
-        for p in projects:
-            if p.category == "elevator":  # 第三批 70 台
-                p.stage_in_use, p.stage_pending, p.stage_building, p.stage_applied = 38, 5, 11, 16
-                p.households = 1120
-            elif p.category == "old_estate":
-                p.stage_building, p.households, p.floor_area = 1, 1260, Decimal("86500")
         Project.objects.bulk_create(projects)
         projects = {p.name: p for p in Project.objects.filter(street=street, year=year)}
         steps = []
@@ -226,11 +408,40 @@ def load_goals(
             if a.project_id == b.project_id and b.cumulative < a.cumulative:
                 b.cumulative = a.cumulative
         ProjectProgress.objects.bulk_create(steps)
+        ref = min(date(year, month, monthrange(year, month)[1]), clock.local_now().date())
+        milestones = _milestones(projects, year, ref)
+        items = _stage_items(projects, rng, ref)
+        micro = _micro(street, year, ref)
+        computed = []
+        for ind in indicators:
+            if ind.seq not in COMPUTED:
+                continue
+            for m in range(1, month + 1):
+                figs = services.computed_figures(indicator=ind, month=m)
+                if figs is not None:
+                    total, growth, prior, note = figs
+                    computed.append(
+                        Actual(
+                            indicator=ind,
+                            month=m,
+                            ytd_total=total,
+                            ytd_growth=growth,
+                            prior_ytd=prior,
+                            source="computed",
+                            note=note,
+                        )
+                    )
+        Actual.objects.bulk_create(computed)
+        actuals.extend(computed)
         info = {
             "indicators": len(indicators),
             "actuals": len(actuals),
             "projects": len(projects),
             "progress": len(steps),
+            "milestones": milestones,
+            "stage_items": items,
+            "micro": micro,
+            "computed": len(computed),
         }
         audit.record(
             actor=None,

@@ -2,10 +2,24 @@
 区间, 考核指标 (targets, 口径, direction, weight; the months inline), 重点项目 (with their months inline). Every
 save is audited (AuditedAdmin)."""
 
+from django import forms
 from django.contrib import admin
 
 from civicgrid.core.admin import AuditedAdmin, SystemAdminOnly
-from civicgrid.goals.models import Actual, Indicator, Project, ProjectProgress, Scorecard
+from civicgrid.goals.models import (
+    Actual,
+    Indicator,
+    MicroFlowStep,
+    MicroProject,
+    MicroStepLog,
+    Project,
+    ProjectMilestone,
+    ProjectProgress,
+    Scorecard,
+    StageItem,
+)
+from civicgrid.goals.services import sync_stages
+from civicgrid.metrics import registry as metric_registry
 
 
 @admin.register(Scorecard)
@@ -20,8 +34,21 @@ class ActualInline(admin.TabularInline):
     fields = ("month", "ytd_total", "ytd_growth", "prior_ytd", "rank", "source", "note")
 
 
+class IndicatorForm(forms.ModelForm):
+    """(the admin builds the fields) A "平台计算" indicator must name a figure of the metrics module."""
+
+    def clean(self):
+        data = super().clean()
+        metric = (data.get("metric") or "").strip()
+        if data.get("source") == "computed" and metric not in metric_registry.REGISTRY:
+            names = "、".join(f"{m.name}（{m.label}）" for m in metric_registry.all_metrics())
+            self.add_error("metric", f"“平台计算”须选择统计模块中的指标，可选：{names}")
+        return data
+
+
 @admin.register(Indicator)
 class IndicatorAdmin(SystemAdminOnly, AuditedAdmin):
+    form = IndicatorForm
     list_display = (
         "seq",
         "name",
@@ -68,3 +95,49 @@ class ProjectAdmin(SystemAdminOnly, AuditedAdmin):
             },
         ),
     ]
+
+
+class MilestoneInline(admin.TabularInline):
+    model = ProjectMilestone
+    extra = 0
+    fields = ("kind", "planned", "actual", "note")
+
+
+class StageItemInline(admin.TabularInline):
+    model = StageItem
+    extra = 0
+    fields = ("name", "community", "stage", "households", "floor_area", "stage_since", "note")
+
+
+ProjectAdmin.inlines = [ProgressInline, MilestoneInline, StageItemInline]
+
+
+def _save_related(self, request, form, formsets, change):
+    super(ProjectAdmin, self).save_related(request, form, formsets, change)
+    sync_stages(form.instance)  # the stage counts follow the items (when there are any)
+
+
+ProjectAdmin.save_related = _save_related
+
+
+@admin.register(MicroFlowStep)
+class MicroFlowStepAdmin(SystemAdminOnly, AuditedAdmin):
+    list_display = ("street", "step", "label", "enabled")
+    list_filter = ("step", "enabled")
+
+
+class MicroLogInline(admin.TabularInline):
+    model = MicroStepLog
+    extra = 0
+    fields = ("from_step", "to_step", "note", "by", "at")
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(MicroProject)
+class MicroProjectAdmin(SystemAdminOnly, AuditedAdmin):
+    list_display = ("name", "street", "year", "community", "step", "budget")
+    list_filter = ("year", "step")
+    search_fields = ("name", "community", "proposer")
+    readonly_fields = ("created_by", "created_at")
+    inlines = [MicroLogInline]

@@ -4,14 +4,16 @@ Scoped like the pages (the 街道 in the caller's tier; roles that see the whole
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from civicgrid.core.errors import PermissionDenied
 from civicgrid.core.validation import Id, Text
-from civicgrid.goals import metrics, selectors, services
+from civicgrid.goals import metrics, selectors, services, workflow
+from civicgrid.goals.models import MilestoneKind
 
 router = Router(tags=["目标考核"])
 
@@ -133,6 +135,9 @@ class IndicatorOut(Schema):
     override_total: Decimal | None
     override_growth: Decimal | None
     override_reason: str
+    source: str
+    metric: str = Field("", description="平台计算：统计模块的指标名")
+    metric_formula: str = ""
     actuals: list[ActualOut]
 
 
@@ -143,6 +148,9 @@ def _indicator(ind) -> dict:
         "override_total": ind.override_total,
         "override_growth": ind.override_growth,
         "override_reason": ind.override_reason,
+        "source": ind.source,
+        "metric": ind.metric,
+        "metric_formula": m.formula if (m := selectors.metric_of(ind)) else "",
         "actuals": [
             {f: getattr(a, f) for f in ("month", "ytd_total", "ytd_growth", "prior_ytd", "rank", "source")}
             for a in ind.actuals.order_by("month")
@@ -289,3 +297,187 @@ def post_progress(request, project_id: Id, body: ProgressIn):
         "cumulative": row.cumulative,
         "rate": metrics.rate(row.cumulative, p.annual_plan),
     }
+
+
+# --- milestones, problems, 民生微实事, computed indicators -------------------------------------------------
+
+
+class MilestoneOut(Schema):
+    kind: str
+    label: str
+    planned: date | None
+    actual: date | None
+    note: str
+    state: str = Field(description="done / late_done / overdue / pending / missing")
+    state_label: str
+    days_late: int
+
+
+def _milestones(project) -> list[dict]:
+    return [
+        {
+            "kind": m.kind,
+            "label": m.label,
+            "planned": m.planned,
+            "actual": m.actual,
+            "note": m.note,
+            "state": m.state.code,
+            "state_label": m.state.label,
+            "days_late": m.state.days_late,
+        }
+        for m in selectors.milestones_of(project)
+    ]
+
+
+@router.get(
+    "/projects/{project_id}/milestones", response=list[MilestoneOut], summary="项目节点（计划/实际，滞后）"
+)
+def get_milestones(request, project_id: Id):
+    return _milestones(selectors.get_project(user=_user(request), pk=project_id))
+
+
+class MilestoneIn(Schema):
+    kind: MilestoneKind
+    planned: date | None = None
+    actual: date | None = None
+    note: Text = Field("", max_length=200)
+
+
+@router.put("/projects/{project_id}/milestones", response=list[MilestoneOut], summary="填报项目节点")
+def put_milestones(request, project_id: Id, body: list[MilestoneIn]):
+    user = _user(request)
+    p = selectors.get_project(user=user, pk=project_id)
+    services.save_milestones(
+        actor=user, project=p, rows={m.kind.value: m.dict(exclude={"kind"}) for m in body[:12]}
+    )
+    return _milestones(selectors.get_project(user=user, pk=project_id))
+
+
+class IssueIn(Schema):
+    text: Text = Field(..., max_length=1000)
+
+
+class IssueOut(Schema):
+    id: int
+    text: str
+    case_id: int | None
+    case_number: str | None
+
+
+@router.post("/projects/{project_id}/issues", response={201: IssueOut}, summary="项目问题 → 生成工单")
+def post_issue(request, project_id: Id, body: IssueIn):
+    user = _user(request)
+    issue = services.raise_issue(
+        actor=user, project=selectors.get_project(user=user, pk=project_id), text=body.text
+    )
+    return Status(
+        201,
+        {
+            "id": issue.pk,
+            "text": issue.text,
+            "case_id": issue.case_id,
+            "case_number": issue.case.number if issue.case else None,
+        },
+    )
+
+
+class MicroQuery(Schema):
+    year: int = Field(..., ge=2000, le=2100)
+
+
+class MicroItemOut(Schema):
+    id: int
+    name: str
+    community: str
+    budget: Decimal | None
+    step: str
+    step_label: str
+    rating: str
+    moves: list[str]
+
+
+class MicroBoardOut(Schema):
+    year: int
+    sentence: str = Field(description="确定N年民生微实事项目M件")
+    decided: int
+    steps: list[list[str]] = Field(description="该街道使用的步骤 [代码, 名称]")
+    counts: dict[str, int]
+    items: list[MicroItemOut]
+
+
+def _micro_item(item, flow) -> dict:
+    return {
+        "id": item.pk,
+        "name": item.name,
+        "community": item.community,
+        "budget": item.budget,
+        "step": item.step,
+        "step_label": flow.label(item.step),
+        "rating": item.rating,
+        "moves": workflow.moves_from(item.step),
+    }
+
+
+@router.get("/micro", response=MicroBoardOut, summary="民生微实事：按年度的流程与件数")
+def get_micro(request, q: Query[MicroQuery]):
+    mb = selectors.micro_board(user=_user(request), year=q.year)
+    return {
+        "year": mb.year,
+        "sentence": mb.sentence,
+        "decided": mb.decided,
+        "steps": [list(s) for s in mb.flow.steps],
+        "counts": mb.counts,
+        "items": [_micro_item(i, mb.flow) for i in mb.items],
+    }
+
+
+class MicroIn(Schema):
+    year: int = Field(..., ge=2000, le=2100)
+    name: Text = Field(..., max_length=150)
+    community: Text = Field("", max_length=50)
+    proposer: Text = Field("", max_length=100)
+    budget: Decimal | None = Field(None, ge=0, lt=10**9)
+    street: Id | None = Field(None, description="街道 id（区级账号必填）")
+
+
+@router.post("/micro", response={201: MicroItemOut}, summary="征集一件民生微实事")
+def post_micro(request, body: MicroIn):
+    user = _user(request)
+    item = services.create_micro(
+        actor=user,
+        street_id=body.street,
+        year=body.year,
+        name=body.name,
+        community=body.community,
+        proposer=body.proposer,
+        budget=body.budget,
+    )
+    return Status(201, _micro_item(item, selectors.micro_flow(street_id=item.street_id)))
+
+
+class MicroMoveIn(Schema):
+    move: str = Field(..., description="advance（下一步）/ drop（不予采纳，须填意见）")
+    note: Text = Field("", max_length=300)
+
+
+@router.post("/micro/{micro_id}/move", response=MicroItemOut, summary="民生微实事流转")
+def post_micro_move(request, micro_id: Id, body: MicroMoveIn):
+    user = _user(request)
+    item = services.move_micro(
+        actor=user, item=selectors.get_micro(user=user, pk=micro_id), move=body.move, note=body.note
+    )
+    return _micro_item(item, selectors.micro_flow(street_id=item.street_id))
+
+
+class RecomputeIn(Schema):
+    month: int = Field(..., ge=1, le=12)
+
+
+@router.post(
+    "/indicators/{indicator_id}/recompute", response=IndicatorOut, summary="平台计算指标：按统计模块立即重算"
+)
+def post_recompute(request, indicator_id: Id, body: RecomputeIn):
+    user = _user(request)
+    ind = selectors.get_indicator(user=user, pk=indicator_id)
+    services.recompute_indicator(actor=user, indicator=ind, month=body.month)
+    return _indicator(ind)

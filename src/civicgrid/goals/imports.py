@@ -2,12 +2,20 @@
 row-level errors; idempotent through the import ledger). One sheet per month: each row names the 街道, the 年度,
 the 月份 and the indicator (by 序号 or 指标名称) with its 1-N月 累计总量 / 累计增幅 (and optionally 上年同期累计 and
 全区排名). The row key is 街道/年度/月份/序号: importing the same sheet again changes nothing; a corrected figure
-updates that month. A row of a 街道 outside the importer's tier is refused (it reads as unknown)."""
+updates that month. A row of a 街道 outside the importer's tier is refused (it reads as unknown).
+
+The yearly catalogue (``goals.catalogue``) comes the same way: 街道, 年度, 序号, 指标名称, 单位, 口径, 目标总量, 目标增幅,
+责任科室, 分管领导, 方向, 权重 (and 平台指标 for an indicator computed from the platform's metrics); the row key is
+街道/年度/序号, so the same sheet imported again changes nothing and a corrected row updates its indicator."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from civicgrid.core import audit
 from civicgrid.core.errors import DomainError
 from civicgrid.core.importer import (
     ApplyContext,
@@ -21,7 +29,8 @@ from civicgrid.core.importer import (
     text_field,
 )
 from civicgrid.goals import selectors, services
-from civicgrid.goals.models import Indicator, Source
+from civicgrid.goals.models import Basis, Indicator, Scorecard, Source
+from civicgrid.metrics import registry as metric_registry
 from civicgrid.places import selectors as place_selectors
 from civicgrid.places.models import Street
 
@@ -127,6 +136,175 @@ SPEC = register_spec(
         clean=_clean,
         describe=_describe,
         apply_row=_apply,
+        can_import=_can_import,
+    )
+)
+
+
+# --- the indicator catalogue (考核指标目录) --------------------------------------------------------------------
+
+BASIS_WORDS = {
+    "总量": Basis.TOTAL,
+    "增幅": Basis.GROWTH,
+    "增速": Basis.GROWTH,
+    "比率": Basis.RATIO,
+    "比例": Basis.RATIO,
+    "率": Basis.RATIO,
+    "完成与否": Basis.DONE,
+    "定性": Basis.DONE,
+}
+HIGHER_WORDS = {"越高越好", "正向", "高", "↑", "越大越好"}
+LOWER_WORDS = {"越低越好", "逆向", "负向", "低", "↓", "越小越好"}
+
+
+def _basis(value):
+    text = as_text(value)
+    if not text:
+        return Basis.TOTAL
+    if text in Basis.values:
+        return text
+    for word, code in BASIS_WORDS.items():
+        if word == text or (len(word) > 1 and word in text):
+            return code
+    raise CellError(f"口径应为 总量/增幅/比率/完成与否：{text}")
+
+
+def _direction(value):
+    text = as_text(value)
+    if not text or text in HIGHER_WORDS:
+        return True
+    if text in LOWER_WORDS:
+        return False
+    raise CellError(f"方向应为 越高越好/越低越好：{text}")
+
+
+def _metric(value):
+    text = as_text(value)
+    if not text:
+        return ""
+    if text in metric_registry.REGISTRY:
+        return text
+    for m in metric_registry.all_metrics():
+        if text in (m.label, f"12345{m.label}", f"12345 {m.label}"):
+            return m.name
+    raise CellError(f"统计模块中没有该指标：{text}")
+
+
+def _weight(value):
+    d = _number("权重")(value)
+    if d is not None and not Decimal(0) <= d < Decimal(10000):
+        raise CellError(f"权重应为 0–9999：{value}")
+    return d
+
+
+CATALOGUE_FIELDS = (
+    text_field("street", "街道", ("街道名称", "镇街"), required=True, max_length=100),
+    integer_field("year", "年度", ("年份", "考核年度"), required=True, min_value=2000, max_value=2100),
+    integer_field("seq", "序号", ("指标序号", "编号"), required=True, min_value=1, max_value=999),
+    text_field("name", "指标名称", ("指标", "考核指标", "名称"), required=True, max_length=100),
+    text_field("unit", "单位", ("计量单位",), max_length=20),
+    Field("basis", "口径", ("统计口径", "类型"), parse=_basis),
+    Field("target_total", "目标总量", ("目标任务总量", "总量目标", "总量"), parse=_number("目标总量")),
+    Field(
+        "target_growth",
+        "目标增幅",
+        ("目标任务增幅", "增幅目标", "增幅", "目标值(%)"),
+        parse=_number("目标增幅", percent=True),
+    ),
+    text_field("department", "责任科室", ("责任部门", "牵头科室", "科室"), max_length=50),
+    text_field("leader", "分管领导", ("责任领导", "联系领导"), max_length=30),
+    Field("higher", "方向", ("指标方向", "正逆向"), parse=_direction),
+    Field("weight", "权重", ("分值", "权重分"), parse=_weight),
+    Field("metric", "平台指标", ("平台计算指标", "统计指标"), parse=_metric),
+)
+
+
+def _clean_catalogue(number: int, values: dict) -> dict:
+    name = (values.get("street") or "").strip()
+    street = Street.objects.filter(name=name).first() or Street.objects.filter(code=name).first()
+    if street is None:
+        raise RowError(f"找不到街道：{name}")
+    values["street_id"], values["street"] = street.pk, street.name
+    if values.get("basis") is None:
+        values["basis"] = Basis.TOTAL
+    if values.get("higher") is None:
+        values["higher"] = True
+    values["key"] = f"{street.code}/{values['year']}/{values['seq']}"
+    return values
+
+
+def _describe_catalogue(values: dict) -> dict[str, str]:
+    return {"指标": f"{values['seq']}. {values['name']}", "年度": f"{values['street']}{values['year']}年"}
+
+
+CATALOGUE_COLUMNS = (
+    "name",
+    "unit",
+    "basis",
+    "target_total",
+    "target_growth",
+    "department",
+    "leader",
+    "higher_is_better",
+    "weight",
+    "source",
+    "metric",
+)
+
+
+def _apply_catalogue(values: dict, ctx: ApplyContext) -> int:
+    if not place_selectors.same_tier(ctx.actor, values["street_id"]):
+        raise RowError(f"街道不在您的辖区：{values['street']}")
+    metric = values.get("metric") or ""
+    wanted = {
+        "name": values["name"],
+        "unit": values.get("unit") or "",
+        "basis": values["basis"],
+        "target_total": values.get("target_total"),
+        "target_growth": values.get("target_growth"),
+        "department": values.get("department") or "",
+        "leader": values.get("leader") or "",
+        "higher_is_better": values["higher"],
+        "weight": values["weight"] if values.get("weight") is not None else Decimal(1),
+        "source": Source.COMPUTED if metric else Source.IMPORTED,
+        "metric": metric,
+    }
+    with transaction.atomic():
+        card, made = Scorecard.objects.get_or_create(street_id=values["street_id"], year=values["year"])
+        if made:
+            audit.record(
+                actor=ctx.actor, action="goals.catalogue.import", obj=card, after={"年度": card.year}
+            )
+        ind = Indicator.objects.select_for_update().filter(scorecard=card, seq=values["seq"]).first()
+        before = audit.snapshot(ind, list(CATALOGUE_COLUMNS)) if ind else None
+        ind = ind or Indicator(scorecard=card, seq=values["seq"])
+        for k, v in wanted.items():
+            setattr(ind, k, v)
+        try:
+            ind.full_clean(exclude=["scorecard"])
+        except ValidationError as exc:
+            raise RowError("；".join(m for ms in exc.message_dict.values() for m in ms)) from None
+        ind.save()
+        ind.refresh_from_db()
+        after = audit.snapshot(ind, list(CATALOGUE_COLUMNS))
+        b, a = audit.diff(before, after) if before else (None, after)
+        if before is None or a:
+            audit.record(actor=ctx.actor, action="goals.catalogue.import", obj=ind, before=b, after=a)
+    return ind.pk
+
+
+CATALOGUE_SPEC = register_spec(
+    ImportSpec(
+        name="goals.catalogue",
+        label="考核指标目录",
+        fields=CATALOGUE_FIELDS,
+        key_field="seq",
+        key_label="序号",
+        row_key=lambda values: values["key"],
+        key_help="街道、年度、序号相同的行对应同一项指标：再导一次不产生变化，更正后的行更新该指标",
+        clean=_clean_catalogue,
+        describe=_describe_catalogue,
+        apply_row=_apply_catalogue,
         can_import=_can_import,
     )
 )

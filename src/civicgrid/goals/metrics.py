@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 ZERO = Decimal(0)
@@ -278,3 +279,59 @@ def stage_sentence(category: str, stages: Mapping[str, int]) -> str:
         (stages.get("stage_applied", 0), "正在按程序申报"),
     ]
     return "，".join(f"{n}{unit}{what}" for n, what in parts if n)
+
+
+# --- milestones ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MilestoneState:
+    """How a 节点 stands on ``today``: code (done / late_done / overdue / pending / missing), days late, words."""
+
+    code: str
+    days_late: int = 0
+
+    @property
+    def label(self) -> str:
+        return {
+            "done": "按期完成",
+            "late_done": f"延期{self.days_late}天完成",
+            "overdue": f"逾期{self.days_late}天未完成",
+            "pending": "未到计划日期",
+            "missing": "未定计划",
+        }[self.code]
+
+    @property
+    def late(self) -> bool:
+        return self.code in ("late_done", "overdue")
+
+
+def milestone_state(planned: date | None, actual: date | None, today: date) -> MilestoneState:
+    """按期完成: actual ≤ planned; 延期完成: actual > planned; 逾期: no actual and planned < today; 未到: planned ≥
+    today; 未定计划: no planned date (an actual date alone counts as done on time — nothing to be late against)."""
+    if planned is None:
+        return MilestoneState("done") if actual is not None else MilestoneState("missing")
+    if actual is not None:
+        late = (actual - planned).days
+        return MilestoneState("late_done", late) if late > 0 else MilestoneState("done")
+    if planned < today:
+        return MilestoneState("overdue", (today - planned).days)
+    return MilestoneState("pending")
+
+
+def span(dates: Iterable[date | None]) -> tuple[date, date] | None:
+    """The Gantt's time axis: from the first day of the earliest month to the last day of the latest month."""
+    known = [d for d in dates if d is not None]
+    if not known:
+        return None
+    lo, hi = min(known), max(known)
+    start = lo.replace(day=1)
+    end = (hi.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    return start, end
+
+
+def position(d: date, axis: tuple[date, date]) -> Decimal:
+    """Where ``d`` lies on ``axis``, in % from the left (0–100, two decimals)."""
+    start, end = axis
+    total = (end - start).days + 1
+    return q2(Decimal((d - start).days) * HUNDRED / Decimal(total))

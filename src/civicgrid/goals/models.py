@@ -85,6 +85,12 @@ class Indicator(models.Model):
     higher_is_better = models.BooleanField("越高越好", default=True, help_text="不勾选：越低越好（如事故数）")
     weight = models.DecimalField("权重", max_digits=6, decimal_places=2, default=1)
     source = models.CharField("数据来源", max_length=10, choices=Source.choices, default=Source.ENTERED)
+    metric = models.CharField(
+        "平台指标",
+        max_length=40,
+        blank=True,
+        help_text="来源为“平台计算”时：统计模块的指标名（如 satisfaction_rate 满意率、on_time_rate 按期办结率）",
+    )
     forecast_mode = models.CharField(
         "预测方式", max_length=10, choices=ForecastMode.choices, default=ForecastMode.AUTO
     )
@@ -226,3 +232,200 @@ class ProjectProgress(models.Model):
 
     def __str__(self):
         return f"{self.project.name} 1-{self.month}月"
+
+
+# --- milestones, problems, stage items, 民生微实事 ---------------------------------------------------------
+
+
+class MilestoneKind(models.TextChoices):
+    """The six 形象节点 of a construction project, in their order."""
+
+    PERMIT = "permit", "施工许可"
+    START = "start", "开工"
+    GROUND = "ground", "正负零"
+    TOPPED = "topped", "主体结顶"
+    COMPLETED = "completed", "竣工"
+    DELIVERED = "delivered", "交付"
+
+
+class ProjectMilestone(models.Model):
+    """One 节点 of a project: planned and actual date (either may be unknown)."""
+
+    project = models.ForeignKey(
+        Project, verbose_name="项目", on_delete=models.CASCADE, related_name="milestones"
+    )
+    kind = models.CharField("节点", max_length=12, choices=MilestoneKind.choices)
+    planned = models.DateField("计划日期", null=True, blank=True)
+    actual = models.DateField("实际日期", null=True, blank=True)
+    note = models.CharField("说明", max_length=200, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="填报人", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField("填报时间", default=clock.now)
+
+    ORDER = [k for k, _ in MilestoneKind.choices]
+
+    class Meta:
+        verbose_name = "项目节点"
+        verbose_name_plural = "项目节点"
+        ordering = ["project", "kind"]
+        constraints = [models.UniqueConstraint(fields=["project", "kind"], name="goals_milestone_kind")]
+
+    def __str__(self):
+        return f"{self.project.name} {self.get_kind_display()}"
+
+
+class ProjectIssue(models.Model):
+    """A problem raised on a project (征地、管线迁改、资金…): it becomes a 工单 in the case engine."""
+
+    project = models.ForeignKey(Project, verbose_name="项目", on_delete=models.CASCADE, related_name="issues")
+    text = models.CharField("问题", max_length=1000)
+    case = models.ForeignKey(
+        "cases.Case", verbose_name="工单", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="提出人", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    raised_at = models.DateTimeField("提出时间", default=clock.now)
+
+    class Meta:
+        verbose_name = "项目问题"
+        verbose_name_plural = "项目问题"
+        ordering = ["-raised_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.project.name}：{self.text[:30]}"
+
+
+class Stage(models.TextChoices):
+    """电梯加装 / 老旧小区改造: where one item (一台电梯 / 一个小区) is."""
+
+    APPLIED = "applied", "申报"
+    BUILDING = "building", "施工"
+    PENDING = "pending", "完工待交付"
+    IN_USE = "in_use", "投用"
+
+
+STAGE_FIELD = {
+    Stage.APPLIED: "stage_applied",
+    Stage.BUILDING: "stage_building",
+    Stage.PENDING: "stage_pending",
+    Stage.IN_USE: "stage_in_use",
+}
+
+
+class StageItem(models.Model):
+    """一台电梯 (电梯加装) or 一个小区 (老旧小区改造) of a project, with its stage; the project's stage counts,
+    户数 and 建筑面积 are the sums over its items once it has any."""
+
+    project = models.ForeignKey(
+        Project, verbose_name="项目", on_delete=models.CASCADE, related_name="stage_items"
+    )
+    name = models.CharField("名称", max_length=100, help_text="如：翠苑一区 12 幢 2 单元；某某小区")
+    community = models.CharField("所在社区", max_length=50, blank=True)
+    stage = models.CharField("阶段", max_length=10, choices=Stage.choices, default=Stage.APPLIED)
+    households = models.PositiveIntegerField("户数", default=0)
+    floor_area = models.DecimalField("建筑面积(㎡)", max_digits=14, decimal_places=2, default=0)
+    stage_since = models.DateField("进入本阶段日期", null=True, blank=True)
+    note = models.CharField("备注", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "阶段明细"
+        verbose_name_plural = "阶段明细"
+        ordering = ["project", "name"]
+        constraints = [models.UniqueConstraint(fields=["project", "name"], name="goals_stageitem_name")]
+
+    def __str__(self):
+        return self.name
+
+
+class MicroStep(models.TextChoices):
+    """民生微实事: the flow (征集 → 议事 → 确定 → 实施 → 验收 → 评议), then 办结; or 未采纳."""
+
+    COLLECT = "collect", "征集"
+    DELIBERATE = "deliberate", "议事"
+    DECIDE = "decide", "确定"
+    IMPLEMENT = "implement", "实施"
+    ACCEPT = "accept", "验收"
+    REVIEW = "review", "评议"
+    CLOSED = "closed", "办结"
+    DROPPED = "dropped", "未采纳"
+
+
+class MicroFlowStep(models.Model):
+    """How a 街道 runs the flow: a step may be renamed (e.g. 议事 → 居民议事会) or skipped (disabled)."""
+
+    street = models.ForeignKey(Street, verbose_name="街道", on_delete=models.CASCADE, related_name="+")
+    step = models.CharField(
+        "步骤", max_length=12, choices=[c for c in MicroStep.choices if c[0] not in ("closed", "dropped")]
+    )
+    label = models.CharField("显示名称", max_length=20, blank=True, help_text="留空：用默认名称")
+    enabled = models.BooleanField("启用", default=True, help_text="不启用：流转时跳过这一步")
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "民生微实事流程设置"
+        verbose_name_plural = "民生微实事流程设置"
+        ordering = ["street", "step"]
+        constraints = [models.UniqueConstraint(fields=["street", "step"], name="goals_microflow_step")]
+
+    def __str__(self):
+        return f"{self.street.name} {self.get_step_display()}"
+
+
+class MicroProject(models.Model):
+    """一件民生微实事 of a 街道's year: collected from residents, deliberated, decided, carried out, accepted, and
+    rated by residents."""
+
+    street = models.ForeignKey(Street, verbose_name="街道", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField(
+        "年度", validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    name = models.CharField("项目名称", max_length=150)
+    community = models.CharField("社区", max_length=50, blank=True)
+    proposer = models.CharField("提出人/来源", max_length=100, blank=True)
+    budget = models.DecimalField("预算(万元)", null=True, blank=True, max_digits=12, decimal_places=2)
+    step = models.CharField("当前步骤", max_length=12, choices=MicroStep.choices, default=MicroStep.COLLECT)
+    rating = models.CharField("评议结果", max_length=50, blank=True)
+    note = models.CharField("备注", max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="登记人", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("登记时间", default=clock.now)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "民生微实事"
+        verbose_name_plural = "民生微实事"
+        ordering = ["-year", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["street", "year", "name"], name="goals_micro_street_year_name")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class MicroStepLog(models.Model):
+    """One move of a 民生微实事 (from → to, who, when, the 意见)."""
+
+    item = models.ForeignKey(
+        MicroProject, verbose_name="民生微实事", on_delete=models.CASCADE, related_name="log"
+    )
+    from_step = models.CharField("原步骤", max_length=12, choices=MicroStep.choices)
+    to_step = models.CharField("新步骤", max_length=12, choices=MicroStep.choices)
+    note = models.CharField("意见", max_length=300, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField("时间", default=clock.now)
+
+    class Meta:
+        verbose_name = "民生微实事流转记录"
+        verbose_name_plural = "民生微实事流转记录"
+        ordering = ["item", "at", "pk"]
+
+    def __str__(self):
+        return f"{self.item.name}：{self.get_from_step_display()} → {self.get_to_step_display()}"

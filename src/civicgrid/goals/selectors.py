@@ -5,15 +5,26 @@ for the roles that see the whole 街道 (``Capability.STREET_WIDE_VIEW``: 指挥
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import QuerySet
 
 from civicgrid.accounts.roles import Capability, has_capability
-from civicgrid.core import scoping
+from civicgrid.core import clock, scoping
 from civicgrid.core.errors import NotFound
-from civicgrid.goals import metrics
-from civicgrid.goals.models import Indicator, Project, ProjectCategory, Scorecard
+from civicgrid.goals import metrics, workflow
+from civicgrid.goals.models import (
+    Indicator,
+    MicroFlowStep,
+    MicroProject,
+    MilestoneKind,
+    Project,
+    ProjectCategory,
+    Scorecard,
+    StageItem,
+)
+from civicgrid.metrics import registry as metric_registry
 from civicgrid.places import selectors as place_selectors
 
 
@@ -260,3 +271,216 @@ def board(*, user, year: int, month: int, street_id: int | None = None) -> Board
         (line.done, line.project.annual_plan) for b in blocks for line in b.lines
     )
     return Board(year, month, blocks, done, plan, r)
+
+
+# --- milestones and the Gantt -------------------------------------------------------------------------------
+
+
+@dataclass
+class MilestoneLine:
+    kind: str
+    label: str
+    planned: date | None
+    actual: date | None
+    note: str
+    state: metrics.MilestoneState
+
+
+def milestones_of(project: Project, *, today: date | None = None) -> list[MilestoneLine]:
+    """The six 节点 of ``project`` in order (a 节点 never entered has no dates: 未定计划)."""
+    today = today or clock.local_now().date()
+    rows = {m.kind: m for m in project.milestones.all()}
+    out = []
+    for kind, label in MilestoneKind.choices:
+        m = rows.get(kind)
+        planned, actual = (m.planned, m.actual) if m else (None, None)
+        out.append(
+            MilestoneLine(
+                kind,
+                label,
+                planned,
+                actual,
+                m.note if m else "",
+                metrics.milestone_state(planned, actual, today),
+            )
+        )
+    return out
+
+
+@dataclass
+class GanttMark:
+    label: str
+    left: Decimal
+    when: date
+    state: metrics.MilestoneState
+
+
+@dataclass
+class GanttRow:
+    project: Project
+    planned: list[GanttMark]
+    actual: list[GanttMark]
+    plan_bar: tuple[Decimal, Decimal] | None  # (left %, width %)
+    actual_bar: tuple[Decimal, Decimal] | None
+    late: int  # 节点 late (延期完成 or 逾期)
+    missing: int  # 节点 without a planned date
+
+
+@dataclass
+class Gantt:
+    axis: tuple[date, date] | None
+    months: list[tuple[str, Decimal]]  # (tick label, left %)
+    today: Decimal | None
+    rows: list[GanttRow]
+
+
+def _bar(marks: list[GanttMark], end: Decimal | None = None) -> tuple[Decimal, Decimal] | None:
+    if not marks:
+        return None
+    lo = min(m.left for m in marks)
+    hi = max([m.left for m in marks] + ([end] if end is not None else []))
+    return lo, max(hi - lo, Decimal("0.5"))
+
+
+def gantt(*, user, year: int, street_id: int | None = None, today: date | None = None) -> Gantt:
+    """Planned vs actual 节点 of the year's projects the user sees, on one time axis (positions in %)."""
+    today = today or clock.local_now().date()
+    qs = visible_projects(user=user).filter(year=year).prefetch_related("milestones")
+    if street_id:
+        qs = qs.filter(street_id=street_id)
+    projects = list(qs.order_by("category", "name"))
+    lines = {p.pk: milestones_of(p, today=today) for p in projects}
+    dates = [d for ls in lines.values() for m in ls for d in (m.planned, m.actual)]
+    axis = metrics.span(dates)
+    if axis is None:
+        return Gantt(None, [], None, [])
+    months, d = [], axis[0]
+    while d <= axis[1]:
+        months.append(
+            (
+                f"{d.year % 100:02d}.{d.month}" if d.month == 1 or not months else f"{d.month}月",
+                metrics.position(d, axis),
+            )
+        )
+        d = (d.replace(day=28) + timedelta(days=4)).replace(day=1)
+    now = metrics.position(today, axis) if axis[0] <= today <= axis[1] else None
+    rows = []
+    for p in projects:
+        ls = lines[p.pk]
+        planned = [
+            GanttMark(m.label, metrics.position(m.planned, axis), m.planned, m.state) for m in ls if m.planned
+        ]
+        actual = [
+            GanttMark(m.label, metrics.position(m.actual, axis), m.actual, m.state) for m in ls if m.actual
+        ]
+        # an unfinished project's actual bar runs up to today
+        running = now if actual and any(m.actual is None for m in ls) else None
+        rows.append(
+            GanttRow(
+                p,
+                planned,
+                actual,
+                _bar(planned),
+                _bar(actual, running),
+                sum(m.state.late for m in ls),
+                sum(m.state.code == "missing" for m in ls),
+            )
+        )
+    return Gantt(axis, months, now, rows)
+
+
+def issues_of(project: Project):
+    return project.issues.select_related("case", "raised_by")
+
+
+# --- 民生微实事 ----------------------------------------------------------------------------------------------
+
+
+@scoping.register(MicroProject)
+def _micro_scope(qs: QuerySet, user, action: str) -> QuerySet:
+    return qs.filter(pk__in=visible_micro(user=user).values("pk"))
+
+
+@scoping.register(MicroFlowStep)
+def _microflow_scope(qs: QuerySet, user, action: str) -> QuerySet:
+    return place_selectors.in_tier(qs, user, "street_id")
+
+
+def visible_micro(*, user) -> QuerySet[MicroProject]:
+    if not can_view(user):
+        return MicroProject.objects.none()
+    return place_selectors.in_tier(MicroProject.objects.select_related("street"), user, "street_id")
+
+
+def get_micro(*, user, pk) -> MicroProject:
+    try:
+        return visible_micro(user=user).get(pk=int(pk))
+    except (MicroProject.DoesNotExist, TypeError, ValueError):
+        raise NotFound("民生微实事不存在或无权查看")
+
+
+@dataclass
+class MicroFlow:
+    """A 街道's flow: the steps in use and the names it gives them."""
+
+    enabled: list[str]
+    labels: dict[str, str]
+
+    def label(self, step: str) -> str:
+        return self.labels.get(step) or workflow.DEFAULT_LABELS.get(step, step)
+
+    @property
+    def steps(self) -> list[tuple[str, str]]:
+        return [(s, self.label(s)) for s in self.enabled]
+
+
+def micro_flow(*, street_id: int) -> MicroFlow:
+    rows = {r.step: r for r in MicroFlowStep.objects.filter(street_id=street_id)}
+    enabled = workflow.enabled_flow(s for s in workflow.FLOW if s not in rows or rows[s].enabled)
+    labels = {s: r.label for s, r in rows.items() if r.label}
+    return MicroFlow(enabled, labels)
+
+
+@dataclass
+class MicroBoard:
+    year: int
+    street_id: int | None
+    flow: MicroFlow
+    items: list[MicroProject]
+    counts: dict[str, int]  # step → items there (办结, 未采纳 included)
+    decided: int  # 确定…项目N件
+
+    @property
+    def sentence(self) -> str:
+        return f"确定{self.year}年民生微实事项目{self.decided}件"
+
+
+def micro_years(*, user) -> list[int]:
+    return sorted(set(visible_micro(user=user).values_list("year", flat=True)), reverse=True)
+
+
+def micro_board(*, user, year: int, street_id: int | None = None) -> MicroBoard:
+    qs = visible_micro(user=user).filter(year=year)
+    if street_id:
+        qs = qs.filter(street_id=street_id)
+    items = list(qs.order_by("pk"))
+    sid = street_id or (items[0].street_id if items else getattr(user, "street_id", None))
+    flow = micro_flow(street_id=sid) if sid else MicroFlow(list(workflow.FLOW), {})
+    counts: dict[str, int] = {}
+    for i in items:
+        counts[i.step] = counts.get(i.step, 0) + 1
+    return MicroBoard(year, sid, flow, items, counts, sum(workflow.is_decided(i.step) for i in items))
+
+
+def get_stage_item(*, project: Project, pk) -> StageItem:
+    try:
+        return project.stage_items.get(pk=int(pk))
+    except (StageItem.DoesNotExist, TypeError, ValueError):
+        raise NotFound("明细不存在")
+
+
+def metric_of(indicator: Indicator) -> metric_registry.Metric | None:
+    """The metrics-module figure a "平台计算" indicator takes its actuals from (None: not computed / unknown)."""
+    if indicator.source != "computed" or not indicator.metric:
+        return None
+    return metric_registry.REGISTRY.get(indicator.metric)

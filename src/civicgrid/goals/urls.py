@@ -11,4 +11,6 @@ urlpatterns = [
     path("projects/", views.board, name="board"),
     path("projects.xlsx", views.board_xlsx, name="board_xlsx"),
     path("projects/<int:pk>/", views.project, name="project"),
+    path("gantt/", views.gantt, name="gantt"),
+    path("micro/", views.micro, name="micro"),
 ]

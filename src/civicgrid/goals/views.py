@@ -16,8 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from civicgrid.core import clock
 from civicgrid.core.errors import DomainError, NotFound
-from civicgrid.goals import exports, metrics, selectors, services
-from civicgrid.goals.models import Project, ProjectCategory
+from civicgrid.goals import exports, metrics, selectors, services, workflow
+from civicgrid.goals.models import MilestoneKind, Project, ProjectCategory, Stage
 from civicgrid.places import selectors as place_selectors
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -135,6 +135,14 @@ def indicator(request, pk: int):
             elif action == "clear":
                 services.clear_override(actor=request.user, indicator=ind)
                 messages.success(request, "已取消人工预计，恢复按规则预测")
+            elif action == "recompute":
+                row = services.recompute_indicator(
+                    actor=request.user, indicator=ind, month=request.POST.get("month")
+                )
+                if row is None:
+                    messages.warning(request, "该期间还没有可计算的数据")
+                else:
+                    messages.success(request, f"已按平台数据重新计算 1-{row.month}月")
             else:
                 raise DomainError("未知操作")
             return redirect("goals:indicator", pk=ind.pk)
@@ -165,6 +173,7 @@ def indicator(request, pk: int):
             "errors": errors,
             "post": request.POST if request.method == "POST" else {},
             "can_edit": selectors.can_edit(request.user),
+            "metric": selectors.metric_of(ind),
         },
     )
 
@@ -218,19 +227,56 @@ def project(request, pk: int):
     p = selectors.get_project(user=request.user, pk=pk)
     errors: dict[str, str] = {}
     if request.method == "POST":
+        action = request.POST.get("action", "progress")
         try:
-            row = services.save_progress(
-                actor=request.user,
-                project=p,
-                month=request.POST.get("month"),
-                cumulative=request.POST.get("cumulative"),
-                note=request.POST.get("note", ""),
-            )
-            messages.success(request, f"已保存 1-{row.month}月累计完成投资")
+            if action == "progress":
+                row = services.save_progress(
+                    actor=request.user,
+                    project=p,
+                    month=request.POST.get("month"),
+                    cumulative=request.POST.get("cumulative"),
+                    note=request.POST.get("note", ""),
+                )
+                messages.success(request, f"已保存 1-{row.month}月累计完成投资")
+            elif action == "milestones":
+                services.save_milestones(
+                    actor=request.user,
+                    project=p,
+                    rows={
+                        kind: {
+                            "planned": request.POST.get(f"{kind}_planned"),
+                            "actual": request.POST.get(f"{kind}_actual"),
+                            "note": request.POST.get(f"{kind}_note", ""),
+                        }
+                        for kind in MilestoneKind.values
+                    },
+                )
+                messages.success(request, "已保存项目节点")
+            elif action == "issue":
+                issue = services.raise_issue(actor=request.user, project=p, text=request.POST.get("text", ""))
+                messages.success(request, f"已生成工单 {issue.case.number or issue.case.pk}")
+            elif action == "add_item":
+                services.add_stage_item(
+                    actor=request.user,
+                    project=p,
+                    name=request.POST.get("name", ""),
+                    community=request.POST.get("community", ""),
+                    stage=request.POST.get("stage", "applied"),
+                    households=request.POST.get("households"),
+                    floor_area=request.POST.get("floor_area"),
+                )
+                messages.success(request, "已登记")
+            elif action == "advance_item":
+                item = selectors.get_stage_item(project=p, pk=request.POST.get("item"))
+                item = services.advance_stage_item(actor=request.user, item=item)
+                messages.success(request, f"{item.name}：已进入「{item.get_stage_display()}」")
+            else:
+                raise DomainError("未知操作")
             return redirect("goals:project", pk=p.pk)
         except DomainError as exc:
             errors[exc.field or "form"] = exc.message
             messages.error(request, exc.message)
+        p = selectors.get_project(user=request.user, pk=pk)
     steps = list(p.progress.select_related("updated_by").order_by("month"))
     rows = [
         (s, metrics.rate(s.cumulative, p.annual_plan), metrics.lagging(s.cumulative, p.annual_plan, s.month))
@@ -248,5 +294,86 @@ def project(request, pk: int):
             "errors": errors,
             "post": request.POST if request.method == "POST" else {},
             "can_edit": selectors.can_edit(request.user),
+            "milestones": selectors.milestones_of(p),
+            "issues": selectors.issues_of(p),
+            "staged": p.category in Project.STAGED,
+            "items": sorted(p.stage_items.all(), key=lambda i: (workflow.STAGES.index(i.stage), i.name))
+            if p.category in Project.STAGED
+            else [],
+            "stages": Stage.choices,
+            "stage_text": metrics.stage_sentence(p.category, p.stages),
+        },
+    )
+
+
+def _year(request, years: list[int]) -> int:
+    today = clock.local_now().date()
+    try:
+        return int(request.GET.get("year") or (years[0] if years else today.year))
+    except ValueError:
+        return years[0] if years else today.year
+
+
+@require_GET
+@goals_view
+def gantt(request):
+    years = selectors.project_years(user=request.user)
+    year = _year(request, years)
+    return render(
+        request,
+        "goals/gantt.html",
+        {"g": selectors.gantt(user=request.user, year=year), "year": year, "years": years or [year]},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@goals_view
+def micro(request):
+    years = selectors.micro_years(user=request.user)
+    year = _year(request, years)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "create":
+                item = services.create_micro(
+                    actor=request.user,
+                    year=request.POST.get("year") or year,
+                    name=request.POST.get("name", ""),
+                    community=request.POST.get("community", ""),
+                    proposer=request.POST.get("proposer", ""),
+                    budget=request.POST.get("budget"),
+                )
+                messages.success(request, f"已登记：{item.name}")
+            elif action in ("advance", "drop"):
+                item = selectors.get_micro(user=request.user, pk=request.POST.get("item"))
+                item = services.move_micro(
+                    actor=request.user,
+                    item=item,
+                    move=action,
+                    note=request.POST.get("note", ""),
+                    rating=request.POST.get("rating", ""),
+                )
+                flow = selectors.micro_flow(street_id=item.street_id)
+                messages.success(request, f"{item.name}：已进入「{flow.label(item.step)}」")
+            else:
+                raise DomainError("未知操作")
+            return redirect(f"{request.path}?year={year}")
+        except DomainError as exc:
+            errors[exc.field or "form"] = exc.message
+            messages.error(request, exc.message)
+    mb = selectors.micro_board(user=request.user, year=year)
+    return render(
+        request,
+        "goals/micro.html",
+        {
+            "mb": mb,
+            "year": year,
+            "years": years or [year],
+            "errors": errors,
+            "post": request.POST if request.method == "POST" else {},
+            "can_edit": selectors.can_edit(request.user),
+            "rows": [(i, mb.flow.label(i.step), workflow.moves_from(i.step)) for i in mb.items],
+            "finished": [(s, workflow.DEFAULT_LABELS[s]) for s in (workflow.CLOSED, workflow.DROPPED)],
         },
     )

@@ -14,3 +14,8 @@ def num(value):
 @register.filter
 def pct(value):
     return exports.pct(value)
+
+
+@register.filter
+def get_count(counts, key):
+    return (counts or {}).get(key, 0)

@@ -10,4 +10,9 @@
       button.setAttribute("aria-expanded", open ? "true" : "false");
     });
   });
+  // a tab bar that scrolls sideways (phone width) shows its active tab
+  document.querySelectorAll(".nav-tabs.overflow-auto").forEach(function (bar) {
+    var active = bar.querySelector(".nav-link.active");
+    if (active) bar.scrollLeft = Math.max(0, active.offsetLeft - bar.offsetLeft - 16);
+  });
 })();

@@ -74,6 +74,7 @@ class Command(BaseCommand):
             "hazards": "安全隐患",
             "gridwork": "巡访打卡",
             "registers": "基础台账",
+            "estates": "出租房·楼宇·专项排查",
             "disputes": "矛盾纠纷",
             "enforcement": "综合执法",
             "opinion": "舆情",

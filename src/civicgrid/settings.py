@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "civicgrid.petitions",
     "civicgrid.goals",
     "civicgrid.registers",
+    "civicgrid.supervision",
     "civicgrid.estates",
     "civicgrid.command",
     "civicgrid.demo",

@@ -22,6 +22,7 @@ api.add_router("/petitions", "civicgrid.petitions.api.router")
 api.add_router("/goals", "civicgrid.goals.api.router")
 api.add_router("/registers", "civicgrid.registers.api.router")
 api.add_router("/evaluation", "civicgrid.evaluation.api.router")
+api.add_router("/supervision", "civicgrid.supervision.api.router")
 api.add_router("/estates", "civicgrid.estates.api.router")
 
 admin.site.site_header = "街道网格化治理平台 · 系统管理"
@@ -56,6 +57,7 @@ urlpatterns = [
     path("goals/", include("civicgrid.goals.urls")),
     path("registers/", include("civicgrid.registers.urls")),
     path("evaluation/", include("civicgrid.evaluation.urls")),
+    path("supervision/", include("civicgrid.supervision.urls")),
     path("estates/", include("civicgrid.estates.urls")),
     path("command/", include("civicgrid.command.urls")),
     path("s/", include("civicgrid.intake.resident_urls")),

@@ -27,6 +27,7 @@ EXPECTED = {
         "nav-opinion",
         "nav-goals",
         "nav-command",
+        "nav-supervision",
         "nav-data-import",  # the generic import wizard: the 矛盾纠纷/安全隐患/行政处罚/舆情台账 imports
         "nav-evaluation",
         "nav-bell",
@@ -46,6 +47,7 @@ EXPECTED = {
         "nav-opinion",
         "nav-goals",
         "nav-command",
+        "nav-supervision",
         "nav-data-import",
         "nav-evaluation",
         "nav-bell",
@@ -69,6 +71,7 @@ EXPECTED = {
         "nav-enforcement",
         "nav-opinion",
         "nav-evaluation",
+        "nav-supervision",
         "nav-bell",
     },
     Role.AUDIT_ADMIN: set(),

@@ -111,6 +111,7 @@ class Side:
         self._goals()
         self._registers(code)
         self._evaluation()
+        self._supervision()
         self._estates(code)
 
     def _evaluation(self) -> None:
@@ -129,6 +130,35 @@ class Side:
         )
         evaluation_services.save_assessment(
             actor=self.users[Role.LEADER], street=self.street, month="2026-06", score=90 + len(self.tag)
+        )
+
+    def _supervision(self) -> None:
+        """A 督办 of the case (rows as the 值班长's 督办 leaves them; the engine's move is tested elsewhere) and a
+        repeat-address warning about the 街道's own address."""
+        from datetime import timedelta
+
+        from civicgrid.core import clock
+        from civicgrid.supervision.models import EarlyWarning, Supervision
+
+        self.supervision = Supervision.objects.create(
+            street=self.street,
+            kind="case",
+            case=self.case,
+            department=self.dept,
+            note=f"{self.tag}专属督办意见",
+            due_at=clock.now() + timedelta(days=3),
+            created_by=self.users[Role.SHIFT_LEADER],
+        )
+        self.supervision.items.create(case=self.case)
+        self.warning = EarlyWarning.objects.create(
+            street=self.street,
+            rule="repeat_address",
+            subject_key=f"addr:{self.tag}",
+            day=clock.to_local(clock.now()).date(),
+            title=f"{self.tag}专属路1号",
+            message=f"近 30 天同一地址「{self.tag}专属路1号」上报 3 件",
+            community=self.community,
+            case_ids=[self.case.pk],
         )
 
     def _estates(self, code: str) -> None:
@@ -610,6 +640,9 @@ OBJECT_OF = {
     "registers:person_visit": "person",
     "registers:assistance": "household",
     "registers:visit": "visit",
+    "supervision:detail": "supervision",
+    "supervision:supervise_case": "case",
+    "supervision:warning": "warning",
     "estates:rental": "rental",
     "estates:rental_inspect": "rental",
     "estates:rental_clear": "rental",
@@ -634,6 +667,8 @@ NINJA_PARAMS = {
     "micro_id": "micro_project",
     "person_id": "person",
     "household_id": "household",
+    "supervision_id": "supervision",
+    "warning_id": "warning",
     "rental_id": "rental",
     "enterprise_id": "enterprise",
     "campaign_id": "campaign",

@@ -531,6 +531,7 @@ class NotificationKind(ColoredChoices):
     RETURNED = "returned", ("退回", "warning")
     REWORK = "rework", ("返工", "warning")
     REASSIGNED = "reassigned", ("已改派", "secondary")
+    WARNING = "warning", ("预警", "warning")
 
 
 class Notification(models.Model):

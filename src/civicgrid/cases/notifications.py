@@ -18,6 +18,10 @@ from civicgrid.core import clock
 
 # sent on commit: sender=Case, case_id=int, event_id=int, move=str, from_state=str, to_state=str
 case_event_committed = Signal()
+# sent on commit by an app that tells the desks something that is not one case move (a department's 督办, an early
+# warning): sender=<model>, event=str (a civicgrid.notify WebhookEvent value: "supervise", "warning"),
+# street_id=int, department_id=int|None, case_id=int|None, title=str, lines=list[str], dedupe_key=str
+desk_alert_committed = Signal()
 
 
 def department_members(department_id: int | None) -> list[User]:

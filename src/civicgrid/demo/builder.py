@@ -65,6 +65,7 @@ LEDGER_LOADERS = (
     "opinion",
     "petitions",
     "evaluation",
+    "supervision",  # after the cases: tracks their 督办 moves and runs the warning rules over the year
 )
 
 

@@ -24,6 +24,7 @@ class WebhookEvent(ColoredChoices):
     LIGHT_YELLOW = "light_yellow", ("黄灯预警", "warning")
     LIGHT_RED = "light_red", ("红灯超时", "danger")
     SUPERVISE = "supervise", ("督办", "danger")
+    WARNING = "warning", ("预警预判", "warning")
 
 
 class DeliveryStatus(ColoredChoices):
@@ -47,7 +48,10 @@ class WebhookEndpoint(models.Model):
         help_text="钉钉机器人“加签”安全设置的密钥（SEC 开头）；企业微信留空",
     )
     events = models.JSONField(
-        "推送事件", default=list, blank=True, help_text="派遣、黄灯预警、红灯超时、督办中的一项或多项"
+        "推送事件",
+        default=list,
+        blank=True,
+        help_text="派遣、黄灯预警、红灯超时、督办、预警预判中的一项或多项",
     )
     department = models.ForeignKey(
         "accounts.Department",

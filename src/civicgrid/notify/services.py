@@ -41,12 +41,14 @@ HEADLINE = {
     WebhookEvent.LIGHT_YELLOW: "黄灯预警",
     WebhookEvent.LIGHT_RED: "红灯超时",
     WebhookEvent.SUPERVISE: "督办",
+    WebhookEvent.WARNING: "预警预判",
 }
 WECOM_COLOR = {
     WebhookEvent.DISPATCH: "info",
     WebhookEvent.LIGHT_YELLOW: "warning",
     WebhookEvent.LIGHT_RED: "warning",
     WebhookEvent.SUPERVISE: "warning",
+    WebhookEvent.WARNING: "warning",
 }
 
 
@@ -204,4 +206,61 @@ def on_case_event(*, case_id: int, event_id: int | None, move: str, light: str |
         return enqueue(event, case, note=note, dedupe_key=key)
     except Exception:
         log.exception("webhook enqueue failed for case %s move %s", case_id, move)
+        return 0
+
+
+# --- alerts that are not one case move (a department's 督办, an early warning) ---------------------------
+
+
+def render_alert(kind: str, event: str, title: str, lines: list[str]) -> dict:
+    title = f"【{HEADLINE.get(event, event)}】{_clip(title, 80)}"
+    lines = [f"> {_clip(line, 200)}" for line in lines]
+    if kind == WebhookKind.WECOM:
+        head = f'**<font color="{WECOM_COLOR.get(event, "warning")}">{title}</font>**'
+        return {"msgtype": "markdown", "markdown": {"content": "\n".join([head, *lines])[:4000]}}
+    text = "\n\n".join([f"#### {title}", *lines])
+    return {"msgtype": "markdown", "markdown": {"title": title, "text": text[:4000]}}
+
+
+def on_desk_alert(
+    *,
+    event: str,
+    street_id: int | None,
+    department_id: int | None,
+    case_id: int | None,
+    title: str,
+    lines: list[str],
+    dedupe_key: str = "",
+    now: datetime | None = None,
+) -> int:
+    """One pending delivery per active endpoint that wants ``event`` for this 街道 (and department, when the
+    endpoint is limited to one). Never raises."""
+    try:
+        now = now or clock.now()
+        written = 0
+        for ep in WebhookEndpoint.objects.filter(is_active=True):
+            if not ep.wants(event) or (ep.street_id is not None and ep.street_id != street_id):
+                continue
+            if ep.department_id is not None and ep.department_id != department_id:
+                continue
+            if dedupe_key and WebhookDelivery.objects.filter(endpoint=ep, dedupe_key=dedupe_key).exists():
+                continue
+            try:
+                with transaction.atomic():
+                    WebhookDelivery.objects.create(
+                        endpoint=ep,
+                        event=event,
+                        case_id_ref=case_id,
+                        dedupe_key=dedupe_key,
+                        payload=render_alert(ep.kind, event, title, lines),
+                        status=DeliveryStatus.PENDING,
+                        next_attempt_at=now,
+                        created_at=now,
+                    )
+            except IntegrityError:
+                continue
+            written += 1
+        return written
+    except Exception:
+        log.exception("webhook enqueue failed for alert %s", dedupe_key or title)
         return 0

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "civicgrid.petitions",
     "civicgrid.goals",
     "civicgrid.registers",
+    "civicgrid.command",
     "civicgrid.demo",
 ]
 
@@ -289,6 +290,8 @@ CIVICGRID = {
     # run the in-process scheduler (deadline lights etc.) inside `civicgrid serve`
     # a closed case stays in the dispatcher's 待办 for its 回访 (follow-up call) this many days
     "RATING_WINDOW_DAYS": 15,
+    # the 指挥中心 大屏 reloads its data every this many seconds (?refresh=N overrides it, 10–3600)
+    "COMMAND_REFRESH_SECONDS": int(os.environ.get("CIVICGRID_COMMAND_REFRESH", "60") or 60),
     # seconds between checks whether another server changed the holiday calendar
     "CALENDAR_RECHECK_SECONDS": 5,
     "SCHEDULER_ENABLED": os.environ.get("CIVICGRID_SCHEDULER", "1") == "1" and not TESTING,

@@ -53,6 +53,7 @@ urlpatterns = [
     path("petitions/", include("civicgrid.petitions.urls")),
     path("goals/", include("civicgrid.goals.urls")),
     path("registers/", include("civicgrid.registers.urls")),
+    path("command/", include("civicgrid.command.urls")),
     path("s/", include("civicgrid.intake.resident_urls")),
     path("field/", include("civicgrid.intake.field_urls")),
     path("open311/v2/", include("civicgrid.open311.urls")),

@@ -26,6 +26,7 @@ EXPECTED = {
         "nav-enforcement",
         "nav-opinion",
         "nav-goals",
+        "nav-command",
         "nav-data-import",  # the generic import wizard: the 矛盾纠纷/安全隐患/行政处罚/舆情台账 imports
         "nav-bell",
     },
@@ -43,6 +44,7 @@ EXPECTED = {
         "nav-enforcement",
         "nav-opinion",
         "nav-goals",
+        "nav-command",
         "nav-data-import",
         "nav-bell",
     },

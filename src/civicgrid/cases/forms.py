@@ -109,11 +109,21 @@ class CaseFilterForm(BootstrapMixin, forms.Form):
 
     text = forms.CharField(label="关键字", required=False, max_length=100)
     status = forms.ChoiceField(label="状态", required=False, choices=_choices(CaseState))
+    open_only = forms.TypedChoiceField(
+        label="是否办结",
+        required=False,
+        choices=[("", "全部"), ("1", "未办结")],
+        coerce=lambda v: v == "1",
+        empty_value=False,
+    )
     category = forms.ChoiceField(label="分类", required=False)
+    community = forms.ChoiceField(label="社区", required=False)
     grid = forms.ChoiceField(label="网格", required=False)
     department = forms.ChoiceField(label="处置部门", required=False)
     source = forms.ChoiceField(label="来源", required=False, choices=_choices(Source))
     light = forms.ChoiceField(label="亮灯", required=False, choices=_choices(Light))
+    # the count a list stands behind (指挥中心 links): the dates then bound that count's own timestamp
+    metric = forms.ChoiceField(label="统计口径", required=False)
     date_from = forms.DateField(
         label="上报日期起", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -131,6 +141,12 @@ class CaseFilterForm(BootstrapMixin, forms.Form):
             cats.append((str(major["id"]), f"【{major['name']}】全部"))
             cats.extend((str(c["id"]), f"　{c['name']}") for c in major["children"])
         self.fields["category"].choices = cats
+        self.fields["metric"].choices = [("", "按上报时间（全部）")] + [
+            (k, label) for k, (label, _) in selectors.LIST_METRICS.items()
+        ]
+        self.fields["community"].choices = [("", "全部")] + [
+            (str(c.pk), c.name) for c in place_selectors.visible_communities(user=user)
+        ]
         self.fields["grid"].choices = [("", "全部")] + [
             (str(g.pk), g.name) for g in place_selectors.visible_grids(user=user).filter(is_active=True)
         ]

@@ -210,6 +210,15 @@ def _day_start(d) -> datetime:
     return datetime.combine(d, time.min, tzinfo=clock.SHANGHAI)
 
 
+# ``metric`` of filter_cases: the counts of docs/metrics.md a list can stand behind -> (label, timestamp field)
+LIST_METRICS: dict[str, tuple[str, str]] = {
+    "received": ("受理（按上报时间）", "created_at"),
+    "accepted": ("立案（按立案时间）", "accepted_at"),
+    "dispatched": ("派遣（按派遣时间）", "dispatched_at"),
+    "done": ("办结（按结案时间）", "closed_at"),
+}
+
+
 def filter_cases(
     *,
     user,
@@ -222,11 +231,35 @@ def filter_cases(
     date_from: date | datetime | None = None,
     date_to: date | datetime | None = None,
     text: str | None = None,
+    community=None,
+    metric: str | None = None,
+    open_only: bool = False,
 ) -> QuerySet[Case]:
     """Scoped list with filters. ``category`` matches the category or any 小类 under a 大类 (id or code);
     ``date_from``/``date_to`` bound ``created_at`` (dates are whole Asia/Shanghai days, ``date_to`` inclusive);
-    ``text`` searches number, title, description and address."""
+    ``text`` searches number, title, description and address.
+
+    ``metric`` (:data:`LIST_METRICS`) lists the cases behind one count of docs/metrics.md: the cases it counts
+    (作废 excluded; 立案 without 合并; 办结 in the procedure's 办结 group) with the dates bounding the metric's own
+    timestamp (受理 ``created_at``, 立案 ``accepted_at``, 派遣 ``dispatched_at``, 办结 ``closed_at``).
+    ``open_only``: the cases not yet closed in their procedure (上报待受理 included)."""
     qs = visible_cases(user=user).select_related("category", "grid", "community", "department", "street")
+    date_field = "created_at"
+    if metric:
+        if metric not in LIST_METRICS:
+            raise ValidationFailed(
+                f"未知统计口径：{metric}", field="metric", code=CaseErrorCode.INVALID_FILTER
+            )
+        date_field = LIST_METRICS[metric][1]
+        qs = qs.exclude(state=CaseState.VOIDED).filter(**{f"{date_field}__isnull": False})
+        if metric == "accepted":
+            qs = qs.exclude(state=CaseState.MERGED)
+        elif metric == "done":
+            qs = qs.filter(procedures.group_q("done"))
+    if community:
+        qs = qs.filter(community_id=getattr(community, "pk", community))
+    if open_only:
+        qs = qs.exclude(procedures.group_q("closed"))
     if status:
         states = [status] if isinstance(status, str) else list(status)
         states = [s for part in states for s in str(part).split(",") if s]
@@ -252,12 +285,12 @@ def filter_cases(
             raise ValidationFailed(f"未知亮灯：{light}", field="light", code=CaseErrorCode.INVALID_FILTER)
         qs = qs.filter(light=light)
     if date_from:
-        qs = qs.filter(created_at__gte=_day_start(date_from))
+        qs = qs.filter(**{f"{date_field}__gte": _day_start(date_from)})
     if date_to:
         if isinstance(date_to, datetime):
-            qs = qs.filter(created_at__lte=clock.aware(date_to))
+            qs = qs.filter(**{f"{date_field}__lte": clock.aware(date_to)})
         else:
-            qs = qs.filter(created_at__lt=_day_start(date_to) + _ONE_DAY)
+            qs = qs.filter(**{f"{date_field}__lt": _day_start(date_to) + _ONE_DAY})
     if text:
         t = text.strip()
         qs = qs.filter(

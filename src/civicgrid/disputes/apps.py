@@ -21,3 +21,8 @@ class DisputesConfig(AppConfig):
                 "disputes.agreement.generate": "生成调解协议书",
             }
         )
+        # the 指挥中心's ledger summary (civicgrid.metrics.ledgers; the dashboards never import this app)
+        from civicgrid.disputes import selectors as _selectors
+        from civicgrid.metrics import ledgers
+
+        ledgers.register("disputes", "矛盾纠纷", _selectors.ledger_summary, url="/disputes/", order=20)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from civicgrid.accounts.roles import Capability, has_capability
+from civicgrid.accounts.roles import Capability, Role, has_capability
 from civicgrid.cases import selectors as case_selectors
 from civicgrid.cases.models import Case
 from civicgrid.core import scoping
@@ -129,3 +129,12 @@ def linkable_case(*, user, number: str) -> Case | None:
     if not number:
         return None
     return case_selectors.visible_cases(user=user).exclude(procedure=CODE).filter(number=number).first()
+
+
+def ledger_summary(*, user, start, end):
+    """The 指挥中心's 矛盾纠纷 summary (registered with metrics.ledgers in apps.ready)."""
+    from civicgrid.metrics import ledgers
+
+    if not has_capability(user, Capability.BUSINESS_VIEW) or user.role == Role.DEPT_HANDLER:
+        return None
+    return ledgers.case_ledger(visible_disputes(user=user), start, end)

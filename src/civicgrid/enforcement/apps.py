@@ -18,3 +18,8 @@ class EnforcementConfig(AppConfig):
                 "enforcement.case.import": "导入执法案件",
             }
         )
+        # the 指挥中心's ledger summary (civicgrid.metrics.ledgers; the dashboards never import this app)
+        from civicgrid.enforcement import selectors as _selectors
+        from civicgrid.metrics import ledgers
+
+        ledgers.register("enforcement", "综合执法", _selectors.ledger_summary, url="/enforcement/", order=40)

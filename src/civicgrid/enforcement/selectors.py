@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 
 from civicgrid.accounts import selectors as account_selectors
 from civicgrid.accounts.models import Department
+from civicgrid.accounts.roles import Role
 from civicgrid.cases import selectors as case_selectors
 from civicgrid.cases.models import Case
 from civicgrid.core.errors import NotFound
@@ -76,3 +77,12 @@ def get_row(*, user, case_id) -> EnforcementDetail:
         return rows(user=user).get(case_id=int(case_id))
     except (EnforcementDetail.DoesNotExist, TypeError, ValueError):
         raise NotFound("执法案件不存在或无权查看")
+
+
+def ledger_summary(*, user, start, end):
+    """The 指挥中心's 综合执法 summary (registered with metrics.ledgers in apps.ready)."""
+    from civicgrid.metrics import ledgers
+
+    if user.role in (Role.GRID_WORKER, Role.COMMUNITY_STAFF):
+        return None
+    return ledgers.case_ledger(visible_cases(user=user), start, end)

@@ -18,3 +18,10 @@ class GridworkConfig(AppConfig):
                 "gridwork.point_check.create": "点位打卡",
             }
         )
+        # the 指挥中心's ledger summary (civicgrid.metrics.ledgers; the dashboards never import this app)
+        from civicgrid.gridwork import selectors as _selectors
+        from civicgrid.metrics import ledgers
+
+        ledgers.register(
+            "gridwork", "巡查打卡", _selectors.ledger_summary, url="/gridwork/patrols/", order=60
+        )

@@ -160,3 +160,32 @@ def visible_communities(*, user) -> QuerySet[Community]:
     if not may_view(user):
         return Community.objects.none()
     return place_selectors.visible_communities(user=user)
+
+
+def ledger_summary(*, user, start, end):
+    """The 指挥中心's 巡查打卡 summary (registered with metrics.ledgers in apps.ready): patrols started in the
+    period, the 网格员 who patrolled, their point check-ins, and the hours patrolled."""
+    from django.db.models import Count, Sum
+
+    from civicgrid.metrics import ledgers
+    from civicgrid.metrics.selectors import bounds
+
+    if not may_view(user):
+        return None
+    lo, hi = bounds(start, end)
+    row = (
+        visible_patrols(user=user)
+        .filter(started_at__gte=lo, started_at__lt=hi)
+        .aggregate(
+            n=Count("pk"),
+            workers=Count("worker_id", distinct=True),
+            checks=Sum("check_count"),
+            secs=Sum("duration_s"),
+        )
+    )
+    return [
+        ledgers.Figure("巡查次数", row["n"] or 0, "次"),
+        ledgers.Figure("巡查网格员", row["workers"] or 0, "人"),
+        ledgers.Figure("点位打卡", row["checks"] or 0, "次"),
+        ledgers.Figure("巡查时长", round((row["secs"] or 0) / 3600, 1), "小时"),
+    ]

@@ -24,3 +24,8 @@ class HazardsConfig(AppConfig):
                 "hazards.fire_register.save": "登记消防设施",
             }
         )
+        # the 指挥中心's ledger summary (civicgrid.metrics.ledgers; the dashboards never import this app)
+        from civicgrid.hazards import selectors as _selectors
+        from civicgrid.metrics import ledgers
+
+        ledgers.register("hazards", "安全隐患", _selectors.ledger_summary, url="/hazards/", order=10)

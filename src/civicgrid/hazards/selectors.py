@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from civicgrid.accounts.roles import Capability, Role, has_capability
+from civicgrid.cases import procedures as case_procedures
 from civicgrid.cases import selectors as case_selectors
 from civicgrid.cases.models import Case
 from civicgrid.core import scoping
@@ -16,6 +17,7 @@ from civicgrid.hazards.models import (
     FireSafetyRegister,
     HazardCategory,
     HazardDetail,
+    HazardLevel,
     Inspection,
     InspectionPhoto,
     TargetKind,
@@ -184,3 +186,15 @@ def open_hazards_for_map(*, user) -> QuerySet[HazardDetail]:
     ).values(
         "level", "target_unit_id", "target_building_id", "case__community_id", "case__due_at", "case__stage"
     )
+
+
+def ledger_summary(*, user, start, end):
+    """The 指挥中心's 安全隐患 summary (registered with metrics.ledgers in apps.ready): 登记/整改销号/在办 and
+    the open 重大 hazards."""
+    from civicgrid.metrics import ledgers
+
+    qs = visible_hazards(user=user)
+    major = HazardDetail.objects.filter(
+        case__in=qs.filter(case_procedures.group_q("open")), level=HazardLevel.MAJOR
+    ).count()
+    return [*ledgers.case_ledger(qs, start, end), ledgers.Figure("在办重大隐患", major)]

@@ -15,3 +15,8 @@ class OpinionConfig(AppConfig):
         auditlabels.register_action_labels(
             {"opinion.case.register": "登记舆情", "opinion.case.import": "导入舆情"}
         )
+        # the 指挥中心's ledger summary (civicgrid.metrics.ledgers; the dashboards never import this app)
+        from civicgrid.metrics import ledgers
+        from civicgrid.opinion import selectors as _selectors
+
+        ledgers.register("opinion", "舆情", _selectors.ledger_summary, url="/opinion/", order=50)

@@ -22,3 +22,8 @@ class PetitionsConfig(AppConfig):
                 "petitions.petition.import": "导入信访台账",
             }
         )
+        # the 指挥中心's ledger summary (civicgrid.metrics.ledgers; the dashboards never import this app)
+        from civicgrid.metrics import ledgers
+        from civicgrid.petitions import selectors as _selectors
+
+        ledgers.register("petitions", "信访", _selectors.ledger_summary, url="/petitions/", order=30)

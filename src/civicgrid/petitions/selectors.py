@@ -149,3 +149,12 @@ def get_reception(*, user, pk) -> Reception:
         return reception_rows(user=user).get(pk=int(pk))
     except (Reception.DoesNotExist, TypeError, ValueError):
         raise NotFound("接待记录不存在或无权查看")
+
+
+def ledger_summary(*, user, start, end):
+    """The 指挥中心's 信访 summary (registered with metrics.ledgers in apps.ready): only for who sees the ledger."""
+    from civicgrid.metrics import ledgers
+
+    if not sees_ledger(user):
+        return None
+    return ledgers.case_ledger(visible_petitions(user=user), start, end)

@@ -20,6 +20,7 @@ api.add_router("/enforcement", "civicgrid.enforcement.api.router")
 api.add_router("/opinion", "civicgrid.opinion.api.router")
 api.add_router("/petitions", "civicgrid.petitions.api.router")
 api.add_router("/goals", "civicgrid.goals.api.router")
+api.add_router("/reports", "civicgrid.reports.api.router")
 api.add_router("/registers", "civicgrid.registers.api.router")
 
 admin.site.site_header = "街道网格化治理平台 · 系统管理"
@@ -54,6 +55,7 @@ urlpatterns = [
     path("goals/", include("civicgrid.goals.urls")),
     path("registers/", include("civicgrid.registers.urls")),
     path("command/", include("civicgrid.command.urls")),
+    path("reports/", include("civicgrid.reports.urls")),
     path("s/", include("civicgrid.intake.resident_urls")),
     path("field/", include("civicgrid.intake.field_urls")),
     path("open311/v2/", include("civicgrid.open311.urls")),

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.urls import reverse
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from civicgrid.core.errors import PermissionDenied, ValidationFailed
@@ -122,7 +122,7 @@ def draft(request, body: ReportDraftIn):
         tpl=tpl,
         manual=body.manual.dict(exclude_none=True) if body.manual else {},
     )
-    return 201, _out(version.report)
+    return Status(201, _out(version.report))
 
 
 @router.get("/{report_id}", response=ReportOut, summary="一份工作总结及其版本")
@@ -146,7 +146,7 @@ def redraft(request, report_id: Id, body: ReportRedraftIn):
         manual=manual,
         report=report,
     )
-    return 201, _out(report)
+    return Status(201, _out(report))
 
 
 @router.get(

@@ -27,6 +27,7 @@ EXPECTED = {
         "nav-opinion",
         "nav-goals",
         "nav-command",
+        "nav-reports",
         "nav-data-import",  # the generic import wizard: the 矛盾纠纷/安全隐患/行政处罚/舆情台账 imports
         "nav-bell",
     },
@@ -45,6 +46,7 @@ EXPECTED = {
         "nav-opinion",
         "nav-goals",
         "nav-command",
+        "nav-reports",
         "nav-data-import",
         "nav-bell",
     },

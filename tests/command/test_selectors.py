@@ -182,7 +182,12 @@ def test_ledgers_register_their_summaries(story):
     # a dispatcher is not on the 信访 desk: that ledger is left out
     assert [s["code"] for s in out] == ["hazards", "disputes", "enforcement", "opinion", "gridwork"]
     first = out[0]["figures"][0]
-    assert (first["label"], first["value"], first["unit"], first["key"]) == ("期内登记", 0, "件", "registered")
+    assert (first["label"], first["value"], first["unit"], first["key"]) == (
+        "期内登记",
+        0,
+        "件",
+        "registered",
+    )
     assert first["formula"]  # the work report's appendix lists it
 
 

@@ -61,19 +61,21 @@ def test_a_leader_drafts_on_the_page_and_downloads_word_and_figures(client, june
     assert response.status_code == 302 and response["Location"] == f"/reports/{report.pk}/"
     page = client.get(f"/reports/{report.pk}/").content.decode()
     assert report.title in page and "满意率" in page and "第1版" in page
-    docx = client.get(f"/reports/{report.pk}/v1.docx")
+    v1 = report.versions.get(number=1).pk
+    docx = client.get(f"/reports/versions/{v1}.docx")
     assert docx.status_code == 200 and docx["Content-Type"].startswith("application/vnd.openxml")
     body = doc_text(docx.content)
     assert "一是……" in body and "响应率66.6%" in body  # 2/3 truncated
-    xlsx = load_workbook(io.BytesIO(client.get(f"/reports/{report.pk}/v1.xlsx").content))
+    xlsx = load_workbook(io.BytesIO(client.get(f"/reports/versions/{v1}.xlsx").content))
     rows = list(xlsx.active.iter_rows(values_only=True))
     assert rows[0][:4] == ("占位符", "数据项", "数值", "报告中写作")
     assert ("cases.received", "受理数", 6, "6件") in [r[:4] for r in rows]
     # 重新生成: a second version; the first stays as it was
     client.post(f"/reports/{report.pk}/", {"manual_plans": "二是……"})
     assert [v.number for v in ReportVersion.objects.filter(report=report).order_by("number")] == [1, 2]
-    assert "一是……" in doc_text(client.get(f"/reports/{report.pk}/v1.docx").content)
-    assert "二是……" in doc_text(client.get(f"/reports/{report.pk}/v2.docx").content)
+    v2 = report.versions.get(number=2).pk
+    assert "一是……" in doc_text(client.get(f"/reports/versions/{v1}.docx").content)
+    assert "二是……" in doc_text(client.get(f"/reports/versions/{v2}.docx").content)
 
 
 def test_bad_form_input_is_named_and_writes_nothing(client, june):
@@ -87,7 +89,7 @@ def test_bad_form_input_is_named_and_writes_nothing(client, june):
     page = client.post("/reports/", {**JUNE, "template": "999999"})
     assert page.status_code == 200
     assert not Report.objects.exists()
-    for url in ("/reports/999999/", "/reports/999999/v1.docx", "/reports/1/v99999999999.docx"):
+    for url in ("/reports/999999/", "/reports/versions/999999.docx", "/reports/versions/99999999999.pdf"):
         assert client.get(url).status_code == 404
 
 
@@ -97,13 +99,14 @@ def test_a_street_account_never_sees_another_streets_reports(client, tiers):
     client.force_login(b_leader)
     assert tiers.a.tag not in client.get("/reports/").content.decode()
     assert client.get(f"/reports/{va.report_id}/").status_code == 404
-    assert client.get(f"/reports/{va.report_id}/v1.docx").status_code == 404
+    assert client.get(f"/reports/versions/{va.pk}.docx").status_code == 404
+    assert client.get(f"/api/v1/reports/versions/{va.pk}/figures").status_code in (401, 403, 404)
     page = client.post("/reports/", {**JUNE, "street": tiers.a.street.pk})
     assert "不在您的辖区" in page.content.decode()
     # a 区 account drafts for either 街道
     client.force_login(tiers.qu_leader)
     client.post("/reports/", {**JUNE, "street": tiers.b.street.pk})
-    assert Report.objects.filter(street=tiers.b.street).count() == 1
+    assert Report.objects.filter(street=tiers.b.street).count() == 2  # the fixture's own and this one
 
 
 def test_the_api_drafts_lists_and_explains_every_figure(api_client, june):
@@ -111,8 +114,9 @@ def test_the_api_drafts_lists_and_explains_every_figure(api_client, june):
     created = api.post("/reports", {"start": "2026-06-01", "end": "2026-06-30", "rounding": "truncate"})
     assert created.status_code == 201, created.content
     body = created.json()
-    assert body["versions"][0]["number"] == 1 and body["versions"][0]["docx_url"].endswith("/v1.docx")
-    figs = {f["key"]: f for f in api.get(f"/reports/{body['id']}/versions/1/figures").json()}
+    first = body["versions"][0]
+    assert first["number"] == 1 and first["docx_url"] == f"/reports/versions/{first['id']}.docx"
+    figs = {f["key"]: f for f in api.get(f"/reports/versions/{first['id']}/figures").json()}
     assert figs["cases.response_rate"]["text"] == "66.6%" and "÷" in figs["cases.response_rate"]["formula"]
     again = api.post(f"/reports/{body['id']}/versions", {})
     assert [v["number"] for v in again.json()["versions"]] == [2, 1]

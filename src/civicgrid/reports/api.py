@@ -1,6 +1,6 @@
 """工作总结 API (/api/v1/reports): list the reports, draft one (a new report, or a new version of one), read a
 report with its versions, and a version's figures (each with its value, text, formula, period and source).
-The documents themselves download from the pages (/reports/<id>/v<n>.docx|.pdf|.xlsx). Scoped like the pages."""
+The documents themselves download from the pages (/reports/versions/<id>.docx|.pdf|.xlsx). Scoped like the pages."""
 
 from __future__ import annotations
 
@@ -46,6 +46,7 @@ class ReportRedraftIn(Schema):
 
 
 class ReportVersionOut(Schema):
+    id: Id
     number: int
     created_at: str
     sha256: str
@@ -77,12 +78,13 @@ class ReportFigureOut(Schema):
 
 def _version_out(report: Report, v: ReportVersion) -> dict:
     return {
+        "id": v.pk,
         "number": v.number,
         "created_at": v.created_at.isoformat(),
         "sha256": v.sha256,
-        "docx_url": reverse("reports:docx", args=[report.pk, v.number]),
-        "pdf_url": reverse("reports:pdf", args=[report.pk, v.number]),
-        "figures_url": reverse("reports:figures", args=[report.pk, v.number]),
+        "docx_url": reverse("reports:docx", args=[v.pk]),
+        "pdf_url": reverse("reports:pdf", args=[v.pk]),
+        "figures_url": reverse("reports:figures", args=[v.pk]),
     }
 
 
@@ -150,10 +152,9 @@ def redraft(request, report_id: Id, body: ReportRedraftIn):
 
 
 @router.get(
-    "/{report_id}/versions/{number}/figures", response=list[ReportFigureOut], summary="某版本的全部数据及口径"
+    "/versions/{version_id}/figures", response=list[ReportFigureOut], summary="某版本的全部数据及口径"
 )
-def figures(request, report_id: Id, number: Id):
+def figures(request, version_id: Id):
     user = _user(request)
-    report = selectors.get_report(user=user, pk=report_id)
-    version = selectors.get_version(user=user, report=report, number=number)
+    version = selectors.get_version(user=user, pk=version_id)
     return list(version.snapshot.get("values", {}).values())

@@ -18,8 +18,8 @@ from django.db.models import Min
 
 from civicgrid.core import zhnum
 from civicgrid.metrics import ledgers, registry
-from civicgrid.metrics.models import DailyRollup
 from civicgrid.metrics import selectors as metric_selectors
+from civicgrid.metrics.models import DailyRollup
 
 
 @dataclass(frozen=True)

@@ -58,11 +58,14 @@ def get_report(*, user, pk) -> Report:
         raise NotFound("工作总结不存在或无权查看")
 
 
-def get_version(*, user, report: Report, number) -> ReportVersion:
+def get_version(*, user, pk) -> ReportVersion:
+    """A version of a report the user may see (404 otherwise)."""
     try:
-        return report.versions.get(number=int(number))
+        return ReportVersion.objects.select_related("report__street", "template").get(
+            pk=int(pk), report__in=visible_reports(user=user)
+        )
     except (ReportVersion.DoesNotExist, TypeError, ValueError, OverflowError):
-        raise NotFound("该版本不存在")
+        raise NotFound("该版本不存在或无权查看")
 
 
 def get_template(*, user, pk) -> ReportTemplate:

@@ -181,22 +181,22 @@ def detail(request, pk: int):
     )
 
 
-def _version(request, pk, number):
-    report = selectors.get_report(user=request.user, pk=pk)
-    return report, selectors.get_version(user=request.user, report=report, number=number)
+def _version(request, pk):
+    version = selectors.get_version(user=request.user, pk=pk)
+    return version.report, version
 
 
 @require_GET
 @reports_view
-def download_docx(request, pk: int, number: int):
-    report, version = _version(request, pk, number)
+def download_docx(request, pk: int):
+    report, version = _version(request, pk)
     return _download(bytes(version.docx), f"{report.title}（第{version.number}版）.docx", DOCX)
 
 
 @require_GET
 @reports_view
-def download_pdf(request, pk: int, number: int):
-    report, version = _version(request, pk, number)
+def download_pdf(request, pk: int):
+    report, version = _version(request, pk)
     try:
         pdf = report_render.docx_to_pdf(bytes(version.docx))
     except DomainError as exc:
@@ -207,8 +207,8 @@ def download_pdf(request, pk: int, number: int):
 
 @require_GET
 @reports_view
-def download_figures(request, pk: int, number: int):
-    report, version = _version(request, pk, number)
+def download_figures(request, pk: int):
+    report, version = _version(request, pk)
     return _download(
         report_render.appendix_xlsx(version.snapshot),
         f"{report.title}（第{version.number}版）数据来源.xlsx",

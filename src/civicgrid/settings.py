@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "civicgrid.supervision",
     "civicgrid.estates",
     "civicgrid.command",
+    "civicgrid.reports",
     "civicgrid.demo",
 ]
 

@@ -20,6 +20,7 @@ api.add_router("/enforcement", "civicgrid.enforcement.api.router")
 api.add_router("/opinion", "civicgrid.opinion.api.router")
 api.add_router("/petitions", "civicgrid.petitions.api.router")
 api.add_router("/goals", "civicgrid.goals.api.router")
+api.add_router("/reports", "civicgrid.reports.api.router")
 api.add_router("/registers", "civicgrid.registers.api.router")
 api.add_router("/evaluation", "civicgrid.evaluation.api.router")
 api.add_router("/supervision", "civicgrid.supervision.api.router")
@@ -60,6 +61,7 @@ urlpatterns = [
     path("supervision/", include("civicgrid.supervision.urls")),
     path("estates/", include("civicgrid.estates.urls")),
     path("command/", include("civicgrid.command.urls")),
+    path("reports/", include("civicgrid.reports.urls")),
     path("s/", include("civicgrid.intake.resident_urls")),
     path("field/", include("civicgrid.intake.field_urls")),
     path("open311/v2/", include("civicgrid.open311.urls")),

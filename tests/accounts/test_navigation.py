@@ -28,6 +28,7 @@ EXPECTED = {
         "nav-goals",
         "nav-command",
         "nav-supervision",
+        "nav-reports",
         "nav-data-import",  # the generic import wizard: the 矛盾纠纷/安全隐患/行政处罚/舆情台账 imports
         "nav-evaluation",
         "nav-bell",
@@ -48,6 +49,7 @@ EXPECTED = {
         "nav-goals",
         "nav-command",
         "nav-supervision",
+        "nav-reports",
         "nav-data-import",
         "nav-evaluation",
         "nav-bell",

@@ -109,6 +109,7 @@ class Side:
         self._enforcement()
         self._petitions()
         self._goals()
+        self._reports()
         self._registers(code)
         self._evaluation()
         self._supervision()
@@ -247,6 +248,34 @@ class Side:
             rows={"start": {"planned": "2026-03-01", "note": f"{self.tag}专属节点"}},
         )
         self.micro_project = goal_services.create_micro(actor=leader, year=2026, name=f"{self.tag}专属微实事")
+
+    def _reports(self) -> None:
+        """A 工作总结 with one version (rows only: the walk reads them, nothing renders) and an uploaded template."""
+        from datetime import date
+
+        from civicgrid.core import clock
+        from civicgrid.reports.models import Report, ReportTemplate, ReportVersion
+
+        now = clock.now()
+        self.report = Report.objects.create(
+            street=self.street, start=date(2026, 6, 1), end=date(2026, 6, 30), created_at=now
+        )
+        self.report_version = ReportVersion.objects.create(
+            report=self.report,
+            number=1,
+            snapshot={"street": self.street.name, "values": {}, "tables": {}, "sections": []},
+            docx=f"{self.tag}专属总结".encode(),
+            sha256="0" * 64,
+            created_at=now,
+        )
+        self.report_template = ReportTemplate.objects.create(
+            street=self.street,
+            name=f"{self.tag}专属模板",
+            content=b"-",
+            sha256="0" * 64,
+            size=1,
+            uploaded_at=now,
+        )
 
     def _petitions(self) -> None:
         """A 信访 registered by the 街道's desk (its 受理员 on the 信访办), a 协查任务 and a 接待."""
@@ -631,6 +660,11 @@ OBJECT_OF = {
     "evaluation:board_xlsx": "board",
     "evaluation:board_docx": "board",
     "goals:project": "project",
+    "reports:detail": "report",
+    "reports:docx": "report_version",
+    "reports:pdf": "report_version",
+    "reports:figures": "report_version",
+    "reports:retire_template": "report_template",
     "registers:person": "person",
     "registers:reveal": "person",
     "registers:floating": "person",
@@ -665,6 +699,8 @@ NINJA_PARAMS = {
     "board_id": "board",
     "project_id": "project",
     "micro_id": "micro_project",
+    "report_id": "report",
+    "version_id": "report_version",
     "person_id": "person",
     "household_id": "household",
     "supervision_id": "supervision",

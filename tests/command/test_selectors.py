@@ -187,7 +187,14 @@ def test_ledgers_register_their_summaries(story):
         out = ledgers.summaries(user=story.dispatcher, start=date(2026, 7, 1), end=date(2026, 7, 1))
     # a dispatcher is not on the 信访 desk: that ledger is left out
     assert [s["code"] for s in out] == ["hazards", "disputes", "enforcement", "opinion", "gridwork"]
-    assert out[0]["figures"][0] == {"label": "期内登记", "value": 0, "unit": "件"}
+    first = out[0]["figures"][0]
+    assert (first["label"], first["value"], first["unit"], first["key"]) == (
+        "期内登记",
+        0,
+        "件",
+        "registered",
+    )
+    assert first["formula"]  # the work report's appendix lists it
 
 
 def test_only_street_wide_staff_reach_the_command_figures(story):

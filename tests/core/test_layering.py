@@ -20,6 +20,7 @@ LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 EXPECTED_LAYERS = [
     "civicgrid.demo",
+    "civicgrid.reports",
     "civicgrid.estates",
     "civicgrid.intake | civicgrid.open311 | civicgrid.notify | civicgrid.hazards | civicgrid.gridwork | civicgrid.triage | civicgrid.disputes | civicgrid.enforcement | civicgrid.opinion | civicgrid.petitions | civicgrid.goals | civicgrid.registers | civicgrid.evaluation | civicgrid.command | civicgrid.supervision",
     "civicgrid.metrics",

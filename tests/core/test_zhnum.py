@@ -162,3 +162,10 @@ class TestConditionalPhrases:
         assert zhnum.when_zero(0, "零进京") == "零进京"
         assert zhnum.when_zero(1, "零进京") is None
         assert zhnum.when_zero(None, "零进京") is None
+
+
+def test_title_periods():
+    assert zhnum.title_period(date(2025, 1, 1), date(2025, 12, 31)) == "2025年"
+    assert zhnum.title_period(date(2025, 1, 1), date(2025, 6, 30)) == "2025年上半年"
+    assert zhnum.title_period(date(2025, 1, 1), date(2025, 9, 30)) == "2025年1-9月"
+    assert zhnum.title_period(date(2024, 12, 1), date(2025, 11, 25)) == "2024年12月1日至2025年11月25日"

@@ -182,6 +182,13 @@ def period_label(start: date, end: date, *, with_year: bool = False) -> str:
     return f"{year}{start.month}月{start.day}日至{end.month}月{end.day}日"
 
 
+def title_period(start: date, end: date) -> str:
+    """The period as a report's title names it: "2025年" (a whole year), "2025年上半年", "2025年1-9月",
+    "2025年3月5日至4月10日", "2024年12月1日至2025年11月25日"."""
+    label = period_label(start, end, with_year=True)
+    return label[: -len("全年")] if label.endswith("全年") else label
+
+
 def trend(current: Number | None, previous: Number | None) -> str | None:
     """ "升", "降" or "平" (the one-character trend of phrases like "总量降、初次化解升"); None if one is missing."""
     if current is None or previous is None:

@@ -184,8 +184,14 @@ def ledger_summary(*, user, start, end):
         )
     )
     return [
-        ledgers.Figure("巡查次数", row["n"] or 0, "次"),
-        ledgers.Figure("巡查网格员", row["workers"] or 0, "人"),
-        ledgers.Figure("点位打卡", row["checks"] or 0, "次"),
-        ledgers.Figure("巡查时长", round((row["secs"] or 0) / 3600, 1), "小时"),
+        ledgers.Figure("巡查次数", row["n"] or 0, "次", key="patrols", formula="期内开始的巡查次数"),
+        ledgers.Figure(
+            "巡查网格员", row["workers"] or 0, "人", key="workers", formula="期内有巡查的网格员人数"
+        ),
+        ledgers.Figure(
+            "点位打卡", row["checks"] or 0, "次", key="checks", formula="期内巡查中的点位打卡次数"
+        ),
+        ledgers.Figure(
+            "巡查时长", round((row["secs"] or 0) / 3600, 1), "小时", key="hours", formula="期内巡查时长之和"
+        ),
     ]

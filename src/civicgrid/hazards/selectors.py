@@ -197,4 +197,7 @@ def ledger_summary(*, user, start, end):
     major = HazardDetail.objects.filter(
         case__in=qs.filter(case_procedures.group_q("open")), level=HazardLevel.MAJOR
     ).count()
-    return [*ledgers.case_ledger(qs, start, end), ledgers.Figure("在办重大隐患", major)]
+    return [
+        *ledgers.case_ledger(qs, start, end),
+        ledgers.Figure("在办重大隐患", major, key="major_open", formula="统计时仍在整改的重大隐患件数"),
+    ]

@@ -29,6 +29,8 @@ class Figure:
     label: str
     value: int | float | None
     unit: str = "件"
+    key: str = ""  # a stable name for reports' placeholders (e.g. "registered"); the label otherwise
+    formula: str = ""  # how it is counted, in words (the work report's appendix lists it)
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,10 @@ def summaries(*, user, start: date, end: date) -> list[dict]:
                 "code": p.code,
                 "label": p.label,
                 "url": p.url,
-                "figures": [{"label": f.label, "value": f.value, "unit": f.unit} for f in figures],
+                "figures": [
+                    {"label": f.label, "value": f.value, "unit": f.unit, "key": f.key, "formula": f.formula}
+                    for f in figures
+                ],
             }
         )
     return out
@@ -90,11 +95,27 @@ def case_ledger(qs: QuerySet, start: date, end: date) -> list[Figure]:
     lo, hi = bounds(start, end)
     row = qs.exclude(state=CaseState.VOIDED).aggregate(
         registered=Count("pk", filter=Q(created_at__gte=lo, created_at__lt=hi)),
+        registered_done=Count(
+            "pk", filter=Q(created_at__gte=lo, created_at__lt=hi) & procedures.group_q("done")
+        ),
         done=Count("pk", filter=procedures.group_q("done") & Q(closed_at__gte=lo, closed_at__lt=hi)),
         open=Count("pk", filter=procedures.group_q("open")),
     )
     return [
-        Figure("期内登记", row["registered"] or 0),
-        Figure("期内办结", row["done"] or 0),
-        Figure("当前在办", row["open"] or 0),
+        Figure(
+            "期内登记", row["registered"] or 0, key="registered", formula="期内登记（创建）的件数，不含作废"
+        ),
+        Figure(
+            "期内办结",
+            row["done"] or 0,
+            key="done",
+            formula="期内办结（办结时间在期内、处于办理程序的办结状态）的件数，不含作废",
+        ),
+        Figure("当前在办", row["open"] or 0, key="open", formula="统计时仍在办理（未办结）的件数，不含作废"),
+        Figure(
+            "期内登记已办结",
+            row["registered_done"] or 0,
+            key="registered_done",
+            formula="期内登记的件数中，统计时已办结的件数（“受理X件、办结Y件、办结率Y/X”的Y）",
+        ),
     ]

@@ -1,0 +1,116 @@
+"""工作总结: Word templates, reports (a 街道 + a period + a template + what staff typed) and their versions (the
+figures' snapshot and the rendered document)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from civicgrid.core import zhnum
+from civicgrid.core.scoping import RestrictedQuerySet
+from civicgrid.places.models import Street
+
+
+class Rounding(models.TextChoices):
+    HALF_UP = zhnum.HALF_UP, "四舍五入"
+    TRUNCATE = zhnum.TRUNCATE, "截尾（如 180/183 → 98.3%）"
+
+
+class ReportTemplate(models.Model):
+    """A Word template uploaded by staff (docxtpl placeholders). Never edited in place: a new upload of the same
+    name retires the old one, so every version can be rendered again from the template it was drafted with."""
+
+    street = models.ForeignKey(Street, verbose_name="街道", on_delete=models.PROTECT, related_name="+")
+    name = models.CharField("名称", max_length=100)
+    content = models.BinaryField("模板文件（.docx）")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    size = models.PositiveIntegerField("大小（字节）")
+    note = models.CharField("说明", max_length=200, blank=True)
+    is_active = models.BooleanField("在用", default=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="上传人", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    uploaded_at = models.DateTimeField("上传时间")
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "工作总结模板"
+        verbose_name_plural = "工作总结模板"
+        ordering = ["street", "name", "-uploaded_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["street", "name"],
+                condition=models.Q(is_active=True),
+                name="reports_template_active_name",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Report(models.Model):
+    street = models.ForeignKey(Street, verbose_name="街道", on_delete=models.PROTECT, related_name="+")
+    start = models.DateField("统计起")
+    end = models.DateField("统计止")
+    rounding = models.CharField(
+        "百分比取舍", max_length=10, choices=Rounding.choices, default=Rounding.HALF_UP
+    )
+    template = models.ForeignKey(
+        ReportTemplate, verbose_name="模板", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="空：内置模板",
+    )  # fmt: skip
+    manual = models.JSONField("人工填写内容", default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="起草人", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField("起草时间")
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "工作总结"
+        verbose_name_plural = "工作总结"
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def period_label(self) -> str:
+        return zhnum.period_label(self.start, self.end)
+
+    @property
+    def title(self) -> str:
+        return f"{self.street.name}{zhnum.title_period(self.start, self.end)}工作总结"
+
+
+class ReportVersion(models.Model):
+    report = models.ForeignKey(
+        Report, verbose_name="工作总结", on_delete=models.CASCADE, related_name="versions"
+    )
+    number = models.PositiveIntegerField("版本")
+    snapshot = models.JSONField("数据快照")
+    manual = models.JSONField("人工填写内容", default=dict)
+    template = models.ForeignKey(
+        ReportTemplate, verbose_name="模板", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    docx = models.BinaryField("Word 文档")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="生成人", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField("生成时间")
+
+    class Meta:
+        verbose_name = "工作总结版本"
+        verbose_name_plural = "工作总结版本"
+        ordering = ["report", "-number"]
+        constraints = [models.UniqueConstraint(fields=["report", "number"], name="reports_version_number")]
+
+    def __str__(self):
+        return f"{self.report} 第{self.number}版"

@@ -7,6 +7,10 @@ class EstatesConfig(AppConfig):
     verbose_name = "出租房·楼宇企业·专项排查"
 
     def ready(self):
+        from civicgrid.estates import metrics as _metrics
+        from civicgrid.metrics import ledgers
+
+        ledgers.register("estates", "出租房·楼宇", _metrics.ledger_summary, url="/estates/", order=80)
         from civicgrid.core import auditlabels
         from civicgrid.estates import imports, selectors  # noqa: F401  (scope rules, import specs)
 

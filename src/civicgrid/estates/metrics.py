@@ -129,3 +129,31 @@ def coverage(targets: QuerySet[CampaignTarget], *, by: str = "community") -> lis
     out = [_counters(dict(r)) for r in rows.values()]
     out.sort(key=lambda r: (r["coverage"] is None, r["coverage"] or 0, r["label"] or ""))
     return [*out, _counters(totals)]
+
+
+def ledger_summary(*, user, start: date, end: date):
+    """出租房·楼宇 figures for the dashboards and the work report (registered with metrics.ledgers): 重点楼宇 and
+    their 入驻单位 with the 楼宇注册率 (as of the period's end), 出租房 清退 in the period."""
+    from civicgrid.estates import selectors
+    from civicgrid.metrics import ledgers
+
+    if not selectors.can_view(user):
+        return None
+    key_buildings = selectors.building_rows(user=user, key_only=True).count()
+    reg = street_registration(selectors.visible_enterprises(user=user), as_of=end)
+    occupants_n = sum(r["occupants"] for r in reg.values())
+    here = sum(r["registered_here"] for r in reg.values())
+    rate = REGISTRATION_RATE.value({"occupants": occupants_n, "registered_here": here})
+    cleared = selectors.visible_rentals(user=user).filter(cleared_on__gte=start, cleared_on__lte=end).count()
+    return [
+        ledgers.Figure("重点楼宇", key_buildings, "座", key="key_buildings", formula="登记为重点楼宇的楼宇数"),
+        ledgers.Figure(
+            "重点楼宇入驻单位", occupants_n, "家", key="occupants",
+            formula="统计期末在重点楼宇中入驻（已入驻、未迁出）的单位数",
+        ),
+        ledgers.Figure(
+            "重点楼宇注册率", rate, "%", key="registration_rate",
+            formula="重点楼宇入驻单位中注册地在本街道的 ÷ 入驻单位数 × 100%（统计期末）",
+        ),
+        ledgers.Figure("清退出租房", cleared, "间", key="cleared", formula="期内清退的违规出租房间数"),
+    ]  # fmt: skip

@@ -7,6 +7,12 @@ class RegistersConfig(AppConfig):
     verbose_name = "基础台账"
 
     def ready(self):
+        from civicgrid.metrics import ledgers
+        from civicgrid.registers import metrics as _metrics
+
+        ledgers.register(
+            "registers", "基础台账", _metrics.ledger_summary, url="/registers/figures/", order=70
+        )
         from civicgrid.core import auditlabels, periodic
         from civicgrid.registers import imports, selectors, services  # noqa: F401  (scope rules, import spec)
 

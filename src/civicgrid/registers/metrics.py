@@ -112,3 +112,30 @@ def register_counts(*, user) -> dict:
         floating=Count("pk", filter=Q(residence="floating")),
     )
     return agg
+
+
+def ledger_summary(*, user, start: date, end: date):
+    """The registers' figures for the dashboards and the work report (registered with metrics.ledgers):
+    入户走访 (次 and 人次), 采集基础数据 (条), 流动人口注销 and its 注销及时率 — the formulas of :func:`figures`."""
+    from civicgrid.accounts.roles import Capability, has_capability
+    from civicgrid.metrics import ledgers
+
+    if not has_capability(user, Capability.BUSINESS_VIEW) or user.role == Role.DEPT_HANDLER:
+        return None
+    f = figures(user=user, start=start, end=end)
+    return [
+        ledgers.Figure("入户走访", f.visit_count, "次", key="visits", formula="期内录入的入户走访次数"),
+        ledgers.Figure(
+            "走访人次", f.visit_person_times, "人次", key="person_times",
+            formula="期内每次走访见到的人数之和（未记人员的走访计 1 人次）",
+        ),
+        ledgers.Figure(
+            "采集基础数据", f.collected, "条", key="collected",
+            formula="期内网格员登记/修改人员、户档、流动人口的审计记录条数",
+        ),
+        ledgers.Figure("流动人口注销", f.cancelled, "人", key="cancelled", formula="期内注销的流动人口人数"),
+        ledgers.Figure(
+            "注销及时率", f.cancel_on_time_rate, "%", key="cancel_on_time_rate",
+            formula=f"期内注销的流动人口中，注销日距离开日不超过 {CANCEL_LIMIT_DAYS} 天的 ÷ 期内注销人数 × 100%",
+        ),
+    ]  # fmt: skip

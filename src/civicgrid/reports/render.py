@@ -99,7 +99,7 @@ def context(snapshot: dict, manual: dict, *, charts: dict | None = None) -> dict
     present = {
         "cases": "cases" in sections,
         "safety": any(k in ledgers for k in ("hazards", "disputes", "petitions")),
-        "grid": "gridwork" in ledgers,
+        "grid": any(k in ledgers for k in ("gridwork", "registers", "estates")),
         "economy": "indicators" in sections or "projects" in sections,
     }
     numerals = "一二三四五六七八九十"

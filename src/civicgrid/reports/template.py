@@ -116,6 +116,13 @@ def build_default() -> bytes:
         "{{ ledgers.enforcement.registered_done }}，办结率{{ ledgers.enforcement.done_rate }}。",
     )
     _control(doc, "{%p endif %}")
+    _control(doc, "{%p if ledgers.supervision %}")
+    _para(
+        doc,
+        "强化行政问效，{{ period }}督办{{ ledgers.supervision.registered }}，已销号{{ ledgers.supervision.cleared }}；"
+        "预警预判产生预警{{ ledgers.supervision.warnings }}。",
+    )
+    _control(doc, "{%p endif %}")
     _control(doc, "{%p if ledgers.opinion %}")
     _para(
         doc,
@@ -150,13 +157,31 @@ def build_default() -> bytes:
     _control(doc, "{%p endif %}")
     _control(doc, "{%p endif %}")
 
-    _control(doc, "{%p if ledgers.gridwork %}")
+    _control(doc, "{%p if ledgers.gridwork or ledgers.registers or ledgers.estates %}")
     _para(doc, "{{ sec.grid }}基层治理：网格巡查常态长效", font="楷体", bold=True)
+    _control(doc, "{%p if ledgers.gridwork %}")
     _para(
         doc,
         "网格员{{ period }}累计巡查{{ ledgers.gridwork.patrols }}，巡查时长{{ ledgers.gridwork.hours }}，"
         "点位打卡{{ ledgers.gridwork.checks }}。",
     )
+    _control(doc, "{%p endif %}")
+    _control(doc, "{%p if ledgers.registers %}")
+    _para(
+        doc,
+        "累计网格入户走访{{ ledgers.registers.person_times }}，采集基础数据{{ ledgers.registers.collected }}"
+        "{% if ledgers.registers.cancelled != '0人' %}，注销流动人口{{ ledgers.registers.cancelled }}，注销及时率"
+        "{{ ledgers.registers.cancel_on_time_rate }}{% endif %}。",
+    )
+    _control(doc, "{%p endif %}")
+    _control(doc, "{%p if ledgers.estates %}")
+    _para(
+        doc,
+        "采集{{ ledgers.estates.key_buildings }}重点楼宇{{ ledgers.estates.occupants }}单位基础信息，重点楼宇注册率达"
+        "{{ ledgers.estates.registration_rate }}{% if ledgers.estates.cleared != '0间' %}；清退违规出租房"
+        "{{ ledgers.estates.cleared }}{% endif %}。",
+    )
+    _control(doc, "{%p endif %}")
     _control(doc, "{%p endif %}")
 
     _control(doc, "{%p if goals or projects %}")

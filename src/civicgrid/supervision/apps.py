@@ -7,6 +7,10 @@ class SupervisionConfig(AppConfig):
     verbose_name = "督办与预警"
 
     def ready(self):
+        from civicgrid.metrics import ledgers
+        from civicgrid.supervision import selectors as _selectors
+
+        ledgers.register("supervision", "督办预警", _selectors.ledger_summary, url="/supervision/", order=45)
         from civicgrid.cases import panels
         from civicgrid.core import auditlabels, periodic
         from civicgrid.supervision import selectors, services, signals, views  # noqa: F401  (scope rules, receivers)

@@ -237,3 +237,27 @@ def open_warning_count(*, user) -> int:
 def config_for(street_id: int) -> WarningConfig:
     """The 街道's settings, or the defaults (an unsaved row) when none were kept."""
     return WarningConfig.objects.filter(street_id=street_id).first() or WarningConfig(street_id=street_id)
+
+
+def ledger_summary(*, user, start: date, end: date):
+    """督办 and 预警 figures for the dashboards and the work report (registered with metrics.ledgers): 督办 made
+    in the period, those of them 已销号, and the warnings raised in the period."""
+    from civicgrid.metrics import ledgers
+
+    if not can_view(user):
+        return None
+    rows = counts(user=user, start=start, end=end)
+    warnings_n = visible_warnings(user=user).filter(day__gte=start, day__lte=end).count()
+    return [
+        ledgers.Figure(
+            "督办", sum(r.total for r in rows), "件", key="registered", formula="期内发起的督办件数"
+        ),
+        ledgers.Figure(
+            "已销号",
+            sum(r.cleared for r in rows),
+            "件",
+            key="cleared",
+            formula="期内发起的督办中已销号的件数",
+        ),
+        ledgers.Figure("预警", warnings_n, "条", key="warnings", formula="期内产生的预警条数（四类规则）"),
+    ]

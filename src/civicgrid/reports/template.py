@@ -169,8 +169,8 @@ def build_default() -> bytes:
     _control(doc, "{%p if ledgers.registers %}")
     _para(
         doc,
-        "累计网格入户走访{{ ledgers.registers.person_times }}，采集基础数据{{ ledgers.registers.collected }}"
-        "{% if ledgers.registers.cancelled != '0人' %}，注销流动人口{{ ledgers.registers.cancelled }}，注销及时率"
+        "累计网格入户走访{{ ledgers.registers.person_times }}{% if ledgers.registers.collected != '0条' %}，"
+        "采集基础数据{{ ledgers.registers.collected }}{% endif %}{% if ledgers.registers.cancelled != '0人' %}，注销流动人口{{ ledgers.registers.cancelled }}，注销及时率"
         "{{ ledgers.registers.cancel_on_time_rate }}{% endif %}。",
     )
     _control(doc, "{%p endif %}")

@@ -23,7 +23,7 @@ Measured in the same run, through ``civicgrid serve`` (gunicorn, 1 worker, 2 thr
   (the 区 account, ``by=street``) and the whole city (系统管理员, ``by=street``, 343 街道); each request
   ``--runs`` times (after one warm-up), p50/p95 per endpoint;
 - the naive baseline: the same counters (current period, 环比, 同比 and the groups) by GROUP BY over
-  ``cases_case`` (+ the first 签收 event), SQL only (no HTTP, no JSON), median of 3; checked equal to the
+  ``cases_case`` (+ the first 签收 event), SQL only (no HTTP, no JSON), median of 3 (``--quick``: one run); checked equal to the
   rollup's figures (except 响应 (responded), whose 工作时 limit the SQL approximates by natural hours);
 - the RSS of the gunicorn worker after the run (max over samples).
 
@@ -105,7 +105,7 @@ def main() -> None:
             print("dropped", name)
         return
     n = args.cases or (1_000_000 if args.quick else 20_000_000)
-    runs = args.runs or (8 if args.quick else 20)
+    runs = args.runs or (12 if args.quick else 20)
     started = time.perf_counter()
     db = f"cg_dashbench_{n // 1000}k_{schema_key()}"
     exists = admin_sql(f"SELECT 1 FROM pg_database WHERE datname = '{db}'")[0]
@@ -338,7 +338,7 @@ def measure(db: str, n: int, runs: int, args, started: float) -> None:
             rss = max(rss, max(w.memory_info().rss for w in workers) / 2**20)
             params = dict(p.split("=", 1) for p in qs.split("&"))
             naive_runs = []
-            while len(naive_runs) < 3 and sum(naive_runs) < 5000:  # median of 3, or one when slow
+            while len(naive_runs) < (1 if args.quick else 3) and sum(naive_runs) < 5000:  # median of 3 or 1
                 naive_ms, naive_body = naive_stats(
                     connection,
                     street_ids=[street.pk]

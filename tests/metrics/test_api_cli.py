@@ -186,3 +186,20 @@ def test_the_cli_entry_point_dispatches_to_the_command(tiers, capsys):
 
     cli.main(["civicgrid", "stats", "--from", "2026-06-01", "--to", "2026-06-30", "--json"])
     assert json.loads(capsys.readouterr().out)["totals"]["received"] == 3
+
+
+def test_the_answer_keeps_the_documented_schema_and_the_daily_trend_has_every_day(tiers, api_client):
+    from civicgrid.metrics.api import StatsOut
+
+    a, b = tiers
+    data = received(api_client, a.district_user, by="department")
+    assert StatsOut.model_validate(data).model_dump(by_alias=True) == data  # sent as is, in StatsOut's shape
+    trend = received(api_client, a.district_user, by="day")
+    assert len(trend["groups"]) == 30 and trend["groups"][0]["key"] == "2026-06-01"
+    assert trend["groups"][-1]["label"] == "6月30日"
+    assert sum(g["received"] for g in trend["groups"]) == trend["totals"]["received"] == 3
+    assert StatsOut.model_validate(trend).model_dump(by_alias=True) == trend
+    r = api_client.login(a.district_user).get(
+        "/stats/", **{"from": "2025-01-01", "to": "2026-06-30", "by": "day"}
+    )
+    assert r.status_code == 400 and r.json()["field"] == "by"

@@ -82,6 +82,64 @@ class DailyRollup(models.Model):
         return f"{self.day} {self.street_id}/{self.community_id}/{self.grid_id}"
 
 
+# the groupings the coarse rollup keeps, each summed over every other dimension: "" the 街道's totals, else the
+# DailyRollup column it is grouped by (its value, as text, in ``RollupCube.key``)
+CUBE_KINDS: dict[str, str] = {
+    "": "",
+    "community": "community_id",
+    "grid": "grid_id",
+    "department": "department_id",
+    "category": "category_id",
+    "source": "source",
+}
+DAY, MONTH = "d", "m"
+
+
+class RollupCube(models.Model):
+    """The coarse rollup: the daily rollup summed per (day or month) × 街道 × 办理程序 × one grouping — what the
+    dashboards read when no per-role filter applies (selectors choose it by the query's grouping; docs/metrics.md
+    §汇总表). Written together with DailyRollup (same deltas, same transaction); always equal to
+    ``DailyRollup`` summed by these columns (tests/metrics/test_rollup_property.py)."""
+
+    level = models.CharField("粒度", max_length=1)  # "d" one day, "m" the calendar month starting on ``day``
+    day = models.DateField("日期或月初")
+    street_id = models.IntegerField("街道", default=0)
+    procedure = models.CharField("办理程序", max_length=24, blank=True)
+    kind = models.CharField("分组", max_length=12, blank=True)
+    key = models.CharField("分组值", max_length=24, blank=True)
+
+    received = models.IntegerField("受理", default=0)
+    received_grid = models.IntegerField("网格上报", default=0)
+    merged = models.IntegerField("合并(重复)", default=0)
+    rejected = models.IntegerField("不予受理", default=0)
+    accepted = models.IntegerField("立案", default=0)
+    accepted_done = models.IntegerField("立案且已办结", default=0)
+    dispatched = models.IntegerField("派遣", default=0)
+    responded = models.IntegerField("按时签收", default=0)
+    done = models.IntegerField("办结", default=0)
+    done_on_time = models.IntegerField("按期办结", default=0)
+    rated = models.IntegerField("已评价", default=0)
+    rated_satisfied = models.IntegerField("满意", default=0)
+    rated_basic = models.IntegerField("基本满意", default=0)
+    reworked = models.IntegerField("返工", default=0)
+    extended = models.IntegerField("延期", default=0)
+    handle_n = models.IntegerField("计时件数", default=0)
+    handle_seconds = models.BigIntegerField("办理时长合计(秒)", default=0)
+
+    class Meta:
+        verbose_name = "统计分级汇总"
+        verbose_name_plural = "统计分级汇总"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "level", "street_id", "day", "procedure", "key"], name="metrics_cube_key"
+            ),
+        ]
+        indexes = [models.Index(fields=["kind", "level", "day"], name="metrics_cube_kind_day")]
+
+    def __str__(self):
+        return f"{self.level}{self.day} {self.street_id} {self.kind}={self.key}"
+
+
 class CaseFact(models.Model):
     """What one case contributes, as last applied to the rollup (the job diffs against it)."""
 

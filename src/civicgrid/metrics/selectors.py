@@ -23,7 +23,7 @@ from civicgrid.core import clock
 from civicgrid.core.errors import PermissionDenied
 from civicgrid.metrics import registry
 from civicgrid.metrics.errors import BadQuery
-from civicgrid.metrics.models import COUNTERS, DailyRollup
+from civicgrid.metrics.models import COUNTERS, CUBE_KINDS, DAY, MONTH, DailyRollup, RollupCube
 from civicgrid.places import selectors as place_selectors
 from civicgrid.places.models import Community, Grid, Street
 
@@ -38,6 +38,7 @@ BY: dict[str, str] = {
     "category": "category_id",
     "source": "source",
     "procedure": "procedure",
+    "day": "day",  # the daily trend: one group per day of the period
 }
 BY_LABELS = {
     "district": "区",
@@ -48,6 +49,7 @@ BY_LABELS = {
     "category": "分类大类",
     "source": "来源",
     "procedure": "办理程序",
+    "day": "日期",
 }
 
 
@@ -88,25 +90,36 @@ def parse_by(by: str | None) -> str | None:
     return by
 
 
-def scope_q(user) -> Q | None:
-    """The Q limiting rollup rows to what ``user`` may count; ``None`` = everything (raises when nothing)."""
+def _scope(user) -> tuple[Q | None, Q | None, bool]:
+    """(the tier's Q on ``street_id`` or None, the role's Q on the other dimensions or None, whether the
+    restricted procedures are left out) — raises when the role sees no figures."""
     if user is None:
-        return None
+        return None, None, False
     if not has_capability(user, Capability.BUSINESS_VIEW):
         raise PermissionDenied("当前角色不能查看统计数据", code="forbidden")
-    q = place_selectors.tier_q(user, "street_id") or Q()
+    tier = place_selectors.tier_q(user, "street_id")
+    extra = None
     if not has_capability(user, Capability.STREET_WIDE_VIEW):
         if user.role == Role.DEPT_HANDLER and user.department_id:
-            q &= Q(department_id=user.department_id)
+            extra = Q(department_id=user.department_id)
         elif user.role == Role.COMMUNITY_STAFF and user.community_id:
-            q &= Q(community_id=user.community_id)
+            extra = Q(community_id=user.community_id)
         elif user.role == Role.GRID_WORKER:
             from civicgrid.cases.services import _own_grid_ids
 
-            q &= Q(grid_id__in=sorted(_own_grid_ids(user)))
+            extra = Q(grid_id__in=sorted(_own_grid_ids(user)))
         else:
-            q &= Q(pk__in=[])
-    if procedures.visibility_q(user) is not None:
+            extra = Q(pk__in=[])
+    return tier, extra, procedures.visibility_q(user) is not None
+
+
+def scope_q(user) -> Q | None:
+    """The Q limiting rollup rows to what ``user`` may count; ``None`` = everything (raises when nothing)."""
+    tier, extra, restricted = _scope(user)
+    if user is None:
+        return None
+    q = (tier or Q()) & (extra or Q())
+    if restricted:
         q &= ~Q(procedure__in=procedures.restricted_codes())
     return q
 
@@ -121,25 +134,80 @@ def resolve_street(*, user, code: str | None) -> Street | None:
     return street
 
 
+def month_split(start: date, end: date) -> tuple[list[tuple[date, date]], tuple[date, date] | None]:
+    """[start, end] as (the day ranges outside whole months, the first days of the first and last whole month)."""
+    first = start if start.day == 1 else (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    after = (end.replace(day=28) + timedelta(days=4)).replace(day=1)  # the 1st of the month after ``end``
+    last = after if end == after - timedelta(days=1) else end.replace(day=1)  # 1st after the last whole month
+    if first >= last:
+        return [(start, end)], None
+    days = [r for r in ((start, first - timedelta(days=1)), (last, end)) if r[0] <= r[1]]
+    prev = (last - timedelta(days=1)).replace(day=1)
+    return days, (first, prev)
+
+
+def _cube_period(start: date, end: date, *, daily: bool) -> Q:
+    if daily:
+        return Q(level=DAY, day__gte=start, day__lte=end)
+    days, months = month_split(start, end)
+    q = Q(pk__in=[])
+    for a, b in days:
+        q |= Q(level=DAY, day__gte=a, day__lte=b)
+    if months:
+        q |= Q(level=MONTH, day__gte=months[0], day__lte=months[1])
+    return q
+
+
+def _sum_rows(rows, col: str | None) -> dict:
+    return {(row[col] if col else None): {k: int(row[k] or 0) for k in COUNTERS} for row in rows}
+
+
 def rollup_counters(
-    *, user, start: date, end: date, street_id: int | None = None, by: str | None = None
+    *,
+    user,
+    start: date,
+    end: date,
+    street_id: int | None = None,
+    by: str | None = None,
+    level: str = "auto",
 ) -> dict:
-    """``{group key: {counter: n}}`` summed from the rollup (key ``None`` without ``by``; raw column values)."""
+    """``{group key: {counter: n}}`` summed from the rollup (key ``None`` without ``by``; raw column values).
+
+    ``level``: ``"auto"`` reads the coarse rollup (:class:`RollupCube`: whole months plus the days outside
+    them, only the grouping asked for) unless the role's scope filters on a dimension it does not keep (a 处置部门,
+    社区 or 网格 account), then the daily rollup; ``"daily"`` always the daily rollup (the same figures)."""
+    tier, extra, restricted = _scope(user)
+    sums = {k: Sum(k) for k in COUNTERS}
+    col = BY[by] if by else None
+    if level == "auto" and extra is None:
+        kind = (
+            ""
+            if col in (None, "street_id", "procedure", "day")
+            else next(k for k, c in CUBE_KINDS.items() if c == col)
+        )
+        qs = RollupCube.objects.filter(_cube_period(start, end, daily=col == "day"), kind=kind)
+        if tier is not None:
+            qs = qs.filter(tier)
+        if restricted:
+            qs = qs.exclude(procedure__in=procedures.restricted_codes())
+        if street_id is not None:
+            qs = qs.filter(street_id=street_id)
+        if col is None:
+            return {None: {k: int(v or 0) for k, v in qs.aggregate(**sums).items()}}
+        field = "key" if kind else col
+        out = _sum_rows(qs.order_by().values(field).annotate(**sums), field)
+        if kind and col.endswith("_id"):
+            return {int(k): v for k, v in out.items()}
+        return out
     qs = DailyRollup.objects.filter(day__gte=start, day__lte=end)
     q = scope_q(user)
     if q is not None:
         qs = qs.filter(q)
     if street_id is not None:
         qs = qs.filter(street_id=street_id)
-    sums = {k: Sum(k) for k in COUNTERS}
     if by is None:
-        row = qs.aggregate(**sums)
-        return {None: {k: int(row[k] or 0) for k in COUNTERS}}
-    col = BY[by]
-    out = {}
-    for row in qs.order_by().values(col).annotate(**sums):
-        out[row[col]] = {k: int(row[k] or 0) for k in COUNTERS}
-    return out
+        return {None: {k: int(v or 0) for k, v in qs.aggregate(**sums).items()}}
+    return _sum_rows(qs.order_by().values(col).annotate(**sums), col)
 
 
 def figures(counters: dict) -> dict:
@@ -187,6 +255,8 @@ def _group_meta(by: str, keys) -> dict:
     elif by == "category":
         cats = {c.pk: c for c in Category.objects.filter(pk__in=ids).select_related("parent")}
         rows = {pk: ((c.parent or c).code, (c.parent or c).name) for pk, c in cats.items()}
+    elif by == "day":
+        rows = {k: (k.isoformat(), f"{k.month}月{k.day}日") for k in ids}
     elif by == "source":
         rows = {k: (k, Source(k).label if k in Source.values else k) for k in ids}
     else:  # procedure
@@ -200,6 +270,8 @@ def stats(*, user, start: date, end: date, street_code: str | None = None, by: s
     """The figures of [start, end] (whole days) for ``user``: totals, 环比 (the as-long period just before),
     同比 (the same dates a year before) and, with ``by``, one row per group. Keys: docs/metrics.md §JSON."""
     by = parse_by(by)
+    if by == "day" and (end - start).days >= 366:
+        raise BadQuery("按日分组的统计期不能超过 366 天", field="by")
     street = resolve_street(user=user, code=street_code)
     street_id = street.pk if street else None
     days = (end - start).days + 1
@@ -234,10 +306,19 @@ def stats(*, user, start: date, end: date, street_code: str | None = None, by: s
                 n,
             ) in counters.items():  # (a Counter's update() reads like a query's to the write-path check)
                 c[name] += n
-        out["groups"] = sorted(
-            ({"key": key, "label": label, **figures(dict(c))} for (key, label), c in merged.items()),
-            key=lambda g: (-g["received"], -g["done"], g["key"]),
-        )
+        groups = [{"key": key, "label": label, **figures(dict(c))} for (key, label), c in merged.items()]
+        if by == "day":  # the trend: every day of the period, in order (a day without cases: zeros)
+            have = {g["key"] for g in groups}
+            day = start
+            while day <= end:
+                if day.isoformat() not in have:
+                    groups.append(
+                        {"key": day.isoformat(), "label": f"{day.month}月{day.day}日", **figures({})}
+                    )
+                day += timedelta(days=1)
+            out["groups"] = sorted(groups, key=lambda g: g["key"])
+        else:
+            out["groups"] = sorted(groups, key=lambda g: (-g["received"], -g["done"], g["key"]))
     return out
 
 

@@ -20,6 +20,7 @@ Both run under the ``metrics.rollup`` lease of :mod:`civicgrid.core.periodic` (o
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -35,7 +36,17 @@ from civicgrid.cases.models import Case, CaseEvent, CaseState, Category, Extensi
 from civicgrid.core import audit, clock, periodic
 from civicgrid.core import workcalendar as wc
 from civicgrid.core.errors import ValidationFailed
-from civicgrid.metrics.models import COUNTERS, DIMENSIONS, CaseFact, DailyRollup, RollupState
+from civicgrid.metrics.models import (
+    COUNTERS,
+    CUBE_KINDS,
+    DAY,
+    DIMENSIONS,
+    MONTH,
+    CaseFact,
+    DailyRollup,
+    RollupCube,
+    RollupState,
+)
 
 log = logging.getLogger(__name__)
 
@@ -186,21 +197,46 @@ def _deltas(old: tuple | None, new: tuple | None, out: dict) -> None:
                 c[k] += sign * v
 
 
-def _upsert_sql() -> str:
+def _upsert_sql(model, key: list[str]) -> str:
     q = connection.ops.quote_name
-    table = q(DailyRollup._meta.db_table)
-    cols = ["day", *DIMENSIONS, *COUNTERS]
+    table = q(model._meta.db_table)
+    cols = [*key, *COUNTERS]
     adds = ", ".join(f"{q(c)} = {table}.{q(c)} + excluded.{q(c)}" for c in COUNTERS)
     return (
         f"INSERT INTO {table} ({', '.join(map(q, cols))}) VALUES ({', '.join(['%s'] * len(cols))}) "
-        f"ON CONFLICT ({', '.join(map(q, ['day', *DIMENSIONS]))}) DO UPDATE SET {adds}"
+        f"ON CONFLICT ({', '.join(map(q, key))}) DO UPDATE SET {adds}"
     )
 
 
+ROLLUP_KEY = ["day", *DIMENSIONS]
+CUBE_KEY = ["kind", "level", "street_id", "day", "procedure", "key"]
+_DIM_INDEX = {d: i for i, d in enumerate(DIMENSIONS)}
+
+
+def cube_key_value(col: str, value) -> str:
+    """A rollup dimension's value as ``RollupCube.key`` (text)."""
+    return "" if not col else str(value if value is not None else (0 if col.endswith("_id") else ""))
+
+
+def _cube_deltas(deltas: dict) -> dict:
+    """The rollup deltas ``{(day, dims): Counter}`` summed into the coarse rollup's keys (:data:`CUBE_KEY`)."""
+    out: dict = {}
+    for (day, dims), c in deltas.items():
+        d = date.fromisoformat(day)
+        street, proc = dims[_DIM_INDEX["street_id"]], dims[_DIM_INDEX["procedure"]]
+        for kind, col in CUBE_KINDS.items():
+            key = cube_key_value(col, dims[_DIM_INDEX[col]] if col else None)
+            for level, start in ((DAY, d), (MONTH, d.replace(day=1))):
+                acc = out.setdefault((kind, level, street, start, proc, key), Counter())
+                for k, v in c.items():
+                    acc[k] += v
+    return {k: c for k, c in out.items() if any(c.values())}
+
+
 def _apply(deltas: dict, *, fresh: bool = False) -> int:
-    """Add ``deltas`` to the rollup: one ``INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n`` per key
-    (SQLite ≥ 3.24 and PostgreSQL alike), then drop the touched days' rows that fell to all zero (``fresh``: a
-    rebuild, only additions — nothing can fall)."""
+    """Add ``deltas`` to the daily rollup and the coarse one: one ``INSERT … ON CONFLICT DO UPDATE SET n = n +
+    excluded.n`` per key (SQLite ≥ 3.24 and PostgreSQL alike), then drop the touched rows that fell to all zero
+    (``fresh``: a rebuild, only additions — nothing can fall; the coarse rollup is built after, set-based)."""
     deltas = {k: c for k, c in deltas.items() if any(c.values())}
     if not deltas:
         return 0
@@ -208,16 +244,62 @@ def _apply(deltas: dict, *, fresh: bool = False) -> int:
         [date.fromisoformat(day), *dims, *(c.get(k, 0) for k in COUNTERS)]
         for (day, dims), c in sorted(deltas.items())
     ]
-    days = sorted({p[0] for p in params})
+    cube = {} if fresh else _cube_deltas(deltas)
+    cube_params = [[*key, *(c.get(k, 0) for k in COUNTERS)] for key, c in sorted(cube.items())]
     with connection.cursor() as cursor:
-        cursor.executemany(_upsert_sql(), params)
+        cursor.executemany(_upsert_sql(DailyRollup, ROLLUP_KEY), params)
+        if cube_params:
+            cursor.executemany(_upsert_sql(RollupCube, CUBE_KEY), cube_params)
     if fresh:
         return len(deltas)
-    touched = DailyRollup.objects.filter(day__in=days)
-    if touched.filter(reduce(or_, (Q(**{f"{k}__lt": 0}) for k in COUNTERS))).exists():  # a bug: never kept
+    negative = reduce(or_, (Q(**{f"{k}__lt": 0}) for k in COUNTERS))
+    zero = {k: 0 for k in COUNTERS}
+    touched = DailyRollup.objects.filter(day__in=sorted({p[0] for p in params}))
+    cube_touched = RollupCube.objects.filter(day__in=sorted({k[3] for k in cube}))
+    if touched.filter(negative).exists() or cube_touched.filter(negative).exists():  # a bug: never kept
         raise RuntimeError("a rollup counter fell below zero: run `civicgrid stats rebuild`")
-    touched.filter(**{k: 0 for k in COUNTERS}).delete()
+    touched.filter(**zero).delete()
+    cube_touched.filter(**zero).delete()
     return len(deltas)
+
+
+def _month_sql(col: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"date_trunc('month', {col})::date"
+    return f"date({col}, 'start of month')"
+
+
+def _bulk(cursor, table: str):
+    if connection.vendor == "postgresql":
+        from civicgrid.metrics.sqlrollup import without_indexes
+
+        return without_indexes(cursor, table)
+    return contextlib.nullcontext()
+
+
+def rebuild_cube() -> int:
+    """Refill the coarse rollup from the daily one (set-based: per grouping, the days, then the months)."""
+    q = connection.ops.quote_name
+    rollup, cube = q(DailyRollup._meta.db_table), q(RollupCube._meta.db_table)
+    cols = ", ".join(map(q, [*CUBE_KEY, *COUNTERS]))
+    sums = ", ".join(f"SUM({q(k)})" for k in COUNTERS)
+    RollupCube.objects.all().delete()
+    with connection.cursor() as cursor, _bulk(cursor, RollupCube._meta.db_table):
+        for kind, col in CUBE_KINDS.items():
+            key = "''" if not col else (f"CAST({q(col)} AS TEXT)" if col.endswith("_id") else q(col))
+            group = "" if not col else f", {q(col)}"
+            cursor.execute(
+                f"INSERT INTO {cube} ({cols}) SELECT %s, %s, street_id, day, {q('procedure')}, {key}, {sums} "
+                f"FROM {rollup} GROUP BY street_id, day, {q('procedure')}{group}",
+                [kind, DAY],
+            )
+        month = _month_sql("day")
+        cursor.execute(
+            f"INSERT INTO {cube} ({cols}) SELECT kind, %s, street_id, {month}, {q('procedure')}, {q('key')}, "
+            f"{sums} FROM {cube} WHERE level = %s GROUP BY kind, street_id, {month}, {q('procedure')}, {q('key')}",
+            [MONTH, DAY],
+        )
+    return RollupCube.objects.count()
 
 
 def _sync(case_ids: Iterable[int], *, fresh: bool = False) -> dict:
@@ -295,18 +377,39 @@ def refresh() -> dict:
     return out
 
 
-def rebuild(*, actor=None) -> dict:
-    """Recompute every fact and rollup row from the cases (``civicgrid stats rebuild``), in one transaction."""
+def rebuild(*, actor=None, method: str = "auto") -> dict:
+    """Recompute every fact and rollup row from the cases (``civicgrid stats rebuild``), in one transaction.
+
+    ``method``: ``"python"`` the per-case path (:func:`_sync`), ``"sql"`` the set-based one
+    (:mod:`civicgrid.metrics.sqlrollup`, PostgreSQL only), ``"auto"`` the set-based one on PostgreSQL. Both
+    write the same rows (tests/metrics/test_rebuild_sql.py)."""
+    if method == "auto":
+        method = "sql" if connection.vendor == "postgresql" else "python"
+    if method not in ("python", "sql") or (method == "sql" and connection.vendor != "postgresql"):
+        raise ValueError(f"unknown or unsupported rebuild method: {method}")
     started = clock.now()
     with transaction.atomic():
         st = _state()
         max_case = Case.objects.aggregate(m=Max("pk"))["m"] or 0
         max_event = CaseEvent.objects.aggregate(m=Max("pk"))["m"] or 0
+        if method == "sql":  # (readers of the figures wait for the rebuild's commit)
+            with connection.cursor() as cursor:
+                tables = (RollupCube, DailyRollup, CaseFact)
+                cursor.execute(
+                    f"TRUNCATE {', '.join(connection.ops.quote_name(m._meta.db_table) for m in tables)}"
+                )
+        RollupCube.objects.all().delete()
         DailyRollup.objects.all().delete()
         CaseFact.objects.all().delete()
         out = {"cases": 0, "changed": 0, "rows": 0}
+        if method == "sql":
+            from civicgrid.metrics import sqlrollup
+
+            sqlrollup.rebuild(max_case)
+            out["cases"] = out["changed"] = CaseFact.objects.count()
+            out["rows"] = DailyRollup.objects.count()
         last = 0
-        while True:  # by id ranges: never every id in memory at once
+        while method == "python":  # by id ranges: never every id in memory at once
             ids = list(
                 Case.objects.filter(pk__gt=last, pk__lte=max_case)
                 .order_by("pk")
@@ -317,6 +420,7 @@ def rebuild(*, actor=None) -> dict:
             for k, v in _sync(ids, fresh=True).items():
                 out[k] += v
             last = ids[-1]
+        out["cube_rows"] = rebuild_cube()
         st.last_case_id, st.last_event_id = max_case, max_event
         st.updated_since = started
         st.refreshed_at = st.rebuilt_at = started

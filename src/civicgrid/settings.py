@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "civicgrid.goals",
     "civicgrid.registers",
     "civicgrid.estates",
+    "civicgrid.activities",
     "civicgrid.demo",
 ]
 

@@ -55,6 +55,7 @@ urlpatterns = [
     path("goals/", include("civicgrid.goals.urls")),
     path("registers/", include("civicgrid.registers.urls")),
     path("estates/", include("civicgrid.estates.urls")),
+    path("activities/", include("civicgrid.activities.urls")),
     path("s/", include("civicgrid.intake.resident_urls")),
     path("field/", include("civicgrid.intake.field_urls")),
     path("open311/v2/", include("civicgrid.open311.urls")),

@@ -21,7 +21,7 @@ LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 EXPECTED_LAYERS = [
     "civicgrid.demo",
     "civicgrid.estates",
-    "civicgrid.intake | civicgrid.open311 | civicgrid.notify | civicgrid.hazards | civicgrid.gridwork | civicgrid.triage | civicgrid.disputes | civicgrid.enforcement | civicgrid.opinion | civicgrid.petitions | civicgrid.goals | civicgrid.registers",
+    "civicgrid.intake | civicgrid.open311 | civicgrid.notify | civicgrid.hazards | civicgrid.gridwork | civicgrid.triage | civicgrid.disputes | civicgrid.enforcement | civicgrid.opinion | civicgrid.petitions | civicgrid.goals | civicgrid.registers | civicgrid.activities",
     "civicgrid.metrics",
     "civicgrid.cases",
     "civicgrid.accounts",

@@ -5,6 +5,8 @@ same file changes nothing; a changed row updates its record. Every row is writte
 
 from __future__ import annotations
 
+import hashlib
+
 from civicgrid.activities import selectors, services
 from civicgrid.activities.models import (
     ActivityKind,
@@ -218,7 +220,10 @@ def _volunteer_clean(number: int, values: dict) -> dict:
 
 
 def _volunteer_key(values: dict) -> str:
-    return f"{values['name']}|{values.get('phone') or ''}"
+    """姓名|masked phone|a digest of the phone: the clear number never reaches the import ledger."""
+    phone = values.get("phone") or ""
+    digest = hashlib.sha256(phone.encode()).hexdigest()[:10] if phone else ""
+    return f"{values['name']}|{selectors.mask_phone(phone)}|{digest}"
 
 
 def _volunteer_apply(values: dict, ctx: ApplyContext) -> int:

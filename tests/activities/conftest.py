@@ -26,8 +26,12 @@ class ActWorld(World):
         self.other_community = self.other_grid.community
         self.own = activity(self.community_staff, name="本社区议事会", kind="deliberation", attendance=30,
                             households=12, sessions=2)  # fmt: skip
-        self.other = activity(self.other_staff, name="外社区文艺汇演", kind="culture", attendance=200, households=0)
-        self.street_level = activity(self.leader, name="街道消防演练", kind="drill", attendance=80, households=40)
+        self.other = activity(
+            self.other_staff, name="外社区文艺汇演", kind="culture", attendance=200, households=0
+        )
+        self.street_level = activity(
+            self.leader, name="街道消防演练", kind="drill", attendance=80, households=40
+        )
 
 
 @pytest.fixture

@@ -52,7 +52,9 @@ def test_scoping_per_role(aw):
     for who in (aw.dispatcher, aw.shift_leader, aw.leader, aw.sysadmin):
         assert names(selectors.visible_activities(user=who)) == everything
     assert names(selectors.visible_activities(user=aw.community_staff)) == {"本社区议事会"}
-    assert names(selectors.visible_activities(user=aw.grid_worker)) == {"本社区议事会"}  # the 社区 of their grids
+    assert names(selectors.visible_activities(user=aw.grid_worker)) == {
+        "本社区议事会"
+    }  # the 社区 of their grids
     assert names(selectors.visible_activities(user=aw.other_worker)) == {"外社区文艺汇演"}
     assert names(selectors.visible_activities(user=aw.handler)) == set()
     assert names(selectors.visible_activities(user=aw.auditor)) == set()
@@ -126,19 +128,24 @@ def test_time_bank_balance_never_negative(aw):
     services.record_entry(actor=aw.community_staff, volunteer=v, day=date(2026, 4, 1), kind="spend", hours=3)
     assert selectors.balance(v) == Decimal("2.0")
     with pytest.raises(ValidationFailed) as exc:
-        services.record_entry(actor=aw.community_staff, volunteer=v, day=date(2026, 4, 2), kind="spend", hours=2.5)
+        services.record_entry(
+            actor=aw.community_staff, volunteer=v, day=date(2026, 4, 2), kind="spend", hours=2.5
+        )
     assert exc.value.field == "hours" and "当前余额 2.0 小时" in exc.value.message
     services.record_entry(actor=aw.community_staff, volunteer=v, day=date(2026, 4, 2), kind="spend", hours=2)
     assert selectors.balance(v) == Decimal(0)
     for bad in ("0", "-1", "abc", "1001"):
         with pytest.raises(ValidationFailed) as exc:
-            services.record_entry(actor=aw.community_staff, volunteer=v, day=date(2026, 4, 2), kind="earn", hours=bad)
+            services.record_entry(
+                actor=aw.community_staff, volunteer=v, day=date(2026, 4, 2), kind="earn", hours=bad
+            )
         assert exc.value.field == "hours"
     with pytest.raises(PermissionDenied):
         services.record_entry(actor=aw.other_staff, volunteer=v, day=date(2026, 4, 2), kind="earn", hours=1)
     with pytest.raises(ValidationFailed) as exc:  # the same name and phone twice
-        services.create_volunteer(actor=aw.community_staff, data=services.VolunteerData(name="王秀英",
-                                                                                        phone="13912345678"))
+        services.create_volunteer(
+            actor=aw.community_staff, data=services.VolunteerData(name="王秀英", phone="13912345678")
+        )
     assert exc.value.field == "name"
     row = selectors.volunteer_rows(user=aw.leader).get(pk=v.pk)
     assert (row.earned, row.spent) == (Decimal(5), Decimal(5))
@@ -155,13 +162,19 @@ def test_report_figures_on_hand_built_data(aw):
     ):
         activity(leader, name=f"活动{d}", date=d, kind=kind, sessions=sessions, attendance=people,
                  households=households)  # fmt: skip
-    activity(staff, name="社区演练", date=date(2026, 3, 3), kind="drill", sessions=1, attendance=25, households=0)
-    v = services.create_volunteer(actor=staff, data=services.VolunteerData(name="李建华", registered_on=date(2025, 1, 1)))
+    activity(
+        staff, name="社区演练", date=date(2026, 3, 3), kind="drill", sessions=1, attendance=25, households=0
+    )
+    v = services.create_volunteer(
+        actor=staff, data=services.VolunteerData(name="李建华", registered_on=date(2025, 1, 1))
+    )
     for d, kind, h in ((date(2025, 12, 31), "earn", 9), (date(2026, 1, 1), "earn", 3.5), (date(2026, 6, 30), "earn", 2),
                        (date(2026, 5, 1), "spend", 4)):  # fmt: skip
         services.record_entry(actor=staff, volunteer=v, day=d, kind=kind, hours=h)
     plan(leader, name="总体预案", level="overall", issued_on=date(2023, 1, 10), reviewed_on=date(2025, 8, 1))
-    plan(leader, name="专项A", issued_on=date(2024, 3, 1), reviewed_on=date(2026, 8, 1))  # reviewed after the period
+    plan(
+        leader, name="专项A", issued_on=date(2024, 3, 1), reviewed_on=date(2026, 8, 1)
+    )  # reviewed after the period
     plan(leader, name="专项B", issued_on=date(2026, 7, 2))  # issued after the period: not counted
     f = selectors.report_figures(user=leader, start=date(2026, 1, 1), end=date(2026, 6, 30))
     pub, drill = f["activities"]["publicity"], f["activities"]["drill"]
@@ -174,7 +187,22 @@ def test_report_figures_on_hand_built_data(aw):
     assert (f["plans"], f["plans_overdue"]) == (2, 1)
     # the 社区工作人员's own figures: their 社区 only
     mine = selectors.report_figures(user=staff, start=date(2026, 1, 1), end=date(2026, 6, 30))
-    assert mine["activities_total"]["count"] == 1 and mine["plans"] == 0 and mine["volunteer_hours"] == Decimal("5.5")
+    assert (
+        mine["activities_total"]["count"] == 1
+        and mine["plans"] == 0
+        and mine["volunteer_hours"] == Decimal("5.5")
+    )
     empty = selectors.report_figures(user=leader, start=date(2020, 1, 1), end=date(2020, 12, 31))
-    assert empty["activities_total"] == {"count": 0, "sessions": 0, "attendance": 0, "households": 0, "materials": 0}
-    assert (empty["volunteer_hours"], empty["plans"], empty["plans_overdue"], empty["volunteers"]) == (0, 0, 0, 0)
+    assert empty["activities_total"] == {
+        "count": 0,
+        "sessions": 0,
+        "attendance": 0,
+        "households": 0,
+        "materials": 0,
+    }
+    assert (empty["volunteer_hours"], empty["plans"], empty["plans_overdue"], empty["volunteers"]) == (
+        0,
+        0,
+        0,
+        0,
+    )

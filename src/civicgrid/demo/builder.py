@@ -48,6 +48,7 @@ class DemoResult:
     petitions: dict | None = None  # what load_petitions reported (None: skipped)
     goals: dict | None = None  # what load_goals reported (None: the year's catalogue existed)
     registers: dict | None = None  # what load_registers reported (None: skipped)
+    activities: dict | None = None  # what load_activities reported (None: skipped)
 
 
 # demo loaders run after the cases, in this order (civicgrid.demo.<name>.load_<name>; DemoResult.<name>)
@@ -56,6 +57,7 @@ LEDGER_LOADERS = (
     "gridwork",
     "registers",
     "estates",
+    "activities",
     "disputes",
     "enforcement",
     "opinion",

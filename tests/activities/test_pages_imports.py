@@ -11,7 +11,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from civicgrid.accounts.roles import Role
-
 from civicgrid.activities.models import Activity, EmergencyPlan, TimeBankEntry, Volunteer
 from civicgrid.core.models import ImportLedger, ImportRun, ImportRunError
 

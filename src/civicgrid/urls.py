@@ -22,6 +22,7 @@ api.add_router("/petitions", "civicgrid.petitions.api.router")
 api.add_router("/goals", "civicgrid.goals.api.router")
 api.add_router("/registers", "civicgrid.registers.api.router")
 api.add_router("/estates", "civicgrid.estates.api.router")
+api.add_router("/activities", "civicgrid.activities.api.router")
 
 admin.site.site_header = "街道网格化治理平台 · 系统管理"
 admin.site.site_title = "CivicGrid 管理"

@@ -802,6 +802,7 @@ def test_a_street_desk_still_sees_its_own_street(tiers, client):
     # 活动台账 (list, Excel, the activity and its photo), 应急预案 (list, Excel), 志愿者 (list, Excel, detail)
     assert a.activity.name in _text(client.get("/activities/"))
     assert a.activity.name in _text(client.get("/activities/export.xlsx"))
+    assert a.activity.name in _text(client.get("/api/v1/activities/items"))
     assert client.get(f"/activities/{a.activity.pk}/").status_code == 200
     assert client.get(f"/activities/photos/{a.activity_photo.pk}/thumb/").status_code == 200
     assert a.plan.name in _text(client.get("/activities/plans/"))

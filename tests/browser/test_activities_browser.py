@@ -55,7 +55,8 @@ def test_record_an_activity_and_see_the_totals(page, live_server, browser_login)
 
     page.goto(f"{live_server.url}/activities/?kind=drill&start={today}&end={today}")
     page.wait_for_function(
-        "n => document.querySelector('[data-testid=total-attendance]').innerText === String(n)", arg=before + 136
+        "n => document.querySelector('[data-testid=total-attendance]').innerText === String(n)",
+        arg=before + 136,
     )
     assert "高层住宅消防疏散演练" in page.locator("[data-testid=activity-list]").inner_text()
 

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "civicgrid.registers",
     "civicgrid.supervision",
     "civicgrid.estates",
+    "civicgrid.activities",
     "civicgrid.command",
     "civicgrid.reports",
     "civicgrid.demo",

@@ -25,6 +25,7 @@ api.add_router("/registers", "civicgrid.registers.api.router")
 api.add_router("/evaluation", "civicgrid.evaluation.api.router")
 api.add_router("/supervision", "civicgrid.supervision.api.router")
 api.add_router("/estates", "civicgrid.estates.api.router")
+api.add_router("/activities", "civicgrid.activities.api.router")
 
 admin.site.site_header = "街道网格化治理平台 · 系统管理"
 admin.site.site_title = "CivicGrid 管理"
@@ -62,6 +63,7 @@ urlpatterns = [
     path("estates/", include("civicgrid.estates.urls")),
     path("command/", include("civicgrid.command.urls")),
     path("reports/", include("civicgrid.reports.urls")),
+    path("activities/", include("civicgrid.activities.urls")),
     path("s/", include("civicgrid.intake.resident_urls")),
     path("field/", include("civicgrid.intake.field_urls")),
     path("open311/v2/", include("civicgrid.open311.urls")),

@@ -114,6 +114,38 @@ class Side:
         self._evaluation()
         self._supervision()
         self._estates(code)
+        self._activities()
+
+    def _activities(self) -> None:
+        """An activity of the 社区 (with a photo), a 街道 预案 and a volunteer with a 时间银行 entry."""
+        from datetime import date
+
+        from civicgrid.activities import services as activity_services
+
+        staff, leader = self.users[Role.COMMUNITY_STAFF], self.users[Role.LEADER]
+        self.activity = activity_services.create_activity(
+            actor=staff,
+            data=activity_services.ActivityData(
+                kind="publicity",
+                name=f"{self.tag}专属宣传活动",
+                date=date(2026, 3, 1),
+                place=f"{self.tag}专属广场",
+            ),
+            photos=[photo(f"{self.tag}活动.png")],
+        )
+        self.activity_photo = self.activity.photos.get()
+        self.plan = activity_services.create_plan(
+            actor=leader,
+            data=activity_services.PlanData(
+                level="overall", name=f"{self.tag}专属总体预案", issued_on=date(2025, 1, 1)
+            ),
+        )
+        self.volunteer = activity_services.create_volunteer(
+            actor=staff, data=activity_services.VolunteerData(name=f"{self.tag}专属志愿者")
+        )
+        activity_services.record_entry(
+            actor=staff, volunteer=self.volunteer, day=date(2026, 3, 1), kind="earn", hours=2
+        )
 
     def _evaluation(self) -> None:
         """A June 2026 红黑榜 of the 社区 (drafted by the desk, published by the 值班长) and an assessment result."""
@@ -498,6 +530,9 @@ class Side:
             f"{self.tag}专属舆情标题",
             self.patrol_point.name,
             self.patrol.client_id,
+            self.activity.name,
+            self.plan.name,
+            self.volunteer.name,
             self.dispute.number,
             self.dispute.description,
             self.dispute_org.name,
@@ -686,6 +721,14 @@ OBJECT_OF = {
     "estates:campaign": "campaign",
     "estates:campaign_export": "campaign",
     "estates:target": "target",
+    "activities:edit": "activity",
+    "activities:delete": "activity",
+    "activities:photo": "activity_photo",
+    "activities:photo_thumb": "activity_photo",
+    "activities:plan_edit": "plan",
+    "activities:plan_delete": "plan",
+    "activities:volunteer_edit": "volunteer",
+    "activities:volunteer_entry": "volunteer",
 }
 NINJA_PARAMS = {
     "case_id": "case",
@@ -873,6 +916,17 @@ def test_a_street_desk_still_sees_its_own_street(tiers, client):
     assert "甲专属排查对象" in _text(client.get(f"/estates/campaigns/{a.campaign.pk}/"))
     assert "甲专属排查对象" in _text(client.get(f"/estates/campaigns/{a.campaign.pk}/export.xlsx"))
     assert client.get(f"/estates/targets/{a.target.pk}/").status_code == 200
+    # 活动台账 (list, Excel, the activity and its photo), 应急预案 (list, Excel), 志愿者 (list, Excel, detail)
+    assert a.activity.name in _text(client.get("/activities/"))
+    assert a.activity.name in _text(client.get("/activities/export.xlsx"))
+    assert a.activity.name in _text(client.get("/api/v1/activities/items"))
+    assert client.get(f"/activities/{a.activity.pk}/").status_code == 200
+    assert client.get(f"/activities/photos/{a.activity_photo.pk}/thumb/").status_code == 200
+    assert a.plan.name in _text(client.get("/activities/plans/"))
+    assert a.plan.name in _text(client.get("/activities/plans/export.xlsx"))
+    assert a.volunteer.name in _text(client.get("/activities/volunteers/"))
+    assert a.volunteer.name in _text(client.get("/activities/volunteers/export.xlsx"))
+    assert client.get(f"/activities/volunteers/{a.volunteer.pk}/").status_code == 200
     # 巡访打卡: the patrol, its replay and track, the point
     assert a.patrol.client_id in _text(client.get("/api/v1/gridwork/patrols"))
     assert client.get(f"/gridwork/patrols/{a.patrol.pk}/").status_code == 200

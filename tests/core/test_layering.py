@@ -22,7 +22,7 @@ EXPECTED_LAYERS = [
     "civicgrid.demo",
     "civicgrid.reports",
     "civicgrid.estates",
-    "civicgrid.intake | civicgrid.open311 | civicgrid.notify | civicgrid.hazards | civicgrid.gridwork | civicgrid.triage | civicgrid.disputes | civicgrid.enforcement | civicgrid.opinion | civicgrid.petitions | civicgrid.goals | civicgrid.registers | civicgrid.evaluation | civicgrid.command | civicgrid.supervision",
+    "civicgrid.intake | civicgrid.open311 | civicgrid.notify | civicgrid.hazards | civicgrid.gridwork | civicgrid.triage | civicgrid.disputes | civicgrid.enforcement | civicgrid.opinion | civicgrid.petitions | civicgrid.goals | civicgrid.registers | civicgrid.evaluation | civicgrid.command | civicgrid.supervision | civicgrid.activities",
     "civicgrid.metrics",
     "civicgrid.cases",
     "civicgrid.accounts",

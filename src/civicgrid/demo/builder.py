@@ -51,6 +51,7 @@ class DemoResult:
     estates: dict | None = None  # what load_estates reported (None: skipped)
     payments: dict | None = None  # what load_payments reported (None: skipped)
     evaluation: dict | None = None  # what load_evaluation reported (None: skipped)
+    activities: dict | None = None  # what load_activities reported (None: skipped)
 
 
 # demo loaders run after the cases, in this order (civicgrid.demo.<name>.load_<name>; DemoResult.<name>)
@@ -60,6 +61,7 @@ LEDGER_LOADERS = (
     "registers",
     "estates",
     "payments",
+    "activities",
     "disputes",
     "enforcement",
     "opinion",

@@ -183,13 +183,15 @@ def test_lights_and_overdue_are_the_open_cases_now(story):
 def test_ledgers_register_their_summaries(story):
     codes = [p.code for p in ledgers.providers()]
     assert codes == [
-        "hazards", "disputes", "petitions", "enforcement", "supervision", "opinion", "gridwork", "registers", "estates"
+        "hazards", "disputes", "petitions", "enforcement", "supervision", "opinion", "gridwork", "registers", "estates",
+        "activities",
     ]  # fmt: skip
     with clock.frozen(at(2026, 7, 1, 9, 0)):
         out = ledgers.summaries(user=story.dispatcher, start=date(2026, 7, 1), end=date(2026, 7, 1))
     # a dispatcher is not on the 信访 desk: that ledger is left out
     assert [s["code"] for s in out] == [
-        "hazards", "disputes", "enforcement", "supervision", "opinion", "gridwork", "registers", "estates"
+        "hazards", "disputes", "enforcement", "supervision", "opinion", "gridwork", "registers", "estates",
+        "activities",
     ]  # fmt: skip
     first = out[0]["figures"][0]
     assert (first["label"], first["value"], first["unit"], first["key"]) == (

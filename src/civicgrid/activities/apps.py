@@ -9,6 +9,9 @@ class ActivitiesConfig(AppConfig):
     def ready(self):
         from civicgrid.activities import imports, selectors  # noqa: F401  (scope rules, import specs)
         from civicgrid.core import auditlabels
+        from civicgrid.metrics import ledgers
+
+        ledgers.register("activities", "活动台账", selectors.ledger_summary, url="/activities/", order=90)
 
         auditlabels.register_action_labels(
             {

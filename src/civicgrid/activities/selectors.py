@@ -296,3 +296,31 @@ def report_figures(*, user, start: date, end: date) -> dict:
         "plans": len(plans),
         "plans_overdue": overdue,
     }
+
+
+def ledger_summary(*, user, start: date, end: date):
+    """The activity ledgers for the dashboards and the work report (registered with metrics.ledgers): the
+    totals of :func:`report_figures` with their formulas."""
+    from civicgrid.metrics import ledgers
+
+    if not can_view(user):
+        return None
+    f = report_figures(user=user, start=start, end=end)
+    t = f["activities_total"]
+    hours = f["volunteer_hours"]
+    return [
+        ledgers.Figure("活动", t["count"], "场", key="count", formula="活动日期在期内的活动数"),
+        ledgers.Figure("活动场次", t["sessions"], "场次", key="sessions", formula="期内活动的场次之和"),
+        ledgers.Figure("参与人次", t["attendance"], "人次", key="attendance", formula="期内活动的参与人次之和"),
+        ledgers.Figure("覆盖户数", t["households"], "户", key="households", formula="期内活动的覆盖户数之和"),
+        ledgers.Figure(
+            "志愿服务时长", float(hours), "小时", key="volunteer_hours",
+            formula="时间银行中日期在期内的“存入”时长之和",
+        ),
+        ledgers.Figure("在册志愿者", f["volunteers"], "人", key="volunteers", formula="期末在册且有效的志愿者人数"),
+        ledgers.Figure("应急预案", f["plans"], "项", key="plans", formula="期末前印发的应急预案数"),
+        ledgers.Figure(
+            "逾期未复核预案", f["plans_overdue"], "项", key="plans_overdue",
+            formula="期末前印发、下次复核日（上次复核或印发日 + 复核周期）早于期末的预案数",
+        ),
+    ]  # fmt: skip

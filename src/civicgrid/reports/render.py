@@ -69,6 +69,9 @@ def problems(snapshot: dict, manual: dict) -> list[str]:
     rework = num("cases.rework_rate")
     if rework is not None and rework >= 5:
         out.append(f"工单返工率为{v['cases.rework_rate']['text']}，一次办结质量有待提高。")
+    overdue_plans = num("ledgers.activities.plans_overdue")
+    if overdue_plans:
+        out.append(f"{int(overdue_plans)}项应急预案逾期未复核，需及时修订。")
     open_hazards = num("ledgers.hazards.open")
     if open_hazards:
         out.append(f"尚有{v['ledgers.hazards.open']['text']}安全隐患正在整改，需持续跟踪销号。")
@@ -100,6 +103,7 @@ def context(snapshot: dict, manual: dict, *, charts: dict | None = None) -> dict
         "cases": "cases" in sections,
         "safety": any(k in ledgers for k in ("hazards", "disputes", "petitions")),
         "grid": any(k in ledgers for k in ("gridwork", "registers", "estates")),
+        "activities": "activities" in ledgers,
         "economy": "indicators" in sections or "projects" in sections,
     }
     numerals = "一二三四五六七八九十"

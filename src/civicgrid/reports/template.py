@@ -184,6 +184,18 @@ def build_default() -> bytes:
     _control(doc, "{%p endif %}")
     _control(doc, "{%p endif %}")
 
+    _control(doc, "{%p if ledgers.activities %}")
+    _para(doc, "{{ sec.activities }}民生服务：活动与志愿服务", font="楷体", bold=True)
+    _para(
+        doc,
+        "{{ period }}组织开展宣讲、培训、演练、志愿服务等各类活动{{ ledgers.activities.count }}、"
+        "{{ ledgers.activities.sessions }}，参与{{ ledgers.activities.attendance }}"
+        "{% if ledgers.activities.volunteer_hours != '0.0小时' %}；志愿者累计服务"
+        "{{ ledgers.activities.volunteer_hours }}{% endif %}{% if ledgers.activities.plans != '0项' %}；"
+        "在册应急预案{{ ledgers.activities.plans }}{% if ledgers.activities.plans_overdue != '0项' %}，其中"
+        "{{ ledgers.activities.plans_overdue }}逾期未复核{% endif %}{% endif %}。",
+    )
+    _control(doc, "{%p endif %}")
     _control(doc, "{%p if goals or projects %}")
     _para(doc, "{{ sec.economy }}经济发展：目标任务稳步推进", font="楷体", bold=True)
     _control(doc, "{%p if goals %}")

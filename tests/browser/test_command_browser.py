@@ -1,7 +1,8 @@
 """指挥中心 in a real browser at 1920×1080: the 大屏 over the demo 街道 (two months of cases and ledgers) draws
-every chart (ECharts canvases), the grid heat map (Leaflet), the overdue list and the ledger cards; its figures
+every chart (ECharts canvases), the grid heat map (Leaflet), the open warnings (a warning opens its page), the
+overdue list and the ledger cards; its figures
 are the server's; it reloads itself; a chart saves as PNG; a grid opens its case list. The leader view draws its
-charts and a headline number opens its list. Screenshots: docs/screenshots/command-*.png."""
+charts, its 预警 card and a headline number opens its list. Screenshots: docs/screenshots/command-*.png."""
 
 from __future__ import annotations
 
@@ -45,6 +46,12 @@ def test_the_screen_and_the_leader_view(big_page, live_server, browser_login):
     for chart in ("chart-trend", "chart-categories"):
         assert page.locator(f"[data-testid={chart}] canvas").count() >= 1
     received = page.locator("[data-testid=value-received]").inner_text()
+    alerts = expected["alerts"]
+    assert alerts["registered"] and alerts["total"] >= 1  # the demo keeps the last week's warnings open
+    assert page.locator("[data-testid=alerts-total]").inner_text() == str(alerts["total"])
+    assert page.locator("[data-testid=alerts-item]").count() == min(
+        alerts["total"], selectors.LEADER_ALERT_LIMIT
+    )
     page.screenshot(path=str(SHOTS / "command-leader.png"), full_page=True)
     # editing the dates switches the picker to 自定义
     from datetime import timedelta
@@ -85,6 +92,11 @@ def test_the_screen_and_the_leader_view(big_page, live_server, browser_login):
     assert page.locator("#cgs-overdue tbody tr").count() == max(1, len(expected["overdue"]))
     assert page.locator("#cgs-ledgers .cgs-ledger").count() == len(expected["ledgers"]) >= 5
     assert page.locator("#cgs-depts tbody tr").count() == max(1, len(expected["departments"]))
+    assert page.locator("[data-testid=screen-warnings-total]").inner_text() == str(alerts["total"])
+    shown = page.locator("#cgs-warnings .cgs-warn")
+    assert shown.count() == len(alerts["items"]) == min(alerts["total"], selectors.ALERT_LIMIT)
+    assert shown.first.inner_text().startswith(alerts["items"][0]["at"])
+    assert alerts["items"][0]["title"] in shown.first.inner_text()
     page.screenshot(path=str(SHOTS / "command-screen.png"))
 
     # PNG export of a chart (the toolbox's 保存为PNG uses the same call)
@@ -101,3 +113,10 @@ def test_the_screen_and_the_leader_view(big_page, live_server, browser_login):
     page.locator("#cgs-map path.leaflet-interactive").first.click(force=True)
     page.wait_for_url("**/cases/?*")
     assert "grid=" in page.url and "metric=received" in page.url
+
+    # a warning on the screen opens its page
+    page.goto(f"{live_server.url}/command/screen/")
+    page.wait_for_function("() => Number(document.getElementById('cg-screen').dataset.loaded || 0) >= 1")
+    page.locator("#cgs-warnings .cgs-warn").first.click()
+    page.wait_for_url("**" + alerts["items"][0]["url"])
+    assert alerts["items"][0]["title"] in page.content()

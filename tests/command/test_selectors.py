@@ -211,3 +211,59 @@ def test_only_street_wide_staff_reach_the_command_figures(story):
     for user in (story.handler, story.grid_worker, story.community_staff, story.auditor):
         with pytest.raises(PermissionDenied):
             selectors.require_access(user)
+
+
+def _warning(street, title, *, hour, state="pending", rule="surge"):
+    from civicgrid.supervision.models import EarlyWarning
+
+    return EarlyWarning.objects.create(
+        street=street,
+        rule=rule,
+        subject_key=title,
+        day=date(2026, 7, 1),
+        title=title,
+        message=f"{title}：今日 9 件，期望 2.1 件",
+        state=state,
+        created_at=at(2026, 7, 1, hour, 0),
+    )
+
+
+def test_the_screens_list_the_open_warnings_the_user_may_see(db):
+    from civicgrid.accounts.roles import Role
+    from civicgrid.supervision.models import EarlyWarning
+    from tests.accounts.test_tiers import Tiers
+
+    tiers = Tiers()
+    EarlyWarning.objects.all().delete()  # the tier cases raise a 重复地址 warning of their own: start clean
+    a, b = tiers.a, tiers.b
+    old = _warning(a.street, "甲社区 市容环境", hour=8)
+    new = _warning(a.street, "甲路 12 号", hour=10, rule="repeat_address")
+    _warning(a.street, "已处置的一条", hour=11, state="resolved")
+    other = _warning(b.street, "乙社区 噪声扰民", hour=9)
+
+    out = selectors.alerts(user=a.users[Role.DISPATCHER])
+    assert out["registered"] and out["total"] == 2 and out["url"] == "/supervision/warnings/"
+    assert [i["title"] for i in out["items"]] == [new.title, old.title]  # newest first, 已处置 left out
+    first = out["items"][0]
+    assert (first["tag"], first["level"], first["at"]) == ("重复地址", "warning", "2026-07-01 10:00")
+    assert first["url"] == f"/supervision/warnings/{new.pk}/" and first["message"].startswith("甲路 12 号")
+    # the other 街道 sees only its own
+    assert [i["title"] for i in selectors.alerts(user=b.users[Role.DISPATCHER])["items"]] == [other.title]
+    # the 区 sees both, and narrows to one 街道
+    assert selectors.alerts(user=tiers.qu_leader)["total"] == 3
+    assert selectors.alerts(user=tiers.qu_leader, street=b.street)["total"] == 1
+    assert len(selectors.alerts(user=tiers.qu_leader, limit=1)["items"]) == 1
+
+
+def test_no_alert_source_registered_means_an_empty_panel(story):
+    saved = ledgers.alert_providers()
+    try:
+        for p in saved:
+            ledgers.unregister_alerts(p.code)
+        out = selectors.alerts(user=story.dispatcher)
+    finally:
+        for p in saved:
+            ledgers.register_alerts(p.code, p.label, p.fn, url=p.url, order=p.order)
+    assert out == {"registered": False, "total": 0, "url": "", "items": []}
+    # a user the provider gives nothing (None) gets the empty list, not an error
+    assert ledgers.alerts(user=story.grid_worker) == []

@@ -231,3 +231,33 @@ def test_the_case_api_takes_the_same_list_filters(client, june):
     listed = client.get("/api/v1/cases?open_only=true&limit=50").json()["items"]
     assert sorted(c["id"] for c in listed) == not_closed
     assert client.get(f"{base}&metric=closed").status_code in (400, 422)
+
+
+def test_the_screen_data_and_the_leader_view_carry_the_open_warnings(client, tiers):
+    from datetime import date
+
+    from civicgrid.supervision.models import EarlyWarning
+
+    EarlyWarning.objects.all().delete()  # the tier cases raise a 重复地址 warning of their own: start clean
+    a, b = tiers.a, tiers.b
+    w = EarlyWarning.objects.create(
+        street=a.street, rule="surge", subject_key="x", day=date(2026, 7, 1), title="甲社区 市容环境",
+        message="今日 9 件，期望 2.1 件", created_at=at(2026, 7, 1, 9, 0),
+    )  # fmt: skip
+    EarlyWarning.objects.create(
+        street=b.street, rule="surge", subject_key="y", day=date(2026, 7, 1), title="乙社区 噪声扰民",
+        message="今日 7 件", created_at=at(2026, 7, 1, 9, 0),
+    )  # fmt: skip
+    client.force_login(a.users[Role.DISPATCHER])
+    d = client.get("/command/screen/data.json").json()["alerts"]
+    assert (d["registered"], d["total"], d["url"]) == (True, 1, "/supervision/warnings/")
+    assert [(i["tag"], i["title"], i["url"]) for i in d["items"]] == [
+        ("突增预警", w.title, f"/supervision/warnings/{w.pk}/")
+    ]
+    html = client.get("/command/").content.decode()
+    assert 'data-testid="command-alerts"' in html and w.title in html and "乙社区 噪声扰民" not in html
+    assert re.search(r'data-testid="alerts-total">1<', html)
+    client.force_login(b.users[Role.DISPATCHER])
+    assert [i["title"] for i in client.get("/command/screen/data.json").json()["alerts"]["items"]] == [
+        "乙社区 噪声扰民"
+    ]

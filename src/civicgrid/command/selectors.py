@@ -1,7 +1,7 @@
 """Every read of the 指挥中心 screens: the figures come from the metrics module's daily rollup (the same scope rule,
 ``metrics.selectors.scope_q``, and the same formulas, ``metrics.selectors.figures``), with the filters the leader
 view adds (社区, 处置部门, 分类大类, 来源); the live state (open cases by light, overdue cases) from the cases the
-user sees (``cases.selectors.visible_cases``); the ledger summaries from ``metrics.ledgers``.
+user sees (``cases.selectors.visible_cases``); the ledger summaries and the open warnings from ``metrics.ledgers``.
 
 Access: staff with ``street_wide_view`` (指挥中心, 值班长, 领导, 系统管理员); a 区 account sees every 街道 of its 区
 and may narrow to one (``street``)."""
@@ -548,6 +548,25 @@ def screen(*, user, street_code: str | None = None) -> dict:
         "overdue": overdue(user=user, f=f),
         "departments": departments,
         "ledgers": ledgers.summaries(user=user, start=month_f.start, end=today),
+        "alerts": alerts(user=user, street=street),
+    }
+
+
+ALERT_LIMIT = 8  # the 大屏's warnings panel
+LEADER_ALERT_LIMIT = 5
+
+
+def alerts(*, user, street: Street | None = None, limit: int = ALERT_LIMIT) -> dict:
+    """The open warnings of every registered alert source (``metrics.ledgers.register_alerts``) the user may see,
+    newest first across sources: ``{registered, total, url, items: [{title, message, at, url, level, tag}]}``.
+    ``registered`` is False when no app provides warnings (the panel then says so)."""
+    feeds = ledgers.alerts(user=user, limit=limit, street=street)
+    items = sorted((i for feed in feeds for i in feed["items"]), key=lambda i: i["at"], reverse=True)
+    return {
+        "registered": bool(ledgers.alert_providers()),
+        "total": sum(feed["total"] for feed in feeds),
+        "url": feeds[0]["url"] if len(feeds) == 1 else "",
+        "items": items[:limit],
     }
 
 

@@ -82,6 +82,7 @@ def leader(request):
             "cards": cards,
             "tables": tables,
             "lights": selectors.lights(user=user, f=f),
+            "alerts": selectors.alerts(user=user, street=f.street, limit=selectors.LEADER_ALERT_LIMIT),
             "charts": {
                 "trend": trend,
                 "categories": {

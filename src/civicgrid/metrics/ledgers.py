@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from civicgrid.cases import procedures
 from civicgrid.cases.models import CaseState
@@ -119,3 +120,86 @@ def case_ledger(qs: QuerySet, start: date, end: date) -> list[Figure]:
             formula="期内登记的件数中，统计时已办结的件数（“受理X件、办结Y件、办结率Y/X”的Y）",
         ),
     ]
+
+
+# --- alerts (预警) ------------------------------------------------------------------------------------
+# The same arrangement for the warnings the dashboards list: an app that raises warnings (督办与预警) registers
+# ``fn(*, user, limit, street=None) -> AlertFeed | None`` — the newest ``limit`` open alerts ``user`` may see and
+# their total, narrowed to ``street`` (a places.Street) when the 区 screen is narrowed; ``None`` (or raising
+# PermissionDenied) when the user may not see them.
+
+
+@dataclass(frozen=True)
+class Alert:
+    title: str
+    message: str
+    at: datetime  # when it was raised (aware)
+    url: str = ""  # its own page
+    level: str = "warning"  # a Bootstrap colour: danger / warning / info …
+    tag: str = ""  # the rule's label, e.g. 突增预警
+
+
+@dataclass(frozen=True)
+class AlertFeed:
+    total: int
+    items: list[Alert]
+
+
+@dataclass(frozen=True)
+class AlertProvider:
+    code: str
+    label: str
+    fn: Callable[..., AlertFeed | None]
+    url: str = ""  # the full list (a path)
+    order: int = 100
+
+
+_ALERTS: dict[str, AlertProvider] = {}
+
+
+def register_alerts(
+    code: str, label: str, fn: Callable[..., AlertFeed | None], *, url: str = "", order: int = 100
+) -> None:
+    """Register (or replace) the open alerts of ``code``."""
+    _ALERTS[code] = AlertProvider(code=code, label=label, fn=fn, url=url, order=order)
+
+
+def unregister_alerts(code: str) -> None:
+    _ALERTS.pop(code, None)
+
+
+def alert_providers() -> list[AlertProvider]:
+    return sorted(_ALERTS.values(), key=lambda p: (p.order, p.code))
+
+
+def alerts(*, user, limit: int = 10, street=None) -> list[dict]:
+    """``[{code, label, url, total, items: [{title, message, at, url, level, tag}]}]`` of every alert source
+    ``user`` may see (``at`` as local "YYYY-MM-DD HH:MM"); empty when none is registered or none is visible."""
+    out = []
+    for p in alert_providers():
+        try:
+            feed = p.fn(user=user, limit=limit, street=street)
+        except PermissionDenied:
+            continue
+        if feed is None:
+            continue
+        out.append(
+            {
+                "code": p.code,
+                "label": p.label,
+                "url": p.url,
+                "total": feed.total,
+                "items": [
+                    {
+                        "title": a.title,
+                        "message": a.message,
+                        "at": timezone.localtime(a.at).strftime("%Y-%m-%d %H:%M"),
+                        "url": a.url,
+                        "level": a.level,
+                        "tag": a.tag,
+                    }
+                    for a in feed.items[:limit]
+                ],
+            }
+        )
+    return out

@@ -11,6 +11,9 @@ class SupervisionConfig(AppConfig):
         from civicgrid.supervision import selectors as _selectors
 
         ledgers.register("supervision", "督办预警", _selectors.ledger_summary, url="/supervision/", order=45)
+        ledgers.register_alerts(
+            "supervision", "预警预判", _selectors.alert_feed, url="/supervision/warnings/", order=45
+        )
         from civicgrid.cases import panels
         from civicgrid.core import auditlabels, periodic
         from civicgrid.supervision import selectors, services, signals, views  # noqa: F401  (scope rules, receivers)

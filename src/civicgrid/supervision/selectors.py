@@ -234,6 +234,35 @@ def open_warning_count(*, user) -> int:
     return visible_warnings(user=user).exclude(state=WarningState.RESOLVED).count()
 
 
+def alert_feed(*, user, limit: int = 10, street=None):
+    """The open warnings for the 指挥中心 screens (registered with ``metrics.ledgers.register_alerts``): the
+    newest ``limit`` the user may see, narrowed to ``street`` when given; ``None`` for a user who sees none."""
+    from django.urls import reverse
+
+    from civicgrid.metrics import ledgers
+
+    if not can_view(user):
+        return None
+    qs = visible_warnings(user=user).exclude(state=WarningState.RESOLVED)
+    if street is not None:
+        qs = qs.filter(street=street)
+    rows = list(qs[: max(0, limit)])
+    return ledgers.AlertFeed(
+        total=qs.count(),
+        items=[
+            ledgers.Alert(
+                title=w.title,
+                message=w.message,
+                at=w.created_at,
+                url=reverse("supervision:warning", args=[w.pk]),
+                level=w.rule_color,
+                tag=w.get_rule_display(),
+            )
+            for w in rows
+        ],
+    )
+
+
 def config_for(street_id: int) -> WarningConfig:
     """The 街道's settings, or the defaults (an unsaved row) when none were kept."""
     return WarningConfig.objects.filter(street_id=street_id).first() or WarningConfig(street_id=street_id)

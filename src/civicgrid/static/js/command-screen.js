@@ -163,6 +163,42 @@
     });
   }
 
+  function warnings(a) {
+    const box = document.getElementById("cgs-warnings");
+    const all = document.getElementById("cgs-warnings-all");
+    document.getElementById("cgs-warnings-total").textContent = a && a.registered ? String(a.total) : "—";
+    all.hidden = !(a && a.url);
+    if (a && a.url) all.href = a.url;
+    box.replaceChildren();
+    if (!a || !a.registered || !a.items.length) {
+      const p = document.createElement("div");
+      p.className = "cgs-empty";
+      p.dataset.testid = "screen-warnings-empty";
+      p.textContent = a && a.registered ? "暂无未处置的预警" : "未接入预警";
+      box.appendChild(p);
+      return;
+    }
+    a.items.forEach(function (w) {
+      const row = document.createElement(w.url ? "a" : "div");
+      row.className = "cgs-warn";
+      row.dataset.testid = "screen-warning";
+      if (w.url) row.href = w.url;
+      row.title = w.title + "：" + w.message;
+      const tag = document.createElement("span");
+      tag.className = "cgs-tag cgs-tag-" + w.level;
+      tag.textContent = w.tag;
+      const at = document.createElement("time");
+      at.textContent = w.at;
+      const msg = document.createElement("small");
+      msg.textContent = w.message;
+      row.appendChild(at);
+      row.appendChild(tag);
+      row.appendChild(document.createTextNode(w.title));
+      row.appendChild(msg);
+      box.appendChild(row);
+    });
+  }
+
   function draw(d) {
     document.getElementById("cgs-time").textContent = d.generated_at;
     document.getElementById("cgs-street").textContent = d.street ? " · " + d.street : "";
@@ -188,6 +224,7 @@
       cell(tr, String(r.red), "cgs-num" + (r.red ? " cgs-red" : ""));
     });
     ledgers(d.ledgers);
+    warnings(d.alerts);
     window.CGCommand.data = d;
     window.CGCommand.loads += 1;
     root.dataset.loaded = String(window.CGCommand.loads);

@@ -346,3 +346,50 @@ def test_the_admin_refuses_a_computed_indicator_without_a_known_metric(gw, clien
     assert r.status_code == 302
     gw.gdp.refresh_from_db()
     assert gw.gdp.metric == "satisfaction_rate"
+
+
+def test_the_catalogue_reads_a_merged_two_row_header(gw, settings, django_capture_on_commit_callbacks):
+    """The 区's layout: a title, then 目标任务 merged over 总量 / 增幅 (序号, 指标名称 … merged down two rows)."""
+    settings.BACKGROUND_RUN_INLINE = True
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["2027年高质量发展绩效评价考核指标"])
+    ws.append(["序号", "指标名称", "单位", "口径", "目标任务", None, "责任科室", "街道", "年度"])
+    ws.append([None, None, None, None, "总量", "增幅", None, None, None])
+    ws.append([1, "地区生产总值", "亿元", "总量", 130, 6.5, "经济发展办", "甲街道", 2027])
+    ws.append([2, "固定资产投资", "亿元", "总量", 42.5, 8, "经济发展办", "甲街道", 2027])
+    ws.merge_cells("A1:I1")
+    ws.merge_cells("E2:F2")
+    for col in "ABCDGHI":
+        ws.merge_cells(f"{col}2:{col}3")
+    buf = io.BytesIO()
+    wb.save(buf)
+    upload = SimpleUploadedFile("目录.xlsx", buf.getvalue())
+    job = importer.create_run(actor=gw.leader, spec="goals.catalogue", upload=upload)
+    assert job.header_row == 2
+    assert job.headers[4:6] == ["目标任务总量", "目标任务增幅"]
+    assert job.mapping["target_total"] == "目标任务总量" and job.mapping["target_growth"] == "目标任务增幅"
+    preview = importer.preview_run(actor=gw.leader, job=job)
+    assert [r.number for r in preview] == [4, 5]  # the 总量/增幅 row is header, not data
+    with django_capture_on_commit_callbacks(execute=True):
+        importer.start_run(actor=gw.leader, job=job)
+    job.refresh_from_db()
+    assert (job.created_count, job.failed) == (2, 0)
+    got = {i.seq: i for i in Scorecard.objects.get(street=gw.street, year=2027).indicators.all()}
+    assert (got[1].target_total, got[1].target_growth) == (D(130), D("6.5"))
+    assert (got[2].target_total, got[2].target_growth) == (D("42.5"), D(8))
+
+
+def test_a_data_row_is_never_taken_for_a_sub_header():
+    head = ["序号", "指标名称", "目标任务", "", "备注"]
+    assert importer.combine_two_row_header(head, ["", "", "总量", "增幅", ""]) == [
+        "序号",
+        "指标名称",
+        "目标任务总量",
+        "目标任务增幅",
+        "备注",
+    ]
+    assert importer.combine_two_row_header(head, ["1", "地区生产总值", "130", "6.5", "好"]) is None
+    assert importer.combine_two_row_header(head, [1, None, "总量", "增幅", None]) is None  # a number: data
+    assert importer.combine_two_row_header(head, ["", "", "", "", "说明"]) is None  # not under a group
+    assert importer.combine_two_row_header(["标题"], ["", "总量"]) is None  # a title above

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 import logging
 import re
 import zipfile
@@ -155,9 +156,74 @@ def _blank(values: Sequence) -> bool:
     return True
 
 
-def _take_header(reader, numbered: Iterator[tuple[int, Sequence]], header_row: int) -> None:
-    """Consume rows up to the header: row ``header_row``, or the first non-blank row when it is 0."""
-    reader.headers, reader.header_row = [], 0
+SUBHEADER_MAX_LEN = 20
+
+
+def _number_like(text: str) -> bool:
+    return bool(re.fullmatch(r"[-+]?[\d,.]+%?", text))
+
+
+def combine_two_row_header(header: Sequence[str], sub: Sequence) -> list[str] | None:
+    """A merged two-row header read cell by cell (merged cells keep their value in the top-left cell only):
+
+        序号 | 指标名称 | 目标任务 |      | 1-9月完成 |
+             |          | 总量     | 增幅 | 总量      | 增幅
+
+    gives 序号, 指标名称, 目标任务总量, 目标任务增幅, 1-9月完成总量, 1-9月完成增幅. ``sub`` qualifies only when
+    every non-blank cell of it is a short non-numeric text lying under a group (a parent cell followed by blank
+    header cells), at least one blank header cell is filled by it, and at least one labelled column (spanning
+    both rows) is blank in it; otherwise (a data row, a second title) None."""
+    texts = [_header_text(v) for v in sub]
+    if any(v is not None and not isinstance(v, str) for v in sub):
+        return None
+    if any(t and (len(t) > SUBHEADER_MAX_LEN or _number_like(t)) for t in texts):
+        return None
+    width = max(len(header), len(texts))
+    head = [*header, *[""] * (width - len(header))]
+    texts = [*texts, *[""] * (width - len(texts))]
+    if sum(1 for t in head if t) < 2:
+        return None
+    out, parent, in_group, filled_gap, spanning = [], "", [False] * width, False, False
+    for j in range(width):
+        if head[j]:
+            parent = head[j]
+            # a group starts here when the next header cell is blank and the row below fills it
+            in_group[j] = j + 1 < width and not head[j + 1] and bool(texts[j + 1])
+        else:
+            in_group[j] = bool(parent)
+            filled_gap = filled_gap or bool(texts[j] and parent)
+        if texts[j] and not in_group[j]:
+            return None
+        if head[j] and not texts[j]:
+            spanning = True
+        out.append(f"{parent}{texts[j]}" if texts[j] else head[j])
+    if not (filled_gap and spanning):
+        return None
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
+def header_at(rows: Sequence[tuple[int, Sequence[str]]], header_row: int) -> list[str]:
+    """The header texts of row ``header_row`` among :func:`head_rows`' rows, combined with the next row when the
+    two form a merged two-row header (:func:`combine_two_row_header`)."""
+    for i, (number, texts) in enumerate(rows):
+        if number == header_row:
+            if i + 1 < len(rows):
+                combined = combine_two_row_header(texts, rows[i + 1][1])
+                if combined:
+                    return combined
+            return list(texts)
+    return []
+
+
+def _take_header(
+    reader, numbered: Iterator[tuple[int, Sequence]], header_row: int
+) -> Iterator[tuple[int, Sequence]]:
+    """Consume rows up to the header: row ``header_row``, or the first non-blank row when it is 0; the row
+    below is consumed too when the two form a merged two-row header. Returns the rows left (the reader's
+    iterator from then on)."""
+    reader.headers, reader.header_row, reader.sub_header_row = [], 0, 0
     for number, values in numbered:
         if header_row and number < header_row:
             continue
@@ -168,7 +234,18 @@ def _take_header(reader, numbered: Iterator[tuple[int, Sequence]], header_row: i
             reader.header_row = number
             while reader.headers and not reader.headers[-1]:
                 reader.headers.pop()
-            return
+            if not header_row:
+                return numbered  # the first non-blank row (a title, perhaps): head_rows shows the rows as they are
+            for n, below in numbered:
+                if _blank(below):
+                    continue
+                combined = combine_two_row_header(reader.headers, below)
+                if combined:
+                    reader.headers, reader.sub_header_row = combined, n
+                    return numbered
+                return itertools.chain([(n, below)], numbered)
+            return numbered
+    return numbered
 
 
 class CsvReader:
@@ -187,7 +264,7 @@ class CsvReader:
         self._fh.seek(0)
         self._reader = csv.reader(self._fh, delimiter=self.delimiter)
         self._numbered = enumerate(self._reader, start=1)
-        _take_header(self, self._numbered, header_row)
+        self._numbered = _take_header(self, self._numbered, header_row)
 
     def rows(self) -> Iterator[tuple[int, tuple]]:
         for number, row in self._numbered:
@@ -259,7 +336,7 @@ class XlsxReader:
                     self._date_styles.add(i)
         self._dimension_rows: int | None = None
         self._iter = self._stream()
-        _take_header(self, self._iter, header_row)
+        self._iter = _take_header(self, self._iter, header_row)
 
     def _first_sheet_path(self, names: set[str]) -> str:
         try:
@@ -429,7 +506,7 @@ class XlsReader:
                 "无法读取旧版 Excel (.xls) 文件（可能已损坏或已加密），请另存为 .xlsx 后再上传", field="file"
             ) from exc
         self._iter = self._stream()
-        _take_header(self, self._iter, header_row)
+        self._iter = _take_header(self, self._iter, header_row)
 
     def _value(self, cell):
         import xlrd
@@ -475,7 +552,7 @@ class OpenpyxlReader:
         self._wb = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
         self._ws = self._wb.worksheets[0]
         self._iter = enumerate(self._ws.iter_rows(values_only=True), start=1)
-        _take_header(self, self._iter, header_row)
+        self._iter = _take_header(self, self._iter, header_row)
 
     def rows(self) -> Iterator[tuple[int, tuple]]:
         for number, values in self._iter:
@@ -1489,7 +1566,7 @@ def store_upload(*, upload, fields: Sequence[Field]) -> dict[str, Any]:
             reader.close()
         # a title row (or several) above the header: take the row that best matches the known column names
         header_row = detect_header_row(head, fields) or (head[0][0] if head else 0)
-        headers = next((texts for number, texts in head if number == header_row), [])
+        headers = header_at(head, header_row)
     except ValidationFailed:
         path.unlink(missing_ok=True)
         raise

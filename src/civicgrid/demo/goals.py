@@ -308,6 +308,36 @@ def _micro(street, year: int, ref: date) -> int:
     return len(items)
 
 
+def _spots(street, n: int) -> list[tuple[float | None, float | None]]:
+    """``n`` points inside the 街道's communities (one community after another), from a generator of its own so
+    the demo's other figures stay as they were; (None, None) when the 街道 has no boundaries."""
+    from shapely.geometry import Point, shape
+
+    from civicgrid.places.models import Community
+
+    shapes = [
+        shape(c.geometry)
+        for c in Community.objects.filter(street=street).exclude(geometry=None).order_by("code")
+    ]
+    if not shapes and street.geometry:
+        shapes = [shape(street.geometry)]
+    if not shapes:
+        return [(None, None)] * n
+    rng = random.Random(f"goals-map-{street.code}")
+    out = []
+    for i in range(n):
+        g = shapes[(i * 3) % len(shapes)]
+        minx, miny, maxx, maxy = g.bounds
+        for _ in range(200):
+            pt = Point(rng.uniform(minx, maxx), rng.uniform(miny, maxy))
+            if g.contains(pt):
+                break
+        else:
+            pt = g.representative_point()
+        out.append((round(pt.x, 6), round(pt.y, 6)))
+    return out
+
+
 def load_goals(
     street, rng: random.Random, *, year: int, month: int, log: Callable[[str], None] = lambda m: None
 ):
@@ -390,8 +420,12 @@ def load_goals(
                 annual_plan=Decimal(plan),
                 total_investment=Decimal(total),
                 address=f"{street.name}辖区",
+                lng=lng,
+                lat=lat,
             )
-            for cat, name, owner, plan, total, _pace, _notes in PROJECTS
+            for (cat, name, owner, plan, total, _pace, _notes), (lng, lat) in zip(
+                PROJECTS, _spots(street, len(PROJECTS)), strict=True
+            )
         ]
         Project.objects.bulk_create(projects)
         projects = {p.name: p for p in Project.objects.filter(street=street, year=year)}

@@ -214,6 +214,46 @@ def save_progress(*, actor, project: Project, month, cumulative, note: str = "")
     return row
 
 
+# --- location ---------------------------------------------------------------------------------------------
+
+LOCATION_FIELDS = ["lng", "lat"]
+
+
+def _coordinate(value, *, field: str, label: str, bound: int) -> float | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = float(str(value).strip())
+    except (TypeError, ValueError):
+        raise ValidationFailed(f"{label}不是数字：{value}", field=field) from None
+    if not (-bound <= number <= bound):  # also refuses nan
+        raise ValidationFailed(f"{label}应在 -{bound}–{bound} 之间：{value}", field=field)
+    return round(number, 6)
+
+
+def set_location(*, actor, project: Project, lng, lat) -> Project:
+    """The project's point on the map (WGS-84); both blank clears it."""
+    _can_edit(actor)
+    project = selectors.get_project(user=actor, pk=project.pk)
+    x = _coordinate(lng, field="lng", label="经度", bound=180)
+    y = _coordinate(lat, field="lat", label="纬度", bound=90)
+    if (x is None) != (y is None):
+        raise ValidationFailed("经度和纬度须同时填写", field="lng" if x is None else "lat")
+    with transaction.atomic():
+        project = Project.objects.select_for_update().get(pk=project.pk)
+        before = audit.snapshot(project, LOCATION_FIELDS)
+        project.lng, project.lat = x, y
+        project.save(update_fields=LOCATION_FIELDS)
+        audit.record(
+            actor=actor,
+            action="goals.project.location",
+            obj=project,
+            before=before,
+            after=audit.snapshot(project, LOCATION_FIELDS),
+        )
+    return project
+
+
 # --- milestones -------------------------------------------------------------------------------------------
 
 MILESTONE_FIELDS = ["planned", "actual", "note"]

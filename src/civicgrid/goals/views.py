@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from civicgrid.core import clock
@@ -197,15 +198,48 @@ def _board(request):
     return selectors.board(user=request.user, year=year, month=month, street_id=street_id), years
 
 
+def _map_points(b) -> tuple[list[dict], int]:
+    """The board's projects with a point (for the map), and how many have none."""
+    points, missing = [], 0
+    for c in b.categories:
+        for line in c.lines:
+            p = line.project
+            if p.lng is None or p.lat is None:
+                missing += 1
+                continue
+            points.append(
+                {
+                    "id": p.pk,
+                    "name": p.name,
+                    "lng": p.lng,
+                    "lat": p.lat,
+                    "lagging": line.lagging,
+                    "rate": None if line.rate is None else float(line.rate),
+                    "category": c.label,
+                    "url": reverse("goals:project", args=[p.pk]),
+                }
+            )
+    return points, missing
+
+
+def _center(user) -> tuple[float | None, float | None]:
+    street = getattr(user, "street", None)
+    return (street.center_lng, street.center_lat) if street is not None else (None, None)
+
+
 @require_GET
 @goals_view
 def board(request):
     b, years = _board(request)
+    points, unlocated = _map_points(b)
     return render(
         request,
         "goals/board.html",
         {
             "b": b,
+            "points": points,
+            "unlocated": unlocated,
+            "center": _center(request.user),
             "years": years or [b.year],
             "months": range(1, 13),
             "query": request.GET.urlencode(),
@@ -252,6 +286,11 @@ def project(request, pk: int):
                     },
                 )
                 messages.success(request, "已保存项目节点")
+            elif action == "location":
+                services.set_location(
+                    actor=request.user, project=p, lng=request.POST.get("lng"), lat=request.POST.get("lat")
+                )
+                messages.success(request, "已保存项目位置" if p.lng is None else "已更新项目位置")
             elif action == "issue":
                 issue = services.raise_issue(actor=request.user, project=p, text=request.POST.get("text", ""))
                 messages.success(request, f"已生成工单 {issue.case.number or issue.case.pk}")
@@ -278,6 +317,7 @@ def project(request, pk: int):
             messages.error(request, exc.message)
         p = selectors.get_project(user=request.user, pk=pk)
     steps = list(p.progress.select_related("updated_by").order_by("month"))
+    status = 400 if errors else 200
     rows = [
         (s, metrics.rate(s.cumulative, p.annual_plan), metrics.lagging(s.cumulative, p.annual_plan, s.month))
         for s in steps
@@ -302,7 +342,10 @@ def project(request, pk: int):
             else [],
             "stages": Stage.choices,
             "stage_text": metrics.stage_sentence(p.category, p.stages),
+            "lagging_now": bool(rows and rows[-1][2]),
+            "center": (p.street.center_lng, p.street.center_lat),
         },
+        status=status,
     )
 
 

@@ -393,7 +393,9 @@ def record_entry(
         if kind == EntryKind.SPEND:
             left = selectors.balance(v)
             if h > left:
-                raise ValidationFailed(f"余额不足：当前余额 {left:.1f} 小时，不能支取 {h:.1f} 小时", field="hours")
+                raise ValidationFailed(
+                    f"余额不足：当前余额 {left:.1f} 小时，不能支取 {h:.1f} 小时", field="hours"
+                )
         e = TimeBankEntry.objects.create(
             volunteer=v, date=when, kind=kind, hours=h, activity=activity, note=note, created_by=actor
         )

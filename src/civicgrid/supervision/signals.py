@@ -14,6 +14,8 @@ log = logging.getLogger(__name__)
 
 @receiver(case_event_committed, dispatch_uid="civicgrid.supervision.case_event_committed")
 def _on_case_event(sender, *, case_id, event_id=None, move="", **kwargs):
+    if move == "create":
+        return  # a case just filed has no 督办 to clear (and intake is the hottest write path)
     from civicgrid.supervision import services
 
     try:

@@ -29,9 +29,11 @@ def big_page(browser):
 
 
 def test_the_screen_and_the_leader_view(big_page, live_server, browser_login):
+    from civicgrid.cases.categories import load_categories
     from civicgrid.demo.builder import build_demo
     from civicgrid.metrics import services
 
+    load_categories()  # a transactional test starts from a flushed database
     demo = build_demo(cases_options={"days": 60, "live_days": 5, "scale": 0.3})
     services.rebuild()
     street = demo.street

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from civicgrid.cases.errors import CaseErrorCode
 from civicgrid.cases.models import Case, Source
 from civicgrid.core.errors import ValidationFailed
 
@@ -92,7 +93,7 @@ def file_finding(
     ``report_as``."""
     filer = _FILERS.get(target or "case")
     if filer is None:
-        raise ValidationFailed(f"不能上报为「{target}」", field="report_as")
+        raise ValidationFailed(f"不能上报为「{target}」", field="report_as", code=CaseErrorCode.INVALID_INPUT)
     return filer.file(
         actor=actor,
         place=place,

@@ -169,3 +169,12 @@ def test_year_over_year_only_when_last_years_period_is_on_record(june):
     got = figures.collect(user=june.leader, street=street, start=JUNE[0], end=JUNE[1])
     assert got.values["cases.received_yoy"]["text"] == "同比增长200.0%"  # 6 against 2
     assert "2025-06-01 至 2025-06-30 为 2" in got.values["cases.received_yoy"]["formula"]
+
+
+def test_the_document_does_not_depend_on_the_order_the_database_returns_keys_in(june):
+    """PostgreSQL's jsonb returns a dict's keys sorted its own way: the figures keep their report order anyway."""
+    version = services.draft(actor=june.leader, street=june.community.street, start=JUNE[0], end=JUNE[1])
+    snap = version.snapshot
+    shuffled = {**snap, "values": dict(reversed(list(snap["values"].items())))}
+    assert render.render_docx(template.build_default(), shuffled, {}) == bytes(version.docx)
+    assert [v["key"] for v in figures.ordered_values(shuffled)][:2] == ["cases.received", "cases.accepted"]

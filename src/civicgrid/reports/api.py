@@ -13,6 +13,7 @@ from pydantic import Field
 from civicgrid.core.errors import PermissionDenied, ValidationFailed
 from civicgrid.core.validation import Id, Text
 from civicgrid.reports import selectors, services
+from civicgrid.reports.figures import ordered_values
 from civicgrid.reports.models import Report, ReportVersion, Rounding
 
 router = Router(tags=["工作总结"])
@@ -157,4 +158,4 @@ def redraft(request, report_id: Id, body: ReportRedraftIn):
 def figures(request, version_id: Id):
     user = _user(request)
     version = selectors.get_version(user=user, pk=version_id)
-    return list(version.snapshot.get("values", {}).values())
+    return ordered_values(version.snapshot)

@@ -48,14 +48,26 @@ class Collected:
     year: int
     rounding: str
     values: dict[str, dict] = field(default_factory=dict)  # key → Value as a dict
+    order: list[str] = field(
+        default_factory=list
+    )  # the keys in report order (PostgreSQL's jsonb sorts dict keys)
     tables: dict[str, list[dict]] = field(default_factory=dict)  # indicator summary, projects, ledgers
     sections: list[str] = field(default_factory=list)  # the modules that contributed
 
     def add(self, v: Value) -> None:
+        if v.key not in self.values:
+            self.order.append(v.key)
         self.values[v.key] = asdict(v)
 
     def as_json(self) -> dict:
         return asdict(self)
+
+
+def ordered_values(snapshot: dict) -> list[dict]:
+    """A snapshot's figures in report order, however the database returned the dict's keys."""
+    values = snapshot.get("values", {})
+    order = snapshot.get("order") or list(values)
+    return [values[k] for k in order if k in values]
 
 
 def period_text(start: date, end: date) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from civicgrid.core import zhnum
 from civicgrid.core.errors import ValidationFailed
+from civicgrid.reports.figures import ordered_values
 
 FIXED_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
@@ -134,7 +135,7 @@ def context(snapshot: dict, manual: dict, *, charts: dict | None = None) -> dict
         "indicators": snapshot.get("tables", {}).get("indicators", []),
         "projects_table": snapshot.get("tables", {}).get("projects", []),
         "ledger_table": snapshot.get("tables", {}).get("ledgers", []),
-        "appendix": list(snapshot.get("values", {}).values()),
+        "appendix": ordered_values(snapshot),
         "charts": charts or {},
     }
 
@@ -231,7 +232,7 @@ def appendix_xlsx(snapshot: dict) -> bytes:
     ws.append(["占位符", "数据项", "数值", "报告中写作", "口径（公式）", "统计期", "来源"])
     for cell in ws[1]:
         cell.font = Font(bold=True)
-    for v in snapshot.get("values", {}).values():
+    for v in ordered_values(snapshot):
         ws.append([v["key"], v["label"], v["value"], v["text"], v["formula"], v["period"], v["source"]])
     for col, width in zip("ABCDEFG", (30, 22, 12, 18, 60, 26, 30), strict=True):
         ws.column_dimensions[col].width = width

@@ -20,6 +20,7 @@ from civicgrid.core import clock
 from civicgrid.core.errors import DomainError, NotFound, ValidationFailed
 from civicgrid.reports import render as report_render
 from civicgrid.reports import selectors, services, template
+from civicgrid.reports.figures import ordered_values
 from civicgrid.reports.models import Rounding
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -172,7 +173,7 @@ def detail(request, pk: int):
             "report": report,
             "versions": versions,
             "latest": latest,
-            "values": list(latest.snapshot.get("values", {}).values()) if latest else [],
+            "values": ordered_values(latest.snapshot) if latest else [],
             "manual_fields": [
                 (k, label, report.manual.get(k, "")) for k, label in report_render.MANUAL_FIELDS.items()
             ],

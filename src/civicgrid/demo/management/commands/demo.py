@@ -76,11 +76,13 @@ class Command(BaseCommand):
             "registers": "基础台账",
             "estates": "出租房·楼宇·专项排查",
             "payments": "保障金发放",
+            "activities": "活动台账",
             "disputes": "矛盾纠纷",
             "enforcement": "综合执法",
             "opinion": "舆情",
             "petitions": "信访",
             "evaluation": "红黑榜与上级考核",
+            "supervision": "督办与预警",
             "goals": "目标考核",
         }
         spent = "，".join(

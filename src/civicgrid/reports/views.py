@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count
 from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -129,7 +130,9 @@ def index(request):
         request,
         "reports/index.html",
         {
-            "reports": selectors.visible_reports(user=request.user).prefetch_related("versions")[:100],
+            "reports": selectors.visible_reports(user=request.user).annotate(version_count=Count("versions"))[
+                :100
+            ],
             "streets": streets,
             "templates": selectors.active_templates(user=request.user, street=street) if street else [],
             "choices": choices,

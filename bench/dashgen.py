@@ -9,7 +9,6 @@ cases in the last days. Runs inside a set-up Django process (bench_dashboard.py 
 
 from __future__ import annotations
 
-import io
 import time
 from datetime import date, timedelta
 
@@ -230,6 +229,131 @@ def daily_weights(start: date, days: int) -> np.ndarray:
 HOURS = np.array([1, 1, 1, 1, 1, 2, 4, 8, 12, 13, 13, 11, 8, 9, 11, 11, 10, 9, 7, 6, 5, 4, 2, 1], dtype=float)
 
 
+# the staging table one chunk is copied into (binary COPY of int64 columns; -1 = none), then turned into cases and
+# 签收 events by one INSERT … SELECT each
+STAGE_COLS = (
+    "id", "text", "source", "proc", "state", "rating", "rework", "overdue", "created", "accepted", "dispatched",
+    "handled", "closed", "due", "signed", "street", "community", "grid", "department", "category",
+)  # fmt: skip
+# outcome × procedure → state (the closed loop's end or where it stands "now")
+OUTCOMES = {
+    "rejected": ("rejected", "void", "terminated"),
+    "merged": ("merged", "merged", "merged"),  # standard only
+    "voided": ("voided", "void", "terminated"),
+    "reported": ("reported", "found", "registered"),
+    "accepted": ("accepted", "found", "registered"),
+    "closed": ("closed", "closed", "closed"),
+    "rated": ("rated", "rated", "rated"),  # standard only
+    "handling": ("handling", "fixing", "mediating"),
+    "dispatched": ("dispatched", "fixing", "mediating"),
+}
+STATES = sorted({s for row in OUTCOMES.values() for s in row})
+RATINGS = ["", "satisfied", "basic", "dissatisfied"]
+
+
+def _fates(*, proc, fate, sec, acc, dis, sign, close, handled, rating_r, now_s) -> dict[str, np.ndarray]:
+    """Each case's state, rating and times (seconds after the first day's 00:00, -1 none), vectorised."""
+    std = proc == 0
+    rejected = fate < 0.03
+    merged = ~rejected & (fate < 0.05) & std
+    voided = ~rejected & ~merged & (fate < 0.055)
+    loop = ~(rejected | merged | voided)
+    a_ok = loop & (acc <= now_s)
+    d_ok = a_ok & (dis <= now_s)
+    sg_ok = d_ok & (sign <= now_s)
+    c_ok = d_ok & (close <= now_s)
+    rated = c_ok & std & (rating_r < 0.72)
+    outcome = np.select(
+        [rejected, merged, voided, loop & ~a_ok, a_ok & ~d_ok, rated, c_ok, d_ok & sg_ok, d_ok],
+        [0, 1, 2, 3, 4, 6, 5, 7, 8],
+    )
+    table = np.array([[STATES.index(s) for s in row] for row in OUTCOMES.values()], dtype=np.int64)
+    rating = np.where(rated, np.select([rating_r < 0.55, rating_r < 0.68], [1, 2], 3), 0)
+    return {
+        "state": table[outcome, proc],
+        "rating": rating,
+        "accepted": np.where(a_ok, acc, -1),
+        "dispatched": np.where(d_ok, dis, -1),
+        "signed": np.where(sg_ok, sign, -1),
+        "handled": np.where(c_ok, handled, -1),
+        "closed": np.where(c_ok, close, -1),
+    }
+
+
+def _binary_copy(columns: list[np.ndarray]) -> bytes:
+    """PostgreSQL's binary COPY format for rows of int64 columns (a fixed-width record per row)."""
+    k = len(columns)
+    dtype = np.dtype([("n", ">i2")] + [f for i in range(k) for f in ((f"l{i}", ">i4"), (f"v{i}", ">i8"))])
+    rows = np.empty(len(columns[0]), dtype=dtype)
+    rows["n"] = k
+    for i, col in enumerate(columns):
+        rows[f"l{i}"] = 8
+        rows[f"v{i}"] = col
+    return b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8 + rows.tobytes() + b"\xff\xff"
+
+
+def _stage_sql(first: date) -> tuple[str, str]:
+    """The INSERT … SELECT statements from the staging table into cases_case and cases_caseevent."""
+
+    def arr(items) -> str:
+        return "(ARRAY[" + ", ".join("'" + x + "'" for x in items) + "])"
+
+    base = f"timestamptz '{first.isoformat()} 00:00:00+08'"
+
+    def at(col: str) -> str:
+        return f"CASE WHEN s.{col} < 0 THEN NULL ELSE {base} + s.{col} * interval '1 second' END"
+
+    exprs = {
+        "id": "s.id",
+        "title": "''",
+        "description": f"{arr(TEXTS)}[s.text + 1]",
+        "source": f"{arr(SOURCES[0])}[s.source + 1]",
+        "source_ref": "''",
+        "priority": "'normal'",
+        "state": f"{arr(STATES)}[s.state + 1]",
+        "version": "1",
+        "suspended_from": "''",
+        "returned": "false",
+        "address": "''",
+        "reporter_name": "''",
+        "reporter_phone": "''",
+        "rating": f"{arr(RATINGS)}[s.rating + 1]",
+        "redo_count": "0",
+        "rework_count": "s.rework",
+        "supervise_count": "0",
+        "handling_feedback": "''",
+        "stage": "''",
+        "limit_unit": "''",
+        "extension_amount": "0",
+        "paused_measure_seconds": "0",
+        "due_provisional": "false",
+        "light": "''",
+        "last_notified_light": "''",
+        "is_overdue": "s.overdue = 1",
+        "procedure": f"{arr(PROCEDURES[0])}[s.proc + 1]",
+        "created_at": at("created"),
+        "accepted_at": at("accepted"),
+        "dispatched_at": at("dispatched"),
+        "handled_at": at("handled"),
+        "closed_at": at("closed"),
+        "due_at": at("due"),
+        "updated_at": f"{base} + coalesce(nullif(s.closed, -1), nullif(s.signed, -1), nullif(s.dispatched, -1), "
+        "nullif(s.accepted, -1), s.created) * interval '1 second'",
+        "street_id": "s.street",
+        "community_id": "s.community",
+        "grid_id": "s.grid",
+        "department_id": "nullif(s.department, -1)",
+        "category_id": "s.category",
+    }
+    assert tuple(exprs) == CASE_COLS
+    cases = f"INSERT INTO cases_case ({', '.join(CASE_COLS)}) SELECT {', '.join(exprs.values())} FROM bench_stage s"
+    events = (
+        f"INSERT INTO cases_caseevent ({', '.join(EVENT_COLS)}) SELECT s.id, 4, 'sign', 'dispatched', 'handling', "
+        f"'', 'dept_handler', {at('signed')}, '', '{{}}', '{{}}' FROM bench_stage s WHERE s.signed >= 0"
+    )
+    return cases, events
+
+
 def generate(conn, n: int, today: date, *, seed: int = 2026, log=print) -> dict:
     """Write ``n`` cases (ids 1..n) and their 签收 events; returns a summary."""
     rnd = np.random.default_rng(seed)
@@ -252,15 +376,19 @@ def generate(conn, n: int, today: date, *, seed: int = 2026, log=print) -> dict:
     dept_of = {s: np.array(v, dtype=np.int64) for s, v in world["depts"].items()}
     first = today - timedelta(days=364)
     day_p = daily_weights(first, 365)
-    day_str = [(first + timedelta(days=i)).isoformat() for i in range(400)]
-    tod = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}+08" for s in range(86400)]
     now_s = 365 * 86400 - 3600 * 6  # "now": 18:00 of today, in seconds after 00:00 of the first day
 
-    def ts(sec: int) -> str:
-        return f"{day_str[sec // 86400]} {tod[sec % 86400]}"
-
     log(f"places: {len(world['streets'])} 街道, {len(grids)} 网格 ({time.perf_counter() - t0:.1f} s)")
-    chunk = 250_000
+    # departments as a padded (街道 × order) table, for a vectorised pick
+    row_of = np.full(int(street_ids.max()) + 1, -1, dtype=np.int64)  # 街道 id → its row
+    row_of[street_ids] = np.arange(len(street_ids))
+    n_dept = np.array([len(dept_of[int(s)]) for s in street_ids], dtype=np.int64)
+    dept_tab = np.zeros((len(street_ids), int(n_dept.max())), dtype=np.int64)
+    for i, s in enumerate(street_ids.tolist()):
+        dept_tab[i, : n_dept[i]] = dept_of[s]
+    cur.execute(f"CREATE TEMP TABLE bench_stage ({', '.join(f'{c} bigint' for c in STAGE_COLS)})")
+    insert_cases, insert_events = _stage_sql(first)
+    chunk = 1_000_000
     events = 0
     t1 = time.perf_counter()
     for lo in range(0, n, chunk):
@@ -286,63 +414,35 @@ def generate(conn, n: int, today: date, *, seed: int = 2026, log=print) -> dict:
         rework = (rnd.random(m) < 0.03).astype(np.int64)
         dept_pick = rnd.random(m)
         text = rnd.integers(0, len(TEXTS), m)
-        buf = io.StringIO()
-        ev = io.StringIO()
-        for i in range(m):
-            sid = int(street_id[i])
-            f = fate[i]
-            p = PROCEDURES[0][proc[i]]
-            s = int(sec[i])
-            a = d = h = c = sg = None
-            rating = ""
-            if f < 0.03:
-                state = "rejected" if p == "standard" else {"hazard": "void", "dispute": "terminated"}[p]
-            elif f < 0.05 and p == "standard":
-                state = "merged"
-            elif f < 0.055:
-                state = "voided" if p == "standard" else {"hazard": "void", "dispute": "terminated"}[p]
-            else:
-                a = int(acc[i])
-                if a > now_s:
-                    a = None
-                    state = {"standard": "reported", "hazard": "found", "dispute": "registered"}[p]
-                else:
-                    d = int(dis[i]) if int(dis[i]) <= now_s else None
-                    sg = int(sign[i]) if d is not None and int(sign[i]) <= now_s else None
-                    cl = int(close[i])
-                    if d is None:
-                        state = {"standard": "accepted", "hazard": "found", "dispute": "registered"}[p]
-                    elif cl <= now_s:
-                        h, c = int(handled[i]), cl
-                        r = rating_r[i]
-                        if p == "standard" and r < 0.72:
-                            state = "rated"
-                            rating = "satisfied" if r < 0.55 else ("basic" if r < 0.68 else "dissatisfied")
-                        else:
-                            state = "closed"
-                    else:
-                        state = {"standard": "handling", "hazard": "fixing", "dispute": "mediating"}[p]
-                        if sg is None:
-                            state = {"standard": "dispatched", "hazard": "fixing", "dispute": "mediating"}[p]
-            dept = r"\N"
-            if d is not None:
-                opts = dept_of[sid]
-                dept = str(int(opts[min(len(opts) - 1, int(len(opts) * dept_pick[i] ** 1.8))]))
-            due = ts(d + 3 * 86400) if d is not None and d + 3 * 86400 < 400 * 86400 else r"\N"
-            buf.write(
-                f"{ids[i]}\t\t{TEXTS[text[i]]}\t{SOURCES[0][src[i]]}\t\tnormal\t{state}\t1\t\tf\t"
-                f"\t\t\t{rating}\t0\t{rework[i] if c else 0}\t0\t\t\t\t0\t0\tf\t\t\t"
-                f"{'t' if overdue[i] and c else 'f'}\t{p}\t{ts(s)}\t{ts(a) if a else chr(92) + 'N'}\t"
-                f"{ts(d) if d else chr(92) + 'N'}\t{ts(h) if h else chr(92) + 'N'}\t{ts(c) if c else chr(92) + 'N'}\t"
-                f"{due}\t{ts(c or sg or d or a or s)}\t{sid}\t{comm_id[i]}\t{grid_id[i]}\t{dept}\t{cat[i]}\n"
-            )
-            if sg is not None:
-                ev.write(f"{ids[i]}\t4\tsign\tdispatched\thandling\t\tdept_handler\t{ts(sg)}\t\t{{}}\t{{}}\n")
-                events += 1
-        with cur.copy(f"COPY cases_case ({', '.join(CASE_COLS)}) FROM STDIN") as cp:
-            cp.write(buf.getvalue())
-        with cur.copy(f"COPY cases_caseevent ({', '.join(EVENT_COLS)}) FROM STDIN") as cp:
-            cp.write(ev.getvalue())
+        cols = _fates(
+            proc=proc, fate=fate, sec=sec, acc=acc, dis=dis, sign=sign, close=close, handled=handled,
+            rating_r=rating_r, now_s=now_s,
+        )  # fmt: skip
+        c = cols["closed"]
+        d = cols["dispatched"]
+        si = row_of[street_id]
+        pick = np.minimum(n_dept[si] - 1, (n_dept[si] * dept_pick**1.8).astype(np.int64))
+        cols.update(
+            id=ids,
+            text=text,
+            source=src,
+            proc=proc,
+            rework=np.where(c >= 0, rework, 0),
+            overdue=(overdue & (c >= 0)).astype(np.int64),
+            created=sec,
+            due=np.where((d >= 0) & (d + 3 * 86400 < 400 * 86400), d + 3 * 86400, -1),
+            street=street_id,
+            community=comm_id,
+            grid=grid_id,
+            department=np.where(d >= 0, dept_tab[si, pick], -1),
+            category=cat,
+        )
+        with cur.copy(f"COPY bench_stage ({', '.join(STAGE_COLS)}) FROM STDIN (FORMAT binary)") as cp:
+            cp.write(_binary_copy([cols[k] for k in STAGE_COLS]))
+        cur.execute(insert_cases)
+        cur.execute(insert_events)
+        events += int((cols["signed"] >= 0).sum())
+        cur.execute("TRUNCATE bench_stage")
         conn.commit()
         done = lo + m
         rate = done / (time.perf_counter() - t1)

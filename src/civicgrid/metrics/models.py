@@ -93,12 +93,16 @@ CUBE_KINDS: dict[str, str] = {
     "source": "source",
 }
 DAY, MONTH = "d", "m"
+# the groupings also kept per day (the others per month only: a period's days outside its whole months are read
+# from the daily rollup, which a 街道's few weeks keep small — a day level per 网格/分类/部门 would hold more rows
+# than there are cases)
+DAY_KINDS: tuple[str, ...] = ("",)
 
 
 class RollupCube(models.Model):
-    """The coarse rollup: the daily rollup summed per (day or month) × 街道 × 办理程序 × one grouping — what the
-    dashboards read when no per-role filter applies (selectors choose it by the query's grouping; docs/metrics.md
-    §汇总表). Written together with DailyRollup (same deltas, same transaction); always equal to
+    """The coarse rollup: the daily rollup summed per month (and, for the 街道 totals, per day) × 街道 × 办理程序
+    × one grouping — what the dashboards read when no per-role filter applies (selectors choose it by the query's
+    grouping; docs/metrics.md §汇总表). Written together with DailyRollup (same deltas, same transaction); always equal to
     ``DailyRollup`` summed by these columns (tests/metrics/test_rollup_property.py)."""
 
     level = models.CharField("粒度", max_length=1)  # "d" one day, "m" the calendar month starting on ``day``

@@ -23,7 +23,7 @@ from civicgrid.core import clock
 from civicgrid.core.errors import PermissionDenied
 from civicgrid.metrics import registry
 from civicgrid.metrics.errors import BadQuery
-from civicgrid.metrics.models import COUNTERS, CUBE_KINDS, DAY, MONTH, DailyRollup, RollupCube
+from civicgrid.metrics.models import COUNTERS, CUBE_KINDS, DAY, DAY_KINDS, MONTH, DailyRollup, RollupCube
 from civicgrid.places import selectors as place_selectors
 from civicgrid.places.models import Community, Grid, Street
 
@@ -146,13 +146,16 @@ def month_split(start: date, end: date) -> tuple[list[tuple[date, date]], tuple[
     return days, (first, prev)
 
 
-def _cube_period(start: date, end: date, *, daily: bool) -> Q:
+def _cube_period(start: date, end: date, *, daily: bool, days: bool = True) -> Q:
+    """The cube rows of [start, end]: every day (``daily``), else its whole months plus (``days``) the days
+    outside them."""
     if daily:
         return Q(level=DAY, day__gte=start, day__lte=end)
-    days, months = month_split(start, end)
+    outside, months = month_split(start, end)
     q = Q(pk__in=[])
-    for a, b in days:
-        q |= Q(level=DAY, day__gte=a, day__lte=b)
+    if days:
+        for a, b in outside:
+            q |= Q(level=DAY, day__gte=a, day__lte=b)
     if months:
         q |= Q(level=MONTH, day__gte=months[0], day__lte=months[1])
     return q
@@ -185,7 +188,8 @@ def rollup_counters(
             if col in (None, "street_id", "procedure", "day")
             else next(k for k, c in CUBE_KINDS.items() if c == col)
         )
-        qs = RollupCube.objects.filter(_cube_period(start, end, daily=col == "day"), kind=kind)
+        by_day = kind in DAY_KINDS
+        qs = RollupCube.objects.filter(_cube_period(start, end, daily=col == "day", days=by_day), kind=kind)
         if tier is not None:
             qs = qs.filter(tier)
         if restricted:
@@ -197,7 +201,14 @@ def rollup_counters(
         field = "key" if kind else col
         out = _sum_rows(qs.order_by().values(field).annotate(**sums), field)
         if kind and col.endswith("_id"):
-            return {int(k): v for k, v in out.items()}
+            out = {int(k): v for k, v in out.items()}
+        if not by_day:  # the days outside the whole months: from the daily rollup
+            for a, b in month_split(start, end)[0]:
+                part = rollup_counters(user=user, start=a, end=b, street_id=street_id, by=by, level="daily")
+                for k, v in part.items():
+                    acc = out.setdefault(k, dict.fromkeys(COUNTERS, 0))
+                    for name, n in v.items():
+                        acc[name] += n
         return out
     qs = DailyRollup.objects.filter(day__gte=start, day__lte=end)
     q = scope_q(user)

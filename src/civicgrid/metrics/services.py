@@ -40,6 +40,7 @@ from civicgrid.metrics.models import (
     COUNTERS,
     CUBE_KINDS,
     DAY,
+    DAY_KINDS,
     DIMENSIONS,
     MONTH,
     CaseFact,
@@ -226,7 +227,10 @@ def _cube_deltas(deltas: dict) -> dict:
         street, proc = dims[_DIM_INDEX["street_id"]], dims[_DIM_INDEX["procedure"]]
         for kind, col in CUBE_KINDS.items():
             key = cube_key_value(col, dims[_DIM_INDEX[col]] if col else None)
-            for level, start in ((DAY, d), (MONTH, d.replace(day=1))):
+            levels = (
+                ((DAY, d), (MONTH, d.replace(day=1))) if kind in DAY_KINDS else ((MONTH, d.replace(day=1)),)
+            )
+            for level, start in levels:
                 acc = out.setdefault((kind, level, street, start, proc, key), Counter())
                 for k, v in c.items():
                     acc[k] += v
@@ -278,27 +282,43 @@ def _bulk(cursor, table: str):
 
 
 def rebuild_cube() -> int:
-    """Refill the coarse rollup from the daily one (set-based: per grouping, the days, then the months)."""
+    """Refill the coarse rollup from the daily one (set-based: the days of :data:`DAY_KINDS`, then every
+    grouping's months)."""
     q = connection.ops.quote_name
     rollup, cube = q(DailyRollup._meta.db_table), q(RollupCube._meta.db_table)
     cols = ", ".join(map(q, [*CUBE_KEY, *COUNTERS]))
     sums = ", ".join(f"SUM({q(k)})" for k in COUNTERS)
+    month = _month_sql("day")
     RollupCube.objects.all().delete()
+
+    def key_of(col: str) -> str:
+        return "''" if not col else (f"CAST({q(col)} AS TEXT)" if col.endswith("_id") else q(col))
+
     with connection.cursor() as cursor, _bulk(cursor, RollupCube._meta.db_table):
-        for kind, col in CUBE_KINDS.items():
-            key = "''" if not col else (f"CAST({q(col)} AS TEXT)" if col.endswith("_id") else q(col))
-            group = "" if not col else f", {q(col)}"
+        if connection.vendor == "postgresql":  # every grouping's months in one scan of the daily rollup
+            kinds = {k: c for k, c in CUBE_KINDS.items() if c}
+            kind = " ".join(f"WHEN GROUPING({q(c)}) = 0 THEN '{k}'" for k, c in kinds.items())
+            key = " ".join(f"WHEN GROUPING({q(c)}) = 0 THEN {key_of(c)}" for c in kinds.values())
+            sets = ", ".join(["()", *(f"({q(c)})" for c in kinds.values())])
             cursor.execute(
-                f"INSERT INTO {cube} ({cols}) SELECT %s, %s, street_id, day, {q('procedure')}, {key}, {sums} "
-                f"FROM {rollup} GROUP BY street_id, day, {q('procedure')}{group}",
-                [kind, DAY],
+                f"INSERT INTO {cube} ({cols}) SELECT CASE {kind} ELSE '' END, %s, street_id, {month}, "
+                f"{q('procedure')}, CASE {key} ELSE '' END, {sums} FROM {rollup} "
+                f"GROUP BY street_id, {month}, {q('procedure')}, GROUPING SETS ({sets})",
+                [MONTH],
             )
-        month = _month_sql("day")
-        cursor.execute(
-            f"INSERT INTO {cube} ({cols}) SELECT kind, %s, street_id, {month}, {q('procedure')}, {q('key')}, "
-            f"{sums} FROM {cube} WHERE level = %s GROUP BY kind, street_id, {month}, {q('procedure')}, {q('key')}",
-            [MONTH, DAY],
-        )
+        for kind, col in CUBE_KINDS.items():
+            key = key_of(col)
+            group = "" if not col else f", {q(col)}"
+            for level, day in ((DAY, "day"), (MONTH, month)):
+                if (level == DAY and kind not in DAY_KINDS) or (
+                    level == MONTH and connection.vendor == "postgresql"
+                ):
+                    continue
+                cursor.execute(
+                    f"INSERT INTO {cube} ({cols}) SELECT %s, %s, street_id, {day}, {q('procedure')}, {key}, "
+                    f"{sums} FROM {rollup} GROUP BY street_id, {day}, {q('procedure')}{group}",
+                    [kind, level],
+                )
     return RollupCube.objects.count()
 
 

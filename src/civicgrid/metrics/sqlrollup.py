@@ -86,7 +86,7 @@ def _parts() -> dict[str, tuple[str, dict[str, str]]]:
                 "extended": "(x.case_id IS NOT NULL)::int",
                 "handle_n": "(c.accepted_at IS NOT NULL AND c.closed_at >= c.accepted_at)::int",
                 "handle_seconds": "CASE WHEN c.accepted_at IS NOT NULL AND c.closed_at >= c.accepted_at "
-                "THEN floor(extract(epoch FROM c.closed_at - c.accepted_at))::bigint ELSE 0 END",
+                "THEN floor(extract(epoch FROM c.closed_at - c.accepted_at))::int ELSE 0 END",
             },
         ),
     }
@@ -99,31 +99,49 @@ FROM = (
 
 
 def _contrib_sql(max_case: int) -> str:
-    """(dims…, day, counters…): one row per contribution (day NULL: none) — a single scan of the cases."""
-    rows = []
+    """(day, dims…, counters…): one row per contribution — one scan of the cases per kind of contribution,
+    ``UNION ALL`` (cheaper than a lateral VALUES per case); int counters, so that their sums are bigint, not
+    numeric."""
+    dims = ", ".join(f"{DIM_SQL[d]} AS {d}" for d in DIMENSIONS)
+    selects = []
     for day, counters in _parts().values():
-        vals = [f"{counters.get(k, '0')}::bigint" for k in COUNTERS]
-        rows.append(f"({day}, {', '.join(vals)})")
+        vals = ", ".join(f"({counters.get(k, '0')})::int AS {k}" for k in COUNTERS)
+        selects.append(
+            f"SELECT {day} AS day, {dims}, {vals} {FROM.format(done=_done_sql())}"
+            f"WHERE c.id <= {int(max_case)} AND c.state <> '{CaseState.VOIDED}' AND ({day}) IS NOT NULL"
+        )
+    return " UNION ALL ".join(selects)
+
+
+def _facts_parts_sql(max_case: int) -> str:
+    """(id, dims…, voided, t1…t4, f1…f4): per case, the local day (text) of each kind of contribution and what it
+    adds there as a JSON fragment (``"received":1,"received_grid":1``; zero counters left out, as
+    :func:`services.contributions` does) — NULL when the case makes none."""
+    cols = []
+    for i, (day, counters) in enumerate(_parts().values(), start=1):
+        frag = ", ".join(f"CASE WHEN ({e}) <> 0 THEN '\"{k}\":' || ({e}) END" for k, e in counters.items())
+        cols.append(f"to_char({day}, 'YYYY-MM-DD') AS t{i}")
+        cols.append(f"CASE WHEN ({day}) IS NOT NULL THEN concat_ws(',', {frag}) END AS f{i}")
     dims = ", ".join(f"{DIM_SQL[d]} AS {d}" for d in DIMENSIONS)
     return (
-        f"SELECT {dims}, v.* {FROM.format(done=_done_sql())}"
-        f"CROSS JOIN LATERAL (VALUES {', '.join(rows)}) v(day, {', '.join(COUNTERS)}) "
-        f"WHERE c.id <= {int(max_case)} AND c.state <> '{CaseState.VOIDED}'"
+        f"SELECT c.id, {dims}, c.state = '{CaseState.VOIDED}' AS voided, {', '.join(cols)} "
+        f"{FROM.format(done=_done_sql())}WHERE c.id <= {int(max_case)}"
     )
 
 
-def _facts_sql(max_case: int) -> str:
-    """(case_id, dims…, days): what each case adds to which day, as :func:`services.contributions` — the
-    contributions of the same day merged (their counters are disjoint), no grouping: one expression per case."""
-    days = "'{}'::jsonb"
-    for day, counters in _parts().values():
-        obj = ", ".join(f"'{k}', nullif({e}, 0)" for k, e in counters.items())
-        days = f"pg_temp.mx_put({days}, {day}, jsonb_strip_nulls(jsonb_build_object({obj})))"
-    dims = ", ".join(DIM_SQL[d] for d in DIMENSIONS)
-    return (
-        f"SELECT c.id, {dims}, CASE WHEN c.state = '{CaseState.VOIDED}' THEN '{{}}'::jsonb ELSE {days} END "
-        f"{FROM.format(done=_done_sql())}WHERE c.id <= {int(max_case)} ORDER BY c.id"
-    )
+def _facts_days_sql() -> str:
+    """The ``days`` JSON of one ``mx_parts`` row: one object per distinct day, holding the fragments of every
+    contribution on that day (their counters are disjoint), built as text and cast once."""
+    n = 4
+    objs = []
+    for i in range(1, n + 1):
+        earlier = " AND ".join(f"t{i} IS DISTINCT FROM t{j}" for j in range(1, i)) or "true"
+        frags = ", ".join([f"f{i}", *(f"CASE WHEN t{j} = t{i} THEN f{j} END" for j in range(i + 1, n + 1))])
+        objs.append(
+            f"CASE WHEN t{i} IS NOT NULL AND {earlier} THEN '\"' || t{i} || '\":{{' || concat_ws(',', {frags}) "
+            "|| '}' END"
+        )
+    return f"CASE WHEN voided THEN '{{}}'::jsonb ELSE ('{{' || concat_ws(',', {', '.join(objs)}) || '}}')::jsonb END"
 
 
 def _responded(cursor, max_case: int) -> None:
@@ -206,12 +224,12 @@ def rebuild(max_case: int) -> None:
         with without_indexes(cursor, "metrics_dailyrollup"):
             cursor.execute(
                 f"INSERT INTO metrics_dailyrollup (day, {dims}, {counters}) "
-                f"SELECT day, {dims}, {sums} FROM ({contrib}) t WHERE day IS NOT NULL GROUP BY day, {dims}"
+                f"SELECT day, {dims}, {sums} FROM ({contrib}) t GROUP BY day, {dims}"
             )
+        cursor.execute(f"CREATE TEMP TABLE mx_parts ON COMMIT DROP AS {_facts_parts_sql(max_case)}")
         cursor.execute(
-            "CREATE OR REPLACE FUNCTION pg_temp.mx_put(j jsonb, d date, o jsonb) RETURNS jsonb "
-            "LANGUAGE sql IMMUTABLE AS $$ SELECT CASE WHEN d IS NULL THEN j ELSE jsonb_set(j, "
-            "ARRAY[to_char(d, 'YYYY-MM-DD')], coalesce(j -> to_char(d, 'YYYY-MM-DD'), '{}') || o) END $$"
+            f"INSERT INTO metrics_casefact (case_id, {dims}, days) "
+            f"SELECT id, {dims}, {_facts_days_sql()} FROM mx_parts ORDER BY id"
         )
-        cursor.execute(f"INSERT INTO metrics_casefact (case_id, {dims}, days) {_facts_sql(max_case)}")
+        cursor.execute("DROP TABLE mx_parts")
         cursor.execute("DROP TABLE mx_resp, mx_signed, mx_ext")

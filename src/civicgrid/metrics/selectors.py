@@ -257,15 +257,19 @@ def _group_meta(by: str, keys) -> dict:
             s.pk: (s.district.code, s.district.name) if s.district_id else ("", "未归区")
             for s in Street.objects.filter(pk__in=ids).select_related("district")
         }
-    elif by == "community":
-        rows = {c.pk: (c.code, c.name) for c in Community.objects.filter(pk__in=ids)}
-    elif by == "grid":
-        rows = {g.pk: (g.code, g.name) for g in Grid.objects.filter(pk__in=ids)}
-    elif by == "department":
-        rows = {d.pk: (d.code, d.name) for d in Department.objects.filter(pk__in=ids)}
+    elif by in ("community", "grid", "department"):  # (values, not model instances: hundreds of groups)
+        model = {"community": Community, "grid": Grid, "department": Department}[by]
+        rows = {
+            pk: (code, name)
+            for pk, code, name in model.objects.filter(pk__in=ids).values_list("pk", "code", "name")
+        }
     elif by == "category":
-        cats = {c.pk: c for c in Category.objects.filter(pk__in=ids).select_related("parent")}
-        rows = {pk: ((c.parent or c).code, (c.parent or c).name) for pk, c in cats.items()}
+        rows = {
+            pk: (pcode or code, pname or name)
+            for pk, code, name, pcode, pname in Category.objects.filter(pk__in=ids).values_list(
+                "pk", "code", "name", "parent__code", "parent__name"
+            )
+        }
     elif by == "day":
         rows = {k: (k.isoformat(), f"{k.month}月{k.day}日") for k in ids}
     elif by == "source":

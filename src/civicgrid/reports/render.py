@@ -197,6 +197,56 @@ def monthly_chart(rows: list[dict]) -> bytes | None:
     return buf.getvalue()
 
 
+def _hbar_chart(labels: list[str], values: list[int], notes: list[str], *, color: str) -> bytes:
+    """A horizontal bar chart, largest on top, each bar with its note ("135件 45.0%") — PNG without timestamps."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    font = _cjk_font()
+    rc = {"font.family": [font] if font else ["DejaVu Sans"], "svg.hashsalt": "civicgrid"}
+    with matplotlib.rc_context(rc):
+        fig, ax = plt.subplots(figsize=(7.5, 0.9 + 0.36 * len(labels)), dpi=150)
+        ys = list(range(len(labels)))[::-1]
+        ax.barh(ys, values, height=0.6, color=color)
+        ax.set_yticks(ys, labels)
+        top = max(values)
+        for y, v, note in zip(ys, values, notes, strict=True):
+            ax.text(v + top * 0.01, y, note, va="center", fontsize=9)
+        ax.set_xlim(0, top * 1.25)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("件")
+        ax.spines[["top", "right"]].set_visible(False)
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", metadata={"Software": None})
+        plt.close(fig)
+    return buf.getvalue()
+
+
+def sources_chart(rows: list[dict]) -> bytes | None:
+    """来源构成: 受理 per source with its share (PNG), or None without cases."""
+    rows = [r for r in rows if r.get("received")]
+    if not rows:
+        return None
+    notes = [f"{r['received']}件  {r['share']}" for r in rows]
+    return _hbar_chart([r["label"] for r in rows], [r["received"] for r in rows], notes, color="#2f6fb2")
+
+
+def categories_chart(rows: list[dict]) -> bytes | None:
+    """问题类别前十: 受理 per category (大类), largest first (PNG), or None without cases."""
+    rows = [r for r in rows if r.get("received")]
+    if not rows:
+        return None
+    notes = [f"{r['received']}件" for r in rows]
+    return _hbar_chart([r["label"] for r in rows], [r["received"] for r in rows], notes, color="#d9822b")
+
+
+CHARTS = {"monthly": monthly_chart, "sources": sources_chart, "categories": categories_chart}
+
+
 # --- docx ----------------------------------------------------------------------------------------------------
 
 
@@ -236,9 +286,10 @@ def render_docx(template: bytes, snapshot: dict, manual: dict) -> bytes:
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise RenderError(f"模板不是有效的 Word 文档（.docx）：{exc}", field="template") from None
     charts = {}
-    png = monthly_chart(snapshot.get("tables", {}).get("monthly", []))
-    if png:
-        charts["monthly"] = InlineImage(tpl, io.BytesIO(png), width=Mm(150))
+    for name, draw in CHARTS.items():
+        png = draw(snapshot.get("tables", {}).get(name, []))
+        if png:
+            charts[name] = InlineImage(tpl, io.BytesIO(png), width=Mm(150))
     env = filters.environment(snapshot.get("rounding") or zhnum.HALF_UP)
     try:
         tpl.render(context(snapshot, manual, charts=charts), env, autoescape=True)

@@ -70,11 +70,20 @@ def test_a_staff_template_with_every_filter_says_the_metrics_numbers_in_report_s
 
 
 def test_the_money_filters_read_the_projects_figures_in_yuan():
+    from dataclasses import asdict
+
+    from civicgrid.reports.figures import Value
     from civicgrid.reports.filters import Figure, environment
 
     plan = Figure("22.12亿元", key="projects.plan", value="221200.00")  # the 目标考核 module keeps 万元
     out = environment().from_string("{{ p | 亿元 }}|{{ p | 万元 }}|{{ p | 数值 }}").render(p=plan)
     assert out == "22.12亿元|221200.00万元|2212000000"
+    # a figures.Value (or its snapshot dict) works as well as the context's figures and plain numbers
+    value = Value("cases.received", "受理数", 20345, "20345件", "", "", "")
+    out = environment().from_string(
+        "{{ v | 约数 }}|{{ d | 约数('多') }}|{{ 423 | approx('多') }}|{{ '1,500' | 金额 }}"
+    )
+    assert out.render(v=value, d=asdict(value)) == "20000余|20000多|400多|1500元"
 
 
 @pytest.mark.parametrize(

@@ -77,3 +77,51 @@ def test_record_an_activity_and_see_the_totals(page, live_server, browser_login)
     page.wait_for_selector("[data-testid=entry-error]")
     assert "余额不足" in page.locator("[data-testid=entry-error]").inner_text()
     page.screenshot(path=str(SHOTS / "activities-volunteer.png"), full_page=True)
+
+
+@pytest.fixture
+def real_runner(settings, tmp_path):
+    from django.db import connection
+
+    settings.DATA_DIR = tmp_path / "data"
+    settings.DATA_DIR.mkdir()
+    settings.BACKGROUND_RUN_INLINE = connection.vendor == "sqlite"
+
+
+def test_import_time_bank_records_and_see_the_overdraft_refused(
+    page, live_server, browser_login, real_runner, tmp_path
+):
+    import openpyxl
+
+    from civicgrid.activities import selectors, services
+
+    street = StreetFactory()
+    community = CommunityFactory(street=street, name="文华社区")
+    leader = UserFactory(role=Role.LEADER, street=street, full_name="王主任")
+    sun = services.create_volunteer(actor=leader, data=services.VolunteerData(
+        name="孙丽", phone="13700001111", community=community.pk, registered_on="2026-01-05"))  # fmt: skip
+    wb = openpyxl.Workbook()
+    wb.active.append(["姓名", "联系电话", "社区", "日期", "类型", "小时", "说明"])
+    wb.active.append(["孙丽", "13700001111", "文华社区", "2026-03-01", "存入", 6, "助老服务"])
+    wb.active.append(["孙丽", "13700001111", "文华社区", "2026-03-02", "支取", 8, "兑换理发"])  # 8 > 6
+    wb.active.append(["王五", "", "文华社区", "2026-03-03", "存入", 1, ""])  # no such volunteer
+    path = tmp_path / "时间银行.xlsx"
+    wb.save(path)
+
+    browser_login(page, leader)
+    page.goto(f"{live_server.url}/activities/volunteers/")
+    page.click("[data-testid=entries-import]")
+    page.wait_for_selector("[data-testid=upload-form]")
+    page.set_input_files("input[type=file]", str(path))
+    page.click("[data-testid=upload-form] button")
+    page.wait_for_selector("[data-testid=mapping-form]")
+    page.click("[data-testid=save-mapping]")
+    page.wait_for_selector("[data-testid=preview-table]")
+    assert "没有名为「王五」的志愿者" in page.inner_text("[data-testid=preview-row-4]")
+    page.click("[data-testid=start-import]")
+    page.wait_for_selector("[data-testid=import-progress][data-status=partial]", timeout=30_000)
+    assert page.inner_text("[data-testid=count-created]") == "1"
+    assert page.inner_text("[data-testid=count-failed]") == "2"
+    errors = page.inner_text("[data-testid=error-rows]")
+    assert "第 3 行" in errors and "余额不足：当前余额 6.0 小时，不能支取 8.0 小时" in errors
+    assert selectors.balance(sun) == 6

@@ -178,3 +178,44 @@ def test_the_document_does_not_depend_on_the_order_the_database_returns_keys_in(
     shuffled = {**snap, "values": dict(reversed(list(snap["values"].items())))}
     assert render.render_docx(template.build_default(), shuffled, {}) == bytes(version.docx)
     assert [v["key"] for v in figures.ordered_values(shuffled)][:2] == ["cases.received", "cases.accepted"]
+
+
+def test_the_source_and_category_charts_come_from_the_metrics_groups_and_render_again_identically(june):
+    street = june.community.street
+    version = services.draft(actor=june.leader, street=street, start=JUNE[0], end=JUNE[1])
+    snap = version.snapshot
+    for table, by in (("sources", "source"), ("categories", "category")):
+        groups = metric_selectors.stats(user=june.leader, start=JUNE[0], end=JUNE[1], street_code=street.code,
+                                        by=by)["groups"]  # fmt: skip
+        expected = [(g["label"], g["received"]) for g in groups if g["received"]][:10]
+        assert [(r["label"], r["received"]) for r in snap["tables"][table]] == expected, table
+        assert sum(n for _, n in expected) <= snap["values"]["cases.received"]["value"]
+        # each group is a figure of the appendix, with its formula
+        figs = [v for v in figures.ordered_values(snap) if v["source"] == f"metrics.stats:by={by}"]
+        assert [(v["text"], v["value"]) for v in figs] == [(f"{n}件", n) for _, n in expected]
+    assert sum(r["received"] for r in snap["tables"]["sources"]) == snap["values"]["cases.received"]["value"]
+    first = snap["tables"]["sources"][0]
+    assert first["share"] == zhnum.rate(first["received"], snap["values"]["cases.received"]["value"])
+    doc = Document(io.BytesIO(bytes(version.docx)))
+    assert len(doc.inline_shapes) == 3  # 各月受理/办结, 来源构成, 问题类别前十
+    body = text_of(bytes(version.docx))
+    assert "图2  6月受理工单来源构成" in body and "图3  6月受理量前十的问题类别" in body
+    assert services.rerender(version) == bytes(version.docx)
+    pngs = [
+        render.sources_chart(snap["tables"]["sources"]),
+        render.categories_chart(snap["tables"]["categories"]),
+    ]
+    assert all(p.startswith(b"\x89PNG") for p in pngs)
+    assert pngs == [render.sources_chart(snap["tables"]["sources"]),
+                    render.categories_chart(snap["tables"]["categories"])]  # fmt: skip
+
+
+def test_a_period_without_cases_draws_no_charts(june):
+    version = services.draft(actor=june.leader, street=june.community.street, start=date(2025, 1, 1),
+                             end=date(2025, 3, 31))  # fmt: skip
+    assert not {"monthly", "sources", "categories"} & set(version.snapshot["tables"])
+    assert len(Document(io.BytesIO(bytes(version.docx))).inline_shapes) == 0
+    assert "来源构成" not in text_of(bytes(version.docx))
+    assert (
+        render.sources_chart([]) is None and render.categories_chart([{"label": "x", "received": 0}]) is None
+    )

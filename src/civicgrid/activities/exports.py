@@ -1,5 +1,6 @@
-"""Excel exports of the three ledgers. The column headers are the import's field labels, so an exported 活动 or
-预案 file can be edited and imported back (the 志愿者 export shows phones masked, like every register)."""
+"""Excel exports of the ledgers. The column headers are the import's field labels, so an exported 活动, 预案 or
+时间银行 file can be edited and imported back (the 志愿者 and 时间银行 exports show phones masked, like every
+register: a 时间银行 file finds its volunteers by 姓名 + 社区 then)."""
 
 from __future__ import annotations
 
@@ -73,3 +74,17 @@ def write_volunteers_xlsx(rows) -> tuple:
         ("余额（小时）", 10, lambda v: float(v.earned - v.spent)),
     ]
     return _save(_write("志愿者", cols, rows), "志愿者")
+
+
+def write_entries_xlsx(rows) -> tuple:
+    cols = [
+        ("姓名", 10, lambda e: e.volunteer.name),
+        ("联系电话", 14, lambda e: mask_phone(e.volunteer.phone)),
+        ("社区", 14, lambda e: e.volunteer.community.name if e.volunteer.community_id else ""),
+        ("日期", 12, lambda e: e.date),
+        ("类型", 12, lambda e: e.get_kind_display()),
+        ("小时", 8, lambda e: float(e.hours)),
+        ("说明", 30, lambda e: e.note),
+        ("活动", 24, lambda e: e.activity.name if e.activity_id else ""),
+    ]
+    return _save(_write("时间银行记录", cols, rows), "时间银行记录")

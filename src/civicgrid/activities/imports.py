@@ -1,24 +1,34 @@
 """Excel imports through core's importer (/imports/): 活动 (``activities.activities``, row key 日期|活动名称|地点),
-应急预案 (``activities.plans``, key 预案名称) and 志愿者 (``activities.volunteers``, key 姓名|联系电话). Re-importing the
+应急预案 (``activities.plans``, key 预案名称), 志愿者 (``activities.volunteers``, key 姓名|联系电话) and 时间银行记录
+(``activities.timebank``, key 志愿者|日期|类型|小时|说明; a 支取 beyond the balance is refused). Re-importing the
 same file changes nothing; a changed row updates its record. Every row is written by the same service as the pages
 (scope, checks, audit); a refused row is reported with its row number and the field."""
 
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal, InvalidOperation
+
+from django.db.models import Q
 
 from civicgrid.activities import selectors, services
 from civicgrid.activities.models import (
     ActivityKind,
     EmergencyPlan,
+    EntryKind,
     PlanLevel,
+    TimeBankEntry,
     Volunteer,
 )
 from civicgrid.core.errors import DomainError
 from civicgrid.core.importer import (
     ApplyContext,
+    CellError,
+    Field,
     ImportSpec,
+    LedgerHandler,
     RowError,
+    as_text,
     boolean_field,
     choice_field,
     date_field,
@@ -273,6 +283,135 @@ VOLUNTEER_SPEC = register_spec(
         describe=lambda v: {"志愿者": v["name"], "电话": selectors.mask_phone(v.get("phone") or "")},
         apply_row=_volunteer_apply,
         can_import=_can_import,
+        batch_size=500,
+    )
+)
+
+
+# --- 时间银行 -----------------------------------------------------------------------------------------------
+
+ENTRY_KINDS = {label: value for value, label in EntryKind.choices} | {
+    "存入": EntryKind.EARN, "服务": EntryKind.EARN, "获得": EntryKind.EARN, "earn": EntryKind.EARN,
+    "支取": EntryKind.SPEND, "兑换": EntryKind.SPEND, "消费": EntryKind.SPEND, "spend": EntryKind.SPEND,
+}  # fmt: skip
+ENTRY_LABELS = {"date": "日期", "kind": "类型", "hours": "小时", "note": "说明", "activity": "活动"}
+
+
+def _hours_cell(value) -> Decimal:
+    text = as_text(value).replace("小时", "").replace("h", "").strip()
+    try:
+        hours = Decimal(text)
+    except (InvalidOperation, ValueError):
+        raise CellError(f"小时应为数字（可保留 1 位小数）：{as_text(value)[:40]}") from None
+    if not hours.is_finite():
+        raise CellError(f"小时应为数字：{as_text(value)[:40]}")
+    return hours
+
+
+ENTRY_FIELDS = (
+    text_field("name", "姓名", ("志愿者", "志愿者姓名", "名字"), max_length=30, help="与联系电话至少填一项"),
+    text_field("phone", "联系电话", ("电话", "手机", "手机号"), max_length=20,
+               help="按电话找志愿者；导出文件中打码的电话（138****5678）按姓名 + 社区找"),
+    text_field("community", "社区", ("所属社区",), max_length=100, help="只填姓名时用以区分同名志愿者"),
+    date_field("date", "日期", ("服务日期", "记录日期", "兑换日期"), required=True),
+    choice_field("kind", "类型", ENTRY_KINDS, ("存取", "收支类型", "记录类型"), required=True),
+    Field("hours", "小时", ("时长", "小时数", "服务时长", "时数"), True, _hours_cell),
+    text_field("note", "说明", ("备注", "内容", "服务内容"), max_length=200),
+)  # fmt: skip
+
+
+class EntryLedgerHandler(LedgerHandler):
+    """Core's ledger handler with the volunteer looked up among the importing account's volunteers."""
+
+    def clean(self, number: int, values: dict) -> dict:
+        values["volunteer"] = self._volunteer(values)
+        return super().clean(number, values)
+
+    def _volunteer(self, values: dict) -> int:
+        actor = self.ctx.actor
+        name, phone = values.get("name") or "", values.get("phone") or ""
+        community = values.get("community") or ""
+        qs = selectors.visible_volunteers(user=actor) if actor is not None else Volunteer.objects.none()
+        if phone and "*" not in phone:  # a masked phone (an exported file) says nothing: name + 社区 then
+            try:
+                digits = services.normalise_phone(phone)
+            except DomainError as exc:
+                raise _refuse(exc) from None
+            found = list(qs.filter(phone=digits)[:3])
+            if name:
+                found = [v for v in found if v.name == name] or found
+            if not found:
+                raise RowError(
+                    f"联系电话：没有电话为 {selectors.mask_phone(digits)} 的志愿者（或不在您的辖区）"
+                )
+            if len(found) > 1:
+                raise RowError("联系电话：该电话登记了多位志愿者，请同时填写姓名")
+            if name and found[0].name != name:
+                raise RowError(f"姓名：电话 {selectors.mask_phone(digits)} 登记的志愿者是「{found[0].name}」")
+            values["name"] = found[0].name
+            return found[0].pk
+        if not name:
+            raise RowError("姓名：请填写志愿者姓名或联系电话")
+        qs = qs.filter(name=name)
+        if community:
+            qs = qs.filter(Q(community__name=community) | Q(community__code=community))
+        found = list(qs[:2])
+        if not found:
+            where = f"（社区「{community}」）" if community else ""
+            raise RowError(f"姓名：没有名为「{name}」的志愿者{where}（或不在您的辖区）")
+        if len(found) > 1:
+            raise RowError(f"姓名：有多位名为「{name}」的志愿者，请填写联系电话或社区")
+        return found[0].pk
+
+
+def _entry_key(values: dict) -> str:
+    """The volunteer (its id: no phone in the ledger) with the entry's content: the same row again adds nothing."""
+    return f"{values['volunteer']}|{values['date']:%Y-%m-%d}|{values['kind']}|{values['hours']}|{values.get('note') or ''}"
+
+
+def _entry_apply(values: dict, ctx: ApplyContext) -> int:
+    actor = ctx.actor
+    volunteer = selectors.visible_volunteers(user=actor).filter(pk=values["volunteer"]).first()
+    if volunteer is None:
+        raise RowError("姓名：志愿者不存在或不在您的辖区")
+    try:
+        hours = services.entry_hours(values["hours"])
+    except DomainError as exc:
+        raise RowError(f"小时：{exc.message}") from None
+    note = values.get("note") or ""
+    same = TimeBankEntry.objects.filter(
+        volunteer=volunteer, date=values["date"], kind=values["kind"], hours=hours, note=note
+    ).first()
+    if same is not None:  # already recorded (on the page, or by an import whose ledger row is gone)
+        return same.pk
+    try:
+        e = services.record_entry(actor=actor, volunteer=volunteer, day=values["date"], kind=values["kind"],
+                                  hours=hours, note=note, action="activities.timebank.import")  # fmt: skip
+    except DomainError as exc:
+        label = ENTRY_LABELS.get(exc.field or "", "")
+        raise RowError(f"{label}：{exc.message}" if label else exc.message) from None
+    return e.pk
+
+
+ENTRY_SPEC = register_spec(
+    ImportSpec(
+        name="activities.timebank",
+        label="时间银行记录",
+        fields=ENTRY_FIELDS,
+        key_field="name",
+        key_label="志愿者",
+        row_key=_entry_key,
+        key_help=(
+            "志愿者按联系电话找（电话打码或未填时按姓名 + 社区）；同一志愿者、日期、类型、小时、说明的记录只记一次，"
+            "再次导入同一文件不会增加记录。按文件中的顺序记账，支取超过当时余额的行被拒绝（余额不会为负）。"
+        ),
+        describe=lambda v: {
+            "志愿者": v["name"],
+            "记录": f"{v['date']:%Y-%m-%d} {EntryKind(v['kind']).label} {v['hours']}小时",
+        },
+        apply_row=_entry_apply,
+        can_import=_can_import,
+        ledger_handler=EntryLedgerHandler,
         batch_size=500,
     )
 )

@@ -252,6 +252,22 @@ def get_volunteer(*, user, pk) -> Volunteer:
         raise NotFound("志愿者不存在或无权查看") from None
 
 
+def entry_rows(
+    *, user, start: date | None = None, end: date | None = None, community: int | None = None, q: str = ""
+) -> QuerySet[TimeBankEntry]:
+    """The 时间银行 entries of the volunteers ``user`` sees, oldest first (the order they were booked in)."""
+    qs = visible_entries(user=user).select_related("volunteer__community", "activity")
+    if start:
+        qs = qs.filter(date__gte=start)
+    if end:
+        qs = qs.filter(date__lte=end)
+    if community:
+        qs = qs.filter(volunteer__community_id=community)
+    if q:
+        qs = qs.filter(volunteer__name__icontains=q)
+    return qs.order_by("date", "pk")
+
+
 def entries_of(volunteer: Volunteer) -> QuerySet[TimeBankEntry]:
     return (
         TimeBankEntry.objects.filter(volunteer=volunteer).select_related("activity").order_by("-date", "-pk")

@@ -370,8 +370,21 @@ def _hours(value) -> Decimal:
     return h
 
 
+def entry_hours(value) -> Decimal:
+    """The hours of a 时间银行 entry (a number > 0 and ≤ MAX_HOURS, one decimal), or ValidationFailed (``hours``)."""
+    return _hours(value)
+
+
 def record_entry(
-    *, actor, volunteer: Volunteer, day, kind: str, hours, activity_id: int | None = None, note: str = ""
+    *,
+    actor,
+    volunteer: Volunteer,
+    day,
+    kind: str,
+    hours,
+    activity_id: int | None = None,
+    note: str = "",
+    action: str = "activities.timebank.entry",
 ) -> TimeBankEntry:
     """Add a 时间银行 entry. Spending more than the volunteer's balance (Σ存入 − Σ支取) is refused (``hours``)."""
     _check_writer(actor)
@@ -401,7 +414,7 @@ def record_entry(
         )
         audit.record(
             actor=actor,
-            action="activities.timebank.entry",
+            action=action,
             obj=e,
             after={"volunteer": v.pk, "date": when.isoformat(), "kind": kind, "hours": str(h), "note": note},
         )

@@ -18,6 +18,7 @@ urlpatterns = [
     path("plans/<int:pk>/delete/", views.plan_delete, name="plan_delete"),
     path("volunteers/", views.volunteers, name="volunteers"),
     path("volunteers/export.xlsx", views.volunteers_export, name="volunteers_export"),
+    path("volunteers/entries.xlsx", views.entries_export, name="entries_export"),
     path("volunteers/new/", views.volunteer_form, name="volunteer_new"),
     path("volunteers/<int:pk>/", views.volunteer_form, name="volunteer_edit"),
     path("volunteers/<int:pk>/entries/", views.volunteer_entry, name="volunteer_entry"),

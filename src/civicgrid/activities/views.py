@@ -332,6 +332,19 @@ def volunteers_export(request):
     return FileResponse(fh, as_attachment=True, filename=filename, content_type=XLSX)
 
 
+@require_GET
+@ledger_view
+def entries_export(request):
+    """时间银行 records of the volunteers shown (filters: 姓名, 社区, 起止日期), in the import's columns."""
+    if not _can_export(request.user):
+        return HttpResponseForbidden("当前角色不能导出")
+    start, end = _date(request.GET.get("start")), _date(request.GET.get("end"))
+    rows = selectors.entry_rows(user=request.user, start=start, end=end, community=_int(request.GET.get("community")),
+                                q=request.GET.get("q", "")[:30])  # fmt: skip
+    fh, filename = exports.write_entries_xlsx(rows)
+    return FileResponse(fh, as_attachment=True, filename=filename, content_type=XLSX)
+
+
 def _volunteer_context(request, v, *, can_edit, errors=None, data=None, entry_errors=None, entry_data=None):
     return {
         "v": v,

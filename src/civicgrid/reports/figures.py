@@ -160,6 +160,7 @@ def _case_figures(out: Collected, *, user, street, start: date, end: date) -> No
     if counters.get("received"):
         out.sections.append("cases")
         out.tables["monthly"] = _monthly(user=user, street=street, start=start, end=end)
+        _group_figures(out, user=user, street=street, start=start, end=end)
 
 
 def _monthly(*, user, street, start: date, end: date) -> list[dict]:
@@ -173,6 +174,34 @@ def _monthly(*, user, street, start: date, end: date) -> list[dict]:
         rows.append({"month": f"{first.month}月", "received": c.get("received", 0), "done": c.get("done", 0)})
         first = last + timedelta(days=1)
     return rows
+
+
+# (table, --by of metrics.selectors.stats, label, how many groups the report shows: None for all)
+GROUPINGS = (("sources", "source", "来源", None), ("categories", "category", "问题类别", 10))
+
+
+def _group_figures(out: Collected, *, user, street, start: date, end: date) -> None:
+    """受理 per source (来源构成) and per category (大类, the ten largest): the metrics module's grouped stats, each
+    group a figure of the appendix and a row of the chart's table (with its share of all 受理)."""
+    period = period_text(start, end)
+    for table, by, label, limit in GROUPINGS:
+        groups = metric_selectors.stats(user=user, start=start, end=end, street_code=street.code, by=by)[
+            "groups"
+        ]
+        groups = [g for g in groups if g["received"]]
+        total = sum(g["received"] for g in groups)
+        rows = []
+        for g in groups[:limit] if limit else groups:
+            n = g["received"]
+            share = zhnum.rate(n, total, rounding=out.rounding) or "—"
+            slug = (g["key"] or "none").replace(".", "_")
+            rank = f"前{limit}位之一，" if limit else ""
+            out.add(Value(f"cases.{table}.{slug}", f"受理数·{label}·{g['label']}", n, f"{n}件",
+                          f"期内受理的工单中{label}为「{g['label']}」的件数（{rank}占受理 {n} ÷ {total} = {share}）",
+                          period, f"metrics.stats:by={by}"))  # fmt: skip
+            rows.append({"key": g["key"], "label": g["label"], "received": n, "share": share})
+        if rows:
+            out.tables[table] = rows
 
 
 # --- ledger figures (metrics.ledgers) -----------------------------------------------------------------------

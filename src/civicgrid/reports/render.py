@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -18,7 +19,9 @@ from pathlib import Path
 
 from civicgrid.core import zhnum
 from civicgrid.core.errors import ValidationFailed
+from civicgrid.reports import filters
 from civicgrid.reports.figures import ordered_values
+from civicgrid.reports.filters import Figure
 
 FIXED_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
@@ -37,15 +40,30 @@ class RenderError(ValidationFailed):
     pass
 
 
+def _figure(key: str, v: dict, values: dict[str, dict]) -> Figure:
+    """The figure as the template sees it: its text, with its number (and last year's, and a 办结率's two counts)
+    for the filters."""
+    previous = values.get(f"{key}_yoy", {}).get("value")
+    ratio = None
+    if key.startswith("ledgers.") and key.endswith(".done_rate"):
+        base = key[: -len("done_rate")]
+        ratio = (
+            values.get(f"{base}registered_done", {}).get("value"),
+            values.get(f"{base}registered", {}).get("value"),
+        )
+    return Figure(v["text"], key=key, value=v.get("value"), previous=previous, ratio=ratio)
+
+
 def _nest(values: dict[str, dict]) -> dict:
-    """``{"cases.received": {...text}}`` → ``{"cases": {"received": "1471件"}}`` (the template reads texts)."""
+    """``{"cases.received": {...text}}`` → ``{"cases": {"received": Figure("1471件")}}`` (the template prints
+    texts; the filters read the numbers)."""
     root: dict = {}
     for key, v in values.items():
         node = root
         parts = key.split(".")
         for part in parts[:-1]:
             node = node.setdefault(part, {})
-        node[parts[-1]] = v["text"]
+        node[parts[-1]] = _figure(key, v, values)
     return root
 
 
@@ -179,6 +197,56 @@ def monthly_chart(rows: list[dict]) -> bytes | None:
     return buf.getvalue()
 
 
+def _hbar_chart(labels: list[str], values: list[int], notes: list[str], *, color: str) -> bytes:
+    """A horizontal bar chart, largest on top, each bar with its note ("135件 45.0%") — PNG without timestamps."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    font = _cjk_font()
+    rc = {"font.family": [font] if font else ["DejaVu Sans"], "svg.hashsalt": "civicgrid"}
+    with matplotlib.rc_context(rc):
+        fig, ax = plt.subplots(figsize=(7.5, 0.9 + 0.36 * len(labels)), dpi=150)
+        ys = list(range(len(labels)))[::-1]
+        ax.barh(ys, values, height=0.6, color=color)
+        ax.set_yticks(ys, labels)
+        top = max(values)
+        for y, v, note in zip(ys, values, notes, strict=True):
+            ax.text(v + top * 0.01, y, note, va="center", fontsize=9)
+        ax.set_xlim(0, top * 1.25)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("件")
+        ax.spines[["top", "right"]].set_visible(False)
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", metadata={"Software": None})
+        plt.close(fig)
+    return buf.getvalue()
+
+
+def sources_chart(rows: list[dict]) -> bytes | None:
+    """来源构成: 受理 per source with its share (PNG), or None without cases."""
+    rows = [r for r in rows if r.get("received")]
+    if not rows:
+        return None
+    notes = [f"{r['received']}件  {r['share']}" for r in rows]
+    return _hbar_chart([r["label"] for r in rows], [r["received"] for r in rows], notes, color="#2f6fb2")
+
+
+def categories_chart(rows: list[dict]) -> bytes | None:
+    """问题类别前十: 受理 per category (大类), largest first (PNG), or None without cases."""
+    rows = [r for r in rows if r.get("received")]
+    if not rows:
+        return None
+    notes = [f"{r['received']}件" for r in rows]
+    return _hbar_chart([r["label"] for r in rows], [r["received"] for r in rows], notes, color="#d9822b")
+
+
+CHARTS = {"monthly": monthly_chart, "sources": sources_chart, "categories": categories_chart}
+
+
 # --- docx ----------------------------------------------------------------------------------------------------
 
 
@@ -195,6 +263,18 @@ def _fixed_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
+def template_error(exc: Exception) -> str:
+    """A template's error in words staff can act on (an unknown filter is named, with the ones there are)."""
+    text = str(exc)
+    unknown = re.search(r"No filter named '([^']+)'", text)
+    if unknown:
+        return (
+            f"模板占位符有误：没有名为“{unknown.group(1)}”的过滤器（可用：{'、'.join(filters.NAMES)}；"
+            "见 docs/reports.md）"
+        )
+    return f"模板占位符有误：{text}"
+
+
 def render_docx(template: bytes, snapshot: dict, manual: dict) -> bytes:
     """The report as .docx bytes (raises :class:`RenderError` naming the problem for a broken template)."""
     from docx.shared import Mm
@@ -206,13 +286,20 @@ def render_docx(template: bytes, snapshot: dict, manual: dict) -> bytes:
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise RenderError(f"模板不是有效的 Word 文档（.docx）：{exc}", field="template") from None
     charts = {}
-    png = monthly_chart(snapshot.get("tables", {}).get("monthly", []))
-    if png:
-        charts["monthly"] = InlineImage(tpl, io.BytesIO(png), width=Mm(150))
+    for name, draw in CHARTS.items():
+        png = draw(snapshot.get("tables", {}).get(name, []))
+        if png:
+            charts[name] = InlineImage(tpl, io.BytesIO(png), width=Mm(150))
+    env = filters.environment(snapshot.get("rounding") or zhnum.HALF_UP)
     try:
-        tpl.render(context(snapshot, manual, charts=charts), autoescape=True)
+        tpl.render(context(snapshot, manual, charts=charts), env, autoescape=True)
     except TemplateError as exc:
-        raise RenderError(f"模板占位符有误：{exc}", field="template") from None
+        raise RenderError(template_error(exc), field="template") from None
+    except (TypeError, ValueError, ArithmeticError, AttributeError, LookupError) as exc:
+        # an expression of the template that does not fit the figures ({{ cases.received + 1 }}): the user's
+        raise RenderError(
+            f"模板无法生成文档：{type(exc).__name__}: {str(exc)[:200]}", field="template"
+        ) from None
     buf = io.BytesIO()
     tpl.save(buf)
     return _fixed_zip(buf.getvalue())

@@ -10,7 +10,8 @@ The context a template sees (:func:`civicgrid.reports.render.context`):
 - ``cases.<metric>`` — the case figures' texts ("1471件", "98.3%"), ``cases.<count>_yoy`` ("同比增长20.4%");
 - ``ledgers.<ledger>.<figure>`` — e.g. ``ledgers.petitions.registered``, ``ledgers.petitions.done_rate``;
 - ``goals.*``, ``projects.*`` — indicator lights and project investment; ``indicators``, ``projects_table``,
-  ``ledger_table`` — table rows; ``charts.monthly`` — the monthly chart (an image);
+  ``ledger_table`` — table rows; ``charts.monthly``, ``charts.sources``, ``charts.categories`` — the
+  charts (images: 各月受理/办结, 来源构成, 问题类别前十);
 - ``phrases.*`` — conditional phrases ("已全部完成整改" only when every hazard is closed);
 - ``problems`` — the 存在问题 drawn from the figures; ``manual.<name>`` — what staff typed for this report;
 - ``appendix`` — every figure with its value, formula, period and source.
@@ -108,6 +109,18 @@ def build_default() -> bytes:
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
     p.add_run("{{ charts.monthly }}")
     _para(doc, "图1  {{ period }}各月受理与办结工单数", size=12, center=True)
+    _control(doc, "{%p endif %}")
+    _control(doc, "{%p if charts.sources %}")
+    p = doc.add_paragraph()
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    p.add_run("{{ charts.sources }}")
+    _para(doc, "图2  {{ period }}受理工单来源构成", size=12, center=True)
+    _control(doc, "{%p endif %}")
+    _control(doc, "{%p if charts.categories %}")
+    p = doc.add_paragraph()
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    p.add_run("{{ charts.categories }}")
+    _para(doc, "图3  {{ period }}受理量前十的问题类别", size=12, center=True)
     _control(doc, "{%p endif %}")
     _control(doc, "{%p if ledgers.enforcement %}")
     _para(

@@ -24,9 +24,11 @@ class VersionInline(admin.TabularInline):
 
 @admin.register(Report)
 class ReportAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "street", "start", "end", "created_by", "created_at")
-    list_filter = ("street",)
-    readonly_fields = ("street", "start", "end", "rounding", "template", "manual", "created_by", "created_at")
+    list_display = ("__str__", "street", "district", "start", "end", "created_by", "created_at")
+    list_filter = ("street", "district")
+    readonly_fields = (
+        "street", "district", "start", "end", "rounding", "template", "manual", "created_by", "created_at",
+    )  # fmt: skip
     inlines = [VersionInline]
 
     def has_add_permission(self, request):

@@ -1,4 +1,5 @@
-"""The 工作总结 screens: the list with the drafting form (街道, period, template, rounding, what staff type), a
+"""The 工作总结 screens: the list with the drafting form (街道 — or 全区 for a 区-level account —, period, template,
+rounding, what staff type), a
 report (its versions, every figure with its formula, downloads: .docx, PDF, the figures' Excel; 重新生成), and
 the templates (download the built-in one, upload one's own). Thin: reads through selectors, writes through
 services."""
@@ -94,6 +95,19 @@ def _street(request, value):
     raise ValidationFailed("街道不存在或不在您的辖区", field="street")
 
 
+def _scope(request, value):
+    """(street, district) from the form's 范围: "street" (the 街道 chosen below) or "district:<id>" (全区)."""
+    value = (value or "street").strip()
+    if value == "street":
+        return _street(request, request.POST.get("street")), None
+    prefix, _, pk = value.partition(":")
+    if prefix == "district":
+        for d in selectors.districts(user=request.user):
+            if str(d.pk) == pk:
+                return None, d
+    raise ValidationFailed("只有区级账号可以起草本区的全区工作总结", field="district")
+
+
 @require_http_methods(["GET", "POST"])
 @reports_view
 def index(request):
@@ -103,7 +117,7 @@ def index(request):
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
-            street = _street(request, request.POST.get("street"))
+            street, district = _scope(request, request.POST.get("scope"))
             start, end = _period_from(request.POST, choices)
             tpl = None
             if request.POST.get("template"):
@@ -111,6 +125,7 @@ def index(request):
             version = services.draft(
                 actor=request.user,
                 street=street,
+                district=district,
                 start=start,
                 end=end,
                 rounding=request.POST.get("rounding") or Rounding.HALF_UP,
@@ -134,6 +149,10 @@ def index(request):
                 :100
             ],
             "streets": streets,
+            "scope_choices": [("street", "街道（选择下方街道）")]
+            + [(f"district:{d.pk}", f"全区：{d.name}") for d in selectors.districts(user=request.user)]
+            if selectors.district_level(request.user)
+            else [],
             "templates": selectors.active_templates(user=request.user, street=street) if street else [],
             "choices": choices,
             "roundings": Rounding.choices,
@@ -156,6 +175,7 @@ def detail(request, pk: int):
             version = services.draft(
                 actor=request.user,
                 street=report.street,
+                district=report.district,
                 start=report.start,
                 end=report.end,
                 rounding=report.rounding,

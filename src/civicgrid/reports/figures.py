@@ -131,7 +131,7 @@ def _case_figures(out: Collected, *, user, street, district=None, start: date, e
     on_record = (
         DailyRollup.objects.filter(street_id=street.pk)
         if street is not None
-        else DailyRollup.objects.filter(street__district_id=district.pk)
+        else DailyRollup.objects.filter(street_id__in=district.streets.values("pk"))
     )
     first_day = on_record.aggregate(d=Min("day"))["d"]
     has_last_year = first_day is not None and first_day <= ly_start

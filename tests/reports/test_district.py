@@ -22,7 +22,7 @@ from civicgrid.metrics import ledgers, registry
 from civicgrid.metrics import selectors as metric_selectors
 from civicgrid.places.models import District
 from civicgrid.reports import figures, selectors, services
-from civicgrid.reports.models import Report
+from civicgrid.reports.models import Report, ReportTemplate
 from tests.accounts.test_tiers import Tiers
 from tests.factories import StreetFactory, UserFactory
 
@@ -268,7 +268,7 @@ def test_the_command_line_drafts_a_district_report(tiers, tmp_path, capsys, clie
         )
     with pytest.raises(CommandError, match="行政区划代码不存在"):
         call_command(*args, "--district", "999999", "--out", str(out))
-    with pytest.raises(CommandError, match="内置模板"):
+    with pytest.raises(CommandError, match="该区没有在用的模板"):
         call_command(*args, "--district", tiers.district.code, "--template", "x", "--out", str(out))
     with pytest.raises(CommandError, match="区级账号"):  # --as a 街道 account
         call_command(*args, "--district", tiers.district.code, "--as", tiers.a.users[Role.LEADER].username,
@@ -344,3 +344,57 @@ def test_the_registers_and_estates_rates_carry_their_parts(tiers):
     assert reg["numerator"] is not None and reg["numerator"] <= reg["denominator"]
     cancel = by_key["registers", "cancel_on_time_rate"]
     assert cancel["denominator"] == by_key["registers", "cancelled"]["value"]
+
+
+def test_a_district_keeps_templates_of_its_own_for_its_whole_district_reports(client, tiers):
+    start, end = this_year()
+    mine = Document()
+    mine.add_paragraph("{{ street }}{{ period }}全区受理{{ cases.received }}。")
+    mine.add_paragraph("{%p for r in streets_table %}")
+    mine.add_paragraph("{{ r.name }}{{ r.received }}")
+    mine.add_paragraph("{%p endfor %}")
+    buf = io.BytesIO()
+    mine.save(buf)
+    content = buf.getvalue()
+    with pytest.raises(ValidationFailed) as e:  # a 街道 account keeps no 区 template
+        services.upload_template(actor=tiers.a.users[Role.LEADER], district=tiers.district, name="区简版",
+                                 content=content)  # fmt: skip
+    assert e.value.field == "district"
+    tpl = services.upload_template(
+        actor=tiers.qu_leader, district=tiers.district, name="区简版", content=content
+    )
+    assert (tpl.street, tpl.district) == (None, tiers.district)
+    version = services.draft(actor=tiers.qu_leader, district=tiers.district, tpl=tpl, start=start, end=end)
+    v = version.snapshot["values"]
+    lines = [p.text for p in Document(io.BytesIO(bytes(version.docx))).paragraphs]
+    assert (
+        lines[0]
+        == f"{tiers.district.name}{version.snapshot['period']}全区受理{v['cases.received']['text']}。"
+    )
+    assert lines[1:] == [f"{r['name']}{r['received']}" for r in version.snapshot["tables"]["streets"]]
+    with pytest.raises(ValidationFailed) as e:  # …and a 街道 report cannot use it
+        services.draft(actor=tiers.qu_leader, street=tiers.a.street, tpl=tpl, start=start, end=end)
+    assert e.value.field == "template"
+    # the 区 level sees it on the pages; a 街道 account does not
+    client.force_login(tiers.qu_dispatcher)
+    assert "区简版（全区）" in client.get("/reports/").content.decode()
+    assert "区简版" in client.get("/reports/templates/").content.decode()
+    client.force_login(tiers.a.users[Role.LEADER])
+    assert "区简版" not in client.get("/reports/templates/").content.decode()
+    assert tpl not in selectors.visible_templates(user=tiers.b.users[Role.SYSTEM_ADMIN])
+    response = client.post(
+        "/reports/",
+        {"period": "custom", "start": start.isoformat(), "end": end.isoformat(), "template": tpl.pk},
+    )
+    assert (
+        response.status_code == 200 and not Report.objects.filter(template=tpl, street__isnull=False).exists()
+    )
+    # uploaded on the page as the 区's
+    client.force_login(tiers.qu_leader)
+    upload = io.BytesIO(content)
+    upload.name = "区模板.docx"
+    response = client.post(
+        "/reports/templates/", {"scope": f"district:{tiers.district.pk}", "name": "区二版", "file": upload}
+    )
+    assert response.status_code == 302
+    assert ReportTemplate.objects.get(name="区二版").district == tiers.district

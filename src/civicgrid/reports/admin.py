@@ -5,10 +5,10 @@ from civicgrid.reports.models import Report, ReportTemplate, ReportVersion
 
 @admin.register(ReportTemplate)
 class ReportTemplateAdmin(admin.ModelAdmin):
-    list_display = ("name", "street", "is_active", "size", "uploaded_by", "uploaded_at")
-    list_filter = ("is_active", "street")
+    list_display = ("name", "street", "district", "is_active", "size", "uploaded_by", "uploaded_at")
+    list_filter = ("is_active", "street", "district")
     exclude = ("content",)
-    readonly_fields = ("street", "name", "sha256", "size", "uploaded_by", "uploaded_at")
+    readonly_fields = ("street", "district", "name", "sha256", "size", "uploaded_by", "uploaded_at")
 
     def has_add_permission(self, request):
         return False  # uploaded on /reports/templates/ (checked by rendering it once)

@@ -48,10 +48,8 @@ def districts(*, user) -> QuerySet[District]:
     return qs.order_by("code")
 
 
-def visible_reports(*, user) -> QuerySet[Report]:
-    if not can_use(user):
-        return Report.objects.none()
-    qs = Report.objects.select_related("street", "district", "template")
+def _in_scope(qs: QuerySet, user) -> QuerySet:
+    """Rows of a 街道 of the user's tier, and — for the 区 level — rows of the user's 区."""
     tier = place_selectors.tier_q(user, "street_id")
     if tier is None:
         return qs  # the platform level: every 街道 and every 区
@@ -59,6 +57,12 @@ def visible_reports(*, user) -> QuerySet[Report]:
     if district_level(user):
         q |= Q(district_id__in=districts(user=user).values("pk"))
     return qs.filter(q)
+
+
+def visible_reports(*, user) -> QuerySet[Report]:
+    if not can_use(user):
+        return Report.objects.none()
+    return _in_scope(Report.objects.select_related("street", "district", "template"), user)
 
 
 def reader_for(user, *, street: Street | None = None, district: District | None = None):
@@ -87,14 +91,19 @@ def reader_for(user, *, street: Street | None = None, district: District | None 
 def visible_templates(*, user) -> QuerySet[ReportTemplate]:
     if not can_use(user):
         return ReportTemplate.objects.none()
-    return place_selectors.in_tier(ReportTemplate.objects.select_related("street"), user, "street_id")
+    return _in_scope(ReportTemplate.objects.select_related("street", "district"), user)
 
 
-def active_templates(*, user, street: Street | None) -> QuerySet[ReportTemplate]:
-    """The templates a report of ``street`` may use (a 区 report, ``street=None``: only the built-in one)."""
-    if street is None:
-        return ReportTemplate.objects.none()
-    return visible_templates(user=user).filter(street=street, is_active=True).defer("content")
+def active_templates(
+    *, user, street: Street | None = None, district: District | None = None
+) -> QuerySet[ReportTemplate]:
+    """The templates a report of ``street`` (or a whole-区 report of ``district``) may use."""
+    qs = visible_templates(user=user).filter(is_active=True).defer("content")
+    if street is not None:
+        return qs.filter(street=street)
+    if district is not None:
+        return qs.filter(district=district)
+    return qs.none()
 
 
 def streets(*, user) -> QuerySet[Street]:

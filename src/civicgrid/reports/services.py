@@ -78,7 +78,7 @@ def draft(
     reader=None,
 ) -> ReportVersion:
     """A new version of ``report`` (or of a new report) of ``street`` — or of the whole 区 ``district`` (区-level
-    accounts only; the built-in template) —: the figures of [start, end] as ``reader`` (default ``actor``) sees
+    accounts only; the built-in template or one of the 区's) —: the figures of [start, end] as ``reader`` (default ``actor``) sees
     them within that 街道 / 区, frozen in the version, and the document rendered from them."""
     reader = reader if reader is not None else actor
     _may_use(reader)
@@ -104,8 +104,8 @@ def draft(
             and not selectors.districts(user=actor).filter(pk=district.pk).exists()
         ):
             raise ValidationFailed("只有区级账号可以起草本区的全区工作总结", field="district")
-        if tpl is not None:
-            raise ValidationFailed("全区工作总结使用内置模板（上传的模板属于街道）", field="template")
+        if tpl is not None and (tpl.district_id != district.pk or not tpl.is_active):
+            raise ValidationFailed("模板不属于该区的全区工作总结或已停用", field="template")
     # the rollup lags the cases by one round of its job: bring it up to date first (another runner holding the
     # job's lease is doing just that)
     metric_services.run_locked(metric_services.refresh)
@@ -156,18 +156,30 @@ def rerender(version: ReportVersion) -> bytes:
     return render.render_docx(template_bytes(version.template), version.snapshot, version.manual)
 
 
-def _sample_snapshot(street: Street) -> dict:
+def _sample_snapshot(place: Street | District) -> dict:
     today = clock.local_now().date()
     snap = figures.Collected(
-        street=street.name, street_code=street.code, start=f"{today.year}-01-01", end=today.isoformat(),
+        street=place.name, street_code=place.code, start=f"{today.year}-01-01", end=today.isoformat(),
         period=zhnum.period_label(date(today.year, 1, 1), today), year=today.year, rounding=Rounding.HALF_UP,
+        scope="district" if isinstance(place, District) else "street",
     )  # fmt: skip
     return snap.as_json()
 
 
-def upload_template(*, actor, street: Street, name: str, content: bytes, note: str = "") -> ReportTemplate:
-    """A new template (checked by rendering it once); an active one of the same name is retired."""
+def upload_template(
+    *,
+    actor,
+    street: Street | None = None,
+    district: District | None = None,
+    name: str,
+    content: bytes,
+    note: str = "",
+) -> ReportTemplate:
+    """A new template of ``street`` (or, for its whole-区 reports, of ``district``: 区-level accounts only),
+    checked by rendering it once; an active one of the same name is retired."""
     _may_use(actor)
+    if (street is None) == (district is None):
+        raise ValidationFailed("请选择模板所属的街道或全区（只能选一个）", field="street")
     name = (name or "").strip()
     if not name:
         raise ValidationFailed("请填写模板名称", field="name")
@@ -177,9 +189,11 @@ def upload_template(*, actor, street: Street, name: str, content: bytes, note: s
         raise ValidationFailed("请选择模板文件（.docx）", field="file")
     if len(content) > MAX_TEMPLATE_BYTES:
         raise ValidationFailed("模板文件过大（最多 10 MB）", field="file")
-    if not selectors.streets(user=actor).filter(pk=street.pk).exists():
+    if street is not None and not selectors.streets(user=actor).filter(pk=street.pk).exists():
         raise ValidationFailed("街道不存在或不在您的辖区", field="street")
-    sample = _sample_snapshot(street)
+    if district is not None and not selectors.districts(user=actor).filter(pk=district.pk).exists():
+        raise ValidationFailed("只有区级账号可以上传本区的全区工作总结模板", field="district")
+    sample = _sample_snapshot(street or district)
     try:
         render.render_docx(content, sample, {})
     except render.RenderError as exc:
@@ -191,20 +205,23 @@ def upload_template(*, actor, street: Street, name: str, content: bytes, note: s
     now = clock.now()
     with transaction.atomic():
         old = list(
-            ReportTemplate.objects.select_for_update().filter(street=street, name=name, is_active=True)
+            ReportTemplate.objects.select_for_update()
+            .filter(street=street, district=district, name=name, is_active=True)
+            .order_by("pk")  # (the default ordering joins the nullable 街道: no FOR UPDATE on an outer join)
         )
         for t in old:
             t.is_active = False
             t.save(update_fields=["is_active"])
         tpl = ReportTemplate.objects.create(
-            street=street, name=name, content=content, sha256=hashlib.sha256(content).hexdigest(),
+            street=street, district=district, name=name, content=content, sha256=hashlib.sha256(content).hexdigest(),
             size=len(content), note=(note or "").strip()[:200], uploaded_by=actor, uploaded_at=now,
         )  # fmt: skip
         audit.record(
             actor=actor,
             action="reports.template.upload",
             obj=tpl,
-            after={"name": name, "street": street.code, "sha256": tpl.sha256, "size": tpl.size,
+            after={"name": name, "street" if street else "district": (street or district).code,
+                   "sha256": tpl.sha256, "size": tpl.size,
                    "replaced": [t.pk for t in old]},
         )  # fmt: skip
     return tpl

@@ -108,6 +108,23 @@ def _scope(request, value):
     raise ValidationFailed("只有区级账号可以起草本区的全区工作总结", field="district")
 
 
+def _scope_choices(user) -> list[tuple[str, str]]:
+    """The 范围 choice of a 区-level account: a 街道, or 全区 (each 区 it may draft for); none for a 街道 account."""
+    if not selectors.district_level(user):
+        return []
+    return [("street", "街道（选择下方街道）")] + [
+        (f"district:{d.pk}", f"全区：{d.name}") for d in selectors.districts(user=user)
+    ]
+
+
+def _template_choices(user, street) -> list[tuple[int, str]]:
+    """The active templates of the form's 街道, then (区 level) those of the whole-区 reports."""
+    out = [(t.pk, t.name) for t in selectors.active_templates(user=user, street=street)] if street else []
+    for d in selectors.districts(user=user):
+        out += [(t.pk, f"{t.name}（全区）") for t in selectors.active_templates(user=user, district=d)]
+    return out
+
+
 @require_http_methods(["GET", "POST"])
 @reports_view
 def index(request):
@@ -149,11 +166,8 @@ def index(request):
                 :100
             ],
             "streets": streets,
-            "scope_choices": [("street", "街道（选择下方街道）")]
-            + [(f"district:{d.pk}", f"全区：{d.name}") for d in selectors.districts(user=request.user)]
-            if selectors.district_level(request.user)
-            else [],
-            "templates": selectors.active_templates(user=request.user, street=street) if street else [],
+            "scope_choices": _scope_choices(request.user),
+            "templates": _template_choices(request.user, street),
             "choices": choices,
             "roundings": Rounding.choices,
             "manual_rows": [
@@ -252,11 +266,12 @@ def templates(request):
     streets = list(selectors.streets(user=request.user))
     if request.method == "POST":
         try:
-            street = _street(request, request.POST.get("street"))
+            street, district = _scope(request, request.POST.get("scope"))
             upload = request.FILES.get("file")
             services.upload_template(
                 actor=request.user,
                 street=street,
+                district=district,
                 name=request.POST.get("name", ""),
                 content=upload.read() if upload else b"",
                 note=request.POST.get("note", ""),
@@ -268,7 +283,11 @@ def templates(request):
     return render(
         request,
         "reports/templates.html",
-        {"templates": selectors.visible_templates(user=request.user).defer("content"), "streets": streets},
+        {
+            "templates": selectors.visible_templates(user=request.user).defer("content"),
+            "streets": streets,
+            "scope_choices": _scope_choices(request.user),
+        },
     )
 
 

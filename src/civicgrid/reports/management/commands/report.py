@@ -4,7 +4,8 @@
                            [--rounding half_up|truncate] [--as USERNAME] --out FILE.docx|.pdf
 
 The figures are counted as the 街道's leaders see them (or as ``--as USERNAME``); ``--district`` drafts the
-report of a whole 区 (its 街道 summed, with a per-街道 table; the built-in template) as the 区's leaders see it. The draft is saved like one
+report of a whole 区 (its 街道 summed, with a per-街道 table; ``--template`` then names one of the 区's) as the
+区's leaders see it. The draft is saved like one
 made on the web page (a new report with its first version, the figures' snapshot kept); ``--out`` writes the
 .docx, or the PDF converted by LibreOffice. The companion Excel of every figure is written beside it
 (``FILE.figures.xlsx``).
@@ -64,8 +65,6 @@ class Command(BaseCommand):
         if opts["district"]:
             if opts["street"]:
                 raise CommandError("--street 与 --district 只能给一个（街道报告或全区报告）")
-            if opts["template"]:
-                raise CommandError("全区工作总结使用内置模板，不能用 --template")
             district = District.objects.filter(code=opts["district"]).first()
             if district is None:
                 raise CommandError(f"区的行政区划代码不存在：{opts['district']}")
@@ -90,9 +89,11 @@ class Command(BaseCommand):
             )
         tpl = None
         if opts["template"]:
-            tpl = ReportTemplate.objects.filter(street=street, name=opts["template"], is_active=True).first()
+            tpl = ReportTemplate.objects.filter(
+                street=street, district=district, name=opts["template"], is_active=True
+            ).first()
             if tpl is None:
-                raise CommandError(f"该街道没有在用的模板：{opts['template']}")
+                raise CommandError(f"该{'街道' if street else '区'}没有在用的模板：{opts['template']}")
         try:
             with audit.acting_as("系统（命令行 report draft）"):
                 version = services.draft(

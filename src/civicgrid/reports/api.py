@@ -36,12 +36,12 @@ class ReportManualIn(Schema):
 class ReportDraftIn(Schema):
     street: Id | None = Field(None, description="街道 id（默认：辖区内第一个街道；与 district 二选一）")
     district: Id | None = Field(
-        None, description="区 id：起草全区工作总结（各街道合计与各街道对比表，内置模板；仅区级账号）"
+        None, description="区 id：起草全区工作总结（各街道合计与各街道对比表；仅区级账号；模板须为本区的）"
     )
     start: date = Field(description="统计起始日期")
     end: date = Field(description="统计截止日期")
     rounding: str = Field(Rounding.HALF_UP, description="百分比取舍：half_up 四舍五入 / truncate 截尾")
-    template: Id | None = Field(None, description="模板 id（默认：内置模板）")
+    template: Id | None = Field(None, description="模板 id（默认：内置模板；须属于所起草的街道或区）")
     manual: ReportManualIn | None = None
 
 

@@ -154,6 +154,7 @@ def ledger_summary(*, user, start: date, end: date):
         ledgers.Figure(
             "重点楼宇注册率", rate, "%", key="registration_rate",
             formula="重点楼宇入驻单位中注册地在本街道的 ÷ 入驻单位数 × 100%（统计期末）",
+            numerator=here, denominator=occupants_n,
         ),
         ledgers.Figure("清退出租房", cleared, "间", key="cleared", formula="期内清退的违规出租房间数"),
     ]  # fmt: skip

@@ -6,6 +6,11 @@ A provider is ``fn(*, user, start, end) -> list[Figure] | None`` over the whole 
 ``user`` by the ledger's own selectors; ``None`` (or raising :class:`~civicgrid.core.errors.PermissionDenied`)
 means the user may not see that ledger, and it is left out.
 
+A provider whose figures add up over the 街道 of a 区 (counted over the user's tier: a 区 account's figures are
+the sum of its 街道) is registered as it is; one whose figures hold for one 街道 only registers with
+``district=False`` and is left out of 区-wide summaries (``summaries(..., district=True)``, e.g. a 区 report).
+A rate may carry its ``numerator`` and ``denominator`` so that a reader can write it with its own rounding rule.
+
 :func:`case_ledger` is the common summary of a ledger kept as cases of its own 办理程序 (登记 / 办结 in the
 period, 在办 now) — the same period rules as the case figures (docs/metrics.md).
 """
@@ -32,6 +37,8 @@ class Figure:
     unit: str = "件"
     key: str = ""  # a stable name for reports' placeholders (e.g. "registered"); the label otherwise
     formula: str = ""  # how it is counted, in words (the work report's appendix lists it)
+    numerator: int | float | None = None  # a rate's parts (unit "%"), when the provider gives them
+    denominator: int | float | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,7 @@ class Provider:
     fn: Callable[..., list[Figure] | None]
     url: str = ""  # the ledger's page (a path), linked from the dashboard
     order: int = 100
+    district: bool = True  # False: the figures hold for one 街道 only (left out of 区-wide summaries)
 
 
 @dataclass
@@ -52,10 +60,18 @@ _REGISTRY = _Registry()
 
 
 def register(
-    code: str, label: str, fn: Callable[..., list[Figure] | None], *, url: str = "", order: int = 100
+    code: str,
+    label: str,
+    fn: Callable[..., list[Figure] | None],
+    *,
+    url: str = "",
+    order: int = 100,
+    district: bool = True,
 ):
-    """Register (or replace) the summary of the ledger ``code``."""
-    _REGISTRY.providers[code] = Provider(code=code, label=label, fn=fn, url=url, order=order)
+    """Register (or replace) the summary of the ledger ``code`` (``district=False``: per 街道 only)."""
+    _REGISTRY.providers[code] = Provider(
+        code=code, label=label, fn=fn, url=url, order=order, district=district
+    )
 
 
 def unregister(code: str) -> None:
@@ -66,10 +82,13 @@ def providers() -> list[Provider]:
     return sorted(_REGISTRY.providers.values(), key=lambda p: (p.order, p.code))
 
 
-def summaries(*, user, start: date, end: date) -> list[dict]:
-    """``[{code, label, url, figures: [{label, value, unit}]}]`` of every ledger ``user`` may see."""
+def summaries(*, user, start: date, end: date, district: bool = False) -> list[dict]:
+    """``[{code, label, url, figures: [{label, value, unit, key, formula, numerator, denominator}]}]`` of every
+    ledger ``user`` may see; ``district``: only the ledgers whose figures add up over a 区."""
     out = []
     for p in providers():
+        if district and not p.district:
+            continue
         try:
             figures = p.fn(user=user, start=start, end=end)
         except PermissionDenied:
@@ -82,7 +101,15 @@ def summaries(*, user, start: date, end: date) -> list[dict]:
                 "label": p.label,
                 "url": p.url,
                 "figures": [
-                    {"label": f.label, "value": f.value, "unit": f.unit, "key": f.key, "formula": f.formula}
+                    {
+                        "label": f.label,
+                        "value": f.value,
+                        "unit": f.unit,
+                        "key": f.key,
+                        "formula": f.formula,
+                        "numerator": f.numerator,
+                        "denominator": f.denominator,
+                    }  # fmt: skip
                     for f in figures
                 ],
             }

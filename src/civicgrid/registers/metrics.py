@@ -137,5 +137,6 @@ def ledger_summary(*, user, start: date, end: date):
         ledgers.Figure(
             "注销及时率", f.cancel_on_time_rate, "%", key="cancel_on_time_rate",
             formula=f"期内注销的流动人口中，注销日距离开日不超过 {CANCEL_LIMIT_DAYS} 天的 ÷ 期内注销人数 × 100%",
+            numerator=f.cancelled_on_time, denominator=f.cancelled,
         ),
     ]  # fmt: skip

@@ -5,10 +5,10 @@ from civicgrid.reports.models import Report, ReportTemplate, ReportVersion
 
 @admin.register(ReportTemplate)
 class ReportTemplateAdmin(admin.ModelAdmin):
-    list_display = ("name", "street", "is_active", "size", "uploaded_by", "uploaded_at")
-    list_filter = ("is_active", "street")
+    list_display = ("name", "street", "district", "is_active", "size", "uploaded_by", "uploaded_at")
+    list_filter = ("is_active", "street", "district")
     exclude = ("content",)
-    readonly_fields = ("street", "name", "sha256", "size", "uploaded_by", "uploaded_at")
+    readonly_fields = ("street", "district", "name", "sha256", "size", "uploaded_by", "uploaded_at")
 
     def has_add_permission(self, request):
         return False  # uploaded on /reports/templates/ (checked by rendering it once)
@@ -24,9 +24,11 @@ class VersionInline(admin.TabularInline):
 
 @admin.register(Report)
 class ReportAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "street", "start", "end", "created_by", "created_at")
-    list_filter = ("street",)
-    readonly_fields = ("street", "start", "end", "rounding", "template", "manual", "created_by", "created_at")
+    list_display = ("__str__", "street", "district", "start", "end", "created_by", "created_at")
+    list_filter = ("street", "district")
+    readonly_fields = (
+        "street", "district", "start", "end", "rounding", "template", "manual", "created_by", "created_at",
+    )  # fmt: skip
     inlines = [VersionInline]
 
     def has_add_permission(self, request):

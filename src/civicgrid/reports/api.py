@@ -34,11 +34,14 @@ class ReportManualIn(Schema):
 
 
 class ReportDraftIn(Schema):
-    street: Id | None = Field(None, description="街道 id（默认：辖区内第一个街道）")
+    street: Id | None = Field(None, description="街道 id（默认：辖区内第一个街道；与 district 二选一）")
+    district: Id | None = Field(
+        None, description="区 id：起草全区工作总结（各街道合计与各街道对比表；仅区级账号；模板须为本区的）"
+    )
     start: date = Field(description="统计起始日期")
     end: date = Field(description="统计截止日期")
     rounding: str = Field(Rounding.HALF_UP, description="百分比取舍：half_up 四舍五入 / truncate 截尾")
-    template: Id | None = Field(None, description="模板 id（默认：内置模板）")
+    template: Id | None = Field(None, description="模板 id（默认：内置模板；须属于所起草的街道或区）")
     manual: ReportManualIn | None = None
 
 
@@ -59,7 +62,8 @@ class ReportVersionOut(Schema):
 class ReportOut(Schema):
     id: Id
     title: str
-    street: str
+    street: str | None = Field(description="街道编码（全区报告为空）")
+    district: str | None = Field(description="区的行政区划代码（街道报告为空）")
     start: date
     end: date
     rounding: str
@@ -93,7 +97,8 @@ def _out(report: Report) -> dict:
     return {
         "id": report.pk,
         "title": report.title,
-        "street": report.street.code,
+        "street": report.street.code if report.street_id else None,
+        "district": report.district.code if report.district_id else None,
         "start": report.start,
         "end": report.end,
         "rounding": report.rounding,
@@ -111,14 +116,23 @@ def list_reports(request):
 @router.post("", response={201: ReportOut}, summary="起草工作总结（新报告及其第1版）")
 def draft(request, body: ReportDraftIn):
     user = _user(request)
-    streets = selectors.streets(user=user)
-    street = streets.filter(pk=body.street).first() if body.street else streets.first()
-    if street is None:
-        raise ValidationFailed("街道不存在或不在您的辖区", field="street")
+    street = district = None
+    if body.district is not None:
+        if body.street is not None:
+            raise ValidationFailed("street 与 district 只能给一个（街道报告或全区报告）", field="district")
+        district = selectors.districts(user=user).filter(pk=body.district).first()
+        if district is None:
+            raise ValidationFailed("只有区级账号可以起草本区的全区工作总结", field="district")
+    else:
+        streets = selectors.streets(user=user)
+        street = streets.filter(pk=body.street).first() if body.street else streets.first()
+        if street is None:
+            raise ValidationFailed("街道不存在或不在您的辖区", field="street")
     tpl = selectors.get_template(user=user, pk=body.template) if body.template else None
     version = services.draft(
         actor=user,
         street=street,
+        district=district,
         start=body.start,
         end=body.end,
         rounding=body.rounding,
@@ -142,6 +156,7 @@ def redraft(request, report_id: Id, body: ReportRedraftIn):
     services.draft(
         actor=user,
         street=report.street,
+        district=report.district,
         start=report.start,
         end=report.end,
         rounding=report.rounding,

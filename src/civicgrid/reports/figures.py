@@ -38,7 +38,9 @@ class Value:
 
 @dataclass
 class Collected:
-    """Everything a report is drafted from, JSON-serialisable (the snapshot a version keeps)."""
+    """Everything a report is drafted from, JSON-serialisable (the snapshot a version keeps). A 区 report keeps
+    the 区's name and code in ``street`` / ``street_code`` (what the template calls ``street``) and ``scope``
+    "district"."""
 
     street: str
     street_code: str
@@ -53,6 +55,7 @@ class Collected:
     )  # the keys in report order (PostgreSQL's jsonb sorts dict keys)
     tables: dict[str, list[dict]] = field(default_factory=dict)  # indicator summary, projects, ledgers
     sections: list[str] = field(default_factory=list)  # the modules that contributed
+    scope: str = "street"  # "street": one 街道; "district": a 区, its 街道 summed
 
     def add(self, v: Value) -> None:
         if v.key not in self.values:
@@ -78,20 +81,34 @@ def _count_text(n: int | None, unit: str) -> str:
     return "—" if n is None else f"{n}{unit}"
 
 
-def collect(*, user, street, start: date, end: date, rounding: str = zhnum.HALF_UP) -> Collected:
-    """The report's figures for ``street`` over the whole days [start, end], as ``user`` may see them."""
+def collect(
+    *, user, street=None, district=None, start: date, end: date, rounding: str = zhnum.HALF_UP
+) -> Collected:
+    """The report's figures for ``street`` — or for the whole 区 ``district``, its 街道 summed — over the whole
+    days [start, end], as ``user`` may see them.
+
+    A 区 report reads the same selectors without a 街道 (``user``'s tier is the 区: see
+    ``selectors.reader_for``), adds the per-街道 comparison (``tables["streets"]``, the rollup grouped by 街道)
+    and leaves out the ledgers whose provider is registered as per-街道 only (``district=False``). The 目标考核
+    figures (scorecards and projects are kept per 街道) are not in a 区 report."""
+    if (street is None) == (district is None):
+        raise ValueError("collect() takes a street or a district")
+    place = street if street is not None else district
     out = Collected(
-        street=street.name,
-        street_code=street.code,
+        street=place.name,
+        street_code=place.code,
         start=start.isoformat(),
         end=end.isoformat(),
         period=zhnum.period_label(start, end),
         year=end.year,
         rounding=rounding,
+        scope="street" if street is not None else "district",
     )
-    _case_figures(out, user=user, street=street, start=start, end=end)
-    _ledger_figures(out, user=user, start=start, end=end)
-    if apps.is_installed("civicgrid.goals"):
+    _case_figures(out, user=user, street=street, district=district, start=start, end=end)
+    if district is not None:
+        _street_table(out, user=user, district=district, start=start, end=end)
+    _ledger_figures(out, user=user, start=start, end=end, district=district is not None)
+    if street is not None and apps.is_installed("civicgrid.goals"):
         _goal_figures(out, user=user, street=street, end=end)
     return out
 
@@ -99,18 +116,24 @@ def collect(*, user, street, start: date, end: date, rounding: str = zhnum.HALF_
 # --- case figures (metrics registry over the rollup) --------------------------------------------------------
 
 
-def _case_figures(out: Collected, *, user, street, start: date, end: date) -> None:
+def _case_figures(out: Collected, *, user, street, district=None, start: date, end: date) -> None:
     period = period_text(start, end)
+    street_id = street.pk if street is not None else None  # a 区: the reader's tier is the 区
     counters = registry.with_derived(
-        metric_selectors.rollup_counters(user=user, start=start, end=end, street_id=street.pk)[None]
+        metric_selectors.rollup_counters(user=user, start=start, end=end, street_id=street_id)[None]
     )
     ly_start, ly_end = metric_selectors.shift_year(start), metric_selectors.shift_year(end)
     last_year = registry.with_derived(
-        metric_selectors.rollup_counters(user=user, start=ly_start, end=ly_end, street_id=street.pk)[None]
+        metric_selectors.rollup_counters(user=user, start=ly_start, end=ly_end, street_id=street_id)[None]
     )
     # 同比 only when the platform holds the whole of last year's period (a first year of data would otherwise
     # print growth over a few weeks of records)
-    first_day = DailyRollup.objects.filter(street_id=street.pk).aggregate(d=Min("day"))["d"]
+    on_record = (
+        DailyRollup.objects.filter(street_id=street.pk)
+        if street is not None
+        else DailyRollup.objects.filter(street_id__in=district.streets.values("pk"))
+    )
+    first_day = on_record.aggregate(d=Min("day"))["d"]
     has_last_year = first_day is not None and first_day <= ly_start
     for m in registry.all_metrics():
         value = m.value(counters)
@@ -163,6 +186,39 @@ def _case_figures(out: Collected, *, user, street, start: date, end: date) -> No
         _group_figures(out, user=user, street=street, start=start, end=end)
 
 
+STREET_TABLE = ("received", "done", "on_time_rate", "satisfaction_rate")  # the 区 report's per-街道 columns
+
+
+def _street_table(out: Collected, *, user, district, start: date, end: date) -> None:
+    """A 区 report's comparison of its 街道 (受理, 办结, 按期办结率, 满意率): the rollup grouped by 街道 (the same
+    figures ``civicgrid stats --by street`` gives), every 街道 of the 区 in code order, each number also in the
+    appendix with its formula."""
+    from civicgrid.places.models import Street
+
+    period = period_text(start, end)
+    raw = metric_selectors.rollup_counters(user=user, start=start, end=end, by="street")
+    rows = []
+    for s in Street.objects.filter(district_id=district.pk).order_by("code"):
+        c = registry.with_derived(raw.get(s.pk, {}))
+        row = {"code": s.code, "name": s.name}
+        for name in STREET_TABLE:
+            m = registry.get(name)
+            value = m.value(c)
+            if m.kind == registry.RATE:
+                text = (
+                    zhnum.rate(c.get(m.numerator, 0), c.get(m.denominator, 0), rounding=out.rounding) or "—"
+                )
+                formula = f"{m.formula}（{m.numerator} ÷ {m.denominator} × 100%）"
+            else:
+                text, formula = _count_text(value, m.unit), m.formula
+            row[name] = text
+            out.add(Value(f"by_street.{s.code}.{name}", f"{s.name}·{m.label}", value, text, formula, period,
+                          f"metrics.registry:{name}（按街道）"))  # fmt: skip
+        rows.append(row)
+    if rows:
+        out.tables["streets"] = rows
+
+
 def _monthly(*, user, street, start: date, end: date) -> list[dict]:
     """受理 and 办结 per calendar month of the period (the chart's data; parts of months at the edges)."""
     rows = []
@@ -170,7 +226,9 @@ def _monthly(*, user, street, start: date, end: date) -> list[dict]:
     while first <= end:
         last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
         a, b = max(first, start), min(last, end)
-        c = metric_selectors.rollup_counters(user=user, start=a, end=b, street_id=street.pk)[None]
+        c = metric_selectors.rollup_counters(
+            user=user, start=a, end=b, street_id=street.pk if street is not None else None
+        )[None]
         rows.append({"month": f"{first.month}月", "received": c.get("received", 0), "done": c.get("done", 0)})
         first = last + timedelta(days=1)
     return rows
@@ -185,9 +243,8 @@ def _group_figures(out: Collected, *, user, street, start: date, end: date) -> N
     group a figure of the appendix and a row of the chart's table (with its share of all 受理)."""
     period = period_text(start, end)
     for table, by, label, limit in GROUPINGS:
-        groups = metric_selectors.stats(user=user, start=start, end=end, street_code=street.code, by=by)[
-            "groups"
-        ]
+        code = street.code if street is not None else None  # a 区: the reader's tier is the 区
+        groups = metric_selectors.stats(user=user, start=start, end=end, street_code=code, by=by)["groups"]
         groups = [g for g in groups if g["received"]]
         total = sum(g["received"] for g in groups)
         rows = []
@@ -207,10 +264,24 @@ def _group_figures(out: Collected, *, user, street, start: date, end: date) -> N
 # --- ledger figures (metrics.ledgers) -----------------------------------------------------------------------
 
 
-def _ledger_figures(out: Collected, *, user, start: date, end: date) -> None:
+def _ledger_text(f: dict, rounding: str) -> tuple[str, str]:
+    """A ledger figure's text and formula: a rate the provider gives with its numerator and denominator is
+    written with the report's rule (四舍五入 / 截尾), like the case rates; anything else as the provider counts it."""
+    value, unit = f["value"], f["unit"]
+    formula = f.get("formula") or ""
+    num, den = f.get("numerator"), f.get("denominator")
+    if unit == "%" and num is not None and den is not None:
+        return zhnum.rate(num, den, rounding=rounding) or "—", f"{formula}（{num} ÷ {den}）"
+    return ("—" if value is None else f"{value}{unit}"), formula
+
+
+def _ledger_figures(out: Collected, *, user, start: date, end: date, district: bool = False) -> None:
+    """Each ledger with something recorded in the period: its figures (``ledgers.<code>.<key>``), its 办结率, and
+    the rows of the 台账汇总 table (``tables["ledger_totals"]``: ledger, figure, text — every figure of
+    ``metrics.ledgers`` with a value). ``district``: a 区 report — the ledgers registered as per-街道 only are left out, never summed."""
     period = period_text(start, end)
-    rows = []
-    for summary in ledgers.summaries(user=user, start=start, end=end):
+    rows, totals = [], []
+    for summary in ledgers.summaries(user=user, start=start, end=end, district=district):
         code = summary["code"]
         figures = summary["figures"]
         if not any(f["value"] for f in figures):
@@ -218,10 +289,12 @@ def _ledger_figures(out: Collected, *, user, start: date, end: date) -> None:
         for f in figures:
             key = f.get("key") or f["label"]
             value = f["value"]
-            text = "—" if value is None else f"{value}{f['unit']}"
-            formula = f.get("formula") or f"{summary['label']}台账：{f['label']}"
+            text, formula = _ledger_text(f, out.rounding)
+            formula = formula or f"{summary['label']}台账：{f['label']}"
             out.add(Value(f"ledgers.{code}.{key}", f"{summary['label']}·{f['label']}", value, text, formula,
                           period, f"metrics.ledgers:{code}"))  # fmt: skip
+            if text != "—":
+                totals.append({"ledger": summary["label"], "name": f["label"], "text": text})
         by_key = {f.get("key"): f["value"] for f in figures}
         if by_key.get("registered") and by_key.get("registered_done") is not None:
             done, registered = by_key["registered_done"], by_key["registered"]
@@ -243,10 +316,11 @@ def _ledger_figures(out: Collected, *, user, start: date, end: date) -> None:
                 out.add(Value("phrases.hazards_all_done", "隐患全部整改", by_key["open"], phrase,
                               "仅当统计时在办隐患为 0 件时写入", period, "metrics.ledgers:hazards"))  # fmt: skip
         rows.append({"label": summary["label"], "figures": "；".join(
-            f"{f['label']}{'—' if f['value'] is None else f['value']}{f['unit']}" for f in figures)})  # fmt: skip
+            f"{f['label']}{_ledger_text(f, out.rounding)[0]}" for f in figures)})  # fmt: skip
         out.sections.append(code)
     if rows:
         out.tables["ledgers"] = rows
+        out.tables["ledger_totals"] = totals
 
 
 # --- 目标考核 (indicator lights, project investment) -------------------------------------------------------

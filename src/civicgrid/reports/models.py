@@ -1,5 +1,5 @@
-"""工作总结: Word templates, reports (a 街道 + a period + a template + what staff typed) and their versions (the
-figures' snapshot and the rendered document)."""
+"""工作总结: Word templates, reports (a 街道 or a 区 + a period + a template + what staff typed) and their versions
+(the figures' snapshot and the rendered document)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.db import models
 
 from civicgrid.core import zhnum
 from civicgrid.core.scoping import RestrictedQuerySet
-from civicgrid.places.models import Street
+from civicgrid.places.models import District, Street
 
 
 class Rounding(models.TextChoices):
@@ -17,10 +17,17 @@ class Rounding(models.TextChoices):
 
 
 class ReportTemplate(models.Model):
-    """A Word template uploaded by staff (docxtpl placeholders). Never edited in place: a new upload of the same
-    name retires the old one, so every version can be rendered again from the template it was drafted with."""
+    """A Word template uploaded by staff (docxtpl placeholders) for the reports of one 街道, or for the whole-区
+    reports of a 区 (exactly one is set). Never edited in place: a new upload of the same name retires the old
+    one, so every version can be rendered again from the template it was drafted with."""
 
-    street = models.ForeignKey(Street, verbose_name="街道", on_delete=models.PROTECT, related_name="+")
+    street = models.ForeignKey(
+        Street, verbose_name="街道", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    district = models.ForeignKey(
+        District, verbose_name="区", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="全区工作总结的模板",
+    )  # fmt: skip
     name = models.CharField("名称", max_length=100)
     content = models.BinaryField("模板文件（.docx）")
     sha256 = models.CharField("SHA-256", max_length=64)
@@ -44,15 +51,38 @@ class ReportTemplate(models.Model):
                 fields=["street", "name"],
                 condition=models.Q(is_active=True),
                 name="reports_template_active_name",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["district", "name"],
+                condition=models.Q(is_active=True),
+                name="reports_template_active_district_name",
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(street__isnull=False) & models.Q(district__isnull=True))
+                | (models.Q(street__isnull=True) & models.Q(district__isnull=False)),
+                name="reports_template_street_xor_district",
+            ),
         ]
 
     def __str__(self):
         return self.name
 
+    @property
+    def place(self) -> Street | District:
+        """The 街道 (or, for the 区's reports, the 区) the template belongs to."""
+        return self.street if self.street_id is not None else self.district
+
 
 class Report(models.Model):
-    street = models.ForeignKey(Street, verbose_name="街道", on_delete=models.PROTECT, related_name="+")
+    """A report of one 街道, or of a whole 区 (its 街道 summed, with a per-街道 table): exactly one is set."""
+
+    street = models.ForeignKey(
+        Street, verbose_name="街道", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    district = models.ForeignKey(
+        District, verbose_name="区", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="全区报告：各街道合计",
+    )  # fmt: skip
     start = models.DateField("统计起")
     end = models.DateField("统计止")
     rounding = models.CharField(
@@ -75,9 +105,21 @@ class Report(models.Model):
         verbose_name = "工作总结"
         verbose_name_plural = "工作总结"
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(street__isnull=False) & models.Q(district__isnull=True))
+                | (models.Q(street__isnull=True) & models.Q(district__isnull=False)),
+                name="reports_report_street_xor_district",
+            )
+        ]
 
     def __str__(self):
         return self.title
+
+    @property
+    def place(self) -> Street | District:
+        """The 街道 or the 区 the report is of."""
+        return self.street if self.street_id is not None else self.district
 
     @property
     def period_label(self) -> str:
@@ -85,7 +127,7 @@ class Report(models.Model):
 
     @property
     def title(self) -> str:
-        return f"{self.street.name}{zhnum.title_period(self.start, self.end)}工作总结"
+        return f"{self.place.name}{zhnum.title_period(self.start, self.end)}工作总结"
 
 
 class ReportVersion(models.Model):

@@ -153,6 +153,9 @@ def context(snapshot: dict, manual: dict, *, charts: dict | None = None) -> dict
         "indicators": snapshot.get("tables", {}).get("indicators", []),
         "projects_table": snapshot.get("tables", {}).get("projects", []),
         "ledger_table": snapshot.get("tables", {}).get("ledgers", []),
+        "ledger_totals": snapshot.get("tables", {}).get("ledger_totals", []),
+        "streets_table": snapshot.get("tables", {}).get("streets", []),
+        "is_district": snapshot.get("scope") == "district",
         "appendix": ordered_values(snapshot),
         "charts": charts or {},
     }

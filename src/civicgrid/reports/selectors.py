@@ -1,15 +1,18 @@
 """Every read of 工作总结, scoped: the roles that see the whole 街道 (指挥中心, 值班长, 领导, 系统管理员), for the 街道
-of their tier (a 区 account: the 街道 of its 区)."""
+of their tier (a 区 account: the 街道 of its 区). The reports of a whole 区 are for the 区 level only (a 区 account
+with such a role: its 区; a platform-level 系统管理员: every 区); a 街道 account never sees them."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import copy
+
+from django.db.models import Q, QuerySet
 
 from civicgrid.accounts.roles import Capability, has_capability
 from civicgrid.core import scoping
 from civicgrid.core.errors import NotFound
 from civicgrid.places import selectors as place_selectors
-from civicgrid.places.models import Street
+from civicgrid.places.models import District, Street
 from civicgrid.reports.models import Report, ReportTemplate, ReportVersion
 
 
@@ -29,20 +32,78 @@ def _template_scope(qs: QuerySet, user, action: str) -> QuerySet:
     return qs.filter(pk__in=visible_templates(user=user).values("pk"))
 
 
+def district_level(user) -> bool:
+    """Whether ``user`` works above the 街道: a 区 account (区 set, no 街道) or a platform-level 系统管理员."""
+    if not can_use(user) or getattr(user, "street_id", None) is not None:
+        return False
+    return getattr(user, "district_id", None) is not None or place_selectors.tier_street_ids(user) is None
+
+
+def districts(*, user) -> QuerySet[District]:
+    """The 区 ``user`` may draft a whole-区 report for (none for a 街道 account)."""
+    if not district_level(user):
+        return District.objects.none()
+    district_id = getattr(user, "district_id", None)
+    qs = District.objects.all() if district_id is None else District.objects.filter(pk=district_id)
+    return qs.order_by("code")
+
+
+def _in_scope(qs: QuerySet, user) -> QuerySet:
+    """Rows of a 街道 of the user's tier, and — for the 区 level — rows of the user's 区."""
+    tier = place_selectors.tier_q(user, "street_id")
+    if tier is None:
+        return qs  # the platform level: every 街道 and every 区
+    q = tier & Q(street__isnull=False)
+    if district_level(user):
+        q |= Q(district_id__in=districts(user=user).values("pk"))
+    return qs.filter(q)
+
+
 def visible_reports(*, user) -> QuerySet[Report]:
     if not can_use(user):
         return Report.objects.none()
-    return place_selectors.in_tier(Report.objects.select_related("street", "template"), user, "street_id")
+    return _in_scope(Report.objects.select_related("street", "district", "template"), user)
+
+
+def reader_for(user, *, street: Street | None = None, district: District | None = None):
+    """``user`` narrowed to the 街道 or the 区 of a report, for counting its figures.
+
+    Every figure (the rollup, each ledger's own selectors) is scoped by the reader's tier. A 区 account drafting
+    one 街道's report, or a platform-level 系统管理员 drafting one 区's, would otherwise count its whole tier: the
+    reader is then an unsaved copy of ``user`` (same id, role, department) whose tier is that 街道 or that 区 —
+    never wider than the user's own (the caller has checked the 街道 / 区 lies in it)."""
+    if street is not None:
+        if getattr(user, "street_id", None) == street.pk:
+            return user
+        narrowed = copy.copy(user)
+        narrowed.street, narrowed.district = street, None
+    elif district is not None:
+        if getattr(user, "street_id", None) is None and getattr(user, "district_id", None) == district.pk:
+            return user
+        narrowed = copy.copy(user)
+        narrowed.street, narrowed.district = None, district
+    else:
+        return user
+    narrowed.__dict__.pop("_tier_streets", None)
+    return narrowed
 
 
 def visible_templates(*, user) -> QuerySet[ReportTemplate]:
     if not can_use(user):
         return ReportTemplate.objects.none()
-    return place_selectors.in_tier(ReportTemplate.objects.select_related("street"), user, "street_id")
+    return _in_scope(ReportTemplate.objects.select_related("street", "district"), user)
 
 
-def active_templates(*, user, street: Street) -> QuerySet[ReportTemplate]:
-    return visible_templates(user=user).filter(street=street, is_active=True).defer("content")
+def active_templates(
+    *, user, street: Street | None = None, district: District | None = None
+) -> QuerySet[ReportTemplate]:
+    """The templates a report of ``street`` (or a whole-区 report of ``district``) may use."""
+    qs = visible_templates(user=user).filter(is_active=True).defer("content")
+    if street is not None:
+        return qs.filter(street=street)
+    if district is not None:
+        return qs.filter(district=district)
+    return qs.none()
 
 
 def streets(*, user) -> QuerySet[Street]:
@@ -61,7 +122,7 @@ def get_report(*, user, pk) -> Report:
 def get_version(*, user, pk) -> ReportVersion:
     """A version of a report the user may see (404 otherwise)."""
     try:
-        return ReportVersion.objects.select_related("report__street", "template").get(
+        return ReportVersion.objects.select_related("report__street", "report__district", "template").get(
             pk=int(pk), report__in=visible_reports(user=user)
         )
     except (ReportVersion.DoesNotExist, TypeError, ValueError, OverflowError):

@@ -12,7 +12,7 @@ from django.db.models import Max
 from civicgrid.core import audit, clock, zhnum
 from civicgrid.core.errors import PermissionDenied, ValidationFailed
 from civicgrid.metrics import services as metric_services
-from civicgrid.places.models import Street
+from civicgrid.places.models import District, Street
 from civicgrid.reports import figures, render, selectors, template
 from civicgrid.reports.models import Report, ReportTemplate, ReportVersion, Rounding
 
@@ -67,7 +67,8 @@ def template_bytes(tpl: ReportTemplate | None) -> bytes:
 def draft(
     *,
     actor,
-    street: Street,
+    street: Street | None = None,
+    district: District | None = None,
     start: date,
     end: date,
     rounding: str = Rounding.HALF_UP,
@@ -76,24 +77,42 @@ def draft(
     report: Report | None = None,
     reader=None,
 ) -> ReportVersion:
-    """A new version of ``report`` (or of a new report): the figures of [start, end] as ``reader`` (default
-    ``actor``) sees them, frozen in the version, and the document rendered from them."""
+    """A new version of ``report`` (or of a new report) of ``street`` — or of the whole 区 ``district`` (区-level
+    accounts only; the built-in template or one of the 区's) —: the figures of [start, end] as ``reader`` (default ``actor``) sees
+    them within that 街道 / 区, frozen in the version, and the document rendered from them."""
     reader = reader if reader is not None else actor
     _may_use(reader)
     if actor is not None and getattr(actor, "is_authenticated", False):
         _may_use(actor)
+    if street is not None and district is not None:
+        raise ValidationFailed("街道与全区只能选一个", field="district")
+    if street is None and district is None:
+        raise ValidationFailed("请选择街道或全区", field="street")
     start, end = check_period(start, end)
     if rounding not in Rounding.values:
         raise ValidationFailed(f"百分比取舍方式有误：{rounding}", field="rounding")
     manual = check_manual(manual)
-    if not selectors.streets(user=reader).filter(pk=street.pk).exists():
-        raise ValidationFailed("街道不存在或不在您的辖区", field="street")
-    if tpl is not None and (tpl.street_id != street.pk or not tpl.is_active):
-        raise ValidationFailed("模板不属于该街道或已停用", field="template")
+    if street is not None:
+        if not selectors.streets(user=reader).filter(pk=street.pk).exists():
+            raise ValidationFailed("街道不存在或不在您的辖区", field="street")
+        if tpl is not None and (tpl.street_id != street.pk or not tpl.is_active):
+            raise ValidationFailed("模板不属于该街道或已停用", field="template")
+    else:
+        if not selectors.districts(user=reader).filter(pk=district.pk).exists() or (
+            actor is not None
+            and getattr(actor, "is_authenticated", False)
+            and not selectors.districts(user=actor).filter(pk=district.pk).exists()
+        ):
+            raise ValidationFailed("只有区级账号可以起草本区的全区工作总结", field="district")
+        if tpl is not None and (tpl.district_id != district.pk or not tpl.is_active):
+            raise ValidationFailed("模板不属于该区的全区工作总结或已停用", field="template")
     # the rollup lags the cases by one round of its job: bring it up to date first (another runner holding the
     # job's lease is doing just that)
     metric_services.run_locked(metric_services.refresh)
-    collected = figures.collect(user=reader, street=street, start=start, end=end, rounding=rounding)
+    collected = figures.collect(
+        user=selectors.reader_for(reader, street=street, district=district),
+        street=street, district=district, start=start, end=end, rounding=rounding,
+    )  # fmt: skip
     snapshot = collected.as_json()
     docx = render.render_docx(template_bytes(tpl), snapshot, manual)
     now = clock.now()
@@ -101,8 +120,8 @@ def draft(
     with transaction.atomic():
         if report is None:
             report = Report.objects.create(
-                street=street, start=start, end=end, rounding=rounding, template=tpl, manual=manual,
-                created_by=person, created_at=now,
+                street=street, district=district, start=start, end=end, rounding=rounding, template=tpl,
+                manual=manual, created_by=person, created_at=now,
             )  # fmt: skip
         else:
             report = Report.objects.select_for_update().get(pk=report.pk)
@@ -121,7 +140,7 @@ def draft(
             obj=report,
             after={
                 "version": number,
-                "street": street.code,
+                "street" if street is not None else "district": (street or district).code,
                 "start": start.isoformat(),
                 "end": end.isoformat(),
                 "template": tpl.name if tpl else "内置模板",
@@ -137,18 +156,30 @@ def rerender(version: ReportVersion) -> bytes:
     return render.render_docx(template_bytes(version.template), version.snapshot, version.manual)
 
 
-def _sample_snapshot(street: Street) -> dict:
+def _sample_snapshot(place: Street | District) -> dict:
     today = clock.local_now().date()
     snap = figures.Collected(
-        street=street.name, street_code=street.code, start=f"{today.year}-01-01", end=today.isoformat(),
+        street=place.name, street_code=place.code, start=f"{today.year}-01-01", end=today.isoformat(),
         period=zhnum.period_label(date(today.year, 1, 1), today), year=today.year, rounding=Rounding.HALF_UP,
+        scope="district" if isinstance(place, District) else "street",
     )  # fmt: skip
     return snap.as_json()
 
 
-def upload_template(*, actor, street: Street, name: str, content: bytes, note: str = "") -> ReportTemplate:
-    """A new template (checked by rendering it once); an active one of the same name is retired."""
+def upload_template(
+    *,
+    actor,
+    street: Street | None = None,
+    district: District | None = None,
+    name: str,
+    content: bytes,
+    note: str = "",
+) -> ReportTemplate:
+    """A new template of ``street`` (or, for its whole-区 reports, of ``district``: 区-level accounts only),
+    checked by rendering it once; an active one of the same name is retired."""
     _may_use(actor)
+    if (street is None) == (district is None):
+        raise ValidationFailed("请选择模板所属的街道或全区（只能选一个）", field="street")
     name = (name or "").strip()
     if not name:
         raise ValidationFailed("请填写模板名称", field="name")
@@ -158,9 +189,11 @@ def upload_template(*, actor, street: Street, name: str, content: bytes, note: s
         raise ValidationFailed("请选择模板文件（.docx）", field="file")
     if len(content) > MAX_TEMPLATE_BYTES:
         raise ValidationFailed("模板文件过大（最多 10 MB）", field="file")
-    if not selectors.streets(user=actor).filter(pk=street.pk).exists():
+    if street is not None and not selectors.streets(user=actor).filter(pk=street.pk).exists():
         raise ValidationFailed("街道不存在或不在您的辖区", field="street")
-    sample = _sample_snapshot(street)
+    if district is not None and not selectors.districts(user=actor).filter(pk=district.pk).exists():
+        raise ValidationFailed("只有区级账号可以上传本区的全区工作总结模板", field="district")
+    sample = _sample_snapshot(street or district)
     try:
         render.render_docx(content, sample, {})
     except render.RenderError as exc:
@@ -172,20 +205,23 @@ def upload_template(*, actor, street: Street, name: str, content: bytes, note: s
     now = clock.now()
     with transaction.atomic():
         old = list(
-            ReportTemplate.objects.select_for_update().filter(street=street, name=name, is_active=True)
+            ReportTemplate.objects.select_for_update()
+            .filter(street=street, district=district, name=name, is_active=True)
+            .order_by("pk")  # (the default ordering joins the nullable 街道: no FOR UPDATE on an outer join)
         )
         for t in old:
             t.is_active = False
             t.save(update_fields=["is_active"])
         tpl = ReportTemplate.objects.create(
-            street=street, name=name, content=content, sha256=hashlib.sha256(content).hexdigest(),
+            street=street, district=district, name=name, content=content, sha256=hashlib.sha256(content).hexdigest(),
             size=len(content), note=(note or "").strip()[:200], uploaded_by=actor, uploaded_at=now,
         )  # fmt: skip
         audit.record(
             actor=actor,
             action="reports.template.upload",
             obj=tpl,
-            after={"name": name, "street": street.code, "sha256": tpl.sha256, "size": tpl.size,
+            after={"name": name, "street" if street else "district": (street or district).code,
+                   "sha256": tpl.sha256, "size": tpl.size,
                    "replaced": [t.pk for t in old]},
         )  # fmt: skip
     return tpl

@@ -10,8 +10,9 @@ The context a template sees (:func:`civicgrid.reports.render.context`):
 - ``cases.<metric>`` — the case figures' texts ("1471件", "98.3%"), ``cases.<count>_yoy`` ("同比增长20.4%");
 - ``ledgers.<ledger>.<figure>`` — e.g. ``ledgers.petitions.registered``, ``ledgers.petitions.done_rate``;
 - ``goals.*``, ``projects.*`` — indicator lights and project investment; ``indicators``, ``projects_table``,
-  ``ledger_table`` — table rows; ``charts.monthly``, ``charts.sources``, ``charts.categories`` — the
-  charts (images: 各月受理/办结, 来源构成, 问题类别前十);
+  ``ledger_table``, ``ledger_totals`` (the 台账汇总: ledger, figure, text), ``streets_table`` (a 区 report's
+  per-街道 comparison) — table rows; ``charts.monthly``, ``charts.sources``, ``charts.categories`` — the charts
+  (images: 各月受理/办结, 来源构成, 问题类别前十);
 - ``phrases.*`` — conditional phrases ("已全部完成整改" only when every hazard is closed);
 - ``problems`` — the 存在问题 drawn from the figures; ``manual.<name>`` — what staff typed for this report;
 - ``appendix`` — every figure with its value, formula, period and source.
@@ -104,6 +105,22 @@ def build_default() -> bytes:
         "{{ cases.proactive_rate }}；办结{{ cases.done }}，按期办结率{{ cases.on_time_rate }}，响应率"
         "{{ cases.response_rate }}，群众满意率{{ cases.satisfaction_rate }}。",
     )
+    _control(doc, "{%p if streets_table %}")
+    _para(doc, "各街道受理、办结情况如下：")
+    _table(
+        doc,
+        ["街道", "受理", "办结", "按期办结率", "满意率"],
+        [
+            "{{ r.name }}",
+            "{{ r.received }}",
+            "{{ r.done }}",
+            "{{ r.on_time_rate }}",
+            "{{ r.satisfaction_rate }}",
+        ],
+        "r in streets_table",
+        [44, 28, 28, 30, 30],
+    )
+    _control(doc, "{%p endif %}")
     _control(doc, "{%p if charts.monthly %}")
     p = doc.add_paragraph()
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -253,6 +270,17 @@ def build_default() -> bytes:
 
     _para(doc, "三、下步计划", font=HEADING_FONT)
     _para(doc, "{{ manual.plans }}")
+
+    _control(doc, "{%p if ledger_totals %}")
+    _para(doc, "台账汇总", font=HEADING_FONT, indent=False)
+    _table(
+        doc,
+        ["台账", "指标", "数值"],
+        ["{{ r.ledger }}", "{{ r.name }}", "{{ r.text }}"],
+        "r in ledger_totals",
+        [45, 70, 45],
+    )
+    _control(doc, "{%p endif %}")
 
     _para(doc, "附：数据来源说明", font=HEADING_FONT, indent=False)
     _para(doc, "本报告中的数字均由平台按下表口径统计，统计期为{{ start }}至{{ end }}。", size=12)

@@ -1,4 +1,5 @@
-"""The 工作总结 screens: the list with the drafting form (街道, period, template, rounding, what staff type), a
+"""The 工作总结 screens: the list with the drafting form (街道 — or 全区 for a 区-level account —, period, template,
+rounding, what staff type), a
 report (its versions, every figure with its formula, downloads: .docx, PDF, the figures' Excel; 重新生成), and
 the templates (download the built-in one, upload one's own). Thin: reads through selectors, writes through
 services."""
@@ -94,6 +95,36 @@ def _street(request, value):
     raise ValidationFailed("街道不存在或不在您的辖区", field="street")
 
 
+def _scope(request, value):
+    """(street, district) from the form's 范围: "street" (the 街道 chosen below) or "district:<id>" (全区)."""
+    value = (value or "street").strip()
+    if value == "street":
+        return _street(request, request.POST.get("street")), None
+    prefix, _, pk = value.partition(":")
+    if prefix == "district":
+        for d in selectors.districts(user=request.user):
+            if str(d.pk) == pk:
+                return None, d
+    raise ValidationFailed("只有区级账号可以起草本区的全区工作总结", field="district")
+
+
+def _scope_choices(user) -> list[tuple[str, str]]:
+    """The 范围 choice of a 区-level account: a 街道, or 全区 (each 区 it may draft for); none for a 街道 account."""
+    if not selectors.district_level(user):
+        return []
+    return [("street", "街道（选择下方街道）")] + [
+        (f"district:{d.pk}", f"全区：{d.name}") for d in selectors.districts(user=user)
+    ]
+
+
+def _template_choices(user, street) -> list[tuple[int, str]]:
+    """The active templates of the form's 街道, then (区 level) those of the whole-区 reports."""
+    out = [(t.pk, t.name) for t in selectors.active_templates(user=user, street=street)] if street else []
+    for d in selectors.districts(user=user):
+        out += [(t.pk, f"{t.name}（全区）") for t in selectors.active_templates(user=user, district=d)]
+    return out
+
+
 @require_http_methods(["GET", "POST"])
 @reports_view
 def index(request):
@@ -103,7 +134,7 @@ def index(request):
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
-            street = _street(request, request.POST.get("street"))
+            street, district = _scope(request, request.POST.get("scope"))
             start, end = _period_from(request.POST, choices)
             tpl = None
             if request.POST.get("template"):
@@ -111,6 +142,7 @@ def index(request):
             version = services.draft(
                 actor=request.user,
                 street=street,
+                district=district,
                 start=start,
                 end=end,
                 rounding=request.POST.get("rounding") or Rounding.HALF_UP,
@@ -134,7 +166,8 @@ def index(request):
                 :100
             ],
             "streets": streets,
-            "templates": selectors.active_templates(user=request.user, street=street) if street else [],
+            "scope_choices": _scope_choices(request.user),
+            "templates": _template_choices(request.user, street),
             "choices": choices,
             "roundings": Rounding.choices,
             "manual_rows": [
@@ -156,6 +189,7 @@ def detail(request, pk: int):
             version = services.draft(
                 actor=request.user,
                 street=report.street,
+                district=report.district,
                 start=report.start,
                 end=report.end,
                 rounding=report.rounding,
@@ -232,11 +266,12 @@ def templates(request):
     streets = list(selectors.streets(user=request.user))
     if request.method == "POST":
         try:
-            street = _street(request, request.POST.get("street"))
+            street, district = _scope(request, request.POST.get("scope"))
             upload = request.FILES.get("file")
             services.upload_template(
                 actor=request.user,
                 street=street,
+                district=district,
                 name=request.POST.get("name", ""),
                 content=upload.read() if upload else b"",
                 note=request.POST.get("note", ""),
@@ -248,7 +283,11 @@ def templates(request):
     return render(
         request,
         "reports/templates.html",
-        {"templates": selectors.visible_templates(user=request.user).defer("content"), "streets": streets},
+        {
+            "templates": selectors.visible_templates(user=request.user).defer("content"),
+            "streets": streets,
+            "scope_choices": _scope_choices(request.user),
+        },
     )
 
 

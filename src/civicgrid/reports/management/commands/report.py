@@ -1,9 +1,11 @@
 """``civicgrid report draft`` — draft a 工作总结 from the platform's own figures.
 
-    civicgrid report draft --from 2025-01-01 --to 2025-12-31 [--street CODE] [--template NAME]
+    civicgrid report draft --from 2025-01-01 --to 2025-12-31 [--street CODE | --district CODE] [--template NAME]
                            [--rounding half_up|truncate] [--as USERNAME] --out FILE.docx|.pdf
 
-The figures are counted as the 街道's leaders see them (or as ``--as USERNAME``). The draft is saved like one
+The figures are counted as the 街道's leaders see them (or as ``--as USERNAME``); ``--district`` drafts the
+report of a whole 区 (its 街道 summed, with a per-街道 table; ``--template`` then names one of the 区's) as the
+区's leaders see it. The draft is saved like one
 made on the web page (a new report with its first version, the figures' snapshot kept); ``--out`` writes the
 .docx, or the PDF converted by LibreOffice. The companion Excel of every figure is written beside it
 (``FILE.figures.xlsx``).
@@ -36,6 +38,9 @@ class Command(BaseCommand):
         d.add_argument("--from", dest="start", required=True, help="统计起始日期 YYYY-MM-DD")
         d.add_argument("--to", dest="end", required=True, help="统计截止日期 YYYY-MM-DD")
         d.add_argument("--street", default=None, help="街道编码（只有一个街道时可省略）")
+        d.add_argument(
+            "--district", default=None, help="区的行政区划代码：起草全区工作总结（与 --street 二选一）"
+        )
         d.add_argument("--template", default=None, help="模板名称（默认：内置模板）")
         d.add_argument("--rounding", default="half_up", choices=["half_up", "truncate"], help="百分比取舍")
         d.add_argument(
@@ -47,7 +52,7 @@ class Command(BaseCommand):
         from civicgrid.accounts.models import User
         from civicgrid.core import audit
         from civicgrid.core.roles import Role
-        from civicgrid.places.models import Street
+        from civicgrid.places.models import District, Street
         from civicgrid.reports import render, services
         from civicgrid.reports.models import ReportTemplate
 
@@ -56,31 +61,43 @@ class Command(BaseCommand):
         out = Path(opts["out"])
         if out.suffix.lower() not in (".docx", ".pdf"):
             raise CommandError("--out 须以 .docx 或 .pdf 结尾")
-        streets = Street.objects.order_by("code")
-        if opts["street"]:
-            street = streets.filter(code=opts["street"]).first()
-            if street is None:
-                raise CommandError(f"街道编码不存在：{opts['street']}")
+        street = district = None
+        if opts["district"]:
+            if opts["street"]:
+                raise CommandError("--street 与 --district 只能给一个（街道报告或全区报告）")
+            district = District.objects.filter(code=opts["district"]).first()
+            if district is None:
+                raise CommandError(f"区的行政区划代码不存在：{opts['district']}")
         else:
-            if streets.count() != 1:
-                raise CommandError("有多个街道，请用 --street 指定街道编码")
-            street = streets.first()
+            streets = Street.objects.order_by("code")
+            if opts["street"]:
+                street = streets.filter(code=opts["street"]).first()
+                if street is None:
+                    raise CommandError(f"街道编码不存在：{opts['street']}")
+            else:
+                if streets.count() != 1:
+                    raise CommandError("有多个街道，请用 --street 指定街道编码（或 --district 起草全区报告）")
+                street = streets.first()
         if opts["username"]:
             reader = User.objects.filter(username=opts["username"], is_active=True).first()
             if reader is None:
                 raise CommandError(f"账号不存在或已停用：{opts['username']}")
         else:
-            # an unsaved leader of the 街道: sees what the 街道's leaders see (never written anywhere)
-            reader = User(username="report-cli", role=Role.LEADER, street=street, is_active=True)
+            # an unsaved leader of the 街道 (or of the 区): sees what its leaders see (never written anywhere)
+            reader = User(
+                username="report-cli", role=Role.LEADER, street=street, district=district, is_active=True
+            )
         tpl = None
         if opts["template"]:
-            tpl = ReportTemplate.objects.filter(street=street, name=opts["template"], is_active=True).first()
+            tpl = ReportTemplate.objects.filter(
+                street=street, district=district, name=opts["template"], is_active=True
+            ).first()
             if tpl is None:
-                raise CommandError(f"该街道没有在用的模板：{opts['template']}")
+                raise CommandError(f"该{'街道' if street else '区'}没有在用的模板：{opts['template']}")
         try:
             with audit.acting_as("系统（命令行 report draft）"):
                 version = services.draft(
-                    actor=None, reader=reader, street=street, start=start, end=end,
+                    actor=None, reader=reader, street=street, district=district, start=start, end=end,
                     rounding=opts["rounding"], tpl=tpl,
                 )  # fmt: skip
             data = bytes(version.docx)

@@ -212,6 +212,15 @@ def test_a_street_sees_its_street_and_the_district_sees_both(client, tiers):
     assert {a.grid.name, b.grid.name} <= names
     narrowed = client.get(f"/command/screen/data.json?street={b.street.code}").json()
     assert {f["properties"]["name"] for f in narrowed["grids"]["features"]} == {b.grid.name}
+    # the ledger totals narrow too: what 乙街道's own leader sees, not the whole 区's
+    whole = {x["code"]: x["figures"] for x in data["ledgers"]}
+    client.force_login(b.users[Role.LEADER])
+    own = client.get("/command/screen/data.json").json()["ledgers"]
+    assert narrowed["ledgers"] == own
+    hazards = {f["key"]: f["value"] for f in next(x["figures"] for x in own if x["code"] == "hazards")}
+    whole_hazards = {f["key"]: f["value"] for f in whole["hazards"]}
+    assert 0 < hazards["registered"] < whole_hazards["registered"]
+    client.force_login(tiers.qu_leader)
     html = client.get(f"/command/?street={a.street.code}").content.decode()
     assert 'data-testid="command-filters"' in html and b.street.name in html  # the picker lists both
 

@@ -547,7 +547,10 @@ def screen(*, user, street_code: str | None = None) -> dict:
         "grids": grids,
         "overdue": overdue(user=user, f=f),
         "departments": departments,
-        "ledgers": ledgers.summaries(user=user, start=month_f.start, end=today),
+        # a 区 account looking at one 街道: that 街道's ledgers, not its whole 区's
+        "ledgers": ledgers.summaries(
+            user=place_selectors.narrowed_to(user, street=street), start=month_f.start, end=today
+        ),
         "alerts": alerts(user=user, street=street),
     }
 

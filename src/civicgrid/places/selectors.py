@@ -12,6 +12,7 @@ Changes to geography are for the 系统管理员 only.
 from __future__ import annotations
 
 import contextlib
+import copy
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -59,6 +60,28 @@ def tier_street_ids(user) -> list[int] | None:
     with contextlib.suppress(AttributeError):  # an object that takes no attributes: no cache
         user._tier_streets = (district_id, ids)
     return ids
+
+
+def narrowed_to(user, *, street: Street | None = None, district=None):
+    """``user`` narrowed to one 街道 (or one 区) of its tier, for figures counted by the reader's tier (the rollup,
+    each ledger's selectors): a 区 account looking at one 街道, or a platform-level 系统管理员 at one 区, would
+    otherwise count its whole tier. An unsaved copy of ``user`` (same id, role, department) whose tier is that
+    街道 or 区 — never wider than the user's own (the caller has checked it lies in it); ``user`` itself when
+    nothing narrows."""
+    if street is not None:
+        if getattr(user, "street_id", None) == street.pk:
+            return user
+        narrowed = copy.copy(user)
+        narrowed.street, narrowed.district = street, None
+    elif district is not None:
+        if getattr(user, "street_id", None) is None and getattr(user, "district_id", None) == district.pk:
+            return user
+        narrowed = copy.copy(user)
+        narrowed.street, narrowed.district = None, district
+    else:
+        return user
+    narrowed.__dict__.pop("_tier_streets", None)
+    return narrowed
 
 
 def tier_q(user, field: str = "street_id") -> Q | None:

@@ -4,8 +4,6 @@ with such a role: its 区; a platform-level 系统管理员: every 区); a 街�
 
 from __future__ import annotations
 
-import copy
-
 from django.db.models import Q, QuerySet
 
 from civicgrid.accounts.roles import Capability, has_capability
@@ -66,26 +64,9 @@ def visible_reports(*, user) -> QuerySet[Report]:
 
 
 def reader_for(user, *, street: Street | None = None, district: District | None = None):
-    """``user`` narrowed to the 街道 or the 区 of a report, for counting its figures.
-
-    Every figure (the rollup, each ledger's own selectors) is scoped by the reader's tier. A 区 account drafting
-    one 街道's report, or a platform-level 系统管理员 drafting one 区's, would otherwise count its whole tier: the
-    reader is then an unsaved copy of ``user`` (same id, role, department) whose tier is that 街道 or that 区 —
-    never wider than the user's own (the caller has checked the 街道 / 区 lies in it)."""
-    if street is not None:
-        if getattr(user, "street_id", None) == street.pk:
-            return user
-        narrowed = copy.copy(user)
-        narrowed.street, narrowed.district = street, None
-    elif district is not None:
-        if getattr(user, "street_id", None) is None and getattr(user, "district_id", None) == district.pk:
-            return user
-        narrowed = copy.copy(user)
-        narrowed.street, narrowed.district = None, district
-    else:
-        return user
-    narrowed.__dict__.pop("_tier_streets", None)
-    return narrowed
+    """``user`` narrowed to the 街道 or the 区 of a report, for counting its figures
+    (:func:`civicgrid.places.selectors.narrowed_to`)."""
+    return place_selectors.narrowed_to(user, street=street, district=district)
 
 
 def visible_templates(*, user) -> QuerySet[ReportTemplate]:

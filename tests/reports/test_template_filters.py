@@ -110,3 +110,40 @@ def test_the_templates_page_shows_the_filter_error_not_a_server_error(client, ju
     page = client.post("/reports/templates/", {"name": "坏", "file": upload, "street": june.community.street.pk},
                        follow=True)  # fmt: skip
     assert page.status_code == 200 and "没有名为“约”的过滤器" in page.content.decode()
+
+
+SPELLING = [
+    "{{ cases.recieved }}件，{{ cases.received }}件，{{ streeet }}，{{ street }}，{{ ledgers.nosuch.count }}。",
+    "{% for r in indicators %}{{ r.name }}{% endfor %}{{ charts.monthly }}{{ sec.cases }}{{ 12 | 约数 }}。",
+    "{% for n in range(2) %}{{ loop.index }}{% endfor %}{{ cases.received.value }}{{ cases.received.valeu }}"
+    "{{ manual.plans }}",
+]
+
+
+def test_a_misspelt_placeholder_is_told_on_upload_and_the_template_kept(client, june):
+    """A placeholder the figures do not hold would print nothing: the uploader is told which (the template is
+    kept — a chapter may be written before its module has data)."""
+    street = june.community.street
+    tpl = services.upload_template(actor=june.leader, street=street, name="拼写", content=docx_of(*SPELLING))
+    assert tpl.is_active
+    # (a figure's number, ``.value``, is there; a figure has no ``.valeu``)
+    assert tpl.unknown_placeholders == [
+        "cases.received.valeu",
+        "cases.recieved",
+        "ledgers.nosuch.count",
+        "streeet",
+    ]
+
+    client.force_login(june.leader)
+    upload = io.BytesIO(docx_of(*SPELLING))
+    upload.name = "拼写.docx"
+    page = client.post(
+        "/reports/templates/", {"name": "拼写二", "file": upload, "street": street.pk}, follow=True
+    )
+    text = page.content.decode()
+    assert page.status_code == 200 and "模板已上传" in text
+    assert "没有对应的数字" in text and "cases.recieved" in text and "streeet" in text
+    assert "charts.monthly" not in text and "indicators" not in text
+
+    good = services.upload_template(actor=june.leader, street=street, name="正确", content=docx_of(LINES[0]))
+    assert good.unknown_placeholders == []

@@ -308,6 +308,70 @@ def render_docx(template: bytes, snapshot: dict, manual: dict) -> bytes:
     return _fixed_zip(buf.getvalue())
 
 
+def placeholder_paths(template: bytes) -> set[str]:
+    """The names a template reads, as dotted paths (``street``, ``cases.received``,
+    ``ledgers.petitions.registered``): every attribute chain rooted at a name the template does not define itself
+    (loop and ``set`` variables are left out), the longest chain only."""
+    from docx import Document
+    from docx.oxml import parse_xml
+    from docxtpl import DocxTemplate
+    from jinja2 import meta, nodes
+
+    doc = Document(io.BytesIO(template))
+    tpl = DocxTemplate(io.BytesIO(template))
+    xml = tpl.patch_xml(tpl.xml_to_string(doc._element.body))
+    for rel in doc.part.rels.values():
+        if rel.reltype in (tpl.HEADER_URI, tpl.FOOTER_URI) and rel.target_part.blob:
+            xml += tpl.patch_xml(tpl.xml_to_string(parse_xml(rel.target_part.blob)))
+    env = filters.environment()
+    ast = env.parse(xml)
+    roots = meta.find_undeclared_variables(ast)
+    paths = set()
+    inner = set()
+    for node in ast.find_all(nodes.Getattr):
+        chain, cur = [], node
+        while isinstance(cur, nodes.Getattr):
+            chain.append(cur.attr)
+            inner.add(id(cur.node))
+            cur = cur.node
+        if isinstance(cur, nodes.Name) and cur.name in roots:
+            paths.add((id(node), ".".join([cur.name, *reversed(chain)])))
+    out = {path for node_id, path in paths if node_id not in inner}
+    named = {p.split(".", 1)[0] for p in out}
+    return out | (roots - named)
+
+
+FIGURE_ATTRS = frozenset({"value", "previous", "ratio", "key"})  # what a figure carries besides its text
+
+
+def unknown_placeholders(template: bytes, snapshot: dict) -> list[str]:
+    """The placeholders of ``template`` that the figures of ``snapshot`` (a draft of the same 街道 or 区) do not
+    hold — a misspelt name (``cases.recieved``) or a module without data in that period; each would print
+    nothing. Filters' and Jinja's own names are not placeholders."""
+    ctx = context(snapshot, {}, charts=dict.fromkeys(CHARTS, ""))
+    env = filters.environment()
+    out = []
+    for path in sorted(placeholder_paths(template)):
+        root, *rest = path.split(".")
+        if root in env.globals or root == "loop":
+            continue
+        ok, value = root in ctx, ctx.get(root)
+        for part in rest:
+            if not ok:
+                break
+            if isinstance(value, dict) and part in value:
+                value = value[part]
+            elif isinstance(value, Figure) and part in FIGURE_ATTRS:
+                value = getattr(value, part)
+            elif isinstance(value, list | str) or value is None:
+                ok = False  # a table's rows or a figure's text: no attribute of that name
+            else:
+                ok = hasattr(value, part)
+        if not ok:
+            out.append(path)
+    return out
+
+
 # --- companion Excel -----------------------------------------------------------------------------------------
 
 

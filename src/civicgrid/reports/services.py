@@ -224,7 +224,21 @@ def upload_template(
                    "sha256": tpl.sha256, "size": tpl.size,
                    "replaced": [t.pk for t in old]},
         )  # fmt: skip
+    tpl.unknown_placeholders = unknown_placeholders(actor=actor, tpl=tpl)
     return tpl
+
+
+def unknown_placeholders(*, actor, tpl: ReportTemplate) -> list[str]:
+    """The placeholders of ``tpl`` that a draft of its 街道 (or 区) for this year so far would leave empty — a
+    misspelt name, or a module without data yet (told to the uploader as a warning, not refused: a 信访 chapter
+    may be written before the first 信访 is registered)."""
+    today = clock.local_now().date()
+    street, district = tpl.street, tpl.district
+    collected = figures.collect(
+        user=selectors.reader_for(actor, street=street, district=district),
+        street=street, district=district, start=date(today.year, 1, 1), end=today,
+    )  # fmt: skip
+    return render.unknown_placeholders(bytes(tpl.content), collected.as_json())
 
 
 def retire_template(*, actor, tpl: ReportTemplate) -> ReportTemplate:

@@ -268,7 +268,7 @@ def templates(request):
         try:
             street, district = _scope(request, request.POST.get("scope"))
             upload = request.FILES.get("file")
-            services.upload_template(
+            tpl = services.upload_template(
                 actor=request.user,
                 street=street,
                 district=district,
@@ -277,6 +277,15 @@ def templates(request):
                 note=request.POST.get("note", ""),
             )
             messages.success(request, "模板已上传")
+            if tpl.unknown_placeholders:
+                shown = tpl.unknown_placeholders[:20]
+                messages.warning(
+                    request,
+                    "以下占位符在今年至今的数据中没有对应的数字，起草时将为空："
+                    + "、".join(shown)
+                    + ("等" if len(tpl.unknown_placeholders) > len(shown) else "")
+                    + "。若是拼写错误，请改正后重新上传（可用的占位符见“内置模板”与说明文档）。",
+                )
             return redirect("reports:templates")
         except DomainError as exc:
             messages.error(request, exc.message)

@@ -182,3 +182,26 @@ def test_the_periodic_job_keeps_the_rollup_current(story):
     assert stats(*sept)["totals"]["received"] == 1
     assert periodic.run_now(services.JOB_NAME) is not None  # a round with nothing new changes nothing
     assert stats(*sept)["totals"]["received"] == 1
+
+
+def test_a_period_ending_inside_a_month_with_no_later_day_reads_that_months_row():
+    """本月 and 今年以来 end today: the month of ``end`` holds no later day yet, so its coarse row is exactly the
+    sum of its days so far (a later day anywhere, e.g. a period ending last week, and the days are read)."""
+    split = selectors.cube_split
+    nov, oct_ = date(2026, 11, 1), date(2026, 10, 1)
+    assert split(date(2026, 1, 1), date(2026, 11, 26)) == ([], (date(2026, 1, 1), nov))
+    assert split(nov, date(2026, 11, 26)) == ([], (nov, nov))
+    assert split(date(2026, 10, 15), date(2026, 11, 26)) == (
+        [(date(2026, 10, 15), date(2026, 10, 31))],
+        (nov, nov),
+    )
+    # a period starting inside the month cannot take its row (it would add the days before the start)
+    assert split(date(2026, 11, 10), date(2026, 11, 26)) == ([(date(2026, 11, 10), date(2026, 11, 26))], None)
+    # a whole month ending the period is a whole month either way
+    assert split(date(2026, 1, 1), date(2026, 10, 31)) == ([], (date(2026, 1, 1), oct_))
+    DailyRollup.objects.create(day=date(2026, 11, 27), street_id=1, received=1)
+    assert split(date(2026, 1, 1), date(2026, 11, 26)) == (
+        [(nov, date(2026, 11, 26))],
+        (date(2026, 1, 1), oct_),
+    )
+    assert split(nov, date(2026, 11, 27)) == ([], (nov, nov))

@@ -146,12 +146,27 @@ def month_split(start: date, end: date) -> tuple[list[tuple[date, date]], tuple[
     return days, (first, prev)
 
 
-def _cube_period(start: date, end: date, *, daily: bool, days: bool = True) -> Q:
-    """The cube rows of [start, end]: every day (``daily``), else its whole months plus (``days``) the days
-    outside them."""
-    if daily:
-        return Q(level=DAY, day__gte=start, day__lte=end)
-    outside, months = month_split(start, end)
+def cube_split(start: date, end: date) -> tuple[list[tuple[date, date]], tuple[date, date] | None]:
+    """:func:`month_split` for the coarse rollup: a period that ends inside a month which holds no later day yet
+    (本月, 今年以来: periods up to today) takes that month's row whole — it sums exactly the days up to ``end`` —
+    instead of reading its days from the daily rollup."""
+    first = end.replace(day=1)
+    after = (first + timedelta(days=32)).replace(day=1)  # the 1st of the next month
+    if (
+        start <= first
+        and end < after - timedelta(days=1)
+        and not DailyRollup.objects.filter(day__gt=end, day__lt=after).exists()
+    ):
+        if start == first:
+            return [], (first, first)
+        outside, months = month_split(start, first - timedelta(days=1))
+        return outside, ((months[0] if months else first), first)
+    return month_split(start, end)
+
+
+def _cube_period(outside: list[tuple[date, date]], months: tuple[date, date] | None, *, days: bool) -> Q:
+    """The cube rows of a period split into ``months`` (first, last) and the day ranges ``outside`` them (read
+    from the cube's day rows when ``days``, else by the caller from the daily rollup)."""
     q = Q(pk__in=[])
     if days:
         for a, b in outside:
@@ -177,7 +192,7 @@ def rollup_counters(
     """``{group key: {counter: n}}`` summed from the rollup (key ``None`` without ``by``; raw column values).
 
     ``level``: ``"auto"`` reads the coarse rollup (:class:`RollupCube`: whole months plus the days outside
-    them, only the grouping asked for) unless the role's scope filters on a dimension it does not keep (a 处置部门,
+    them — for a grouping kept per month only, those days from the daily rollup — only the grouping asked for) unless the role's scope filters on a dimension it does not keep (a 处置部门,
     社区 or 网格 account), then the daily rollup; ``"daily"`` always the daily rollup (the same figures)."""
     tier, extra, restricted = _scope(user)
     sums = {k: Sum(k) for k in COUNTERS}
@@ -189,7 +204,12 @@ def rollup_counters(
             else next(k for k, c in CUBE_KINDS.items() if c == col)
         )
         by_day = kind in DAY_KINDS
-        qs = RollupCube.objects.filter(_cube_period(start, end, daily=col == "day", days=by_day), kind=kind)
+        if col == "day":
+            period = Q(level=DAY, day__gte=start, day__lte=end)
+        else:
+            outside, months = cube_split(start, end)
+            period = _cube_period(outside, months, days=by_day)
+        qs = RollupCube.objects.filter(period, kind=kind)
         if tier is not None:
             qs = qs.filter(tier)
         if restricted:
@@ -203,7 +223,7 @@ def rollup_counters(
         if kind and col.endswith("_id"):
             out = {int(k): v for k, v in out.items()}
         if not by_day:  # the days outside the whole months: from the daily rollup
-            for a, b in month_split(start, end)[0]:
+            for a, b in outside:
                 part = rollup_counters(user=user, start=a, end=b, street_id=street_id, by=by, level="daily")
                 for k, v in part.items():
                     acc = out.setdefault(k, dict.fromkeys(COUNTERS, 0))

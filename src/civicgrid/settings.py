@@ -140,6 +140,17 @@ TEMPLATES = [
 _db_url = os.environ.get("DATABASE_URL", "").strip()
 if _db_url:
     DATABASES = {"default": dj_database_url.parse(_db_url, conn_max_age=60, conn_health_checks=True)}
+    if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        # The app's queries are short (a dashboard reads a few thousand rollup rows): PostgreSQL's parallel
+        # workers and JIT compilation cost more to start than they save (a 街道-wide figure: 16 ms serial, 45–60 ms
+        # with them) and take the cores the other requests need. Batch work (the set-based rollup rebuild) turns
+        # them back on for its own transaction. CIVICGRID_PG_OPTIONS replaces these settings ("" keeps the
+        # server's own).
+        _pg_options = os.environ.get(
+            "CIVICGRID_PG_OPTIONS", "-c jit=off -c max_parallel_workers_per_gather=0"
+        )
+        if _pg_options.strip():
+            DATABASES["default"].setdefault("OPTIONS", {})["options"] = _pg_options
 else:
     DATABASES = {
         "default": {

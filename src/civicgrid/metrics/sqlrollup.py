@@ -211,6 +211,9 @@ def rebuild(max_case: int) -> None:
     dims = ", ".join(DIMENSIONS)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL work_mem = '1GB'")
+        # a batch over every case: parallel scans and JIT pay here (the app's connections turn them off)
+        cursor.execute("SET LOCAL jit = on")
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 2")
         _responded(cursor, max_case)
         cursor.execute(
             "CREATE TEMP TABLE mx_ext ON COMMIT DROP AS SELECT DISTINCT case_id FROM cases_extensionrequest "

@@ -1,14 +1,15 @@
 """Benchmark the dashboard's data endpoints at city scale (issue 13): a Beijing year of cases on PostgreSQL.
 
-    .venv/bin/python bench/bench_dashboard.py            # 20,000,000 cases (20–40 min the first time, ~20 GB)
+    .venv/bin/python bench/bench_dashboard.py            # 20,000,000 cases (≈ 1 h the first time: 15 min data, 34 min rollup; 28 GB)
     .venv/bin/python bench/bench_dashboard.py --quick    #  1,000,000 cases
     .venv/bin/python bench/bench_dashboard.py --generate-only   # fill the data cache and stop
     .venv/bin/python bench/bench_dashboard.py --drop     # drop the cached databases (cg_dashbench_*) and stop
 
 Data (bench/dashgen.py): 16 区 / 343 街道 / ~6,700 社区 / ~30,000 网格 / ~8,600 处置部门, the seeded categories,
 7 sources, 3 procedures, a seasonal daily volume over the 365 days up to "today" (2026-11-26), the states and
-times of real closed loops and one 签收 event per signed case, written with COPY into ``cases_case`` and
-``cases_caseevent`` (secondary indexes and FK triggers off during the load, rebuilt after).
+times of real closed loops and one 签收 event per signed case: per million cases numpy computes the columns,
+a binary COPY fills a staging table and one INSERT … SELECT writes ``cases_case`` and ``cases_caseevent``
+(secondary indexes and FK triggers off during the load, rebuilt after; 20 M cases ≈ 15 minutes).
 
 **Cache**: generating is the slow part, so the database is kept between runs as
 ``cg_dashbench_<size>_<schema hash>`` (the hash of the cases/places/accounts migrations: a schema change makes a
@@ -16,7 +17,7 @@ new one); a run that finds it complete says "reusing cached database". The metri
 with ``civicgrid.metrics.services.rebuild`` (set-based on PostgreSQL; its equality with the per-case path is
 tested in tests/metrics/test_rebuild_sql.py) — also cached, keyed by the metrics code, unless ``--rebuild``.
 
-Measured in the same run, through ``civicgrid serve`` (gunicorn, 1 worker, 2 threads) with API tokens:
+Measured in the same run, through ``civicgrid serve`` (gunicorn, 1 worker, 1 thread) with API tokens:
 
 - the endpoints of the dashboards: ``/api/v1/stats/`` for one big 街道 (its 街道 account) for 本月 and 今年以来
   with ``by`` = none|community|department|source|category, its 30-day daily trend (``by=day``), the 区 view
@@ -274,6 +275,11 @@ def measure(db: str, n: int, runs: int, args, started: float) -> None:
             username=username, defaults={"role": role, "full_name": "压测", **kw}
         )
         tokens[kind] = issue_token(actor=None, user=u, name="bench")[1]
+    # the naive baseline runs with the server's own settings (parallel scans, JIT), as a DBA's query would: the
+    # app's sessions turn them off (settings.CIVICGRID_PG_OPTIONS), which would slow the baseline down
+    with connection.cursor() as cur:
+        cur.execute("SET jit = DEFAULT")
+        cur.execute("SET max_parallel_workers_per_gather = DEFAULT")
     n_district = Street.objects.filter(district=district).count()
     print(
         f"街道 {street.name} ({street.code}, {street_n:,} cases this year), 区 {district.name} ({n_district} 街道)"

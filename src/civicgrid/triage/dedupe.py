@@ -23,6 +23,7 @@ numpy columns; texts a list of str.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -31,7 +32,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
-from datasketch import MinHash
 from rapidfuzz import fuzz
 
 NUM_PERM = 64
@@ -43,9 +43,21 @@ SEED = 20261126
 M_PER_DEG_LAT = 110_574.0
 _NOLOC = 1 << 40  # cell x of the "no location" cell of a 街道
 
-_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=zlib.crc32)
-# datasketch ≥ 2.0 wants the permutation scheme named when permutations are passed in
-_SCHEME = {"scheme": _TEMPLATE.scheme} if getattr(_TEMPLATE, "scheme", None) else {}
+
+@functools.cache
+def _minhash() -> Callable[[], object]:
+    """A maker of empty MinHash sketches sharing one set of permutations. datasketch is imported on first use:
+    it imports scipy (half a second), which every process start (CLI commands, workers) would pay otherwise."""
+    from datasketch import MinHash
+
+    template = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=zlib.crc32)
+    # datasketch ≥ 2.0 wants the permutation scheme named when permutations are passed in
+    scheme = {"scheme": template.scheme} if getattr(template, "scheme", None) else {}
+    return functools.partial(
+        MinHash, num_perm=NUM_PERM, hashfunc=zlib.crc32, permutations=template.permutations, **scheme
+    )
+
+
 _DROP = re.compile(r"[\W_]+", re.UNICODE)
 _DIGITS = re.compile(r"\d+")
 
@@ -175,7 +187,7 @@ def shingles(norm: str) -> list[bytes]:
 
 
 def signature(norm: str) -> np.ndarray:
-    m = MinHash(num_perm=NUM_PERM, hashfunc=zlib.crc32, permutations=_TEMPLATE.permutations, **_SCHEME)
+    m = _minhash()()
     m.update_batch(shingles(norm))
     return m.hashvalues
 

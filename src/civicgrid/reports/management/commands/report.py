@@ -31,6 +31,9 @@ def _day(text: str, name: str) -> date:
 
 class Command(BaseCommand):
     help = "工作总结：draft 按统计期起草（Word 或 PDF），数字全部来自平台统计"
+    # Django's system checks (about a second here) guard a server's configuration, which drafting one document
+    # does not depend on; `civicgrid check` and every server start still run them
+    requires_system_checks: list = []
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="verb", required=True, metavar="draft")

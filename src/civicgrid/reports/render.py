@@ -7,6 +7,7 @@ same bytes today and next year (zip entries carry a fixed date; the chart is dra
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -229,22 +230,18 @@ def _hbar_chart(labels: list[str], values: list[int], notes: list[str], *, color
     return buf.getvalue()
 
 
-def sources_chart(rows: list[dict]) -> bytes | None:
-    """来源构成: 受理 per source with its share (PNG), or None without cases."""
+def _group_chart(rows: list[dict], *, share: bool, color: str) -> bytes | None:
+    """受理 per group (largest first), each bar noted with its count (and ``share``), or None without cases."""
     rows = [r for r in rows if r.get("received")]
     if not rows:
         return None
-    notes = [f"{r['received']}件  {r['share']}" for r in rows]
-    return _hbar_chart([r["label"] for r in rows], [r["received"] for r in rows], notes, color="#2f6fb2")
+    notes = [f"{r['received']}件" + (f"  {r['share']}" if share else "") for r in rows]
+    return _hbar_chart([r["label"] for r in rows], [r["received"] for r in rows], notes, color=color)
 
 
-def categories_chart(rows: list[dict]) -> bytes | None:
-    """问题类别前十: 受理 per category (大类), largest first (PNG), or None without cases."""
-    rows = [r for r in rows if r.get("received")]
-    if not rows:
-        return None
-    notes = [f"{r['received']}件" for r in rows]
-    return _hbar_chart([r["label"] for r in rows], [r["received"] for r in rows], notes, color="#d9822b")
+# 来源构成 (with each source's share) and 问题类别前十 (大类)
+sources_chart = functools.partial(_group_chart, share=True, color="#2f6fb2")
+categories_chart = functools.partial(_group_chart, share=False, color="#d9822b")
 
 
 CHARTS = {"monthly": monthly_chart, "sources": sources_chart, "categories": categories_chart}

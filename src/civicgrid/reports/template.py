@@ -121,24 +121,17 @@ def build_default() -> bytes:
         [44, 28, 28, 30, 30],
     )
     _control(doc, "{%p endif %}")
-    _control(doc, "{%p if charts.monthly %}")
-    p = doc.add_paragraph()
-    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    p.add_run("{{ charts.monthly }}")
-    _para(doc, "图1  {{ period }}各月受理与办结工单数", size=12, center=True)
-    _control(doc, "{%p endif %}")
-    _control(doc, "{%p if charts.sources %}")
-    p = doc.add_paragraph()
-    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    p.add_run("{{ charts.sources }}")
-    _para(doc, "图2  {{ period }}受理工单来源构成", size=12, center=True)
-    _control(doc, "{%p endif %}")
-    _control(doc, "{%p if charts.categories %}")
-    p = doc.add_paragraph()
-    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    p.add_run("{{ charts.categories }}")
-    _para(doc, "图3  {{ period }}受理量前十的问题类别", size=12, center=True)
-    _control(doc, "{%p endif %}")
+    for chart, caption in (
+        ("monthly", "图1  {{ period }}各月受理与办结工单数"),
+        ("sources", "图2  {{ period }}受理工单来源构成"),
+        ("categories", "图3  {{ period }}受理量前十的问题类别"),
+    ):
+        _control(doc, f"{{%p if charts.{chart} %}}")
+        p = doc.add_paragraph()
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        p.add_run(f"{{{{ charts.{chart} }}}}")
+        _para(doc, caption, size=12, center=True)
+        _control(doc, "{%p endif %}")
     _control(doc, "{%p if ledgers.enforcement %}")
     _para(
         doc,

@@ -191,9 +191,10 @@ def rollup_counters(
 ) -> dict:
     """``{group key: {counter: n}}`` summed from the rollup (key ``None`` without ``by``; raw column values).
 
-    ``level``: ``"auto"`` reads the coarse rollup (:class:`RollupCube`: whole months plus the days outside
-    them — for a grouping kept per month only, those days from the daily rollup — only the grouping asked for) unless the role's scope filters on a dimension it does not keep (a 处置部门,
-    社区 or 网格 account), then the daily rollup; ``"daily"`` always the daily rollup (the same figures)."""
+    ``level``: ``"auto"`` reads the coarse rollup (:class:`RollupCube`: whole months — :func:`cube_split` —
+    plus the days outside them, which a grouping kept per month only reads from the daily rollup; only the
+    grouping asked for) unless the role's scope filters on a dimension it does not keep (a 处置部门, 社区 or 网格
+    account), then the daily rollup; ``"daily"`` always the daily rollup (the same figures)."""
     tier, extra, restricted = _scope(user)
     sums = {k: Sum(k) for k in COUNTERS}
     col = BY[by] if by else None

@@ -143,21 +143,27 @@ def api_client(client):
 def _one_request_at_a_time_on_sqlite() -> None:
     """The live server answers the browser's requests in threads that share the in-memory SQLite test database's
     one connection (Django's ``connections_override``): two overlapping requests (a page and its htmx panel, a
-    service worker's prefetch) interleave their savepoints on it ("no such savepoint", then every later test's
-    transaction is broken). On SQLite, the live server's handler runs one request at a time; PostgreSQL gives each
-    thread its own connection and is left as it is."""
+    service worker's replay of queued check-ins and GPS points) interleave on it — "no such savepoint", or both
+    threads stuck in SQLite for good. On SQLite, the live server's handler runs one request at a time; PostgreSQL
+    gives each thread its own connection and is left as it is.
+
+    Patched when this conftest is imported: pytest-django's ``live_server`` is session-scoped, so it starts (and
+    creates its server) before any function-scoped fixture could patch it."""
     import threading
 
-    from django.db import connection
     from django.test.testcases import LiveServerThread
 
-    if connection.vendor != "sqlite" or getattr(LiveServerThread, "_civicgrid_serialized", False):
+    if getattr(LiveServerThread, "_civicgrid_serialized", False):
         return
     original = LiveServerThread._create_server
     lock = threading.Lock()
 
     def _create_server(self, *args, **kwargs):
+        from django.db import connection
+
         server = original(self, *args, **kwargs)
+        if connection.vendor != "sqlite":
+            return server
         set_app = server.set_app
 
         def set_serialized_app(handler):
@@ -174,11 +180,7 @@ def _one_request_at_a_time_on_sqlite() -> None:
     LiveServerThread._civicgrid_serialized = True
 
 
-@pytest.fixture(autouse=True)
-def _live_server_on_sqlite(request):
-    if "live_server" in request.fixturenames:
-        _one_request_at_a_time_on_sqlite()
-    yield
+_one_request_at_a_time_on_sqlite()
 
 
 @pytest.fixture(scope="session")

@@ -88,7 +88,41 @@ def json_value(value: Any) -> Any:
         return out
     if t is list or t is tuple:
         return [json_value(v) for v in value]
+    if t is datetime:
+        return _datetime_text(value)
     return _round_trip(value)
+
+
+def _datetime_text(value: datetime) -> str:
+    """What DjangoJSONEncoder writes for a datetime (milliseconds, ``Z`` for UTC), without encoding a document."""
+    r = value.isoformat()
+    if value.microsecond:
+        r = r[:23] + r[26:]
+    if r.endswith("+00:00"):
+        r = r.removesuffix("+00:00") + "Z"
+    return r
+
+
+def canonical_value(value: Any) -> Any:
+    """``_canonical(json_value(value))`` in one walk (the content hash of every audit row takes it): plain JSON
+    walked directly, whole floats made ints; anything else round-tripped through the encoder first."""
+    t = type(value)
+    if value is None or t is str or t is int or t is bool:
+        return value
+    if t is float:
+        return int(value) if value.is_integer() else value
+    if t is dict:
+        out = {}
+        for k, v in value.items():
+            if type(k) is not str:
+                return _canonical(_round_trip(value))
+            out[k] = canonical_value(v)
+        return out
+    if t is list or t is tuple:
+        return [canonical_value(v) for v in value]
+    if t is datetime:
+        return _datetime_text(value)
+    return _canonical(_round_trip(value))
 
 
 def _round_trip(value: Any) -> Any:
@@ -107,8 +141,8 @@ def content_digest(content: dict[str, Any]) -> str:
         "at": _at(content["at"]),
         "actor_id": None if content.get("actor_id") is None else int(content["actor_id"]),
         "ip": content.get("ip") or None,
-        "before": _canonical(json_value(content.get("before"))),
-        "after": _canonical(json_value(content.get("after"))),
+        "before": canonical_value(content.get("before")),
+        "after": canonical_value(content.get("after")),
     }
     for name in ("actor_username", "actor_role", "action", "object_type", "object_id", "object_repr", "note"):
         payload[name] = content.get(name) or ""
@@ -227,7 +261,9 @@ def append(row, *, together: Sequence[tuple[str, list]] = ()) -> None:
     # the chain this connection wrote last: held until its transaction ends, so a transaction stays on one chain
     preferred = getattr(connection, "_civicgrid_audit_chain", HEAD_PK)
     fields, sql = _plan(connection, together_sql, one_statement=one_statement, pick=postgres)
-    values = [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields]
+    from civicgrid.core.bulk import saved_values
+
+    values = saved_values(row, fields, connection)
     content = content_digest(row_content(row))
 
     def params_for(pick: bool, chain: int) -> list:

@@ -7,6 +7,7 @@ only knows how to push rows fast.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from django.db import DatabaseError
 
@@ -304,18 +305,26 @@ def take_ids(*models) -> list[int]:
 def _take_ids(models) -> list[int]:
     from django.db import connection
 
-    names = []
     with prepared_cursor() as cur:
-        for model in models:
-            key = (connection.alias, model._meta.db_table)
-            if key not in _sequences:
-                cur.execute(
-                    "SELECT pg_get_serial_sequence(%s, %s)", [model._meta.db_table, model._meta.pk.column]
-                )
-                _sequences[key] = cur.fetchone()[0]
-            names.append(_sequences[key])
-        cur.execute("SELECT " + ", ".join(["nextval(%s::regclass)"] * len(names)), names)
+        sql = _nextval_sql.get((connection.alias, models))
+        if sql is None:
+            names = []
+            for model in models:
+                key = (connection.alias, model._meta.db_table)
+                if key not in _sequences:
+                    cur.execute(
+                        "SELECT pg_get_serial_sequence(%s, %s)", [model._meta.db_table, model._meta.pk.column]
+                    )
+                    _sequences[key] = cur.fetchone()[0]
+                names.append(_sequences[key])
+            # the names written in (as SQL literals): a statement without parameters has nothing to convert
+            literals = ", ".join("nextval('{}'::regclass)".format(name.replace("'", "''")) for name in names)
+            sql = _nextval_sql[(connection.alias, models)] = f"SELECT {literals}"
+        cur.execute(sql)
         return list(cur.fetchone())
+
+
+_nextval_sql: dict[tuple, str] = {}
 
 
 def insert_statement(obj) -> tuple[str, list]:
@@ -344,11 +353,35 @@ def insert_statement(obj) -> tuple[str, list]:
     for f, attname, plain in fields:
         if plain:
             value = getattr(obj, attname)
-            if value is None or type(value) in plain:
+            if value is None or (type(value) in plain and (plain is not _AWARE or value.tzinfo is not None)):
                 values.append(value)
                 continue
         values.append(f.get_db_prep_save(f.pre_save(obj, True), connection))
     return sql, values
+
+
+def saved_values(obj, fields, connection) -> list:
+    """``[f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields]``, with the plain values
+    (:func:`_plain_types`) passed as they are."""
+    values = []
+    for f in fields:
+        key = (f, connection.vendor)
+        plain = _plain_by_field.get(key)
+        if plain is None:
+            plain = _plain_by_field[key] = _plain_types(f, connection)
+        value = getattr(obj, f.attname)
+        if value is None and plain:
+            values.append(None)
+        elif plain and type(value) in plain and (plain is not _AWARE or value.tzinfo is not None):
+            values.append(value)
+        else:
+            values.append(f.get_db_prep_save(value, connection))
+    return values
+
+
+_plain_by_field: dict[tuple, tuple[type, ...]] = {}
+# a DateTimeField without auto_now(_add) sends an aware datetime as it is (naive ones go through Django's warning)
+_AWARE: tuple[type, ...] = (datetime,)
 
 
 def _plain_types(field, connection) -> tuple[type, ...]:
@@ -357,7 +390,11 @@ def _plain_types(field, connection) -> tuple[type, ...]:
     insert; empty where Django must prepare (JSON, decimals, auto_now dates, custom fields, other databases)."""
     from django.db import models
 
-    if connection.vendor != "postgresql" or type(field).pre_save is not models.Field.pre_save:
+    if connection.vendor != "postgresql":
+        return ()
+    if type(field) is models.DateTimeField and not field.auto_now and not field.auto_now_add:
+        return _AWARE
+    if type(field).pre_save is not models.Field.pre_save:
         return ()
     exact = {
         models.CharField: (str,),

@@ -212,7 +212,9 @@ def main() -> int:
             took = {}
             for what in order:
                 if what == "create":
-                    secs, lat, err = run_load(port, per_round, lambda i, j, r=r: create(i, 1_000_000 * (r + 1) + j))
+                    secs, lat, err = run_load(
+                        port, per_round, lambda i, j, r=r: create(i, 1_000_000 * (r + 1) + j)
+                    )
                     c_secs, errors = c_secs + secs, errors + err
                     c_lat += lat
                 else:

@@ -43,7 +43,10 @@ def test_the_demo_street_gets_a_year_of_patrols_check_ins_and_figures():
     start, end = today - timedelta(days=30), today - timedelta(days=1)
     period = metrics.Period(start.year, start.month, start, end)
     rows = [r for r in metrics.by_worker(user=leader, period=period) if r.patrols]
-    assert rows and all(r.attendance is not None and r.attendance > 60 for r in rows)
+    # (each 网格员 turns up on a working day by a chance of their own; over one 30-day window a single person can
+    # fall to about half, as on 2026-11-27: the whole team's figure is what the demo promises)
+    assert rows and all(r.attendance is not None and r.attendance > 33 for r in rows)
+    assert sum(r.attendance for r in rows) / len(rows) > 70
     assert sum(r.inside_s for r in rows) / sum(r.tracked_s for r in rows) > 0.8
     assert sum(r.covered for r in rows) > 0 and sum(r.reports for r in rows) > 0
     again = build_demo(cases_options=SMALL)

@@ -59,6 +59,16 @@ def local_midnight(day):
     return datetime.combine(day, time(0), tzinfo=clock.SHANGHAI)
 
 
+def seven_day_start():
+    """A 检查日期 about three weeks back whose 7th 自然日 is a working day, so that a 7-day 整改期限 ends on that day
+    at 24:00 whatever today's date (ending on a rest day, it runs on to the next working day: tests/cases)."""
+    import chinese_calendar
+
+    return next(
+        ago(back) for back in range(20, 40) if chinese_calendar.is_workday(ago(back) + timedelta(days=7))
+    )
+
+
 def sheet(rows, *, name="隐患台账.xlsx") -> SimpleUploadedFile:
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -91,7 +101,7 @@ def ledger_rows(hw):
         ],
         [
             2,
-            ago(20).isoformat(),
+            seven_day_start().isoformat(),
             "示范小区1幢",
             "",
             "电动车",
@@ -165,8 +175,10 @@ def test_the_ledger_rows_become_hazards_in_their_states_with_their_dates(
     fixing = by_desc["楼道内充电"]
     assert fixing.case.state == "fixing" and fixing.target_building == hw.block
     assert fixing.case.department == hw.dept and fixing.case.stage == "rectify"
-    assert fixing.case.clock_started_at == local_midnight(ago(20))
-    assert fixing.case.due_at == local_midnight(ago(12))  # 7 自然日 from the 检查日期: day 7 at 24:00
+    start = seven_day_start()
+    assert fixing.case.clock_started_at == local_midnight(start)
+    # 7 自然日 from the 检查日期: the start day is not counted, day 7 ends at 24:00
+    assert fixing.case.due_at == local_midnight(start + timedelta(days=8))
     assert fixing.case.light == "red" and fixing.case.is_overdue  # overdue already: red at once
 
     point = by_desc["液化气瓶无减压阀"]

@@ -63,9 +63,15 @@ def _attnames(model: type[models.Model], fields: Iterable[str] | None) -> list[s
     """The concrete columns (attnames, in model order), all or the given subset (names or attnames)."""
     concrete = model._meta.concrete_fields
     if fields is None:
-        return [f.attname for f in concrete]
+        names = _all_attnames.get(model)
+        if names is None:
+            names = _all_attnames[model] = [f.attname for f in concrete]
+        return names
     wanted = set(fields)
     return [f.attname for f in concrete if f.attname in wanted or f.name in wanted]
+
+
+_all_attnames: dict[type, list[str]] = {}  # read-only lists, shared by every caller
 
 
 def freeze(obj: models.Model, fields: Iterable[str] | None = None) -> tuple:

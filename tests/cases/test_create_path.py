@@ -230,3 +230,26 @@ def test_a_detail_body_built_without_validation_equals_the_validated_one(world):
     built = cases_api._as_built(cases_api.CaseDetailOut, body)
     assert isinstance(built.timeline[0], cases_api.EventOut) and isinstance(built.department, cases_api.Ref)
     assert built.model_dump() == cases_api.CaseDetailOut.model_validate(body).model_dump()
+
+
+def test_the_create_answer_is_rendered_byte_for_byte_as_its_schema_would_be(world, rf):
+    """The create answer renders its detail body directly; for a case with every part filled, the bytes are what
+    ninja renders from the validated CaseDetailOut (same keys, order, types and formats)."""
+    from civicgrid.cases import api as cases_api
+
+    case = world.to_state("handling")
+    world.move(
+        case, "request_extension", actor=world.handler, amount=5, unit="natural_hours", reason="待配件"
+    )
+    case = selectors.get_case(user=world.dispatcher, pk=case.pk)
+    body = cases_api._detail(case, world.dispatcher)
+    assert body["pending_extension"] and body["department"] and body["timeline"] and body["allowed_moves"]
+    request = rf.post("/api/v1/cases")
+    fast = cases_api._rendered(request, 201, body)
+    from civicgrid.core.api import api as schema_api
+
+    slow = schema_api.renderer.render(
+        request, cases_api.CaseDetailOut.model_validate(body).model_dump(), response_status=201
+    )
+    assert fast.status_code == 201 and fast["Content-Type"] == schema_api.get_content_type()
+    assert fast.content.decode() == slow

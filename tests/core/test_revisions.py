@@ -35,6 +35,49 @@ def test_thaw_gives_an_equal_but_separate_instance_each_time():
     assert b.name == category.name
 
 
+def test_a_thawed_row_is_what_loading_it_gives():
+    """The quick thaw (values set straight into the instance) gives what ``from_db`` gives: the same columns, a
+    loaded state, related rows read on first use and nothing cached from another instance; it saves as an
+    update."""
+    from civicgrid.accounts.models import User
+    from tests.factories import UserFactory
+
+    user = UserFactory(full_name="张三")
+    loaded = User.objects.get(pk=user.pk)
+    row = revisions.freeze(loaded)
+    thawed = revisions.thaw(User, row)
+    assert revisions._plain_instances(User)
+    names = [f.attname for f in User._meta.concrete_fields]
+    assert [getattr(thawed, n) for n in names] == [getattr(loaded, n) for n in names]
+    assert vars(thawed).keys() - {"_state"} == vars(User.from_db("default", names, list(row))).keys() - {
+        "_state"
+    }
+    assert not thawed._state.adding and thawed._state.db == "default" and not thawed._state.fields_cache
+    assert thawed.street == loaded.street  # a foreign key still loads on first use
+    thawed.full_name = "李四"
+    thawed.save(update_fields=["full_name"])
+    assert User.objects.get(pk=user.pk).full_name == "李四" and User.objects.count() == 1
+
+
+def test_a_model_with_init_receivers_thaws_through_its_init(monkeypatch):
+    from django.db.models.signals import post_init
+
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance)
+
+    post_init.connect(receiver, sender=Category)
+    monkeypatch.setattr(revisions, "_plain_models", {})
+    try:
+        category = Category.objects.filter(level="minor").first()
+        seen.clear()
+        thawed = revisions.thaw(Category, revisions.freeze(category))
+        assert seen == [thawed] and thawed.pk == category.pk
+    finally:
+        post_init.disconnect(receiver, sender=Category)
+
+
 def test_a_subset_thaws_with_the_other_columns_deferred_and_json_copied():
     grid = GridFactory(col=0)
     grid.refresh_from_db()  # the geometry as JSON gives it back

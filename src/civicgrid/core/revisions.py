@@ -15,7 +15,9 @@ from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, models, transaction
-from django.db.models import F
+from django.db.models import F, signals
+from django.db.models.base import ModelState
+from django.db.models.query_utils import DeferredAttribute
 
 from civicgrid.core.revcache import RevisionCache
 
@@ -84,4 +86,32 @@ def thaw(model: type[M], row: tuple, fields: Iterable[str] | None = None) -> M:
     ``fields``; the others are deferred). JSON values are copied, so changing one in place never reaches the
     cache."""
     values = [copy.deepcopy(v) if isinstance(v, (dict, list)) else v for v in row]
-    return model.from_db(DEFAULT_DB_ALIAS, _attnames(model, fields), values)
+    names = _attnames(model, fields)
+    if fields is None and len(values) == len(names) and _plain_instances(model):
+        # what from_db() builds, without running Model.__init__ over every field (a request thaws half a dozen)
+        obj = model.__new__(model)
+        obj.__dict__.update(zip(names, values, strict=True))
+        state = obj._state = ModelState()
+        state.adding, state.db = False, DEFAULT_DB_ALIAS
+        return obj
+    return model.from_db(DEFAULT_DB_ALIAS, names, values)
+
+
+_plain_models: dict[type, bool] = {}
+
+
+def _plain_instances(model: type[models.Model]) -> bool:
+    """True when an instance of ``model`` is nothing but its ``__dict__`` of column values and a fresh state: no
+    ``pre_init``/``post_init`` receivers, and no column attribute that a data descriptor stores in its own way
+    (files, images): then setting the values directly gives what ``Model.__init__`` gives."""
+    plain = _plain_models.get(model)
+    if plain is None:
+        descriptors_plain = all(
+            not hasattr(type(getattr(model, f.attname, None)), "__set__")
+            or isinstance(getattr(model, f.attname, None), DeferredAttribute)
+            for f in model._meta.concrete_fields
+        )
+        plain = _plain_models[model] = descriptors_plain and not (
+            signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model)
+        )
+    return plain

@@ -99,12 +99,14 @@ def record(
     after: dict | None = None,
     note: str = "",
     together: Sequence[tuple[str, list]] = (),
+    new_ids: tuple = (),
 ) -> AuditLog:
     """Append one audit row. Must run inside the writer's atomic block.
 
     ``together``: the writer's own ``INSERT … SELECT`` statements (:func:`civicgrid.core.bulk.insert_statement`),
     written with the row in one statement (:func:`civicgrid.core.auditchain.append`); on PostgreSQL that statement
-    is atomic by itself and may run outside a transaction."""
+    is atomic by itself and may run outside a transaction. ``new_ids``: see
+    :func:`civicgrid.core.auditchain.append` (the ids taken are ``row.new_ids``)."""
     conn = transaction.get_connection()
     if not conn.in_atomic_block and not (together and conn.vendor == "postgresql"):
         raise RuntimeError(
@@ -134,5 +136,5 @@ def record(
         note=note,
         ip=_normalized_ip(current_ip.get()),
     )
-    auditchain.append(row, together=together)
+    row.new_ids = auditchain.append(row, together=together, new_ids=new_ids)
     return row

@@ -135,8 +135,8 @@ def _at(value: datetime | str) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def content_digest(content: dict[str, Any]) -> str:
-    """The hash of one audit row's content (``content`` holds the :data:`CONTENT_FIELDS`)."""
+def content_text(content: dict[str, Any]) -> str:
+    """The canonical text of one audit row's content, which :func:`content_digest` hashes."""
     payload = {
         "at": _at(content["at"]),
         "actor_id": None if content.get("actor_id") is None else int(content["actor_id"]),
@@ -146,8 +146,12 @@ def content_digest(content: dict[str, Any]) -> str:
     }
     for name in ("actor_username", "actor_role", "action", "object_type", "object_id", "object_repr", "note"):
         payload[name] = content.get(name) or ""
-    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def content_digest(content: dict[str, Any]) -> str:
+    """The hash of one audit row's content (``content`` holds the :data:`CONTENT_FIELDS`)."""
+    return hashlib.sha256(content_text(content).encode()).hexdigest()
 
 
 def genesis(chain: int) -> str:
@@ -181,14 +185,23 @@ def register_sqlite_functions(sender=None, connection=None, **kwargs) -> None:
         connection.connection.create_function("cg_sha256", 1, _sqlite_sha256, deterministic=True)
 
 
-def _insert_sql(connection, columns: str, marks: str, together: list[str] = (), *, pick: bool = False) -> str:
+def _insert_sql(
+    connection,
+    columns: str,
+    marks: str,
+    together: list[str] = (),
+    *,
+    pick: bool = False,
+    ids_cte: str = "",
+    content: str = "%s",
+    returning: str = "",
+) -> str:
     """The append statement. ``pick`` (PostgreSQL): take the first anchor nobody holds, the connection's last
     chain first (parameters: CHAINS, that chain); it inserts nothing when every anchor is held. Otherwise: wait
-    for the anchor whose number is the last parameter."""
+    for the anchor whose number is the last parameter. ``ids_cte``, ``content`` and ``returning``: see
+    :func:`append`'s ``new_ids``."""
     if connection.vendor == "postgresql":
-        row_hash = (
-            "encode(sha256(convert_to((h.seq + 1)::text || ':' || h.hash || ':' || %s, 'UTF8')), 'hex')"
-        )
+        row_hash = f"encode(sha256(convert_to((h.seq + 1)::text || ':' || h.hash || ':' || {content}, 'UTF8')), 'hex')"
         lock = " FOR UPDATE"
     else:
         row_hash = "cg_sha256((h.seq + 1) || ':' || h.hash || ':' || %s)"
@@ -207,11 +220,13 @@ def _insert_sql(connection, columns: str, marks: str, together: list[str] = (), 
         ctes = []
         source = f" FROM core_auditchainhead h WHERE h.id = %s{lock}"
     ctes += [f"w{i} AS ({stmt} WHERE EXISTS ({taken}))" for i, stmt in enumerate(together)]
+    if ids_cte:
+        ctes.insert(0, ids_cte)
     return (
         (f"WITH {', '.join(ctes)} " if ctes else "")
         + f"INSERT INTO core_auditlog ({columns}, chain, seq, prev_hash, row_hash)"
         f" SELECT {marks}, h.id, h.seq + 1, h.hash, {row_hash}{source}"
-        " RETURNING id, chain, seq, prev_hash, row_hash"
+        f" RETURNING id, chain, seq, prev_hash, row_hash{returning}"
     )
 
 
@@ -219,11 +234,13 @@ def _insert_sql(connection, columns: str, marks: str, together: list[str] = (), 
 _PLANS: dict[tuple, tuple[list, str]] = {}
 
 
-def _plan(connection, together_sql: tuple, *, one_statement: bool, pick: bool) -> tuple[list, str]:
-    key = (connection.alias, connection.vendor, together_sql, pick)
+def _plan(
+    connection, together_sql: tuple, *, one_statement: bool, pick: bool, new_ids: tuple = ()
+) -> tuple[list, str]:
+    key = (connection.alias, connection.vendor, together_sql, pick, new_ids)
     plan = _PLANS.get(key)
     if plan is None:
-        from civicgrid.core.bulk import typed_placeholders
+        from civicgrid.core.bulk import PENDING_ID, new_ids_cte, pending_id_sql, typed_placeholders
         from civicgrid.core.models import AuditLog
 
         fields = [
@@ -233,23 +250,52 @@ def _plan(connection, together_sql: tuple, *, one_statement: bool, pick: bool) -
         ]
         # the one-statement form is prepared (server-side binding): its parameters carry their column types
         marks = typed_placeholders(fields, connection) if one_statement else ["%s"] * len(fields)
+        extra: dict = {}
+        if new_ids:
+            # the first new id stands in the row's texts as PENDING_ID: written in by the statement itself
+            first = pending_id_sql(0)
+            marker = f"'{PENDING_ID}'"
+            for i, f in enumerate(fields):
+                if f.attname in ("object_id", "object_repr"):
+                    marks[i] = f"replace(%s, {marker}, {first}::text)"
+                elif f.attname == "after":
+                    marks[i] = f"replace(%s, {marker}, {first}::text)::jsonb"
+            extra = {
+                "ids_cte": new_ids_cte(connection, new_ids),
+                "content": f"encode(sha256(convert_to(replace(%s, {marker}, {first}::text), 'UTF8')), 'hex')",
+                "returning": "".join(f", {pending_id_sql(i)}" for i in range(len(new_ids))),
+            }
         columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-        sql = _insert_sql(connection, columns, ", ".join(marks), list(together_sql), pick=pick)
+        sql = _insert_sql(connection, columns, ", ".join(marks), list(together_sql), pick=pick, **extra)
         plan = _PLANS[key] = (fields, sql)
     return plan
 
 
-def append(row, *, together: Sequence[tuple[str, list]] = ()) -> None:
+class PendingIdClash(Exception):
+    """The row's texts hold :data:`civicgrid.core.bulk.PENDING_ID` elsewhere than where the new id goes: the
+    caller takes its ids first (:func:`civicgrid.core.bulk.take_ids`) and appends without ``new_ids``."""
+
+
+def append(row, *, together: Sequence[tuple[str, list]] = (), new_ids: tuple = ()) -> list[int]:
     """Insert an unsaved AuditLog ``row`` as the next link of a chain (one statement; see the module doc).
     Must run inside the writer's transaction — except on PostgreSQL with ``together``.
 
     ``together``: ``(sql, params)`` of ``INSERT … SELECT %s, …`` statements (no WHERE;
     :func:`civicgrid.core.bulk.insert_statement`) to write with the row. PostgreSQL: parts of the same statement,
-    atomic by itself; elsewhere they run just before the row, in the caller's transaction."""
+    atomic by itself; elsewhere they run just before the row, in the caller's transaction.
+
+    ``new_ids`` (PostgreSQL, with ``together``): models whose next ids the statement itself takes (no round trip
+    for them first); the statements written together refer to them as ``pending_id_sql(i)``, and the row's
+    ``object_id``, ``object_repr`` and ``after`` hold the first as :data:`~civicgrid.core.bulk.PENDING_ID`, which
+    the statement replaces — in the stored row and in the text its hash is taken of. Returns the ids taken; a
+    row whose texts hold that number anywhere else raises :class:`PendingIdClash` before anything is written."""
     from django.db import OperationalError, connection, transaction
+
+    from civicgrid.core.bulk import PENDING_ID, saved_values
 
     postgres = connection.vendor == "postgresql"
     one_statement = bool(together) and postgres
+    new_ids = tuple(new_ids) if one_statement else ()
     together_sql = tuple(t[0] for t in together) if one_statement else ()
     if one_statement:
         from civicgrid.core.bulk import prepared_cursor
@@ -260,11 +306,24 @@ def append(row, *, together: Sequence[tuple[str, list]] = ()) -> None:
         cursor = connection.cursor
     # the chain this connection wrote last: held until its transaction ends, so a transaction stays on one chain
     preferred = getattr(connection, "_civicgrid_audit_chain", HEAD_PK)
-    fields, sql = _plan(connection, together_sql, one_statement=one_statement, pick=postgres)
-    from civicgrid.core.bulk import saved_values
-
+    fields, sql = _plan(connection, together_sql, one_statement=one_statement, pick=postgres, new_ids=new_ids)
     values = saved_values(row, fields, connection)
-    content = content_digest(row_content(row))
+    marker = after_text = ""
+    if new_ids:
+        marker = str(PENDING_ID)
+        content = content_text(row_content(row))
+        after_text = json.dumps(row.after, cls=DjangoJSONEncoder, ensure_ascii=False)
+        in_repr = row.object_repr.count(marker)
+        if (
+            row.object_id != marker
+            or after_text.count(marker) != 1
+            or in_repr > 1
+            or content.count(marker) != 2 + in_repr
+        ):
+            raise PendingIdClash(marker)
+        values[[f.attname for f in fields].index("after")] = after_text
+    else:
+        content = content_digest(row_content(row))
 
     def params_for(pick: bool, chain: int) -> list:
         if not one_statement:
@@ -288,20 +347,29 @@ def append(row, *, together: Sequence[tuple[str, list]] = ()) -> None:
             cur.execute(sql, params_for(True, preferred))
             inserted = cur.fetchone()
         if inserted is None and postgres:  # every anchor is held: wait for ours
-            _, sql = _plan(connection, together_sql, one_statement=one_statement, pick=False)
+            _, sql = _plan(connection, together_sql, one_statement=one_statement, pick=False, new_ids=new_ids)
             cur.execute(sql, params_for(False, preferred))
             inserted = cur.fetchone()
         if inserted is None:  # no anchor row (an emptied database): make it, then insert
             with transaction.atomic():  # the one-statement form may run outside the caller's transaction
                 _rebuild_head(preferred)
                 if postgres:
-                    _, sql = _plan(connection, together_sql, one_statement=one_statement, pick=False)
+                    _, sql = _plan(
+                        connection, together_sql, one_statement=one_statement, pick=False, new_ids=new_ids
+                    )
                 cur.execute(sql, params_for(False, preferred))
                 inserted = cur.fetchone()
-    row.pk, row.chain, row.seq, row.prev_hash, row.row_hash = inserted
+    row.pk, row.chain, row.seq, row.prev_hash, row.row_hash = inserted[:5]
+    taken = list(inserted[5:])
+    if taken:  # the row as stored: the first new id in place of the marker
+        real = str(taken[0])
+        row.object_id = real
+        row.object_repr = row.object_repr.replace(marker, real)
+        row.after = json.loads(after_text.replace(marker, real))
     connection._civicgrid_audit_chain = row.chain
     row._state.adding = False
     row._state.db = connection.alias
+    return taken
 
 
 def ensure_heads() -> bool:

@@ -7,6 +7,7 @@ only knows how to push rows fast.
 from __future__ import annotations
 
 import json
+import secrets
 from datetime import datetime
 
 from django.db import DatabaseError
@@ -284,6 +285,14 @@ def take_ids(*models) -> list[int]:
     ``SELECT 1`` would otherwise cost a round trip of its own): answered, the connection is usable; failed on a
     connection that turns out unusable, the connection is replaced and the query runs once more — what the check
     would have done."""
+    return as_health_check(lambda: _take_ids(models))
+
+
+def as_health_check(run):
+    """``run()`` — a request's first query — doubling as Django's connection health check (``CONN_HEALTH_CHECKS``,
+    whose ``SELECT 1`` would otherwise cost a round trip of its own): answered, the connection is usable; failed
+    on a connection that turns out unusable, the connection is replaced and ``run()`` runs once more — what the
+    check would have done. (A statement that fails so was not carried out: the connection broke before it.)"""
     from django.db import InterfaceError, OperationalError, connection
 
     if (
@@ -294,12 +303,12 @@ def take_ids(*models) -> list[int]:
     ):
         connection.health_check_done = True
         try:
-            return _take_ids(models)
+            return run()
         except (InterfaceError, OperationalError):
             if connection.is_usable():
                 raise
             connection.close()
-    return _take_ids(models)
+    return run()
 
 
 def _take_ids(models) -> list[int]:
@@ -327,27 +336,65 @@ def _take_ids(models) -> list[int]:
 _nextval_sql: dict[tuple, str] = {}
 
 
-def insert_statement(obj) -> tuple[str, list]:
+# A new row's id before the statement that inserts it has taken it (auditchain.append's ``new_ids``): a number no
+# row has and no text holds by chance (made anew by every process), replaced by the statement itself.
+PENDING_ID = -(10**27 + secrets.randbelow(9 * 10**27))
+
+
+def pending_id_sql(i: int) -> str:
+    """The SQL for the ``i``-th id taken by :func:`new_ids_cte` within the same statement."""
+    return f"(SELECT i{i} FROM new_ids)"
+
+
+def new_ids_cte(connection, models: tuple) -> str:
+    """``new_ids AS MATERIALIZED (SELECT nextval(…) AS i0, …)``: one new id of each model, taken once by the
+    statement that writes the rows (see :func:`pending_id_sql`)."""
+    names = []
+    with connection.cursor() as cur:
+        for model in models:
+            key = (connection.alias, model._meta.db_table)
+            if key not in _sequences:
+                cur.execute(
+                    "SELECT pg_get_serial_sequence(%s, %s)", [model._meta.db_table, model._meta.pk.column]
+                )
+                _sequences[key] = cur.fetchone()[0]
+            names.append(_sequences[key])
+    taken = ", ".join(
+        "nextval('{}'::regclass) AS i{}".format(name.replace("'", "''"), i) for i, name in enumerate(names)
+    )
+    return f"new_ids AS MATERIALIZED (SELECT {taken})"
+
+
+def insert_statement(obj, *, computed: dict[str, str] | None = None) -> tuple[str, list]:
     """``INSERT INTO <table> (<every column>) SELECT %s, …`` and its parameters for the unsaved
     instance ``obj`` whose pk is set: the values ``save()`` would write (each field's ``pre_save`` value prepared
     for the database), to run as part of a bigger statement (see :func:`civicgrid.core.auditchain.append`).
     No ``save()``: the caller sends ``pre_save``/``post_save`` if the model has receivers and marks the instance
-    saved (:func:`mark_saved`)."""
+    saved (:func:`mark_saved`). ``computed``: attname → an SQL expression written instead of that field's value
+    (a new id taken by the same statement, :func:`pending_id_sql`)."""
     from django.db import connection
 
     model = type(obj)
-    key = (model, connection.alias)
+    key = (model, connection.alias, tuple(sorted(computed.items())) if computed else ())
     plan = _insert_plans.get(key)
     if plan is None:
         qn = connection.ops.quote_name
         fields = list(model._meta.concrete_fields)
+        marks = typed_placeholders(fields, connection)
+        for i, f in enumerate(fields):
+            if computed and f.attname in computed:
+                marks[i] = computed[f.attname]
         plan = _insert_plans[key] = (
             f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
-            f"SELECT {', '.join(typed_placeholders(fields, connection))}",
-            [(f, f.attname, _plain_types(f, connection)) for f in fields],
+            f"SELECT {', '.join(marks)}",
+            [
+                (f, f.attname, _plain_types(f, connection))
+                for f in fields
+                if not (computed and f.attname in computed)
+            ],
         )
     sql, fields = plan
-    if obj.pk is None:
+    if obj.pk is None and not (computed and model._meta.pk.attname in computed):
         raise ValueError("insert_statement() needs the pk set (take_ids)")
     values = []
     for f, attname, plain in fields:

@@ -87,8 +87,9 @@ def thaw(model: type[M], row: tuple, fields: Iterable[str] | None = None) -> M:
     cache."""
     values = [copy.deepcopy(v) if isinstance(v, (dict, list)) else v for v in row]
     names = _attnames(model, fields)
-    if fields is None and len(values) == len(names) and _plain_instances(model):
-        # what from_db() builds, without running Model.__init__ over every field (a request thaws half a dozen)
+    if len(values) == len(names) and _plain_instances(model):
+        # what from_db() builds (the columns not given stay deferred: absent from the instance), without running
+        # Model.__init__ over every field (a request thaws half a dozen)
         obj = model.__new__(model)
         obj.__dict__.update(zip(names, values, strict=True))
         state = obj._state = ModelState()

@@ -23,6 +23,14 @@ from civicgrid.petitions import metrics, selectors, services
 from civicgrid.petitions.models import PetitionDetail, PetitionTask
 from civicgrid.petitions.workflow import PROCEDURE
 
+try:  # django-ninja >= 1.5
+    from ninja import Status
+except ImportError:  # pragma: no cover - older ninja takes a (status, body) tuple
+
+    def Status(status_code, value):  # noqa: N802
+        return status_code, value
+
+
 router = Router(tags=["信访"])
 
 
@@ -214,7 +222,7 @@ def register(request, body: PetitionRegisterIn):
         earlier=list(body.earlier),
     )
     case = services.register_petition(actor=user, data=data, received_at=body.received_at)
-    return 201, _out(selectors.get_petition(user=user, pk=case.pk))
+    return Status(201, _out(selectors.get_petition(user=user, pk=case.pk)))
 
 
 @router.get("/receptions", summary="来访接待登记")
@@ -270,7 +278,7 @@ def create_reception(request, body: ReceptionIn):
         leader=leader,
         petition=petition,
     )
-    return 201, {"id": r.pk, "received_on": r.received_on, "people": r.people}
+    return Status(201, {"id": r.pk, "received_on": r.received_on, "people": r.people})
 
 
 def _case(user, pk: int) -> Case:
@@ -300,7 +308,7 @@ def create_task(request, petition_id: Id, body: TaskIn):
     worker = _pick(selectors.street_people(user=user, roles=(Role.GRID_WORKER,)), body.assignee, "assignee",
                    "网格员不存在或不在您的辖区")  # fmt: skip
     t = services.assign_task(actor=user, case=case, assignee=worker, text=body.text)
-    return 201, {"id": t.pk, "case": case.pk, "assignee": worker.pk}
+    return Status(201, {"id": t.pk, "case": case.pk, "assignee": worker.pk})
 
 
 class TaskDoneIn(Schema):

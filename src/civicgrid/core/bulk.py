@@ -292,7 +292,10 @@ def as_health_check(run):
     """``run()`` — a request's first query — doubling as Django's connection health check (``CONN_HEALTH_CHECKS``,
     whose ``SELECT 1`` would otherwise cost a round trip of its own): answered, the connection is usable; failed
     on a connection that turns out unusable, the connection is replaced and ``run()`` runs once more — what the
-    check would have done. (A statement that fails so was not carried out: the connection broke before it.)"""
+    check would have done. The usual failure is a connection the server dropped while it sat idle (a restart, an
+    idle timeout): the statement never reached it. Only a connection that breaks after the server committed the
+    statement and before its answer arrives would have ``run()`` write twice; a case filed with an
+    Idempotency-Key then meets its own key on the second run and is answered as a replay."""
     from django.db import InterfaceError, OperationalError, connection
 
     if (

@@ -320,23 +320,32 @@ def _take_ids(models) -> list[int]:
     with prepared_cursor() as cur:
         sql = _nextval_sql.get((connection.alias, models))
         if sql is None:
-            names = []
-            for model in models:
-                key = (connection.alias, model._meta.db_table)
-                if key not in _sequences:
-                    cur.execute(
-                        "SELECT pg_get_serial_sequence(%s, %s)", [model._meta.db_table, model._meta.pk.column]
-                    )
-                    _sequences[key] = cur.fetchone()[0]
-                names.append(_sequences[key])
             # the names written in (as SQL literals): a statement without parameters has nothing to convert
-            literals = ", ".join("nextval('{}'::regclass)".format(name.replace("'", "''")) for name in names)
+            literals = ", ".join(_nextval(name) for name in _sequence_names(cur, connection, models))
             sql = _nextval_sql[(connection.alias, models)] = f"SELECT {literals}"
         cur.execute(sql)
         return list(cur.fetchone())
 
 
 _nextval_sql: dict[tuple, str] = {}
+
+
+def _sequence_names(cur, connection, models) -> list[str]:
+    """Each model's pk sequence (looked up once per process)."""
+    names = []
+    for model in models:
+        key = (connection.alias, model._meta.db_table)
+        if key not in _sequences:
+            cur.execute(
+                "SELECT pg_get_serial_sequence(%s, %s)", [model._meta.db_table, model._meta.pk.column]
+            )
+            _sequences[key] = cur.fetchone()[0]
+        names.append(_sequences[key])
+    return names
+
+
+def _nextval(sequence: str) -> str:
+    return "nextval('{}'::regclass)".format(sequence.replace("'", "''"))
 
 
 # A new row's id before the statement that inserts it has taken it (auditchain.append's ``new_ids``): a number no
@@ -352,19 +361,9 @@ def pending_id_sql(i: int) -> str:
 def new_ids_cte(connection, models: tuple) -> str:
     """``new_ids AS MATERIALIZED (SELECT nextval(…) AS i0, …)``: one new id of each model, taken once by the
     statement that writes the rows (see :func:`pending_id_sql`)."""
-    names = []
     with connection.cursor() as cur:
-        for model in models:
-            key = (connection.alias, model._meta.db_table)
-            if key not in _sequences:
-                cur.execute(
-                    "SELECT pg_get_serial_sequence(%s, %s)", [model._meta.db_table, model._meta.pk.column]
-                )
-                _sequences[key] = cur.fetchone()[0]
-            names.append(_sequences[key])
-    taken = ", ".join(
-        "nextval('{}'::regclass) AS i{}".format(name.replace("'", "''"), i) for i, name in enumerate(names)
-    )
+        names = _sequence_names(cur, connection, models)
+    taken = ", ".join(f"{_nextval(name)} AS i{i}" for i, name in enumerate(names))
     return f"new_ids AS MATERIALIZED (SELECT {taken})"
 
 

@@ -687,15 +687,7 @@ def _insert_created(case: Case, *, actor, data: dict, now: datetime) -> CaseEven
         return _insert_created_with_ids(case, actor=actor, data=data, now=now)
     case.pk, event.pk = row.new_ids
     event.case_id = case.pk
-    bulk.mark_saved(case, event)
-    using = connection.alias
-    for obj in (case, event):
-        if post_save.has_listeners(type(obj)):
-            post_save.send(
-                sender=type(obj), instance=obj, created=True, update_fields=None, raw=False, using=using
-            )
-    event.stored_attachments = []
-    return event
+    return _written(case, event)
 
 
 def _insert_created_with_ids(case: Case, *, actor, data: dict, now: datetime) -> CaseEvent:
@@ -714,7 +706,14 @@ def _insert_created_with_ids(case: Case, *, actor, data: dict, now: datetime) ->
         after=audit.snapshot(case),
         together=[bulk.insert_statement(case), bulk.insert_statement(event)],
     )
+    return _written(case, event)
+
+
+def _written(case: Case, event: CaseEvent) -> CaseEvent:
+    """The new case and its timeline entry are stored: loaded instances now, ``post_save`` sent as ``save()``
+    would have."""
     bulk.mark_saved(case, event)
+    using = connection.alias
     for obj in (case, event):
         if post_save.has_listeners(type(obj)):
             post_save.send(

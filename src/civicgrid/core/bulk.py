@@ -279,12 +279,8 @@ def _prepare_enabled() -> bool:
 
 
 def take_ids(*models) -> list[int]:
-    """PostgreSQL: one new id from each model's pk sequence, in one query (the caller links rows by them).
-
-    As a request's first query it doubles as Django's connection health check (``CONN_HEALTH_CHECKS``, whose
-    ``SELECT 1`` would otherwise cost a round trip of its own): answered, the connection is usable; failed on a
-    connection that turns out unusable, the connection is replaced and the query runs once more — what the check
-    would have done."""
+    """PostgreSQL: one new id from each model's pk sequence, in one query (the caller links rows by them). As a
+    request's first query it doubles as the connection health check (:func:`as_health_check`)."""
     return as_health_check(lambda: _take_ids(models))
 
 
@@ -402,7 +398,7 @@ def insert_statement(obj, *, computed: dict[str, str] | None = None) -> tuple[st
     for f, attname, plain in fields:
         if plain:
             value = getattr(obj, attname)
-            if value is None or (type(value) in plain and (plain is not _AWARE or value.tzinfo is not None)):
+            if value is None or _as_it_is(value, plain):
                 values.append(value)
                 continue
         values.append(f.get_db_prep_save(f.pre_save(obj, True), connection))
@@ -419,13 +415,17 @@ def saved_values(obj, fields, connection) -> list:
         if plain is None:
             plain = _plain_by_field[key] = _plain_types(f, connection)
         value = getattr(obj, f.attname)
-        if value is None and plain:
-            values.append(None)
-        elif plain and type(value) in plain and (plain is not _AWARE or value.tzinfo is not None):
+        if plain and (value is None or _as_it_is(value, plain)):
             values.append(value)
         else:
             values.append(f.get_db_prep_save(value, connection))
     return values
+
+
+def _as_it_is(value, plain: tuple[type, ...]) -> bool:
+    """``value`` (not None) goes to the database unprepared: one of the field's plain types (an aware datetime
+    for a DateTimeField)."""
+    return type(value) in plain and (plain is not _AWARE or value.tzinfo is not None)
 
 
 _plain_by_field: dict[tuple, tuple[type, ...]] = {}

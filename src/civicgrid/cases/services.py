@@ -137,9 +137,9 @@ def _actor_name(actor) -> str:
 def allocate_number(now: datetime | None = None) -> str:
     """Next case number ``C`` + YYYYMMDD (Asia/Shanghai) + 5-digit daily sequence. Call inside a transaction.
 
-    The per-day counter row is created if missing (INSERT … ON CONFLICT DO NOTHING) and incremented with an
-    atomic UPDATE that holds its row lock until commit, so concurrent allocations serialise on PostgreSQL and
-    SQLite alike and a rolled-back transaction gives its number back. (:func:`allocate_numbers` for one day.)
+    The per-day counter row is created if missing and incremented, holding its row lock until commit, so
+    concurrent allocations serialise on PostgreSQL and SQLite alike and a rolled-back transaction gives its
+    number back. (:func:`allocate_numbers` for one day.)
     """
     return allocate_numbers([clock.to_local(now or clock.now()).date()])[0]
 
@@ -147,10 +147,11 @@ def allocate_number(now: datetime | None = None) -> str:
 def allocate_numbers(days: list[date]) -> list[str]:
     """One case number per entry of ``days`` (Asia/Shanghai dates), in order, from the per-day counter.
 
-    Set-based, whatever the number of days: the counter rows are created if missing, the batch's days are
-    locked in day order (PostgreSQL ``SELECT … FOR UPDATE``; SQLite holds its database write lock), then all
-    advanced by one ``UPDATE … FROM (unnest/VALUES …) RETURNING`` — so concurrent allocators serialise per day without
-    deadlocking, and a rolled-back transaction gives its numbers back. Call inside a transaction.
+    Set-based, whatever the number of days. PostgreSQL: one ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` creates
+    the missing counter rows and advances the others, in day order, each row locked until commit. SQLite (which
+    holds its database write lock): the missing rows are created, then all advanced by one ``UPDATE … FROM
+    (VALUES …) RETURNING``. So concurrent allocators serialise per day without deadlocking, and a rolled-back
+    transaction gives its numbers back. Call inside a transaction.
     Raises :class:`ValidationFailed` (``number``) when a day's 99,999 numbers are used up.
     """
     if not days:
@@ -163,19 +164,16 @@ def allocate_numbers(days: list[date]) -> list[str]:
     last: dict[date, int] = {}
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
-            # three statements whatever the number of days, the days as array parameters
+            # one upsert whatever the number of days, taking the rows' locks in day order; the days and counts
+            # go as array literals (a date list parameter is quoted element by element on the client)
             cur.execute(
-                f"INSERT INTO {table} (day, last) SELECT d, 0 FROM unnest(%s::date[]) AS d "
-                "ON CONFLICT (day) DO NOTHING",
-                [ordered],
-            )
-            cur.execute(
-                f"SELECT day FROM {table} WHERE day = ANY(%s::date[]) ORDER BY day FOR UPDATE", [ordered]
-            )
-            cur.execute(
-                f"UPDATE {table} SET last = {table}.last + v.n FROM unnest(%s::date[], %s::int[]) AS v(d, n) "
-                f"WHERE {table}.day = v.d RETURNING {table}.day, {table}.last",
-                [ordered, [wanted[d] for d in ordered]],
+                f"INSERT INTO {table} AS c (day, last) "
+                "SELECT d, n FROM unnest(%s::date[], %s::int[]) AS v(d, n) ORDER BY d "
+                "ON CONFLICT (day) DO UPDATE SET last = c.last + EXCLUDED.last RETURNING c.day, c.last",
+                [
+                    "{" + ",".join(d.isoformat() for d in ordered) + "}",
+                    "{" + ",".join(str(wanted[d]) for d in ordered) + "}",
+                ],
             )
             last.update(cur.fetchall())
         else:
@@ -205,10 +203,11 @@ def allocate_numbers(days: list[date]) -> list[str]:
                 code=CaseErrorCode.NUMBERS_EXHAUSTED,
             )
         next_seq[d] = last[d] - n
+    prefix = {d: f"C{d.year:04d}{d.month:02d}{d.day:02d}" for d in wanted}
     out = []
     for d in days:
         next_seq[d] += 1
-        out.append(f"C{d:%Y%m%d}{next_seq[d]:05d}")
+        out.append(f"{prefix[d]}{next_seq[d]:05d}")
     return out
 
 

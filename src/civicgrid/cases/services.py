@@ -128,6 +128,12 @@ def _require(value, field: str, message: str):
     return value.strip() if isinstance(value, str) else value
 
 
+# Choices.values builds a new list on every access: the hot paths test against these instead
+_SOURCE_VALUES = frozenset(Source.values)
+_PRIORITY_VALUES = frozenset(Priority.values)
+_RATING_VALUES = frozenset(Rating.values)
+
+
 def _actor_name(actor) -> str:
     if actor is None:
         return "系统"
@@ -540,7 +546,7 @@ def create_case(
             "幂等键不能超过 100 个字符", field="idempotency_key", code=CaseErrorCode.IDEMPOTENCY_KEY_INVALID
         )
     try:
-        if source not in Source.values:
+        if source not in _SOURCE_VALUES:
             raise ValidationFailed(f"未知来源：{source}", field="source", code=CaseErrorCode.INVALID_INPUT)
         description = _require(description, "description", "请填写问题描述")
         if len(description) > 5000:
@@ -786,9 +792,6 @@ def _bad_row(index: int, h: HistoricalCase, field: str, message: str) -> Validat
     )
 
 
-_RATING_VALUES = frozenset(Rating.values)  # Choices.values builds a new list on every access
-
-
 def _check_historical(rows: list[HistoricalCase]) -> None:
     """Field checks that need no database (the ids are checked against it once per batch)."""
     seen: set[str] = set()
@@ -878,7 +881,7 @@ def _import_closed(
     """The work of :func:`import_closed_cases`: the case rows written (dicts by attname) and their ids."""
     if actor is not None and not (getattr(actor, "is_authenticated", False) and actor.is_active):
         raise PermissionDenied("请先登录", code=CaseErrorCode.LOGIN_REQUIRED)
-    if source not in Source.values:
+    if source not in _SOURCE_VALUES:
         raise ValidationFailed(f"未知来源：{source}", field="source", code=CaseErrorCode.INVALID_INPUT)
     rows = list(rows)
     if not rows:
@@ -1173,7 +1176,7 @@ def import_case(
         )
     if state not in proc.state_map:
         raise ValidationFailed(f"未知状态：{state}", field="state", code=CaseErrorCode.INVALID_INPUT)
-    if source not in Source.values:
+    if source not in _SOURCE_VALUES:
         raise ValidationFailed(f"未知来源：{source}", field="source", code=CaseErrorCode.INVALID_INPUT)
     description = _require(description, "description", "请填写问题描述")
     now = clock.now()
@@ -1525,7 +1528,7 @@ def _h_accept(ctx: _Ctx):
     if ctx.category is not None and ctx.actor.role == Role.GRID_WORKER and not category.grid_worker_can_file:
         raise PermissionDenied("该分类不允许网格员自行立案", code=CaseErrorCode.CATEGORY_NOT_FILEABLE)
     if ctx.priority:
-        if ctx.priority not in Priority.values:
+        if ctx.priority not in _PRIORITY_VALUES:
             raise ValidationFailed(
                 f"未知紧急程度：{ctx.priority}", field="priority", code=CaseErrorCode.INVALID_INPUT
             )
@@ -1657,7 +1660,7 @@ def _h_close(ctx: _Ctx):
 
 
 def _h_rate(ctx: _Ctx):
-    if ctx.rating not in Rating.values:
+    if ctx.rating not in _RATING_VALUES:
         raise ValidationFailed(
             "请选择回访评价（满意/基本满意/不满意）", field="rating", code=CaseErrorCode.FIELD_REQUIRED
         )
@@ -1883,7 +1886,7 @@ def _generic_before(ctx: _Ctx, proc) -> tuple[int, str] | None:
             link.save(update_fields=["revoked_at"])
         ctx.generic_data.update(department=dept.pk, department_name=dept.name)
     if "rating" in fields and ctx.rating not in (None, ""):
-        if ctx.rating not in Rating.values:
+        if ctx.rating not in _RATING_VALUES:
             raise ValidationFailed(
                 "请选择评价（满意/基本满意/不满意）", field="rating", code=CaseErrorCode.INVALID_INPUT
             )

@@ -278,3 +278,20 @@ def test_the_create_answer_is_rendered_byte_for_byte_as_its_schema_would_be(worl
     )
     assert fast.status_code == 201 and fast["Content-Type"] == schema_api.get_content_type()
     assert fast.content.decode() == slow
+
+
+@pytest.mark.parametrize("source", [["hotline_12345"], {"a": 1}, None, "no_such_source"])
+def test_a_source_that_is_not_one_of_the_channels_is_refused_by_name(world, source):
+    """A caller of the service passing a list, a dict or an unknown word as the source gets the field's error."""
+    from civicgrid.core.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as refused:
+        services.create_case(
+            actor=world.dispatcher,
+            source=source,
+            description="小区门口垃圾堆积",
+            category=Category.objects.get(code="S06010"),
+            address="示范路1号",
+        )
+    assert refused.value.field == "source"
+    assert Case.objects.count() == 0

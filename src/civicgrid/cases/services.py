@@ -128,10 +128,15 @@ def _require(value, field: str, message: str):
     return value.strip() if isinstance(value, str) else value
 
 
-# Choices.values builds a new list on every access: the hot paths test against these instead
+# Choices.values builds a new list on every access: the hot paths test against these instead (with _one_of)
 _SOURCE_VALUES = frozenset(Source.values)
 _PRIORITY_VALUES = frozenset(Priority.values)
 _RATING_VALUES = frozenset(Rating.values)
+
+
+def _one_of(value, values: frozenset) -> bool:
+    """``value in values`` for whatever a caller passes (a list or a dict is not one of them, not a TypeError)."""
+    return isinstance(value, str) and value in values
 
 
 def _actor_name(actor) -> str:
@@ -546,7 +551,7 @@ def create_case(
             "幂等键不能超过 100 个字符", field="idempotency_key", code=CaseErrorCode.IDEMPOTENCY_KEY_INVALID
         )
     try:
-        if source not in _SOURCE_VALUES:
+        if not _one_of(source, _SOURCE_VALUES):
             raise ValidationFailed(f"未知来源：{source}", field="source", code=CaseErrorCode.INVALID_INPUT)
         description = _require(description, "description", "请填写问题描述")
         if len(description) > 5000:
@@ -821,7 +826,7 @@ def _check_historical(rows: list[HistoricalCase]) -> None:
             raise _bad_row(i, h, "due_at", "时间缺失或不带时区")
         if h.closed_at < h.created_at:
             raise _bad_row(i, h, "closed_at", "办结时间早于上报时间")
-        if h.rating and h.rating not in _RATING_VALUES:
+        if h.rating and not _one_of(h.rating, _RATING_VALUES):
             raise _bad_row(i, h, "rating", f"未知回访评价：{h.rating}")
         if (h.lng is None) != (h.lat is None):
             raise _bad_row(
@@ -881,7 +886,7 @@ def _import_closed(
     """The work of :func:`import_closed_cases`: the case rows written (dicts by attname) and their ids."""
     if actor is not None and not (getattr(actor, "is_authenticated", False) and actor.is_active):
         raise PermissionDenied("请先登录", code=CaseErrorCode.LOGIN_REQUIRED)
-    if source not in _SOURCE_VALUES:
+    if not _one_of(source, _SOURCE_VALUES):
         raise ValidationFailed(f"未知来源：{source}", field="source", code=CaseErrorCode.INVALID_INPUT)
     rows = list(rows)
     if not rows:
@@ -1176,7 +1181,7 @@ def import_case(
         )
     if state not in proc.state_map:
         raise ValidationFailed(f"未知状态：{state}", field="state", code=CaseErrorCode.INVALID_INPUT)
-    if source not in _SOURCE_VALUES:
+    if not _one_of(source, _SOURCE_VALUES):
         raise ValidationFailed(f"未知来源：{source}", field="source", code=CaseErrorCode.INVALID_INPUT)
     description = _require(description, "description", "请填写问题描述")
     now = clock.now()
@@ -1528,7 +1533,7 @@ def _h_accept(ctx: _Ctx):
     if ctx.category is not None and ctx.actor.role == Role.GRID_WORKER and not category.grid_worker_can_file:
         raise PermissionDenied("该分类不允许网格员自行立案", code=CaseErrorCode.CATEGORY_NOT_FILEABLE)
     if ctx.priority:
-        if ctx.priority not in _PRIORITY_VALUES:
+        if not _one_of(ctx.priority, _PRIORITY_VALUES):
             raise ValidationFailed(
                 f"未知紧急程度：{ctx.priority}", field="priority", code=CaseErrorCode.INVALID_INPUT
             )
@@ -1660,7 +1665,7 @@ def _h_close(ctx: _Ctx):
 
 
 def _h_rate(ctx: _Ctx):
-    if ctx.rating not in _RATING_VALUES:
+    if not _one_of(ctx.rating, _RATING_VALUES):
         raise ValidationFailed(
             "请选择回访评价（满意/基本满意/不满意）", field="rating", code=CaseErrorCode.FIELD_REQUIRED
         )
@@ -1886,7 +1891,7 @@ def _generic_before(ctx: _Ctx, proc) -> tuple[int, str] | None:
             link.save(update_fields=["revoked_at"])
         ctx.generic_data.update(department=dept.pk, department_name=dept.name)
     if "rating" in fields and ctx.rating not in (None, ""):
-        if ctx.rating not in _RATING_VALUES:
+        if not _one_of(ctx.rating, _RATING_VALUES):
             raise ValidationFailed(
                 "请选择评价（满意/基本满意/不满意）", field="rating", code=CaseErrorCode.INVALID_INPUT
             )

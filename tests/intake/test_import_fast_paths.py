@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.db import connection
 
 from civicgrid.core.clock import SHANGHAI
 from civicgrid.intake.importing import CellError, parse_datetime
@@ -81,15 +82,13 @@ def _scans(plan: dict):
 
 
 @pytest.mark.skipif(
-    __import__("django.db").db.connection.vendor != "postgresql",
+    connection.vendor != "postgresql",
     reason="the ledger lookup of one statement is PostgreSQL's (SQLite reads the two tables with the ORM)",
 )
 def test_the_ledger_lookup_probes_the_index_for_each_ref_before_any_analyze(world, dispatcher):
     """A new database's first big import: the ledger and the case table have grown since they were last analysed.
     Each batch must still look its refs up through the (source, source_ref) index, not read every row of the
     source and filter them (which made each batch cost more as the table grew)."""
-    from django.db import connection
-
     from civicgrid.cases import services as case_services
     from civicgrid.cases.models import Case, Category
     from civicgrid.intake.hotline import SOURCE, _by_ref_sql, _ledger_and_cases_by_ref

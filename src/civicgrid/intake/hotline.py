@@ -474,7 +474,7 @@ def _rows_by_ref(model, fields: tuple[str, ...], refs: list[str]) -> list[tuple]
 
 def _ledger_and_cases_by_ref(refs: list[str]) -> tuple[list[tuple], list[tuple]]:
     """PostgreSQL, one statement: the ledger rows ``(id, source, source_ref, case_id, row_hash)`` and the cases
-    ``(id, source_ref)`` of this source whose ``source_ref`` is in ``refs`` (distinct).
+    ``(id, source_ref)`` of this source whose ``source_ref`` is in ``refs`` (each ref once: a repeated one would repeat its rows).
 
     Each ref is looked up on its own, on (source, source_ref), which each table's index covers — a lateral
     subquery per element of the array, kept apart from the join (``OFFSET 0``) so that the plan is one index probe

@@ -195,19 +195,25 @@ def run_import(user, path: Path, kind: str, batch: int):
 
 
 def raw_rows(user, n: int, prefix: str, seed: int):
-    """The same rows as the generator makes, already parsed and resolved, as Case column dicts."""
+    """The same rows as the generator makes, already parsed and resolved, as Case column dicts: with every column
+    the import fills for a placed row (grid, community, 街道, 承办单位, coordinates), so that each side of a ratio
+    pays the same foreign-key checks."""
+    from civicgrid.accounts.models import Department
     from civicgrid.cases.models import Category
     from civicgrid.core.clock import SHANGHAI
     from civicgrid.places.models import Grid
 
     cat_ids = list(Category.objects.filter(level="minor").values_list("pk", flat=True)[:30])
-    grid_ids = list(Grid.objects.values_list("pk", "community_id"))
+    grid_ids = list(
+        Grid.objects.values_list("pk", "community_id", "community__street_id", "min_lng", "min_lat")
+    )
+    dept_ids = list(Department.objects.order_by("pk").values_list("pk", flat=True))
     rnd = random.Random(seed)
     start = datetime(2021, 1, 1, 8, 0, tzinfo=SHANGHAI)
     span = 4 * 365 * 24 * 3600
     for i in range(n):
         t = start + timedelta(seconds=rnd.randrange(span))
-        g, c = grid_ids[i % len(grid_ids)]
+        g, c, street, lng, lat = grid_ids[i % len(grid_ids)]
         yield {
             "number": f"{prefix}{i:013d}"[-16:],
             "title": "暴露垃圾 · 幸福路1号",
@@ -219,6 +225,10 @@ def raw_rows(user, n: int, prefix: str, seed: int):
             "address": "幸福路1号",
             "grid_id": g,
             "community_id": c,
+            "street_id": street,
+            "department_id": dept_ids[i % len(dept_ids)],
+            "lng": lng + 0.001,
+            "lat": lat + 0.001,
             "reporter_name": "市民张",
             "reporter_phone": "13800138000",
             "created_by_id": user.pk,
@@ -257,21 +267,29 @@ def run_raw_copy(user, n: int, batch: int) -> float:
 
 
 def run_raw_copy_stored(user, n: int, batch: int, prefix: str = "RS") -> float:
-    """For reference: a raw set-based insert of everything the import stores per row — the case, its timeline
-    entry, its department link and the import ledger row — one transaction per batch (still no file reading,
-    parsing, lookups, checks or case numbering)."""
+    """For reference: a raw set-based insert of everything the import stores per row — the case (all the columns
+    the import fills), its timeline entry (with the job and row number in its data), its department link and the
+    import ledger row (linked to a job, as the import's are) — one transaction per batch (still no file reading,
+    parsing, lookups, checks, case numbering, placement tasks or audit rows)."""
     from django.db import transaction
 
-    from civicgrid.accounts.models import Department
     from civicgrid.cases.models import Case, CaseDepartment, CaseEvent
     from civicgrid.intake.importing import SetBasedInserter
-    from civicgrid.intake.models import ImportedRecord
+    from civicgrid.intake.models import ImportedRecord, ImportJob, JobStatus
 
     cases = SetBasedInserter(Case)
     events = SetBasedInserter(CaseEvent, take_ids=False)
     links = SetBasedInserter(CaseDepartment, take_ids=False)
     records = SetBasedInserter(ImportedRecord, take_ids=False)
-    dept_ids = list(Department.objects.values_list("pk", flat=True))
+    job = ImportJob.objects.create(
+        original_name=f"{prefix}.csv",
+        file_path=f"imports/{prefix}.csv",
+        file_format="csv",
+        mapping={},
+        created_by=user,
+        status=JobStatus.DONE,
+    )
+    row_number = iter(range(2, n + 2))
 
     def flush(buf):
         with transaction.atomic():
@@ -287,7 +305,12 @@ def run_raw_copy_stored(user, n: int, batch: int, prefix: str = "RS") -> float:
                         "actor_name": "基准派遣员",
                         "actor_role": "dispatcher",
                         "at": r["created_at"],
-                        "data": {"source_ref": r["source_ref"], "closed_at": r["closed_at"]},
+                        "data": {
+                            "job": job.pk,
+                            "row": next(row_number),
+                            "source_ref": r["source_ref"],
+                            "closed_at": r["closed_at"],
+                        },
                         "clock": {},
                     }
                     for cid, r in zip(ids, buf, strict=True)
@@ -297,7 +320,7 @@ def run_raw_copy_stored(user, n: int, batch: int, prefix: str = "RS") -> float:
                 [
                     {
                         "case_id": cid,
-                        "department_id": dept_ids[cid % len(dept_ids)],
+                        "department_id": r["department_id"],
                         "first_assigned_at": r["created_at"],
                     }
                     for cid, r in zip(ids, buf, strict=True)
@@ -310,6 +333,7 @@ def run_raw_copy_stored(user, n: int, batch: int, prefix: str = "RS") -> float:
                         "source_ref": r["source_ref"],
                         "case_id": cid,
                         "row_hash": "0" * 32,
+                        "job_id": job.pk,
                         "imported_at": r["created_at"],
                     }
                     for cid, r in zip(ids, buf, strict=True)

@@ -16,6 +16,7 @@ unchanged row is skipped by its hash, a changed one updates the case (see :meth:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import operator
 import re
@@ -474,7 +475,8 @@ def _rows_by_ref(model, fields: tuple[str, ...], refs: list[str]) -> list[tuple]
 
 def _ledger_and_cases_by_ref(refs: list[str]) -> tuple[list[tuple], list[tuple]]:
     """PostgreSQL, one statement: the ledger rows ``(id, source, source_ref, case_id, row_hash)`` and the cases
-    ``(id, source_ref)`` of this source whose ``source_ref`` is in ``refs`` (each ref once: a repeated one would repeat its rows).
+    ``(id, source_ref)`` of this source whose ``source_ref`` is in ``refs`` (each ref once: a repeated one would
+    repeat its rows).
 
     Each ref is looked up on its own, on (source, source_ref), which each table's index covers — a lateral
     subquery per element of the array, kept apart from the join (``OFFSET 0``) so that the plan is one index probe
@@ -488,8 +490,10 @@ def _ledger_and_cases_by_ref(refs: list[str]) -> tuple[list[tuple], list[tuple]]
     return [r[1:] for r in rows if r[0] == 0], [(r[1], r[3]) for r in rows if r[0] == 1]
 
 
+@functools.cache
 def _by_ref_sql() -> str:
-    """The statement of :func:`_ledger_and_cases_by_ref`; parameters: refs, source, refs, source."""
+    """The statement of :func:`_ledger_and_cases_by_ref` (PostgreSQL's quoting; built once per process);
+    parameters: refs, source, refs, source."""
     qn = connection.ops.quote_name
 
     def probe(tag: int, model, columns: tuple[str, ...]) -> str:
